@@ -1,0 +1,78 @@
+# FerryHV: a bare-metal VT-x micro-hypervisor for live migration.
+#   make          the ISO (build/hv.iso): hypervisor, test guest, GRUB
+#   make demo     boots it in Bochs with the test guest on 2 vCPUs
+#   make test     host unit tests, then system tests in the emulator
+#   make deps     installs the Debian packages everything needs (as root)
+
+BUILD := build
+KCC := gcc
+KCFLAGS_BASE := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -O2 -g -Wall -Wextra -Werror
+
+.DEFAULT_GOAL := all
+
+include mk/newlib.mk
+include mk/lwip.mk
+include tests/guest/guest.mk
+
+GCC_INC := $(shell $(KCC) -print-file-name=include)
+LIBGCC := $(shell $(KCC) -print-libgcc-file-name)
+
+# Hypervisor code never touches SSE/x87 itself: guest FPU state is only switched around VM entries.
+KCFLAGS := $(KCFLAGS_BASE) -mgeneral-regs-only -Wmissing-prototypes -Wshadow \
+	-nostdinc -isystem $(NEWLIB_INC) -isystem $(GCC_INC) -I. $(LWIP_INCLUDES) -MMD -MP
+KASFLAGS := -I. -MMD -MP
+
+KERNEL_DIRS := kernel kernel/boot kernel/mem kernel/vmx kernel/vmx/exits drivers
+KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
+KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
+KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_S) $(KERNEL_C))
+HV_ELF := $(BUILD)/hv.elf
+HV_ISO := $(BUILD)/hv.iso
+DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random guest.report_ms=1000
+
+.PHONY: all deps test unit-test system-test demo bench clean
+
+all: $(HV_ISO)
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/obj/%.c.o: %.c $(NEWLIB_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	@$(KCC) $(KASFLAGS) -c $< -o $@
+
+$(HV_ELF): $(KERNEL_OBJS) linker/hv.ld $(NEWLIB_STAMP)
+	@echo "  LD      $@"
+	@ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker/hv.ld \
+		-o $@ $(KERNEL_OBJS) $(NEWLIB_LIB)/libc.a $(LIBGCC)
+
+# The default ISO boots the demo configuration; tests make their own with tools/mkiso.sh.
+$(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
+	@echo "  ISO     $@"
+	@tools/mkiso.sh $@ $(HV_ELF) $(GUEST_BIN) "$(DEMO_CMDLINE)"
+
+include tests/unit/unit.mk
+
+system-test: $(HV_ELF) $(GUEST_BIN)
+	@python3 -m pytest -q tests/system
+
+test: deps
+	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB)
+	@$(MAKE) --no-print-directory system-test
+
+demo: deps
+	@$(MAKE) --no-print-directory $(HV_ISO)
+	@tools/demo.sh $(HV_ISO)
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest
+
+-include $(KERNEL_OBJS:.o=.d)

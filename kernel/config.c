@@ -1,0 +1,402 @@
+/*
+ * Kernel command line parser. Table-driven: one row per option says how to
+ * read its value and where to store it. Pure and libc-free, so the kernel can
+ * call it before anything else is set up and the host tests can run it as is.
+ *
+ * Options and defaults (README.md, "Command line"):
+ *   mem=<n>[K|M|G]        guest RAM, multiple of 4K, 8M..2G        default 32M
+ *   vcpus=<n>             vCPUs, 1..4                              default 1
+ *   log=<level>           error|warn|info|debug                    default info
+ *   slice_us=<n>          scheduler time slice in us, 50..100000   default 1000
+ *   run_for=<ms>          power off after ms, 0..86400000, 0=never default 0
+ *   guest.mode=<m>        work|oob|triple|cpuid|idle               default work
+ *   guest.pattern=<p>     seq|random|hot                           default seq
+ *   guest.rate=<n>        pages/s per vCPU, 0..10000000, 0=flat out default 0
+ *   guest.hot=<pages>     hot set per vCPU, 1..1048576             default 64
+ *   guest.seed=<u32>      random seed, 0..0xffffffff               default 1
+ *   guest.report_ms=<ms>  progress period, 10..60000               default 1000
+ *   guest.verify=<n>      self-check every n writes, 0..100000000, 0=never
+ *                                                                  default 4096
+ * Numbers are decimal or 0x-prefixed hex.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/config.h"
+#include "kernel/err.h"
+
+#define CONFIG_SLICE_US_DEFAULT 1000u
+#define CONFIG_RUN_FOR_MAX 86400000u      /* one day */
+#define CONFIG_RATE_MAX 10000000u
+#define CONFIG_HOT_MAX 1048576u           /* 4 GiB worth of pages */
+#define CONFIG_HOT_DEFAULT 64u
+#define CONFIG_REPORT_MS_MIN 10u
+#define CONFIG_REPORT_MS_MAX 60000u
+#define CONFIG_REPORT_MS_DEFAULT 1000u
+#define CONFIG_VERIFY_MAX 100000000u
+#define CONFIG_VERIFY_DEFAULT 4096u
+#define CONFIG_PAGE 4096ull
+
+void config_defaults(struct hv_config *cfg)
+{
+	cfg->mem_bytes = CONFIG_MEM_DEFAULT;
+	cfg->vcpus = 1;
+	cfg->log_level = LOG_INFO;
+	cfg->slice_us = CONFIG_SLICE_US_DEFAULT;
+	cfg->run_for_ms = 0;
+	cfg->guest.mode = HV_MODE_WORK;
+	cfg->guest.pattern = HV_PATTERN_SEQ;
+	cfg->guest.rate = 0;
+	cfg->guest.hot_pages = CONFIG_HOT_DEFAULT;
+	cfg->guest.seed = 1;
+	cfg->guest.report_ms = CONFIG_REPORT_MS_DEFAULT;
+	cfg->guest.verify_every = CONFIG_VERIFY_DEFAULT;
+	cfg->guest.reserved = 0;
+}
+
+enum config_kind {
+	CONFIG_NUM,     /* plain number */
+	CONFIG_SIZE,    /* number with optional K/M/G suffix, multiple of 4K */
+	CONFIG_NAME,    /* one of a list of names; the value is its index */
+};
+
+/* Setters instead of offsets: fields differ in type (u64, u32, enum). */
+typedef void (*config_setter)(struct hv_config *cfg, uint64_t v);
+
+#define CONFIG_SETTER(name, field, type) \
+	static void config_set_##name(struct hv_config *cfg, uint64_t v) { cfg->field = (type)v; }
+
+CONFIG_SETTER(mem, mem_bytes, uint64_t)
+CONFIG_SETTER(vcpus, vcpus, uint32_t)
+CONFIG_SETTER(log, log_level, enum hv_log_level)
+CONFIG_SETTER(slice, slice_us, uint32_t)
+CONFIG_SETTER(run_for, run_for_ms, uint32_t)
+CONFIG_SETTER(mode, guest.mode, uint32_t)
+CONFIG_SETTER(pattern, guest.pattern, uint32_t)
+CONFIG_SETTER(rate, guest.rate, uint32_t)
+CONFIG_SETTER(hot, guest.hot_pages, uint32_t)
+CONFIG_SETTER(seed, guest.seed, uint32_t)
+CONFIG_SETTER(report, guest.report_ms, uint32_t)
+CONFIG_SETTER(verify, guest.verify_every, uint32_t)
+
+/* Name lists are indexed by the enum value they stand for. */
+static const char *const config_log_names[] = { "error", "warn", "info", "debug", NULL };
+static const char *const config_mode_names[] = { "work", "oob", "triple", "cpuid", "idle", NULL };
+static const char *const config_pattern_names[] = { "seq", "random", "hot", NULL };
+
+struct config_opt {
+	const char *key;
+	enum config_kind kind;
+	uint64_t min;
+	uint64_t max;
+	config_setter set;
+	const char *const *names;  /* CONFIG_NAME only */
+};
+
+static const struct config_opt config_opts[] = {
+	{ "mem", CONFIG_SIZE, CONFIG_MEM_MIN, CONFIG_MEM_MAX, config_set_mem, NULL },
+	{ "vcpus", CONFIG_NUM, 1, HV_MAX_VCPUS, config_set_vcpus, NULL },
+	{ "log", CONFIG_NAME, 0, 0, config_set_log, config_log_names },
+	{ "slice_us", CONFIG_NUM, CONFIG_SLICE_US_MIN, CONFIG_SLICE_US_MAX, config_set_slice, NULL },
+	{ "run_for", CONFIG_NUM, 0, CONFIG_RUN_FOR_MAX, config_set_run_for, NULL },
+	{ "guest.mode", CONFIG_NAME, 0, 0, config_set_mode, config_mode_names },
+	{ "guest.pattern", CONFIG_NAME, 0, 0, config_set_pattern, config_pattern_names },
+	{ "guest.rate", CONFIG_NUM, 0, CONFIG_RATE_MAX, config_set_rate, NULL },
+	{ "guest.hot", CONFIG_NUM, 1, CONFIG_HOT_MAX, config_set_hot, NULL },
+	{ "guest.seed", CONFIG_NUM, 0, UINT32_MAX, config_set_seed, NULL },
+	{ "guest.report_ms", CONFIG_NUM, CONFIG_REPORT_MS_MIN, CONFIG_REPORT_MS_MAX, config_set_report, NULL },
+	{ "guest.verify", CONFIG_NUM, 0, CONFIG_VERIFY_MAX, config_set_verify, NULL },
+};
+
+#define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
+_Static_assert(CONFIG_NOPTS <= 32, "seen-mask is a uint32_t");
+
+/* A length-delimited piece of the command line: words are not NUL-terminated. */
+struct config_str {
+	const char *p;
+	size_t len;
+};
+
+/* Bounded message builder: always NUL-terminated, silently truncates. */
+struct config_msg {
+	char *buf;
+	size_t cap;
+	size_t len;
+};
+
+static void config_msg_putn(struct config_msg *m, const char *s, size_t n)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return;
+	for (i = 0; i < n && m->len + 1 < m->cap; i++)
+		m->buf[m->len++] = s[i];
+	m->buf[m->len] = '\0';
+}
+
+static void config_msg_puts(struct config_msg *m, const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] != '\0')
+		n++;
+	config_msg_putn(m, s, n);
+}
+
+static void config_msg_putu(struct config_msg *m, uint64_t v)
+{
+	char tmp[20];  /* UINT64_MAX has 20 digits */
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	config_msg_putn(m, tmp + i, sizeof(tmp) - i);
+}
+
+/* Sizes print in the largest unit that divides them, so ranges read "8M..2G". */
+static void config_msg_putsize(struct config_msg *m, uint64_t v)
+{
+	static const char units[] = "GMK";
+	int shift = 30;
+	size_t i;
+
+	for (i = 0; i < 3; i++, shift -= 10) {
+		if (v != 0 && v % (1ull << shift) == 0) {
+			config_msg_putu(m, v >> shift);
+			config_msg_putn(m, &units[i], 1);
+			return;
+		}
+	}
+	config_msg_putu(m, v);
+}
+
+static int config_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int config_str_eq(struct config_str s, const char *z)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		if (z[i] != s.p[i])  /* also stops at z's NUL, which s.p[i] cannot match */
+			return 0;
+	return z[i] == '\0';
+}
+
+static int config_digit(char c, unsigned base)
+{
+	int d;
+
+	if (c >= '0' && c <= '9')
+		d = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		d = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		d = c - 'A' + 10;
+	else
+		return -1;
+	return d < (int)base ? d : -1;
+}
+
+enum config_num_status {
+	CONFIG_NUM_OK,
+	CONFIG_NUM_BAD,       /* not a number: empty, stray characters */
+	CONFIG_NUM_OVERFLOW,  /* a number, but not one a uint64_t holds */
+};
+
+/*
+ * Reads a decimal or 0x-hex number, with a K/M/G suffix when allow_suffix.
+ * All of s must be consumed; overflow is kept apart so it reads as a range error.
+ */
+static enum config_num_status config_parse_num(struct config_str s, int allow_suffix,
+					       uint64_t *out)
+{
+	unsigned base = 10;
+	size_t i = 0, start;
+	uint64_t v = 0;
+	int overflow = 0, shift = 0, d;
+
+	if (s.len >= 2 && s.p[0] == '0' && (s.p[1] == 'x' || s.p[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	start = i;
+	for (; i < s.len && (d = config_digit(s.p[i], base)) >= 0; i++) {
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			overflow = 1;  /* keep scanning: trailing garbage still wins */
+		else
+			v = v * base + (uint64_t)d;
+	}
+	if (i == start)
+		return CONFIG_NUM_BAD;
+	if (allow_suffix && i + 1 == s.len) {
+		switch (s.p[i]) {
+		case 'K': case 'k': shift = 10; break;
+		case 'M': case 'm': shift = 20; break;
+		case 'G': case 'g': shift = 30; break;
+		default: return CONFIG_NUM_BAD;
+		}
+		i++;
+	}
+	if (i != s.len)
+		return CONFIG_NUM_BAD;
+	if (overflow || (shift != 0 && v > (UINT64_MAX >> shift)))
+		return CONFIG_NUM_OVERFLOW;
+	*out = v << shift;
+	return CONFIG_NUM_OK;
+}
+
+/* Starts an error message with the offending word, "key=value: ". */
+static void config_msg_word(struct config_msg *m, struct config_str word)
+{
+	config_msg_putn(m, word.p, word.len);
+	config_msg_puts(m, ": ");
+}
+
+static void config_msg_range(struct config_msg *m, const struct config_opt *o)
+{
+	config_msg_puts(m, "must be ");
+	if (o->kind == CONFIG_SIZE) {
+		config_msg_putsize(m, o->min);
+		config_msg_puts(m, "..");
+		config_msg_putsize(m, o->max);
+	} else {
+		config_msg_putu(m, o->min);
+		config_msg_puts(m, "..");
+		config_msg_putu(m, o->max);
+	}
+}
+
+/* Turns the value of one option into a number, or explains why not. */
+static int config_value(const struct config_opt *o, struct config_str val,
+			struct config_msg *m, uint64_t *out)
+{
+	enum config_num_status st;
+	size_t i;
+
+	if (o->kind == CONFIG_NAME) {
+		for (i = 0; o->names[i] != NULL; i++) {
+			if (config_str_eq(val, o->names[i])) {
+				*out = i;
+				return HV_OK;
+			}
+		}
+		config_msg_puts(m, "must be one of ");
+		for (i = 0; o->names[i] != NULL; i++) {
+			if (i != 0)
+				config_msg_puts(m, "|");
+			config_msg_puts(m, o->names[i]);
+		}
+		return HV_EINVAL;
+	}
+
+	st = config_parse_num(val, o->kind == CONFIG_SIZE, out);
+	if (st == CONFIG_NUM_BAD) {
+		config_msg_puts(m, o->kind == CONFIG_SIZE ?
+				"not a number (decimal or 0x hex, optional K/M/G suffix)" :
+				"not a number (decimal or 0x hex)");
+		return HV_EINVAL;
+	}
+	/* Alignment first: "mem=12345" is better told to use 4K units. */
+	if (st == CONFIG_NUM_OK && o->kind == CONFIG_SIZE && *out % CONFIG_PAGE != 0) {
+		config_msg_puts(m, "must be a multiple of 4K");
+		return HV_EINVAL;
+	}
+	if (st == CONFIG_NUM_OVERFLOW || *out < o->min || *out > o->max) {
+		config_msg_range(m, o);
+		return HV_EINVAL;
+	}
+	return HV_OK;
+}
+
+/* Applies one key=value word to cfg; seen tracks options already given. */
+static int config_word(struct config_str word, struct hv_config *cfg, uint32_t *seen,
+		       struct config_msg *m)
+{
+	struct config_str key = { word.p, 0 }, val;
+	uint64_t v = 0;
+	size_t i;
+	int rc;
+
+	while (key.len < word.len && word.p[key.len] != '=')
+		key.len++;
+	if (key.len == word.len) {
+		config_msg_word(m, word);
+		config_msg_puts(m, "expected key=value");
+		return HV_EINVAL;
+	}
+	val.p = word.p + key.len + 1;
+	val.len = word.len - key.len - 1;
+
+	for (i = 0; i < CONFIG_NOPTS; i++)
+		if (config_str_eq(key, config_opts[i].key))
+			break;
+	config_msg_word(m, word);
+	if (i == CONFIG_NOPTS) {
+		config_msg_puts(m, "unknown option");
+		return HV_EINVAL;
+	}
+	if (*seen & (1u << i)) {
+		config_msg_puts(m, "given more than once");
+		return HV_EINVAL;
+	}
+	if (val.len == 0) {
+		config_msg_puts(m, "empty value");
+		return HV_EINVAL;
+	}
+	rc = config_value(&config_opts[i], val, m, &v);
+	if (rc != HV_OK)
+		return rc;
+	*seen |= 1u << i;
+	config_opts[i].set(cfg, v);
+	m->len = 0;  /* drop the "word: " prefix: no error after all */
+	if (m->cap != 0)
+		m->buf[0] = '\0';
+	return HV_OK;
+}
+
+int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
+{
+	struct config_msg m = { err, err != NULL ? errlen : 0, 0 };
+	struct hv_config tmp;
+	struct config_str word;
+	uint32_t seen = 0;
+	int first = 1, rc;
+	const char *p = cmdline != NULL ? cmdline : "";
+
+	if (m.cap != 0)
+		m.buf[0] = '\0';
+	config_defaults(&tmp);  /* parse into a copy: bad input changes nothing */
+	for (;;) {
+		while (config_is_space(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		word.p = p;
+		while (*p != '\0' && !config_is_space(*p))
+			p++;
+		word.len = (size_t)(p - word.p);
+
+		/* Some loaders pass the kernel's path as the first word. */
+		if (first) {
+			size_t i = 0;
+
+			first = 0;
+			while (i < word.len && word.p[i] != '=')
+				i++;
+			if (i == word.len)
+				continue;
+		}
+		rc = config_word(word, &tmp, &seen, &m);
+		if (rc != HV_OK) {
+			config_defaults(cfg);
+			return rc;
+		}
+	}
+	*cfg = tmp;
+	return HV_OK;
+}

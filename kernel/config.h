@@ -1,0 +1,47 @@
+/*
+ * The host's configuration, parsed from the kernel command line
+ * (README.md, "Command line"). Pure: no hardware, no globals.
+ */
+#ifndef HV_KERNEL_CONFIG_H
+#define HV_KERNEL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/guest_abi.h"
+
+enum hv_log_level {
+	LOG_ERROR = 0,
+	LOG_WARN = 1,
+	LOG_INFO = 2,
+	LOG_DEBUG = 3,
+};
+
+#define CONFIG_MEM_MIN (8ull << 20)
+#define CONFIG_MEM_MAX (2048ull << 20)
+#define CONFIG_MEM_DEFAULT (32ull << 20)
+#define CONFIG_SLICE_US_MIN 50u
+#define CONFIG_SLICE_US_MAX 100000u
+#define CONFIG_ERR_MAX 160
+
+struct hv_config {
+	uint64_t mem_bytes;          /* mem=     guest RAM, multiple of 4 KiB */
+	uint32_t vcpus;              /* vcpus=   1..HV_MAX_VCPUS */
+	enum hv_log_level log_level; /* log=     error|warn|info|debug */
+	uint32_t slice_us;           /* slice_us= scheduler time slice */
+	uint32_t run_for_ms;         /* run_for= power off after this many ms; 0 = run forever */
+	struct hv_guest_params guest;/* guest.*  passed to the guest untouched */
+};
+
+/* Fills *cfg with every option's default. */
+void config_defaults(struct hv_config *cfg);
+
+/*
+ * Parses a command line of whitespace-separated key=value words over the
+ * defaults. A leading word without '=' (the kernel's path, as some loaders
+ * pass it) is skipped. On error returns HV_EINVAL, writes a one-line message
+ * naming the word and what is wrong into err (NUL-terminated, at most errlen
+ * bytes) and leaves *cfg as the defaults: bad input changes nothing.
+ */
+int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * Extended page tables (Intel SDM vol. 3C, 29.3): four-level tables that map
+ * guest-physical to host-physical addresses. Generic over how table memory
+ * is allocated and reached (struct ept_mem), so the same code builds tables
+ * in the hypervisor and in host buffers for unit tests.
+ */
+#ifndef HV_KERNEL_EPT_H
+#define HV_KERNEL_EPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EPT_READ (1ull << 0)
+#define EPT_WRITE (1ull << 1)
+#define EPT_EXEC (1ull << 2)
+#define EPT_RWX (EPT_READ | EPT_WRITE | EPT_EXEC)
+#define EPT_MEMTYPE_WB (6ull << 3)     /* leaf entries: memory type write-back */
+#define EPT_IGNORE_PAT (1ull << 6)
+#define EPT_LARGE (1ull << 7)          /* PDE/PDPTE maps a 2 MiB / 1 GiB page */
+#define EPT_ACCESSED (1ull << 8)
+#define EPT_DIRTY (1ull << 9)
+#define EPT_ADDR_MASK 0x000ffffffffff000ull
+
+#define EPTP_MEMTYPE_WB 6ull
+#define EPTP_WALK_4 (3ull << 3)
+#define EPTP_AD_ENABLE (1ull << 6)
+
+#define EPT_ENTRIES 512
+#define EPT_PAGE_4K 0x1000ull
+#define EPT_PAGE_2M 0x200000ull
+#define EPT_GPA_LIMIT (1ull << 48)
+
+struct ept_mem {
+	/* Returns the physical address of a zeroed 4 KiB table, or 0 when out of memory. */
+	uint64_t (*alloc_table)(void *ctx);
+	/* Returns a pointer through which the table at pa can be read and written. */
+	uint64_t *(*table)(void *ctx, uint64_t pa);
+	void *ctx;
+};
+
+struct ept {
+	struct ept_mem mem;
+	uint64_t pml4_pa;
+	uint64_t tables;       /* tables allocated, the PML4 included */
+	uint64_t pages_4k;     /* leaf mappings installed, by size */
+	uint64_t pages_2m;
+};
+
+int ept_init(struct ept *e, const struct ept_mem *mem);
+
+/*
+ * Maps [gpa, gpa + size) to [hpa, hpa + size) with permissions perms
+ * (EPT_READ/WRITE/EXEC), write-back. Uses 2 MiB pages where gpa, hpa and the
+ * remaining size allow it and large is true. All three must be 4 KiB aligned;
+ * a range that overlaps an existing mapping is refused (HV_EEXIST) with
+ * nothing of it installed.
+ */
+int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms, bool large);
+
+/* Looks up gpa: its host address and its leaf entry's permissions. HV_ENOENT if unmapped. */
+int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *perms);
+
+/* The EPT pointer for the VMCS: 4-level walk, write-back, optionally A/D flags. */
+uint64_t ept_pointer(const struct ept *e, bool accessed_dirty);
+
+#endif

@@ -1,0 +1,61 @@
+#include "kernel/log.h"
+
+#include <stdio.h>
+#include "kernel/err.h"
+#include "kernel/hw/hwops.h"
+#include "kernel/time.h"
+
+static log_sink_fn log_sink;
+static enum hv_log_level log_level = LOG_INFO;
+static const char level_tag[] = { 'E', 'W', 'I', 'D' };
+
+void log_set_sink(log_sink_fn sink) { log_sink = sink; }
+void log_set_level(enum hv_log_level level) { log_level = level; }
+enum hv_log_level log_get_level(void) { return log_level; }
+
+void hv_vlog(enum hv_log_level level, const char *subsys, const char *fmt, va_list ap)
+{
+	char line[256];
+	uint64_t us, n;
+	int len;
+
+	if (level > log_level || !log_sink)
+		return;
+	us = time_uptime_us();
+	len = snprintf(line, sizeof(line), "[%5llu.%06llu] %c %s: ", (unsigned long long)(us / 1000000),
+		       (unsigned long long)(us % 1000000), level_tag[level], subsys);
+	if (len < 0)
+		return;
+	n = (uint64_t)len;
+	len = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	if (len > 0)
+		n += (uint64_t)len < sizeof(line) - n - 1 ? (uint64_t)len : sizeof(line) - n - 2;
+	line[n++] = '\n';
+	log_sink(line, (unsigned long)n);
+}
+
+void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hv_vlog(level, subsys, fmt, ap);
+	va_end(ap);
+}
+
+void hv_panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hv_vlog(LOG_ERROR, "panic", fmt, ap);
+	va_end(ap);
+	hv_log(LOG_ERROR, "panic", "hypervisor halted");
+	cpu_halt_forever();
+}
+
+int hv_trace_error(int err, const char *file, int line, const char *func)
+{
+	hv_log(LOG_ERROR, "trace", "%s (%d) at %s:%d in %s()", hv_strerror(err), err, file, line, func);
+	return err;
+}

@@ -1,0 +1,114 @@
+/* Boot: bring up the host, check VT-x, create the VM from the command line, run the scheduler. */
+#include <stddef.h>
+#include <string.h>
+#include "drivers/lapic.h"
+#include "drivers/pic.h"
+#include "drivers/poweroff.h"
+#include "drivers/serial.h"
+#include "drivers/uart16550.h"
+#include "kernel/config.h"
+#include "kernel/err.h"
+#include "kernel/hw/hwops.h"
+#include "kernel/hw/msr.h"
+#include "kernel/log.h"
+#include "kernel/mem/frames.h"
+#include "kernel/monitor.h"
+#include "kernel/multiboot2.h"
+#include "kernel/sched.h"
+#include "kernel/time.h"
+#include "kernel/trap.h"
+#include "kernel/vm.h"
+#include "kernel/vmx/vmx.h"
+
+#define HOST_TICK_US 10000 /* 100 Hz: wakes the idle loop and bounds its sleeps */
+#define MBI_MAX_SIZE (1u << 20)
+
+void kmain(uint32_t magic, uint64_t mbi_pa);
+
+static struct hv_config config;
+static struct mb2_info boot_info;
+static struct sched cpu_sched;
+static struct vm vm0;
+static struct monitor monitor;
+
+/* newlib uses SSE even for integers: enable it before the first library call. */
+static void sse_enable(void)
+{
+	write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+static void host_tick(uint8_t vector)
+{
+	(void)vector;
+	monitor_count_tick(&monitor);
+}
+
+/* A configuration or platform the hypervisor cannot run with: say so once, then stop. */
+static void __attribute__((noreturn)) boot_fail(const char *what)
+{
+	log_err("boot", "%s; the hypervisor stops here", what);
+	poweroff();
+}
+
+static void boot_parse(uint32_t magic, uint64_t mbi_pa)
+{
+	char err[CONFIG_ERR_MAX];
+	uint32_t total;
+
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		boot_fail("not started by a Multiboot2 loader (bad magic in EAX)");
+	memcpy(&total, (const void *)(uintptr_t)mbi_pa, sizeof(total));
+	if (mb2_parse((const void *)(uintptr_t)mbi_pa, total < MBI_MAX_SIZE ? total : MBI_MAX_SIZE, &boot_info))
+		boot_fail("malformed Multiboot2 boot information");
+	log_info("boot", "loader \"%s\", command line \"%s\"", boot_info.loader, boot_info.cmdline);
+	if (config_parse(boot_info.cmdline, &config, err, sizeof(err))) {
+		log_err("cmdline", "%s", err);
+		boot_fail("bad command line (see README.md, \"Command line\")");
+	}
+	log_set_level(config.log_level);
+	frames_init(&boot_info, mbi_pa, total);
+}
+
+void kmain(uint32_t magic, uint64_t mbi_pa)
+{
+	char why[160];
+	const struct mb2_module *guest;
+	int rc;
+
+	sse_enable();
+	serial_init(COM1_BASE);
+	log_set_sink(serial_write);
+	trap_init();
+	pic_disable(VEC_PIC_SPURIOUS);
+	time_init();
+	log_info("boot", "FerryHV starting: TSC %llu kHz", (unsigned long long)(time_tsc_hz() / 1000));
+	boot_parse(magic, mbi_pa);
+	log_info("mem", "%llu MiB of host memory free", (unsigned long long)(frames_free_bytes() >> 20));
+
+	lapic_init(VEC_SPURIOUS);
+	lapic_timer_calibrate(time_tsc_hz());
+	irq_register(VEC_LAPIC_TIMER, host_tick);
+	lapic_timer_periodic(VEC_LAPIC_TIMER, HOST_TICK_US);
+
+	rc = vmx_init(why, sizeof(why));
+	if (rc) {
+		log_err("vmx", "cannot run VMs: %s; the hypervisor needs Intel VT-x with EPT, unrestricted guest and the "
+			"VMX-preemption timer", why);
+		boot_fail("no usable VT-x");
+	}
+
+	if (boot_info.module_count == 0)
+		boot_fail("no guest image: load one as the first Multiboot2 module");
+	guest = &boot_info.modules[0];
+	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));
+	rc = vm_create(&vm0, 0, &config, (const void *)(uintptr_t)guest->start, guest->end - guest->start, &cpu_sched);
+	if (rc) {
+		log_err("vm", "vm0 not created: %s", hv_strerror(rc));
+		boot_fail("no VM to run");
+	}
+	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
+		boot_fail("no scheduler slot for the monitor task");
+	log_info("sched", "round-robin, %u us slices, %u vCPUs", config.slice_us, config.vcpus);
+	sched_loop(&cpu_sched);
+}

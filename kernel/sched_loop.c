@@ -1,0 +1,44 @@
+/* The per-CPU loop that carries out the scheduler's decisions. */
+#include "kernel/hw/hwops.h"
+#include "kernel/task.h"
+#include "kernel/time.h"
+#include "kernel/vm.h"
+
+/* Shorter waits than this spin; longer ones halt until the host tick (kernel/main.c). */
+#define IDLE_HALT_MIN_US 10000
+
+int task_add(struct sched *s, struct host_task *t) { return sched_add(s, &t->se, t->name, SCHED_KIND_TASK, t); }
+
+static void sched_idle(struct sched *s, uint64_t now)
+{
+	uint64_t wake = sched_next_wake(s);
+
+	if (wake != SCHED_NEVER && wake - now < time_us_to_ticks(IDLE_HALT_MIN_US)) {
+		while (time_now() < wake)
+			cpu_relax();
+	} else {
+		irq_enable_and_halt();
+	}
+	sched_charge_idle(s, time_now() - now);
+}
+
+void sched_loop(struct sched *s)
+{
+	for (;;) {
+		uint64_t start = time_now();
+		struct sched_entity *e = sched_pick(s, start);
+
+		if (!e) {
+			sched_idle(s, start);
+			continue;
+		}
+		if (e->kind == SCHED_KIND_VCPU) {
+			vcpu_run(e->owner, start + s->slice);
+		} else {
+			struct host_task *t = e->owner;
+
+			t->run(t, start);
+		}
+		sched_charge(e, time_now() - start);
+	}
+}

@@ -1,0 +1,25 @@
+/* EPT violations: with all of RAM mapped read/write/execute, any violation is an access outside RAM. */
+#include "kernel/vm.h"
+#include "kernel/vmx/exit.h"
+#include "kernel/vmx/vmcs.h"
+
+static const char *ept_access_kind(uint64_t q)
+{
+	if (q & EPT_QUAL_WRITE)
+		return "write";
+	if (q & EPT_QUAL_FETCH)
+		return "instruction fetch";
+	return "read";
+}
+
+enum exit_action exit_ept_violation(struct vcpu *v)
+{
+	uint64_t gpa = v->exit.guest_phys;
+	const char *where = gpa < v->vm->ram_size ? "inside guest RAM with no permission" : "outside guest RAM";
+
+	exit_dump_guest(v);
+	vm_stop(v->vm, "%s: EPT violation: %s at guest-physical %#llx, %s (RAM is %#llx bytes), rip %#llx", v->name,
+		ept_access_kind(v->exit.qualification), (unsigned long long)gpa, where,
+		(unsigned long long)v->vm->ram_size, (unsigned long long)v->exit.rip);
+	return EXIT_STOP_VM;
+}

@@ -1,0 +1,59 @@
+/* VMCALL: the hypercall ABI of kernel/guest_abi.h, one handler per function. */
+#include "kernel/log.h"
+#include "kernel/time.h"
+#include "kernel/vm.h"
+#include "kernel/vmx/exit.h"
+
+typedef int64_t (*hypercall_fn)(struct vcpu *v);
+
+static int64_t hc_version(struct vcpu *v)
+{
+	(void)v;
+	return HV_BOOT_VERSION;
+}
+
+static int64_t hc_sleep_until(struct vcpu *v)
+{
+	uint64_t deadline = (v->regs.rbx & 0xffffffffull) | (v->regs.rcx << 32);
+
+	if (deadline > time_now())
+		sched_block(&v->se, deadline);
+	return HV_HC_OK;
+}
+
+static int64_t hc_vcpu_stop(struct vcpu *v)
+{
+	vcpu_finish(v, (int)(int32_t)v->regs.rbx);
+	return HV_HC_OK;
+}
+
+static int64_t hc_report_error(struct vcpu *v)
+{
+	v->vm->guest_errors++;
+	log_err("guest", "%s reports corrupt memory: page %llu expected generation %llu found %llu", v->name,
+		(unsigned long long)(uint32_t)v->regs.rbx, (unsigned long long)(uint32_t)v->regs.rcx,
+		(unsigned long long)(uint32_t)v->regs.rdx);
+	return HV_HC_OK;
+}
+
+static const hypercall_fn hypercalls[HV_HC_COUNT] = {
+	[HV_HC_VERSION] = hc_version,
+	[HV_HC_SLEEP_UNTIL] = hc_sleep_until,
+	[HV_HC_VCPU_STOP] = hc_vcpu_stop,
+	[HV_HC_REPORT_ERROR] = hc_report_error,
+};
+
+enum exit_action exit_vmcall(struct vcpu *v)
+{
+	uint32_t fn = (uint32_t)v->regs.rax;
+	int64_t rc;
+
+	if (fn >= HV_HC_COUNT || !hypercalls[fn]) {
+		log_debug("hcall", "%s: unknown hypercall %u", v->name, fn);
+		rc = HV_HC_ENOSYS;
+	} else {
+		rc = hypercalls[fn](v);
+	}
+	v->regs.rax = (uint64_t)rc & 0xffffffffull; /* a 32-bit guest reads EAX */
+	return EXIT_SKIP_INSN;
+}

@@ -1,0 +1,423 @@
+/* Unit tests for kernel/config.c: defaults, every option, and bad input. */
+#define _POSIX_C_SOURCE 200809L  /* strnlen */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/config.h"
+#include "kernel/err.h"
+
+/* Field-wise, so struct padding can never make two equal configs differ. */
+static void ck_config_eq(const struct hv_config *a, const struct hv_config *b)
+{
+	ck_assert_uint_eq(a->mem_bytes, b->mem_bytes);
+	ck_assert_uint_eq(a->vcpus, b->vcpus);
+	ck_assert_int_eq(a->log_level, b->log_level);
+	ck_assert_uint_eq(a->slice_us, b->slice_us);
+	ck_assert_uint_eq(a->run_for_ms, b->run_for_ms);
+	ck_assert_uint_eq(a->guest.mode, b->guest.mode);
+	ck_assert_uint_eq(a->guest.pattern, b->guest.pattern);
+	ck_assert_uint_eq(a->guest.rate, b->guest.rate);
+	ck_assert_uint_eq(a->guest.hot_pages, b->guest.hot_pages);
+	ck_assert_uint_eq(a->guest.seed, b->guest.seed);
+	ck_assert_uint_eq(a->guest.report_ms, b->guest.report_ms);
+	ck_assert_uint_eq(a->guest.verify_every, b->guest.verify_every);
+	ck_assert_uint_eq(a->guest.reserved, b->guest.reserved);
+}
+
+static void ck_is_defaults(const struct hv_config *cfg)
+{
+	struct hv_config d;
+
+	config_defaults(&d);
+	ck_config_eq(cfg, &d);
+}
+
+START_TEST(test_defaults)
+{
+	struct hv_config cfg;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.mem_bytes, 32ull << 20);
+	ck_assert_uint_eq(cfg.mem_bytes, CONFIG_MEM_DEFAULT);
+	ck_assert_uint_eq(cfg.vcpus, 1);
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_uint_eq(cfg.slice_us, 1000);
+	ck_assert_uint_eq(cfg.run_for_ms, 0);
+	ck_assert_uint_eq(cfg.guest.mode, HV_MODE_WORK);
+	ck_assert_uint_eq(cfg.guest.pattern, HV_PATTERN_SEQ);
+	ck_assert_uint_eq(cfg.guest.rate, 0);
+	ck_assert_uint_eq(cfg.guest.hot_pages, 64);
+	ck_assert_uint_eq(cfg.guest.seed, 1);
+	ck_assert_uint_eq(cfg.guest.report_ms, 1000);
+	ck_assert_uint_eq(cfg.guest.verify_every, 4096);
+	ck_assert_uint_eq(cfg.guest.reserved, 0);
+}
+END_TEST
+
+/* Lines that mean "all defaults". */
+static const char *const empty_lines[] = {
+	"", " ", "\t \t", "/boot/hv.elf", "  /boot/hv.elf  ", "hv", "kernel\t",
+};
+
+START_TEST(test_empty_lines)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	strcpy(err, "stale");
+	ck_assert_int_eq(config_parse(empty_lines[_i], &cfg, err, sizeof(err)), HV_OK);
+	ck_assert_str_eq(err, "");
+	ck_is_defaults(&cfg);
+}
+END_TEST
+
+START_TEST(test_null_cmdline)
+{
+	struct hv_config cfg;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	ck_assert_int_eq(config_parse(NULL, &cfg, NULL, 0), HV_OK);
+	ck_is_defaults(&cfg);
+}
+END_TEST
+
+enum field {
+	F_MEM, F_VCPUS, F_LOG, F_SLICE, F_RUN_FOR, F_MODE, F_PATTERN,
+	F_RATE, F_HOT, F_SEED, F_REPORT, F_VERIFY,
+};
+
+static void set_field(struct hv_config *c, enum field f, uint64_t v)
+{
+	switch (f) {
+	case F_MEM: c->mem_bytes = v; break;
+	case F_VCPUS: c->vcpus = (uint32_t)v; break;
+	case F_LOG: c->log_level = (enum hv_log_level)v; break;
+	case F_SLICE: c->slice_us = (uint32_t)v; break;
+	case F_RUN_FOR: c->run_for_ms = (uint32_t)v; break;
+	case F_MODE: c->guest.mode = (uint32_t)v; break;
+	case F_PATTERN: c->guest.pattern = (uint32_t)v; break;
+	case F_RATE: c->guest.rate = (uint32_t)v; break;
+	case F_HOT: c->guest.hot_pages = (uint32_t)v; break;
+	case F_SEED: c->guest.seed = (uint32_t)v; break;
+	case F_REPORT: c->guest.report_ms = (uint32_t)v; break;
+	case F_VERIFY: c->guest.verify_every = (uint32_t)v; break;
+	}
+}
+
+/* One option set; every other field must keep its default. */
+static const struct {
+	const char *line;
+	enum field field;
+	uint64_t value;
+} good[] = {
+	{ "mem=64M", F_MEM, 64ull << 20 },
+	{ "mem=8M", F_MEM, 8ull << 20 },                 /* min */
+	{ "mem=2048M", F_MEM, 2048ull << 20 },           /* max */
+	{ "mem=2G", F_MEM, 2ull << 30 },
+	{ "mem=1g", F_MEM, 1ull << 30 },
+	{ "mem=16m", F_MEM, 16ull << 20 },
+	{ "mem=8192K", F_MEM, 8ull << 20 },
+	{ "mem=12288k", F_MEM, 12ull << 20 },
+	{ "mem=33554432", F_MEM, 32ull << 20 },          /* plain bytes */
+	{ "mem=0x2000000", F_MEM, 32ull << 20 },
+	{ "mem=0X800000", F_MEM, 8ull << 20 },
+	{ "mem=0x10M", F_MEM, 16ull << 20 },
+	{ "mem=0x7ffff000", F_MEM, 0x7ffff000ull },
+	{ "mem=0000064M", F_MEM, 64ull << 20 },          /* leading zeros are decimal */
+	{ "vcpus=1", F_VCPUS, 1 },
+	{ "vcpus=2", F_VCPUS, 2 },
+	{ "vcpus=4", F_VCPUS, 4 },
+	{ "vcpus=0x3", F_VCPUS, 3 },
+	{ "log=error", F_LOG, LOG_ERROR },
+	{ "log=warn", F_LOG, LOG_WARN },
+	{ "log=info", F_LOG, LOG_INFO },
+	{ "log=debug", F_LOG, LOG_DEBUG },
+	{ "slice_us=50", F_SLICE, 50 },
+	{ "slice_us=100000", F_SLICE, 100000 },
+	{ "slice_us=0x1f4", F_SLICE, 500 },
+	{ "run_for=0", F_RUN_FOR, 0 },
+	{ "run_for=1", F_RUN_FOR, 1 },
+	{ "run_for=86400000", F_RUN_FOR, 86400000 },
+	{ "guest.mode=work", F_MODE, HV_MODE_WORK },
+	{ "guest.mode=oob", F_MODE, HV_MODE_OOB },
+	{ "guest.mode=triple", F_MODE, HV_MODE_TRIPLE },
+	{ "guest.mode=cpuid", F_MODE, HV_MODE_CPUID },
+	{ "guest.mode=idle", F_MODE, HV_MODE_IDLE },
+	{ "guest.pattern=seq", F_PATTERN, HV_PATTERN_SEQ },
+	{ "guest.pattern=random", F_PATTERN, HV_PATTERN_RANDOM },
+	{ "guest.pattern=hot", F_PATTERN, HV_PATTERN_HOT },
+	{ "guest.rate=0", F_RATE, 0 },
+	{ "guest.rate=10000000", F_RATE, 10000000 },
+	{ "guest.rate=250", F_RATE, 250 },
+	{ "guest.hot=1", F_HOT, 1 },
+	{ "guest.hot=1048576", F_HOT, 1048576 },
+	{ "guest.hot=0x100", F_HOT, 256 },
+	{ "guest.seed=0", F_SEED, 0 },
+	{ "guest.seed=4294967295", F_SEED, 4294967295u },
+	{ "guest.seed=0xffffffff", F_SEED, 0xffffffffu },
+	{ "guest.seed=0xDeadBeef", F_SEED, 0xdeadbeefu },
+	{ "guest.report_ms=10", F_REPORT, 10 },
+	{ "guest.report_ms=60000", F_REPORT, 60000 },
+	{ "guest.verify=0", F_VERIFY, 0 },
+	{ "guest.verify=100000000", F_VERIFY, 100000000 },
+	{ "guest.verify=1", F_VERIFY, 1 },
+	{ "/boot/hv.elf vcpus=3", F_VCPUS, 3 },          /* kernel path skipped */
+	{ "\t vcpus=3 \t", F_VCPUS, 3 },
+	{ "vcpus=3\n", F_VCPUS, 3 },
+};
+
+START_TEST(test_good)
+{
+	struct hv_config cfg, want;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&want);
+	set_field(&want, good[_i].field, good[_i].value);
+	memset(&cfg, 0xa5, sizeof(cfg));
+	ck_assert_msg(config_parse(good[_i].line, &cfg, err, sizeof(err)) == HV_OK,
+		      "\"%s\" rejected: %s", good[_i].line, err);
+	ck_assert_str_eq(err, "");
+	ck_config_eq(&cfg, &want);
+}
+END_TEST
+
+START_TEST(test_all_options)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+	const char *line = "/boot/hv mem=128M vcpus=4 log=debug slice_us=250 run_for=5000 "
+			   "guest.mode=cpuid guest.pattern=hot guest.rate=1000 guest.hot=32 "
+			   "guest.seed=0x1234 guest.report_ms=500 guest.verify=0";
+
+	ck_assert_int_eq(config_parse(line, &cfg, err, sizeof(err)), HV_OK);
+	ck_assert_uint_eq(cfg.mem_bytes, 128ull << 20);
+	ck_assert_uint_eq(cfg.vcpus, 4);
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	ck_assert_uint_eq(cfg.slice_us, 250);
+	ck_assert_uint_eq(cfg.run_for_ms, 5000);
+	ck_assert_uint_eq(cfg.guest.mode, HV_MODE_CPUID);
+	ck_assert_uint_eq(cfg.guest.pattern, HV_PATTERN_HOT);
+	ck_assert_uint_eq(cfg.guest.rate, 1000);
+	ck_assert_uint_eq(cfg.guest.hot_pages, 32);
+	ck_assert_uint_eq(cfg.guest.seed, 0x1234);
+	ck_assert_uint_eq(cfg.guest.report_ms, 500);
+	ck_assert_uint_eq(cfg.guest.verify_every, 0);
+	ck_assert_uint_eq(cfg.guest.reserved, 0);
+}
+END_TEST
+
+/* A successful parse starts from the defaults, not from what *cfg held. */
+START_TEST(test_parse_is_over_defaults)
+{
+	struct hv_config cfg;
+
+	config_defaults(&cfg);
+	cfg.vcpus = 4;
+	cfg.guest.seed = 99;
+	ck_assert_int_eq(config_parse("log=warn", &cfg, NULL, 0), HV_OK);
+	ck_assert_uint_eq(cfg.vcpus, 1);
+	ck_assert_uint_eq(cfg.guest.seed, 1);
+	ck_assert_int_eq(cfg.log_level, LOG_WARN);
+}
+END_TEST
+
+/* Rejected lines and the exact message each must produce. */
+static const struct {
+	const char *line;
+	const char *msg;
+} bad[] = {
+	{ "vcpus=9", "vcpus=9: must be 1..4" },
+	{ "vcpus=0", "vcpus=0: must be 1..4" },
+	{ "vcpus=5", "vcpus=5: must be 1..4" },
+	{ "vcpus=-1", "vcpus=-1: not a number (decimal or 0x hex)" },
+	{ "vcpus=+1", "vcpus=+1: not a number (decimal or 0x hex)" },
+	{ "vcpus=1x", "vcpus=1x: not a number (decimal or 0x hex)" },
+	{ "vcpus=2M", "vcpus=2M: not a number (decimal or 0x hex)" },
+	{ "vcpus= 2", "vcpus=: empty value" },
+	{ "vcpus=0x", "vcpus=0x: not a number (decimal or 0x hex)" },
+	{ "vcpus=0xg", "vcpus=0xg: not a number (decimal or 0x hex)" },
+	{ "vcpus=1.5", "vcpus=1.5: not a number (decimal or 0x hex)" },
+	{ "vcpus=", "vcpus=: empty value" },
+	{ "vcpus==1", "vcpus==1: not a number (decimal or 0x hex)" },
+	{ "vcpus=99999999999999999999", "vcpus=99999999999999999999: must be 1..4" },
+	{ "frobnicate=1", "frobnicate=1: unknown option" },
+	{ "=1", "=1: unknown option" },
+	{ "VCPUS=1", "VCPUS=1: unknown option" },
+	{ "vcpu=1", "vcpu=1: unknown option" },
+	{ "vcpuss=1", "vcpuss=1: unknown option" },
+	{ "guest=1", "guest=1: unknown option" },
+	{ "guest.=1", "guest.=1: unknown option" },
+	{ "/boot/hv.elf quiet", "quiet: expected key=value" },
+	{ "vcpus=2 quiet", "quiet: expected key=value" },
+	{ "vcpus=2 vcpus=2", "vcpus=2: given more than once" },
+	{ "vcpus=2 log=info vcpus=3", "vcpus=3: given more than once" },
+	{ "mem=12345", "mem=12345: must be a multiple of 4K" },
+	{ "mem=0x800001", "mem=0x800001: must be a multiple of 4K" },
+	{ "mem=4M", "mem=4M: must be 8M..2G" },
+	{ "mem=8188K", "mem=8188K: must be 8M..2G" },    /* min - 4K */
+	{ "mem=2049M", "mem=2049M: must be 8M..2G" },
+	{ "mem=2097156K", "mem=2097156K: must be 8M..2G" },  /* max + 4K */
+	{ "mem=3G", "mem=3G: must be 8M..2G" },
+	{ "mem=0", "mem=0: must be 8M..2G" },
+	{ "mem=0K", "mem=0K: must be 8M..2G" },
+	{ "mem=99999999999999999999G", "mem=99999999999999999999G: must be 8M..2G" },
+	{ "mem=18446744073709551615", "mem=18446744073709551615: must be a multiple of 4K" },
+	{ "mem=18446744073709551616", "mem=18446744073709551616: must be 8M..2G" },
+	{ "mem=17179869184G", "mem=17179869184G: must be 8M..2G" },  /* 2^64 after the shift */
+	{ "mem=0xffffffffffffffffff", "mem=0xffffffffffffffffff: must be 8M..2G" },
+	{ "mem=64MB", "mem=64MB: not a number (decimal or 0x hex, optional K/M/G suffix)" },
+	{ "mem=64T", "mem=64T: not a number (decimal or 0x hex, optional K/M/G suffix)" },
+	{ "mem=M", "mem=M: not a number (decimal or 0x hex, optional K/M/G suffix)" },
+	{ "mem=0xM", "mem=0xM: not a number (decimal or 0x hex, optional K/M/G suffix)" },
+	{ "mem=64 M", "mem=64: must be a multiple of 4K" },  /* no space before a suffix */
+	{ "mem=64M M", "M: expected key=value" },
+	{ "log=verbose", "log=verbose: must be one of error|warn|info|debug" },
+	{ "log=INFO", "log=INFO: must be one of error|warn|info|debug" },
+	{ "log=inf", "log=inf: must be one of error|warn|info|debug" },
+	{ "log=infos", "log=infos: must be one of error|warn|info|debug" },
+	{ "log=2", "log=2: must be one of error|warn|info|debug" },
+	{ "slice_us=49", "slice_us=49: must be 50..100000" },
+	{ "slice_us=100001", "slice_us=100001: must be 50..100000" },
+	{ "run_for=86400001", "run_for=86400001: must be 0..86400000" },
+	{ "guest.mode=fast", "guest.mode=fast: must be one of work|oob|triple|cpuid|idle" },
+	{ "guest.mode=", "guest.mode=: empty value" },
+	{ "guest.pattern=zigzag", "guest.pattern=zigzag: must be one of seq|random|hot" },
+	{ "guest.rate=10000001", "guest.rate=10000001: must be 0..10000000" },
+	{ "guest.hot=0", "guest.hot=0: must be 1..1048576" },
+	{ "guest.hot=1048577", "guest.hot=1048577: must be 1..1048576" },
+	{ "guest.seed=4294967296", "guest.seed=4294967296: must be 0..4294967295" },
+	{ "guest.seed=0x100000000", "guest.seed=0x100000000: must be 0..4294967295" },
+	{ "guest.report_ms=9", "guest.report_ms=9: must be 10..60000" },
+	{ "guest.report_ms=60001", "guest.report_ms=60001: must be 10..60000" },
+	{ "guest.verify=100000001", "guest.verify=100000001: must be 0..100000000" },
+	/* An error late in the line still throws away the good words before it. */
+	{ "mem=64M vcpus=2 log=debug guest.mode=fast",
+	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle" },
+};
+
+START_TEST(test_bad)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	memset(err, 'x', sizeof(err));
+	ck_assert_msg(config_parse(bad[_i].line, &cfg, err, sizeof(err)) == HV_EINVAL,
+		      "\"%s\" accepted", bad[_i].line);
+	ck_assert_str_eq(err, bad[_i].msg);
+	ck_is_defaults(&cfg);  /* bad input changes nothing */
+}
+END_TEST
+
+/* Every bad line, with the message buffer cut to each possible short length. */
+START_TEST(test_err_truncation)
+{
+	size_t len, want = strlen(bad[_i].msg);
+	struct hv_config cfg;
+
+	for (len = 0; len <= want + 1; len++) {
+		char *err = malloc(len ? len : 1);  /* exact size: ASan catches overruns */
+
+		ck_assert_ptr_nonnull(err);
+		memset(err, 'x', len);
+		ck_assert_int_eq(config_parse(bad[_i].line, &cfg, err, len), HV_EINVAL);
+		if (len > 0) {
+			size_t got = strnlen(err, len);
+
+			ck_assert_uint_lt(got, len);
+			ck_assert_uint_eq(got, want < len - 1 ? want : len - 1);
+			ck_assert_int_eq(memcmp(err, bad[_i].msg, got), 0);
+		}
+		free(err);
+		ck_is_defaults(&cfg);
+	}
+}
+END_TEST
+
+START_TEST(test_null_err)
+{
+	struct hv_config cfg;
+
+	ck_assert_int_eq(config_parse("vcpus=9", &cfg, NULL, 100), HV_EINVAL);
+	ck_is_defaults(&cfg);
+	ck_assert_int_eq(config_parse("vcpus=2", &cfg, NULL, 100), HV_OK);
+	ck_assert_uint_eq(cfg.vcpus, 2);
+}
+END_TEST
+
+/* Messages fit CONFIG_ERR_MAX, cut rather than overflow for huge words. */
+START_TEST(test_long_word)
+{
+	char line[600], err[CONFIG_ERR_MAX];
+	struct hv_config cfg;
+
+	memset(line, 'a', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	line[3] = '=';
+	ck_assert_int_eq(config_parse(line, &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_uint_eq(strlen(err), sizeof(err) - 1);
+	ck_assert_int_eq(strncmp(err, "aaa=aaaa", 8), 0);
+	ck_is_defaults(&cfg);
+}
+END_TEST
+
+/* The kernel path is skipped only as the first word and only without '='. */
+START_TEST(test_kernel_path_only_first)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(config_parse("/boot/hv /boot/hv", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "/boot/hv: expected key=value");
+	ck_assert_int_eq(config_parse("/boot/x=1 vcpus=2", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "/boot/x=1: unknown option");
+}
+END_TEST
+
+/* The error buffer is cleared on success, so a caller can always print it. */
+START_TEST(test_err_cleared_on_success)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(config_parse("vcpus=9", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_ne(err, "");
+	ck_assert_int_eq(config_parse("vcpus=3", &cfg, err, sizeof(err)), HV_OK);
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_test(tc, test_defaults);
+	tcase_add_loop_test(tc, test_empty_lines, 0, sizeof(empty_lines) / sizeof(empty_lines[0]));
+	tcase_add_test(tc, test_null_cmdline);
+	tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));
+	tcase_add_test(tc, test_all_options);
+	tcase_add_test(tc, test_parse_is_over_defaults);
+	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_loop_test(tc, test_err_truncation, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_null_err);
+	tcase_add_test(tc, test_long_word);
+	tcase_add_test(tc, test_kernel_path_only_first);
+	tcase_add_test(tc, test_err_cleared_on_success);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

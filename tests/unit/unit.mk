@@ -1,0 +1,39 @@
+# Host unit tests (Check), built with ASan and UBSan. Included by the top
+# Makefile, with paths relative to the repository root.
+#
+# To add a test: put it in tests/unit/test_<name>.c, then in the includer
+#   UNIT_TESTS += test_<name>
+#   UNIT_SRCS_test_<name> := kernel/<name>.c kernel/err.c
+# Both may come after the include: they are read through second expansion.
+# Note: this turns on .SECONDEXPANSION for every rule that follows the include
+# ("$$" in a later prerequisite list is expanded twice).
+
+BUILD ?= build
+
+UNIT_TESTS := test_config test_multiboot2
+UNIT_SRCS_test_config := kernel/config.c kernel/err.c
+UNIT_SRCS_test_multiboot2 := kernel/multiboot2.c kernel/err.c
+
+UNIT_CC ?= gcc
+UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -I.
+UNIT_CHECK_CFLAGS := $(shell pkg-config --cflags check)
+UNIT_CHECK_LIBS := $(shell pkg-config --libs check)
+# No per-file dependency tracking: rebuild when any project header changes.
+UNIT_HDRS = $(wildcard kernel/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h)
+
+.SECONDEXPANSION:
+
+# Each test is one compile-and-link of its file plus the sources it lists.
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_test_$$*) $$(UNIT_HDRS) tests/unit/unit.mk
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ $(filter %.c,$^) $(UNIT_CHECK_LIBS)
+
+# Runs each test in turn and stops at the first failure; Check prints one
+# summary line per test ("100%: Checks: N, Failures: 0, Errors: 0").
+.PHONY: unit-test
+unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
+	@set -e; for t in $^; do \
+		printf '%s: ' "$${t##*/}"; \
+		$$t || { echo "unit-test: $$t failed" >&2; exit 1; }; \
+	done

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests and the demo need.
+# Run as root on a fresh Debian 12 machine; safe to run again.
+set -euo pipefail
+
+PKGS=(
+  build-essential binutils make xz-utils dpkg-dev
+  bochs bochsbios vgabios
+  grub-pc-bin grub-common xorriso mtools
+  newlib-source
+  check libjsmn-dev libxxhash-dev
+  python3-pytest
+  qemu-system-x86
+  iproute2 dnsmasq-base curl iperf
+  ipxe-qemu
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+need_src=0
+if [ ! -f /etc/apt/sources.list.d/deb-src.sources ] && ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/; then
+  need_src=1
+fi
+
+if [ "${#missing[@]}" -eq 0 ] && [ "$need_src" -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root: sudo $0" >&2
+  exit 1
+fi
+
+if [ "$need_src" -eq 1 ]; then
+  # Source packages (lwip) need deb-src lines mirroring the existing deb entries.
+  {
+    echo "Types: deb-src"
+    echo "URIs: http://deb.debian.org/debian"
+    echo "Suites: bookworm bookworm-updates"
+    echo "Components: main"
+    echo "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+  } > /etc/apt/sources.list.d/deb-src.sources
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

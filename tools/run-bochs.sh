@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Boots an ISO in Bochs (VT-x with EPT, headless), serial output to a file.
+# usage: tools/run-bochs.sh ISO SERIAL_LOG [SECONDS]
+# Stops after SECONDS of wall time (default 120) if the hypervisor has not
+# powered the machine off itself (run_for=...). Extra bochsrc lines may be
+# given in the BOCHS_EXTRA environment variable (one per line).
+set -euo pipefail
+[ $# -ge 2 ] || { echo "usage: $0 ISO SERIAL_LOG [SECONDS]" >&2; exit 2; }
+iso=$(realpath "$1") serial=$2 secs=${3:-120}
+: > "$serial"
+serial=$(realpath "$serial")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# ips=50M with sync=none: the TSC advances one tick per emulated instruction, so runs are repeatable.
+cat > "$work/bochsrc" <<RC
+megs: ${BOCHS_MEGS:-256}
+cpu: model=corei7_skylake_x, count=1, ips=${BOCHS_IPS:-50000000}
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path=$iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$serial
+display_library: rfb, options="timeout=0"
+log: $work/bochs.log
+panic: action=fatal
+error: action=report
+info: action=ignore
+clock: sync=none, time0=local
+${BOCHS_EXTRA:-}
+RC
+echo c > "$work/cont.rc"
+set +e
+# The debugger is compiled into Debian's Bochs: cont.rc makes it run at once.
+timeout --signal=TERM --kill-after=5 "$secs" bochs -q -f "$work/bochsrc" -rc "$work/cont.rc" > "$work/stdout" 2>&1 < /dev/null
+rc=$?
+set -e
+if [ -n "${BOCHS_LOG_COPY:-}" ]; then cp "$work/bochs.log" "$BOCHS_LOG_COPY"; fi
+# Bochs exits 1 after the hypervisor's "Shutdown" request; the serial log is the verdict.
+exit 0
