@@ -61,7 +61,7 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 include tests/unit/unit.mk
 
 system-test: $(HV_ELF) $(GUEST_BIN)
-	@python3 -m pytest -q tests/system
+	@/usr/bin/python3 -m pytest -q -rs tests/system
 
 test: deps
 	@$(MAKE) --no-print-directory unit-test

@@ -29,3 +29,11 @@ void serial_write(const char *s, unsigned long len)
 		outb(serial_base + UART_THR, (uint8_t)s[i]);
 	}
 }
+
+void serial_drain(void)
+{
+	if (!serial_base)
+		return;
+	while (!(inb(serial_base + UART_LSR) & UART_LSR_TX_IDLE))
+		cpu_relax();
+}

@@ -90,6 +90,8 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	lapic_timer_calibrate(time_tsc_hz());
 	irq_register(VEC_LAPIC_TIMER, host_tick);
 	lapic_timer_periodic(VEC_LAPIC_TIMER, HOST_TICK_US);
+	log_info("lapic", "timer %llu kHz (divide 16), host tick every %u us",
+		 (unsigned long long)(lapic_timer_hz() / 1000), HOST_TICK_US);
 
 	rc = vmx_init(why, sizeof(why));
 	if (rc) {

@@ -56,12 +56,13 @@ _lwip_mk_saved_goal := $(.DEFAULT_GOAL)
 $(LWIP_STAMP): tools/fetch-lwip.sh
 	@tools/fetch-lwip.sh $(LWIP_SRC_DIR)
 	@for f in $(LWIP_SRCS); do \
-	  test -f $(LWIP_DIR)/src/$$f || { echo "lwip.mk: $(LWIP_DIR)/src/$$f missing (LWIP_SRCS out of date?)" >&2; exit 1; }; \
+	  test -f $(LWIP_DIR)/src/$$f || { echo "lwip.mk: $(LWIP_DIR)/src/$$f missing (LWIP_SRCS out of date?)" >&2; rm -f $@; exit 1; }; \
 	done
 
-# Sources appear when the stamp is made; the empty recipe stops make from
-# looking for another way to create them.
-$(addprefix $(LWIP_DIR)/src/,$(LWIP_SRCS)): $(LWIP_STAMP) ;
+# Sources appear when the stamp is made. Order-only, so their old (2021)
+# mtimes never make them look out of date; the empty recipe stops make from
+# looking for another way to create them. Objects depend on the stamp itself.
+$(addprefix $(LWIP_DIR)/src/,$(LWIP_SRCS)): | $(LWIP_STAMP) ;
 
 $(LWIP_OBJS): $(LWIP_OBJDIR)/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) $(NEWLIB_STAMP) $(LWIP_PORT_HDRS)
 	@mkdir -p $(@D)

@@ -35,6 +35,13 @@ INST=$OUT/install
 LOG=$OUT/build.log
 STAMP=$OUT/stamp
 
+# Serialize concurrent invocations (e.g. two make runs, or make -j reaching
+# this rule twice): the second one waits, then finds the stamp and skips.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$OUT/.lock"
+  flock 9
+fi
+
 GCC_INC=$(gcc -print-file-name=include)
 TARGET_CFLAGS="-O2 -g -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel -fno-stack-protector -fno-asynchronous-unwind-tables -Wa,--noexecstack -nostdinc -isystem $GCC_INC"
 CONFIGURE_ARGS=(

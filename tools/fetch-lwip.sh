@@ -10,7 +10,7 @@
 # generated doxygen HTML); Debian's own patches are not applied. Nothing in
 # the tree is ever edited: our port lives in net/.
 #
-# Idempotent: skips when OUTDIR/stamp says the tree is already there.
+# Idempotent: skips (silently) when OUTDIR/stamp says the tree is already there.
 set -euo pipefail
 
 if [ "$#" -ne 1 ] || [ -z "$1" ]; then
@@ -26,8 +26,18 @@ OUT=$(cd "$1" && pwd)
 STAMP=$OUT/stamp
 DEST=$OUT/lwip
 
+# Serialize concurrent invocations (e.g. two make runs, or make -j reaching
+# this rule twice): the second one waits, then finds the stamp and skips.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$OUT/.lock"
+  flock 9
+fi
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$KEY" ] &&
    [ -f "$DEST/src/core/tcp.c" ] && [ -f "$DEST/src/include/lwip/opt.h" ]; then
+  # Already there. Refresh the stamp's mtime so make (whose rule depends on
+  # this script) stops asking again.
+  touch "$STAMP"
   exit 0
 fi
 
