@@ -29,7 +29,7 @@ KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_S) $(KERNEL_C))
 HV_ELF := $(BUILD)/hv.elf
 HV_ISO := $(BUILD)/hv.iso
-DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random guest.report_ms=1000
+DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 
 .PHONY: all deps test unit-test system-test demo bench clean
 

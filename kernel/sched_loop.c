@@ -40,5 +40,12 @@ void sched_loop(struct sched *s)
 			t->run(t, start);
 		}
 		sched_charge(e, time_now() - start);
+		/*
+		 * Take interrupts that arrived while host code ran with them off.
+		 * Bochs does not turn an interrupt into an external-interrupt exit
+		 * while the guest runs with RFLAGS.IF clear, so this window is also
+		 * where such interrupts are served: at most one slice late.
+		 */
+		irq_window();
 	}
 }

@@ -35,5 +35,9 @@ timeout --signal=TERM --kill-after=5 "$secs" bochs -q -f "$work/bochsrc" -rc "$w
 rc=$?
 set -e
 if [ -n "${BOCHS_LOG_COPY:-}" ]; then cp "$work/bochs.log" "$BOCHS_LOG_COPY"; fi
+if [ ! -s "$serial" ]; then
+  echo "run-bochs: Bochs (exit status $rc) wrote no serial output; its last words:" >&2
+  tail -n 20 "$work/stdout" "$work/bochs.log" >&2 || true
+fi
 # Bochs exits 1 after the hypervisor's "Shutdown" request; the serial log is the verdict.
 exit 0

@@ -1,7 +1,6 @@
 #include "kernel/mem/frames.h"
 
 #include <string.h>
-#include "kernel/err.h"
 #include "kernel/log.h"
 
 #define LOW_MEMORY_END 0x100000ull /* BIOS data, EBDA and ROMs live below 1 MiB */
@@ -9,82 +8,6 @@
 extern char __kernel_start[], __kernel_end[];
 
 static struct frame_pool pool;
-
-static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
-
-void frame_pool_init(struct frame_pool *p) { p->count = 0; }
-
-int frame_pool_add(struct frame_pool *p, uint64_t base, uint64_t end)
-{
-	base = align_up(base, FRAME_SIZE);
-	end = align_down(end, FRAME_SIZE);
-	if (end <= base)
-		return HV_OK;
-	if (p->count == FRAMES_MAX_REGIONS)
-		return HV_ENOMEM;
-	p->regions[p->count++] = (struct frame_region){ base, end };
-	return HV_OK;
-}
-
-int frame_pool_reserve(struct frame_pool *p, uint64_t base, uint64_t end)
-{
-	unsigned i;
-
-	base = align_down(base, FRAME_SIZE);
-	end = align_up(end, FRAME_SIZE);
-	for (i = 0; i < p->count; i++) {
-		struct frame_region *r = &p->regions[i];
-
-		if (end <= r->base || base >= r->end)
-			continue;
-		if (base > r->base && end < r->end) {
-			/* The hole splits the region in two. */
-			uint64_t tail_end = r->end;
-
-			r->end = base;
-			if (frame_pool_add(p, end, tail_end))
-				return HV_ENOMEM;
-		} else if (base <= r->base) {
-			r->base = end < r->end ? end : r->end;
-		} else {
-			r->end = base;
-		}
-	}
-	return HV_OK;
-}
-
-uint64_t frame_pool_take(struct frame_pool *p, uint64_t size, uint64_t align)
-{
-	unsigned i;
-
-	size = align_up(size, FRAME_SIZE);
-	for (i = 0; i < p->count; i++) {
-		struct frame_region *r = &p->regions[i];
-		uint64_t start = align_up(r->base, align);
-
-		if (start < r->end && r->end - start >= size) {
-			/* Keep the alignment gap in the pool as a region of its own. */
-			uint64_t gap_base = r->base;
-
-			r->base = start + size;
-			if (start > gap_base)
-				frame_pool_add(p, gap_base, start);
-			return start;
-		}
-	}
-	return 0;
-}
-
-uint64_t frame_pool_free_bytes(const struct frame_pool *p)
-{
-	uint64_t total = 0;
-	unsigned i;
-
-	for (i = 0; i < p->count; i++)
-		total += p->regions[i].end - p->regions[i].base;
-	return total;
-}
 
 void frames_init(const struct mb2_info *mb, uint64_t mbi_pa, uint64_t mbi_size)
 {
@@ -113,7 +36,7 @@ uint64_t frames_alloc(uint64_t size, uint64_t align)
 	uint64_t pa = frame_pool_take(&pool, size, align < FRAME_SIZE ? FRAME_SIZE : align);
 
 	if (pa)
-		memset((void *)(uintptr_t)pa, 0, align_up(size, FRAME_SIZE));
+		memset((void *)(uintptr_t)pa, 0, (size + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1));
 	return pa;
 }
 

@@ -38,6 +38,12 @@ wait_bss:
 	je	wait_bss
 
 call_main:
+	/*
+	 * Run with interrupts enabled, as real guests mostly do. The hypervisor
+	 * takes every external interrupt as a VM exit, so none reaches our
+	 * (absent) IDT; one that did would show up as a triple fault.
+	 */
+	sti
 	sub	$8, %esp		/* keep ESP 16-byte aligned at the call */
 	push	%esi			/* vcpu */
 	push	%ebx			/* boot params */
