@@ -68,6 +68,10 @@ test: deps
 	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB)
 	@$(MAKE) --no-print-directory system-test
 
+bench: deps
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN)
+	@/usr/bin/python3 tests/bench/bench_foundation.py
+
 demo: deps
 	@$(MAKE) --no-print-directory $(HV_ISO)
 	@tools/demo.sh $(HV_ISO)
