@@ -86,7 +86,8 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
 
 	if ((gpa | hpa | size) & (EPT_PAGE_4K - 1) || size == 0 || (perms & ~EPT_RWX) || !(perms & EPT_READ))
 		return HV_EINVAL;
-	if (gpa >= EPT_GPA_LIMIT || size > EPT_GPA_LIMIT - gpa || (hpa & ~EPT_ADDR_MASK))
+	if (gpa >= EPT_GPA_LIMIT || size > EPT_GPA_LIMIT - gpa || (hpa & ~EPT_ADDR_MASK) ||
+	    size > EPT_ADDR_MASK + EPT_PAGE_4K - hpa) /* hpa + size must stay within the address bits */
 		return HV_ERANGE;
 	if (!ept_range_free(e, gpa, size))
 		return HV_EEXIST;
@@ -114,16 +115,71 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
 int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *perms)
 {
 	int level;
-	uint64_t *leaf = ept_leaf(e, gpa, &level);
+	uint64_t *leaf = gpa < EPT_GPA_LIMIT ? ept_leaf(e, gpa, &level) : NULL;
 	uint64_t page_mask;
 
-	if (!leaf)
+	if (!leaf) /* past 2^48 too: the walk would use only bits 47:12 */
 		return HV_ENOENT;
 	page_mask = (1ull << (12 + 9 * level)) - 1;
 	if (hpa)
 		*hpa = (*leaf & EPT_ADDR_MASK & ~page_mask) | (gpa & page_mask);
 	if (perms)
 		*perms = *leaf & EPT_RWX;
+	return HV_OK;
+}
+
+int ept_split_range(struct ept *e, uint64_t gpa, uint64_t size)
+{
+	uint64_t g = gpa & ~(EPT_PAGE_2M - 1), end = gpa + size;
+	int split = 0;
+
+	for (; g < end; g += EPT_PAGE_2M) {
+		int level;
+		uint64_t *leaf = ept_leaf(e, g, &level);
+		uint64_t pa, *table, flags;
+		unsigned i;
+
+		if (!leaf || level != 1)
+			continue;
+		pa = e->mem.alloc_table(e->mem.ctx);
+		if (!pa)
+			return HV_ENOMEM;
+		e->tables++;
+		table = e->mem.table(e->mem.ctx, pa);
+		flags = *leaf & ~EPT_ADDR_MASK & ~EPT_LARGE;
+		for (i = 0; i < EPT_ENTRIES; i++)
+			table[i] = ((*leaf & EPT_ADDR_MASK) + (uint64_t)i * EPT_PAGE_4K) | flags;
+		/* Install the table only once it is complete: the walk never sees half of it. */
+		*leaf = pa | EPT_TABLE_PERMS;
+		e->pages_2m--;
+		e->pages_4k += EPT_ENTRIES;
+		split++;
+	}
+	return split;
+}
+
+uint64_t *ept_leaf_4k(const struct ept *e, uint64_t gpa)
+{
+	int level;
+	uint64_t *leaf = ept_leaf(e, gpa, &level);
+
+	return leaf && level == 0 ? leaf : NULL;
+}
+
+int ept_update_range(struct ept *e, uint64_t gpa, uint64_t size, uint64_t clear, uint64_t set)
+{
+	uint64_t off;
+
+	for (off = 0; off < size; off += EPT_PAGE_4K) {
+		int level;
+		uint64_t *leaf = ept_leaf(e, gpa + off, &level);
+
+		if (!leaf)
+			return HV_ENOENT;
+		if (level != 0)
+			return HV_EINVAL;
+		*leaf = (*leaf & ~clear) | set;
+	}
 	return HV_OK;
 }
 

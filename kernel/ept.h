@@ -60,6 +60,24 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
 /* Looks up gpa: its host address and its leaf entry's permissions. HV_ENOENT if unmapped. */
 int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *perms);
 
+/*
+ * Splits every 2 MiB leaf that maps part of [gpa, gpa + size) into a table
+ * of 512 4 KiB leaves with the same permissions and flags (dirty logging
+ * needs 4 KiB granularity). Returns the number split, or HV_ENOMEM with the
+ * leaves split so far left split (the mapping is the same either way).
+ */
+int ept_split_range(struct ept *e, uint64_t gpa, uint64_t size);
+
+/* The 4 KiB leaf entry that maps gpa, or NULL if gpa is unmapped or inside a 2 MiB leaf. */
+uint64_t *ept_leaf_4k(const struct ept *e, uint64_t gpa);
+
+/*
+ * In every 4 KiB leaf of [gpa, gpa + size): entry = (entry & ~clear) | set.
+ * HV_EINVAL if the range holds a 2 MiB leaf, HV_ENOENT if part is unmapped
+ * (entries before that point are already updated).
+ */
+int ept_update_range(struct ept *e, uint64_t gpa, uint64_t size, uint64_t clear, uint64_t set);
+
 /* The EPT pointer for the VMCS: 4-level walk, write-back, optionally A/D flags. */
 uint64_t ept_pointer(const struct ept *e, bool accessed_dirty);
 

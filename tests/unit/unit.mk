@@ -13,6 +13,11 @@ BUILD ?= build
 UNIT_TESTS := test_config test_multiboot2
 UNIT_SRCS_test_config := kernel/config.c kernel/err.c
 UNIT_SRCS_test_multiboot2 := kernel/multiboot2.c kernel/err.c
+UNIT_TESTS += test_ept test_sched test_frame_pool test_vmx_caps
+UNIT_SRCS_test_ept := kernel/ept.c kernel/err.c
+UNIT_SRCS_test_sched := kernel/sched.c kernel/err.c
+UNIT_SRCS_test_frame_pool := kernel/mem/frame_pool.c kernel/err.c
+UNIT_SRCS_test_vmx_caps := kernel/vmx/caps_check.c kernel/err.c
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
@@ -20,7 +25,7 @@ UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
 UNIT_CHECK_CFLAGS := $(shell pkg-config --cflags check)
 UNIT_CHECK_LIBS := $(shell pkg-config --libs check)
 # No per-file dependency tracking: rebuild when any project header changes.
-UNIT_HDRS = $(wildcard kernel/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h)
+UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h)
 
 .SECONDEXPANSION:
 

@@ -1,0 +1,395 @@
+/* Unit tests for kernel/ept.c: table construction over a fake physical memory. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/ept.h"
+#include "kernel/err.h"
+
+#define MiB (1ull << 20)
+#define POOL_TABLES 64
+#define POOL_BASE 0x7654300000ull /* fake physical address of table 0 */
+
+/* A pool of 4 KiB-aligned host buffers posing as physical table memory. */
+struct fake_mem {
+	uint64_t *bufs[POOL_TABLES];
+	unsigned used, limit;
+};
+
+static struct fake_mem fm;
+static struct ept ept;
+
+static uint64_t fake_alloc(void *ctx)
+{
+	struct fake_mem *m = ctx;
+
+	if (m->used == m->limit)
+		return 0;
+	memset(m->bufs[m->used], 0, EPT_PAGE_4K);
+	return POOL_BASE + EPT_PAGE_4K * m->used++;
+}
+
+static uint64_t *fake_table(void *ctx, uint64_t pa)
+{
+	struct fake_mem *m = ctx;
+
+	ck_assert_uint_eq(pa & (EPT_PAGE_4K - 1), 0);
+	ck_assert_uint_ge(pa, POOL_BASE);
+	ck_assert_uint_lt((pa - POOL_BASE) / EPT_PAGE_4K, m->used);
+	return m->bufs[(pa - POOL_BASE) / EPT_PAGE_4K];
+}
+
+static const struct ept_mem fake_ops = { fake_alloc, fake_table, &fm };
+
+static void setup(void)
+{
+	unsigned i;
+
+	for (i = 0; i < POOL_TABLES; i++) {
+		fm.bufs[i] = aligned_alloc(EPT_PAGE_4K, EPT_PAGE_4K);
+		ck_assert_ptr_nonnull(fm.bufs[i]);
+		memset(fm.bufs[i], 0xa5, EPT_PAGE_4K); /* alloc_table must zero */
+	}
+	fm.used = 0;
+	fm.limit = POOL_TABLES;
+	ck_assert_int_eq(ept_init(&ept, &fake_ops), HV_OK);
+}
+
+static void teardown(void)
+{
+	unsigned i;
+
+	for (i = 0; i < POOL_TABLES; i++)
+		free(fm.bufs[i]);
+}
+
+static bool is_pool_table(uint64_t pa)
+{
+	return pa >= POOL_BASE && pa < POOL_BASE + EPT_PAGE_4K * fm.used && !(pa & (EPT_PAGE_4K - 1));
+}
+
+/* Checks a non-leaf entry: RWX, no other flag bits, pointing at an allocated table. */
+static uint64_t *ck_next_table(uint64_t entry)
+{
+	ck_assert_uint_eq(entry & ~EPT_ADDR_MASK, EPT_RWX);
+	ck_assert(is_pool_table(entry & EPT_ADDR_MASK));
+	return fake_table(&fm, entry & EPT_ADDR_MASK);
+}
+
+static void ck_translates(uint64_t gpa, uint64_t want_hpa, uint64_t want_perms)
+{
+	uint64_t hpa = 0, perms = 0;
+
+	ck_assert_int_eq(ept_translate(&ept, gpa, &hpa, &perms), HV_OK);
+	ck_assert_uint_eq(hpa, want_hpa);
+	ck_assert_uint_eq(perms, want_perms);
+}
+
+static void ck_unmapped(uint64_t gpa)
+{
+	uint64_t hpa = 0xdead, perms = 0xdead;
+
+	ck_assert_int_eq(ept_translate(&ept, gpa, &hpa, &perms), HV_ENOENT);
+}
+
+START_TEST(test_init_allocates_only_pml4)
+{
+	ck_assert_uint_eq(ept.tables, 1);
+	ck_assert_uint_eq(ept.pml4_pa, POOL_BASE);
+	ck_assert_uint_eq(ept.pages_4k, 0);
+	ck_assert_uint_eq(ept.pages_2m, 0);
+	ck_unmapped(0);
+}
+END_TEST
+
+START_TEST(test_init_out_of_memory)
+{
+	struct ept e2;
+
+	fm.limit = fm.used;
+	ck_assert_int_eq(ept_init(&e2, &fake_ops), HV_ENOMEM);
+}
+END_TEST
+
+START_TEST(test_32m_large_uses_2m_pages_and_three_tables)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, 0x40000000, 32 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_uint_eq(ept.pages_2m, 16);
+	ck_assert_uint_eq(ept.pages_4k, 0);
+	ck_assert_uint_eq(ept.tables, 3);
+	ck_assert_uint_eq(fm.used, 3);
+}
+END_TEST
+
+START_TEST(test_32m_unaligned_hpa_uses_4k_pages)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, 0x1000, 32 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_uint_eq(ept.pages_2m, 0);
+	ck_assert_uint_eq(ept.pages_4k, 8192);
+	ck_assert_uint_eq(ept.tables, 1 + 1 + 1 + 16);
+	ck_translates(0, 0x1000, EPT_RWX);
+	ck_translates(32 * MiB - 1, 32 * MiB - 1 + 0x1000, EPT_RWX);
+}
+END_TEST
+
+START_TEST(test_32m_large_false_uses_4k_pages)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, 0x40000000, 32 * MiB, EPT_RWX, false), HV_OK);
+	ck_assert_uint_eq(ept.pages_2m, 0);
+	ck_assert_uint_eq(ept.pages_4k, 8192);
+	ck_assert_uint_eq(ept.tables, 1 + 1 + 1 + 16);
+}
+END_TEST
+
+/* gpa 1 MiB .. 6 MiB + 12 KiB: 4K up to 2 MiB, two 2M pages, then a 4K tail. */
+#define MIX_GPA (1 * MiB)
+#define MIX_HPA (0x40000000 + 1 * MiB)
+#define MIX_SIZE (1 * MiB + 4 * MiB + 0x3000)
+
+START_TEST(test_mixed_4k_head_2m_body_4k_tail)
+{
+	ck_assert_int_eq(ept_map(&ept, MIX_GPA, MIX_HPA, MIX_SIZE, EPT_READ | EPT_EXEC, true), HV_OK);
+	ck_assert_uint_eq(ept.pages_4k, 256 + 3);
+	ck_assert_uint_eq(ept.pages_2m, 2);
+	ck_assert_uint_eq(ept.tables, 3 + 2); /* PML4, PDPT, PD + PTs for [0, 2M) and [6M, 8M) */
+}
+END_TEST
+
+START_TEST(test_gpa_hpa_differently_aligned_uses_4k_only)
+{
+	/* Both 4K aligned, but gpa % 2M != hpa % 2M: no 2M page can ever fit. */
+	ck_assert_int_eq(ept_map(&ept, 2 * MiB, 0x40000000 + 0x1000, 4 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_uint_eq(ept.pages_2m, 0);
+	ck_assert_uint_eq(ept.pages_4k, 1024);
+}
+END_TEST
+
+START_TEST(test_translate_many_addresses)
+{
+	uint64_t off;
+
+	ck_assert_int_eq(ept_map(&ept, MIX_GPA, MIX_HPA, MIX_SIZE, EPT_READ | EPT_EXEC, true), HV_OK);
+	/* Every page, at an offset that changes from page to page. */
+	for (off = 0; off < MIX_SIZE; off += EPT_PAGE_4K) {
+		uint64_t o = off + ((off >> 12) * 0x107) % EPT_PAGE_4K;
+
+		ck_translates(MIX_GPA + o, MIX_HPA + o, EPT_READ | EPT_EXEC);
+	}
+	ck_translates(MIX_GPA + MIX_SIZE - 1, MIX_HPA + MIX_SIZE - 1, EPT_READ | EPT_EXEC);
+	ck_translates(2 * MiB + 0x1abcde, MIX_HPA - MIX_GPA + 2 * MiB + 0x1abcde, EPT_READ | EPT_EXEC);
+	ck_unmapped(MIX_GPA - 1);
+	ck_unmapped(0);
+	ck_unmapped(MIX_GPA + MIX_SIZE);
+	ck_unmapped(MIX_GPA + MIX_SIZE + 0x1000);
+	ck_unmapped(8 * MiB);
+	ck_unmapped(1ull << 30);
+	ck_unmapped(EPT_GPA_LIMIT - 1);
+	/* NULL outputs are allowed. */
+	ck_assert_int_eq(ept_translate(&ept, MIX_GPA, NULL, NULL), HV_OK);
+}
+END_TEST
+
+START_TEST(test_translate_holes_between_ranges)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, 0x80000000, 2 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 4 * MiB, 0x90000000, 0x2000, EPT_READ, true), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 4 * MiB + 0x4000, 0xa0000000, 0x1000, EPT_READ | EPT_WRITE, true), HV_OK);
+	ck_translates(0x1234, 0x80001234, EPT_RWX);
+	ck_unmapped(2 * MiB);
+	ck_unmapped(4 * MiB - 1);
+	ck_translates(4 * MiB + 0x1fff, 0x90001fff, EPT_READ);
+	ck_unmapped(4 * MiB + 0x2000);
+	ck_unmapped(4 * MiB + 0x3fff);
+	ck_translates(4 * MiB + 0x4010, 0xa0000010, EPT_READ | EPT_WRITE);
+	ck_unmapped(4 * MiB + 0x5000);
+}
+END_TEST
+
+START_TEST(test_translate_beyond_gpa_limit)
+{
+	/* Addresses past 2^48 must not alias onto the low mapping. */
+	ck_assert_int_eq(ept_map(&ept, 0, 0x40000000, 2 * MiB, EPT_RWX, true), HV_OK);
+	ck_unmapped(EPT_GPA_LIMIT);
+	ck_unmapped(EPT_GPA_LIMIT + 0x1000);
+	ck_unmapped(UINT64_MAX & ~0xfffull);
+}
+END_TEST
+
+/* Indices 3 / 5 / 7 / 9 at PML4 / PDPT / PD / PT. */
+#define BIT_GPA ((3ull << 39) | (5ull << 30) | (7ull << 21))
+
+START_TEST(test_entry_bits_4k_leaf)
+{
+	uint64_t hpa = 0x000ffedcba987000ull, *t, leaf;
+
+	ck_assert_int_eq(ept_map(&ept, BIT_GPA + (9ull << 12), hpa, 0x1000, EPT_READ | EPT_EXEC, true), HV_OK);
+	t = fake_table(&fm, ept.pml4_pa);
+	t = ck_next_table(t[3]);
+	t = ck_next_table(t[5]);
+	t = ck_next_table(t[7]);
+	leaf = t[9];
+	ck_assert_uint_eq(leaf, hpa | EPT_READ | EPT_EXEC | EPT_MEMTYPE_WB);
+	ck_assert_uint_eq(leaf & EPT_LARGE, 0);
+	ck_assert_uint_eq(leaf & EPT_WRITE, 0);
+	ck_assert_uint_eq((leaf >> 3) & 7, 6);
+	ck_assert_uint_eq(leaf & EPT_ADDR_MASK, hpa);
+	ck_assert_uint_eq(t[8], 0);
+	ck_assert_uint_eq(t[10], 0);
+	ck_translates(BIT_GPA + (9ull << 12) + 0xabc, hpa + 0xabc, EPT_READ | EPT_EXEC);
+}
+END_TEST
+
+START_TEST(test_entry_bits_2m_leaf)
+{
+	uint64_t hpa = 0x0001234567800000ull & ~(EPT_PAGE_2M - 1), *t, leaf;
+
+	ck_assert_int_eq(ept_map(&ept, BIT_GPA, hpa, 2 * MiB, EPT_READ | EPT_WRITE, true), HV_OK);
+	t = fake_table(&fm, ept.pml4_pa);
+	t = ck_next_table(t[3]);
+	t = ck_next_table(t[5]);
+	leaf = t[7];
+	ck_assert_uint_eq(leaf, hpa | EPT_READ | EPT_WRITE | EPT_MEMTYPE_WB | EPT_LARGE);
+	ck_assert_uint_eq(leaf & EPT_EXEC, 0);
+	ck_assert_uint_eq(t[6], 0);
+	ck_assert_uint_eq(t[8], 0);
+	ck_translates(BIT_GPA + 0x12345, hpa + 0x12345, EPT_READ | EPT_WRITE);
+}
+END_TEST
+
+START_TEST(test_overlap_refused_nothing_installed)
+{
+	uint64_t tables;
+
+	ck_assert_int_eq(ept_map(&ept, 2 * MiB, 0x40000000, 2 * MiB, EPT_RWX, true), HV_OK);
+	tables = ept.tables;
+	/* Tail overlaps the head of the existing mapping, head overlaps its tail. */
+	ck_assert_int_eq(ept_map(&ept, 0, 0x50000000, 2 * MiB + 0x1000, EPT_RWX, false), HV_EEXIST);
+	ck_assert_int_eq(ept_map(&ept, 3 * MiB, 0x50000000, 2 * MiB, EPT_RWX, true), HV_EEXIST);
+	ck_assert_int_eq(ept_map(&ept, 2 * MiB, 0x50000000, 2 * MiB, EPT_RWX, true), HV_EEXIST);
+	ck_assert_int_eq(ept_map(&ept, 3 * MiB + 0x5000, 0x50000000, 0x1000, EPT_RWX, true), HV_EEXIST);
+	ck_assert_int_eq(ept_map(&ept, 0, 0x50000000, 8 * MiB, EPT_RWX, true), HV_EEXIST);
+	ck_assert_uint_eq(ept.pages_2m, 1);
+	ck_assert_uint_eq(ept.pages_4k, 0);
+	ck_assert_uint_eq(ept.tables, tables);
+	ck_unmapped(0);
+	ck_unmapped(2 * MiB - 0x1000);
+	ck_unmapped(4 * MiB);
+	ck_unmapped(5 * MiB - 1);
+	ck_translates(3 * MiB + 0x5000, 0x40000000 + 1 * MiB + 0x5000, EPT_RWX);
+	/* Adjacent ranges are fine. */
+	ck_assert_int_eq(ept_map(&ept, 0, 0x50000000, 2 * MiB, EPT_READ, true), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 4 * MiB, 0x60000000, 0x1000, EPT_READ, true), HV_OK);
+	ck_translates(2 * MiB - 1, 0x50000000 + 2 * MiB - 1, EPT_READ);
+	ck_translates(4 * MiB, 0x60000000, EPT_READ);
+}
+END_TEST
+
+static const struct bad_map {
+	uint64_t gpa, hpa, size, perms;
+	int err;
+} bad_maps[] = {
+	{ 0x800, 0, 0x1000, EPT_RWX, HV_EINVAL },                 /* gpa unaligned */
+	{ 0, 0x10, 0x1000, EPT_RWX, HV_EINVAL },                  /* hpa unaligned */
+	{ 0, 0, 0x1001, EPT_RWX, HV_EINVAL },                     /* size unaligned */
+	{ 0, 0, 0, EPT_RWX, HV_EINVAL },                          /* size 0 */
+	{ 0, 0, 0x1000, 0, HV_EINVAL },                           /* no permissions */
+	{ 0, 0, 0x1000, EPT_WRITE, HV_EINVAL },                   /* write without read */
+	{ 0, 0, 0x1000, EPT_EXEC, HV_EINVAL },                    /* exec-only */
+	{ 0, 0, 0x1000, EPT_WRITE | EPT_EXEC, HV_EINVAL },
+	{ 0, 0, 0x1000, EPT_RWX | EPT_LARGE, HV_EINVAL },         /* unknown bits */
+	{ 0, 0, 0x1000, EPT_READ | EPT_MEMTYPE_WB, HV_EINVAL },
+	{ 0, 0, 0x1000, EPT_READ | (1ull << 63), HV_EINVAL },
+	{ EPT_GPA_LIMIT, 0, 0x1000, EPT_RWX, HV_ERANGE },         /* gpa beyond 2^48 */
+	{ EPT_GPA_LIMIT - 0x1000, 0, 0x2000, EPT_RWX, HV_ERANGE }, /* end beyond 2^48 */
+	{ UINT64_MAX & ~0xfffull, 0, 0x2000, EPT_RWX, HV_ERANGE },
+	{ 0x1000, 0, UINT64_MAX & ~0xfffull, EPT_RWX, HV_ERANGE }, /* gpa + size wraps */
+	{ 0, 1ull << 52, 0x1000, EPT_RWX, HV_ERANGE },            /* hpa beyond 52 bits */
+	{ 0, (1ull << 52) - 0x1000, 0x2000, EPT_RWX, HV_ERANGE }, /* hpa end beyond 52 bits */
+};
+
+START_TEST(test_bad_args)
+{
+	const struct bad_map *b = &bad_maps[_i];
+
+	ck_assert_int_eq(ept_map(&ept, b->gpa, b->hpa, b->size, b->perms, true), b->err);
+	ck_assert_int_eq(ept_map(&ept, b->gpa, b->hpa, b->size, b->perms, false), b->err);
+	ck_assert_uint_eq(ept.tables, 1);
+	ck_assert_uint_eq(ept.pages_4k + ept.pages_2m, 0);
+	ck_unmapped(0);
+}
+END_TEST
+
+START_TEST(test_last_page_below_limits_accepted)
+{
+	ck_assert_int_eq(ept_map(&ept, EPT_GPA_LIMIT - 0x1000, (1ull << 52) - 0x1000, 0x1000, EPT_READ, true), HV_OK);
+	ck_translates(EPT_GPA_LIMIT - 1, (1ull << 52) - 1, EPT_READ);
+	ck_assert_uint_eq(ept.tables, 4);
+}
+END_TEST
+
+START_TEST(test_out_of_table_memory)
+{
+	fm.limit = 3; /* PML4 + PDPT + PD: no room for a page table */
+	ck_assert_int_eq(ept_map(&ept, 0, 0x40000000, 0x1000, EPT_RWX, true), HV_ENOMEM);
+	ck_assert_uint_eq(ept.tables, 3);
+	ck_assert_uint_eq(ept.pages_4k, 0);
+	ck_unmapped(0);
+	/* The same budget still fits 2M pages, which need no page table. */
+	ck_assert_int_eq(ept_map(&ept, 0, 0x40000000, 4 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_uint_eq(ept.pages_2m, 2);
+	/* A new PDPT region runs out again. */
+	ck_assert_int_eq(ept_map(&ept, 1ull << 39, 0x40000000, 2 * MiB, EPT_RWX, true), HV_ENOMEM);
+	ck_unmapped(1ull << 39);
+}
+END_TEST
+
+START_TEST(test_ept_pointer)
+{
+	uint64_t p = ept_pointer(&ept, false), ad = ept_pointer(&ept, true);
+
+	ck_assert_uint_eq(p & 7, 6);                 /* write-back */
+	ck_assert_uint_eq((p >> 3) & 7, 3);          /* walk length 4 - 1 */
+	ck_assert_uint_eq(p & EPTP_AD_ENABLE, 0);
+	ck_assert_uint_eq(p & EPT_ADDR_MASK, ept.pml4_pa);
+	ck_assert_uint_eq(p, POOL_BASE | (3 << 3) | 6);
+	ck_assert_uint_eq(ad, p | (1ull << 6));
+}
+END_TEST
+
+static Suite *ept_suite(void)
+{
+	Suite *s = suite_create("ept");
+	TCase *tc = tcase_create("ept");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_init_allocates_only_pml4);
+	tcase_add_test(tc, test_init_out_of_memory);
+	tcase_add_test(tc, test_32m_large_uses_2m_pages_and_three_tables);
+	tcase_add_test(tc, test_32m_unaligned_hpa_uses_4k_pages);
+	tcase_add_test(tc, test_32m_large_false_uses_4k_pages);
+	tcase_add_test(tc, test_mixed_4k_head_2m_body_4k_tail);
+	tcase_add_test(tc, test_gpa_hpa_differently_aligned_uses_4k_only);
+	tcase_add_test(tc, test_translate_many_addresses);
+	tcase_add_test(tc, test_translate_holes_between_ranges);
+	tcase_add_test(tc, test_translate_beyond_gpa_limit);
+	tcase_add_test(tc, test_entry_bits_4k_leaf);
+	tcase_add_test(tc, test_entry_bits_2m_leaf);
+	tcase_add_test(tc, test_overlap_refused_nothing_installed);
+	tcase_add_loop_test(tc, test_bad_args, 0, sizeof(bad_maps) / sizeof(bad_maps[0]));
+	tcase_add_test(tc, test_last_page_below_limits_accepted);
+	tcase_add_test(tc, test_out_of_table_memory);
+	tcase_add_test(tc, test_ept_pointer);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ept_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
