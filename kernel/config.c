@@ -50,7 +50,10 @@ void config_defaults(struct hv_config *cfg)
 	cfg->guest.seed = 1;
 	cfg->guest.report_ms = CONFIG_REPORT_MS_DEFAULT;
 	cfg->guest.verify_every = CONFIG_VERIFY_DEFAULT;
-	cfg->guest.reserved = 0;
+	cfg->guest.announce = 0;
+	cfg->dirty_backend = 0;       /* auto: PML where the CPU has it */
+	cfg->dirty_check_ms = 0;      /* no log-dirty self-check */
+	cfg->dirty_rounds = CONFIG_DIRTY_ROUNDS_DEFAULT;
 }
 
 enum config_kind {
@@ -77,11 +80,16 @@ CONFIG_SETTER(hot, guest.hot_pages, uint32_t)
 CONFIG_SETTER(seed, guest.seed, uint32_t)
 CONFIG_SETTER(report, guest.report_ms, uint32_t)
 CONFIG_SETTER(verify, guest.verify_every, uint32_t)
+CONFIG_SETTER(announce, guest.announce, uint32_t)
+CONFIG_SETTER(dirty, dirty_backend, uint32_t)
+CONFIG_SETTER(dirty_check, dirty_check_ms, uint32_t)
+CONFIG_SETTER(dirty_rounds, dirty_rounds, uint32_t)
 
 /* Name lists are indexed by the enum value they stand for. */
 static const char *const config_log_names[] = { "error", "warn", "info", "debug", NULL };
 static const char *const config_mode_names[] = { "work", "oob", "triple", "cpuid", "idle", NULL };
 static const char *const config_pattern_names[] = { "seq", "random", "hot", NULL };
+static const char *const config_dirty_names[] = { "auto", "wp", "pml", NULL };
 
 struct config_opt {
 	const char *key;
@@ -105,6 +113,10 @@ static const struct config_opt config_opts[] = {
 	{ "guest.seed", CONFIG_NUM, 0, UINT32_MAX, config_set_seed, NULL },
 	{ "guest.report_ms", CONFIG_NUM, CONFIG_REPORT_MS_MIN, CONFIG_REPORT_MS_MAX, config_set_report, NULL },
 	{ "guest.verify", CONFIG_NUM, 0, CONFIG_VERIFY_MAX, config_set_verify, NULL },
+	{ "guest.announce", CONFIG_NUM, 0, 1, config_set_announce, NULL },
+	{ "dirty", CONFIG_NAME, 0, 0, config_set_dirty, config_dirty_names },
+	{ "dirty.check", CONFIG_NUM, 0, CONFIG_DIRTY_CHECK_MAX, config_set_dirty_check, NULL },
+	{ "dirty.rounds", CONFIG_NUM, 1, CONFIG_DIRTY_ROUNDS_MAX, config_set_dirty_rounds, NULL },
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))

@@ -22,6 +22,9 @@ enum hv_log_level {
 #define CONFIG_SLICE_US_MIN 50u
 #define CONFIG_SLICE_US_MAX 100000u
 #define CONFIG_ERR_MAX 160
+#define CONFIG_DIRTY_CHECK_MAX 60000u
+#define CONFIG_DIRTY_ROUNDS_DEFAULT 10u
+#define CONFIG_DIRTY_ROUNDS_MAX 100000u
 
 struct hv_config {
 	uint64_t mem_bytes;          /* mem=     guest RAM, multiple of 4 KiB */
@@ -30,6 +33,9 @@ struct hv_config {
 	uint32_t slice_us;           /* slice_us= scheduler time slice */
 	uint32_t run_for_ms;         /* run_for= power off after this many ms; 0 = run forever */
 	struct hv_guest_params guest;/* guest.*  passed to the guest untouched */
+	uint32_t dirty_backend;      /* dirty=   auto|wp|pml (enum dirty_backend) */
+	uint32_t dirty_check_ms;     /* dirty.check= log-dirty self-check period; 0 = off */
+	uint32_t dirty_rounds;       /* dirty.rounds= harvests before the self-check's verdict */
 };
 
 /* Fills *cfg with every option's default. */

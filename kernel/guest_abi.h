@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #define HV_GUEST_BOOT_GPA 0x1000u      /* struct hv_boot_params lives here */
+#define HV_GUEST_SHARED_GPA 0x2000u    /* struct hv_shared_info: written by the hypervisor */
 #define HV_GUEST_LOAD_GPA 0x100000u    /* the flat guest image is copied here */
 #define HV_GUEST_IMAGE_MAX 0x100000u   /* at most 1 MiB of image */
 #define HV_GUEST_DATA_GPA 0x400000u    /* first byte the test guest's workload may use */
@@ -48,7 +49,7 @@ struct hv_guest_params {
 	uint32_t seed;          /* random seed (HV_PATTERN_RANDOM) */
 	uint32_t report_ms;     /* progress line period in guest time */
 	uint32_t verify_every;  /* full self-check sweep after this many writes; 0 = never */
-	uint32_t reserved;
+	uint32_t announce;      /* 1: announce each page write with HV_HC_TEST_WILL_WRITE (tests) */
 };
 _Static_assert(sizeof(struct hv_guest_params) == 32, "hv_guest_params layout");
 
@@ -63,6 +64,13 @@ struct hv_boot_params {
 };
 _Static_assert(sizeof(struct hv_boot_params) == 64, "hv_boot_params layout");
 
+/* What the hypervisor writes into the guest's shared page (read-only for the guest). */
+struct hv_shared_info {
+	uint64_t round;         /* log-dirty self-check round that wrote it */
+	uint64_t uptime_us;     /* host uptime when written */
+};
+_Static_assert(sizeof(struct hv_shared_info) == 16, "hv_shared_info layout");
+
 /*
  * Hypercalls: VMCALL with EAX = function, EBX/ECX/EDX = arguments; the result
  * is returned in EAX (0 or a negative error), other registers are preserved.
@@ -72,6 +80,7 @@ enum hv_hypercall {
 	HV_HC_SLEEP_UNTIL = 1,  /* EBX:ECX = TSC deadline (low, high): block the vCPU until then */
 	HV_HC_VCPU_STOP = 2,    /* EBX = status: this vCPU is done (0 = success) */
 	HV_HC_REPORT_ERROR = 3, /* EBX = corrupt page number, ECX = expected gen, EDX = found gen */
+	HV_HC_TEST_WILL_WRITE = 4, /* EBX = page number the guest writes next (log-dirty tests only) */
 	HV_HC_COUNT
 };
 

@@ -7,6 +7,7 @@
 #include "drivers/serial.h"
 #include "drivers/uart16550.h"
 #include "kernel/config.h"
+#include "kernel/dirty_check.h"
 #include "kernel/err.h"
 #include "kernel/hw/hwops.h"
 #include "kernel/hw/msr.h"
@@ -30,6 +31,7 @@ static struct mb2_info boot_info;
 static struct sched cpu_sched;
 static struct vm vm0;
 static struct monitor monitor;
+static struct dirty_check dirty_check;
 
 /* newlib uses SSE even for integers: enable it before the first library call. */
 static void sse_enable(void)
@@ -111,6 +113,13 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	}
 	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
 		boot_fail("no scheduler slot for the monitor task");
+	if (config.dirty_check_ms) {
+		rc = dirty_check_start(&dirty_check, &cpu_sched, &vm0, &config);
+		if (rc) {
+			log_err("dirty", "log-dirty self-check not started: %s", hv_strerror(rc));
+			boot_fail("dirty.check asked for and impossible");
+		}
+	}
 	log_info("sched", "round-robin, %u us slices, %u vCPUs", config.slice_us, config.vcpus);
 	sched_loop(&cpu_sched);
 }

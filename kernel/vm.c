@@ -35,6 +35,22 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 	return (void *)(uintptr_t)(vm->ram_hpa + gpa);
 }
 
+int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *dst = vm_gpa_to_hva(vm, gpa, len);
+	uint64_t pfn;
+
+	if (!dst)
+		return HV_ERANGE;
+	memcpy(dst, src, len);
+	if (len && vm->dirty.logging) {
+		for (pfn = gpa / FRAME_SIZE; pfn <= (gpa + len - 1) / FRAME_SIZE; pfn++)
+			dirty_mark(vm, NULL, pfn);
+		vm->dirty.host_writes += (gpa + len - 1) / FRAME_SIZE - gpa / FRAME_SIZE + 1;
+	}
+	return HV_OK;
+}
+
 static void vcpu_fpu_reset(struct vcpu *v)
 {
 	uint32_t mxcsr = FXSAVE_MXCSR_DEFAULT;

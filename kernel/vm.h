@@ -8,12 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/config.h"
+#include "kernel/dirty.h"
 #include "kernel/ept.h"
 #include "kernel/guest_abi.h"
 #include "kernel/sched.h"
 #include "kernel/vmx/exit_reason.h"
 #include "kernel/vmx/regs.h"
 #include "kernel/vuart.h"
+
+struct dirty_check;
 
 #define VM_STOP_REASON_MAX 200
 #define VCPU_FPU_AREA 512
@@ -49,6 +52,7 @@ struct vcpu {
 	uint64_t exits_total;
 	uint64_t entry_failures;
 	int stop_status;        /* HV_HC_VCPU_STOP status */
+	struct vcpu_dirty dirty;
 };
 
 struct vm {
@@ -63,6 +67,8 @@ struct vm {
 	struct vcpu vcpus[HV_MAX_VCPUS];
 	struct vuart console;
 	uint64_t guest_errors;  /* corruptions the guest reported */
+	struct vm_dirty dirty;
+	struct dirty_check *dirty_check; /* the log-dirty self-check, when one runs */
 };
 
 /*
@@ -78,6 +84,12 @@ void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 
 
 /* Host pointer to [gpa, gpa + len) of guest RAM, or NULL when any byte lies outside it. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/*
+ * The hypervisor's writes into guest memory go through here, so that
+ * log-dirty mode sees them. HV_ERANGE (nothing written) outside guest RAM.
+ */
+int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
 
 /* Marks a vCPU finished; the VM finishes when all of them have. */
 void vcpu_finish(struct vcpu *v, int status);

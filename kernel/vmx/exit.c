@@ -15,6 +15,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_IO_INSTRUCTION] = exit_io,
 	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
+	[EXIT_REASON_PML_FULL] = exit_pml_full,
 };
 
 static const char *const exit_names[EXIT_REASON_MAX] = {

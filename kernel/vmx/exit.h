@@ -27,6 +27,7 @@ enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_io(struct vcpu *v);
 enum exit_action exit_ept_violation(struct vcpu *v);
 enum exit_action exit_preemption_timer(struct vcpu *v);
+enum exit_action exit_pml_full(struct vcpu *v);
 enum exit_action exit_entry_failure(struct vcpu *v);
 enum exit_action exit_unhandled(struct vcpu *v);
 

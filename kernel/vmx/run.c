@@ -27,16 +27,17 @@ void vcpu_run(struct vcpu *v, uint64_t slice_end)
 {
 	unsigned shift = vmx_get_caps()->preemption_timer_shift;
 
-	if (vmcs_load(v)) {
-		vm_stop(v->vm, "%s: VMPTRLD failed", v->name);
-		return;
-	}
 	while (v->vm->state == VM_RUNNING && v->se.state == SCHED_RUNNABLE) {
 		uint64_t now = time_now(), timer;
 		int rc;
 
 		if (now >= slice_end)
 			break;
+		/* An exit handler may have loaded another VMCS (a harvest drains every vCPU's log). */
+		if (vmcs_load(v)) {
+			vm_stop(v->vm, "%s: VMPTRLD failed", v->name);
+			return;
+		}
 		timer = (slice_end - now) >> shift;
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, timer > PREEMPTION_TIMER_MAX ? PREEMPTION_TIMER_MAX : timer);
 

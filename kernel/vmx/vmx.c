@@ -20,6 +20,7 @@
 
 static struct vmx_caps caps;
 static uint64_t vmxon_pa;
+static uint64_t current_vmcs_pa; /* what VMPTRLD last made current on this CPU */
 
 const struct vmx_caps *vmx_get_caps(void) { return &caps; }
 
@@ -199,6 +200,7 @@ int vmcs_create(struct vcpu *v)
 	*(uint32_t *)(uintptr_t)v->vmcs_pa = caps.revision;
 	if (vmclear(v->vmcs_pa) || vmptrld(v->vmcs_pa))
 		return HV_EIO;
+	current_vmcs_pa = v->vmcs_pa;
 	rc = vmcs_controls(v);
 	if (rc)
 		return rc;
@@ -207,4 +209,12 @@ int vmcs_create(struct vcpu *v)
 	return vmcs_error_count() == errors ? HV_OK : HV_EIO;
 }
 
-int vmcs_load(struct vcpu *v) { return vmptrld(v->vmcs_pa) ? HV_EIO : HV_OK; }
+int vmcs_load(struct vcpu *v)
+{
+	if (current_vmcs_pa == v->vmcs_pa)
+		return HV_OK;
+	if (vmptrld(v->vmcs_pa))
+		return HV_EIO;
+	current_vmcs_pa = v->vmcs_pa;
+	return HV_OK;
+}

@@ -18,7 +18,7 @@ const struct vmx_caps *vmx_get_caps(void);
 /* Allocates, clears and fills the VMCS of v for the boot convention (kernel/guest_abi.h). */
 int vmcs_create(struct vcpu *v);
 
-/* Makes v's VMCS current on this CPU. */
+/* Makes v's VMCS current on this CPU (a no-op when it already is). */
 int vmcs_load(struct vcpu *v);
 
 #endif

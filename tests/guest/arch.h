@@ -61,6 +61,12 @@ static inline void hc_report_error(uint32_t pfn, uint32_t expected_gen, uint32_t
 }
 
 /* This vCPU is done; never returns (halts if the hypervisor lets it run on). */
+/* Log-dirty tests: tells the hypervisor which page the next write goes to. */
+static inline void hc_will_write(uint32_t pfn)
+{
+	vmcall(HV_HC_TEST_WILL_WRITE, pfn, 0, 0);
+}
+
 static inline __attribute__((noreturn)) void hc_vcpu_stop(uint32_t status)
 {
 	for (;;) {

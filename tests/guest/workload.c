@@ -40,6 +40,7 @@ int work_init(struct work *w, const struct hv_boot_params *bp, uint32_t vcpu)
 	if (w->rng == 0)
 		w->rng = 0x6d2b79f5u;
 	w->verify_every = g->verify_every;
+	w->announce = g->announce;
 	w->until_sweep = g->verify_every;
 
 	w->tsc_hz = bp->tsc_hz;
@@ -105,6 +106,11 @@ static void write_page(struct work *w, uint32_t idx)
 
 	if (gen == 0)
 		gen = 1;
+	if (w->announce) {
+		/* Announce before writing: a harvest may fall between the two, never after the write. */
+		hc_will_write(w->slice.data_pfn + idx);
+		hc_will_write((uint32_t)((uintptr_t)&w->gen[idx] >> 12));
+	}
 	page_fill(page_ptr(w, idx), w->slice.data_pfn + idx, gen, w->vcpu);
 	w->gen[idx] = gen;
 	w->writes++;

@@ -22,7 +22,10 @@ static void ck_config_eq(const struct hv_config *a, const struct hv_config *b)
 	ck_assert_uint_eq(a->guest.seed, b->guest.seed);
 	ck_assert_uint_eq(a->guest.report_ms, b->guest.report_ms);
 	ck_assert_uint_eq(a->guest.verify_every, b->guest.verify_every);
-	ck_assert_uint_eq(a->guest.reserved, b->guest.reserved);
+	ck_assert_uint_eq(a->guest.announce, b->guest.announce);
+	ck_assert_uint_eq(a->dirty_backend, b->dirty_backend);
+	ck_assert_uint_eq(a->dirty_check_ms, b->dirty_check_ms);
+	ck_assert_uint_eq(a->dirty_rounds, b->dirty_rounds);
 }
 
 static void ck_is_defaults(const struct hv_config *cfg)
@@ -52,7 +55,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.guest.seed, 1);
 	ck_assert_uint_eq(cfg.guest.report_ms, 1000);
 	ck_assert_uint_eq(cfg.guest.verify_every, 4096);
-	ck_assert_uint_eq(cfg.guest.reserved, 0);
+	ck_assert_uint_eq(cfg.guest.announce, 0);
 }
 END_TEST
 
@@ -86,7 +89,7 @@ END_TEST
 
 enum field {
 	F_MEM, F_VCPUS, F_LOG, F_SLICE, F_RUN_FOR, F_MODE, F_PATTERN,
-	F_RATE, F_HOT, F_SEED, F_REPORT, F_VERIFY,
+	F_RATE, F_HOT, F_SEED, F_REPORT, F_VERIFY, F_ANNOUNCE, F_DIRTY, F_DIRTY_CHECK, F_DIRTY_ROUNDS,
 };
 
 static void set_field(struct hv_config *c, enum field f, uint64_t v)
@@ -104,6 +107,10 @@ static void set_field(struct hv_config *c, enum field f, uint64_t v)
 	case F_SEED: c->guest.seed = (uint32_t)v; break;
 	case F_REPORT: c->guest.report_ms = (uint32_t)v; break;
 	case F_VERIFY: c->guest.verify_every = (uint32_t)v; break;
+	case F_ANNOUNCE: c->guest.announce = (uint32_t)v; break;
+	case F_DIRTY: c->dirty_backend = (uint32_t)v; break;
+	case F_DIRTY_CHECK: c->dirty_check_ms = (uint32_t)v; break;
+	case F_DIRTY_ROUNDS: c->dirty_rounds = (uint32_t)v; break;
 	}
 }
 
@@ -164,6 +171,15 @@ static const struct {
 	{ "guest.verify=0", F_VERIFY, 0 },
 	{ "guest.verify=100000000", F_VERIFY, 100000000 },
 	{ "guest.verify=1", F_VERIFY, 1 },
+	{ "guest.announce=1", F_ANNOUNCE, 1 },
+	{ "guest.announce=0", F_ANNOUNCE, 0 },
+	{ "dirty=wp", F_DIRTY, 1 },
+	{ "dirty=pml", F_DIRTY, 2 },
+	{ "dirty=auto", F_DIRTY, 0 },
+	{ "dirty.check=50", F_DIRTY_CHECK, 50 },
+	{ "dirty.check=60000", F_DIRTY_CHECK, 60000 },
+	{ "dirty.rounds=1", F_DIRTY_ROUNDS, 1 },
+	{ "dirty.rounds=100000", F_DIRTY_ROUNDS, 100000 },
 	{ "/boot/hv.elf vcpus=3", F_VCPUS, 3 },          /* kernel path skipped */
 	{ "\t vcpus=3 \t", F_VCPUS, 3 },
 	{ "vcpus=3\n", F_VCPUS, 3 },
@@ -205,7 +221,7 @@ START_TEST(test_all_options)
 	ck_assert_uint_eq(cfg.guest.seed, 0x1234);
 	ck_assert_uint_eq(cfg.guest.report_ms, 500);
 	ck_assert_uint_eq(cfg.guest.verify_every, 0);
-	ck_assert_uint_eq(cfg.guest.reserved, 0);
+	ck_assert_uint_eq(cfg.guest.announce, 0);
 }
 END_TEST
 
@@ -293,6 +309,10 @@ static const struct {
 	{ "guest.report_ms=9", "guest.report_ms=9: must be 10..60000" },
 	{ "guest.report_ms=60001", "guest.report_ms=60001: must be 10..60000" },
 	{ "guest.verify=100000001", "guest.verify=100000001: must be 0..100000000" },
+	{ "guest.announce=2", "guest.announce=2: must be 0..1" },
+	{ "dirty=ept", "dirty=ept: must be one of auto|wp|pml" },
+	{ "dirty.check=60001", "dirty.check=60001: must be 0..60000" },
+	{ "dirty.rounds=0", "dirty.rounds=0: must be 1..100000" },
 	/* An error late in the line still throws away the good words before it. */
 	{ "mem=64M vcpus=2 log=debug guest.mode=fast",
 	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle" },

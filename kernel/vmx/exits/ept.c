@@ -1,4 +1,8 @@
-/* EPT violations: with all of RAM mapped read/write/execute, any violation is an access outside RAM. */
+/*
+ * EPT violations: a write to a page log-dirty mode protects is logged and
+ * allowed; anything else is an access the VM may not make, and stops it.
+ */
+#include "kernel/dirty.h"
 #include "kernel/vm.h"
 #include "kernel/vmx/exit.h"
 #include "kernel/vmx/vmcs.h"
@@ -15,7 +19,11 @@ static const char *ept_access_kind(uint64_t q)
 enum exit_action exit_ept_violation(struct vcpu *v)
 {
 	uint64_t gpa = v->exit.guest_phys;
-	const char *where = gpa < v->vm->ram_size ? "inside guest RAM with no permission" : "outside guest RAM";
+	const char *where;
+
+	if ((v->exit.qualification & EPT_QUAL_WRITE) && dirty_wp_fault(v, gpa))
+		return EXIT_RESUME;
+	where = gpa < v->vm->ram_size ? "inside guest RAM with no permission" : "outside guest RAM";
 
 	exit_dump_guest(v);
 	vm_stop(v->vm, "%s: EPT violation: %s at guest-physical %#llx, %s (RAM is %#llx bytes), rip %#llx", v->name,

@@ -1,4 +1,5 @@
 /* VMCALL: the hypercall ABI of kernel/guest_abi.h, one handler per function. */
+#include "kernel/dirty_check.h"
 #include "kernel/log.h"
 #include "kernel/time.h"
 #include "kernel/vm.h"
@@ -36,11 +37,17 @@ static int64_t hc_report_error(struct vcpu *v)
 	return HV_HC_OK;
 }
 
+static int64_t hc_test_will_write(struct vcpu *v)
+{
+	return dirty_check_will_write(v->vm, (uint32_t)v->regs.rbx);
+}
+
 static const hypercall_fn hypercalls[HV_HC_COUNT] = {
 	[HV_HC_VERSION] = hc_version,
 	[HV_HC_SLEEP_UNTIL] = hc_sleep_until,
 	[HV_HC_VCPU_STOP] = hc_vcpu_stop,
 	[HV_HC_REPORT_ERROR] = hc_report_error,
+	[HV_HC_TEST_WILL_WRITE] = hc_test_will_write,
 };
 
 enum exit_action exit_vmcall(struct vcpu *v)
