@@ -71,6 +71,7 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN)
 	@/usr/bin/python3 tests/bench/bench_foundation.py
+	@/usr/bin/python3 tests/bench/bench_dirty.py
 
 demo: deps
 	@$(MAKE) --no-print-directory $(HV_ISO)

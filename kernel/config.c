@@ -54,6 +54,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->dirty_backend = 0;       /* auto: PML where the CPU has it */
 	cfg->dirty_check_ms = 0;      /* no log-dirty self-check */
 	cfg->dirty_rounds = CONFIG_DIRTY_ROUNDS_DEFAULT;
+	cfg->dirty_verify = 1;
 }
 
 enum config_kind {
@@ -84,6 +85,7 @@ CONFIG_SETTER(announce, guest.announce, uint32_t)
 CONFIG_SETTER(dirty, dirty_backend, uint32_t)
 CONFIG_SETTER(dirty_check, dirty_check_ms, uint32_t)
 CONFIG_SETTER(dirty_rounds, dirty_rounds, uint32_t)
+CONFIG_SETTER(dirty_verify, dirty_verify, uint32_t)
 
 /* Name lists are indexed by the enum value they stand for. */
 static const char *const config_log_names[] = { "error", "warn", "info", "debug", NULL };
@@ -117,6 +119,7 @@ static const struct config_opt config_opts[] = {
 	{ "dirty", CONFIG_NAME, 0, 0, config_set_dirty, config_dirty_names },
 	{ "dirty.check", CONFIG_NUM, 0, CONFIG_DIRTY_CHECK_MAX, config_set_dirty_check, NULL },
 	{ "dirty.rounds", CONFIG_NUM, 1, CONFIG_DIRTY_ROUNDS_MAX, config_set_dirty_rounds, NULL },
+	{ "dirty.verify", CONFIG_NUM, 0, 1, config_set_dirty_verify, NULL },
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))

@@ -36,6 +36,7 @@ struct hv_config {
 	uint32_t dirty_backend;      /* dirty=   auto|wp|pml (enum dirty_backend) */
 	uint32_t dirty_check_ms;     /* dirty.check= log-dirty self-check period; 0 = off */
 	uint32_t dirty_rounds;       /* dirty.rounds= harvests before the self-check's verdict */
+	uint32_t dirty_verify;       /* dirty.verify= 0: harvest only, no shadow copy (benchmarks) */
 };
 
 /* Fills *cfg with every option's default. */

@@ -42,27 +42,13 @@ static void check_copy_harvest(struct dirty_check *c)
 	}
 }
 
-static void check_round(struct dirty_check *c)
+/* Copies the harvest into the shadow and checks it against what the guest and the hypervisor wrote. */
+static void check_verify_round(struct dirty_check *c)
 {
-	struct vm *vm = c->vm;
-	uint64_t pages = vm->ram_size / FRAME_SIZE, p, data_first = HV_GUEST_DATA_GPA / FRAME_SIZE;
-	uint64_t shared_pfn = HV_GUEST_SHARED_GPA / FRAME_SIZE, start;
-	struct hv_shared_info info = { .round = c->round + 1, .uptime_us = time_uptime_us() };
-	int64_t n;
+	uint64_t pages = c->vm->ram_size / FRAME_SIZE, p, data_first = HV_GUEST_DATA_GPA / FRAME_SIZE;
+	uint64_t shared_pfn = HV_GUEST_SHARED_GPA / FRAME_SIZE;
 
-	/* A write by the hypervisor itself, which the next harvest must contain. */
-	vm_guest_write(vm, HV_GUEST_SHARED_GPA, &info, sizeof(info));
-	dirty_bitmap_clear_all(&c->harvest);
-	start = time_now();
-	n = dirty_harvest(vm, &c->harvest);
-	c->harvest_ticks += time_now() - start;
-	if (n < 0) {
-		log_err("dirty", "check: harvest failed: %s", hv_strerror((int)n));
-		return;
-	}
-	c->harvested += (uint64_t)n;
 	check_copy_harvest(c);
-
 	if (!dirty_bitmap_test(&c->harvest, shared_pfn) && c->host_missed++ < CHECK_REPORT_MAX)
 		log_err("dirty", "check: round %u: the hypervisor's write to page %llu is missing", c->round + 1,
 			(unsigned long long)shared_pfn);
@@ -84,6 +70,28 @@ static void check_round(struct dirty_check *c)
 		c->previous.words[p] = c->announced.words[p];
 		c->announced.words[p] = 0;
 	}
+}
+
+static void check_round(struct dirty_check *c)
+{
+	struct hv_shared_info info = { .round = c->round + 1, .uptime_us = time_uptime_us() };
+	uint64_t start;
+	int64_t n;
+
+	/* A write by the hypervisor itself, which the next harvest must contain. */
+	if (c->verify)
+		vm_guest_write(c->vm, HV_GUEST_SHARED_GPA, &info, sizeof(info));
+	dirty_bitmap_clear_all(&c->harvest);
+	start = time_now();
+	n = dirty_harvest(c->vm, &c->harvest);
+	c->harvest_ticks += time_now() - start;
+	if (n < 0) {
+		log_err("dirty", "check: harvest failed: %s", hv_strerror((int)n));
+		return;
+	}
+	c->harvested += (uint64_t)n;
+	if (c->verify)
+		check_verify_round(c);
 	c->round++;
 }
 
@@ -106,20 +114,25 @@ static void check_finish(struct dirty_check *c)
 	int n = 0;
 
 	/* The guest is not running while this task runs: RAM must equal the shadow exactly. */
-	c->stale = check_stale_pages(c);
+	if (c->verify)
+		c->stale = check_stale_pages(c);
 	for (i = 0; i < vm->vcpu_count && n < (int)sizeof(rates) - 24; i++)
 		n += snprintf(rates + n, sizeof(rates) - (size_t)n, " vcpu%u %llu", i,
 			      (unsigned long long)dirty_rate_vcpu(&vm->vcpus[i]));
 	log_info("dirty", "check: dirty rate pages/s: vm %llu,%s", (unsigned long long)dirty_rate_vm(vm), rates);
 	log_info("dirty",
 		 "check: backend=%s vcpus=%u rounds=%u harvested=%llu announced=%llu missed=%llu host_missed=%llu "
-		 "extra=%llu stale=%llu pages=%llu wp_faults=%llu pml_entries=%llu pml_full=%llu harvest_us=%llu",
+		 "extra=%llu stale=%llu pages=%llu wp_faults=%llu pml_entries=%llu pml_full=%llu harvest_us=%llu "
+		 "verify=%u",
 		 dirty_backend_name(vm->dirty.backend), vm->vcpu_count, c->round, (unsigned long long)c->harvested,
 		 (unsigned long long)c->announced_total, (unsigned long long)c->missed,
 		 (unsigned long long)c->host_missed, (unsigned long long)c->extra, (unsigned long long)c->stale,
 		 (unsigned long long)(vm->ram_size / FRAME_SIZE), (unsigned long long)vm->dirty.wp_faults,
 		 (unsigned long long)vm->dirty.pml_entries, (unsigned long long)vm->dirty.pml_full_exits,
-		 (unsigned long long)time_ticks_to_us(c->harvest_ticks));
+		 (unsigned long long)time_ticks_to_us(c->harvest_ticks), c->verify);
+	log_info("dirty", "check: harvest cost: %llu ticks for %llu pages in %u harvests of %llu MiB",
+		 (unsigned long long)c->harvest_ticks, (unsigned long long)c->harvested, c->round,
+		 (unsigned long long)(vm->ram_size >> 20));
 	dirty_log_stop(vm);
 	vm->dirty_check = NULL;
 }
@@ -149,11 +162,14 @@ int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, con
 	memset(c, 0, sizeof(*c));
 	c->vm = vm;
 	c->rounds = cfg->dirty_rounds;
+	c->verify = cfg->dirty_verify;
 	c->period_ticks = time_us_to_ticks((uint64_t)cfg->dirty_check_ms * 1000);
-	shadow = frames_alloc(vm->ram_size, FRAME_SIZE);
-	if (!shadow)
-		return HV_ENOMEM;
-	c->shadow = (uint8_t *)(uintptr_t)shadow;
+	if (c->verify) {
+		shadow = frames_alloc(vm->ram_size, FRAME_SIZE);
+		if (!shadow)
+			return HV_ENOMEM;
+		c->shadow = (uint8_t *)(uintptr_t)shadow;
+	}
 	rc = check_bitmap(&c->harvest, pages);
 	if (!rc)
 		rc = check_bitmap(&c->announced, pages);
@@ -166,12 +182,14 @@ int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, con
 	if (rc)
 		return rc;
 	/* Logging is on and the guest has not run since: this copy is the baseline. */
-	memcpy(c->shadow, vm_gpa_to_hva(vm, 0, vm->ram_size), vm->ram_size);
+	if (c->verify)
+		memcpy(c->shadow, vm_gpa_to_hva(vm, 0, vm->ram_size), vm->ram_size);
 	vm->dirty_check = c;
 	c->task = (struct host_task){ .name = "dirty-check", .run = check_run, .ctx = c };
 	rc = task_add(s, &c->task);
 	if (!rc)
 		sched_block(&c->task.se, time_now() + c->period_ticks);
-	log_info("dirty", "check: every %u ms, %u rounds", cfg->dirty_check_ms, c->rounds);
+	log_info("dirty", "check: every %u ms, %u rounds%s", cfg->dirty_check_ms, c->rounds,
+		 c->verify ? "" : ", harvest only (dirty.verify=0)");
 	return rc;
 }

@@ -12,6 +12,7 @@
  *     (extra: 0 with write protection; PML may report more);
  * and after dirty.rounds harvests, with the guest not running, that the
  * shadow equals guest RAM byte for byte (stale = 0). Then log-dirty stops.
+ * With dirty.verify=0 it only harvests and times the harvests (benchmarks).
  */
 #ifndef HV_KERNEL_DIRTY_CHECK_H
 #define HV_KERNEL_DIRTY_CHECK_H
@@ -28,6 +29,7 @@ struct dirty_check {
 	struct vm *vm;
 	uint64_t period_ticks;
 	uint32_t rounds, round;
+	uint32_t verify;                /* 0: only harvest and time it (benchmarks) */
 	uint8_t *shadow;
 	struct dirty_bitmap harvest;    /* this round's harvest */
 	struct dirty_bitmap announced;  /* announced since the last harvest */
