@@ -48,4 +48,13 @@ void lapic_timer_periodic(uint8_t vector, uint32_t period_us)
 	lapic_write(LAPIC_TIMER_INITIAL, (uint32_t)(count ? count : 1));
 }
 
+void lapic_timer_oneshot(uint8_t vector, uint64_t tsc_ticks, uint64_t tsc_hz)
+{
+	uint64_t count = tsc_hz ? tsc_ticks / (tsc_hz / timer_hz ? tsc_hz / timer_hz : 1) : 1;
+
+	lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
+	lapic_write(LAPIC_LVT_TIMER, vector);
+	lapic_write(LAPIC_TIMER_INITIAL, (uint32_t)(count == 0 ? 1 : count > 0xffffffffull ? 0xffffffffull : count));
+}
+
 uint64_t lapic_timer_hz(void) { return timer_hz; }

@@ -29,6 +29,8 @@ void lapic_eoi(void);
 void lapic_timer_calibrate(uint64_t tsc_hz);
 /* Starts a periodic interrupt on vector every period_us microseconds. */
 void lapic_timer_periodic(uint8_t vector, uint32_t period_us);
+/* One interrupt on vector after tsc_ticks of TSC time (the periodic timer stops). */
+void lapic_timer_oneshot(uint8_t vector, uint64_t tsc_ticks, uint64_t tsc_hz);
 uint64_t lapic_timer_hz(void);
 
 #endif

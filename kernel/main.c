@@ -46,6 +46,17 @@ static void host_tick(uint8_t vector)
 	monitor_count_tick(&monitor);
 }
 
+void host_timer_sleep_until(uint64_t deadline)
+{
+	uint64_t now = time_now();
+
+	if (deadline <= now)
+		return;
+	lapic_timer_oneshot(VEC_LAPIC_TIMER, deadline - now, time_tsc_hz());
+	irq_enable_and_halt();
+	lapic_timer_periodic(VEC_LAPIC_TIMER, HOST_TICK_US);
+}
+
 /* A configuration or platform the hypervisor cannot run with: say so once, then stop. */
 static void __attribute__((noreturn)) boot_fail(const char *what)
 {

@@ -23,6 +23,8 @@ enum sched_kind {
 	SCHED_KIND_TASK,
 };
 
+#define SCHED_THROTTLE_MAX 99
+
 struct sched_entity {
 	const char *name;
 	enum sched_kind kind;
@@ -31,6 +33,19 @@ struct sched_entity {
 	uint64_t wake_at;       /* TSC deadline while BLOCKED; SCHED_NEVER = until woken */
 	uint64_t runtime;       /* TSC ticks granted so far */
 	uint64_t slices;        /* times picked */
+
+	/*
+	 * Throttle: while budgeted, the entity may run budget ticks per period,
+	 * (100 - throttle) % of its fair share (the period divided among the
+	 * vCPUs that have not stopped). Overruns are carried into the next
+	 * period, as is the rounding remainder, so the long-run share is exact;
+	 * time left unused in a period is not carried.
+	 */
+	bool budgeted;
+	unsigned throttle;      /* percent, 0..SCHED_THROTTLE_MAX */
+	int64_t budget;         /* ticks left in the current period */
+	uint64_t budget_rem;    /* rounding remainder, in 1/(100 * vcpus) ticks */
+	uint64_t throttled;     /* ticks of fair share withheld so far */
 };
 
 struct sched {
@@ -39,18 +54,35 @@ struct sched {
 	unsigned cursor;        /* round-robin position: the next index to consider */
 	uint64_t slice;         /* TSC ticks per time slice */
 	uint64_t idle_ticks;    /* time with nothing runnable */
+	uint64_t period;        /* throttle period, TSC ticks */
+	uint64_t period_start;  /* start of the current period */
 };
 
 void sched_init(struct sched *s, uint64_t slice_ticks);
+
+/* Sets the throttle period (default: ten slices). */
+void sched_set_period(struct sched *s, uint64_t period_ticks, uint64_t now);
+
+/*
+ * Budgets e at throttle percent of its fair share from now on (budgeted) or
+ * lifts every limit (!budgeted). A new throttle applies from the next
+ * period; lifting the limit applies at once, whatever the throttle was.
+ */
+void sched_set_throttle(struct sched *s, struct sched_entity *e, bool budgeted, unsigned percent, uint64_t now);
+
+/* Ticks the picked entity may run now: a slice, or less when its budget is smaller. */
+uint64_t sched_grant(const struct sched *s, const struct sched_entity *e);
 int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sched_kind kind, void *owner);
 
 /*
- * Wakes every blocked entity whose deadline has passed, then returns the
- * next runnable entity in round-robin order, or NULL when none is runnable.
+ * Starts a new throttle period if one is due, wakes every blocked entity
+ * whose deadline has passed, then returns the next runnable entity with
+ * budget left in round-robin order, or NULL when there is none.
  */
 struct sched_entity *sched_pick(struct sched *s, uint64_t now);
 
-/* The earliest wake_at among blocked entities (SCHED_NEVER if none). */
+/* When something may next become runnable: the earliest wake_at of a blocked
+ * entity, or the next period's start if an entity waits for budget. */
 uint64_t sched_next_wake(const struct sched *s);
 
 /* Charges an entity for ticks it ran (entry and exit costs included). */

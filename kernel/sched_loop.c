@@ -4,18 +4,21 @@
 #include "kernel/time.h"
 #include "kernel/vm.h"
 
-/* Shorter waits than this spin; longer ones halt until the host tick (kernel/main.c). */
-#define IDLE_HALT_MIN_US 10000
+/* Waits shorter than this spin: arming the timer and halting would take longer. */
+#define IDLE_SPIN_MAX_US 20
 
 int task_add(struct sched *s, struct host_task *t) { return sched_add(s, &t->se, t->name, SCHED_KIND_TASK, t); }
 
+/* Nothing may run before wake: halt until then (the host tick bounds the wait otherwise). */
 static void sched_idle(struct sched *s, uint64_t now)
 {
 	uint64_t wake = sched_next_wake(s);
 
-	if (wake != SCHED_NEVER && wake - now < time_us_to_ticks(IDLE_HALT_MIN_US)) {
+	if (wake != SCHED_NEVER && wake <= now + time_us_to_ticks(IDLE_SPIN_MAX_US)) {
 		while (time_now() < wake)
 			cpu_relax();
+	} else if (wake != SCHED_NEVER) {
+		host_timer_sleep_until(wake);
 	} else {
 		irq_enable_and_halt();
 	}
@@ -33,7 +36,7 @@ void sched_loop(struct sched *s)
 			continue;
 		}
 		if (e->kind == SCHED_KIND_VCPU) {
-			vcpu_run(e->owner, start + s->slice);
+			vcpu_run(e->owner, start + sched_grant(s, e));
 		} else {
 			struct host_task *t = e->owner;
 
