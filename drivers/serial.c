@@ -4,6 +4,8 @@
 #include "kernel/hw/hwops.h"
 
 static uint16_t serial_base;
+static char ring[SERIAL_RING_SIZE];
+static uint32_t head, tail; /* free-running: head - tail bytes are queued */
 
 void serial_init(uint16_t base)
 {
@@ -17,16 +19,29 @@ void serial_init(uint16_t base)
 	outb(base + UART_MCR, UART_MCR_DTR_RTS_OUT2);
 }
 
+void serial_poll(void)
+{
+	unsigned n;
+
+	if (!serial_base || head == tail || !(inb(serial_base + UART_LSR) & UART_LSR_THR_EMPTY))
+		return;
+	/* THR empty with FIFOs on means the whole transmit FIFO is free. */
+	for (n = 0; n < SERIAL_FIFO_SIZE && head != tail; n++)
+		outb(serial_base + UART_THR, (uint8_t)ring[tail++ % SERIAL_RING_SIZE]);
+}
+
+bool serial_pending(void) { return head != tail; }
+
 void serial_write(const char *s, unsigned long len)
 {
 	unsigned long i;
 
-	if (!serial_base)
-		return;
 	for (i = 0; i < len; i++) {
-		while (!(inb(serial_base + UART_LSR) & UART_LSR_THR_EMPTY))
+		while (head - tail == SERIAL_RING_SIZE) {
+			serial_poll();
 			cpu_relax();
-		outb(serial_base + UART_THR, (uint8_t)s[i]);
+		}
+		ring[head++ % SERIAL_RING_SIZE] = s[i];
 	}
 }
 
@@ -34,6 +49,10 @@ void serial_drain(void)
 {
 	if (!serial_base)
 		return;
+	while (head != tail) {
+		serial_poll();
+		cpu_relax();
+	}
 	while (!(inb(serial_base + UART_LSR) & UART_LSR_TX_IDLE))
 		cpu_relax();
 }

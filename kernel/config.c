@@ -55,6 +55,12 @@ void config_defaults(struct hv_config *cfg)
 	cfg->dirty_check_ms = 0;      /* no log-dirty self-check */
 	cfg->dirty_rounds = CONFIG_DIRTY_ROUNDS_DEFAULT;
 	cfg->dirty_verify = 1;
+	cfg->throttle = 0;
+	cfg->throttle_max = CONFIG_THROTTLE_MAX;
+	cfg->period_us = CONFIG_PERIOD_US_DEFAULT;
+	cfg->dirty_limit = 0;
+	cfg->throttle_bench = THROTTLE_BENCH_OFF;
+	cfg->step_ms = CONFIG_STEP_MS_DEFAULT;
 }
 
 enum config_kind {
@@ -86,10 +92,17 @@ CONFIG_SETTER(dirty, dirty_backend, uint32_t)
 CONFIG_SETTER(dirty_check, dirty_check_ms, uint32_t)
 CONFIG_SETTER(dirty_rounds, dirty_rounds, uint32_t)
 CONFIG_SETTER(dirty_verify, dirty_verify, uint32_t)
+CONFIG_SETTER(throttle, throttle, uint32_t)
+CONFIG_SETTER(throttle_max, throttle_max, uint32_t)
+CONFIG_SETTER(period, period_us, uint32_t)
+CONFIG_SETTER(dirty_limit, dirty_limit, uint32_t)
+CONFIG_SETTER(throttle_bench, throttle_bench, uint32_t)
+CONFIG_SETTER(step, step_ms, uint32_t)
 
 /* Name lists are indexed by the enum value they stand for. */
 static const char *const config_log_names[] = { "error", "warn", "info", "debug", NULL };
-static const char *const config_mode_names[] = { "work", "oob", "triple", "cpuid", "idle", NULL };
+static const char *const config_mode_names[] = { "work", "oob", "triple", "cpuid", "idle", "compute", "mixed", NULL };
+static const char *const config_bench_names[] = { "off", "quick", "full", "dirty", NULL };
 static const char *const config_pattern_names[] = { "seq", "random", "hot", NULL };
 static const char *const config_dirty_names[] = { "auto", "wp", "pml", NULL };
 
@@ -120,6 +133,12 @@ static const struct config_opt config_opts[] = {
 	{ "dirty.check", CONFIG_NUM, 0, CONFIG_DIRTY_CHECK_MAX, config_set_dirty_check, NULL },
 	{ "dirty.rounds", CONFIG_NUM, 1, CONFIG_DIRTY_ROUNDS_MAX, config_set_dirty_rounds, NULL },
 	{ "dirty.verify", CONFIG_NUM, 0, 1, config_set_dirty_verify, NULL },
+	{ "throttle", CONFIG_NUM, 0, CONFIG_THROTTLE_MAX, config_set_throttle, NULL },
+	{ "throttle.max", CONFIG_NUM, 0, CONFIG_THROTTLE_MAX, config_set_throttle_max, NULL },
+	{ "throttle.period_us", CONFIG_NUM, CONFIG_PERIOD_US_MIN, CONFIG_PERIOD_US_MAX, config_set_period, NULL },
+	{ "throttle.dirty_limit", CONFIG_NUM, 0, CONFIG_DIRTY_LIMIT_MAX, config_set_dirty_limit, NULL },
+	{ "throttle.bench", CONFIG_NAME, 0, 0, config_set_throttle_bench, config_bench_names },
+	{ "throttle.step_ms", CONFIG_NUM, CONFIG_STEP_MS_MIN, CONFIG_STEP_MS_MAX, config_set_step, NULL },
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))

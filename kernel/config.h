@@ -25,6 +25,22 @@ enum hv_log_level {
 #define CONFIG_DIRTY_CHECK_MAX 60000u
 #define CONFIG_DIRTY_ROUNDS_DEFAULT 10u
 #define CONFIG_DIRTY_ROUNDS_MAX 100000u
+#define CONFIG_THROTTLE_MAX 99u
+#define CONFIG_PERIOD_US_MIN 1000u
+#define CONFIG_PERIOD_US_MAX 1000000u
+#define CONFIG_PERIOD_US_DEFAULT 20000u
+#define CONFIG_DIRTY_LIMIT_MAX 100000000u
+#define CONFIG_STEP_MS_MIN 100u
+#define CONFIG_STEP_MS_MAX 60000u
+#define CONFIG_STEP_MS_DEFAULT 1000u
+
+/* throttle.bench=: which measurement the throttle benchmark task makes. */
+enum throttle_bench_kind {
+	THROTTLE_BENCH_OFF = 0,
+	THROTTLE_BENCH_QUICK = 1, /* targets 0, 50, 99, then a release at 99 */
+	THROTTLE_BENCH_FULL = 2,  /* targets 0, 10, ..., 90, 95, 99, then a release at 99 */
+	THROTTLE_BENCH_DIRTY = 3, /* the dirty-rate limit: rates without, then with it */
+};
 
 struct hv_config {
 	uint64_t mem_bytes;          /* mem=     guest RAM, multiple of 4 KiB */
@@ -37,6 +53,12 @@ struct hv_config {
 	uint32_t dirty_check_ms;     /* dirty.check= log-dirty self-check period; 0 = off */
 	uint32_t dirty_rounds;       /* dirty.rounds= harvests before the self-check's verdict */
 	uint32_t dirty_verify;       /* dirty.verify= 0: harvest only, no shadow copy (benchmarks) */
+	uint32_t throttle;           /* throttle= VM-wide throttle at boot, percent */
+	uint32_t throttle_max;       /* throttle.max= the VM's ceiling, percent */
+	uint32_t period_us;          /* throttle.period_us= the scheduler's throttle period */
+	uint32_t dirty_limit;        /* throttle.dirty_limit= pages/s for the VM; 0 = off */
+	uint32_t throttle_bench;     /* throttle.bench= enum throttle_bench_kind */
+	uint32_t step_ms;            /* throttle.step_ms= measurement window of the throttle benchmark */
 };
 
 /* Fills *cfg with every option's default. */

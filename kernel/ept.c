@@ -54,6 +54,9 @@ static uint64_t *ept_leaf(const struct ept *e, uint64_t gpa, int *level_out)
 	uint64_t *table = e->mem.table(e->mem.ctx, e->pml4_pa);
 	int level;
 
+	if (gpa >= EPT_GPA_LIMIT)
+		return NULL; /* the walk uses bits 47:12 only: higher addresses would alias low ones */
+
 	for (level = EPT_LEVELS - 1; level >= 0; level--) {
 		uint64_t *entry = &table[ept_index(gpa, level)];
 

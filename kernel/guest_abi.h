@@ -39,6 +39,8 @@ enum hv_guest_mode {
 	HV_MODE_TRIPLE = 2,    /* after a little work, triple-fault */
 	HV_MODE_CPUID = 3,     /* measure CPUID exits against plain instructions */
 	HV_MODE_IDLE = 4,      /* halt every vCPU at once */
+	HV_MODE_COMPUTE = 5,   /* compute without writing memory, count work units */
+	HV_MODE_MIXED = 6,     /* vCPU 0 writes (as work), the others compute */
 };
 
 struct hv_guest_params {
@@ -81,6 +83,7 @@ enum hv_hypercall {
 	HV_HC_VCPU_STOP = 2,    /* EBX = status: this vCPU is done (0 = success) */
 	HV_HC_REPORT_ERROR = 3, /* EBX = corrupt page number, ECX = expected gen, EDX = found gen */
 	HV_HC_TEST_WILL_WRITE = 4, /* EBX = page number the guest writes next (log-dirty tests only) */
+	HV_HC_WORK_COUNTER = 5, /* EBX = GPA (4-byte aligned) of this vCPU's 64-bit work counter, which the host may read */
 	HV_HC_COUNT
 };
 

@@ -6,10 +6,15 @@
 #include "kernel/time.h"
 
 static log_sink_fn log_sink;
+static void (*log_flush)(void);
 static enum hv_log_level log_level = LOG_INFO;
 static const char level_tag[] = { 'E', 'W', 'I', 'D' };
 
-void log_set_sink(log_sink_fn sink) { log_sink = sink; }
+void log_set_sink(log_sink_fn sink, void (*flush)(void))
+{
+	log_sink = sink;
+	log_flush = flush;
+}
 void log_set_level(enum hv_log_level level) { log_level = level; }
 enum hv_log_level log_get_level(void) { return log_level; }
 
@@ -51,6 +56,8 @@ void hv_panic(const char *fmt, ...)
 	hv_vlog(LOG_ERROR, "panic", fmt, ap);
 	va_end(ap);
 	hv_log(LOG_ERROR, "panic", "hypervisor halted");
+	if (log_flush)
+		log_flush();
 	cpu_halt_forever();
 }
 

@@ -11,7 +11,8 @@
 
 typedef void (*log_sink_fn)(const char *s, unsigned long len);
 
-void log_set_sink(log_sink_fn sink);
+/* Where lines go, and how to push out what is queued when the machine stops. */
+void log_set_sink(log_sink_fn sink, void (*flush)(void));
 void log_set_level(enum hv_log_level level);
 enum hv_log_level log_get_level(void);
 

@@ -9,6 +9,7 @@
 #include "kernel/config.h"
 #include "kernel/dirty_check.h"
 #include "kernel/err.h"
+#include "kernel/throttle_bench.h"
 #include "kernel/hw/hwops.h"
 #include "kernel/hw/msr.h"
 #include "kernel/log.h"
@@ -32,6 +33,7 @@ static struct sched cpu_sched;
 static struct vm vm0;
 static struct monitor monitor;
 static struct dirty_check dirty_check;
+static struct throttle_bench throttle_bench;
 
 /* newlib uses SSE even for integers: enable it before the first library call. */
 static void sse_enable(void)
@@ -91,7 +93,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 
 	sse_enable();
 	serial_init(COM1_BASE);
-	log_set_sink(serial_write);
+	log_set_sink(serial_write, serial_drain);
 	trap_init();
 	pic_disable(VEC_PIC_SPURIOUS);
 	time_init();
@@ -117,6 +119,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 		boot_fail("no guest image: load one as the first Multiboot2 module");
 	guest = &boot_info.modules[0];
 	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));
+	sched_set_period(&cpu_sched, time_us_to_ticks(config.period_us), time_now());
 	rc = vm_create(&vm0, 0, &config, (const void *)(uintptr_t)guest->start, guest->end - guest->start, &cpu_sched);
 	if (rc) {
 		log_err("vm", "vm0 not created: %s", hv_strerror(rc));
@@ -131,6 +134,18 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 			boot_fail("dirty.check asked for and impossible");
 		}
 	}
-	log_info("sched", "round-robin, %u us slices, %u vCPUs", config.slice_us, config.vcpus);
+	if (config.throttle && throttle_set_vm(&vm0, config.throttle)) {
+		log_err("cmdline", "throttle=%u: above throttle.max=%u", config.throttle, config.throttle_max);
+		boot_fail("bad command line (see README.md, \"Command line\")");
+	}
+	if (config.dirty_limit && config.throttle_bench != THROTTLE_BENCH_DIRTY &&
+	    (rc = throttle_dirty_limit_start(&vm0, config.dirty_limit))) {
+		log_err("cmdline", "throttle.dirty_limit needs log-dirty mode (dirty.check=...): %s", hv_strerror(rc));
+		boot_fail("bad command line (see README.md, \"Command line\")");
+	}
+	if (config.throttle_bench && throttle_bench_start(&throttle_bench, &cpu_sched, &vm0, &config))
+		boot_fail("throttle.bench=dirty needs throttle.dirty_limit=");
+	log_info("sched", "round-robin, %u us slices, throttle period %u us, %u vCPUs", config.slice_us,
+		 config.period_us, config.vcpus);
 	sched_loop(&cpu_sched);
 }

@@ -95,6 +95,8 @@ int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const voi
 	vm->id = id;
 	vm->ram_size = cfg->mem_bytes;
 	vm->vcpu_count = cfg->vcpus;
+	vm->sched = sched;
+	throttle_init(vm, cfg->throttle_max);
 	vuart_init(&vm->console, COM1_BASE, id);
 	/* 2 MiB alignment lets EPT map RAM with large pages. */
 	vm->ram_hpa = frames_alloc(vm->ram_size, EPT_PAGE_2M);
@@ -157,6 +159,40 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	}
 	log_err("vm", "vm%u stopped: %s", vm->id, vm->stop_reason);
 	log_info("vm", "vm%u: the hypervisor keeps running", vm->id);
+}
+
+void vm_pause(struct vm *vm)
+{
+	unsigned i;
+
+	if (vm->paused)
+		return;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->paused_state = v->se.state;
+		v->paused_wake_at = v->se.wake_at;
+		if (v->se.state != SCHED_STOPPED)
+			sched_block(&v->se, SCHED_NEVER);
+	}
+	vm->paused = true;
+}
+
+void vm_resume(struct vm *vm)
+{
+	unsigned i;
+
+	if (!vm->paused)
+		return;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->se.state == SCHED_STOPPED)
+			continue; /* stopped while paused (vm_stop) */
+		v->se.state = v->paused_state;
+		v->se.wake_at = v->paused_wake_at;
+	}
+	vm->paused = false;
 }
 
 void vcpu_finish(struct vcpu *v, int status)

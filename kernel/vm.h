@@ -12,6 +12,7 @@
 #include "kernel/ept.h"
 #include "kernel/guest_abi.h"
 #include "kernel/sched.h"
+#include "kernel/throttle.h"
 #include "kernel/vmx/exit_reason.h"
 #include "kernel/vmx/regs.h"
 #include "kernel/vuart.h"
@@ -52,6 +53,8 @@ struct vcpu {
 	uint64_t exits_total;
 	uint64_t entry_failures;
 	int stop_status;        /* HV_HC_VCPU_STOP status */
+	enum sched_state paused_state; /* scheduler state saved by vm_pause() */
+	uint64_t paused_wake_at;
 	struct vcpu_dirty dirty;
 };
 
@@ -69,6 +72,9 @@ struct vm {
 	uint64_t guest_errors;  /* corruptions the guest reported */
 	struct vm_dirty dirty;
 	struct dirty_check *dirty_check; /* the log-dirty self-check, when one runs */
+	struct vm_throttle throttle;
+	struct sched *sched;    /* the scheduler its vCPUs run on */
+	bool paused;
 };
 
 /*
@@ -90,6 +96,15 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
  * log-dirty mode sees them. HV_ERANGE (nothing written) outside guest RAM.
  */
 int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
+
+/*
+ * Pauses every vCPU (the final copy of a migration): they are off the CPU
+ * from this call on, since host code runs only while no vCPU is in guest
+ * mode. vm_resume() puts each back as it was (runnable, or asleep until its
+ * deadline). Throttling is left as it is.
+ */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
 
 /* Marks a vCPU finished; the VM finishes when all of them have. */
 void vcpu_finish(struct vcpu *v, int status);

@@ -67,6 +67,12 @@ static inline void hc_will_write(uint32_t pfn)
 	vmcall(HV_HC_TEST_WILL_WRITE, pfn, 0, 0);
 }
 
+/* Lets the host read this vCPU's work counter (throttle measurements). */
+static inline void hc_work_counter(const volatile uint64_t *counter)
+{
+	vmcall(HV_HC_WORK_COUNTER, (uint32_t)(uintptr_t)counter, 0, 0);
+}
+
 static inline __attribute__((noreturn)) void hc_vcpu_stop(uint32_t status)
 {
 	for (;;) {

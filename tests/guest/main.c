@@ -3,6 +3,7 @@
  * the start line and runs the mode the hypervisor asked for.
  */
 #include "tests/guest/arch.h"
+#include "tests/guest/compute.h"
 #include "tests/guest/console.h"
 #include "tests/guest/layout.h"
 #include "tests/guest/lib.h"
@@ -21,7 +22,8 @@ static const char *mode_name(uint32_t mode)
 {
 	static const char *const names[] = {
 		[HV_MODE_WORK] = "work", [HV_MODE_OOB] = "oob", [HV_MODE_TRIPLE] = "triple",
-		[HV_MODE_CPUID] = "cpuid", [HV_MODE_IDLE] = "idle",
+		[HV_MODE_CPUID] = "cpuid", [HV_MODE_IDLE] = "idle", [HV_MODE_COMPUTE] = "compute",
+		[HV_MODE_MIXED] = "mixed",
 	};
 	return mode < sizeof(names) / sizeof(names[0]) ? names[mode] : NULL;
 }
@@ -124,8 +126,9 @@ void guest_main(const struct hv_boot_params *boot, uint32_t vcpu)
 	struct hv_boot_params bp = *boot;
 	const struct hv_guest_params *g = &bp.guest;
 	const char *bad = check_params(&bp, vcpu);
+	int computes = g->mode == HV_MODE_COMPUTE || (g->mode == HV_MODE_MIXED && vcpu != 0);
 	int writes = g->mode == HV_MODE_WORK || g->mode == HV_MODE_OOB ||
-		     g->mode == HV_MODE_TRIPLE;
+		     g->mode == HV_MODE_TRIPLE || (g->mode == HV_MODE_MIXED && vcpu == 0);
 	struct work w;
 
 	if (bad) {
@@ -140,12 +143,15 @@ void guest_main(const struct hv_boot_params *boot, uint32_t vcpu)
 		   vcpu, bp.vcpus, bp.ram_size >> 20, mode_name(g->mode),
 		   pattern_name(g->pattern), writes ? w.span : 0, g->rate);
 
+	if (computes)
+		compute_run(&bp, vcpu);
 	if (!writes) {
 		if (g->mode == HV_MODE_CPUID && vcpu == 0)
 			cpuid_bench(bp.tsc_hz);
 		hc_vcpu_stop(0);
 	}
-	if (vcpu == 0 && g->mode != HV_MODE_WORK) {
+	hc_work_counter(&w.writes);
+	if (vcpu == 0 && (g->mode == HV_MODE_OOB || g->mode == HV_MODE_TRIPLE)) {
 		work_run(&w, SPECIAL_AFTER_WRITES);
 		if (g->mode == HV_MODE_OOB)
 			touch_outside_ram(bp.ram_size);

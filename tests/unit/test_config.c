@@ -298,7 +298,7 @@ static const struct {
 	{ "slice_us=49", "slice_us=49: must be 50..100000" },
 	{ "slice_us=100001", "slice_us=100001: must be 50..100000" },
 	{ "run_for=86400001", "run_for=86400001: must be 0..86400000" },
-	{ "guest.mode=fast", "guest.mode=fast: must be one of work|oob|triple|cpuid|idle" },
+	{ "guest.mode=fast", "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed" },
 	{ "guest.mode=", "guest.mode=: empty value" },
 	{ "guest.pattern=zigzag", "guest.pattern=zigzag: must be one of seq|random|hot" },
 	{ "guest.rate=10000001", "guest.rate=10000001: must be 0..10000000" },
@@ -315,7 +315,7 @@ static const struct {
 	{ "dirty.rounds=0", "dirty.rounds=0: must be 1..100000" },
 	/* An error late in the line still throws away the good words before it. */
 	{ "mem=64M vcpus=2 log=debug guest.mode=fast",
-	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle" },
+	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed" },
 };
 
 START_TEST(test_bad)

@@ -356,6 +356,295 @@ START_TEST(test_ept_pointer)
 }
 END_TEST
 
+/* The PD entry (level 1) covering gpa, reached through the fake memory. */
+static uint64_t *pd_entry(uint64_t gpa)
+{
+	uint64_t *t = fake_table(&fm, ept.pml4_pa);
+
+	t = ck_next_table(t[(gpa >> 39) & 511]);
+	t = ck_next_table(t[(gpa >> 30) & 511]);
+	return &t[(gpa >> 21) & 511];
+}
+
+#define SPLIT_HPA 0x40000000ull
+#define SPLIT_SIZE (32 * MiB)
+
+/* Every 4 KiB page of [gpa, gpa + size) maps to hpa + offset with perms. */
+static void ck_range_translates(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms)
+{
+	uint64_t off;
+
+	for (off = 0; off < size; off += EPT_PAGE_4K) {
+		ck_translates(gpa + off, hpa + off, perms);
+		ck_translates(gpa + off + 0xfff, hpa + off + 0xfff, perms);
+	}
+}
+
+START_TEST(test_split_32m_of_2m_pages)
+{
+	uint64_t off, tables;
+
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, SPLIT_SIZE, EPT_READ | EPT_WRITE, true), HV_OK);
+	ck_assert_uint_eq(ept.pages_2m, 16);
+	tables = ept.tables;
+	ck_assert_uint_eq(tables, 3);
+	for (off = 0; off < SPLIT_SIZE; off += EPT_PAGE_4K)
+		ck_assert_ptr_null(ept_leaf_4k(&ept, off));
+
+	ck_assert_int_eq(ept_split_range(&ept, 0, SPLIT_SIZE), 16);
+	ck_assert_uint_eq(ept.tables, tables + 16);
+	ck_assert_uint_eq(fm.used, tables + 16);
+	ck_assert_uint_eq(ept.pages_2m, 0);
+	ck_assert_uint_eq(ept.pages_4k, 8192);
+	ck_range_translates(0, SPLIT_HPA, SPLIT_SIZE, EPT_READ | EPT_WRITE);
+	ck_unmapped(SPLIT_SIZE);
+	/* Each PD entry now points at a complete page table of 4 KiB leaves. */
+	for (off = 0; off < SPLIT_SIZE; off += EPT_PAGE_2M) {
+		uint64_t *pt = ck_next_table(*pd_entry(off));
+		unsigned i;
+
+		for (i = 0; i < EPT_ENTRIES; i++) {
+			uint64_t want = (SPLIT_HPA + off + (uint64_t)i * EPT_PAGE_4K) |
+					EPT_READ | EPT_WRITE | EPT_MEMTYPE_WB;
+
+			ck_assert_uint_eq(pt[i], want);
+			ck_assert_uint_eq(pt[i] & EPT_LARGE, 0);
+			ck_assert_uint_eq((pt[i] >> 3) & 7, 6);
+			ck_assert_ptr_eq(ept_leaf_4k(&ept, off + (uint64_t)i * EPT_PAGE_4K), &pt[i]);
+			ck_assert_ptr_eq(ept_leaf_4k(&ept, off + (uint64_t)i * EPT_PAGE_4K + 0x123), &pt[i]);
+		}
+	}
+	/* Splitting again finds nothing to split and allocates nothing. */
+	ck_assert_int_eq(ept_split_range(&ept, 0, SPLIT_SIZE), 0);
+	ck_assert_uint_eq(ept.tables, tables + 16);
+	ck_assert_uint_eq(ept.pages_4k, 8192);
+}
+END_TEST
+
+/* Flags other than the address and bit 7 carry over: perms, memory type, ignore-PAT, A/D. */
+START_TEST(test_split_preserves_flags)
+{
+	const uint64_t gpa = BIT_GPA, hpa = 0x0001234567800000ull & ~(EPT_PAGE_2M - 1);
+	uint64_t *pde, *pt, flags;
+	unsigned i;
+
+	ck_assert_int_eq(ept_map(&ept, gpa, hpa, 2 * MiB, EPT_READ | EPT_EXEC, true), HV_OK);
+	pde = pd_entry(gpa);
+	*pde |= EPT_IGNORE_PAT | EPT_ACCESSED | EPT_DIRTY;
+	flags = EPT_READ | EPT_EXEC | EPT_MEMTYPE_WB | EPT_IGNORE_PAT | EPT_ACCESSED | EPT_DIRTY;
+	ck_assert_uint_eq(*pde, hpa | flags | EPT_LARGE);
+	ck_assert_int_eq(ept_split_range(&ept, gpa + 0x5000, 0x1000), 1);
+	pt = ck_next_table(*pde);
+	for (i = 0; i < EPT_ENTRIES; i++) {
+		ck_assert_uint_eq(pt[i], (hpa + (uint64_t)i * EPT_PAGE_4K) | flags);
+		ck_assert_uint_eq(pt[i] & EPT_LARGE, 0);
+	}
+	ck_range_translates(gpa, hpa, 2 * MiB, EPT_READ | EPT_EXEC);
+}
+END_TEST
+
+START_TEST(test_split_4k_range_splits_nothing)
+{
+	uint64_t tables;
+
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 4 * MiB, EPT_RWX, false), HV_OK);
+	tables = ept.tables;
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 0));
+	ck_assert_int_eq(ept_split_range(&ept, 0, 4 * MiB), 0);
+	ck_assert_uint_eq(ept.tables, tables);
+	ck_assert_uint_eq(fm.used, tables);
+	ck_assert_uint_eq(ept.pages_4k, 1024);
+	ck_assert_uint_eq(ept.pages_2m, 0);
+	ck_range_translates(0, SPLIT_HPA, 4 * MiB, EPT_RWX);
+	/* Nor does an unmapped range, or an empty one. */
+	ck_assert_int_eq(ept_split_range(&ept, 1ull << 30, 8 * MiB), 0);
+	ck_assert_int_eq(ept_split_range(&ept, 0, 0), 0);
+	ck_assert_uint_eq(ept.tables, tables);
+}
+END_TEST
+
+START_TEST(test_split_partial_range)
+{
+	uint64_t off;
+
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX, true), HV_OK);
+	/* [3 MiB, 7 MiB + 4 KiB) touches the 2 MiB leaves at 2, 4 and 6 MiB. */
+	ck_assert_int_eq(ept_split_range(&ept, 3 * MiB, 4 * MiB + 0x1000), 3);
+	ck_assert_uint_eq(ept.tables, 3 + 3);
+	ck_assert_uint_eq(ept.pages_2m, 13);
+	ck_assert_uint_eq(ept.pages_4k, 3 * 512);
+	for (off = 0; off < SPLIT_SIZE; off += EPT_PAGE_2M) {
+		bool split = off >= 2 * MiB && off < 8 * MiB;
+
+		ck_assert(!!(*pd_entry(off) & EPT_LARGE) == !split);
+		ck_assert((ept_leaf_4k(&ept, off) != NULL) == split);
+		ck_assert((ept_leaf_4k(&ept, off + EPT_PAGE_2M - 0x1000) != NULL) == split);
+	}
+	ck_range_translates(0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX);
+	/* A range ending exactly at a 2 MiB boundary does not touch the next leaf. */
+	ck_assert_int_eq(ept_split_range(&ept, 8 * MiB, 2 * MiB), 1);
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 10 * MiB));
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 10 * MiB - 0x1000));
+	ck_assert_uint_eq(ept.pages_2m, 12);
+	/* A single byte in the middle of a leaf splits that leaf. */
+	ck_assert_int_eq(ept_split_range(&ept, 31 * MiB, 1), 1);
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 30 * MiB));
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 30 * MiB - 1));
+	ck_assert_uint_eq(ept.pages_2m, 11);
+	ck_assert_uint_eq(ept.pages_4k, 5 * 512);
+	ck_assert_uint_eq(ept.tables, 3 + 5);
+	/* 2 MiB long but starting mid-leaf: touches the leaves at 12 and 14 MiB. */
+	ck_assert_int_eq(ept_split_range(&ept, 13 * MiB, 2 * MiB), 2);
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 12 * MiB));
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 16 * MiB - 0x1000));
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 16 * MiB));
+	ck_assert_uint_eq(ept.pages_2m, 9);
+	ck_assert_uint_eq(ept.pages_4k, 7 * 512);
+	ck_assert_uint_eq(ept.tables, 3 + 7);
+	ck_range_translates(0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX);
+}
+END_TEST
+
+/* A mixed map: only the 2 MiB leaves split; the 4K head and tail stay as they were. */
+START_TEST(test_split_mixed_map)
+{
+	ck_assert_int_eq(ept_map(&ept, MIX_GPA, MIX_HPA, MIX_SIZE, EPT_READ | EPT_EXEC, true), HV_OK);
+	ck_assert_int_eq(ept_split_range(&ept, MIX_GPA, MIX_SIZE), 2);
+	ck_assert_uint_eq(ept.pages_2m, 0);
+	ck_assert_uint_eq(ept.pages_4k, 256 + 3 + 1024);
+	ck_assert_uint_eq(ept.tables, 5 + 2);
+	ck_range_translates(MIX_GPA, MIX_HPA, MIX_SIZE, EPT_READ | EPT_EXEC);
+	ck_unmapped(MIX_GPA - 1);
+	ck_unmapped(MIX_GPA + MIX_SIZE);
+}
+END_TEST
+
+START_TEST(test_leaf_4k)
+{
+	uint64_t *leaf;
+
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 0));
+	ck_assert_int_eq(ept_map(&ept, 2 * MiB, SPLIT_HPA, 2 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 4 * MiB, 0x50000000, 0x1000, EPT_READ, true), HV_OK);
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 0));          /* unmapped */
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 2 * MiB));    /* inside a 2M leaf */
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 3 * MiB + 0x5000));
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 4 * MiB + 0x1000)); /* unmapped, in an existing PT */
+	leaf = ept_leaf_4k(&ept, 4 * MiB + 0x10);
+	ck_assert_ptr_nonnull(leaf);
+	ck_assert_uint_eq(*leaf, 0x50000000 | EPT_READ | EPT_MEMTYPE_WB);
+	ck_assert_int_eq(ept_split_range(&ept, 2 * MiB, 2 * MiB), 1);
+	leaf = ept_leaf_4k(&ept, 3 * MiB + 0x5abc);
+	ck_assert_ptr_nonnull(leaf);
+	ck_assert_uint_eq(*leaf, (SPLIT_HPA + 1 * MiB + 0x5000) | EPT_RWX | EPT_MEMTYPE_WB);
+}
+END_TEST
+
+START_TEST(test_update_range_write_protect)
+{
+	const uint64_t lo = 5 * MiB + 0x3000, size = 3 * MiB + 0x2000; /* crosses 2 MiB boundaries */
+	uint64_t off;
+
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 16 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_split_range(&ept, 0, 16 * MiB), 8);
+	ck_assert_int_eq(ept_update_range(&ept, lo, size, EPT_WRITE, 0), HV_OK);
+	for (off = 0; off < 16 * MiB; off += EPT_PAGE_4K) {
+		bool in = off >= lo && off < lo + size;
+		uint64_t *leaf = ept_leaf_4k(&ept, off);
+
+		ck_translates(off + 0x7ff, SPLIT_HPA + off + 0x7ff, in ? EPT_READ | EPT_EXEC : EPT_RWX);
+		/* Only the write bit changed: address, memory type, no bit 7. */
+		ck_assert_uint_eq(*leaf, (SPLIT_HPA + off) | EPT_MEMTYPE_WB | (in ? EPT_READ | EPT_EXEC : EPT_RWX));
+	}
+	ck_assert_uint_eq(ept.pages_4k, 4096);
+	/* And back again. */
+	ck_assert_int_eq(ept_update_range(&ept, lo, size, 0, EPT_WRITE), HV_OK);
+	ck_range_translates(0, SPLIT_HPA, 16 * MiB, EPT_RWX);
+	/* Clear and set together: entry = (entry & ~clear) | set. */
+	ck_assert_int_eq(ept_update_range(&ept, 0, 0x2000, EPT_WRITE | EPT_EXEC, EPT_DIRTY), HV_OK);
+	ck_assert_uint_eq(*ept_leaf_4k(&ept, 0x1000), (SPLIT_HPA + 0x1000) | EPT_READ | EPT_MEMTYPE_WB | EPT_DIRTY);
+	ck_translates(0x1000, SPLIT_HPA + 0x1000, EPT_READ);
+	ck_translates(0x2000, SPLIT_HPA + 0x2000, EPT_RWX);
+	/* An empty range changes nothing. */
+	ck_assert_int_eq(ept_update_range(&ept, 0x2000, 0, EPT_RWX, 0), HV_OK);
+	ck_translates(0x2000, SPLIT_HPA + 0x2000, EPT_RWX);
+}
+END_TEST
+
+START_TEST(test_update_range_2m_leaf_einval)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 2 * MiB, EPT_RWX, false), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 2 * MiB, SPLIT_HPA + 2 * MiB, 2 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_update_range(&ept, 2 * MiB, 0x1000, EPT_WRITE, 0), HV_EINVAL);
+	ck_assert_uint_eq(*pd_entry(2 * MiB), (SPLIT_HPA + 2 * MiB) | EPT_RWX | EPT_MEMTYPE_WB | EPT_LARGE);
+	ck_translates(2 * MiB, SPLIT_HPA + 2 * MiB, EPT_RWX);
+	/* A range that runs from 4K leaves into the 2M leaf: refused there. */
+	ck_assert_int_eq(ept_update_range(&ept, 1 * MiB, 2 * MiB, EPT_WRITE, 0), HV_EINVAL);
+	ck_translates(3 * MiB, SPLIT_HPA + 3 * MiB, EPT_RWX);
+	ck_assert_uint_eq(*pd_entry(2 * MiB), (SPLIT_HPA + 2 * MiB) | EPT_RWX | EPT_MEMTYPE_WB | EPT_LARGE);
+	/* After a split the same call succeeds. */
+	ck_assert_int_eq(ept_split_range(&ept, 2 * MiB, 2 * MiB), 1);
+	ck_assert_int_eq(ept_update_range(&ept, 1 * MiB, 2 * MiB, EPT_WRITE, 0), HV_OK);
+	ck_range_translates(1 * MiB, SPLIT_HPA + 1 * MiB, 2 * MiB, EPT_READ | EPT_EXEC);
+	ck_translates(1 * MiB - 1, SPLIT_HPA + 1 * MiB - 1, EPT_RWX);
+	ck_translates(3 * MiB, SPLIT_HPA + 3 * MiB, EPT_RWX);
+}
+END_TEST
+
+START_TEST(test_update_range_unmapped_enoent)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 0x4000, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 0x5000, SPLIT_HPA + 0x5000, 0x1000, EPT_RWX, true), HV_OK);
+	/* Page 4 is a hole. */
+	ck_assert_int_eq(ept_update_range(&ept, 0x2000, 0x4000, EPT_WRITE, 0), HV_ENOENT);
+	ck_unmapped(0x4000);
+	/* Entries before the hole are updated; those after it are not. */
+	ck_translates(0x1000, SPLIT_HPA + 0x1000, EPT_RWX);
+	ck_translates(0x2000, SPLIT_HPA + 0x2000, EPT_READ | EPT_EXEC);
+	ck_translates(0x3000, SPLIT_HPA + 0x3000, EPT_READ | EPT_EXEC);
+	ck_translates(0x5000, SPLIT_HPA + 0x5000, EPT_RWX);
+	/* Wholly unmapped ranges, including ones with no tables at all. */
+	ck_assert_int_eq(ept_update_range(&ept, 0x4000, 0x1000, EPT_WRITE, 0), HV_ENOENT);
+	ck_assert_int_eq(ept_update_range(&ept, 1ull << 39, 0x1000, EPT_WRITE, 0), HV_ENOENT);
+	ck_assert_int_eq(ept_update_range(&ept, 0x5000, 0x2000, 0, EPT_WRITE), HV_ENOENT);
+	ck_unmapped(0x6000);
+}
+END_TEST
+
+START_TEST(test_split_out_of_memory)
+{
+	unsigned used;
+	int rc;
+
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX, true), HV_OK);
+	used = fm.used;
+	fm.limit = used + 5; /* room for 5 of the 16 page tables */
+	ck_assert_int_eq(ept_split_range(&ept, 0, SPLIT_SIZE), HV_ENOMEM);
+	ck_assert_uint_eq(fm.used, used + 5);
+	ck_assert_uint_eq(ept.tables, 3 + 5);
+	ck_assert_uint_eq(ept.pages_2m, 11);
+	ck_assert_uint_eq(ept.pages_4k, 5 * 512);
+	/* The mapping is the same either way. */
+	ck_range_translates(0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX);
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 10 * MiB - 0x1000));
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 10 * MiB));
+	/* With no room at all: ENOMEM at once, nothing changed. */
+	ck_assert_int_eq(ept_split_range(&ept, 10 * MiB, 0x1000), HV_ENOMEM);
+	ck_assert_uint_eq(ept.pages_2m, 11);
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 10 * MiB));
+	/* Already-split leaves need no memory. */
+	ck_assert_int_eq(ept_split_range(&ept, 0, 10 * MiB), 0);
+	/* More memory: the rest splits. */
+	fm.limit = POOL_TABLES;
+	rc = ept_split_range(&ept, 0, SPLIT_SIZE);
+	ck_assert_int_eq(rc, 11);
+	ck_assert_uint_eq(ept.pages_2m, 0);
+	ck_assert_uint_eq(ept.pages_4k, 8192);
+	ck_assert_uint_eq(ept.tables, 3 + 16);
+	ck_range_translates(0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX);
+}
+END_TEST
+
 static Suite *ept_suite(void)
 {
 	Suite *s = suite_create("ept");
@@ -379,6 +668,16 @@ static Suite *ept_suite(void)
 	tcase_add_test(tc, test_last_page_below_limits_accepted);
 	tcase_add_test(tc, test_out_of_table_memory);
 	tcase_add_test(tc, test_ept_pointer);
+	tcase_add_test(tc, test_split_32m_of_2m_pages);
+	tcase_add_test(tc, test_split_preserves_flags);
+	tcase_add_test(tc, test_split_4k_range_splits_nothing);
+	tcase_add_test(tc, test_split_partial_range);
+	tcase_add_test(tc, test_split_mixed_map);
+	tcase_add_test(tc, test_leaf_4k);
+	tcase_add_test(tc, test_update_range_write_protect);
+	tcase_add_test(tc, test_update_range_2m_leaf_einval);
+	tcase_add_test(tc, test_update_range_unmapped_enoent);
+	tcase_add_test(tc, test_split_out_of_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }

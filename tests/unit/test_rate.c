@@ -284,6 +284,29 @@ START_TEST(test_large_counts_no_overflow)
 }
 END_TEST
 
+/*
+ * A measured TSC frequency that is no round number, with the bucket rounded
+ * down as time_us_to_ticks does: sum * ticks_per_second alone would overflow
+ * 64 bits for 1e10 events/s, the result must still be the exact floor.
+ */
+START_TEST(test_odd_tsc_frequency_exact)
+{
+	static const uint64_t per_bucket[] = { 1, 999, 100000000, 1000000000 };
+	const uint64_t tps = 2893437123ull, bt = tps / 10;
+	unsigned i, c;
+
+	for (i = 0; i < sizeof(per_bucket) / sizeof(per_bucket[0]); i++) {
+		unsigned __int128 sum = (unsigned __int128)per_bucket[i] * (RATE_BUCKETS - 1);
+		uint64_t want = (uint64_t)(sum * tps / ((RATE_BUCKETS - 1) * bt));
+
+		rate_init(&r, bt, 0);
+		for (c = 0; c < RATE_BUCKETS; c++)
+			rate_add(&r, (uint64_t)c * bt + c, per_bucket[i]);
+		ck_assert_uint_eq(rate_per_second(&r, (uint64_t)RATE_BUCKETS * bt, tps), want);
+	}
+}
+END_TEST
+
 static Suite *rate_suite(void)
 {
 	Suite *s = suite_create("rate");
@@ -301,6 +324,7 @@ static Suite *rate_suite(void)
 	tcase_add_test(tc, test_time_going_backwards);
 	tcase_add_test(tc, test_total_counts_everything);
 	tcase_add_test(tc, test_large_counts_no_overflow);
+	tcase_add_test(tc, test_odd_tsc_frequency_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,6 +18,11 @@ UNIT_SRCS_test_ept := kernel/ept.c kernel/err.c
 UNIT_SRCS_test_sched := kernel/sched.c kernel/err.c
 UNIT_SRCS_test_frame_pool := kernel/mem/frame_pool.c kernel/err.c
 UNIT_SRCS_test_vmx_caps := kernel/vmx/caps_check.c kernel/err.c
+UNIT_TESTS += test_dirty_bitmap test_rate
+UNIT_SRCS_test_dirty_bitmap := kernel/dirty_bitmap.c kernel/err.c
+UNIT_SRCS_test_rate := kernel/rate.c kernel/err.c
+UNIT_TESTS += test_throttle_ctl
+UNIT_SRCS_test_throttle_ctl := kernel/throttle_ctl.c kernel/err.c
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \

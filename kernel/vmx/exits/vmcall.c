@@ -42,12 +42,24 @@ static int64_t hc_test_will_write(struct vcpu *v)
 	return dirty_check_will_write(v->vm, (uint32_t)v->regs.rbx);
 }
 
+static int64_t hc_work_counter(struct vcpu *v)
+{
+	uint64_t gpa = (uint32_t)v->regs.rbx;
+
+	/* 4-byte alignment: a 32-bit guest aligns 64-bit struct members to 4. */
+	if (gpa % sizeof(uint32_t) || !vm_gpa_to_hva(v->vm, gpa, sizeof(uint64_t)))
+		return HV_HC_EINVAL;
+	v->vm->throttle.work_counter_gpa[v->id] = gpa;
+	return HV_HC_OK;
+}
+
 static const hypercall_fn hypercalls[HV_HC_COUNT] = {
 	[HV_HC_VERSION] = hc_version,
 	[HV_HC_SLEEP_UNTIL] = hc_sleep_until,
 	[HV_HC_VCPU_STOP] = hc_vcpu_stop,
 	[HV_HC_REPORT_ERROR] = hc_report_error,
 	[HV_HC_TEST_WILL_WRITE] = hc_test_will_write,
+	[HV_HC_WORK_COUNTER] = hc_work_counter,
 };
 
 enum exit_action exit_vmcall(struct vcpu *v)
