@@ -72,6 +72,7 @@ bench: deps
 	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN)
 	@/usr/bin/python3 tests/bench/bench_foundation.py
 	@/usr/bin/python3 tests/bench/bench_dirty.py
+	@/usr/bin/python3 tests/bench/bench_throttle.py
 
 demo: deps
 	@$(MAKE) --no-print-directory $(HV_ISO)

@@ -85,11 +85,23 @@ static bool sched_eligible(const struct sched_entity *e)
 	return e->state == SCHED_RUNNABLE && (!e->budgeted || e->budget > 0);
 }
 
+void sched_share_next_slice(struct sched *s, struct sched_entity **list, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		list[i]->grant_cap = n ? s->slice / n : s->slice;
+}
+
 uint64_t sched_grant(const struct sched *s, const struct sched_entity *e)
 {
-	if (e->budgeted && (uint64_t)e->budget < s->slice)
-		return (uint64_t)e->budget;
-	return s->slice;
+	uint64_t grant = s->slice;
+
+	if (e->budgeted && (uint64_t)e->budget < grant)
+		grant = (uint64_t)e->budget;
+	if (e->grant_cap && e->grant_cap < grant)
+		grant = e->grant_cap;
+	return grant;
 }
 
 int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sched_kind kind, void *owner)
@@ -145,6 +157,7 @@ uint64_t sched_next_wake(const struct sched *s)
 void sched_charge(struct sched_entity *e, uint64_t ticks)
 {
 	e->runtime += ticks;
+	e->grant_cap = 0;
 	if (e->budgeted)
 		e->budget -= (int64_t)ticks;
 }

@@ -46,6 +46,7 @@ struct sched_entity {
 	int64_t budget;         /* ticks left in the current period */
 	uint64_t budget_rem;    /* rounding remainder, in 1/(100 * vcpus) ticks */
 	uint64_t throttled;     /* ticks of fair share withheld so far */
+	uint64_t grant_cap;     /* if nonzero, caps the next grant only (after a release) */
 };
 
 struct sched {
@@ -69,6 +70,12 @@ void sched_set_period(struct sched *s, uint64_t period_ticks, uint64_t now);
  * period; lifting the limit applies at once, whatever the throttle was.
  */
 void sched_set_throttle(struct sched *s, struct sched_entity *e, bool budgeted, unsigned percent, uint64_t now);
+
+/*
+ * Caps the next grant of each listed entity at one slice divided among
+ * them, so that all of them get the CPU within one slice (a release).
+ */
+void sched_share_next_slice(struct sched *s, struct sched_entity **list, unsigned n);
 
 /* Ticks the picked entity may run now: a slice, or less when its budget is smaller. */
 uint64_t sched_grant(const struct sched *s, const struct sched_entity *e);

@@ -66,17 +66,22 @@ void throttle_get_times(const struct vcpu *v, struct throttle_times *t)
 
 void throttle_release(struct vm *vm)
 {
-	unsigned i;
+	struct sched_entity *released[HV_MAX_VCPUS];
+	unsigned i, n = 0;
 
 	vm->throttle.release_at = time_now();
 	vm->throttle.release_pending = 0;
 	for (i = 0; i < vm->vcpu_count; i++) {
 		vm->throttle.pct[i] = 0;
 		vm->throttle.release_latency[i] = 0;
-		if (vm->vcpus[i].se.state != SCHED_STOPPED)
+		if (vm->vcpus[i].se.state != SCHED_STOPPED) {
 			vm->throttle.release_pending |= 1u << i;
+			released[n++] = &vm->vcpus[i].se;
+		}
 	}
 	throttle_apply(vm);
+	/* Every vCPU back on the CPU within one slice, not one slice each. */
+	sched_share_next_slice(vm->sched, released, n);
 }
 
 void throttle_note_entry(struct vcpu *v, uint64_t now)

@@ -32,9 +32,8 @@ def test_throttle_is_exact_and_releases_at_once(run, vcpus):
             assert abs(float(a) - target) <= 0.5, f"vcpu{v} at {target}%: {a}%"
     rel = RELEASE_RE.search(b.serial)
     assert rel, b.serial
-    first_entries = sorted(int(us) for us in re.findall(r"=(\d+)", rel[2]))
-    # The first vCPU runs within a millisecond; the others follow in round-robin order, one slice each.
-    assert first_entries[0] < 1000 and first_entries[-1] < 1000 * vcpus, rel[0]
+    # Every vCPU is back on the CPU within a millisecond of the release (one 1 ms slice shared).
+    assert int(rel[1]) <= 1000, rel[0]
     pause = PAUSE_RE.search(b.serial)
     assert pause and int(pause[2]) == 0, "the guest worked while paused"
 
