@@ -58,7 +58,6 @@ static void sched_new_period(struct sched *s, uint64_t now)
 
 void sched_set_throttle(struct sched *s, struct sched_entity *e, bool budgeted, unsigned percent, uint64_t now)
 {
-	(void)now;
 	if (percent > SCHED_THROTTLE_MAX)
 		percent = SCHED_THROTTLE_MAX;
 	if (!budgeted) {
@@ -70,6 +69,7 @@ void sched_set_throttle(struct sched *s, struct sched_entity *e, bool budgeted, 
 	}
 	if (!e->budgeted) {
 		/* Newly budgeted: the current period's budget is what remains of its fair share. */
+		sched_new_period(s, now);
 		e->budgeted = true;
 		e->budget_rem = 0;
 		e->throttle = percent;

@@ -42,5 +42,8 @@ void throttle_ctl_dirty_limit(const uint64_t *rate, const unsigned *cur, unsigne
 			want = max_pct;
 		/* Halfway from the current throttle, rounded towards the target so it is reached. */
 		out[v] = want >= cur[v] ? cur[v] + (unsigned)(want - cur[v] + 1) / 2 : cur[v] - (cur[v] - (unsigned)want + 1) / 2;
+		/* A current throttle above max_pct must not yield a new one above it either. */
+		if (out[v] > max_pct)
+			out[v] = max_pct;
 	}
 }

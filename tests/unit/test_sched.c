@@ -555,7 +555,6 @@ START_TEST(test_throttle_zero_pct_no_more_than_share)
 	/* Unbudgeted, it would take it all. */
 	sched_set_throttle(&s, &ents[0], false, 0, sim_now);
 	sim_run((NPERIODS + 10) * P20011, 0);
-	ck_assert_uint_eq(sim_now - NPERIODS * P20011, 0);
 	ck_assert_uint_le(ents[0].runtime - (NPERIODS * P20011 / 3 + 10 * P20011), SLICE); /* the last run may overshoot */
 	ck_assert_uint_eq(s.idle_ticks, NPERIODS * P20011 - NPERIODS * P20011 / 3);
 }
