@@ -29,17 +29,20 @@ GUEST_OBJS := $(patsubst $(GUEST_DIR)/%,$(GUEST_OUT)/%.o,$(GUEST_SRCS))
 
 $(GUEST_OUT)/%.c.o: $(GUEST_DIR)/%.c
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  CC32    $<"
+	@$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_OUT)/%.S.o: $(GUEST_DIR)/%.S
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  AS32    $<"
+	@$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_ELF): $(GUEST_OBJS) $(GUEST_DIR)/guest.ld
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
+	@echo "  LD32    $@"
+	@$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
 
 $(GUEST_BIN): $(GUEST_ELF)
-	$(GUEST_OBJCOPY) -O binary $< $@
+	@$(GUEST_OBJCOPY) -O binary $< $@
 	@size=$$(wc -c < $@); if [ $$size -gt $(GUEST_IMAGE_MAX) ]; then \
 		echo "$@: $$size bytes, more than $(GUEST_IMAGE_MAX)" >&2; rm -f $@; exit 1; fi
 
