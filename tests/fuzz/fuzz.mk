@@ -1,0 +1,55 @@
+# libFuzzer targets for the management API's parsers (not part of `make test`).
+#   make fuzz                  builds both and runs each for FUZZ_TIME seconds
+#   make fuzz FUZZ_TIME=600    longer
+# Usable on its own too: make -f tests/fuzz/fuzz.mk fuzz
+# Corpora stay in $(BUILD)/fuzz/corpus_*; crashes land in $(BUILD)/fuzz/.
+
+BUILD ?= build
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 30
+FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -I.
+FUZZ_TARGETS := fuzz_http fuzz_api
+FUZZ_SRCS_fuzz_http := tests/fuzz/fuzz_http.c net/http.c kernel/err.c
+FUZZ_SRCS_fuzz_api := tests/fuzz/fuzz_api.c net/api.c net/http.c kernel/err.c
+
+$(BUILD)/fuzz/fuzz_http: $(FUZZ_SRCS_fuzz_http) net/http.h tests/fuzz/fuzz.mk
+	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (Debian package clang)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+$(BUILD)/fuzz/fuzz_api: $(FUZZ_SRCS_fuzz_api) net/api.h net/http.h tests/fuzz/fuzz.mk
+	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (Debian package clang)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+# Seeds: a few valid requests, so the fuzzer starts past the request line.
+# fuzz_http's first byte is the delivery chunk size; fuzz_api's picks the endpoint.
+$(BUILD)/fuzz/corpus_http/.seeded:
+	@mkdir -p $(@D)
+	@printf '\000GET /api/v1/vm.info HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer x\r\n\r\n' > $(@D)/get
+	@printf '\007PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}GET / HTTP/1.0\r\n\r\n' > $(@D)/pipe
+	@printf '\001POST / HTTP/1.1\r\nhost: h\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n' > $(@D)/te
+	@touch $@
+
+$(BUILD)/fuzz/corpus_api/.seeded:
+	@mkdir -p $(@D)
+	@printf '\000{"percent": 50}' > $(@D)/pct
+	@printf '\000{"vcpu": 1, "percent": 20}' > $(@D)/vcpu
+	@printf '\000{"dirty_limit": 1000}' > $(@D)/dirty
+	@printf '\001{"destination":"10.0.0.2:6000","connections":4,"downtime_ms":300,"bandwidth":0,"max_throttle":90,"timeout_ms":1000,"on_timeout":"force"}' > $(@D)/send
+	@printf '\002{"listen":"0.0.0.0:6000","connections":2}' > $(@D)/recv
+	@printf '\003{}' > $(@D)/cancel
+	@printf '\200PUT /api/v1/vm.throttle HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer fuzz-token\r\nContent-Length: 13\r\n\r\n{"percent":1}' > $(@D)/raw
+	@touch $@
+
+.PHONY: fuzz
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/fuzz/corpus_http/.seeded $(BUILD)/fuzz/corpus_api/.seeded
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		c=$(BUILD)/fuzz/corpus_$${t#fuzz_}; \
+		echo "fuzz: $$t for $(FUZZ_TIME) s"; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- $$c 2>&1 | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' || true; \
+		test -z "$$(ls $(BUILD)/fuzz/$$t-crash-* $(BUILD)/fuzz/$$t-leak-* $(BUILD)/fuzz/$$t-timeout-* 2>/dev/null)" || \
+			{ echo "fuzz: $$t found a failing input (see $(BUILD)/fuzz/$$t-*)" >&2; exit 1; }; \
+	done

@@ -1,0 +1,562 @@
+/* Unit tests for net/api.c: routing, auth, each endpoint against a fake backend. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/err.h"
+#include "net/api.h"
+
+#define TOKEN "t0ken-0123456789"
+
+/* The fake hypervisor: records every action and returns what the test set. */
+struct fake {
+	struct api_vm_info vm;
+	int rc;                      /* what every callback returns */
+	unsigned actions;            /* set_throttle + set_dirty_limit + migration calls */
+	unsigned info_calls;
+	int vcpu;
+	unsigned pct;
+	uint64_t dirty_limit;
+	struct api_send_migration send;
+	struct api_receive_migration recv;
+};
+
+static struct fake fk;
+static struct http_req req;
+static char out[16384];
+static int out_len;
+static unsigned status;
+static const char *body;     /* the response body, NUL-terminated in out */
+
+static int fake_host_info(void *ctx, struct api_host_info *h)
+{
+	struct fake *f = ctx;
+
+	f->info_calls++;
+	h->uptime_ms = 1234;
+	h->mem_total_bytes = 1ull << 30;
+	h->mem_free_bytes = 1ull << 29;
+	h->cpus = 2;
+	h->tsc_hz = 2000000000;
+	h->feature_count = 3;
+	h->features[0] = "vmx";
+	h->features[1] = "ept";
+	h->features[2] = "pml";
+	return f->rc;
+}
+
+static int fake_vm_info(void *ctx, struct api_vm_info *out_info)
+{
+	struct fake *f = ctx;
+
+	f->info_calls++;
+	*out_info = f->vm;
+	return f->rc;
+}
+
+static int fake_set_throttle(void *ctx, int vcpu, unsigned pct)
+{
+	struct fake *f = ctx;
+
+	f->actions++;
+	f->vcpu = vcpu;
+	f->pct = pct;
+	return f->rc;
+}
+
+static int fake_set_dirty_limit(void *ctx, uint64_t limit)
+{
+	struct fake *f = ctx;
+
+	f->actions++;
+	f->dirty_limit = limit;
+	return f->rc;
+}
+
+static int fake_send(void *ctx, const struct api_send_migration *m)
+{
+	struct fake *f = ctx;
+
+	f->actions++;
+	f->send = *m;
+	return f->rc;
+}
+
+static int fake_recv(void *ctx, const struct api_receive_migration *m)
+{
+	struct fake *f = ctx;
+
+	f->actions++;
+	f->recv = *m;
+	return f->rc;
+}
+
+static int fake_cancel(void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->actions++;
+	return f->rc;
+}
+
+static struct api_backend be;
+static struct api api;
+
+static void setup(void)
+{
+	memset(&fk, 0, sizeof(fk));
+	fk.vm.state = API_VM_RUNNING;
+	fk.vm.memory_bytes = 32 << 20;
+	fk.vm.runtime_ms = 5000;
+	fk.vm.tsc_hz = 50000000;
+	fk.vm.throttle_max = 90;
+	fk.vm.vcpu_count = 2;
+	fk.vm.dirty_rate = 777;
+	fk.vm.vcpus[0] = (struct api_vcpu_info){ .exits = 10, .throttle_pct = 0, .granted_ticks = 100, .throttled_ticks = 0 };
+	fk.vm.vcpus[1] = (struct api_vcpu_info){ .exits = 11, .throttle_pct = 20, .granted_ticks = 80, .throttled_ticks = 20 };
+	be = (struct api_backend){
+		.host_info = fake_host_info,
+		.vm_info = fake_vm_info,
+		.set_throttle = fake_set_throttle,
+		.set_dirty_limit = fake_set_dirty_limit,
+		.ctx = &fk,
+	};
+	api = (struct api){ .token = TOKEN, .token_len = strlen(TOKEN), .version = "0.1.0-test", .be = &be };
+}
+
+static void with_migration(void)
+{
+	be.send_migration = fake_send;
+	be.receive_migration = fake_recv;
+	be.migration_cancel = fake_cancel;
+}
+
+/* Sends one request with the given Authorization line (or none) and parses the response. */
+static unsigned call_auth(const char *method, const char *path, const char *auth, const char *json)
+{
+	static char raw[HTTP_HEAD_MAX + HTTP_BODY_MAX];
+	size_t n, blen = json ? strlen(json) : 0;
+	char *end;
+
+	n = (size_t)snprintf(raw, sizeof(raw), "%s %s HTTP/1.1\r\nHost: hv\r\n%s%s%sContent-Length: %zu\r\n\r\n",
+			     method, path, auth ? "Authorization: " : "", auth ? auth : "", auth ? "\r\n" : "", blen);
+	memcpy(raw + n, json ? json : "", blen);
+	http_req_init(&req);
+	ck_assert_int_eq(http_parse(&req, raw, n + blen), HTTP_DONE);
+	out_len = api_serve(&api, &req, out, sizeof(out) - 1);
+	ck_assert_int_gt(out_len, 0);
+	out[out_len] = '\0';
+	ck_assert_int_eq(sscanf(out, "HTTP/1.1 %u ", &status), 1);
+	end = strstr(out, "\r\n\r\n");
+	ck_assert_ptr_nonnull(end);
+	body = end + 4;
+	return status;
+}
+
+static unsigned call(const char *method, const char *path, const char *json)
+{
+	return call_auth(method, path, "Bearer " TOKEN, json);
+}
+
+static bool has(const char *needle)
+{
+	return strstr(out, needle) != NULL;
+}
+
+/* A 400 naming field, with no action taken. */
+static void expect_400(const char *path, const char *json, const char *field)
+{
+	char want[128];
+	unsigned before = fk.actions;
+
+	ck_assert_msg(call("PUT", path, json) == 400, "%s -> %u %s", json, status, body);
+	ck_assert_uint_eq(fk.actions, before);
+	ck_assert_msg(!strncmp(body, "{\"error\":\"", 10), "%s", body);
+	if (field) {
+		snprintf(want, sizeof(want), "\"field\":\"%s\"}", field);
+		ck_assert_msg(has(want), "%s: want %s in %s", json, want, body);
+	}
+}
+
+START_TEST(test_auth)
+{
+	static const char *const bad[] = { NULL, "Bearer wrong", "Bearer " TOKEN "x", "Bearer t0ken-012345678",
+					   "Basic " TOKEN, "bearer T0KEN-0123456789", "Bearer" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_uint_eq(call_auth("GET", "/api/v1/vm.info", bad[i], NULL), 401);
+		ck_assert(has("\r\nWWW-Authenticate: Bearer\r\n"));
+		ck_assert_str_eq(body, "{\"error\":\"missing or wrong bearer token\"}");
+		/* Unknown paths and bad bodies too: nothing is revealed before auth. */
+		ck_assert_uint_eq(call_auth("GET", "/nope", bad[i], NULL), 401);
+		ck_assert_uint_eq(call_auth("PUT", "/api/v1/vm.throttle", bad[i], "{\"percent\":5}"), 401);
+	}
+	ck_assert_uint_eq(fk.info_calls + fk.actions, 0);
+	ck_assert_uint_eq(call_auth("GET", "/api/v1/vm.info", "bearer " TOKEN, NULL), 200);
+	/* An empty configured token refuses everyone, even an empty-looking match. */
+	api.token = "";
+	api.token_len = 0;
+	ck_assert_uint_eq(call("GET", "/api/v1/vmm.ping", NULL), 401);
+	ck_assert(api_token_ok("abc", 3, "abc", 3));
+	ck_assert(!api_token_ok("abc", 3, "abd", 3));
+	ck_assert(!api_token_ok("abc", 3, "ab", 2));
+	ck_assert(!api_token_ok("abc", 3, "abcd", 4));
+	ck_assert(!api_token_ok("", 0, "", 0));
+}
+END_TEST
+
+START_TEST(test_routing)
+{
+	ck_assert_uint_eq(call("GET", "/api/v1/nope", NULL), 404);
+	ck_assert_str_eq(body, "{\"error\":\"no such endpoint\"}");
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.info/", NULL), 404);
+	ck_assert_uint_eq(call("GET", "/API/V1/VM.INFO", NULL), 404);
+	ck_assert_uint_eq(call("GET", "/", NULL), 404);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.info", "{}"), 405);
+	ck_assert(has("\r\nAllow: GET\r\n"));
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.throttle", NULL), 405);
+	ck_assert(has("\r\nAllow: PUT\r\n"));
+	ck_assert_uint_eq(call("POST", "/api/v1/vm.throttle", "{\"percent\":1}"), 405);
+	ck_assert_uint_eq(call("DELETE", "/api/v1/vmm.ping", NULL), 405);
+	ck_assert_uint_eq(call("HEAD", "/api/v1/vmm.ping", NULL), 405);
+	ck_assert_uint_eq(fk.actions, 0);
+	ck_assert_uint_eq(call("GET", "/api/v1/vmm.ping?pretty=1", NULL), 200);
+}
+END_TEST
+
+START_TEST(test_ping_and_connection)
+{
+	ck_assert_uint_eq(call("GET", "/api/v1/vmm.ping", NULL), 200);
+	ck_assert_str_eq(body, "{\"version\":\"0.1.0-test\"}");
+	ck_assert(has("\r\nContent-Type: application/json\r\n"));
+	ck_assert(has("\r\nContent-Length: 24\r\n"));
+	ck_assert(has("\r\nConnection: keep-alive\r\n"));
+	http_req_init(&req);
+	ck_assert_int_eq(http_parse(&req, "GET /api/v1/vmm.ping HTTP/1.0\r\nAuthorization: Bearer " TOKEN "\r\n\r\n",
+				    strlen("GET /api/v1/vmm.ping HTTP/1.0\r\nAuthorization: Bearer " TOKEN "\r\n\r\n")),
+			 HTTP_DONE);
+	out_len = api_serve(&api, &req, out, sizeof(out) - 1);
+	out[out_len] = '\0';
+	ck_assert(has("\r\nConnection: close\r\n"));
+}
+END_TEST
+
+START_TEST(test_host_info)
+{
+	ck_assert_uint_eq(call("GET", "/api/v1/host.info", NULL), 200);
+	ck_assert_str_eq(body, "{\"uptime_ms\":1234,\"memory\":{\"total_bytes\":1073741824,\"free_bytes\":536870912},"
+			       "\"cpus\":2,\"tsc_hz\":2000000000,\"cpu_features\":[\"vmx\",\"ept\",\"pml\"]}");
+	fk.rc = HV_EIO;
+	ck_assert_uint_eq(call("GET", "/api/v1/host.info", NULL), 500);
+	ck_assert_str_eq(body, "{\"error\":\"hardware error\"}");
+	be.host_info = NULL;
+	ck_assert_uint_eq(call("GET", "/api/v1/host.info", NULL), 501);
+}
+END_TEST
+
+START_TEST(test_vm_info)
+{
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.info", NULL), 200);
+	ck_assert_str_eq(body, "{\"state\":\"running\",\"stop_reason\":\"\",\"memory_bytes\":33554432,"
+			       "\"runtime_ms\":5000,\"tsc_hz\":50000000,\"throttle_percent\":0,\"throttle_max\":90,"
+			       "\"dirty_limit\":0,\"dirty_rate\":777,\"vcpus\":["
+			       "{\"id\":0,\"exits\":10,\"throttle_percent\":0,\"granted_ticks\":100,\"throttled_ticks\":0},"
+			       "{\"id\":1,\"exits\":11,\"throttle_percent\":20,\"granted_ticks\":80,\"throttled_ticks\":20}]}");
+	/* Reasons are escaped; a reason filling its array has no NUL. */
+	fk.vm.state = API_VM_STOPPED;
+	strcpy(fk.vm.stop_reason, "EPT violation at \"0x1\"\\\n\x80");
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.info", NULL), 200);
+	ck_assert(has("\"state\":\"stopped\",\"stop_reason\":\"EPT violation at \\\"0x1\\\"\\\\\\u000a\\u0080\","));
+	memset(fk.vm.stop_reason, 'r', sizeof(fk.vm.stop_reason));
+	fk.vm.vcpu_count = 99;  /* clamped, never read past the array */
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.info", NULL), 200);
+	ck_assert(has("\"id\":3,"));
+	ck_assert(!has("\"id\":4,"));
+	fk.rc = HV_ENOENT;
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.info", NULL), 404);
+	be.vm_info = NULL;
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.info", NULL), 501);
+}
+END_TEST
+
+START_TEST(test_response_too_large)
+{
+	http_req_init(&req);
+	const char *s = "GET /api/v1/vm.info HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " TOKEN "\r\n\r\n";
+	ck_assert_int_eq(http_parse(&req, s, strlen(s)), HTTP_DONE);
+	/* Room for a 500, not for vm.info. */
+	out_len = api_serve(&api, &req, out, HTTP_HEAD_ROOM + 100);
+	ck_assert_int_gt(out_len, 0);
+	out[out_len] = '\0';
+	ck_assert(has("HTTP/1.1 500 Internal Server Error\r\n"));
+	ck_assert(has("{\"error\":\"response too large for the buffer\"}"));
+	ck_assert_int_eq(api_serve(&api, &req, out, HTTP_HEAD_ROOM + 10), HV_ERANGE);
+	ck_assert_int_eq(api_serve(&api, &req, out, 100), HV_ERANGE);
+}
+END_TEST
+
+START_TEST(test_throttle_good)
+{
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.throttle", "{\"percent\":50}"), 200);
+	ck_assert_uint_eq(fk.actions, 1);
+	ck_assert_int_eq(fk.vcpu, -1);
+	ck_assert_uint_eq(fk.pct, 50);
+	ck_assert_str_eq(body, "{\"percent\":50}");
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.throttle", " \r\n{ \"vcpu\" : 1 ,\n\t\"percent\": 0 } \n"), 200);
+	ck_assert_uint_eq(fk.actions, 2);
+	ck_assert_int_eq(fk.vcpu, 1);
+	ck_assert_uint_eq(fk.pct, 0);
+	ck_assert_str_eq(body, "{\"vcpu\":1,\"percent\":0}");
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.throttle", "{\"percent\":90,\"vcpu\":0}"), 200);
+	ck_assert_uint_eq(fk.pct, 90);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.throttle", "{\"dirty_limit\":4294967295}"), 200);
+	ck_assert_uint_eq(fk.dirty_limit, 4294967295u);
+	ck_assert_str_eq(body, "{\"dirty_limit\":4294967295}");
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.throttle", "{\"dirty_limit\":0}"), 200);
+	ck_assert_uint_eq(fk.dirty_limit, 0);
+	ck_assert_uint_eq(fk.actions, 5);
+	/* The backend's refusal is reported, not hidden. */
+	fk.rc = HV_EBUSY;
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.throttle", "{\"percent\":10}"), 409);
+	fk.rc = HV_EINVAL;
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.throttle", "{\"dirty_limit\":10}"), 400);
+	fk.rc = 0;
+	be.set_throttle = NULL;
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.throttle", "{\"percent\":10}"), 501);
+}
+END_TEST
+
+START_TEST(test_throttle_malformed_json)
+{
+	static const char *const bad[] = {
+		"", " ", "{", "}", "[]", "1", "\"s\"", "null", "{\"percent\":}", "{\"percent\" 5}", "{,\"percent\":5}",
+		"{\"percent\":5,}", "{\"percent\":5}}", "{\"percent\":5} x", "{\"percent\":5}{}", "{\"percent\":5} \"x\"",
+		"{\"percent\":05}", "{\"percent\":5 6}", "{\"percent\":tru}", "{percent:5}", "{\"percent\"::5}",
+		"{\"percent\",:5}", "{\"percent\":5,,\"vcpu\":1}", "{\"percent\":5 \"vcpu\":1}", "{\"percent\":-}",
+		"{\"percent\":1.}", "{\"percent\":1e}", "{\"percent\":+1}", "{\"percent\":0x10}", "{\"per\ncent\":1}",
+		"{'percent':1}", "{\"percent\":\"5\\x\"}", "{\"percent\"}", "{\"percent\":[1,2}",
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_400("/api/v1/vm.throttle", bad[i], NULL);
+	ck_assert_uint_eq(fk.info_calls, 0);
+}
+END_TEST
+
+START_TEST(test_throttle_bad_values)
+{
+	char many[1024];
+	unsigned i;
+	char *p = many;
+
+	expect_400("/api/v1/vm.throttle", "{\"percent\":\"50\"}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":50.5}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":5e1}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":true}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":null}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":[1]}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":{\"a\":1}}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":-1}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":-0}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":100}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":18446744073709551616}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":91}", "percent");   /* above throttle_max */
+	expect_400("/api/v1/vm.throttle", "{\"vcpu\":2,\"percent\":1}", "vcpu");
+	expect_400("/api/v1/vm.throttle", "{\"vcpu\":4,\"percent\":1}", "vcpu");
+	expect_400("/api/v1/vm.throttle", "{\"vcpu\":-1,\"percent\":1}", "vcpu");
+	expect_400("/api/v1/vm.throttle", "{\"vcpu\":0}", "percent");
+	expect_400("/api/v1/vm.throttle", "{}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"dirty_limit\":4294967296}", "dirty_limit");
+	expect_400("/api/v1/vm.throttle", "{\"dirty_limit\":5,\"percent\":1}", "dirty_limit");
+	expect_400("/api/v1/vm.throttle", "{\"vcpu\":1,\"dirty_limit\":5}", "dirty_limit");
+	expect_400("/api/v1/vm.throttle", "{\"percnt\":5}", "percnt");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":5,\"extra\":null}", "extra");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":1,\"percent\":2}", "percent");
+	expect_400("/api/v1/vm.throttle", "{\"\\\"\":1}", "\\\\\\\"");
+	ck_assert(has("\"error\":\"unknown field\""));
+	/* A long unknown name is quoted back cut short. */
+	expect_400("/api/v1/vm.throttle", "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}",
+		   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	/* More values than the token pool. */
+	p += sprintf(p, "{\"percent\":1");
+	for (i = 0; i < API_JSON_TOKENS; i++)
+		p += sprintf(p, ",\"k%u\":%u", i, i);
+	strcpy(p, "}");
+	expect_400("/api/v1/vm.throttle", many, NULL);
+	ck_assert_str_eq(body, "{\"error\":\"JSON body has too many values\"}");
+	ck_assert_uint_eq(fk.actions, 0);
+}
+END_TEST
+
+START_TEST(test_error_messages)
+{
+	expect_400("/api/v1/vm.throttle", "{\"percent\":100}", "percent");
+	ck_assert_str_eq(body, "{\"error\":\"must be an integer from 0 to 99\",\"field\":\"percent\"}");
+	expect_400("/api/v1/vm.throttle", "{\"percent\":", NULL);
+	ck_assert_str_eq(body, "{\"error\":\"body must be a JSON object\"}");
+}
+END_TEST
+
+START_TEST(test_bad_request_from_parser)
+{
+	char raw[256];
+	int n = snprintf(raw, sizeof(raw), "PUT /api/v1/vm.throttle HTTP/1.1\r\nHost: h\r\nContent-Length: %u\r\n\r\n",
+			 HTTP_BODY_MAX + 1);
+
+	http_req_init(&req);
+	ck_assert_int_eq(http_parse(&req, raw, (size_t)n), HTTP_BAD);
+	out_len = api_serve_bad(&req, out, sizeof(out) - 1);
+	ck_assert_int_gt(out_len, 0);
+	out[out_len] = '\0';
+	ck_assert(has("HTTP/1.1 413 Content Too Large\r\n"));
+	ck_assert(has("\r\nConnection: close\r\n"));
+	ck_assert(has("{\"error\":\"request body too large\"}"));
+	ck_assert_int_eq(api_serve_bad(&req, out, 64), HV_ERANGE);
+}
+END_TEST
+
+START_TEST(test_migration_not_implemented)
+{
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\"}"), 501);
+	ck_assert_str_eq(body, "{\"error\":\"not implemented yet\"}");
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.receive-migration", "{\"listen\":\"0.0.0.0:6000\"}"), 501);
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.migration-status", NULL), 501);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-cancel", NULL), 501);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-cancel", "{}"), 501);
+	/* Bodies are validated even before the action exists. */
+	expect_400("/api/v1/vm.send-migration", "{}", "destination");
+	expect_400("/api/v1/vm.migration-cancel", "{\"now\":true}", "now");
+}
+END_TEST
+
+START_TEST(test_send_migration)
+{
+	with_migration();
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\"}"), 202);
+	ck_assert_uint_eq(fk.actions, 1);
+	ck_assert_uint_eq(fk.send.destination.ip, 0x0a000002);
+	ck_assert_uint_eq(fk.send.destination.port, 6000);
+	ck_assert_uint_eq(fk.send.connections, API_SEND_DEFAULT_CONNECTIONS);
+	ck_assert_uint_eq(fk.send.downtime_ms, API_SEND_DEFAULT_DOWNTIME_MS);
+	ck_assert_uint_eq(fk.send.max_throttle, API_SEND_DEFAULT_MAX_THROTTLE);
+	ck_assert_uint_eq(fk.send.bandwidth, 0);
+	ck_assert_uint_eq(fk.send.timeout_ms, 0);
+	ck_assert_int_eq(fk.send.on_timeout, API_ON_TIMEOUT_ABORT);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration",
+			       "{\"destination\":\"192.168.1.255:65535\",\"connections\":16,\"downtime_ms\":60000,"
+			       "\"bandwidth\":125000000,\"max_throttle\":0,\"timeout_ms\":86400000,\"on_timeout\":\"force\"}"),
+			  202);
+	ck_assert_uint_eq(fk.send.destination.ip, 0xc0a801ff);
+	ck_assert_uint_eq(fk.send.destination.port, 65535);
+	ck_assert_uint_eq(fk.send.connections, 16);
+	ck_assert_uint_eq(fk.send.downtime_ms, 60000);
+	ck_assert_uint_eq(fk.send.bandwidth, 125000000);
+	ck_assert_uint_eq(fk.send.max_throttle, 0);
+	ck_assert_uint_eq(fk.send.timeout_ms, 86400000);
+	ck_assert_int_eq(fk.send.on_timeout, API_ON_TIMEOUT_FORCE);
+	ck_assert_uint_eq(fk.actions, 2);
+
+	expect_400("/api/v1/vm.send-migration", "{\"connections\":2}", "destination");
+	expect_400("/api/v1/vm.send-migration", "{\"destination\":6000}", "destination");
+	expect_400("/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2\"}", "destination");
+	expect_400("/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:0\"}", "destination");
+	expect_400("/api/v1/vm.send-migration", "{\"destination\":\"host:6000\"}", "destination");
+	static const char *const fields[][2] = {
+		{ "\"connections\":0", "connections" },    { "\"connections\":17", "connections" },
+		{ "\"downtime_ms\":0", "downtime_ms" },    { "\"downtime_ms\":60001", "downtime_ms" },
+		{ "\"bandwidth\":-5", "bandwidth" },       { "\"bandwidth\":\"fast\"", "bandwidth" },
+		{ "\"max_throttle\":100", "max_throttle" }, { "\"timeout_ms\":86400001", "timeout_ms" },
+		{ "\"on_timeout\":\"maybe\"", "on_timeout" }, { "\"on_timeout\":\"Force\"", "on_timeout" },
+		{ "\"on_timeout\":1", "on_timeout" },      { "\"vcpu\":1", "vcpu" },
+	};
+	char buf[256];
+	unsigned i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"destination\":\"10.0.0.2:6000\",%s}", fields[i][0]);
+		expect_400("/api/v1/vm.send-migration", buf, fields[i][1]);
+	}
+	ck_assert_uint_eq(fk.actions, 2);
+	fk.rc = HV_EBUSY;
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\"}"), 409);
+}
+END_TEST
+
+START_TEST(test_receive_and_cancel)
+{
+	with_migration();
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.receive-migration", "{\"listen\":\"0.0.0.0:6000\",\"connections\":4}"),
+			  202);
+	ck_assert_uint_eq(fk.recv.listen.ip, 0);
+	ck_assert_uint_eq(fk.recv.listen.port, 6000);
+	ck_assert_uint_eq(fk.recv.connections, 4);
+	expect_400("/api/v1/vm.receive-migration", "{}", "listen");
+	expect_400("/api/v1/vm.receive-migration", "{\"listen\":\"1.2.3.4:99999\"}", "listen");
+	expect_400("/api/v1/vm.receive-migration", "{\"listen\":\"1.2.3.4:80\",\"connections\":0}", "connections");
+	expect_400("/api/v1/vm.receive-migration", "{\"listen\":\"1.2.3.4:80\",\"destination\":\"1.2.3.4:80\"}",
+		   "destination");
+	ck_assert_uint_eq(fk.actions, 1);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-cancel", NULL), 200);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-cancel", " { } "), 200);
+	ck_assert_uint_eq(fk.actions, 3);
+	expect_400("/api/v1/vm.migration-cancel", "[]", NULL);
+	fk.rc = HV_ENOENT;
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-cancel", NULL), 404);
+}
+END_TEST
+
+START_TEST(test_parse_endpoint)
+{
+	static const char *const bad[] = { "", ":", "1.2.3.4", "1.2.3.4:", "1.2.3:4", "1.2.3.4.5:6", "256.0.0.1:1",
+					   "01.2.3.4:5", "1.2.3.4:05", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4:6x",
+					   " 1.2.3.4:5", "1.2.3.4:5 ", "-1.2.3.4:5", "1.2.3.4:9999999999", "a.b.c.d:1" };
+	struct api_endpoint ep;
+	unsigned i;
+
+	ck_assert_int_eq(api_parse_endpoint("255.255.255.255:1", 17, &ep), HV_OK);
+	ck_assert_uint_eq(ep.ip, 0xffffffff);
+	ck_assert_uint_eq(ep.port, 1);
+	ck_assert_int_eq(api_parse_endpoint("0.0.0.0:80", 10, &ep), HV_OK);
+	ck_assert_uint_eq(ep.ip, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(api_parse_endpoint(bad[i], strlen(bad[i]), &ep) == HV_EINVAL, "%s", bad[i]);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc = tcase_create("api");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_auth);
+	tcase_add_test(tc, test_routing);
+	tcase_add_test(tc, test_ping_and_connection);
+	tcase_add_test(tc, test_host_info);
+	tcase_add_test(tc, test_vm_info);
+	tcase_add_test(tc, test_response_too_large);
+	tcase_add_test(tc, test_throttle_good);
+	tcase_add_test(tc, test_throttle_malformed_json);
+	tcase_add_test(tc, test_throttle_bad_values);
+	tcase_add_test(tc, test_error_messages);
+	tcase_add_test(tc, test_bad_request_from_parser);
+	tcase_add_test(tc, test_migration_not_implemented);
+	tcase_add_test(tc, test_send_migration);
+	tcase_add_test(tc, test_receive_and_cancel);
+	tcase_add_test(tc, test_parse_endpoint);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(api_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
