@@ -22,8 +22,11 @@ LIBGCC := $(shell $(KCC) -print-libgcc-file-name)
 KCFLAGS := $(KCFLAGS_BASE) -mgeneral-regs-only -Wmissing-prototypes -Wshadow \
 	-nostdinc -isystem $(NEWLIB_INC) -isystem $(GCC_INC) -I. $(LWIP_INCLUDES) -MMD -MP
 KASFLAGS := -I. -MMD -MP
+# jsmn is header-only (Debian's libjsmn-dev); the kernel builds with -nostdinc, so it gets a copy of that header.
+JSMN_DIR := $(BUILD)/include
+KCFLAGS += -I$(JSMN_DIR)
 
-KERNEL_DIRS := kernel kernel/boot kernel/mem kernel/vmx kernel/vmx/exits drivers
+KERNEL_DIRS := kernel kernel/boot kernel/mem kernel/vmx kernel/vmx/exits drivers net
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_S) $(KERNEL_C))
@@ -48,10 +51,17 @@ $(BUILD)/obj/%.S.o: %.S
 	@echo "  AS      $<"
 	@$(KCC) $(KASFLAGS) -c $< -o $@
 
-$(HV_ELF): $(KERNEL_OBJS) linker/hv.ld $(NEWLIB_STAMP)
+# net/ includes lwIP's headers, which exist once lwIP is fetched, and jsmn's.
+$(patsubst %,$(BUILD)/obj/%.o,$(wildcard net/*.c)): $(LWIP_STAMP) $(JSMN_DIR)/jsmn.h
+
+$(JSMN_DIR)/jsmn.h: /usr/include/jsmn.h
+	@mkdir -p $(@D)
+	@cp $< $@
+
+$(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) linker/hv.ld $(NEWLIB_STAMP)
 	@echo "  LD      $@"
 	@ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker/hv.ld \
-		-o $@ $(KERNEL_OBJS) $(NEWLIB_LIB)/libc.a $(LIBGCC)
+		-o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(NEWLIB_LIB)/libc.a $(LIBGCC)
 
 # The default ISO boots the demo configuration; tests make their own with tools/mkiso.sh.
 $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh

@@ -17,6 +17,9 @@
  *   guest.report_ms=<ms>  progress period, 10..60000               default 1000
  *   guest.verify=<n>      self-check every n writes, 0..100000000, 0=never
  *                                                                  default 4096
+ *   net.mgmt=<a.b.c.d/n>  IPv4 address/prefix of the first NIC; turns networking on
+ *   net.gw=<a.b.c.d>      default gateway, inside net.mgmt's subnet  default none
+ *   net.nics=<n>          e1000 NICs to bring up, 1..2 (needs net.mgmt) default 1
  * Numbers are decimal or 0x-prefixed hex.
  */
 #include <stddef.h>
@@ -61,13 +64,29 @@ void config_defaults(struct hv_config *cfg)
 	cfg->dirty_limit = 0;
 	cfg->throttle_bench = THROTTLE_BENCH_OFF;
 	cfg->step_ms = CONFIG_STEP_MS_DEFAULT;
+	cfg->api_token[0] = '\0';     /* no token: the management API stays off */
+	cfg->api_port = CONFIG_API_PORT_DEFAULT;
+	cfg->net_mgmt_addr = 0;       /* no networking */
+	cfg->net_mgmt_prefix = 0;
+	cfg->net_gw = 0;
+	cfg->net_nics = 1;
 }
 
 enum config_kind {
 	CONFIG_NUM,     /* plain number */
 	CONFIG_SIZE,    /* number with optional K/M/G suffix, multiple of 4K */
 	CONFIG_NAME,    /* one of a list of names; the value is its index */
+	CONFIG_IPV4,    /* unicast IPv4 host address a.b.c.d; the value is the address */
+	CONFIG_IPV4_PREFIX, /* a.b.c.d/n, a host of its subnet; the value is address << 8 | n */
+	CONFIG_TOKEN,   /* a secret of min..max bearer-token characters, copied to cfg->api_token */
 };
+
+/* RFC 6750 b64token characters, without the trailing '=' padding. */
+static int config_token_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+	       c == '_' || c == '~' || c == '+' || c == '/';
+}
 
 /* Setters instead of offsets: fields differ in type (u64, u32, enum). */
 typedef void (*config_setter)(struct hv_config *cfg, uint64_t v);
@@ -98,6 +117,15 @@ CONFIG_SETTER(period, period_us, uint32_t)
 CONFIG_SETTER(dirty_limit, dirty_limit, uint32_t)
 CONFIG_SETTER(throttle_bench, throttle_bench, uint32_t)
 CONFIG_SETTER(step, step_ms, uint32_t)
+CONFIG_SETTER(api_port, api_port, uint32_t)
+CONFIG_SETTER(net_gw, net_gw, uint32_t)
+CONFIG_SETTER(net_nics, net_nics, uint32_t)
+
+static void config_set_net_mgmt(struct hv_config *cfg, uint64_t v)
+{
+	cfg->net_mgmt_addr = (uint32_t)(v >> 8);
+	cfg->net_mgmt_prefix = (uint32_t)(v & 0xff);
+}
 
 /* Name lists are indexed by the enum value they stand for. */
 static const char *const config_log_names[] = { "error", "warn", "info", "debug", NULL };
@@ -139,6 +167,11 @@ static const struct config_opt config_opts[] = {
 	{ "throttle.dirty_limit", CONFIG_NUM, 0, CONFIG_DIRTY_LIMIT_MAX, config_set_dirty_limit, NULL },
 	{ "throttle.bench", CONFIG_NAME, 0, 0, config_set_throttle_bench, config_bench_names },
 	{ "throttle.step_ms", CONFIG_NUM, CONFIG_STEP_MS_MIN, CONFIG_STEP_MS_MAX, config_set_step, NULL },
+	{ "net.mgmt", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_mgmt, NULL },
+	{ "net.gw", CONFIG_IPV4, 0, 0, config_set_net_gw, NULL },
+	{ "net.nics", CONFIG_NUM, 1, CONFIG_NET_NICS_MAX, config_set_net_nics, NULL },
+	{ "api.token", CONFIG_TOKEN, CONFIG_API_TOKEN_MIN, CONFIG_API_TOKEN_MAX, NULL, NULL },
+	{ "api.port", CONFIG_NUM, 1, 65535, config_set_api_port, NULL },
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
@@ -284,6 +317,118 @@ static enum config_num_status config_parse_num(struct config_str s, int allow_su
 	return CONFIG_NUM_OK;
 }
 
+/* --- IPv4 values (net.*) --- */
+
+/* A decimal 0..max without sign or leading zeros ("010" could be read as octal elsewhere). */
+static int config_parse_dec(struct config_str s, uint32_t max, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	if (s.len == 0 || s.len > 3 || (s.len > 1 && s.p[0] == '0'))
+		return -1;
+	for (i = 0; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return -1;
+		v = v * 10 + (uint32_t)(s.p[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Exactly four dot-separated octets, all of s. */
+static int config_parse_ipv4(struct config_str s, uint32_t *out)
+{
+	uint32_t addr = 0, octet;
+	size_t i = 0;
+	int n;
+
+	for (n = 0; n < 4; n++) {
+		struct config_str part = { s.p + i, 0 };
+
+		while (i < s.len && s.p[i] != '.') {
+			i++;
+			part.len++;
+		}
+		if (config_parse_dec(part, 255, &octet))
+			return -1;
+		addr = addr << 8 | octet;
+		if (n < 3) {
+			if (i == s.len)
+				return -1; /* too few octets */
+			i++;           /* the dot */
+		}
+	}
+	if (i != s.len)
+		return -1;
+	*out = addr;
+	return 0;
+}
+
+/* A host can have it: not 0.0.0.0/8, loopback, multicast or the reserved/broadcast range. */
+static int config_ipv4_unicast(uint32_t a)
+{
+	uint32_t first = a >> 24;
+
+	return first != 0 && first != 127 && first < 224;
+}
+
+static uint32_t config_ipv4_mask(uint32_t prefix) { return prefix ? 0xffffffffu << (32 - prefix) : 0; }
+
+static void config_msg_putip(struct config_msg *m, uint32_t a)
+{
+	int i;
+
+	for (i = 3; i >= 0; i--) {
+		config_msg_putu(m, (a >> (8 * i)) & 0xff);
+		if (i)
+			config_msg_puts(m, ".");
+	}
+}
+
+static int config_value_ipv4(const struct config_opt *o, struct config_str val, struct config_msg *m,
+			     uint64_t *out)
+{
+	struct config_str addr = val, pfx = { NULL, 0 };
+	uint32_t a, prefix = 32, mask;
+	size_t i;
+
+	if (o->kind == CONFIG_IPV4_PREFIX) {
+		for (i = 0; i < val.len && val.p[i] != '/'; i++)
+			;
+		if (i == val.len || config_parse_ipv4((struct config_str){ val.p, i }, &a)) {
+			config_msg_puts(m, "not an IPv4 address with prefix (a.b.c.d/n)");
+			return HV_EINVAL;
+		}
+		addr.len = i;
+		pfx = (struct config_str){ val.p + i + 1, val.len - i - 1 };
+		if (config_parse_dec(pfx, 99, &prefix) || prefix < o->min || prefix > o->max) {
+			config_msg_puts(m, "prefix must be ");
+			config_msg_putu(m, o->min);
+			config_msg_puts(m, "..");
+			config_msg_putu(m, o->max);
+			return HV_EINVAL;
+		}
+	} else if (config_parse_ipv4(addr, &a)) {
+		config_msg_puts(m, "not an IPv4 address (a.b.c.d)");
+		return HV_EINVAL;
+	}
+	if (!config_ipv4_unicast(a)) {
+		config_msg_puts(m, "not a unicast host address");
+		return HV_EINVAL;
+	}
+	/* /31 and /32 have no network or broadcast address (RFC 3021). */
+	mask = config_ipv4_mask(prefix);
+	if (prefix <= 30 && ((a & ~mask) == 0 || (a & ~mask) == ~mask)) {
+		config_msg_puts(m, "is the subnet's network or broadcast address");
+		return HV_EINVAL;
+	}
+	*out = o->kind == CONFIG_IPV4_PREFIX ? (uint64_t)a << 8 | prefix : a;
+	return HV_OK;
+}
+
 /* Starts an error message with the offending word, "key=value: ". */
 static void config_msg_word(struct config_msg *m, struct config_str word)
 {
@@ -328,6 +473,24 @@ static int config_value(const struct config_opt *o, struct config_str val,
 		return HV_EINVAL;
 	}
 
+	if (o->kind == CONFIG_IPV4 || o->kind == CONFIG_IPV4_PREFIX)
+		return config_value_ipv4(o, val, m, out);
+
+	if (o->kind == CONFIG_TOKEN) {
+		for (i = 0; i < val.len && config_token_char(val.p[i]); i++)
+			;
+		if (i != val.len || val.len < o->min || val.len > o->max) {
+			config_msg_puts(m, "must be ");
+			config_msg_putu(m, o->min);
+			config_msg_puts(m, "..");
+			config_msg_putu(m, o->max);
+			config_msg_puts(m, " characters of A-Z a-z 0-9 - . _ ~ + /");
+			return HV_EINVAL;
+		}
+		*out = val.len;
+		return HV_OK;
+	}
+
 	st = config_parse_num(val, o->kind == CONFIG_SIZE, out);
 	if (st == CONFIG_NUM_BAD) {
 		config_msg_puts(m, o->kind == CONFIG_SIZE ?
@@ -369,7 +532,13 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint32_t *
 	for (i = 0; i < CONFIG_NOPTS; i++)
 		if (config_str_eq(key, config_opts[i].key))
 			break;
-	config_msg_word(m, word);
+	if (i < CONFIG_NOPTS && config_opts[i].kind == CONFIG_TOKEN) {
+		/* A secret never goes to the console, not even a malformed one. */
+		config_msg_putn(m, key.p, key.len);
+		config_msg_puts(m, "=<secret>: ");
+	} else {
+		config_msg_word(m, word);
+	}
 	if (i == CONFIG_NOPTS) {
 		config_msg_puts(m, "unknown option");
 		return HV_EINVAL;
@@ -386,10 +555,58 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint32_t *
 	if (rc != HV_OK)
 		return rc;
 	*seen |= 1u << i;
-	config_opts[i].set(cfg, v);
+	if (config_opts[i].kind == CONFIG_TOKEN) {
+		for (i = 0; i < val.len; i++)
+			cfg->api_token[i] = val.p[i];
+		cfg->api_token[val.len] = '\0';
+	} else {
+		config_opts[i].set(cfg, v);
+	}
 	m->len = 0;  /* drop the "word: " prefix: no error after all */
 	if (m->cap != 0)
 		m->buf[0] = '\0';
+	return HV_OK;
+}
+
+/* Whether the option named key was given on the command line. */
+static int config_seen(uint32_t seen, const char *key)
+{
+	struct config_str k = { key, 0 };
+	size_t i;
+
+	while (key[k.len] != '\0')
+		k.len++;
+	for (i = 0; i < CONFIG_NOPTS; i++)
+		if (config_str_eq(k, config_opts[i].key))
+			return (seen >> i) & 1u;
+	return 0;
+}
+
+/* Options that only make sense together: net.gw and net.nics need net.mgmt; the gateway is on its subnet. */
+static int config_check_net(const struct hv_config *c, uint32_t seen, struct config_msg *m)
+{
+	uint32_t mask = config_ipv4_mask(c->net_mgmt_prefix);
+
+	if (c->net_mgmt_addr == 0 && (c->net_gw != 0 || config_seen(seen, "net.nics") ||
+				      config_seen(seen, "api.token") || config_seen(seen, "api.port"))) {
+		config_msg_puts(m, c->net_gw != 0 ? "net.gw" : config_seen(seen, "net.nics") ? "net.nics"
+							  : config_seen(seen, "api.token") ? "api.token" : "api.port");
+		config_msg_puts(m, ": needs net.mgmt=<a.b.c.d/n>");
+		return HV_EINVAL;
+	}
+	if (config_seen(seen, "api.port") && !config_seen(seen, "api.token")) {
+		config_msg_puts(m, "api.port: needs api.token=<secret>");
+		return HV_EINVAL;
+	}
+	if (c->net_gw != 0 && ((c->net_gw & mask) != (c->net_mgmt_addr & mask) || c->net_gw == c->net_mgmt_addr)) {
+		config_msg_puts(m, "net.gw=");
+		config_msg_putip(m, c->net_gw);
+		config_msg_puts(m, ": must be another host of net.mgmt's subnet ");
+		config_msg_putip(m, c->net_mgmt_addr & mask);
+		config_msg_puts(m, "/");
+		config_msg_putu(m, c->net_mgmt_prefix);
+		return HV_EINVAL;
+	}
 	return HV_OK;
 }
 
@@ -431,6 +648,38 @@ int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t e
 			return rc;
 		}
 	}
+	rc = config_check_net(&tmp, seen, &m);
+	if (rc != HV_OK) {
+		config_defaults(cfg);
+		return rc;
+	}
 	*cfg = tmp;
 	return HV_OK;
+}
+
+void config_redact(const char *cmdline, char *out, size_t cap)
+{
+	static const char secret_key[] = "api.token=";
+	const char *p = cmdline ? cmdline : "";
+	size_t n = 0, k;
+
+	if (cap == 0)
+		return;
+	while (*p && n + 1 < cap) {
+		int word_start = p == cmdline || config_is_space(p[-1]);
+
+		for (k = 0; word_start && secret_key[k] && p[k] == secret_key[k]; k++)
+			;
+		if (word_start && !secret_key[k]) {
+			const char *mask = "api.token=<secret>";
+
+			while (*mask && n + 1 < cap)
+				out[n++] = *mask++;
+			while (*p && !config_is_space(*p))
+				p++;
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	out[n] = '\0';
 }

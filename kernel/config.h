@@ -33,6 +33,11 @@ enum hv_log_level {
 #define CONFIG_STEP_MS_MIN 100u
 #define CONFIG_STEP_MS_MAX 60000u
 #define CONFIG_STEP_MS_DEFAULT 1000u
+#define CONFIG_API_TOKEN_MIN 16u
+#define CONFIG_API_TOKEN_MAX 64u
+#define CONFIG_API_PORT_DEFAULT 8080u
+/* --- networking (net.*) --- */
+#define CONFIG_NET_NICS_MAX 2u
 
 /* throttle.bench=: which measurement the throttle benchmark task makes. */
 enum throttle_bench_kind {
@@ -59,6 +64,13 @@ struct hv_config {
 	uint32_t dirty_limit;        /* throttle.dirty_limit= pages/s for the VM; 0 = off */
 	uint32_t throttle_bench;     /* throttle.bench= enum throttle_bench_kind */
 	uint32_t step_ms;            /* throttle.step_ms= measurement window of the throttle benchmark */
+	/* --- networking (net.*); IPv4 addresses in host byte order --- */
+	uint32_t net_mgmt_addr;      /* net.mgmt= address of the first NIC; 0 = no networking */
+	uint32_t net_mgmt_prefix;    /* net.mgmt= prefix length, 1..32 */
+	uint32_t net_gw;             /* net.gw= default gateway, inside net.mgmt's subnet; 0 = none */
+	uint32_t net_nics;           /* net.nics= e1000 NICs to bring up, 1..CONFIG_NET_NICS_MAX */
+	char api_token[CONFIG_API_TOKEN_MAX + 1]; /* api.token= bearer token of the management API; "" = API off */
+	uint32_t api_port;           /* api.port= TCP port of the management API */
 };
 
 /* Fills *cfg with every option's default. */
@@ -72,5 +84,8 @@ void config_defaults(struct hv_config *cfg);
  * bytes) and leaves *cfg as the defaults: bad input changes nothing.
  */
 int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen);
+
+/* Copies cmdline to out (at most cap bytes, NUL-terminated) with every secret value replaced by <secret>. */
+void config_redact(const char *cmdline, char *out, size_t cap);
 
 #endif

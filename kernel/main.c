@@ -21,6 +21,8 @@
 #include "kernel/trap.h"
 #include "kernel/vm.h"
 #include "kernel/vmx/vmx.h"
+#include "net/mgmt.h"
+#include "net/net.h"
 
 #define HOST_TICK_US 10000 /* 100 Hz: wakes the idle loop and bounds its sleeps */
 #define MBI_MAX_SIZE (1u << 20)
@@ -68,7 +70,7 @@ static void __attribute__((noreturn)) boot_fail(const char *what)
 
 static void boot_parse(uint32_t magic, uint64_t mbi_pa)
 {
-	char err[CONFIG_ERR_MAX];
+	char err[CONFIG_ERR_MAX], shown[512];
 	uint32_t total;
 
 	if (magic != MB2_BOOTLOADER_MAGIC)
@@ -76,7 +78,8 @@ static void boot_parse(uint32_t magic, uint64_t mbi_pa)
 	memcpy(&total, (const void *)(uintptr_t)mbi_pa, sizeof(total));
 	if (mb2_parse((const void *)(uintptr_t)mbi_pa, total < MBI_MAX_SIZE ? total : MBI_MAX_SIZE, &boot_info))
 		boot_fail("malformed Multiboot2 boot information");
-	log_info("boot", "loader \"%s\", command line \"%s\"", boot_info.loader, boot_info.cmdline);
+	config_redact(boot_info.cmdline, shown, sizeof(shown));
+	log_info("boot", "loader \"%s\", command line \"%s\"", boot_info.loader, shown);
 	if (config_parse(boot_info.cmdline, &config, err, sizeof(err))) {
 		log_err("cmdline", "%s", err);
 		boot_fail("bad command line (see README.md, \"Command line\")");
@@ -127,6 +130,18 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	}
 	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
 		boot_fail("no scheduler slot for the monitor task");
+	/* --- networking: only with net.mgmt=, so runs without it are unchanged --- */
+	if (config.net_mgmt_addr) {
+		rc = net_init(&config, &cpu_sched);
+		if (rc) {
+			log_err("net", "network not started: %s", hv_strerror(rc));
+			boot_fail("net.mgmt asked for and no network");
+		}
+		if (!config.api_token[0])
+			log_warn("api", "no api.token: the management API is off");
+		else if ((rc = mgmt_start(&config, &vm0)))
+			log_err("api", "management API not started: %s", hv_strerror(rc));
+	}
 	if (config.dirty_check_ms) {
 		rc = dirty_check_start(&dirty_check, &cpu_sched, &vm0, &config);
 		if (rc) {

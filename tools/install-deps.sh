@@ -11,7 +11,7 @@ PKGS=(
   check libjsmn-dev libxxhash-dev
   python3-pytest
   qemu-system-x86
-  iproute2 dnsmasq-base curl iperf
+  iproute2 iputils-ping dnsmasq-base curl iperf
   ipxe-qemu
 )
 

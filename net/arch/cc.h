@@ -10,7 +10,16 @@
 #ifndef HV_LWIP_ARCH_CC_H
 #define HV_LWIP_ARCH_CC_H
 
+#include <limits.h>
 #include <stdint.h>
+
+/*
+ * newlib defines ssize_t (long) without SSIZE_MAX; lwIP's arch.h would then
+ * typedef its own ssize_t and clash with <stdio.h>: say ours exists.
+ */
+#ifndef SSIZE_MAX
+#define SSIZE_MAX LONG_MAX
+#endif
 
 /* x86-64 is little endian; say so explicitly rather than relying on defaults. */
 #ifndef BYTE_ORDER

@@ -26,6 +26,10 @@ static void ck_config_eq(const struct hv_config *a, const struct hv_config *b)
 	ck_assert_uint_eq(a->dirty_backend, b->dirty_backend);
 	ck_assert_uint_eq(a->dirty_check_ms, b->dirty_check_ms);
 	ck_assert_uint_eq(a->dirty_rounds, b->dirty_rounds);
+	ck_assert_uint_eq(a->net_mgmt_addr, b->net_mgmt_addr);
+	ck_assert_uint_eq(a->net_mgmt_prefix, b->net_mgmt_prefix);
+	ck_assert_uint_eq(a->net_gw, b->net_gw);
+	ck_assert_uint_eq(a->net_nics, b->net_nics);
 }
 
 static void ck_is_defaults(const struct hv_config *cfg)
@@ -90,6 +94,7 @@ END_TEST
 enum field {
 	F_MEM, F_VCPUS, F_LOG, F_SLICE, F_RUN_FOR, F_MODE, F_PATTERN,
 	F_RATE, F_HOT, F_SEED, F_REPORT, F_VERIFY, F_ANNOUNCE, F_DIRTY, F_DIRTY_CHECK, F_DIRTY_ROUNDS,
+	F_NET_MGMT, /* value: address << 8 | prefix */
 };
 
 static void set_field(struct hv_config *c, enum field f, uint64_t v)
@@ -111,6 +116,7 @@ static void set_field(struct hv_config *c, enum field f, uint64_t v)
 	case F_DIRTY: c->dirty_backend = (uint32_t)v; break;
 	case F_DIRTY_CHECK: c->dirty_check_ms = (uint32_t)v; break;
 	case F_DIRTY_ROUNDS: c->dirty_rounds = (uint32_t)v; break;
+	case F_NET_MGMT: c->net_mgmt_addr = (uint32_t)(v >> 8); c->net_mgmt_prefix = (uint32_t)(v & 0xff); break;
 	}
 }
 
@@ -180,6 +186,16 @@ static const struct {
 	{ "dirty.check=60000", F_DIRTY_CHECK, 60000 },
 	{ "dirty.rounds=1", F_DIRTY_ROUNDS, 1 },
 	{ "dirty.rounds=100000", F_DIRTY_ROUNDS, 100000 },
+	/* --- net.mgmt --- */
+	{ "net.mgmt=10.0.0.2/24", F_NET_MGMT, 0x0a000002ull << 8 | 24 },
+	{ "net.mgmt=192.168.1.1/32", F_NET_MGMT, 0xc0a80101ull << 8 | 32 },
+	{ "net.mgmt=172.16.0.1/12", F_NET_MGMT, 0xac100001ull << 8 | 12 },
+	{ "net.mgmt=10.0.0.255/23", F_NET_MGMT, 0x0a0000ffull << 8 | 23 },  /* not the /23's broadcast */
+	{ "net.mgmt=10.0.0.0/31", F_NET_MGMT, 0x0a000000ull << 8 | 31 },    /* RFC 3021: both ends usable */
+	{ "net.mgmt=10.0.0.1/31", F_NET_MGMT, 0x0a000001ull << 8 | 31 },
+	{ "net.mgmt=1.2.3.4/1", F_NET_MGMT, 0x01020304ull << 8 | 1 },
+	{ "net.mgmt=223.255.255.254/24", F_NET_MGMT, 0xdffffffeull << 8 | 24 },
+	{ "net.mgmt=100.64.0.0/9", F_NET_MGMT, 0x64400000ull << 8 | 9 },    /* host part 0x400000, not 0 */
 	{ "/boot/hv.elf vcpus=3", F_VCPUS, 3 },          /* kernel path skipped */
 	{ "\t vcpus=3 \t", F_VCPUS, 3 },
 	{ "vcpus=3\n", F_VCPUS, 3 },
@@ -313,6 +329,48 @@ static const struct {
 	{ "dirty=ept", "dirty=ept: must be one of auto|wp|pml" },
 	{ "dirty.check=60001", "dirty.check=60001: must be 0..60000" },
 	{ "dirty.rounds=0", "dirty.rounds=0: must be 1..100000" },
+	/* --- net.* --- */
+	{ "net.mgmt=10.0.0.2", "net.mgmt=10.0.0.2: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0/24", "net.mgmt=10.0.0/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.2.1/24", "net.mgmt=10.0.0.2.1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.256/24", "net.mgmt=10.0.0.256/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.1000/24", "net.mgmt=10.0.0.1000/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.02/24", "net.mgmt=10.0.0.02/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10..0.1/24", "net.mgmt=10..0.1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.1./24", "net.mgmt=10.0.0.1./24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=.10.0.0.1/24", "net.mgmt=.10.0.0.1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.-1/24", "net.mgmt=10.0.0.-1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.+1/24", "net.mgmt=10.0.0.+1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=0x0a.0.0.1/8", "net.mgmt=0x0a.0.0.1/8: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=/24", "net.mgmt=/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.2/", "net.mgmt=10.0.0.2/: prefix must be 1..32" },
+	{ "net.mgmt=10.0.0.2/0", "net.mgmt=10.0.0.2/0: prefix must be 1..32" },
+	{ "net.mgmt=10.0.0.2/33", "net.mgmt=10.0.0.2/33: prefix must be 1..32" },
+	{ "net.mgmt=10.0.0.2/024", "net.mgmt=10.0.0.2/024: prefix must be 1..32" },
+	{ "net.mgmt=10.0.0.2/24x", "net.mgmt=10.0.0.2/24x: prefix must be 1..32" },
+	{ "net.mgmt=10.0.0.2/2/4", "net.mgmt=10.0.0.2/2/4: prefix must be 1..32" },
+	{ "net.mgmt=10.0.0.2/1000", "net.mgmt=10.0.0.2/1000: prefix must be 1..32" },
+	{ "net.mgmt=0.1.2.3/8", "net.mgmt=0.1.2.3/8: not a unicast host address" },
+	{ "net.mgmt=127.0.0.1/8", "net.mgmt=127.0.0.1/8: not a unicast host address" },
+	{ "net.mgmt=224.0.0.1/4", "net.mgmt=224.0.0.1/4: not a unicast host address" },
+	{ "net.mgmt=255.255.255.255/32", "net.mgmt=255.255.255.255/32: not a unicast host address" },
+	{ "net.mgmt=10.0.0.0/24", "net.mgmt=10.0.0.0/24: is the subnet's network or broadcast address" },
+	{ "net.mgmt=10.0.0.255/24", "net.mgmt=10.0.0.255/24: is the subnet's network or broadcast address" },
+	{ "net.mgmt=10.0.0.3/30", "net.mgmt=10.0.0.3/30: is the subnet's network or broadcast address" },
+	{ "net.mgmt=10.0.0.2/24 net.mgmt=10.0.0.3/24", "net.mgmt=10.0.0.3/24: given more than once" },
+	{ "net.gw=10.0.0.1/24", "net.gw=10.0.0.1/24: not an IPv4 address (a.b.c.d)" },
+	{ "net.gw=10.0.0", "net.gw=10.0.0: not an IPv4 address (a.b.c.d)" },
+	{ "net.gw=224.1.1.1", "net.gw=224.1.1.1: not a unicast host address" },
+	{ "net.gw=10.0.0.1", "net.gw: needs net.mgmt=<a.b.c.d/n>" },
+	{ "net.nics=1", "net.nics: needs net.mgmt=<a.b.c.d/n>" },
+	{ "net.nics=3 net.mgmt=10.0.0.2/24", "net.nics=3: must be 1..2" },
+	{ "net.nics=0", "net.nics=0: must be 1..2" },
+	{ "net.mgmt=10.0.0.2/24 net.gw=10.0.1.1",
+	  "net.gw=10.0.1.1: must be another host of net.mgmt's subnet 10.0.0.0/24" },
+	{ "net.gw=10.0.0.2 net.mgmt=10.0.0.2/24",
+	  "net.gw=10.0.0.2: must be another host of net.mgmt's subnet 10.0.0.0/24" },
+	{ "net.mgmt=10.1.2.3/16 net.gw=10.2.0.1",
+	  "net.gw=10.2.0.1: must be another host of net.mgmt's subnet 10.1.0.0/16" },
 	/* An error late in the line still throws away the good words before it. */
 	{ "mem=64M vcpus=2 log=debug guest.mode=fast",
 	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed" },
@@ -397,6 +455,32 @@ START_TEST(test_kernel_path_only_first)
 }
 END_TEST
 
+/* net.gw and net.nics with net.mgmt, in any order. */
+START_TEST(test_net_options)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.net_mgmt_addr, 0);
+	ck_assert_uint_eq(cfg.net_gw, 0);
+	ck_assert_uint_eq(cfg.net_nics, 1);
+	ck_assert_int_eq(config_parse("net.gw=10.77.0.1 net.nics=2 net.mgmt=10.77.0.2/24", &cfg, err, sizeof(err)),
+			 HV_OK);
+	ck_assert_str_eq(err, "");
+	ck_assert_uint_eq(cfg.net_mgmt_addr, 0x0a4d0002u);
+	ck_assert_uint_eq(cfg.net_mgmt_prefix, 24);
+	ck_assert_uint_eq(cfg.net_gw, 0x0a4d0001u);
+	ck_assert_uint_eq(cfg.net_nics, 2);
+	ck_assert_int_eq(config_parse("net.mgmt=192.168.7.9/32 net.gw=192.168.7.8", &cfg, err, sizeof(err)),
+			 HV_EINVAL);
+	ck_assert_str_eq(err, "net.gw=192.168.7.8: must be another host of net.mgmt's subnet 192.168.7.9/32");
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.1/31 net.gw=10.0.0.0", &cfg, err, sizeof(err)), HV_OK);
+	ck_assert_uint_eq(cfg.net_gw, 0x0a000000u);
+	ck_assert_uint_eq(cfg.net_nics, 1);
+}
+END_TEST
+
 /* The error buffer is cleared on success, so a caller can always print it. */
 START_TEST(test_err_cleared_on_success)
 {
@@ -410,12 +494,46 @@ START_TEST(test_err_cleared_on_success)
 }
 END_TEST
 
+START_TEST(test_token_and_redaction)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX], shown[128];
+
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.2/24 api.token=abcdefghijklmnop-_.~+/ api.port=9000", &cfg, err,
+				      sizeof(err)), HV_OK);
+	ck_assert_str_eq(cfg.api_token, "abcdefghijklmnop-_.~+/");
+	ck_assert_uint_eq(cfg.api_port, 9000);
+	/* A malformed secret is refused without being echoed. */
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.2/24 api.token=short-secret", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_ptr_null(strstr(err, "short-secret"));
+	ck_assert_ptr_nonnull(strstr(err, "api.token=<secret>: must be 16..64"));
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.2/24 api.token=has*star*in*the*token", &cfg, err, sizeof(err)),
+			 HV_EINVAL);
+	ck_assert_int_eq(config_parse("api.token=abcdefghijklmnopq", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "api.token: needs net.mgmt=<a.b.c.d/n>");
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.2/24 api.port=80", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "api.port: needs api.token=<secret>");
+	ck_assert_str_eq(cfg.api_token, "");
+
+	config_redact("vcpus=2 api.token=abcdefghijklmnop net.mgmt=1.2.3.4/8", shown, sizeof(shown));
+	ck_assert_str_eq(shown, "vcpus=2 api.token=<secret> net.mgmt=1.2.3.4/8");
+	config_redact("api.token=abcdefghijklmnop", shown, sizeof(shown));
+	ck_assert_str_eq(shown, "api.token=<secret>");
+	config_redact("xapi.token=visible", shown, sizeof(shown));
+	ck_assert_str_eq(shown, "xapi.token=visible");
+	config_redact("api.token=abcdefghijklmnop", shown, 8);
+	ck_assert_str_eq(shown, "api.tok");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
 
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_net_options);
+	tcase_add_test(tc, test_token_and_redaction);
 	tcase_add_loop_test(tc, test_empty_lines, 0, sizeof(empty_lines) / sizeof(empty_lines[0]));
 	tcase_add_test(tc, test_null_cmdline);
 	tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));

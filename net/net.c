@@ -1,0 +1,115 @@
+/* NICs + lwIP bring-up and the host task that polls them. */
+#include "net/net.h"
+
+#include "kernel/err.h"
+#include "kernel/log.h"
+#include "kernel/task.h"
+#include "kernel/time.h"
+#include "lwip/init.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/timeouts.h"
+#include "net/netif_e1000.h"
+
+#define NET_RX_BUDGET 32u /* frames per NIC per poll: bounds the task's run */
+
+_Static_assert(NET_MAX_NICS == CONFIG_NET_NICS_MAX, "one slot per NIC the command line may ask for");
+
+static struct netif_e1000 net_nics[NET_MAX_NICS];
+static unsigned net_nic_count;
+static struct host_task net_task;
+
+/*
+ * Polling from the hypervisor's scheduler, not interrupts: the host task runs
+ * between vCPU slices (every NET_POLL_US, or at once while frames keep
+ * coming), so lwIP always runs in one context and never inside an exit
+ * handler or an interrupt, which NO_SYS=1 without locks requires. It needs no
+ * interrupt routing (no IOAPIC/MSI set-up; the legacy PIC is off), costs a
+ * few MMIO reads when idle, and bounds network work by the scheduler's
+ * accounting like any other task. The price is up to one poll period of
+ * latency; Bochs' tuntap backend delivers at most one frame per emulated
+ * millisecond anyway. Interrupt-driven wake-ups can be added later by
+ * sched_wake()ing this task from an IRQ handler.
+ */
+static void net_run(struct host_task *t, uint64_t now)
+{
+	unsigned i, busy = 0;
+
+	for (i = 0; i < net_nic_count; i++)
+		if (netif_e1000_poll(&net_nics[i], NET_RX_BUDGET) == NET_RX_BUDGET)
+			busy = 1;
+	sys_check_timeouts();
+	/* A full budget means more frames are probably waiting: come back after one round of the others. */
+	sched_block(&t->se, busy ? now : now + time_us_to_ticks(NET_POLL_US));
+}
+
+static ip4_addr_t net_ip4(uint32_t host_order)
+{
+	ip4_addr_t a;
+
+	ip4_addr_set_u32(&a, lwip_htonl(host_order));
+	return a;
+}
+
+static uint32_t net_mask(uint32_t prefix) { return prefix ? 0xffffffffu << (32 - prefix) : 0; }
+
+static void net_log_nic(const struct netif_e1000 *ne)
+{
+	const uint8_t *m = ne->nic.mac;
+	const struct pci_dev *p = &ne->nic.pci;
+	char addr[IP4ADDR_STRLEN_MAX], gw[IP4ADDR_STRLEN_MAX + 4] = "none";
+	const struct netif *n = &ne->netif;
+
+	if (!ip4_addr_isany_val(*netif_ip4_gw(n)))
+		ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw));
+	if (ip4_addr_isany_val(*netif_ip4_addr(n)))
+		log_info("net", "%c%c%u: e1000 at %02x:%02x.%u, mac %02x:%02x:%02x:%02x:%02x:%02x, no address, link %s",
+			 n->name[0], n->name[1], n->num, p->bus, p->slot, p->func, m[0], m[1], m[2], m[3], m[4], m[5],
+			 ne->link ? "up" : "down");
+	else
+		log_info("net", "%c%c%u: e1000 at %02x:%02x.%u, mac %02x:%02x:%02x:%02x:%02x:%02x, %s/%u gw %s, link %s",
+			 n->name[0], n->name[1], n->num, p->bus, p->slot, p->func, m[0], m[1], m[2], m[3], m[4], m[5],
+			 ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
+			 (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n))), /* a prefix mask */
+			 gw, ne->link ? "up" : "down");
+}
+
+int net_init(const struct hv_config *cfg, struct sched *s)
+{
+	struct pci_dev devs[NET_MAX_NICS];
+	unsigned found, i;
+	int rc;
+
+	if (cfg->net_nics == 0 || cfg->net_nics > NET_MAX_NICS)
+		return HV_TRACE(HV_EINVAL);
+	found = pci_find(E1000_VENDOR_INTEL, E1000_DEV_82540EM, devs, NET_MAX_NICS);
+	if (found < cfg->net_nics) {
+		log_err("net", "net.nics=%u but %u e1000 (%04x:%04x) found on PCI", cfg->net_nics, found,
+			E1000_VENDOR_INTEL, E1000_DEV_82540EM);
+		return HV_ENOENT;
+	}
+	lwip_init();
+	for (i = 0; i < cfg->net_nics; i++) {
+		struct netif_e1000 *ne = &net_nics[i];
+		ip4_addr_t ip = net_ip4(i == 0 ? cfg->net_mgmt_addr : 0);
+		ip4_addr_t mask = net_ip4(i == 0 ? net_mask(cfg->net_mgmt_prefix) : 0);
+		ip4_addr_t gw = net_ip4(i == 0 ? cfg->net_gw : 0);
+
+		rc = e1000_init(&ne->nic, &devs[i]);
+		if (rc) {
+			log_err("net", "e1000 at %02x:%02x.%u: %s", devs[i].bus, devs[i].slot, devs[i].func,
+				hv_strerror(rc));
+			return rc;
+		}
+		if (!netif_add(&ne->netif, &ip, &mask, &gw, ne, netif_e1000_init, netif_input))
+			return HV_TRACE(HV_EIO);
+		if (i == 0)
+			netif_set_default(&ne->netif);
+		netif_set_up(&ne->netif);
+		net_nic_count = i + 1;
+		(void)netif_e1000_poll(ne, 0); /* reports the link state to lwIP */
+		net_log_nic(ne);
+	}
+	net_task = (struct host_task){ .name = "net", .run = net_run };
+	return task_add(s, &net_task);
+}

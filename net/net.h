@@ -1,0 +1,22 @@
+/*
+ * The hypervisor's network: the e1000 NICs found on PCI, lwIP over them
+ * with a static IPv4 address, and the host task that drives both.
+ */
+#ifndef HV_NET_NET_H
+#define HV_NET_NET_H
+
+#include "kernel/config.h"
+#include "kernel/sched.h"
+
+#define NET_MAX_NICS 2u  /* = CONFIG_NET_NICS_MAX */
+#define NET_POLL_US 1000u
+
+/*
+ * Brings up cfg->net_nics e1000 NICs (the first gets net.mgmt and net.gw,
+ * the others come up without an address), initialises lwIP and adds the
+ * polling task to s. Call once, with interrupts off, after frames_init.
+ * Returns 0 or a negative hv_err (HV_ENOENT: fewer NICs than asked for).
+ */
+int net_init(const struct hv_config *cfg, struct sched *s);
+
+#endif

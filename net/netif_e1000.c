@@ -1,0 +1,81 @@
+/* lwIP netif over the e1000: one copy each way (pbuf chain -> TX buffer, RX buffer -> pool pbuf). */
+#include "net/netif_e1000.h"
+
+#include <string.h>
+#include "lwip/etharp.h"
+#include "lwip/pbuf.h"
+#include "netif/ethernet.h"
+
+#define NETIF_E1000_MTU 1500
+#define NETIF_E1000_NAME0 'e'
+#define NETIF_E1000_NAME1 'n'
+
+static err_t netif_e1000_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct netif_e1000 *ne = netif->state;
+	uint8_t *buf;
+
+	if (p->tot_len == 0 || p->tot_len > E1000_MAX_FRAME)
+		return ERR_ARG;
+	buf = e1000_tx_slot(&ne->nic);
+	if (!buf)
+		return ERR_MEM; /* ring full: lwIP drops or retries (TCP) */
+	/* Gathers the chain straight into the ring buffer: the one copy on transmit. */
+	if (pbuf_copy_partial(p, buf, p->tot_len, 0) != p->tot_len)
+		return ERR_BUF;
+	e1000_tx_commit(&ne->nic, p->tot_len);
+	return ERR_OK;
+}
+
+err_t netif_e1000_init(struct netif *netif)
+{
+	struct netif_e1000 *ne = netif->state;
+
+	netif->name[0] = NETIF_E1000_NAME0;
+	netif->name[1] = NETIF_E1000_NAME1;
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	memcpy(netif->hwaddr, ne->nic.mac, ETH_HWADDR_LEN);
+	netif->mtu = NETIF_E1000_MTU;
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+	netif->output = etharp_output;
+	netif->linkoutput = netif_e1000_linkoutput;
+	ne->link = false;
+	return ERR_OK;
+}
+
+static void netif_e1000_link(struct netif_e1000 *ne)
+{
+	bool up = e1000_link_up(&ne->nic);
+
+	if (up == ne->link)
+		return;
+	ne->link = up;
+	if (up)
+		netif_set_link_up(&ne->netif);
+	else
+		netif_set_link_down(&ne->netif);
+}
+
+unsigned netif_e1000_poll(struct netif_e1000 *ne, unsigned budget)
+{
+	unsigned n;
+
+	netif_e1000_link(ne);
+	for (n = 0; n < budget; n++) {
+		size_t len;
+		const uint8_t *frame = e1000_rx_peek(&ne->nic, &len);
+		struct pbuf *p;
+
+		if (!frame)
+			break;
+		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+		if (p)
+			pbuf_take(p, frame, (u16_t)len); /* the one copy on receive */
+		else
+			ne->rx_nopbuf++;
+		e1000_rx_release(&ne->nic);
+		if (p && ne->netif.input(p, &ne->netif) != ERR_OK)
+			pbuf_free(p);
+	}
+	return n;
+}
