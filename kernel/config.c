@@ -70,6 +70,15 @@ void config_defaults(struct hv_config *cfg)
 	cfg->net_mgmt_prefix = 0;
 	cfg->net_gw = 0;
 	cfg->net_nics = 1;
+	cfg->net_mgmt_dhcp = 0;
+	cfg->net_migr_addr = 0;       /* migration shares the management NIC */
+	cfg->net_migr_prefix = 0;
+	cfg->net_migr_dhcp = 0;
+	/* --- iperf service --- */
+	cfg->net_iperf = CONFIG_IPERF_OFF;
+	cfg->net_iperf_peer = 0;
+	cfg->net_iperf_conns = 1;
+	/* --- end iperf --- */
 }
 
 enum config_kind {
@@ -120,11 +129,27 @@ CONFIG_SETTER(step, step_ms, uint32_t)
 CONFIG_SETTER(api_port, api_port, uint32_t)
 CONFIG_SETTER(net_gw, net_gw, uint32_t)
 CONFIG_SETTER(net_nics, net_nics, uint32_t)
+/* --- iperf service --- */
+CONFIG_SETTER(net_iperf, net_iperf, uint32_t)
+CONFIG_SETTER(net_iperf_peer, net_iperf_peer, uint32_t)
+CONFIG_SETTER(net_iperf_conns, net_iperf_conns, uint32_t)
+/* --- end iperf --- */
+
+/* The value of an address/prefix option that said "dhcp" (beyond any address << 8 | prefix). */
+#define CONFIG_IPV4_DHCP (1ull << 40)
 
 static void config_set_net_mgmt(struct hv_config *cfg, uint64_t v)
 {
-	cfg->net_mgmt_addr = (uint32_t)(v >> 8);
-	cfg->net_mgmt_prefix = (uint32_t)(v & 0xff);
+	cfg->net_mgmt_dhcp = v == CONFIG_IPV4_DHCP;
+	cfg->net_mgmt_addr = cfg->net_mgmt_dhcp ? 0 : (uint32_t)(v >> 8);
+	cfg->net_mgmt_prefix = cfg->net_mgmt_dhcp ? 0 : (uint32_t)(v & 0xff);
+}
+
+static void config_set_net_migr(struct hv_config *cfg, uint64_t v)
+{
+	cfg->net_migr_dhcp = v == CONFIG_IPV4_DHCP;
+	cfg->net_migr_addr = cfg->net_migr_dhcp ? 0 : (uint32_t)(v >> 8);
+	cfg->net_migr_prefix = cfg->net_migr_dhcp ? 0 : (uint32_t)(v & 0xff);
 }
 
 /* Name lists are indexed by the enum value they stand for. */
@@ -133,6 +158,7 @@ static const char *const config_mode_names[] = { "work", "oob", "triple", "cpuid
 static const char *const config_bench_names[] = { "off", "quick", "full", "dirty", NULL };
 static const char *const config_pattern_names[] = { "seq", "random", "hot", NULL };
 static const char *const config_dirty_names[] = { "auto", "wp", "pml", NULL };
+static const char *const config_iperf_names[] = { "off", "server", "client", NULL }; /* enum config_iperf */
 
 struct config_opt {
 	const char *key;
@@ -170,6 +196,12 @@ static const struct config_opt config_opts[] = {
 	{ "net.mgmt", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_mgmt, NULL },
 	{ "net.gw", CONFIG_IPV4, 0, 0, config_set_net_gw, NULL },
 	{ "net.nics", CONFIG_NUM, 1, CONFIG_NET_NICS_MAX, config_set_net_nics, NULL },
+	{ "net.migr", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_migr, NULL },
+	/* --- iperf service --- */
+	{ "net.iperf", CONFIG_NAME, 0, 0, config_set_net_iperf, config_iperf_names },
+	{ "net.iperf_peer", CONFIG_IPV4, 0, 0, config_set_net_iperf_peer, NULL },
+	{ "net.iperf_conns", CONFIG_NUM, 1, CONFIG_NET_IPERF_CONNS_MAX, config_set_net_iperf_conns, NULL },
+	/* --- end iperf --- */
 	{ "api.token", CONFIG_TOKEN, CONFIG_API_TOKEN_MIN, CONFIG_API_TOKEN_MAX, NULL, NULL },
 	{ "api.port", CONFIG_NUM, 1, 65535, config_set_api_port, NULL },
 };
@@ -395,11 +427,15 @@ static int config_value_ipv4(const struct config_opt *o, struct config_str val, 
 	uint32_t a, prefix = 32, mask;
 	size_t i;
 
+	if (o->kind == CONFIG_IPV4_PREFIX && config_str_eq(val, "dhcp")) {
+		*out = CONFIG_IPV4_DHCP;
+		return HV_OK;
+	}
 	if (o->kind == CONFIG_IPV4_PREFIX) {
 		for (i = 0; i < val.len && val.p[i] != '/'; i++)
 			;
 		if (i == val.len || config_parse_ipv4((struct config_str){ val.p, i }, &a)) {
-			config_msg_puts(m, "not an IPv4 address with prefix (a.b.c.d/n)");
+			config_msg_puts(m, "not an IPv4 address with prefix (a.b.c.d/n) or dhcp");
 			return HV_EINVAL;
 		}
 		addr.len = i;
@@ -582,17 +618,33 @@ static int config_seen(uint32_t seen, const char *key)
 	return 0;
 }
 
-/* Options that only make sense together: net.gw and net.nics need net.mgmt; the gateway is on its subnet. */
-static int config_check_net(const struct hv_config *c, uint32_t seen, struct config_msg *m)
+/*
+ * Options that only make sense together: the net.* and api.* options need
+ * net.mgmt; the gateway is on its subnet; net.migr brings up a second NIC.
+ */
+static int config_check_net(struct hv_config *c, uint32_t seen, struct config_msg *m)
 {
+	static const char *const needs_mgmt[] = { "net.gw", "net.nics", "net.migr", "api.token", "api.port" };
 	uint32_t mask = config_ipv4_mask(c->net_mgmt_prefix);
+	size_t i;
 
-	if (c->net_mgmt_addr == 0 && (c->net_gw != 0 || config_seen(seen, "net.nics") ||
-				      config_seen(seen, "api.token") || config_seen(seen, "api.port"))) {
-		config_msg_puts(m, c->net_gw != 0 ? "net.gw" : config_seen(seen, "net.nics") ? "net.nics"
-							  : config_seen(seen, "api.token") ? "api.token" : "api.port");
-		config_msg_puts(m, ": needs net.mgmt=<a.b.c.d/n>");
+	for (i = 0; !config_net_on(c) && i < sizeof(needs_mgmt) / sizeof(needs_mgmt[0]); i++) {
+		if (config_seen(seen, needs_mgmt[i])) {
+			config_msg_puts(m, needs_mgmt[i]);
+			config_msg_puts(m, ": needs net.mgmt=<a.b.c.d/n>");
+			return HV_EINVAL;
+		}
+	}
+	if (c->net_mgmt_dhcp && c->net_gw != 0) {
+		config_msg_puts(m, "net.gw: DHCP gives the gateway with net.mgmt=dhcp");
 		return HV_EINVAL;
+	}
+	if (config_net_migr(c) && c->net_nics < 2) {
+		if (config_seen(seen, "net.nics")) {
+			config_msg_puts(m, "net.migr: needs a second NIC (net.nics=2)");
+			return HV_EINVAL;
+		}
+		c->net_nics = 2; /* the migration NIC is the second one */
 	}
 	if (config_seen(seen, "api.port") && !config_seen(seen, "api.token")) {
 		config_msg_puts(m, "api.port: needs api.token=<secret>");
@@ -609,6 +661,35 @@ static int config_check_net(const struct hv_config *c, uint32_t seen, struct con
 	}
 	return HV_OK;
 }
+
+/* --- iperf service --- */
+/* net.iperf* need networking; the clients need a peer other than this host; peer and conns are the clients' only. */
+static int config_check_iperf(const struct hv_config *c, uint32_t seen, struct config_msg *m)
+{
+	static const char *const keys[] = { "net.iperf", "net.iperf_peer", "net.iperf_conns" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *why = !config_net_on(c) ? ": needs net.mgmt=<a.b.c.d/n>" :
+				  i > 0 && c->net_iperf != CONFIG_IPERF_CLIENT ? ": only for net.iperf=client" : NULL;
+
+		if (config_seen(seen, keys[i]) && why) {
+			config_msg_puts(m, keys[i]);
+			config_msg_puts(m, why);
+			return HV_EINVAL;
+		}
+	}
+	if (c->net_iperf == CONFIG_IPERF_CLIENT && c->net_iperf_peer == 0) {
+		config_msg_puts(m, "net.iperf=client: needs net.iperf_peer=<a.b.c.d>");
+		return HV_EINVAL;
+	}
+	if (c->net_iperf_peer != 0 && c->net_iperf_peer == c->net_mgmt_addr) {
+		config_msg_puts(m, "net.iperf_peer: must be another host than net.mgmt");
+		return HV_EINVAL;
+	}
+	return HV_OK;
+}
+/* --- end iperf --- */
 
 int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
 {
@@ -649,6 +730,8 @@ int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t e
 		}
 	}
 	rc = config_check_net(&tmp, seen, &m);
+	if (rc == HV_OK)
+		rc = config_check_iperf(&tmp, seen, &m); /* iperf service */
 	if (rc != HV_OK) {
 		config_defaults(cfg);
 		return rc;

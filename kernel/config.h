@@ -38,6 +38,10 @@ enum hv_log_level {
 #define CONFIG_API_PORT_DEFAULT 8080u
 /* --- networking (net.*) --- */
 #define CONFIG_NET_NICS_MAX 2u
+/* --- iperf service (net.iperf*, net/perf.h) --- */
+#define CONFIG_NET_IPERF_CONNS_MAX 4u
+enum config_iperf { CONFIG_IPERF_OFF = 0, CONFIG_IPERF_SERVER = 1, CONFIG_IPERF_CLIENT = 2 };
+/* --- end iperf --- */
 
 /* throttle.bench=: which measurement the throttle benchmark task makes. */
 enum throttle_bench_kind {
@@ -67,11 +71,25 @@ struct hv_config {
 	/* --- networking (net.*); IPv4 addresses in host byte order --- */
 	uint32_t net_mgmt_addr;      /* net.mgmt= address of the first NIC; 0 = no networking */
 	uint32_t net_mgmt_prefix;    /* net.mgmt= prefix length, 1..32 */
+	uint32_t net_mgmt_dhcp;      /* net.mgmt=dhcp: the first NIC asks DHCP for its address */
+	uint32_t net_migr_addr;      /* net.migr= address of the migration NIC (the second); 0 = none */
+	uint32_t net_migr_prefix;
+	uint32_t net_migr_dhcp;      /* net.migr=dhcp */
 	uint32_t net_gw;             /* net.gw= default gateway, inside net.mgmt's subnet; 0 = none */
 	uint32_t net_nics;           /* net.nics= e1000 NICs to bring up, 1..CONFIG_NET_NICS_MAX */
+	/* --- iperf service (net/perf.h) --- */
+	uint32_t net_iperf;          /* net.iperf= off|server|client (enum config_iperf) */
+	uint32_t net_iperf_peer;     /* net.iperf_peer= the server the clients connect to; 0 = none */
+	uint32_t net_iperf_conns;    /* net.iperf_conns= parallel clients, 1..CONFIG_NET_IPERF_CONNS_MAX */
+	/* --- end iperf --- */
 	char api_token[CONFIG_API_TOKEN_MAX + 1]; /* api.token= bearer token of the management API; "" = API off */
 	uint32_t api_port;           /* api.port= TCP port of the management API */
 };
+
+/* Networking is on: net.mgmt= gave an address or dhcp. */
+static inline int config_net_on(const struct hv_config *c) { return c->net_mgmt_addr != 0 || c->net_mgmt_dhcp; }
+/* A migration NIC of its own (net.migr=); without one, migration shares the management NIC. */
+static inline int config_net_migr(const struct hv_config *c) { return c->net_migr_addr != 0 || c->net_migr_dhcp; }
 
 /* Fills *cfg with every option's default. */
 void config_defaults(struct hv_config *cfg);

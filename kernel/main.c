@@ -23,6 +23,7 @@
 #include "kernel/vmx/vmx.h"
 #include "net/mgmt.h"
 #include "net/net.h"
+#include "net/perf.h" /* iperf service */
 
 #define HOST_TICK_US 10000 /* 100 Hz: wakes the idle loop and bounds its sleeps */
 #define MBI_MAX_SIZE (1u << 20)
@@ -131,7 +132,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
 		boot_fail("no scheduler slot for the monitor task");
 	/* --- networking: only with net.mgmt=, so runs without it are unchanged --- */
-	if (config.net_mgmt_addr) {
+	if (config_net_on(&config)) {
 		rc = net_init(&config, &cpu_sched);
 		if (rc) {
 			log_err("net", "network not started: %s", hv_strerror(rc));
@@ -141,6 +142,10 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 			log_warn("api", "no api.token: the management API is off");
 		else if ((rc = mgmt_start(&config, &vm0)))
 			log_err("api", "management API not started: %s", hv_strerror(rc));
+		/* --- iperf service (net.iperf=, net/perf.h) --- */
+		if ((rc = perf_start(&config)))
+			log_err("perf", "iperf service not started: %s", hv_strerror(rc));
+		/* --- end iperf --- */
 	}
 	if (config.dirty_check_ms) {
 		rc = dirty_check_start(&dirty_check, &cpu_sched, &vm0, &config);

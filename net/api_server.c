@@ -217,15 +217,15 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
-int api_server_start(const struct api *api, uint32_t addr, uint16_t port)
+int api_server_start(const struct api *api, struct netif *nif, uint16_t port)
 {
 	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4), *listen;
-	ip_addr_t ip;
 
 	if (!pcb)
 		return HV_ENOMEM;
-	ip_addr_set_ip4_u32(&ip, lwip_htonl(addr));
-	if (tcp_bind(pcb, &ip, port) != ERR_OK) {
+	/* Only the management NIC: connections arriving on any other are not accepted. */
+	tcp_bind_netif(pcb, nif);
+	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
 		tcp_close(pcb);
 		return HV_EBUSY;
 	}
@@ -236,7 +236,7 @@ int api_server_start(const struct api *api, uint32_t addr, uint16_t port)
 	}
 	server_api = api;
 	tcp_accept(listen, on_accept);
-	log_info("api", "listening on %u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff, addr & 0xff,
-		 port);
+	log_info("api", "listening on %c%c%u (%s), port %u", nif->name[0], nif->name[1], nif->num,
+		 ip4addr_ntoa(netif_ip4_addr(nif)), port);
 	return HV_OK;
 }

@@ -16,7 +16,9 @@
 #define API_REQUEST_TIMEOUT_MS 10000
 #define API_RESPONSE_MAX 8192
 
-/* Listens on addr:port (addr in host byte order). The api (and its backend) must outlive the server. */
-int api_server_start(const struct api *api, uint32_t addr, uint16_t port);
+struct netif;
+
+/* Listens on port on nif only (whatever address it has or gets). The api must outlive the server. */
+int api_server_start(const struct api *api, struct netif *nif, uint16_t port);
 
 #endif

@@ -11,6 +11,7 @@
 #include "kernel/vmx/vmx.h"
 #include "net/api.h"
 #include "net/api_server.h"
+#include "net/net.h"
 
 static struct vm *mgmt_vm;
 static uint64_t mgmt_vm_created;
@@ -131,5 +132,5 @@ int mgmt_start(const struct hv_config *cfg, struct vm *vm)
 		.version = API_VERSION,
 		.be = &mgmt_backend,
 	};
-	return api_server_start(&mgmt_api, cfg->net_mgmt_addr, (uint16_t)cfg->api_port);
+	return api_server_start(&mgmt_api, net_mgmt_netif(), (uint16_t)cfg->api_port);
 }

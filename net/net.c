@@ -5,6 +5,7 @@
 #include "kernel/log.h"
 #include "kernel/task.h"
 #include "kernel/time.h"
+#include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
@@ -53,7 +54,7 @@ static ip4_addr_t net_ip4(uint32_t host_order)
 
 static uint32_t net_mask(uint32_t prefix) { return prefix ? 0xffffffffu << (32 - prefix) : 0; }
 
-static void net_log_nic(const struct netif_e1000 *ne)
+static void net_log_nic(const struct netif_e1000 *ne, const char *role, int dhcp)
 {
 	const uint8_t *m = ne->nic.mac;
 	const struct pci_dev *p = &ne->nic.pci;
@@ -63,16 +64,31 @@ static void net_log_nic(const struct netif_e1000 *ne)
 	if (!ip4_addr_isany_val(*netif_ip4_gw(n)))
 		ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw));
 	if (ip4_addr_isany_val(*netif_ip4_addr(n)))
-		log_info("net", "%c%c%u: e1000 at %02x:%02x.%u, mac %02x:%02x:%02x:%02x:%02x:%02x, no address, link %s",
+		log_info("net", "%c%c%u: e1000 at %02x:%02x.%u, mac %02x:%02x:%02x:%02x:%02x:%02x, %s, %s, link %s",
 			 n->name[0], n->name[1], n->num, p->bus, p->slot, p->func, m[0], m[1], m[2], m[3], m[4], m[5],
-			 ne->link ? "up" : "down");
+			 role, dhcp ? "address from DHCP" : "no address", ne->link ? "up" : "down");
 	else
-		log_info("net", "%c%c%u: e1000 at %02x:%02x.%u, mac %02x:%02x:%02x:%02x:%02x:%02x, %s/%u gw %s, link %s",
-			 n->name[0], n->name[1], n->num, p->bus, p->slot, p->func, m[0], m[1], m[2], m[3], m[4], m[5],
+		log_info("net", "%c%c%u: e1000 at %02x:%02x.%u, mac %02x:%02x:%02x:%02x:%02x:%02x, %s, %s/%u gw %s, link %s",
+			 n->name[0], n->name[1], n->num, p->bus, p->slot, p->func, m[0], m[1], m[2], m[3], m[4], m[5], role,
 			 ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
 			 (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n))), /* a prefix mask */
 			 gw, ne->link ? "up" : "down");
 }
+
+/* DHCP bound (or lost) an address: say so, it is how an operator finds the host. */
+static void net_status_changed(struct netif *n)
+{
+	char addr[IP4ADDR_STRLEN_MAX], gw[IP4ADDR_STRLEN_MAX];
+
+	log_info("net", "%c%c%u: address %s/%u gw %s", n->name[0], n->name[1], n->num,
+		 ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
+		 (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n))),
+		 ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw)));
+}
+
+struct netif *net_mgmt_netif(void) { return net_nic_count ? &net_nics[0].netif : NULL; }
+
+struct netif *net_migr_netif(void) { return net_nic_count > 1 ? &net_nics[1].netif : net_mgmt_netif(); }
 
 int net_init(const struct hv_config *cfg, struct sched *s)
 {
@@ -91,8 +107,11 @@ int net_init(const struct hv_config *cfg, struct sched *s)
 	lwip_init();
 	for (i = 0; i < cfg->net_nics; i++) {
 		struct netif_e1000 *ne = &net_nics[i];
-		ip4_addr_t ip = net_ip4(i == 0 ? cfg->net_mgmt_addr : 0);
-		ip4_addr_t mask = net_ip4(i == 0 ? net_mask(cfg->net_mgmt_prefix) : 0);
+		/* NIC 0 is the management NIC, NIC 1 (when asked for) the migration NIC. */
+		uint32_t addr = i == 0 ? cfg->net_mgmt_addr : i == 1 ? cfg->net_migr_addr : 0;
+		uint32_t prefix = i == 0 ? cfg->net_mgmt_prefix : i == 1 ? cfg->net_migr_prefix : 0;
+		int dhcp = i == 0 ? cfg->net_mgmt_dhcp : i == 1 ? cfg->net_migr_dhcp : 0;
+		ip4_addr_t ip = net_ip4(addr), mask = net_ip4(net_mask(prefix));
 		ip4_addr_t gw = net_ip4(i == 0 ? cfg->net_gw : 0);
 
 		rc = e1000_init(&ne->nic, &devs[i]);
@@ -108,8 +127,13 @@ int net_init(const struct hv_config *cfg, struct sched *s)
 		netif_set_up(&ne->netif);
 		net_nic_count = i + 1;
 		(void)netif_e1000_poll(ne, 0); /* reports the link state to lwIP */
-		net_log_nic(ne);
+		if (dhcp && dhcp_start(&ne->netif) != ERR_OK)
+			return HV_TRACE(HV_ENOMEM);
+		net_log_nic(ne, i == 0 ? "management" : "migration", dhcp);
 	}
+	netif_set_status_callback(&net_nics[0].netif, net_status_changed);
+	if (net_nic_count > 1)
+		netif_set_status_callback(&net_nics[1].netif, net_status_changed);
 	net_task = (struct host_task){ .name = "net", .run = net_run };
 	return task_add(s, &net_task);
 }

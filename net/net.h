@@ -12,11 +12,18 @@
 #define NET_POLL_US 1000u
 
 /*
- * Brings up cfg->net_nics e1000 NICs (the first gets net.mgmt and net.gw,
- * the others come up without an address), initialises lwIP and adds the
+ * Brings up cfg->net_nics e1000 NICs (the first, the management NIC, gets
+ * net.mgmt and net.gw; the second, the migration NIC, net.migr; a NIC given
+ * dhcp asks a DHCP server), initialises lwIP and adds the
  * polling task to s. Call once, with interrupts off, after frames_init.
  * Returns 0 or a negative hv_err (HV_ENOENT: fewer NICs than asked for).
  */
 int net_init(const struct hv_config *cfg, struct sched *s);
+
+struct netif;
+/* The management NIC; NULL before net_init. */
+struct netif *net_mgmt_netif(void);
+/* The migration NIC: the second NIC when net.migr= gave one, else the management NIC. */
+struct netif *net_migr_netif(void);
 
 #endif

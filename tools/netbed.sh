@@ -7,13 +7,15 @@
 # usage: tools/netbed.sh up NS [TAPS] [BRIDGE_ADDR]
 #          creates namespace NS, bridge br0 (BRIDGE_ADDR, default 10.77.0.1/24)
 #          and taps tap0..tap<TAPS-1> (default 1), all up, taps in the bridge
+#        tools/netbed.sh tap NS tapN
+#          adds one more tap, up, to the bridge of NS
 #        tools/netbed.sh down NS
 #          deletes NS and everything in it (safe when it does not exist)
 # Run the hosts inside it: ip netns exec NS tools/run-bochs.sh ...
 # with the e1000 line ethmod=tuntap, ethdev=/dev/net/tun:tapN. Needs root.
 set -euo pipefail
 
-usage() { echo "usage: $0 up NS [TAPS] [BRIDGE_ADDR] | down NS" >&2; exit 2; }
+usage() { echo "usage: $0 up NS [TAPS] [BRIDGE_ADDR] | tap NS tapN | down NS" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1 ns=$2
 [[ $ns =~ ^[A-Za-z0-9_.-]{1,32}$ ]] || { echo "netbed: bad namespace name '$ns'" >&2; exit 2; }
@@ -40,6 +42,14 @@ up)
   in_ns ip addr add "$addr" dev br0
   in_ns ip link set br0 up
   trap - ERR
+  ;;
+tap)
+  # One more tap in an existing bed: tools/netbed.sh tap NS NAME
+  tap=${3:-}
+  [[ $tap =~ ^tap[0-9]{1,2}$ ]] || { echo "netbed: tap name must be tapN" >&2; exit 2; }
+  in_ns ip tuntap add dev "$tap" mode tap
+  in_ns ip link set "$tap" master br0
+  in_ns ip link set "$tap" up
   ;;
 down)
   if ip netns list | awk '{print $1}' | grep -qx "$ns"; then

@@ -39,7 +39,7 @@ def test_management_api(request, netns):
     proc, serial = start_host(netns, workdir_for(request.node.name),
                               f"vcpus=2 guest.mode=compute run_for=90000 net.mgmt={HV_ADDR}/24 api.token={TOKEN}")
     try:
-        text = wait_for(serial, r"I api: listening on 10\.77\.0\.2:8080", proc, 90)
+        text = wait_for(serial, r"I api: listening on en0 \(10\.77\.0\.2\), port 8080", proc, 90)
         assert "listening on" in text, text
         assert TOKEN not in text, "the token must never reach the console"
 

@@ -30,6 +30,9 @@ static void ck_config_eq(const struct hv_config *a, const struct hv_config *b)
 	ck_assert_uint_eq(a->net_mgmt_prefix, b->net_mgmt_prefix);
 	ck_assert_uint_eq(a->net_gw, b->net_gw);
 	ck_assert_uint_eq(a->net_nics, b->net_nics);
+	ck_assert_uint_eq(a->net_iperf, b->net_iperf); /* iperf service */
+	ck_assert_uint_eq(a->net_iperf_peer, b->net_iperf_peer);
+	ck_assert_uint_eq(a->net_iperf_conns, b->net_iperf_conns);
 }
 
 static void ck_is_defaults(const struct hv_config *cfg)
@@ -330,19 +333,19 @@ static const struct {
 	{ "dirty.check=60001", "dirty.check=60001: must be 0..60000" },
 	{ "dirty.rounds=0", "dirty.rounds=0: must be 1..100000" },
 	/* --- net.* --- */
-	{ "net.mgmt=10.0.0.2", "net.mgmt=10.0.0.2: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10.0.0/24", "net.mgmt=10.0.0/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10.0.0.2.1/24", "net.mgmt=10.0.0.2.1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10.0.0.256/24", "net.mgmt=10.0.0.256/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10.0.0.1000/24", "net.mgmt=10.0.0.1000/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10.0.0.02/24", "net.mgmt=10.0.0.02/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10..0.1/24", "net.mgmt=10..0.1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10.0.0.1./24", "net.mgmt=10.0.0.1./24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=.10.0.0.1/24", "net.mgmt=.10.0.0.1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10.0.0.-1/24", "net.mgmt=10.0.0.-1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=10.0.0.+1/24", "net.mgmt=10.0.0.+1/24: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=0x0a.0.0.1/8", "net.mgmt=0x0a.0.0.1/8: not an IPv4 address with prefix (a.b.c.d/n)" },
-	{ "net.mgmt=/24", "net.mgmt=/24: not an IPv4 address with prefix (a.b.c.d/n)" },
+	{ "net.mgmt=10.0.0.2", "net.mgmt=10.0.0.2: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10.0.0/24", "net.mgmt=10.0.0/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10.0.0.2.1/24", "net.mgmt=10.0.0.2.1/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10.0.0.256/24", "net.mgmt=10.0.0.256/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10.0.0.1000/24", "net.mgmt=10.0.0.1000/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10.0.0.02/24", "net.mgmt=10.0.0.02/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10..0.1/24", "net.mgmt=10..0.1/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10.0.0.1./24", "net.mgmt=10.0.0.1./24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=.10.0.0.1/24", "net.mgmt=.10.0.0.1/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10.0.0.-1/24", "net.mgmt=10.0.0.-1/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=10.0.0.+1/24", "net.mgmt=10.0.0.+1/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=0x0a.0.0.1/8", "net.mgmt=0x0a.0.0.1/8: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
+	{ "net.mgmt=/24", "net.mgmt=/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
 	{ "net.mgmt=10.0.0.2/", "net.mgmt=10.0.0.2/: prefix must be 1..32" },
 	{ "net.mgmt=10.0.0.2/0", "net.mgmt=10.0.0.2/0: prefix must be 1..32" },
 	{ "net.mgmt=10.0.0.2/33", "net.mgmt=10.0.0.2/33: prefix must be 1..32" },
@@ -515,6 +518,22 @@ START_TEST(test_token_and_redaction)
 	ck_assert_str_eq(err, "api.port: needs api.token=<secret>");
 	ck_assert_str_eq(cfg.api_token, "");
 
+	/* Roles: net.migr brings up the second NIC; dhcp instead of an address. */
+	ck_assert_int_eq(config_parse("net.mgmt=dhcp net.migr=10.1.0.2/16", &cfg, err, sizeof(err)), HV_OK);
+	ck_assert(cfg.net_mgmt_dhcp && cfg.net_mgmt_addr == 0 && cfg.net_nics == 2);
+	ck_assert_uint_eq(cfg.net_migr_addr, 0x0a010002u);
+	ck_assert_uint_eq(cfg.net_migr_prefix, 16);
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.2/24 net.migr=dhcp", &cfg, err, sizeof(err)), HV_OK);
+	ck_assert(cfg.net_migr_dhcp && !cfg.net_mgmt_dhcp && cfg.net_nics == 2);
+	ck_assert_int_eq(config_parse("net.migr=10.1.0.2/16", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "net.migr: needs net.mgmt=<a.b.c.d/n>");
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.2/24 net.nics=1 net.migr=dhcp", &cfg, err, sizeof(err)),
+			 HV_EINVAL);
+	ck_assert_str_eq(err, "net.migr: needs a second NIC (net.nics=2)");
+	ck_assert_int_eq(config_parse("net.mgmt=dhcp net.gw=10.0.0.1", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "net.gw: DHCP gives the gateway with net.mgmt=dhcp");
+	ck_assert_int_eq(config_parse("net.mgmt=DHCP", &cfg, err, sizeof(err)), HV_EINVAL);
+
 	config_redact("vcpus=2 api.token=abcdefghijklmnop net.mgmt=1.2.3.4/8", shown, sizeof(shown));
 	ck_assert_str_eq(shown, "vcpus=2 api.token=<secret> net.mgmt=1.2.3.4/8");
 	config_redact("api.token=abcdefghijklmnop", shown, sizeof(shown));
@@ -525,6 +544,72 @@ START_TEST(test_token_and_redaction)
 	ck_assert_str_eq(shown, "api.tok");
 }
 END_TEST
+
+/* --- iperf service (net.iperf*) --- */
+static const struct {
+	const char *cmdline;
+	uint32_t mode, peer, conns;
+} iperf_good[] = {
+	{ "net.mgmt=10.77.0.2/24", CONFIG_IPERF_OFF, 0, 1 },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=off", CONFIG_IPERF_OFF, 0, 1 },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=server", CONFIG_IPERF_SERVER, 0, 1 },
+	{ "net.mgmt=dhcp net.iperf=server", CONFIG_IPERF_SERVER, 0, 1 },
+	{ "net.iperf=client net.iperf_peer=10.77.0.3 net.mgmt=10.77.0.2/24", CONFIG_IPERF_CLIENT, 0x0a4d0003u, 1 },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=client net.iperf_peer=10.77.0.1 net.iperf_conns=4", CONFIG_IPERF_CLIENT,
+	  0x0a4d0001u, 4 },
+	{ "net.mgmt=10.77.0.2/24 net.gw=10.77.0.1 net.iperf=client net.iperf_peer=192.168.5.5 net.iperf_conns=0x2",
+	  CONFIG_IPERF_CLIENT, 0xc0a80505u, 2 },
+};
+
+static const struct {
+	const char *cmdline, *err;
+} iperf_bad[] = {
+	{ "net.iperf=server", "net.iperf: needs net.mgmt=<a.b.c.d/n>" },
+	{ "net.iperf_peer=10.77.0.3", "net.iperf_peer: needs net.mgmt=<a.b.c.d/n>" },
+	{ "net.iperf_conns=2", "net.iperf_conns: needs net.mgmt=<a.b.c.d/n>" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=yes", "net.iperf=yes: must be one of off|server|client" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=client", "net.iperf=client: needs net.iperf_peer=<a.b.c.d>" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=client net.iperf_conns=2", "net.iperf=client: needs net.iperf_peer=<a.b.c.d>" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=server net.iperf_peer=10.77.0.3", "net.iperf_peer: only for net.iperf=client" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf_conns=2", "net.iperf_conns: only for net.iperf=client" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=client net.iperf_peer=10.77.0.2",
+	  "net.iperf_peer: must be another host than net.mgmt" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=client net.iperf_peer=10.77.0.3 net.iperf_conns=5",
+	  "net.iperf_conns=5: must be 1..4" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=client net.iperf_peer=10.77.0.3 net.iperf_conns=0",
+	  "net.iperf_conns=0: must be 1..4" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=client net.iperf_peer=10.77.0/24",
+	  "net.iperf_peer=10.77.0/24: not an IPv4 address (a.b.c.d)" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=client net.iperf_peer=224.0.0.1",
+	  "net.iperf_peer=224.0.0.1: not a unicast host address" },
+	{ "net.mgmt=10.77.0.2/24 net.iperf=server net.iperf=client", "net.iperf=client: given more than once" },
+};
+
+START_TEST(test_iperf_good)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_msg(config_parse(iperf_good[_i].cmdline, &cfg, err, sizeof(err)) == HV_OK, "%s: %s",
+		      iperf_good[_i].cmdline, err);
+	ck_assert_uint_eq(cfg.net_iperf, iperf_good[_i].mode);
+	ck_assert_uint_eq(cfg.net_iperf_peer, iperf_good[_i].peer);
+	ck_assert_uint_eq(cfg.net_iperf_conns, iperf_good[_i].conns);
+}
+END_TEST
+
+START_TEST(test_iperf_bad)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(config_parse(iperf_bad[_i].cmdline, &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, iperf_bad[_i].err);
+	ck_is_defaults(&cfg);
+	ck_assert_int_eq(config_parse(iperf_bad[_i].cmdline, &cfg, NULL, 0), HV_EINVAL); /* no buffer: no crash */
+}
+END_TEST
+/* --- end iperf --- */
 
 static Suite *config_suite(void)
 {
@@ -545,6 +630,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_long_word);
 	tcase_add_test(tc, test_kernel_path_only_first);
 	tcase_add_test(tc, test_err_cleared_on_success);
+	tcase_add_loop_test(tc, test_iperf_good, 0, sizeof(iperf_good) / sizeof(iperf_good[0])); /* iperf */
+	tcase_add_loop_test(tc, test_iperf_bad, 0, sizeof(iperf_bad) / sizeof(iperf_bad[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
