@@ -1,7 +1,6 @@
 /* Boot: bring up the host, check VT-x, create the VM from the command line, run the scheduler. */
 #include <stddef.h>
 #include <string.h>
-#include "drivers/lapic.h"
 #include "drivers/pic.h"
 #include "drivers/poweroff.h"
 #include "drivers/serial.h"
@@ -9,6 +8,7 @@
 #include "kernel/config.h"
 #include "kernel/dirty_check.h"
 #include "kernel/err.h"
+#include "kernel/host_timer.h"
 #include "kernel/throttle_bench.h"
 #include "kernel/hw/hwops.h"
 #include "kernel/hw/msr.h"
@@ -25,7 +25,6 @@
 #include "net/net.h"
 #include "net/perf.h" /* iperf service */
 
-#define HOST_TICK_US 10000 /* 100 Hz: wakes the idle loop and bounds its sleeps */
 #define MBI_MAX_SIZE (1u << 20)
 
 void kmain(uint32_t magic, uint64_t mbi_pa);
@@ -43,23 +42,6 @@ static void sse_enable(void)
 {
 	write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
-}
-
-static void host_tick(uint8_t vector)
-{
-	(void)vector;
-	monitor_count_tick(&monitor);
-}
-
-void host_timer_sleep_until(uint64_t deadline)
-{
-	uint64_t now = time_now();
-
-	if (deadline <= now)
-		return;
-	lapic_timer_oneshot(VEC_LAPIC_TIMER, deadline - now, time_tsc_hz());
-	irq_enable_and_halt();
-	lapic_timer_periodic(VEC_LAPIC_TIMER, HOST_TICK_US);
 }
 
 /* A configuration or platform the hypervisor cannot run with: say so once, then stop. */
@@ -105,12 +87,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	boot_parse(magic, mbi_pa);
 	log_info("mem", "%llu MiB of host memory free", (unsigned long long)(frames_free_bytes() >> 20));
 
-	lapic_init(VEC_SPURIOUS);
-	lapic_timer_calibrate(time_tsc_hz());
-	irq_register(VEC_LAPIC_TIMER, host_tick);
-	lapic_timer_periodic(VEC_LAPIC_TIMER, HOST_TICK_US);
-	log_info("lapic", "timer %llu kHz (divide 16), host tick every %u us",
-		 (unsigned long long)(lapic_timer_hz() / 1000), HOST_TICK_US);
+	host_timer_init();
 
 	rc = vmx_init(why, sizeof(why));
 	if (rc) {

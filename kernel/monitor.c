@@ -1,6 +1,7 @@
 #include "kernel/monitor.h"
 
 #include "drivers/poweroff.h"
+#include "kernel/host_timer.h"
 #include "kernel/log.h"
 #include "kernel/time.h"
 
@@ -34,7 +35,7 @@ static void monitor_run(struct host_task *t, uint64_t now)
 			log_info("host", "uptime %llu ms, vm%u %s, %llu exits, %llu guest errors, %llu host ticks",
 				 (unsigned long long)(time_uptime_us() / 1000), m->vm->id, vm_state_names[m->vm->state],
 				 (unsigned long long)vm_exits(m->vm), (unsigned long long)m->vm->guest_errors,
-				 (unsigned long long)m->host_ticks);
+				 (unsigned long long)host_timer_ticks());
 		else
 			log_info("host", "uptime %llu ms, no VM", (unsigned long long)(time_uptime_us() / 1000));
 		m->next_report += m->period_ticks;
@@ -53,5 +54,3 @@ int monitor_start(struct monitor *m, struct sched *s, struct vm *vm, uint32_t ru
 	m->task = (struct host_task){ .name = "monitor", .run = monitor_run, .ctx = m };
 	return task_add(s, &m->task);
 }
-
-void monitor_count_tick(struct monitor *m) { m->host_ticks++; }

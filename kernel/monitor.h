@@ -12,10 +12,8 @@ struct monitor {
 	uint64_t period_ticks;
 	uint64_t next_report;
 	uint64_t stop_at;       /* TSC; 0 = never */
-	uint64_t host_ticks;    /* host timer interrupts seen */
 };
 
 int monitor_start(struct monitor *m, struct sched *s, struct vm *vm, uint32_t run_for_ms);
-void monitor_count_tick(struct monitor *m);
 
 #endif

@@ -1,5 +1,6 @@
 /* The per-CPU loop that carries out the scheduler's decisions. */
 #include "drivers/serial.h"
+#include "kernel/host_timer.h"
 #include "kernel/hw/hwops.h"
 #include "kernel/task.h"
 #include "kernel/time.h"

@@ -15,9 +15,6 @@ struct host_task {
 
 int task_add(struct sched *s, struct host_task *t);
 
-/* Halts until the TSC reaches deadline (or an earlier interrupt), then restores the host tick. */
-void host_timer_sleep_until(uint64_t deadline);
-
 /* Runs the scheduler forever: vCPUs, tasks, and idle time when nothing is runnable. */
 void sched_loop(struct sched *s) __attribute__((noreturn));
 
