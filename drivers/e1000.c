@@ -199,6 +199,7 @@ void e1000_tx_commit(struct e1000 *nic, size_t len)
 	nic->tx_next = (nic->tx_next + 1) % E1000_TX_RING;
 	e1000_wr(nic, E1000_TDT, nic->tx_next);
 	nic->tx_frames++;
+	nic->tx_bytes += len;
 }
 
 int e1000_transmit(struct e1000 *nic, const void *frame, size_t len)
@@ -228,6 +229,7 @@ const uint8_t *e1000_rx_peek(struct e1000 *nic, size_t *len)
 		if ((status & E1000_RXD_STAT_EOP) && !(d->errors & E1000_RXD_ERR_FRAME) && d->length > 0) {
 			*len = d->length;
 			nic->rx_frames++;
+			nic->rx_bytes += d->length;
 			return nic->rx_buf + nic->rx_next * E1000_BUF_SIZE;
 		}
 		nic->rx_dropped++;
@@ -247,3 +249,5 @@ void e1000_rx_release(struct e1000 *nic)
 }
 
 bool e1000_link_up(const struct e1000 *nic) { return (e1000_rd(nic, E1000_STATUS) & E1000_STATUS_LU) != 0; }
+
+void e1000_stats_update(struct e1000 *nic) { nic->rx_missed += e1000_rd(nic, E1000_MPC); }

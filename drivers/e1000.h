@@ -31,6 +31,8 @@ struct e1000 {
 	unsigned rx_next;         /* next descriptor the device fills */
 	unsigned tx_next;         /* next descriptor we fill */
 	uint64_t rx_frames, rx_dropped, tx_frames, tx_full;
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_missed;       /* frames the device dropped for want of a descriptor (MPC) */
 };
 
 /* Maps the device, reads its MAC, sets up both rings and enables receive and transmit (no reset). */
@@ -57,5 +59,8 @@ const uint8_t *e1000_rx_peek(struct e1000 *nic, size_t *len);
 void e1000_rx_release(struct e1000 *nic);
 
 bool e1000_link_up(const struct e1000 *nic);
+
+/* Folds the device's clear-on-read counters into nic's (call when reporting). */
+void e1000_stats_update(struct e1000 *nic);
 
 #endif

@@ -15,6 +15,7 @@
 /* Register offsets from BAR0 (13.4). */
 #define E1000_CTRL 0x00000u   /* Device Control */
 #define E1000_STATUS 0x00008u /* Device Status */
+#define E1000_MPC 0x04010u    /* Missed Packets Count (clear on read, 13.7.3) */
 #define E1000_EECD 0x00010u   /* EEPROM/Flash Control */
 #define E1000_EERD 0x00014u   /* EEPROM Read */
 #define E1000_ICR 0x000c0u    /* Interrupt Cause Read (clear on read) */

@@ -357,6 +357,27 @@ static int api_host_info(struct api_call *c)
 		api_printf(c->out, i ? "," : "");
 		api_put_str(c->out, f, strlen(f));
 	}
+	api_printf(c->out, "],\"nics\":[");
+	for (i = 0; i < h.nic_count && i < API_NICS_MAX; i++) {
+		const struct api_nic_info *n = &h.nics[i];
+		const char *role = n->role ? n->role : "";
+		size_t name_len = 0;
+
+		while (name_len < sizeof(n->name) && n->name[name_len])
+			name_len++; /* strnlen is POSIX, not C11 */
+		api_printf(c->out, "%s{\"name\":", i ? "," : "");
+		api_put_str(c->out, n->name, name_len);
+		api_printf(c->out, ",\"role\":");
+		api_put_str(c->out, role, strlen(role));
+		api_printf(c->out,
+			   ",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"link\":\"%s\",\"rx_frames\":%llu,"
+			   "\"tx_frames\":%llu,\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_dropped\":%llu,"
+			   "\"tx_ring_full\":%llu}",
+			   n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->link_up ? "up" : "down",
+			   (unsigned long long)n->rx_frames, (unsigned long long)n->tx_frames,
+			   (unsigned long long)n->rx_bytes, (unsigned long long)n->tx_bytes,
+			   (unsigned long long)n->rx_dropped, (unsigned long long)n->tx_ring_full);
+	}
 	api_printf(c->out, "]}");
 	return HV_OK;
 }

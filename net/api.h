@@ -24,6 +24,19 @@
 #define API_CONNECTIONS_MAX 16   /* data connections of one migration */
 #define API_JSON_TOKENS 64       /* jsmn tokens per request body */
 
+#define API_NICS_MAX 2
+
+/* One NIC of the host, with its counters. */
+struct api_nic_info {
+	char name[8];                /* lwIP's interface name, e.g. "en0" */
+	const char *role;            /* "management" or "migration" */
+	uint8_t mac[6];
+	bool link_up;
+	uint64_t rx_frames, tx_frames, rx_bytes, tx_bytes;
+	uint64_t rx_dropped;         /* frames the device received with errors, or missed (no descriptor) */
+	uint64_t tx_ring_full;       /* sends refused because the transmit ring was full */
+};
+
 struct api_host_info {
 	uint64_t uptime_ms;
 	uint64_t mem_total_bytes;
@@ -32,6 +45,8 @@ struct api_host_info {
 	uint64_t tsc_hz;
 	unsigned feature_count;
 	const char *features[API_FEATURES_MAX];  /* CPU features, e.g. "vmx", "ept", "pml" */
+	unsigned nic_count;
+	struct api_nic_info nics[API_NICS_MAX];
 };
 
 enum api_vm_state { API_VM_RUNNING, API_VM_PAUSED, API_VM_STOPPED, API_VM_FINISHED };

@@ -43,6 +43,7 @@ static int mgmt_host_info(void *ctx, struct api_host_info *out)
 	MGMT_FEATURE(c->pml, "pml");
 	MGMT_FEATURE(c->ept_2m, "ept_2m");
 #undef MGMT_FEATURE
+	out->nic_count = net_nic_info(out->nics, API_NICS_MAX);
 	return HV_OK;
 }
 

@@ -1,6 +1,9 @@
 /* NICs + lwIP bring-up and the host task that polls them. */
 #include "net/net.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "kernel/err.h"
 #include "kernel/log.h"
 #include "kernel/task.h"
@@ -10,6 +13,7 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
+#include "net/api.h"
 #include "net/netif_e1000.h"
 
 #define NET_RX_BUDGET 32u /* frames per NIC per poll: bounds the task's run */
@@ -84,6 +88,31 @@ static void net_status_changed(struct netif *n)
 		 ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
 		 (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n))),
 		 ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw)));
+}
+
+unsigned net_nic_info(struct api_nic_info *out, unsigned max)
+{
+	unsigned i;
+
+	for (i = 0; i < net_nic_count && i < max; i++) {
+		struct e1000 *nic = &net_nics[i].nic;
+		const struct netif *n = &net_nics[i].netif;
+
+		e1000_stats_update(nic);
+		out[i] = (struct api_nic_info){
+			.role = i == 0 ? "management" : "migration",
+			.link_up = net_nics[i].link,
+			.rx_frames = nic->rx_frames,
+			.tx_frames = nic->tx_frames,
+			.rx_bytes = nic->rx_bytes,
+			.tx_bytes = nic->tx_bytes,
+			.rx_dropped = nic->rx_dropped + nic->rx_missed,
+			.tx_ring_full = nic->tx_full,
+		};
+		snprintf(out[i].name, sizeof(out[i].name), "%c%c%u", n->name[0], n->name[1], n->num);
+		memcpy(out[i].mac, nic->mac, sizeof(out[i].mac));
+	}
+	return i;
 }
 
 struct netif *net_mgmt_netif(void) { return net_nic_count ? &net_nics[0].netif : NULL; }

@@ -21,6 +21,11 @@
 int net_init(const struct hv_config *cfg, struct sched *s);
 
 struct netif;
+struct api_nic_info;
+
+/* Fills out[] with each NIC's role, address and counters; returns how many (at most max). */
+unsigned net_nic_info(struct api_nic_info *out, unsigned max);
+
 /* The management NIC; NULL before net_init. */
 struct netif *net_mgmt_netif(void);
 /* The migration NIC: the second NIC when net.migr= gave one, else the management NIC. */

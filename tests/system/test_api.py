@@ -48,6 +48,9 @@ def test_management_api(request, netns):
         code, body = curl(netns, "GET", "host.info")
         info = json.loads(body)
         assert code == 200 and "vmx" in info["cpu_features"] and "ept" in info["cpu_features"], body
+        nic = info["nics"][0]
+        assert nic["name"] == "en0" and nic["role"] == "management" and nic["link"] == "up", body
+        assert nic["rx_frames"] > 0 and nic["tx_frames"] > 0 and nic["rx_bytes"] > nic["rx_frames"], body
         code, body = curl(netns, "GET", "vm.info")
         vm = json.loads(body)
         assert code == 200 and vm["state"] == "running" and len(vm["vcpus"]) == 2, body
