@@ -83,6 +83,7 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_foundation.py
 	@/usr/bin/python3 tests/bench/bench_dirty.py
 	@/usr/bin/python3 tests/bench/bench_throttle.py
+	@/usr/bin/python3 tests/bench/bench_net.py
 
 demo: deps
 	@$(MAKE) --no-print-directory $(HV_ISO)

@@ -207,7 +207,7 @@ static const struct config_opt config_opts[] = {
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
-_Static_assert(CONFIG_NOPTS <= 32, "seen-mask is a uint32_t");
+_Static_assert(CONFIG_NOPTS <= 64, "seen-mask is a uint64_t");
 
 /* A length-delimited piece of the command line: words are not NUL-terminated. */
 struct config_str {
@@ -547,7 +547,7 @@ static int config_value(const struct config_opt *o, struct config_str val,
 }
 
 /* Applies one key=value word to cfg; seen tracks options already given. */
-static int config_word(struct config_str word, struct hv_config *cfg, uint32_t *seen,
+static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *seen,
 		       struct config_msg *m)
 {
 	struct config_str key = { word.p, 0 }, val;
@@ -579,7 +579,7 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint32_t *
 		config_msg_puts(m, "unknown option");
 		return HV_EINVAL;
 	}
-	if (*seen & (1u << i)) {
+	if (*seen & (1ull << i)) {
 		config_msg_puts(m, "given more than once");
 		return HV_EINVAL;
 	}
@@ -590,7 +590,7 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint32_t *
 	rc = config_value(&config_opts[i], val, m, &v);
 	if (rc != HV_OK)
 		return rc;
-	*seen |= 1u << i;
+	*seen |= 1ull << i;
 	if (config_opts[i].kind == CONFIG_TOKEN) {
 		for (i = 0; i < val.len; i++)
 			cfg->api_token[i] = val.p[i];
@@ -605,7 +605,7 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint32_t *
 }
 
 /* Whether the option named key was given on the command line. */
-static int config_seen(uint32_t seen, const char *key)
+static int config_seen(uint64_t seen, const char *key)
 {
 	struct config_str k = { key, 0 };
 	size_t i;
@@ -614,7 +614,7 @@ static int config_seen(uint32_t seen, const char *key)
 		k.len++;
 	for (i = 0; i < CONFIG_NOPTS; i++)
 		if (config_str_eq(k, config_opts[i].key))
-			return (seen >> i) & 1u;
+			return (int)((seen >> i) & 1u);
 	return 0;
 }
 
@@ -622,7 +622,7 @@ static int config_seen(uint32_t seen, const char *key)
  * Options that only make sense together: the net.* and api.* options need
  * net.mgmt; the gateway is on its subnet; net.migr brings up a second NIC.
  */
-static int config_check_net(struct hv_config *c, uint32_t seen, struct config_msg *m)
+static int config_check_net(struct hv_config *c, uint64_t seen, struct config_msg *m)
 {
 	static const char *const needs_mgmt[] = { "net.gw", "net.nics", "net.migr", "api.token", "api.port" };
 	uint32_t mask = config_ipv4_mask(c->net_mgmt_prefix);
@@ -664,7 +664,7 @@ static int config_check_net(struct hv_config *c, uint32_t seen, struct config_ms
 
 /* --- iperf service --- */
 /* net.iperf* need networking; the clients need a peer other than this host; peer and conns are the clients' only. */
-static int config_check_iperf(const struct hv_config *c, uint32_t seen, struct config_msg *m)
+static int config_check_iperf(const struct hv_config *c, uint64_t seen, struct config_msg *m)
 {
 	static const char *const keys[] = { "net.iperf", "net.iperf_peer", "net.iperf_conns" };
 	size_t i;
@@ -696,7 +696,7 @@ int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t e
 	struct config_msg m = { err, err != NULL ? errlen : 0, 0 };
 	struct hv_config tmp;
 	struct config_str word;
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 	int first = 1, rc;
 	const char *p = cmdline != NULL ? cmdline : "";
 

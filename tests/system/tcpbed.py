@@ -7,6 +7,7 @@ and address. Nothing is created or addressed in the machine's own namespace.
 import contextlib
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -58,14 +59,30 @@ class Host:
         self.serial = os.path.join(workdir, "serial.log")
         iso = make_iso(workdir, f"{cmdline} net.mgmt={host_addr(i)}/24")
         line = (f"e1000: enabled=1, mac={host_mac(i)}, ethmod=tuntap, ethdev=/dev/net/tun:tap{i}, script=none")
-        env = dict(os.environ, BOCHS_EXTRA=line, BOCHS_IPS=str(ips),
-                   BOCHS_LOG_COPY=os.path.join(workdir, "bochs.log"))
+        self.env = dict(os.environ, BOCHS_EXTRA=line, BOCHS_IPS=str(ips),
+                        BOCHS_LOG_COPY=os.path.join(workdir, "bochs.log"))
+        self.cmd = ["ip", "netns", "exec", ns, RUN_BOCHS, iso, self.serial, str(wall_limit)]
+        self.retries = 3
+        self._launch()
+
+    def _launch(self):
         # Two Bochs starting within a second collide on their rfb port (shared/testbed.md).
         time.sleep(max(0.0, Host.last_start + 1.2 - time.monotonic()))
         Host.last_start = time.monotonic()
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, RUN_BOCHS, iso, self.serial, str(wall_limit)],
-                                     env=env)
+        if os.path.exists(self.serial):
+            os.remove(self.serial)  # an old run's log must not answer for this one
+        self.proc = subprocess.Popen(self.cmd, env=self.env)
+
+    def _relaunched(self):
+        """A Bochs that died at once without a word lost the rfb port to another one starting (maybe another
+        test run's): start it again."""
+        if self.proc.poll() is None or self.text() or self.retries == 0 or time.monotonic() - self.started > 20:
+            return False
+        self.retries -= 1
+        time.sleep(1.5)
+        self._launch()
+        return True
 
     def text(self):
         try:
@@ -80,6 +97,8 @@ class Host:
         deadline = time.monotonic() + seconds
         while True:
             text = self.text()
+            if self._relaunched():
+                continue
             if len(rx.findall(text)) >= count or time.monotonic() > deadline or self.proc.poll() is not None:
                 return text
             time.sleep(poll)
@@ -88,12 +107,50 @@ class Host:
         return [m.groupdict() for m in REPORT_RE.finditer(self.text())]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """Stops run-bochs.sh and what it started (timeout, Bochs), by pid; returns once Bochs let go of its tap."""
+        pids = _descendants(self.proc.pid) + [self.proc.pid]
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                self.proc.poll()  # reaps run-bochs.sh
+                if not any(os.path.exists(f"/proc/{p}") and _state(p) != "Z" for p in pids):
+                    return
+                time.sleep(0.1)
+
+
+def _ppids():
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
             try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+                with open(f"/proc/{d}/stat") as f:
+                    out[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def _descendants(pid):
+    pp, out, todo = _ppids(), [], [pid]
+    while todo:
+        parent = todo.pop()
+        kids = [c for c, p in pp.items() if p == parent]
+        out += kids
+        todo += kids
+    return out[::-1]  # deepest first
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def error_lines(text):
