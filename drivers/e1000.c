@@ -130,8 +130,8 @@ static void e1000_tx_init(struct e1000 *nic)
 
 /*
  * No CTRL.RST: on the test bed, Bochs' model never made receive ready again
- * after a reset (shared/testbed.md). The device is taken as the firmware
- * left it and every register the rings depend on is written explicitly.
+ * after a reset. The device is taken as the firmware left it and every
+ * register the rings depend on is written explicitly.
  */
 int e1000_init(struct e1000 *nic, const struct pci_dev *pci)
 {

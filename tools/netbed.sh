@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The network test bed: one network namespace holding a bridge with an
 # address and one tap per emulated host. Nothing is created or addressed in
-# the machine's own namespace, so test traffic cannot leave the machine
-# (shared/testbed.md, "Networks and PXE on the test bed").
+# the machine's own namespace, so test traffic cannot leave the machine.
 #
 # usage: tools/netbed.sh up NS [TAPS] [BRIDGE_ADDR]
 #          creates namespace NS, bridge br0 (BRIDGE_ADDR, default 10.77.0.1/24)

@@ -8,7 +8,7 @@ Directions, each with 1 and 4 connections:
 MiB/s are given per wall second and per emulated second of the hypervisor's
 own clock (lwiperf reports ms of sys_now(), i.e. emulated time): of the
 receiver where the receiver is a hypervisor, else of the sender. Bochs
-receives at most one frame per emulated millisecond (shared/testbed.md), so
+receives at most one frame per emulated millisecond, so
 a hypervisor receives at most ~1.4 MiB per emulated second, and sending is
 paced by the ACKs it receives. Bochs runs with clock sync=none at
 BENCH_NET_IPS (default 10M) instructions per emulated second. This is the

@@ -66,7 +66,7 @@ class Host:
         self._launch()
 
     def _launch(self):
-        # Two Bochs starting within a second collide on their rfb port (shared/testbed.md).
+        # Two Bochs starting within a second collide on their rfb port.
         time.sleep(max(0.0, Host.last_start + 1.2 - time.monotonic()))
         Host.last_start = time.monotonic()
         self.started = time.monotonic()

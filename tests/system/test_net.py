@@ -2,7 +2,7 @@
 
 The bed (tools/netbed.sh) is a namespace with a bridge (10.77.0.1/24) and one
 tap; Bochs runs inside the namespace with an e1000 on the tap. Nothing is
-created or addressed in the machine's own namespace (shared/testbed.md).
+created or addressed in the machine's own namespace.
 """
 import os
 import re

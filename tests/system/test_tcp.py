@@ -5,7 +5,7 @@ their own MACs and addresses): host A runs the iperf server, Linux sends to
 it with `iperf -c`, then host B's lwiperf client sends to it for lwiperf's
 fixed 10 s. Both ends must report a completed transfer of the same size.
 Bochs runs at ips=10M: emulated time passes faster than at the default 50M
-(shared/testbed.md), so the 10 emulated seconds cost a few wall seconds.
+so the 10 emulated seconds cost a few wall seconds.
 """
 import re
 import shutil
