@@ -2,6 +2,8 @@
 #   make          the ISO (build/hv.iso): hypervisor, test guest, GRUB
 #   make demo     boots it in Bochs with the test guest on 2 vCPUs
 #   make test     host unit tests, then system tests in the emulator
+#   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
+#   make fuzz     libFuzzer runs of the API's parsers (FUZZ_TIME seconds each)
 #   make deps     installs the Debian packages everything needs (as root)
 
 BUILD := build
@@ -69,6 +71,7 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 	@tools/mkiso.sh $@ $(HV_ELF) $(GUEST_BIN) "$(DEMO_CMDLINE)"
 
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 
 system-test: $(HV_ELF) $(GUEST_BIN)
 	@/usr/bin/python3 -m pytest -q -rs tests/system

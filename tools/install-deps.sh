@@ -10,6 +10,7 @@ PKGS=(
   newlib-source
   check libjsmn-dev libxxhash-dev
   python3-pytest
+  clang
   qemu-system-x86
   iproute2 iputils-ping dnsmasq-base curl iperf
   ipxe-qemu
