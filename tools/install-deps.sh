@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential binutils make xz-utils dpkg-dev
+  build-essential binutils make xz-utils dpkg-dev pkg-config
   bochs bochsbios vgabios
   grub-pc-bin grub-common xorriso mtools
   newlib-source

@@ -104,10 +104,20 @@ try:
 except ConnectionResetError:
     closed = True
 print("idle closed:", closed, round(time.time() - t0))
+flood = []
+for i in range(8):                                                 # more than the server takes at once
+    try:
+        flood.append(socket.create_connection(("{HV_ADDR}", 8080), timeout=10))
+    except OSError as e:
+        print("flood refused:", type(e).__name__)
+for f in flood:
+    f.close()
+print("flood opened:", len(flood))
 """)
         print(r.stdout, r.stderr)
         assert "garbage: HTTP/1.1 400" in r.stdout, r.stdout + r.stderr
         assert "idle closed: True" in r.stdout, "a half-open connection was never closed"
+        assert "flood opened:" in r.stdout, r.stdout + r.stderr
         code, body = curl(netns, "GET", "vmm.ping")
         assert code == 200, "the server did not survive"
     finally:
