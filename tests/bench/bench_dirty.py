@@ -94,7 +94,7 @@ def main():
     for h in harvest:
         print(f"{h['backend']:<8}{h['dirty_set']:<8}{h['ram_mib']:>8}{h['pages_per_harvest']:>15}"
               f"{h['us_per_harvest']:>12}{h['us_per_gib']:>10}{str(h['ticks_per_page']):>12}")
-    print(f"\nJSON: build/bench/dirty.json")
+    print("\nJSON: build/bench/dirty.json")
 
 
 if __name__ == "__main__":

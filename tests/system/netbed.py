@@ -86,5 +86,13 @@ def stop_host(proc):
         proc.wait(timeout=30)
 
 
+def host_log(serial):
+    """The host's whole console output, printed for whoever debugs a failure."""
+    with open(serial, errors="replace") as f:
+        text = f.read()
+    print(text)
+    return text
+
+
 def error_lines(text):
     return [l for l in text.splitlines() if re.match(r"^\[\s*\d+\.\d+\] E ", l)]

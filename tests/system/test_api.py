@@ -10,7 +10,7 @@ import json
 import subprocess
 
 from machine import workdir_for
-from netbed import HV_ADDR, error_lines, needs_bed, netns, start_host, stop_host, wait_for  # noqa: F401
+from netbed import HV_ADDR, error_lines, host_log, needs_bed, netns, start_host, stop_host, wait_for  # noqa: F401
 
 TOKEN = "s3cret-token-for-tests-0123456789"
 BASE = f"http://{HV_ADDR}:8080/api/v1"
@@ -122,8 +122,6 @@ print("flood opened:", len(flood))
         assert code == 200, "the server did not survive"
     finally:
         stop_host(proc)
-    with open(serial, errors="replace") as f:
-        text = f.read()
-    print(text)
+    text = host_log(serial)
     assert not error_lines(text), error_lines(text)
     assert TOKEN not in text

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 
 from machine import boot, workdir_for
-from netbed import NETBED, HV_ADDR, HV_MAC, WALL_LIMIT, error_lines, needs_bed, netns, start_host, stop_host, wait_for  # noqa: F401
+from netbed import NETBED, HV_ADDR, HV_MAC, WALL_LIMIT, error_lines, host_log, needs_bed, netns, start_host, stop_host, wait_for  # noqa: F401
 
 
 @needs_bed
@@ -35,9 +35,7 @@ def test_linux_pings_the_hypervisor(request, netns):
         proc.wait(timeout=WALL_LIMIT + 10)  # run_for powers the machine off
     finally:
         stop_host(proc)
-    with open(serial, errors="replace") as f:
-        text = f.read()
-    print(text)
+    text = host_log(serial)
     assert not error_lines(text), error_lines(text)
     assert "run_for reached" in text
     progress = re.findall(r"\[vm0/vcpu0\] progress .* errors=(\d+)", text)
@@ -72,7 +70,7 @@ def test_two_nics_two_roles(request, netns):
     os.makedirs(os.path.dirname(leases), exist_ok=True)
     dnsmasq = subprocess.Popen(["ip", "netns", "exec", netns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
                                 "--interface=br0", "--bind-interfaces", "--port=0", f"--dhcp-leasefile={leases}",
-                                f"--dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,1h",
+                                "--dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,1h",
                                 f"--dhcp-host={HV_MAC},10.77.0.55"])
     proc, serial = start_host(netns, workdir_for(request.node.name),
                               f"vcpus=1 run_for=60000 net.mgmt=dhcp net.migr={MIGR_ADDR}/24 api.token={TOKEN}",
@@ -95,6 +93,5 @@ def test_two_nics_two_roles(request, netns):
         stop_host(proc)
         dnsmasq.terminate()
         dnsmasq.wait(timeout=10)
-    with open(serial, errors="replace") as f:
-        text = f.read()
+    text = host_log(serial)
     assert not error_lines(text), error_lines(text)
