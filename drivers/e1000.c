@@ -91,7 +91,8 @@ static void e1000_rx_init(struct e1000 *nic)
 	for (i = 0; i < E1000_RX_RING; i++) {
 		volatile struct e1000_rx_desc *d = &nic->rx[i];
 
-		d->addr = (uint64_t)(uintptr_t)(nic->rx_buf + i * E1000_BUF_SIZE);
+		nic->rx_bufs[i] = nic->rx_buf + i * E1000_BUF_SIZE;
+		d->addr = (uint64_t)(uintptr_t)nic->rx_bufs[i];
 		d->status = 0;
 	}
 	nic->rx_next = 0;
@@ -230,7 +231,7 @@ const uint8_t *e1000_rx_peek(struct e1000 *nic, size_t *len)
 			*len = d->length;
 			nic->rx_frames++;
 			nic->rx_bytes += d->length;
-			return nic->rx_buf + nic->rx_next * E1000_BUF_SIZE;
+			return nic->rx_bufs[nic->rx_next];
 		}
 		nic->rx_dropped++;
 		e1000_rx_release(nic);
@@ -246,6 +247,13 @@ void e1000_rx_release(struct e1000 *nic)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	e1000_wr(nic, E1000_RDT, nic->rx_next); /* hand this descriptor back */
 	nic->rx_next = (nic->rx_next + 1) % E1000_RX_RING;
+}
+
+void e1000_rx_swap(struct e1000 *nic, uint8_t *fresh)
+{
+	nic->rx_bufs[nic->rx_next] = fresh;
+	nic->rx[nic->rx_next].addr = (uint64_t)(uintptr_t)fresh;
+	e1000_rx_release(nic);
 }
 
 bool e1000_link_up(const struct e1000 *nic) { return (e1000_rd(nic, E1000_STATUS) & E1000_STATUS_LU) != 0; }

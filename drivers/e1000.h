@@ -2,9 +2,9 @@
  * Intel 82540EM (e1000) driver: polled, legacy descriptors, one receive and
  * one transmit ring. Knows nothing of lwIP: frames go in and out as bytes.
  *
- * Copies: transmit copies the frame into a ring buffer (one copy), receive
- * hands out the ring buffer and the caller copies it into its own (one
- * copy). Zero-copy can come later by lending pbufs to the rings.
+ * Copies: transmit copies the frame into a ring buffer (one copy); receive
+ * hands out the ring buffer, which the caller may keep by giving the
+ * descriptor another buffer (e1000_rx_swap: no copy) or copy and release.
  */
 #ifndef HV_DRIVERS_E1000_H
 #define HV_DRIVERS_E1000_H
@@ -26,7 +26,8 @@ struct e1000 {
 	uint8_t mac[6];
 	struct e1000_rx_desc *rx; /* physical = virtual (identity map) */
 	struct e1000_tx_desc *tx;
-	uint8_t *rx_buf;          /* E1000_RX_RING * E1000_BUF_SIZE */
+	uint8_t *rx_buf;          /* E1000_RX_RING * E1000_BUF_SIZE, the buffers the rings start with */
+	uint8_t *rx_bufs[E1000_RX_RING]; /* each receive descriptor's current buffer (see e1000_rx_swap) */
 	uint8_t *tx_buf;          /* E1000_TX_RING * E1000_BUF_SIZE */
 	unsigned rx_next;         /* next descriptor the device fills */
 	unsigned tx_next;         /* next descriptor we fill */
@@ -57,6 +58,12 @@ void e1000_tx_commit(struct e1000 *nic, size_t len);
  */
 const uint8_t *e1000_rx_peek(struct e1000 *nic, size_t *len);
 void e1000_rx_release(struct e1000 *nic);
+
+/*
+ * Like e1000_rx_release(), but the caller keeps the buffer it was given
+ * and the descriptor receives into fresh (E1000_BUF_SIZE bytes) from now on.
+ */
+void e1000_rx_swap(struct e1000 *nic, uint8_t *fresh);
 
 bool e1000_link_up(const struct e1000 *nic);
 

@@ -372,11 +372,12 @@ static int api_host_info(struct api_call *c)
 		api_printf(c->out,
 			   ",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"link\":\"%s\",\"rx_frames\":%llu,"
 			   "\"tx_frames\":%llu,\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_dropped\":%llu,"
-			   "\"tx_ring_full\":%llu}",
+			   "\"tx_ring_full\":%llu,\"rx_copied\":%llu}",
 			   n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->link_up ? "up" : "down",
 			   (unsigned long long)n->rx_frames, (unsigned long long)n->tx_frames,
 			   (unsigned long long)n->rx_bytes, (unsigned long long)n->tx_bytes,
-			   (unsigned long long)n->rx_dropped, (unsigned long long)n->tx_ring_full);
+			   (unsigned long long)n->rx_dropped, (unsigned long long)n->tx_ring_full,
+			   (unsigned long long)n->rx_copied);
 	}
 	api_printf(c->out, "]}");
 	return HV_OK;

@@ -35,6 +35,7 @@ struct api_nic_info {
 	uint64_t rx_frames, tx_frames, rx_bytes, tx_bytes;
 	uint64_t rx_dropped;         /* frames the device received with errors, or missed (no descriptor) */
 	uint64_t tx_ring_full;       /* sends refused because the transmit ring was full */
+	uint64_t rx_copied;          /* frames copied on receive (the rest went up in their ring buffer) */
 };
 
 struct api_host_info {

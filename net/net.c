@@ -108,6 +108,7 @@ unsigned net_nic_info(struct api_nic_info *out, unsigned max)
 			.tx_bytes = nic->tx_bytes,
 			.rx_dropped = nic->rx_dropped + nic->rx_missed,
 			.tx_ring_full = nic->tx_full,
+			.rx_copied = net_nics[i].rx_copied,
 		};
 		snprintf(out[i].name, sizeof(out[i].name), "%c%c%u", n->name[0], n->name[1], n->num);
 		memcpy(out[i].mac, nic->mac, sizeof(out[i].mac));

@@ -1,7 +1,12 @@
-/* lwIP netif over the e1000: one copy each way (pbuf chain -> TX buffer, RX buffer -> pool pbuf). */
+/*
+ * lwIP netif over the e1000. Transmit: one copy (pbuf chain -> ring buffer).
+ * Receive: none while spare buffers last (the ring buffer goes up as a
+ * custom pbuf), else one (ring buffer -> pool pbuf).
+ */
 #include "net/netif_e1000.h"
 
 #include <string.h>
+#include "kernel/mem/frames.h"
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"
@@ -27,9 +32,27 @@ static err_t netif_e1000_linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
+/* lwIP is done with a lent buffer: it becomes a spare. */
+static void netif_e1000_lend_free(struct pbuf *p)
+{
+	struct netif_e1000_lend *l = (struct netif_e1000_lend *)p;
+
+	l->busy = false;
+	l->ne->spare[l->ne->spare_count++] = l->buf;
+}
+
 err_t netif_e1000_init(struct netif *netif)
 {
 	struct netif_e1000 *ne = netif->state;
+	uint64_t spares = frames_alloc((uint64_t)NETIF_E1000_LEND * E1000_BUF_SIZE, FRAME_SIZE);
+	unsigned i;
+
+	/* Without spares every frame is copied: slower, still correct. */
+	ne->spare_count = 0;
+	for (i = 0; spares && i < NETIF_E1000_LEND; i++)
+		ne->spare[ne->spare_count++] = (uint8_t *)(uintptr_t)spares + (uint64_t)i * E1000_BUF_SIZE;
+	for (i = 0; i < NETIF_E1000_LEND; i++)
+		ne->lend[i] = (struct netif_e1000_lend){ .ne = ne };
 
 	netif->name[0] = NETIF_E1000_NAME0;
 	netif->name[1] = NETIF_E1000_NAME1;
@@ -56,6 +79,31 @@ static void netif_e1000_link(struct netif_e1000 *ne)
 		netif_set_link_down(&ne->netif);
 }
 
+/* Wraps the frame's ring buffer in a custom pbuf and gives the descriptor a spare; NULL when none is left. */
+static struct pbuf *netif_e1000_lend_rx(struct netif_e1000 *ne, const uint8_t *frame, size_t len)
+{
+	struct netif_e1000_lend *l = NULL;
+	struct pbuf *p;
+	unsigned i;
+
+	if (!ne->spare_count)
+		return NULL;
+	for (i = 0; i < NETIF_E1000_LEND && !l; i++)
+		if (!ne->lend[i].busy)
+			l = &ne->lend[i];
+	if (!l)
+		return NULL;
+	l->buf = (uint8_t *)frame;
+	l->pc.custom_free_function = netif_e1000_lend_free;
+	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &l->pc, l->buf, E1000_BUF_SIZE);
+	if (!p)
+		return NULL;
+	l->busy = true;
+	e1000_rx_swap(&ne->nic, ne->spare[--ne->spare_count]);
+	ne->rx_lent++;
+	return p;
+}
+
 unsigned netif_e1000_poll(struct netif_e1000 *ne, unsigned budget)
 {
 	unsigned n;
@@ -68,12 +116,17 @@ unsigned netif_e1000_poll(struct netif_e1000 *ne, unsigned budget)
 
 		if (!frame)
 			break;
-		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
-		if (p)
-			pbuf_take(p, frame, (u16_t)len); /* the one copy on receive */
-		else
-			ne->rx_nopbuf++;
-		e1000_rx_release(&ne->nic);
+		p = netif_e1000_lend_rx(ne, frame, len);
+		if (!p) {
+			p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+			if (p) {
+				pbuf_take(p, frame, (u16_t)len); /* no spare buffer: the one copy on receive */
+				ne->rx_copied++;
+			} else {
+				ne->rx_nopbuf++;
+			}
+			e1000_rx_release(&ne->nic);
+		}
 		if (p && ne->netif.input(p, &ne->netif) != ERR_OK)
 			pbuf_free(p);
 	}

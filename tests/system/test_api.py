@@ -51,6 +51,7 @@ def test_management_api(request, netns):
         nic = info["nics"][0]
         assert nic["name"] == "en0" and nic["role"] == "management" and nic["link"] == "up", body
         assert nic["rx_frames"] > 0 and nic["tx_frames"] > 0 and nic["rx_bytes"] > nic["rx_frames"], body
+        assert nic["rx_copied"] == 0, "received frames should go up to lwIP in their ring buffers" + body
         code, body = curl(netns, "GET", "vm.info")
         vm = json.loads(body)
         assert code == 200 and vm["state"] == "running" and len(vm["vcpus"]) == 2, body

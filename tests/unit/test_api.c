@@ -45,7 +45,7 @@ static int fake_host_info(void *ctx, struct api_host_info *h)
 	h->nic_count = 1;
 	h->nics[0] = (struct api_nic_info){ .name = "en0", .role = "management", .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
 					    .link_up = true, .rx_frames = 7, .tx_frames = 5, .rx_bytes = 900, .tx_bytes = 700,
-					    .rx_dropped = 1, .tx_ring_full = 2 };
+					    .rx_dropped = 1, .tx_ring_full = 2, .rx_copied = 3 };
 	return f->rc;
 }
 
@@ -253,7 +253,7 @@ START_TEST(test_host_info)
 			       "\"cpus\":2,\"tsc_hz\":2000000000,\"cpu_features\":[\"vmx\",\"ept\",\"pml\"],"
 			       "\"nics\":[{\"name\":\"en0\",\"role\":\"management\",\"mac\":\"52:54:00:12:34:56\","
 			       "\"link\":\"up\",\"rx_frames\":7,\"tx_frames\":5,\"rx_bytes\":900,\"tx_bytes\":700,"
-			       "\"rx_dropped\":1,\"tx_ring_full\":2}]}");
+			       "\"rx_dropped\":1,\"tx_ring_full\":2,\"rx_copied\":3}]}");
 	fk.rc = HV_EIO;
 	ck_assert_uint_eq(call("GET", "/api/v1/host.info", NULL), 500);
 	ck_assert_str_eq(body, "{\"error\":\"hardware error\"}");
