@@ -691,6 +691,27 @@ static int config_check_iperf(const struct hv_config *c, uint64_t seen, struct c
 }
 /* --- end iperf --- */
 
+/* The throttle at boot stays under its ceiling; the dirty-rate limit and its benchmark need what they act on. */
+static int config_check_throttle(const struct hv_config *c, struct config_msg *m)
+{
+	if (c->throttle > c->throttle_max) {
+		config_msg_puts(m, "throttle=");
+		config_msg_putu(m, c->throttle);
+		config_msg_puts(m, ": above throttle.max=");
+		config_msg_putu(m, c->throttle_max);
+		return HV_EINVAL;
+	}
+	if (c->dirty_limit && !c->dirty_check_ms) {
+		config_msg_puts(m, "throttle.dirty_limit: needs log-dirty mode (dirty.check=<ms>)");
+		return HV_EINVAL;
+	}
+	if (c->throttle_bench == THROTTLE_BENCH_DIRTY && !c->dirty_limit) {
+		config_msg_puts(m, "throttle.bench=dirty: needs throttle.dirty_limit=<pages/s>");
+		return HV_EINVAL;
+	}
+	return HV_OK;
+}
+
 int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
 {
 	struct config_msg m = { err, err != NULL ? errlen : 0, 0 };
@@ -732,6 +753,8 @@ int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t e
 	rc = config_check_net(&tmp, seen, &m);
 	if (rc == HV_OK)
 		rc = config_check_iperf(&tmp, seen, &m); /* iperf service */
+	if (rc == HV_OK)
+		rc = config_check_throttle(&tmp, &m);
 	if (rc != HV_OK) {
 		config_defaults(cfg);
 		return rc;

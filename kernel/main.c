@@ -131,17 +131,14 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 			boot_fail("dirty.check asked for and impossible");
 		}
 	}
-	if (config.throttle && throttle_set_vm(&vm0, config.throttle)) {
-		log_err("cmdline", "throttle=%u: above throttle.max=%u", config.throttle, config.throttle_max);
-		boot_fail("bad command line (see README.md, \"Command line\")");
-	}
+	/* config_parse() checked these options against each other: what fails here is the host. */
+	if (config.throttle && (rc = throttle_set_vm(&vm0, config.throttle)))
+		log_err("throttle", "throttle=%u not applied: %s", config.throttle, hv_strerror(rc));
 	if (config.dirty_limit && config.throttle_bench != THROTTLE_BENCH_DIRTY &&
-	    (rc = throttle_dirty_limit_start(&vm0, config.dirty_limit))) {
-		log_err("cmdline", "throttle.dirty_limit needs log-dirty mode (dirty.check=...): %s", hv_strerror(rc));
-		boot_fail("bad command line (see README.md, \"Command line\")");
-	}
-	if (config.throttle_bench && throttle_bench_start(&throttle_bench, &cpu_sched, &vm0, &config))
-		boot_fail("throttle.bench=dirty needs throttle.dirty_limit=");
+	    (rc = throttle_dirty_limit_start(&vm0, config.dirty_limit)))
+		log_err("throttle", "dirty-rate limit not started: %s", hv_strerror(rc));
+	if (config.throttle_bench && (rc = throttle_bench_start(&throttle_bench, &cpu_sched, &vm0, &config)))
+		log_err("throttle", "throttle measurement not started: %s", hv_strerror(rc));
 	log_info("sched", "round-robin, %u us slices, throttle period %u us, %u vCPUs", config.slice_us,
 		 config.period_us, config.vcpus);
 	sched_loop(&cpu_sched);

@@ -39,7 +39,8 @@ def test_triple_fault_is_contained(run):
     ("mem=12345", r"E cmdline: mem=12345: must be a multiple of 4K"),
     ("guest.mode=fast", r"E cmdline: guest\.mode=fast: must be one of work\|oob\|triple\|cpuid\|idle"),
     ("frobnicate=1", r"E cmdline: frobnicate=1: unknown option"),
-], ids=["vcpus", "mem", "mode", "unknown"])
+    ("throttle=50 throttle.max=30", r"E cmdline: throttle=50: above throttle\.max=30"),
+], ids=["vcpus", "mem", "mode", "unknown", "throttle"])
 def test_bad_command_line_is_refused(machine, cmdline, message, request):
     if machine != "bochs":
         pytest.skip("the command line is checked before VT-x: one machine is enough")

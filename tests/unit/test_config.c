@@ -332,6 +332,9 @@ static const struct {
 	{ "dirty=ept", "dirty=ept: must be one of auto|wp|pml" },
 	{ "dirty.check=60001", "dirty.check=60001: must be 0..60000" },
 	{ "dirty.rounds=0", "dirty.rounds=0: must be 1..100000" },
+	{ "throttle=50 throttle.max=30", "throttle=50: above throttle.max=30" },
+	{ "throttle.dirty_limit=300", "throttle.dirty_limit: needs log-dirty mode (dirty.check=<ms>)" },
+	{ "throttle.bench=dirty dirty.check=100", "throttle.bench=dirty: needs throttle.dirty_limit=<pages/s>" },
 	/* --- net.* --- */
 	{ "net.mgmt=10.0.0.2", "net.mgmt=10.0.0.2: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
 	{ "net.mgmt=10.0.0/24", "net.mgmt=10.0.0/24: not an IPv4 address with prefix (a.b.c.d/n) or dhcp" },
@@ -497,6 +500,21 @@ START_TEST(test_err_cleared_on_success)
 }
 END_TEST
 
+START_TEST(test_throttle_cross_checks)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(config_parse("throttle=30 throttle.max=30", &cfg, err, sizeof(err)), HV_OK);
+	ck_assert_uint_eq(cfg.throttle, 30);
+	ck_assert_uint_eq(cfg.throttle_max, 30);
+	ck_assert_int_eq(config_parse("dirty.check=100 throttle.dirty_limit=300 throttle.bench=dirty", &cfg, err,
+				      sizeof(err)), HV_OK);
+	ck_assert_uint_eq(cfg.dirty_limit, 300);
+	ck_assert_uint_eq(cfg.throttle_bench, THROTTLE_BENCH_DIRTY);
+}
+END_TEST
+
 START_TEST(test_token_and_redaction)
 {
 	struct hv_config cfg;
@@ -619,6 +637,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_net_options);
 	tcase_add_test(tc, test_token_and_redaction);
+	tcase_add_test(tc, test_throttle_cross_checks);
 	tcase_add_loop_test(tc, test_empty_lines, 0, sizeof(empty_lines) / sizeof(empty_lines[0]));
 	tcase_add_test(tc, test_null_cmdline);
 	tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));
