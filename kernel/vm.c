@@ -44,9 +44,10 @@ int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
 		return HV_ERANGE;
 	memcpy(dst, src, len);
 	if (len && vm->dirty.logging) {
-		for (pfn = gpa / FRAME_SIZE; pfn <= (gpa + len - 1) / FRAME_SIZE; pfn++)
+		for (pfn = gpa / FRAME_SIZE; pfn <= (gpa + len - 1) / FRAME_SIZE; pfn++) {
 			dirty_mark(vm, NULL, pfn);
-		vm->dirty.host_writes += (gpa + len - 1) / FRAME_SIZE - gpa / FRAME_SIZE + 1;
+			vm->dirty.host_writes++;
+		}
 	}
 	return HV_OK;
 }
@@ -63,17 +64,7 @@ static void vcpu_fpu_reset(struct vcpu *v)
 
 static int vm_load_guest(struct vm *vm, const struct hv_config *cfg, const void *image, uint64_t image_len)
 {
-	struct hv_boot_params *bp;
-	void *dst;
-
-	if (image_len == 0 || image_len > HV_GUEST_IMAGE_MAX)
-		return HV_EINVAL;
-	dst = vm_gpa_to_hva(vm, HV_GUEST_LOAD_GPA, image_len);
-	bp = vm_gpa_to_hva(vm, HV_GUEST_BOOT_GPA, sizeof(*bp));
-	if (!dst || !bp)
-		return HV_ERANGE;
-	memcpy(dst, image, image_len);
-	*bp = (struct hv_boot_params){
+	const struct hv_boot_params bp = {
 		.magic = HV_BOOT_MAGIC,
 		.version = HV_BOOT_VERSION,
 		.ram_size = vm->ram_size,
@@ -82,7 +73,12 @@ static int vm_load_guest(struct vm *vm, const struct hv_config *cfg, const void 
 		.vm_id = vm->id,
 		.guest = cfg->guest,
 	};
-	return HV_OK;
+	int rc;
+
+	if (image_len == 0 || image_len > HV_GUEST_IMAGE_MAX)
+		return HV_EINVAL;
+	rc = vm_guest_write(vm, HV_GUEST_LOAD_GPA, image, image_len);
+	return rc ? rc : vm_guest_write(vm, HV_GUEST_BOOT_GPA, &bp, sizeof(bp));
 }
 
 int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const void *image, uint64_t image_len,

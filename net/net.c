@@ -58,6 +58,15 @@ static ip4_addr_t net_ip4(uint32_t host_order)
 
 static uint32_t net_mask(uint32_t prefix) { return prefix ? 0xffffffffu << (32 - prefix) : 0; }
 
+/* The prefix length of a netif's mask (masks are contiguous: count the ones). */
+static unsigned net_prefix(const struct netif *n)
+{
+	return (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n)));
+}
+
+/* NIC 0 is the management NIC, NIC 1 the migration NIC. */
+static const char *net_role(unsigned i) { return i == 0 ? "management" : "migration"; }
+
 static void net_log_nic(const struct netif_e1000 *ne, const char *role, int dhcp)
 {
 	const uint8_t *m = ne->nic.mac;
@@ -74,9 +83,7 @@ static void net_log_nic(const struct netif_e1000 *ne, const char *role, int dhcp
 	else
 		log_info("net", "%c%c%u: e1000 at %02x:%02x.%u, mac %02x:%02x:%02x:%02x:%02x:%02x, %s, %s/%u gw %s, link %s",
 			 n->name[0], n->name[1], n->num, p->bus, p->slot, p->func, m[0], m[1], m[2], m[3], m[4], m[5], role,
-			 ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
-			 (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n))), /* a prefix mask */
-			 gw, ne->link ? "up" : "down");
+			 ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)), net_prefix(n), gw, ne->link ? "up" : "down");
 }
 
 /* DHCP bound (or lost) an address: say so, it is how an operator finds the host. */
@@ -85,8 +92,7 @@ static void net_status_changed(struct netif *n)
 	char addr[IP4ADDR_STRLEN_MAX], gw[IP4ADDR_STRLEN_MAX];
 
 	log_info("net", "%c%c%u: address %s/%u gw %s", n->name[0], n->name[1], n->num,
-		 ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
-		 (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n))),
+		 ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)), net_prefix(n),
 		 ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw)));
 }
 
@@ -100,7 +106,7 @@ unsigned net_nic_info(struct api_nic_info *out, unsigned max)
 
 		e1000_stats_update(nic);
 		out[i] = (struct api_nic_info){
-			.role = i == 0 ? "management" : "migration",
+			.role = net_role(i),
 			.link_up = net_nics[i].link,
 			.rx_frames = nic->rx_frames,
 			.tx_frames = nic->tx_frames,
@@ -137,7 +143,6 @@ int net_init(const struct hv_config *cfg, struct sched *s)
 	lwip_init();
 	for (i = 0; i < cfg->net_nics; i++) {
 		struct netif_e1000 *ne = &net_nics[i];
-		/* NIC 0 is the management NIC, NIC 1 (when asked for) the migration NIC. */
 		uint32_t addr = i == 0 ? cfg->net_mgmt_addr : i == 1 ? cfg->net_migr_addr : 0;
 		uint32_t prefix = i == 0 ? cfg->net_mgmt_prefix : i == 1 ? cfg->net_migr_prefix : 0;
 		int dhcp = i == 0 ? cfg->net_mgmt_dhcp : i == 1 ? cfg->net_migr_dhcp : 0;
@@ -159,7 +164,7 @@ int net_init(const struct hv_config *cfg, struct sched *s)
 		(void)netif_e1000_poll(ne, 0); /* reports the link state to lwIP */
 		if (dhcp && dhcp_start(&ne->netif) != ERR_OK)
 			return HV_TRACE(HV_ENOMEM);
-		net_log_nic(ne, i == 0 ? "management" : "migration", dhcp);
+		net_log_nic(ne, net_role(i), dhcp);
 	}
 	netif_set_status_callback(&net_nics[0].netif, net_status_changed);
 	if (net_nic_count > 1)
