@@ -74,11 +74,9 @@ void config_defaults(struct hv_config *cfg)
 	cfg->net_migr_addr = 0;       /* migration shares the management NIC */
 	cfg->net_migr_prefix = 0;
 	cfg->net_migr_dhcp = 0;
-	/* --- iperf service --- */
 	cfg->net_iperf = CONFIG_IPERF_OFF;
 	cfg->net_iperf_peer = 0;
 	cfg->net_iperf_conns = 1;
-	/* --- end iperf --- */
 }
 
 enum config_kind {
@@ -129,11 +127,9 @@ CONFIG_SETTER(step, step_ms, uint32_t)
 CONFIG_SETTER(api_port, api_port, uint32_t)
 CONFIG_SETTER(net_gw, net_gw, uint32_t)
 CONFIG_SETTER(net_nics, net_nics, uint32_t)
-/* --- iperf service --- */
 CONFIG_SETTER(net_iperf, net_iperf, uint32_t)
 CONFIG_SETTER(net_iperf_peer, net_iperf_peer, uint32_t)
 CONFIG_SETTER(net_iperf_conns, net_iperf_conns, uint32_t)
-/* --- end iperf --- */
 
 /* The value of an address/prefix option that said "dhcp" (beyond any address << 8 | prefix). */
 #define CONFIG_IPV4_DHCP (1ull << 40)
@@ -197,11 +193,9 @@ static const struct config_opt config_opts[] = {
 	{ "net.gw", CONFIG_IPV4, 0, 0, config_set_net_gw, NULL },
 	{ "net.nics", CONFIG_NUM, 1, CONFIG_NET_NICS_MAX, config_set_net_nics, NULL },
 	{ "net.migr", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_migr, NULL },
-	/* --- iperf service --- */
 	{ "net.iperf", CONFIG_NAME, 0, 0, config_set_net_iperf, config_iperf_names },
 	{ "net.iperf_peer", CONFIG_IPV4, 0, 0, config_set_net_iperf_peer, NULL },
 	{ "net.iperf_conns", CONFIG_NUM, 1, CONFIG_NET_IPERF_CONNS_MAX, config_set_net_iperf_conns, NULL },
-	/* --- end iperf --- */
 	{ "api.token", CONFIG_TOKEN, CONFIG_API_TOKEN_MIN, CONFIG_API_TOKEN_MAX, NULL, NULL },
 	{ "api.port", CONFIG_NUM, 1, 65535, config_set_api_port, NULL },
 };
@@ -349,7 +343,7 @@ static enum config_num_status config_parse_num(struct config_str s, int allow_su
 	return CONFIG_NUM_OK;
 }
 
-/* --- IPv4 values (net.*) --- */
+/* IPv4 values (net.*). */
 
 /* A decimal 0..max without sign or leading zeros ("010" could be read as octal elsewhere). */
 static int config_parse_dec(struct config_str s, uint32_t max, uint32_t *out)
@@ -662,7 +656,6 @@ static int config_check_net(struct hv_config *c, uint64_t seen, struct config_ms
 	return HV_OK;
 }
 
-/* --- iperf service --- */
 /* net.iperf* need networking; the clients need a peer other than this host; peer and conns are the clients' only. */
 static int config_check_iperf(const struct hv_config *c, uint64_t seen, struct config_msg *m)
 {
@@ -689,7 +682,6 @@ static int config_check_iperf(const struct hv_config *c, uint64_t seen, struct c
 	}
 	return HV_OK;
 }
-/* --- end iperf --- */
 
 /* The throttle at boot stays under its ceiling; the dirty-rate limit and its benchmark need what they act on. */
 static int config_check_throttle(const struct hv_config *c, struct config_msg *m)
@@ -752,7 +744,7 @@ int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t e
 	}
 	rc = config_check_net(&tmp, seen, &m);
 	if (rc == HV_OK)
-		rc = config_check_iperf(&tmp, seen, &m); /* iperf service */
+		rc = config_check_iperf(&tmp, seen, &m);
 	if (rc == HV_OK)
 		rc = config_check_throttle(&tmp, &m);
 	if (rc != HV_OK) {

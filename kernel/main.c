@@ -108,7 +108,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	}
 	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
 		boot_fail("no scheduler slot for the monitor task");
-	/* --- networking: only with net.mgmt=, so runs without it are unchanged --- */
+	/* Networking only with net.mgmt=: runs without it are unchanged. */
 	if (config_net_on(&config)) {
 		rc = net_init(&config, &cpu_sched);
 		if (rc) {
@@ -119,10 +119,8 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 			log_warn("api", "no api.token: the management API is off");
 		else if ((rc = mgmt_start(&config, &vm0)))
 			log_err("api", "management API not started: %s", hv_strerror(rc));
-		/* --- iperf service (net.iperf=, net/perf.h) --- */
 		if ((rc = perf_start(&config)))
 			log_err("perf", "iperf service not started: %s", hv_strerror(rc));
-		/* --- end iperf --- */
 	}
 	if (config.dirty_check_ms) {
 		rc = dirty_check_start(&dirty_check, &cpu_sched, &vm0, &config);
