@@ -618,7 +618,8 @@ static int config_seen(uint64_t seen, const char *key)
  */
 static int config_check_net(struct hv_config *c, uint64_t seen, struct config_msg *m)
 {
-	static const char *const needs_mgmt[] = { "net.gw", "net.nics", "net.migr", "api.token", "api.port" };
+	static const char *const needs_mgmt[] = { "net.gw",    "net.nics",       "net.migr",       "api.token",
+						  "api.port",  "net.iperf",      "net.iperf_peer", "net.iperf_conns" };
 	uint32_t mask = config_ipv4_mask(c->net_mgmt_prefix);
 	size_t i;
 
@@ -656,19 +657,19 @@ static int config_check_net(struct hv_config *c, uint64_t seen, struct config_ms
 	return HV_OK;
 }
 
-/* net.iperf* need networking; the clients need a peer other than this host; peer and conns are the clients' only. */
+/*
+ * The clients need a peer other than this host; peer and conns are the
+ * clients' only. (config_check_net() has made sure net.iperf* come with net.mgmt.)
+ */
 static int config_check_iperf(const struct hv_config *c, uint64_t seen, struct config_msg *m)
 {
-	static const char *const keys[] = { "net.iperf", "net.iperf_peer", "net.iperf_conns" };
+	static const char *const keys[] = { "net.iperf_peer", "net.iperf_conns" };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *why = !config_net_on(c) ? ": needs net.mgmt=<a.b.c.d/n>" :
-				  i > 0 && c->net_iperf != CONFIG_IPERF_CLIENT ? ": only for net.iperf=client" : NULL;
-
-		if (config_seen(seen, keys[i]) && why) {
+		if (config_seen(seen, keys[i]) && c->net_iperf != CONFIG_IPERF_CLIENT) {
 			config_msg_puts(m, keys[i]);
-			config_msg_puts(m, why);
+			config_msg_puts(m, ": only for net.iperf=client");
 			return HV_EINVAL;
 		}
 	}
