@@ -12,6 +12,8 @@ serial=$(realpath "$serial")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # ips=50M with sync=none: the TSC advances one tick per emulated instruction, so runs are repeatable.
+# Self-contained: no sound card (Bochs 2.7 aborts at start-up when ALSA finds none), no speaker, no
+# display beyond a VNC server that never waits for a viewer, nothing read from a home directory.
 cat > "$work/bochsrc" <<RC
 megs: ${BOCHS_MEGS:-256}
 cpu: model=corei7_skylake_x, count=1, ips=${BOCHS_IPS:-50000000}
@@ -26,12 +28,19 @@ panic: action=fatal
 error: action=report
 info: action=ignore
 clock: sync=none, time0=local
+sound: driver=dummy
+speaker: enabled=0
 ${BOCHS_EXTRA:-}
 RC
 echo c > "$work/cont.rc"
+# A machine without a NIC gets a network namespace of its own: its VNC port cannot collide with
+# another Bochs (or anything else listening), and it reaches no network at all.
+isolate=()
+case "${BOCHS_EXTRA:-}" in *e1000*) ;; *) isolate=(unshare --net) ;; esac
 set +e
 # The debugger is compiled into Debian's Bochs: cont.rc makes it run at once.
-timeout --signal=TERM --kill-after=5 "$secs" bochs -q -f "$work/bochsrc" -rc "$work/cont.rc" > "$work/stdout" 2>&1 < /dev/null
+HOME=$work timeout --signal=TERM --kill-after=5 "$secs" "${isolate[@]}" bochs -q -f "$work/bochsrc" -rc "$work/cont.rc" \
+  > "$work/stdout" 2>&1 < /dev/null
 rc=$?
 set -e
 if [ -n "${BOCHS_LOG_COPY:-}" ]; then cp "$work/bochs.log" "$BOCHS_LOG_COPY"; fi
