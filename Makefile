@@ -36,7 +36,7 @@ HV_ELF := $(BUILD)/hv.elf
 HV_ISO := $(BUILD)/hv.iso
 DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 
-.PHONY: all deps test unit-test system-test demo bench clean
+.PHONY: all deps test unit-test system-test lint-openapi demo bench clean
 
 all: $(HV_ISO)
 
@@ -76,7 +76,13 @@ include tests/fuzz/fuzz.mk
 system-test: $(HV_ELF) $(GUEST_BIN)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
 
+# Redocly's recommended-strict rules (redocly.yaml); tools/install-deps.sh installs the pinned linter.
+OPENAPI_LINT := tools/openapi-lint/node_modules/.bin/redocly
+lint-openapi:
+	@$(OPENAPI_LINT) lint --format=summary docs/openapi.yaml
+
 test: deps
+	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB)
 	@$(MAKE) --no-print-directory system-test

@@ -9,7 +9,7 @@ PKGS=(
   grub-pc-bin grub-common xorriso mtools
   newlib-source
   check libjsmn-dev libxxhash-dev
-  python3-pytest
+  python3-pytest python3-pytest-timeout
   clang
   qemu-system-x86
   iproute2 iputils-ping dnsmasq-base curl iperf
@@ -21,12 +21,22 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
+# The OpenAPI linter comes from npm's registry, pinned by tools/openapi-lint/package-lock.json.
+lint_dir=$(cd "$(dirname "$0")" && pwd)/openapi-lint
+lint_ready() { [ -x "$lint_dir/node_modules/.bin/redocly" ] && cmp -s "$lint_dir/package-lock.json" "$lint_dir/node_modules/.package-lock.json.installed"; }
+install_lint() {
+  command -v npm >/dev/null || { echo "install-deps: npm is missing (Node.js 18.17 or later)" >&2; return 1; }
+  (cd "$lint_dir" && npm ci --no-audit --no-fund --loglevel=error) &&
+    cp "$lint_dir/package-lock.json" "$lint_dir/node_modules/.package-lock.json.installed"
+}
+
 need_src=0
 if [ ! -f /etc/apt/sources.list.d/deb-src.sources ] && ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/; then
   need_src=1
 fi
 
 if [ "${#missing[@]}" -eq 0 ] && [ "$need_src" -eq 0 ]; then
+  lint_ready || install_lint
   exit 0
 fi
 
@@ -51,3 +61,5 @@ apt-get update -q
 if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+command -v npm >/dev/null || apt-get install -y -q --no-install-recommends nodejs npm
+lint_ready || install_lint
