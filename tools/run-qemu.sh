@@ -12,10 +12,17 @@ case "$accel" in
   *) echo "$0: accelerator must be kvm or tcg, not '$accel'" >&2; exit 2 ;;
 esac
 : > "$serial"
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
 set +e
 timeout --signal=TERM --kill-after=5 "$secs" qemu-system-x86_64 "${cpu[@]}" -m "${QEMU_MEGS:-256}" -smp 1 \
   -cdrom "$iso" -boot d -serial "file:$serial" -display none -monitor none -no-reboot \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 > /dev/null 2>&1 < /dev/null
+  -device isa-debug-exit,iobase=0xf4,iosize=0x04 > "$err" 2>&1 < /dev/null
+rc=$?
 set -e
+if [ ! -s "$serial" ]; then
+  echo "run-qemu: QEMU (exit status $rc) wrote no serial output; its last words:" >&2
+  tail -n 20 "$err" >&2
+fi
 # isa-debug-exit makes QEMU exit non-zero by design; the serial log is the verdict.
 exit 0
