@@ -5,6 +5,9 @@
 #   UNIT_TESTS += test_<name>
 #   UNIT_SRCS_test_<name> := kernel/<name>.c kernel/err.c
 # Both may come after the include: they are read through second expansion.
+# Code that executes privileged instructions (the VMCS, INVEPT) also sets
+#   UNIT_INCS_test_<name> := -Itests/unit/fake
+# so that tests/unit/fake/kernel/hw/hwops.h stands in for the real one.
 # Note: this turns on .SECONDEXPANSION for every rule that follows the include
 # ("$$" in a later prerequisite list is expanded twice).
 
