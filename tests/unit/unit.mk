@@ -5,6 +5,9 @@
 #   UNIT_TESTS += test_<name>
 #   UNIT_SRCS_test_<name> := kernel/<name>.c kernel/err.c
 # Both may come after the include: they are read through second expansion.
+# Code that executes privileged instructions (the VMCS, INVEPT) also sets
+#   UNIT_INCS_test_<name> := -Itests/unit/fake
+# so that tests/unit/fake/kernel/hw/hwops.h stands in for the real one.
 # Note: this turns on .SECONDEXPANSION for every rule that follows the include
 # ("$$" in a later prerequisite list is expanded twice).
 
@@ -26,6 +29,11 @@ UNIT_SRCS_test_throttle_ctl := kernel/throttle_ctl.c kernel/err.c
 UNIT_TESTS += test_http test_api
 UNIT_SRCS_test_http := net/http.c kernel/err.c
 UNIT_SRCS_test_api := net/api.c net/http.c kernel/err.c
+# Code that touches the VMCS: compiled as it is, against tests/unit/fake/.
+UNIT_TESTS += test_dirty
+UNIT_SRCS_test_dirty := kernel/vmx/dirty.c kernel/vmx/vmcs_access.c kernel/ept.c kernel/dirty_bitmap.c \
+	kernel/rate.c kernel/err.c tests/unit/fake/vmcs_fake.c
+UNIT_INCS_test_dirty := -Itests/unit/fake
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
@@ -33,14 +41,15 @@ UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
 UNIT_CHECK_CFLAGS := $(shell pkg-config --cflags check)
 UNIT_CHECK_LIBS := $(shell pkg-config --libs check)
 # No per-file dependency tracking: rebuild when any project header changes.
-UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h)
+UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h \
+	tests/unit/fake/*.h tests/unit/fake/kernel/hw/*.h)
 
 .SECONDEXPANSION:
 
 # Each test is one compile-and-link of its file plus the sources it lists.
 $(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_test_$$*) $$(UNIT_HDRS) tests/unit/unit.mk
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ $(filter %.c,$^) $(UNIT_CHECK_LIBS)
+	$(UNIT_CC) $(UNIT_INCS_test_$*) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ $(filter %.c,$^) $(UNIT_CHECK_LIBS)
 
 # Runs each test in turn and stops at the first failure; Check prints one
 # summary line per test ("100%: Checks: N, Failures: 0, Errors: 0").
