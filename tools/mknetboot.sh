@@ -11,7 +11,7 @@
 #   GRUB  (DHCP boot file boot/grub/i386-pc/core.0): boot/grub/grub.cfg-01-<mac>,
 #         else boot/grub/grub.cfg; the kernel as ELF64 (ferryhv/hv.elf), Multiboot2
 # Same inputs, same bytes: fixed timestamps (SOURCE_DATE_EPOCH), sorted inputs.
-# Prints the SHA-256 of every file and writes them to SHA256SUMS.
+# Writes the SHA-256 of every file to SHA256SUMS and prints those of the files that change between builds.
 set -euo pipefail
 [ $# -eq 4 ] || { echo "usage: $0 OUT_DIR HV.elf GUEST.bin HOSTS_DIR" >&2; exit 2; }
 out=$1 hv=$2 guest=$3 hosts=$4
@@ -116,3 +116,7 @@ find "$out" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 sums=$(cd "$out" && find . -type f -printf '%P\n' | sort | xargs sha256sum)
 printf '%s\n' "$sums" > "$out/SHA256SUMS"
 touch -d "@$SOURCE_DATE_EPOCH" "$out/SHA256SUMS"
+# GRUB's own modules are listed in SHA256SUMS; one digest of that file stands for the whole tree.
+echo "SHA-256 of the network boot tree $out (all files: $out/SHA256SUMS):"
+printf '%s\n' "$sums" | grep -v -E ' boot/grub/i386-pc/.*\.(mod|lst|o|sh)$' | sed 's/^/  /'
+echo "  $(sha256sum "$out/SHA256SUMS" | cut -d' ' -f1)  SHA256SUMS (the tree)"

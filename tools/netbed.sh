@@ -11,7 +11,8 @@
 #        tools/netbed.sh pxe NS TFTP_ROOT BOOT_FILE [DNSMASQ_ARGS...]
 #          runs dnsmasq in the foreground on br0 of NS: DHCP (10.77.0.100-150)
 #          with BOOT_FILE, TFTP from TFTP_ROOT, and the answers iPXE would
-#          otherwise wait for (ProxyDHCP ~3 s, IPv6 router advertisements ~12 s)
+#          otherwise wait for (ProxyDHCP ~3 s, IPv6 router advertisements ~12 s);
+#          no ping before an offer (the bed holds only the hosts the caller starts)
 #        tools/netbed.sh down NS
 #          deletes NS and everything in it (safe when it does not exist)
 # Run the hosts inside it: ip netns exec NS tools/run-bochs.sh ...
@@ -61,7 +62,7 @@ pxe)
   # An IPv6 address on the bridge lets dnsmasq send router advertisements (ra-only: no DHCPv6).
   in_ns ip -6 addr replace fd77::1/64 dev br0 nodad
   exec ip netns exec "$ns" dnsmasq --no-daemon --conf-file=/dev/null --interface=br0 --bind-interfaces \
-    --port=0 --leasefile-ro --dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h \
+    --port=0 --leasefile-ro --no-ping --dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h \
     --dhcp-boot="$boot" --enable-tftp --tftp-root="$root" \
     --dhcp-option-force=60,PXEClient --enable-ra --dhcp-range=fd77::,ra-only,64,1h "$@"
   ;;
