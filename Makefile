@@ -78,12 +78,12 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 
-system-test: $(HV_ELF) $(GUEST_BIN)
+system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
 
 test: deps
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(CMDLINE_CHECK)
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps
@@ -103,13 +103,20 @@ else
 	@tools/demo.sh $(HV_ISO)
 endif
 
+# The kernel's command-line parser, built for the build machine: host files are checked before any host boots.
+CMDLINE_CHECK := $(BUILD)/tools/cmdline-check
+$(CMDLINE_CHECK): tools/host/cmdline-check.c kernel/config.c kernel/err.c kernel/config.h kernel/err.h
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	@gcc -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $(filter %.c,$^)
+
 # Rebuilt every time (it takes a fraction of a second): host files may change without make knowing.
-netboot: $(HV_ELF) $(GUEST_BIN)
+netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@echo "  NETBOOT $(NETBOOT) (hosts from $(HOSTS))"
-	@tools/mknetboot.sh $(NETBOOT) $(HV_ELF) $(GUEST_BIN) $(HOSTS)
+	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/mknetboot.sh $(NETBOOT) $(HV_ELF) $(GUEST_BIN) $(HOSTS)
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
-		$(NETBOOT)
+		$(NETBOOT) $(CMDLINE_CHECK)
 
 -include $(KERNEL_OBJS:.o=.d)

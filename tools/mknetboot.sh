@@ -10,6 +10,8 @@
 #         the kernel as ELF32 (ferryhv/hv32.elf), loaded by Multiboot 1
 #   GRUB  (DHCP boot file boot/grub/i386-pc/core.0): boot/grub/grub.cfg-01-<mac>,
 #         else boot/grub/grub.cfg; the kernel as ELF64 (ferryhv/hv.elf), Multiboot2
+# With CMDLINE_CHECK=<the kernel's parser built for this machine> (make builds it), every
+# host's words are checked first: a bad word stops the build with the message the host would print.
 # Same inputs, same bytes: fixed timestamps (SOURCE_DATE_EPOCH), sorted inputs.
 # Writes the SHA-256 of every file to SHA256SUMS and prints those of the files that change between builds.
 set -euo pipefail
@@ -39,6 +41,9 @@ check_words() {
   esac
 }
 
+# Built beside the old tree and swapped in at the end: a failed build leaves no half tree to copy.
+final=$out
+out=$out.new
 rm -rf "$out"
 mkdir -p "$out/ferryhv" "$out/hosts" "$out/boot/grub"
 # Debug information names build paths: the tree carries none (smaller over TFTP, same bytes anywhere).
@@ -83,6 +88,7 @@ CFG
 find "$hosts" -maxdepth 1 -name '*.conf' -printf '%f\n' | sort | while read -r f; do
   words=$(host_words "$hosts/$f")
   check_words "$f" "$words"
+  [ -z "${CMDLINE_CHECK:-}" ] || "$CMDLINE_CHECK" "$hosts/$f" "$words" || exit 2
   if [ "$f" = default.conf ]; then
     ipxe_host default "$words" > "$out/hosts/default.ipxe"
     grub_host default "$words" > "$out/boot/grub/grub.cfg"
@@ -114,6 +120,9 @@ rm -f "$out.grub.log"
 # One timestamp for every file: what an operator copies (rsync -a, tar) carries no build time.
 find "$out" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 sums=$(cd "$out" && find . -type f -printf '%P\n' | sort | xargs sha256sum)
+rm -rf "$final"
+mv "$out" "$final"
+out=$final
 printf '%s\n' "$sums" > "$out/SHA256SUMS"
 touch -d "@$SOURCE_DATE_EPOCH" "$out/SHA256SUMS"
 # GRUB's own modules are listed in SHA256SUMS; one digest of that file stands for the whole tree.

@@ -102,6 +102,7 @@ def error_lines(text):
 # --- network boot (PXE) ---
 PXE_ROM = "/usr/lib/ipxe/82540em.rom"  # iPXE, Debian's ipxe-qemu: the e1000's option ROM
 MKNETBOOT = os.path.join(ROOT, "tools", "mknetboot.sh")
+CMDLINE_CHECK = os.path.join(ROOT, "build", "tools", "cmdline-check")  # the kernel's parser, built by make
 GRUB_BOOT_FILE = "boot/grub/i386-pc/core.0"
 IPXE_BOOT_FILE = "boot.ipxe"
 
@@ -115,7 +116,11 @@ def make_netboot(tree, hosts):
     for name, words in hosts.items():
         with open(os.path.join(conf, f"{name}.conf"), "w") as f:
             f.write(f"# written by the test\n{words}\n")
-    subprocess.run([MKNETBOOT, tree, HV_ELF, GUEST_BIN, conf], check=True)
+    r = subprocess.run([MKNETBOOT, tree, HV_ELF, GUEST_BIN, conf], capture_output=True, text=True,
+                       env=dict(os.environ, CMDLINE_CHECK=CMDLINE_CHECK))
+    print(r.stdout, r.stderr)
+    if r.returncode:
+        raise subprocess.CalledProcessError(r.returncode, r.args, r.stdout, r.stderr)
     with open(os.path.join(tree, "SHA256SUMS")) as f:
         return f.read()
 

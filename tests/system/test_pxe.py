@@ -217,3 +217,14 @@ def test_netboot_tree_is_reproducible(tmp_path):
     # Every file carries the same fixed timestamp.
     stamps = {os.lstat(os.path.join(d, f)).st_mtime for d, _, fs in os.walk(tmp_path / "one") for f in fs}
     assert len(stamps) == 1, stamps
+
+
+def test_netboot_refuses_a_bad_host_file(tmp_path):
+    """A wrong word in a host's file stops the build with the kernel's own message, the secret masked."""
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        make_netboot(str(tmp_path / "tree"), {"default": "vcpus=1", "52-54-00-00-00-0a":
+                                              "net.mgmt=10.77.0.10/24 api.token=short-secret"})
+    err = failed.value.stderr
+    assert "52-54-00-00-00-0a.conf: api.token=<secret>: must be 16..64 characters" in err, err
+    assert "short-secret" not in err, "the build printed a secret"
+    assert not (tmp_path / "tree").exists(), "a failed build left a tree to copy"
