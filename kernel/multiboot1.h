@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include "kernel/multiboot2.h"
 
-#define MB1_INFO_SIZE 88u        /* the fixed part up to and including boot_loader_name and apm/vbe */
+#define MB1_INFO_SIZE 88u        /* the fields before the framebuffer's: all the parser reads, and more */
 #define MB1_STRING_MAX 4096u     /* longest command line or name the parser follows */
 
 /*
