@@ -15,6 +15,7 @@
 #include "kernel/log.h"
 #include "kernel/mem/frames.h"
 #include "kernel/monitor.h"
+#include "kernel/multiboot1.h"
 #include "kernel/multiboot2.h"
 #include "kernel/sched.h"
 #include "kernel/time.h"
@@ -26,11 +27,14 @@
 #include "net/perf.h" /* iperf service */
 
 #define MBI_MAX_SIZE (1u << 20)
+#define IDENTITY_MAPPED_END (4ull << 30) /* boot.S maps the first 4 GiB */
 
 void kmain(uint32_t magic, uint64_t mbi_pa);
 
 static struct hv_config config;
 static struct mb2_info boot_info;
+/* Multiboot 1 strings live in loader memory the frame pool reuses: copies are kept here. */
+static char boot_strings[2 * MB1_STRING_MAX];
 static struct sched cpu_sched;
 static struct vm vm0;
 static struct monitor monitor;
@@ -51,16 +55,38 @@ static void __attribute__((noreturn)) boot_fail(const char *what)
 	poweroff();
 }
 
-static void boot_parse(uint32_t magic, uint64_t mbi_pa)
+/* Multiboot 1 pointers are physical addresses: readable if inside the identity map. */
+static const uint8_t *boot_map(void *ctx, uint64_t pa, size_t len)
 {
-	char err[CONFIG_ERR_MAX], shown[512];
+	(void)ctx;
+	if (pa >= IDENTITY_MAPPED_END || len > IDENTITY_MAPPED_END - pa)
+		return NULL;
+	return (const uint8_t *)(uintptr_t)pa;
+}
+
+/* Decodes either loader's boot information; returns the size of the info structure to keep. */
+static uint32_t boot_decode(uint32_t magic, uint64_t mbi_pa)
+{
 	uint32_t total;
 
+	if (magic == MB1_BOOTLOADER_MAGIC) {
+		if (mb1_parse(boot_map, NULL, mbi_pa, &boot_info, boot_strings, sizeof(boot_strings)))
+			boot_fail("malformed Multiboot 1 boot information");
+		return MB1_INFO_SIZE;
+	}
 	if (magic != MB2_BOOTLOADER_MAGIC)
-		boot_fail("not started by a Multiboot2 loader (bad magic in EAX)");
+		boot_fail("not started by a Multiboot loader (bad magic in EAX)");
 	memcpy(&total, (const void *)(uintptr_t)mbi_pa, sizeof(total));
 	if (mb2_parse((const void *)(uintptr_t)mbi_pa, total < MBI_MAX_SIZE ? total : MBI_MAX_SIZE, &boot_info))
 		boot_fail("malformed Multiboot2 boot information");
+	return total;
+}
+
+static void boot_parse(uint32_t magic, uint64_t mbi_pa)
+{
+	char err[CONFIG_ERR_MAX], shown[512];
+	uint32_t total = boot_decode(magic, mbi_pa);
+
 	config_redact(boot_info.cmdline, shown, sizeof(shown));
 	log_info("boot", "loader \"%s\", command line \"%s\"", boot_info.loader, shown);
 	if (config_parse(boot_info.cmdline, &config, err, sizeof(err))) {
@@ -83,7 +109,9 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	trap_init();
 	pic_disable(VEC_PIC_SPURIOUS);
 	time_init();
-	log_info("boot", "FerryHV starting: TSC %llu kHz", (unsigned long long)(time_tsc_hz() / 1000));
+	/* The TSC counts from the CPU's reset: how long firmware and loader took (PXE, GRUB) is visible. */
+	log_info("boot", "FerryHV starting: TSC %llu kHz, %llu ms since reset", (unsigned long long)(time_tsc_hz() / 1000),
+		 (unsigned long long)(time_ticks_to_us(time_now()) / 1000));
 	boot_parse(magic, mbi_pa);
 	log_info("mem", "%llu MiB of host memory free", (unsigned long long)(frames_free_bytes() >> 20));
 
@@ -97,7 +125,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	}
 
 	if (boot_info.module_count == 0)
-		boot_fail("no guest image: load one as the first Multiboot2 module");
+		boot_fail("no guest image: load one as the first Multiboot module");
 	guest = &boot_info.modules[0];
 	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));
 	sched_set_period(&cpu_sched, time_us_to_ticks(config.period_us), time_now());

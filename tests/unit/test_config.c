@@ -560,6 +560,14 @@ START_TEST(test_token_and_redaction)
 	ck_assert_str_eq(shown, "xapi.token=visible");
 	config_redact("api.token=abcdefghijklmnop", shown, 8);
 	ck_assert_str_eq(shown, "api.tok");
+	/* Every secret word is masked wherever it stands; spacing and other words are kept as they are. */
+	config_redact("tftp://10.0.0.1/hv32.elf  api.token=abcdefghijklmnop\tvcpus=1 api.token=second-secret-00000",
+		      shown, sizeof(shown));
+	ck_assert_str_eq(shown, "tftp://10.0.0.1/hv32.elf  api.token=<secret>\tvcpus=1 api.token=<secret>");
+	config_redact("api.token api.token= api.tokenx=1", shown, sizeof(shown));
+	ck_assert_str_eq(shown, "api.token api.token=<secret> api.tokenx=1");
+	config_redact(NULL, shown, sizeof(shown));
+	ck_assert_str_eq(shown, "");
 }
 END_TEST
 
