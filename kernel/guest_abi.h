@@ -41,6 +41,7 @@ enum hv_guest_mode {
 	HV_MODE_IDLE = 4,      /* halt every vCPU at once */
 	HV_MODE_COMPUTE = 5,   /* compute without writing memory, count work units */
 	HV_MODE_MIXED = 6,     /* vCPU 0 writes (as work), the others compute */
+	HV_MODE_EVENTS = 7,    /* take exceptions and single-step traps in a loop, count them */
 };
 
 struct hv_guest_params {
