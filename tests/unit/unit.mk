@@ -5,6 +5,12 @@
 #   UNIT_TESTS += test_<name>
 #   UNIT_SRCS_test_<name> := kernel/<name>.c kernel/err.c
 # Both may come after the include: they are read through second expansion.
+# A test of code that executes privileged instructions also sets
+#   UNIT_FAKE_test_<name> := yes
+# and is built with tests/unit/fake/ first on the include path, so that
+# kernel/hw/hwops.h is the fake one (a VMCS in an array, registers in
+# variables), plus the fakes of the kernel services around the VM-exit
+# handlers (tests/unit/fake/*.c).
 # Note: this turns on .SECONDEXPANSION for every rule that follows the include
 # ("$$" in a later prerequisite list is expanded twice).
 
@@ -26,6 +32,11 @@ UNIT_SRCS_test_throttle_ctl := kernel/throttle_ctl.c kernel/err.c
 UNIT_TESTS += test_http test_api
 UNIT_SRCS_test_http := net/http.c kernel/err.c
 UNIT_SRCS_test_api := net/api.c net/http.c kernel/err.c
+UNIT_TESTS += test_vmx_exits test_cpuid_policy
+UNIT_FAKE_test_vmx_exits := yes
+UNIT_SRCS_test_vmx_exits := kernel/vmx/exit.c $(wildcard kernel/vmx/exits/*.c) kernel/vmx/vmcs_access.c \
+	kernel/vmx/event.c kernel/vmx/cpuid_policy.c kernel/vmx/debug.c kernel/err.c
+UNIT_SRCS_test_cpuid_policy := kernel/vmx/cpuid_policy.c
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
@@ -33,14 +44,18 @@ UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
 UNIT_CHECK_CFLAGS := $(shell pkg-config --cflags check)
 UNIT_CHECK_LIBS := $(shell pkg-config --libs check)
 # No per-file dependency tracking: rebuild when any project header changes.
-UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h)
+UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h) \
+	$(wildcard tests/unit/fake/*.h tests/unit/fake/kernel/hw/*.h)
+UNIT_FAKE_SRCS := $(wildcard tests/unit/fake/*.c)
 
 .SECONDEXPANSION:
 
 # Each test is one compile-and-link of its file plus the sources it lists.
-$(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_test_$$*) $$(UNIT_HDRS) tests/unit/unit.mk
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_test_$$*) $$(if $$(UNIT_FAKE_test_$$*),$$(UNIT_FAKE_SRCS)) \
+		$$(UNIT_HDRS) tests/unit/unit.mk
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ $(filter %.c,$^) $(UNIT_CHECK_LIBS)
+	$(UNIT_CC) $(if $(UNIT_FAKE_test_$*),-Itests/unit/fake) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ \
+		$(filter %.c,$^) $(UNIT_CHECK_LIBS)
 
 # Runs each test in turn and stops at the first failure; Check prints one
 # summary line per test ("100%: Checks: N, Failures: 0, Errors: 0").
