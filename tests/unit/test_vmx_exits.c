@@ -15,6 +15,7 @@
 #include "kernel/vmx/event.h"
 #include "kernel/vmx/exit.h"
 #include "kernel/vmx/vmcs.h"
+#include "kernel/vmx/vmx.h"
 #include "tests/unit/fake/fake_env.h"
 
 #define GUEST_RIP_AT 0x1000u
@@ -429,6 +430,55 @@ START_TEST(test_debug_registers_switch_and_come_back)
 }
 END_TEST
 
+/* --- the VMCS a vCPU starts with ------------------------------------------------------------------------------ */
+
+/* A CPU like Bochs' (docs: testbed): TRUE controls that force nothing on and allow everything. */
+static void fake_vmx_cpu(void)
+{
+	static const struct fake_msr msrs[] = {
+		{ MSR_IA32_FEATURE_CONTROL, FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMX_OUTSIDE_SMX },
+		{ MSR_IA32_VMX_BASIC, 0x00d810000000002bull },
+		{ MSR_IA32_VMX_TRUE_PINBASED_CTLS, 0xffffffff00000000ull },
+		{ MSR_IA32_VMX_TRUE_PROCBASED_CTLS, 0xffffffff00000000ull },
+		{ MSR_IA32_VMX_PROCBASED_CTLS2, 0x02177fff00000000ull },
+		{ MSR_IA32_VMX_TRUE_EXIT_CTLS, 0xffffffff00000000ull },
+		{ MSR_IA32_VMX_TRUE_ENTRY_CTLS, 0xffffffff00000000ull },
+		{ MSR_IA32_VMX_MISC, 0x600401e0 },
+		{ MSR_IA32_VMX_CR0_FIXED0, CR0_PE | CR0_NE | CR0_PG },
+		{ MSR_IA32_VMX_CR0_FIXED1, ~0ull },
+		{ MSR_IA32_VMX_CR4_FIXED0, CR4_VMXE },
+		{ MSR_IA32_VMX_CR4_FIXED1, ~0ull },
+		{ MSR_IA32_VMX_EPT_VPID_CAP, 0x00000f0106334141ull },
+	};
+
+	fake_hw_reset();
+	fake_env_reset();
+	fake_hw.cpuid = host_all_features;
+	for (unsigned i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
+		fake_msr_set(msrs[i].index, msrs[i].value);
+}
+
+START_TEST(test_vmcs_requests_cr8_exits_and_debug_controls)
+{
+	char why[100] = "";
+
+	fake_vmx_cpu();
+	ck_assert_int_eq(vmx_init(why, sizeof(why)), 0);
+	memset(&vm, 0, sizeof(vm));
+	v = &vm.vcpus[0];
+	v->vm = &vm;
+	ck_assert_int_eq(vmcs_create(v), 0);
+	ck_assert_uint_eq(fake_env.log_errors, 0);
+	ck_assert_uint_eq(vmcs(CPU_BASED_VM_EXEC_CONTROL) & (CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING),
+			  CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
+	ck_assert(vmcs(VM_ENTRY_CONTROLS) & VM_ENTRY_LOAD_DEBUG_CONTROLS);
+	ck_assert(vmcs(VM_EXIT_CONTROLS) & VM_EXIT_SAVE_DEBUG_CONTROLS);
+	ck_assert_uint_eq(vmcs(GUEST_DR7), DR7_RESET);
+	ck_assert(written(GUEST_IA32_DEBUGCTL));
+	ck_assert_uint_eq(vmcs(GUEST_PENDING_DBG_EXCEPTIONS), 0);
+}
+END_TEST
+
 static Suite *vmx_exits_suite(void)
 {
 	Suite *s = suite_create("vmx_exits");
@@ -461,6 +511,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(misc, test_guest_exception_exit_stops_the_vm);
 	tcase_add_test(misc, test_cpuid_exit_applies_the_policy_per_vcpu);
 	tcase_add_test(misc, test_debug_registers_switch_and_come_back);
+	tcase_add_test(misc, test_vmcs_requests_cr8_exits_and_debug_controls);
 	suite_add_tcase(s, misc);
 	return s;
 }

@@ -35,7 +35,8 @@ UNIT_SRCS_test_api := net/api.c net/http.c kernel/err.c
 UNIT_TESTS += test_vmx_exits test_cpuid_policy
 UNIT_FAKE_test_vmx_exits := yes
 UNIT_SRCS_test_vmx_exits := kernel/vmx/exit.c $(wildcard kernel/vmx/exits/*.c) kernel/vmx/vmcs_access.c \
-	kernel/vmx/event.c kernel/vmx/cpuid_policy.c kernel/vmx/debug.c kernel/err.c
+	kernel/vmx/event.c kernel/vmx/cpuid_policy.c kernel/vmx/debug.c kernel/vmx/vmx.c kernel/vmx/caps.c \
+	kernel/vmx/caps_check.c kernel/err.c
 UNIT_SRCS_test_cpuid_policy := kernel/vmx/cpuid_policy.c
 
 UNIT_CC ?= gcc

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "kernel/dirty.h"
+#include "kernel/gdt.h"
+#include "kernel/mem/frames.h"
 #include "kernel/dirty_check.h"
 #include "kernel/log.h"
 #include "kernel/time.h"
@@ -93,3 +95,20 @@ void vuart_access(struct vuart *u, unsigned vcpu, uint16_t port, bool in, uint8_
 	if (in)
 		*val = fake_env.uart_in;
 }
+
+#define FAKE_FRAMES 8
+#define FAKE_FRAME_SIZE 4096
+
+/* Frames for VMXON regions and VMCSs, from a small static pool: a test makes a few. */
+uint64_t frames_alloc(uint64_t size, uint64_t align)
+{
+	static uint8_t pool[FAKE_FRAMES][FAKE_FRAME_SIZE] __attribute__((aligned(FAKE_FRAME_SIZE)));
+	static unsigned used;
+
+	if (size > FAKE_FRAME_SIZE || align > FAKE_FRAME_SIZE || used == FAKE_FRAMES)
+		return 0;
+	memset(pool[used], 0, FAKE_FRAME_SIZE);
+	return (uint64_t)(uintptr_t)pool[used++];
+}
+
+uint64_t gdt_tss_base(void) { return 0; }

@@ -14,7 +14,7 @@
 #include "kernel/hw/cpuid.h"
 
 #define FAKE_VMCS_FIELDS 0x8000 /* every encoding of kernel/vmx/vmcs.h is below this */
-#define FAKE_MSRS 16
+#define FAKE_MSRS 32
 
 struct fake_msr {
 	uint32_t index;
