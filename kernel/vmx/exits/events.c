@@ -19,7 +19,7 @@ enum exit_action exit_exception_nmi(struct vcpu *v)
 	struct vmx_event x = vmx_event_decode(v->exit.intr_info, v->exit.intr_error_code, 0);
 
 	if (x.valid && x.type == INTR_TYPE_NMI) {
-		/* NMI exiting took the host's NMI away from the host: give it back (docs/nmi.md). */
+		/* NMI exiting took the host's NMI away from the host: give it back (docs/vmx.md). */
 		v->host_nmis++;
 		host_nmi_raise();
 		return EXIT_RESUME;
