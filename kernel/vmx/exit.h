@@ -17,6 +17,10 @@ enum exit_action {
 	EXIT_STOP_VM,    /* the handler stopped the VM (vm_stop has logged why) */
 };
 
+/*
+ * A handler leaves v's VMCS the current one: after it, the dispatcher
+ * advances RIP (EXIT_SKIP_INSN) and sets up the next entry's event.
+ */
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
 
 enum exit_action exit_dispatch(struct vcpu *v);

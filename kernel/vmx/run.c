@@ -44,7 +44,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice_end)
 		/* An exit handler may have loaded another VMCS (a harvest drains every vCPU's log). */
 		if (vmcs_load(v)) {
 			vm_stop(v->vm, "%s: VMPTRLD failed", v->name);
-			return;
+			break;
 		}
 		timer = (slice_end - now) >> shift;
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, timer > PREEMPTION_TIMER_MAX ? PREEMPTION_TIMER_MAX : timer);
