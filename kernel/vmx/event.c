@@ -33,6 +33,12 @@ bool vmx_event_is_software(const struct vmx_event *e)
 	       e->type == INTR_TYPE_SOFT_EXCEPTION;
 }
 
+bool vmx_exit_reports_nmi_unblocking(uint32_t reason)
+{
+	return reason == EXIT_REASON_EXCEPTION_NMI || reason == EXIT_REASON_EPT_VIOLATION ||
+	       reason == EXIT_REASON_PML_FULL;
+}
+
 /* Bit 12 of the exit's own information: set when the exit interrupted an IRET that had unblocked NMIs. */
 static bool exit_nmi_unblocked(uint32_t reason, uint32_t exit_intr_info, uint64_t qualification)
 {

@@ -44,6 +44,9 @@ struct vmx_entry_fixup {
 struct vmx_entry_fixup vmx_entry_fixup(uint32_t reason, uint32_t exit_intr_info, uint64_t qualification,
 				       const struct vmx_event *vectoring);
 
+/* Whether exits of this basic reason carry the "NMI unblocking due to IRET" bit. */
+bool vmx_exit_reports_nmi_unblocking(uint32_t reason);
+
 /*
  * Whether an emulated instruction ends in a single-step trap: RFLAGS.TF was
  * set when it began, and IA32_DEBUGCTL.BTF (which limits TF to branches) is

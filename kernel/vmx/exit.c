@@ -108,10 +108,14 @@ void exit_inject_exception(uint8_t vector, bool has_error_code, uint32_t error_c
 /* Re-injects what the exit interrupted, or restores NMI blocking after an interrupted IRET. */
 static void exit_fix_entry(struct vcpu *v)
 {
-	struct vmx_event vectoring = vmx_event_decode(v->exit.idt_vectoring, v->exit.idt_vectoring_error_code,
-						      v->exit.insn_len);
-	struct vmx_entry_fixup f = vmx_entry_fixup(v->exit.reason, v->exit.intr_info, v->exit.qualification,
-						   &vectoring);
+	struct vmx_event vectoring;
+	struct vmx_entry_fixup f;
+
+	/* The common case, cheaply: no delivery interrupted, and an exit without an NMI-unblocking bit. */
+	if (!(v->exit.idt_vectoring & INTR_INFO_VALID) && !vmx_exit_reports_nmi_unblocking(v->exit.reason))
+		return;
+	vectoring = vmx_event_decode(v->exit.idt_vectoring, v->exit.idt_vectoring_error_code, v->exit.insn_len);
+	f = vmx_entry_fixup(v->exit.reason, v->exit.intr_info, v->exit.qualification, &vectoring);
 
 	if (f.inject.valid) {
 		v->events_reinjected++;
@@ -138,7 +142,7 @@ static void exit_skip_instruction(struct vcpu *v)
 	 * have raised; a pending BS is delivered right after VM entry, together
 	 * with any data breakpoint (B0-B3) a preceding MOV SS left pending.
 	 */
-	if (vmx_single_step_due(rflags, vmcs_read64(GUEST_IA32_DEBUGCTL)))
+	if ((rflags & RFLAGS_TF) && vmx_single_step_due(rflags, vmcs_read64(GUEST_IA32_DEBUGCTL)))
 		vmcs_write64(GUEST_PENDING_DBG_EXCEPTIONS,
 			     vmcs_read64(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 }
