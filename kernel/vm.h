@@ -36,7 +36,16 @@ struct vcpu_exit {
 	uint64_t guest_phys;    /* EPT violations */
 	uint32_t insn_len;
 	uint32_t intr_info;
+	uint32_t intr_error_code;  /* of the exit interruption information, when it has one */
+	uint32_t idt_vectoring;    /* IDT-vectoring information: an event whose delivery the exit interrupted */
+	uint32_t idt_vectoring_error_code;
 	uint64_t rip;
+};
+
+/* Debug registers the VMCS does not switch (DR7 is a guest-state field). */
+struct vcpu_debug {
+	uint64_t dr[4];         /* DR0-DR3 */
+	uint64_t dr6;
 };
 
 struct vcpu {
@@ -52,6 +61,10 @@ struct vcpu {
 	uint64_t exits[EXIT_REASON_MAX];
 	uint64_t exits_total;
 	uint64_t entry_failures;
+	uint64_t events_reinjected; /* exits during event delivery, whose event went in again */
+	uint64_t host_nmis;     /* NMIs that arrived while this vCPU ran, handed to the host */
+	uint8_t tpr;            /* the virtual task-priority register, CR8 of a 64-bit guest */
+	struct vcpu_debug debug;
 	int stop_status;        /* HV_HC_VCPU_STOP status */
 	enum sched_state paused_state; /* scheduler state saved by vm_pause() */
 	uint64_t paused_wake_at;

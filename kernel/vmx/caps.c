@@ -1,6 +1,7 @@
 #include "kernel/vmx/caps.h"
 
 #include <stdio.h>
+#include "kernel/hw/cpuid.h"
 #include "kernel/hw/hwops.h"
 #include "kernel/hw/msr.h"
 #include "kernel/log.h"

@@ -1,6 +1,6 @@
 /*
  * Host tests of kernel/vmx/dirty.c, the real file, against a fake VMCS
- * (tests/unit/fake/) and a fake CPU that writes guest pages the way VT-x
+ * (tests/unit/fake_vmcs/) and a fake CPU that writes guest pages the way VT-x
  * would: an EPT violation on a write-protected page, or a PML entry when it
  * sets a page's dirty flag. Checks that no write is lost over a harvest or
  * a stop, that a harvest re-arms pages before handing them over, and that a
@@ -19,7 +19,7 @@
 #include "kernel/vm.h"
 #include "kernel/vmx/vmcs.h"
 #include "kernel/vmx/vmx.h"
-#include "tests/unit/fake/vmcs_fake.h"
+#include "tests/unit/fake_vmcs/vmcs_fake.h"
 
 #define MiB (1ull << 20)
 #define RAM_SIZE (8 * MiB)                 /* four 2 MiB pages */

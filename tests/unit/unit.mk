@@ -5,9 +5,14 @@
 #   UNIT_TESTS += test_<name>
 #   UNIT_SRCS_test_<name> := kernel/<name>.c kernel/err.c
 # Both may come after the include: they are read through second expansion.
-# Code that executes privileged instructions (the VMCS, INVEPT) also sets
-#   UNIT_INCS_test_<name> := -Itests/unit/fake
-# so that tests/unit/fake/kernel/hw/hwops.h stands in for the real one.
+# A test of code that executes privileged instructions also sets
+#   UNIT_FAKE_test_<name> := yes
+# and is built with tests/unit/fake/ first on the include path, so that
+# kernel/hw/hwops.h is the fake one (a VMCS in an array, registers in
+# variables), plus the fakes of the kernel services around the VM-exit
+# handlers (tests/unit/fake/*.c).
+# The log-dirty test keeps a fake of its own, one VMCS per address with injected faults:
+#   UNIT_INCS_test_<name> := -Itests/unit/fake_vmcs
 # Note: this turns on .SECONDEXPANSION for every rule that follows the include
 # ("$$" in a later prerequisite list is expanded twice).
 
@@ -31,11 +36,17 @@ UNIT_SRCS_test_throttle_ctl := kernel/throttle_ctl.c kernel/err.c
 UNIT_TESTS += test_http test_api
 UNIT_SRCS_test_http := net/http.c kernel/err.c
 UNIT_SRCS_test_api := net/api.c net/http.c kernel/err.c
-# Code that touches the VMCS: compiled as it is, against tests/unit/fake/.
+# Code that touches the VMCS: compiled as it is, against tests/unit/fake_vmcs/.
 UNIT_TESTS += test_dirty
 UNIT_SRCS_test_dirty := kernel/vmx/dirty.c kernel/vmx/vmcs_access.c kernel/ept.c kernel/dirty_bitmap.c \
-	kernel/rate.c kernel/err.c tests/unit/fake/vmcs_fake.c
-UNIT_INCS_test_dirty := -Itests/unit/fake
+	kernel/rate.c kernel/err.c tests/unit/fake_vmcs/vmcs_fake.c
+UNIT_INCS_test_dirty := -Itests/unit/fake_vmcs
+UNIT_TESTS += test_vmx_exits test_cpuid_policy
+UNIT_FAKE_test_vmx_exits := yes
+UNIT_SRCS_test_vmx_exits := kernel/vmx/exit.c $(wildcard kernel/vmx/exits/*.c) kernel/vmx/vmcs_access.c \
+	kernel/vmx/event.c kernel/vmx/cpuid_policy.c kernel/vmx/debug.c kernel/vmx/vmx.c kernel/vmx/caps.c \
+	kernel/vmx/caps_check.c kernel/err.c
+UNIT_SRCS_test_cpuid_policy := kernel/vmx/cpuid_policy.c
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
@@ -43,15 +54,19 @@ UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
 UNIT_CHECK_CFLAGS := $(shell pkg-config --cflags check)
 UNIT_CHECK_LIBS := $(shell pkg-config --libs check)
 # No per-file dependency tracking: rebuild when any project header changes.
-UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h \
-	tests/unit/fake/*.h tests/unit/fake/kernel/hw/*.h)
+UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h) \
+	$(wildcard tests/unit/fake/*.h tests/unit/fake/kernel/hw/*.h tests/unit/fake_vmcs/*.h \
+	tests/unit/fake_vmcs/kernel/hw/*.h)
+UNIT_FAKE_SRCS := $(wildcard tests/unit/fake/*.c)
 
 .SECONDEXPANSION:
 
 # Each test is one compile-and-link of its file plus the sources it lists.
-$(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_test_$$*) $$(UNIT_HDRS) tests/unit/unit.mk
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_test_$$*) $$(if $$(UNIT_FAKE_test_$$*),$$(UNIT_FAKE_SRCS)) \
+		$$(UNIT_HDRS) tests/unit/unit.mk
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_INCS_test_$*) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ $(filter %.c,$^) $(UNIT_CHECK_LIBS)
+	$(UNIT_CC) $(if $(UNIT_FAKE_test_$*),-Itests/unit/fake) $(UNIT_INCS_test_$*) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ \
+		$(filter %.c,$^) $(UNIT_CHECK_LIBS)
 
 # Runs each test in turn and stops at the first failure; Check prints one
 # summary line per test ("100%: Checks: N, Failures: 0, Errors: 0").

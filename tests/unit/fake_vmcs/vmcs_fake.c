@@ -1,4 +1,4 @@
-#include "tests/unit/fake/vmcs_fake.h"
+#include "tests/unit/fake_vmcs/vmcs_fake.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * A fake VMCS for host tests: VMPTRLD, VMCLEAR, VMREAD, VMWRITE and INVEPT
- * (tests/unit/fake/kernel/hw/hwops.h) act on arrays of fields, one per VMCS
+ * (tests/unit/fake_vmcs/kernel/hw/hwops.h) act on arrays of fields, one per VMCS
  * address, so code that touches the VMCS runs on the host. A field never
  * written reads as 0. Faults are injected through a hook that may fail any
  * VMPTRLD or INVEPT.
