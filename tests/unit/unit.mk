@@ -50,3 +50,5 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 		printf '%s: ' "$${t##*/}"; \
 		$$t || { echo "unit-test: $$t failed" >&2; exit 1; }; \
 	done
+UNIT_TESTS += test_migr_stream
+UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_test.c kernel/err.c
