@@ -52,3 +52,5 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 	done
 UNIT_TESTS += test_migr_stream
 UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_test.c kernel/err.c
+UNIT_TESTS += test_migr_policy
+UNIT_SRCS_test_migr_policy := migration/policy.c kernel/err.c
