@@ -168,7 +168,7 @@ void migr_dec_init(struct migr_dec *d, uint8_t *buf, size_t cap, uint32_t kind, 
 	d->dir = dir;
 	d->stage = STAGE_PREAMBLE;
 	d->need = sizeof(struct migr_preamble);
-	if (cap < MIGR_REC_MAX) {
+	if (cap < MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)) {
 		d->err = HV_EINVAL;
 		d->why = MIGR_ERR_INTERNAL;
 	}
@@ -215,7 +215,7 @@ static int take_header(struct migr_dec *d)
 	d->type = get_u32(d->buf);
 	d->length = get_u32(d->buf + 4);
 	t = d->type & MIGR_TYPE_MASK;
-	if (d->length > MIGR_BODY_MAX)
+	if (d->length > MIGR_BODY_MAX || MIGR_REC_SIZE(d->length) > d->cap)
 		return fail(d, HV_ERANGE, MIGR_ERR_PROTOCOL);
 	if (t == 0 || t >= MIGR_REC_COUNT) {
 		if (!(d->type & MIGR_OPTIONAL) || !d->mac)

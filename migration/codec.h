@@ -2,7 +2,9 @@
  * Record encoder and incremental decoder for the migration stream
  * (docs/migration-stream.md). Neither allocates nor touches guest memory:
  * the encoder writes into the caller's buffer, the decoder into the buffer
- * given at init (at least MIGR_REC_MAX bytes), and a decoded record is only
+ * given at init (MIGR_REC_MAX bytes take every record; a smaller buffer, at
+ * least MIGR_REC_SIZE(MIGR_DEC_MIN_BODY), refuses records that do not fit,
+ * which suits connections that carry only small ones), and a decoded record is only
  * a validated view into that buffer, valid until the next call on the
  * decoder. Applying a record is the caller's job, after decoding succeeded.
  */
@@ -19,6 +21,7 @@ enum migr_conn_kind {
 	MIGR_CONN_DATA = 1,
 };
 
+#define MIGR_DEC_MIN_BODY (sizeof(struct migr_error) + MIGR_ERROR_TEXT_MAX) /* ERROR fits always */
 #define MIGR_CONN_UNBOUND 0xffffffffu /* a data connection before its CONN_BIND */
 
 /* One direction of one connection as the sender sees it. */

@@ -508,13 +508,23 @@ END_TEST
 
 START_TEST(test_small_buffer_refused)
 {
-	static uint8_t small[64];
+	static uint8_t small[64], ctl[MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)];
+	struct migr_rec r[2];
 	size_t n;
+	int got;
 
 	migr_dec_init(&dec, small, sizeof(small), MIGR_CONN_DATA, 1, MIGR_DIR_A_TO_B);
 	ck_assert_int_lt(dec.err, 0);
 	migr_dec_space(&dec, &n);
 	ck_assert_uint_eq(n, 0);
+	/* A small buffer takes small records and refuses a large one from its header. */
+	start(MIGR_CONN_DATA, 1, 1);
+	put(MIGR_REC_PASS_END, &(struct migr_pass_end){ .pass = 1 }, 16);
+	put(MIGR_REC_PAGE_DATA, pbody, make_pages(0, 1, 1));
+	migr_dec_init(&dec, ctl, sizeof(ctl), MIGR_CONN_DATA, 1, MIGR_DIR_A_TO_B);
+	migr_dec_key(&dec, &mac);
+	ck_assert_int_eq(decode_all(r, 2, &got), HV_ERANGE);
+	ck_assert_int_eq(got, 1);
 	ck_assert_ptr_null(migr_enc_open(small, sizeof(small), MIGR_REC_PAGE_DATA, 4096));
 	ck_assert_int_eq(migr_enc(&tx, MIGR_REC_END, NULL, 0, small, 23), HV_ERANGE);
 }
