@@ -125,8 +125,12 @@ struct migr_dest_vm_ops {
 	int (*load_vcpu)(void *ctx, uint32_t vcpu, const uint8_t *subs, uint32_t len, uint32_t count);
 	int (*load_device)(void *ctx, const uint8_t *body, uint32_t len);
 	int (*load_time)(void *ctx, const uint8_t *body);
-	/* On COMMIT: run it. */
-	int (*start)(void *ctx);
+	/*
+	 * On COMMIT: run it. downtime_ns is this host's view of the pause so
+	 * far (from the final pass's start); the guest's TSC continues from the
+	 * TIME record's tsc_at_pause plus at least this much, never less.
+	 */
+	int (*start)(void *ctx, uint64_t downtime_ns);
 	/* Before COMMIT, on any failure: throw it away. */
 	void (*discard)(void *ctx);
 	void (*random)(void *ctx, uint8_t *buf, size_t n);

@@ -9,11 +9,12 @@ enum { APPLIED = 0, HOLD = 1 };
 
 static const uint8_t zero_page[MIGR_PAGE_SIZE];
 
-static uint64_t since_ms(const struct migr_receiver *r, uint64_t t)
+/* Time since t on this host's clock, in units per second (1000: ms). */
+static uint64_t since(const struct migr_receiver *r, uint64_t t, uint64_t units)
 {
 	uint64_t d = r->p.clock.ops->now(r->p.clock.ctx) - t, hz = r->p.clock.ops->hz;
 
-	return d / hz * 1000 + d % hz * 1000 / hz;
+	return d / hz * units + d % hz * units / hz;
 }
 
 /* Ends the migration before COMMIT: the VM is thrown away, A is told why. */
@@ -194,11 +195,11 @@ static int on_digest(struct migr_receiver *r, const struct migr_rec *rec)
 
 static int on_commit(struct migr_receiver *r)
 {
-	if (r->p.vm->start(r->p.vm_ctx) < 0)
+	if (r->p.vm->start(r->p.vm_ctx, since(r, r->t_final, 1000000000)) < 0)
 		return fail(r, MIGR_ERR_INTERNAL, "the VM does not start");
 	r->created = 0; /* it runs: never discarded from here on */
 	(void)migr_link_queue(&r->link[0], MIGR_REC_CONFIRM, NULL, 0);
-	r->prog.downtime_ms = since_ms(r, r->t_final);
+	r->prog.downtime_ms = since(r, r->t_final, 1000);
 	r->phase = MIGR_RP_END;
 	return APPLIED;
 }
@@ -451,7 +452,7 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 		r->status = MIGR_RECV_DONE;
 	timeout = r->phase == MIGR_RP_COMMIT ? (r->cfg.commit_timeout_ms ? r->cfg.commit_timeout_ms : 10000)
 					     : (r->cfg.idle_timeout_ms ? r->cfg.idle_timeout_ms : 30000);
-	if (r->status == MIGR_RECV_RUNNING && r->phase != MIGR_RP_END && since_ms(r, r->t_wait) > timeout)
+	if (r->status == MIGR_RECV_RUNNING && r->phase != MIGR_RP_END && since(r, r->t_wait, 1000) > timeout)
 		(void)fail(r, MIGR_ERR_TIMEOUT, "the source went silent");
 	r->prog.phase = r->phase;
 	return r->status;

@@ -85,7 +85,25 @@ void migr_sender_link(struct migr_sender *s, uint32_t c, uint32_t event)
 
 void migr_sender_cancel(struct migr_sender *s)
 {
-	(void)fail(s, MIGR_ERR_CANCELLED, "cancelled by the operator");
+	/* After COMMIT the VM is B's: a cancel changes nothing. */
+	if (!s->committed)
+		(void)fail(s, MIGR_ERR_CANCELLED, "cancelled by the operator");
+}
+
+int migr_sender_resolve(struct migr_sender *s, int resume)
+{
+	if (s->status != MIGR_SEND_COMMITTED_UNCONFIRMED)
+		return HV_EINVAL;
+	if (resume) {
+		if (s->p.vm->resume(s->p.vm_ctx) < 0)
+			return HV_EIO;
+		s->paused = 0;
+		s->status = MIGR_SEND_FAILED;
+	} else {
+		s->p.vm->release(s->p.vm_ctx);
+		s->status = MIGR_SEND_DONE;
+	}
+	return HV_OK;
 }
 
 /* The next record on control, or 0; ERROR from B ends the migration. */

@@ -143,5 +143,11 @@ uint32_t migr_sender_step(struct migr_sender *s);
 void migr_sender_link(struct migr_sender *s, uint32_t conn, uint32_t event);
 /* Operator's cancel: before COMMIT the VM resumes here; after it, nothing changes. */
 void migr_sender_cancel(struct migr_sender *s);
+/*
+ * The operator's decision in MIGR_SEND_COMMITTED_UNCONFIRMED, after asking
+ * B whether it runs the VM: resume it here (B does not run it; the status
+ * becomes FAILED) or release it (B runs it; DONE). HV_EINVAL in any other state.
+ */
+int migr_sender_resolve(struct migr_sender *s, int resume);
 
 #endif

@@ -239,6 +239,7 @@ struct guest {
 	uint32_t rate;         /* pages per tick unthrottled */
 	/* destination side */
 	int created, started, discarded, refuse_create;
+	uint64_t b_downtime_ns;
 	uint32_t vcpus_loaded, devices_loaded, time_loaded;
 	uint64_t now;
 };
@@ -452,9 +453,12 @@ static int d_time(void *ctx, const uint8_t *b)
 	return HV_OK;
 }
 
-static int d_start(void *ctx)
+static int d_start(void *ctx, uint64_t downtime_ns)
 {
-	((struct guest *)ctx)->started = 1;
+	struct guest *g = ctx;
+
+	g->started = 1;
+	g->b_downtime_ns = downtime_ns;
 	return HV_OK;
 }
 
@@ -580,6 +584,10 @@ static void migrate_ok(uint32_t conns, uint32_t window, size_t cap)
 	ck_assert_int_eq(g.resumed, 0);
 	ck_assert_uint_ge(g.releases, 1);
 	ck_assert_uint_eq(snd.prog.error, 0);
+	/* Both views of the pause: A's from pause to CONFIRM covers B's from the final pass to start. */
+	ck_assert_uint_gt(snd.prog.downtime_ms, 0);
+	ck_assert_uint_ge(snd.prog.downtime_ms * 1000000, g.b_downtime_ns);
+	ck_assert_uint_le(rcv.prog.downtime_ms, snd.prog.downtime_ms);
 }
 
 START_TEST(test_migrate_one_connection)
@@ -849,8 +857,15 @@ START_TEST(test_cut_after_commit)
 	ck_assert(g.paused);
 	ck_assert_int_eq(g.resumed, 0);
 	ck_assert(!g.released);
-	/* Never on both hosts: if B did not start it, it is nowhere running, which the operator resolves. */
-	ck_assert(!(g.started && !g.paused));
+	/* A cancel changes nothing now; the operator asks B and decides. */
+	migr_sender_cancel(&snd);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
+	ck_assert_int_eq(migr_sender_resolve(&snd, !g.started), HV_OK);
+	ck_assert_uint_eq(snd.status, g.started ? MIGR_SEND_DONE : MIGR_SEND_FAILED);
+	ck_assert_int_eq(g.resumed, !g.started);
+	ck_assert_int_eq(migr_sender_resolve(&snd, 0), HV_EINVAL);
+	/* Never on both hosts, and on one of them. */
+	ck_assert(g.started != !g.paused);
 }
 END_TEST
 
@@ -871,6 +886,10 @@ START_TEST(test_confirm_timeout)
 	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
 	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_TIMEOUT);
 	ck_assert(g.paused && !g.resumed);
+	/* B does run it: A lets its copy go. */
+	ck_assert_int_eq(migr_sender_resolve(&snd, 0), HV_OK);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert(g.released && g.paused && !g.resumed);
 }
 END_TEST
 
