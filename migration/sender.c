@@ -2,6 +2,7 @@
 #include <string.h>
 #include "kernel/err.h"
 #include "migration/sender.h"
+#include "migration/sender_priv.h"
 #include "migration/xxh.h"
 
 #define MS(s, ticks) migr_scale((ticks), 1000, (s)->p.clock.ops->hz)
@@ -12,18 +13,17 @@ static uint64_t migr_scale(uint64_t a, uint64_t num, uint64_t den)
 	return a / den * num + a % den * num / den;
 }
 
-static uint64_t now(const struct migr_sender *s)
+uint64_t migr_sender_now(const struct migr_sender *s)
 {
 	return s->p.clock.ops->now(s->p.clock.ctx);
 }
 
 static uint64_t since_ms(const struct migr_sender *s, uint64_t t)
 {
-	return MS(s, now(s) - t);
+	return MS(s, migr_sender_now(s) - t);
 }
 
-/* Ends the migration. Before COMMIT the VM runs here again; after it, it is left paused. */
-static int fail(struct migr_sender *s, uint32_t code, const char *why)
+int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why)
 {
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_EINVAL;
@@ -68,7 +68,7 @@ int migr_sender_start(struct migr_sender *s, const struct migr_sender_cfg *cfg, 
 	for (i = 1; i <= MIGR_CONN_MAX; i++)
 		migr_link_init(&s->link[i], i, s->tail[i - 1], MIGR_SEND_TAIL, s->ctl_in, 0, MIGR_CONN_DATA, i,
 			       MIGR_DIR_B_TO_A);
-	s->t_start = s->t_wait = now(s);
+	s->t_start = s->t_wait = migr_sender_now(s);
 	s->p.vm->random(s->p.vm_ctx, s->nonce_a, sizeof(s->nonce_a));
 	return p->transport.ops->open(p->transport.ctx, 0);
 }
@@ -87,7 +87,7 @@ void migr_sender_cancel(struct migr_sender *s)
 {
 	/* After COMMIT the VM is B's: a cancel changes nothing. */
 	if (!s->committed)
-		(void)fail(s, MIGR_ERR_CANCELLED, "cancelled by the operator");
+		(void)migr_sender_fail(s, MIGR_ERR_CANCELLED, "cancelled by the operator");
 }
 
 int migr_sender_resolve(struct migr_sender *s, int resume)
@@ -113,7 +113,7 @@ static int control_record(struct migr_sender *s, struct migr_rec *rec)
 	int rc = migr_link_poll(l, &s->p.transport);
 
 	if (rc < 0) {
-		(void)fail(s, l->failed ? MIGR_ERR_PROTOCOL : l->dec.why, "bad record from the destination");
+		(void)migr_sender_fail(s, l->failed ? MIGR_ERR_PROTOCOL : l->dec.why, "bad record from the destination");
 		return 0;
 	}
 	if (rc == 0)
@@ -122,10 +122,10 @@ static int control_record(struct migr_sender *s, struct migr_rec *rec)
 	l->has_pend = 0;
 	if (rec->type == MIGR_REC_ERROR) {
 		memcpy(&s->prog.peer_error, rec->body, 4);
-		(void)fail(s, MIGR_ERR_PROTOCOL, "the destination reported an error");
+		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "the destination reported an error");
 		return 0;
 	}
-	s->t_wait = now(s);
+	s->t_wait = migr_sender_now(s);
 	return 1;
 }
 
@@ -133,7 +133,7 @@ static int expect(struct migr_sender *s, const struct migr_rec *rec, uint32_t ty
 {
 	if (rec->type == type)
 		return 1;
-	(void)fail(s, MIGR_ERR_PROTOCOL, "unexpected record from the destination");
+	(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "unexpected record from the destination");
 	return 0;
 }
 
@@ -143,7 +143,7 @@ static int send_hello(struct migr_sender *s)
 
 	memcpy(h.nonce, s->nonce_a, sizeof(h.nonce));
 	if (migr_link_queue_preamble(&s->link[0]) || migr_link_queue(&s->link[0], MIGR_REC_HELLO, &h, sizeof(h)))
-		return fail(s, MIGR_ERR_INTERNAL, "control queue full");
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
 	s->phase = MIGR_SP_HELLO;
 	return HV_OK;
 }
@@ -160,11 +160,11 @@ static int on_hello(struct migr_sender *s, const struct migr_rec *rec)
 
 	memcpy(&h, rec->body, sizeof(h));
 	if (h.version != MIGR_VERSION || h.mac_alg != ops->alg)
-		return fail(s, MIGR_ERR_VERSION, "version or MAC algorithm refused");
+		return migr_sender_fail(s, MIGR_ERR_VERSION, "version or MAC algorithm refused");
 	memcpy(s->nonce_b, h.nonce, sizeof(s->nonce_b));
 	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry B", s->nonce_a, s->nonce_b, proof);
 	if (!migr_mac_equal(proof, h.proof, sizeof(proof)))
-		return fail(s, MIGR_ERR_AUTH, "the destination does not hold the secret");
+		return migr_sender_fail(s, MIGR_ERR_AUTH, "the destination does not hold the secret");
 	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry A", s->nonce_a, s->nonce_b, a.proof);
 	s->mac.ops = ops;
 	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry key", s->nonce_a, s->nonce_b, s->mac.key);
@@ -173,11 +173,11 @@ static int on_hello(struct migr_sender *s, const struct migr_rec *rec)
 	memcpy(hd.uuid, s->cfg.uuid, sizeof(hd.uuid));
 	hd.ram_bytes = s->npages * MIGR_PAGE_SIZE;
 	if (migr_link_queue(&s->link[0], MIGR_REC_AUTH, &a, sizeof(a)))
-		return fail(s, MIGR_ERR_INTERNAL, "control queue full");
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
 	migr_tx_key(&s->link[0].tx, &s->mac);
 	migr_dec_key(&s->link[0].dec, &s->mac);
 	if (migr_link_queue(&s->link[0], MIGR_REC_HEADER, &hd, sizeof(hd)))
-		return fail(s, MIGR_ERR_INTERNAL, "control queue full");
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
 	s->phase = MIGR_SP_ACK;
 	return HV_OK;
 }
@@ -189,11 +189,11 @@ static int on_ack(struct migr_sender *s, const struct migr_rec *rec)
 
 	memcpy(&a, rec->body, sizeof(a));
 	if (a.type != MIGR_REC_HEADER || a.value == 0 || a.value > s->cfg.connections)
-		return fail(s, MIGR_ERR_PROTOCOL, "bad acknowledgement of the header");
+		return migr_sender_fail(s, MIGR_ERR_PROTOCOL, "bad acknowledgement of the header");
 	s->granted = a.value;
 	for (i = 1; i <= s->granted; i++)
 		if (s->p.transport.ops->open(s->p.transport.ctx, i) < 0)
-			return fail(s, MIGR_ERR_INTERNAL, "cannot open a data connection");
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot open a data connection");
 	s->phase = MIGR_SP_DATA_CONNECT;
 	return HV_OK;
 }
@@ -210,7 +210,7 @@ static int begin_pass(struct migr_sender *s, uint32_t flags)
 	s->pass_done_pages = 0;
 	memset(s->conn_pages, 0, sizeof(s->conn_pages));
 	memset(s->pass_end_queued, 0, sizeof(s->pass_end_queued));
-	s->t_pass = now(s);
+	s->t_pass = migr_sender_now(s);
 	return HV_OK;
 }
 
@@ -228,240 +228,20 @@ static int data_connected(struct migr_sender *s)
 		migr_tx_key(&s->link[i].tx, &s->mac);
 		if (migr_link_queue_preamble(&s->link[i]) ||
 		    migr_link_queue(&s->link[i], MIGR_REC_CONN_BIND, &cb, sizeof(cb)))
-			return fail(s, MIGR_ERR_INTERNAL, "data queue full");
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "data queue full");
 	}
 	if (s->p.dirty.ops->start(s->p.dirty.ctx) < 0)
-		return fail(s, MIGR_ERR_INTERNAL, "cannot start the dirty log");
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot start the dirty log");
 	/* The first pass sends every page. */
 	for (i = 0; i < words; i++)
 		s->b.bitmap[i] = ~0ull;
 	if (s->npages % 64)
 		s->b.bitmap[words - 1] = (1ull << (s->npages % 64)) - 1;
 	s->pass_pages = s->npages;
-	s->t_control = s->t_policy = now(s);
+	s->t_control = s->t_policy = migr_sender_now(s);
 	(void)begin_pass(s, 0);
 	s->phase = MIGR_SP_PRECOPY;
 	return HV_OK;
-}
-
-static int dirty_bit(const struct migr_sender *s, uint64_t gfn)
-{
-	return (s->b.bitmap[gfn / 64] >> (gfn % 64)) & 1;
-}
-
-static void clear_bit(struct migr_sender *s, uint64_t gfn)
-{
-	s->b.bitmap[gfn / 64] &= ~(1ull << (gfn % 64));
-}
-
-static uint64_t next_dirty(const struct migr_sender *s, uint64_t from)
-{
-	uint64_t w, word;
-
-	for (w = from / 64; w * 64 < s->npages; w++) {
-		word = s->b.bitmap[w];
-		if (w == from / 64)
-			word &= ~0ull << (from % 64);
-		if (word)
-			return w * 64 + (uint64_t)__builtin_ctzll(word);
-	}
-	return s->npages;
-}
-
-static int page_zero(struct migr_sender *s, uint64_t gfn)
-{
-	uint64_t *w = (uint64_t *)s->scratch;
-	size_t i;
-
-	if (s->p.memory.ops->page_is_zero)
-		return s->p.memory.ops->page_is_zero(s->p.memory.ctx, gfn);
-	if (s->p.memory.ops->read_page(s->p.memory.ctx, gfn, s->scratch) < 0)
-		return 0;
-	for (i = 0; i < MIGR_PAGE_SIZE / 8; i++)
-		if (w[i])
-			return 0;
-	return 1;
-}
-
-static size_t flush_zero_list(struct migr_sender *s, struct migr_link *l, uint8_t *out, size_t cap)
-{
-	struct migr_zero_pages z = { .count = s->zl_n, .pass = s->prog.pass };
-	uint8_t *b;
-	size_t n;
-
-	if (!s->zl_n)
-		return 0;
-	b = migr_enc_open(out, cap, MIGR_REC_ZERO_PAGES, (uint32_t)MIGR_ZERO_PAGES_LEN(s->zl_n));
-	memcpy(b, &z, sizeof(z));
-	memcpy(b + sizeof(z), s->zl, s->zl_n * 8);
-	n = migr_enc_close(&l->tx, out);
-	s->prog.zero_pages += s->zl_n;
-	s->zl_n = 0;
-	return n;
-}
-
-/* One run of k dirty pages from gfn: read each page into the record, hash the bytes read. */
-static long page_run(struct migr_sender *s, struct migr_link *l, uint64_t gfn, uint32_t k, uint8_t *out, size_t cap)
-{
-	struct migr_page_data h = { .gfn = gfn, .count = k, .pass = s->prog.pass };
-	uint8_t *b = migr_enc_open(out, cap, MIGR_REC_PAGE_DATA, (uint32_t)MIGR_PAGE_DATA_LEN(k));
-	uint8_t *hashes = b + sizeof(h), *data = hashes + (size_t)k * 8;
-	uint64_t hash;
-	uint32_t i;
-
-	memcpy(b, &h, sizeof(h));
-	for (i = 0; i < k; i++) {
-		if (s->p.memory.ops->read_page(s->p.memory.ctx, gfn + i, data + (size_t)i * MIGR_PAGE_SIZE) < 0)
-			return HV_ERANGE;
-		hash = migr_page_hash(data + (size_t)i * MIGR_PAGE_SIZE);
-		memcpy(hashes + (size_t)i * 8, &hash, 8);
-		s->b.hashes[gfn + i] = hash;
-		clear_bit(s, gfn + i);
-	}
-	s->prog.pages_sent += k;
-	return (long)migr_enc_close(&l->tx, out);
-}
-
-/* Fills a chunk for connection c with the next dirty pages of the pass. */
-static int build_chunk(struct migr_sender *s, struct migr_send_chunk *ch, uint8_t *out, uint32_t c)
-{
-	struct migr_link *l = &s->link[c];
-	size_t reserve = MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(MIGR_ZERO_MAX));
-	uint64_t gfn, before = s->pass_done_pages;
-	uint32_t k;
-	long n;
-
-	ch->len = ch->off = 0;
-	while (s->cursor < s->npages && s->b.chunk_size - ch->len >= MIGR_REC_SIZE(MIGR_BODY_MAX) + reserve) {
-		gfn = next_dirty(s, s->cursor);
-		if (gfn >= s->npages) {
-			s->cursor = s->npages;
-			break;
-		}
-		if (page_zero(s, gfn)) {
-			clear_bit(s, gfn);
-			s->b.hashes[gfn] = s->zero_hash;
-			s->zl[s->zl_n++] = gfn;
-			s->cursor = gfn + 1;
-			s->pass_done_pages++;
-			if (s->zl_n == MIGR_ZERO_MAX)
-				ch->len += flush_zero_list(s, l, out + ch->len, s->b.chunk_size - ch->len);
-			continue;
-		}
-		for (k = 1; k < MIGR_RUN_PAGES_MAX && gfn + k < s->npages && dirty_bit(s, gfn + k) &&
-			    !page_zero(s, gfn + k); k++)
-			;
-		n = page_run(s, l, gfn, k, out + ch->len, s->b.chunk_size - ch->len);
-		if (n < 0)
-			return (int)n;
-		ch->len += (size_t)n;
-		s->cursor = gfn + k;
-		s->pass_done_pages += k;
-	}
-	ch->len += flush_zero_list(s, l, out + ch->len, s->b.chunk_size - ch->len);
-	s->conn_pages[c] += s->pass_done_pages - before;
-	ch->conn = ch->len ? c : 0;
-	return HV_OK;
-}
-
-static struct migr_send_chunk *chunk_of(struct migr_sender *s, uint32_t c)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->b.window; i++)
-		if (s->chunk[i].conn == c)
-			return &s->chunk[i];
-	return NULL;
-}
-
-/* Connection c writes its chunk, then its small records: 1 when it holds nothing more. */
-static int drain(struct migr_sender *s, uint32_t c)
-{
-	struct migr_link *l = &s->link[c];
-	struct migr_send_chunk *ch = chunk_of(s, c);
-	int rc;
-
-	if (ch) {
-		rc = migr_link_write(l, &s->p.transport, s->b.chunks + (size_t)(ch - s->chunk) * s->b.chunk_size,
-				     ch->len, &ch->off);
-		if (rc <= 0)
-			return rc;
-		ch->conn = 0;
-		s->prog.last_page_ticks = now(s);
-	}
-	return migr_link_flush(l, &s->p.transport);
-}
-
-/*
- * An idle connection takes the next chunk of the pass, if the window has
- * one free; at the end of the pass it queues its PASS_END behind its last
- * chunk. Returns 1 if it took a chunk.
- */
-static int take(struct migr_sender *s, uint32_t c)
-{
-	struct migr_pass_end pe = { .pass = s->prog.pass, .pages = s->conn_pages[c] };
-	struct migr_send_chunk *ch;
-	int rc;
-
-	if (s->cursor >= s->npages) {
-		if (!s->pass_end_queued[c] && migr_link_queue(&s->link[c], MIGR_REC_PASS_END, &pe, sizeof(pe)) == HV_OK)
-			s->pass_end_queued[c] = 1;
-		rc = migr_link_flush(&s->link[c], &s->p.transport);
-		return rc < 0 ? rc : 0;
-	}
-	ch = chunk_of(s, 0);
-	if (!ch)
-		return 0;
-	rc = build_chunk(s, ch, s->b.chunks + (size_t)(ch - s->chunk) * s->b.chunk_size, c);
-	if (rc < 0)
-		return rc;
-	if (!s->prog.first_byte_ticks)
-		s->prog.first_byte_ticks = now(s);
-	return ch->conn != 0;
-}
-
-/*
- * Pull: round after round, every connection writes what it holds, and each
- * one that drained takes a chunk, starting one further each round so that
- * a freed chunk goes to whichever connection has room, not back to the one
- * that freed it. Stops when no connection can take more.
- */
-static int pump(struct migr_sender *s)
-{
-	uint32_t k, c;
-	int rc, took;
-
-	do {
-		took = 0;
-		for (k = 0; k < s->granted; k++) {
-			c = 1 + (s->rr + k) % s->granted;
-			rc = drain(s, c);
-			if (rc == 1)
-				rc = take(s, c);
-			if (rc > 0) {
-				took = 1;
-				rc = drain(s, c);
-			}
-			if (rc < 0)
-				return fail(s, rc == HV_ERANGE ? MIGR_ERR_INTERNAL : MIGR_ERR_PROTOCOL,
-					    rc == HV_ERANGE ? "cannot read guest memory" : "data connection failed");
-		}
-		s->rr++;
-	} while (took);
-	return HV_OK;
-}
-
-static int pass_complete(const struct migr_sender *s)
-{
-	uint32_t c;
-
-	if (s->cursor < s->npages)
-		return 0;
-	/* Every PASS_END handed to the transport: after the final pass nothing pumps any more. */
-	for (c = 1; c <= s->granted; c++)
-		if (!s->pass_end_queued[c] || s->link[c].out_off != s->link[c].out_len)
-			return 0;
-	return 1;
 }
 
 static uint64_t bytes_sent(const struct migr_sender *s)
@@ -482,7 +262,7 @@ static uint64_t pending(const struct migr_sender *s)
 /* Every 250 ms: a sample of bytes sent and pages dirtied, for rates over the last second. */
 static void sample(struct migr_sender *s)
 {
-	uint64_t t = now(s), b = bytes_sent(s);
+	uint64_t t = migr_sender_now(s), b = bytes_sent(s);
 	int i;
 
 	if (b != s->prog.bytes_sent || !s->last_bytes_t)
@@ -530,7 +310,7 @@ static void apply(struct migr_sender *s, const struct migr_decision *d)
 		s->prog.dirty_limit = 0;
 		if (d->throttle_pct > s->prog.peak_throttle_pct)
 			s->prog.peak_throttle_pct = d->throttle_pct;
-		s->t_control = now(s);
+		s->t_control = migr_sender_now(s);
 		break;
 	case MIGR_ACT_SET_DIRTY_LIMIT:
 		if (s->prog.throttle_pct)
@@ -538,13 +318,13 @@ static void apply(struct migr_sender *s, const struct migr_decision *d)
 		t->ops->set_dirty_limit(t->ctx, d->dirty_limit, d->max_pct);
 		s->prog.throttle_pct = 0;
 		s->prog.dirty_limit = d->dirty_limit;
-		s->t_control = now(s);
+		s->t_control = migr_sender_now(s);
 		break;
 	case MIGR_ACT_SWITCHOVER:
 		s->switching = 1;
 		break;
 	case MIGR_ACT_GIVE_UP:
-		(void)fail(s, d->reason == MIGR_WHY_TIMEOUT_ABORT ? MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL,
+		(void)migr_sender_fail(s, d->reason == MIGR_WHY_TIMEOUT_ABORT ? MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL,
 			   migr_reason_str(d->reason));
 		break;
 	}
@@ -552,7 +332,7 @@ static void apply(struct migr_sender *s, const struct migr_decision *d)
 
 static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 {
-	uint64_t rates[MIGR_VCPUS_MAX], t = now(s);
+	uint64_t rates[MIGR_VCPUS_MAX], t = migr_sender_now(s);
 	struct migr_stats st = {
 		.pass = s->prog.pass,
 		.pass_done = (uint32_t)boundary,
@@ -588,27 +368,27 @@ static int next_pass(struct migr_sender *s)
 	long got = s->p.dirty.ops->harvest(s->p.dirty.ctx, s->b.bitmap, s->npages), more;
 
 	if (got < 0)
-		return fail(s, MIGR_ERR_INTERNAL, "harvest failed");
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "harvest failed");
 	policy(s, 1, (uint64_t)got);
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_OK;
 	if (s->switching) {
 		if (s->p.vm->pause(s->p.vm_ctx) < 0)
-			return fail(s, MIGR_ERR_INTERNAL, "cannot pause the VM");
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot pause the VM");
 		s->paused = 1;
-		s->t_pause = now(s);
+		s->t_pause = migr_sender_now(s);
 		s->p.throttle.ops->release(s->p.throttle.ctx);
 		/* Paused: this harvest drains every log, nothing is written after it. */
 		more = s->p.dirty.ops->harvest(s->p.dirty.ctx, s->b.bitmap, s->npages);
 		s->p.dirty.ops->stop(s->p.dirty.ctx);
 		if (more < 0)
-			return fail(s, MIGR_ERR_INTERNAL, "harvest failed");
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "harvest failed");
 		got += more;
 		s->phase = MIGR_SP_FINAL;
 	}
 	s->pass_pages = (uint64_t)got;
 	if (begin_pass(s, s->switching ? MIGR_PASS_FINAL : 0) < 0)
-		return fail(s, MIGR_ERR_INTERNAL, "control queue full");
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
 	return HV_OK;
 }
 
@@ -625,7 +405,7 @@ static int send_state(struct migr_sender *s)
 		n = s->p.vm->vcpu_state(s->p.vm_ctx, s->state_i, b + sizeof(vh), sizeof(s->scratch) - sizeof(vh),
 					&vh.count);
 		if (n < 0 || n > (long)(sizeof(s->scratch) - sizeof(vh)))
-			return fail(s, MIGR_ERR_INTERNAL, "no vCPU state");
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "no vCPU state");
 		memcpy(b, &vh, sizeof(vh));
 		if (migr_link_queue(&s->link[0], MIGR_REC_VCPU_STATE, b, (uint32_t)(n + (long)sizeof(vh))))
 			return HV_OK;
@@ -641,7 +421,7 @@ static int send_state(struct migr_sender *s)
 	}
 	if (!s->time_sent) {
 		if (s->p.vm->time(s->p.vm_ctx, b, sizeof(struct migr_time)) < 0)
-			return fail(s, MIGR_ERR_INTERNAL, "no time state");
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "no time state");
 		if (migr_link_queue(&s->link[0], MIGR_REC_TIME, b, sizeof(struct migr_time)))
 			return HV_OK;
 		s->time_sent = 1;
@@ -650,7 +430,7 @@ static int send_state(struct migr_sender *s)
 	if (migr_link_queue(&s->link[0], MIGR_REC_DIGEST, &dg, sizeof(dg)))
 		return HV_OK;
 	s->phase = MIGR_SP_READY;
-	s->t_wait = now(s);
+	s->t_wait = migr_sender_now(s);
 	return HV_OK;
 }
 
@@ -667,11 +447,11 @@ static int transfer(struct migr_sender *s)
 		return send_state(s);
 	/* The cap: no more bytes than it allows since the first one. */
 	if (s->cfg.limits.bandwidth_cap && s->prog.first_byte_ticks &&
-	    bytes_sent(s) > migr_scale(now(s) - s->prog.first_byte_ticks, s->cfg.limits.bandwidth_cap, s->p.clock.ops->hz))
+	    bytes_sent(s) > migr_scale(migr_sender_now(s) - s->prog.first_byte_ticks, s->cfg.limits.bandwidth_cap, s->p.clock.ops->hz))
 		return HV_OK;
-	if (pump(s) < 0)
+	if (migr_sender_pump(s) < 0)
 		return HV_EINVAL;
-	if (pass_complete(s)) {
+	if (migr_sender_pass_complete(s)) {
 		if (s->phase == MIGR_SP_FINAL)
 			s->phase = MIGR_SP_STATE;
 		else
@@ -712,11 +492,11 @@ static int finish(struct migr_sender *s)
 		return HV_OK;
 	if (s->phase == MIGR_SP_READY && expect(s, &rec, MIGR_REC_READY)) {
 		if (migr_link_queue(&s->link[0], MIGR_REC_COMMIT, NULL, 0) < 0)
-			return fail(s, MIGR_ERR_INTERNAL, "control queue full");
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
 		/* From here on the VM is B's to run: never resumed here by this machine. */
 		s->committed = 1;
 		s->phase = MIGR_SP_CONFIRM;
-		s->t_wait = now(s);
+		s->t_wait = migr_sender_now(s);
 	} else if (s->phase == MIGR_SP_CONFIRM && expect(s, &rec, MIGR_REC_CONFIRM)) {
 		s->prog.downtime_ms = since_ms(s, s->t_pause);
 		s->p.vm->release(s->p.vm_ctx);
@@ -747,7 +527,7 @@ static void check_timeouts(struct migr_sender *s)
 	if (p == MIGR_SP_CONFIRM)
 		wait = s->cfg.confirm_timeout_ms ? s->cfg.confirm_timeout_ms : 10000;
 	if ((p <= MIGR_SP_DATA_CONNECT || p >= MIGR_SP_READY) && p != MIGR_SP_END && since_ms(s, s->t_wait) > wait)
-		(void)fail(s, MIGR_ERR_TIMEOUT, "the destination did not answer");
+		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "the destination did not answer");
 }
 
 uint32_t migr_sender_step(struct migr_sender *s)
@@ -762,9 +542,9 @@ uint32_t migr_sender_step(struct migr_sender *s)
 	}
 	for (c = 0; c <= s->granted; c++)
 		if (s->link[c].failed)
-			(void)fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+			(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
 	if (s->link[0].up && migr_link_flush(&s->link[0], &s->p.transport) < 0)
-		(void)fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
 	sample(s);
 	if (s->status != MIGR_SEND_RUNNING)
 		return s->status;
@@ -777,7 +557,7 @@ uint32_t migr_sender_step(struct migr_sender *s)
 	if (s->status == MIGR_SEND_RUNNING)
 		check_timeouts(s);
 	if (s->status == MIGR_SEND_RUNNING && migr_link_flush(&s->link[0], &s->p.transport) < 0)
-		(void)fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
 	s->prog.phase = s->phase;
 	return s->status;
 }

@@ -731,6 +731,46 @@ START_TEST(test_bad_page_hash)
 }
 END_TEST
 
+/* Records that are well formed and authentic but break the protocol's order. */
+START_TEST(test_protocol_breaches)
+{
+	struct migr_conn_bind cb = { .index = 1 };
+
+	/* Pages of a pass that was never begun. */
+	srand(17);
+	start_to_precopy();
+	inject(MIGR_REC_ZERO_PAGES, (uint32_t[]){ 1, 5, 9, 0 }, MIGR_ZERO_PAGES_LEN(1));
+	refused(MIGR_ERR_PROTOCOL);
+	/* A pass end that claims pages the connection never carried. */
+	srand(18);
+	start_to_precopy();
+	inject(MIGR_REC_PASS_END, &(struct migr_pass_end){ .pass = 1, .pages = 3 }, sizeof(struct migr_pass_end));
+	refused(MIGR_ERR_PROTOCOL);
+	/* A second binding of a bound connection. */
+	srand(19);
+	start_to_precopy();
+	memcpy(cb.session_id, snd.session_id, sizeof(cb.session_id));
+	inject(MIGR_REC_CONN_BIND, &cb, sizeof(cb));
+	refused(MIGR_ERR_PROTOCOL);
+}
+END_TEST
+
+/* An idle guest: the first pass, then the final one, nothing in between. */
+START_TEST(test_idle_one_pass)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 0, .cap = 16u << 10 };
+
+	srand(20);
+	begin(&su);
+	run_until(finished, 100000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_eq(snd.prog.pass, 2);
+	ck_assert_uint_eq(snd.prog.reason, MIGR_WHY_DOWNTIME_FITS);
+	ck_assert_uint_eq(snd.prog.peak_throttle_pct, 0);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+}
+END_TEST
+
 /* A source without the secret, handshaking by hand: B refuses its proof. */
 START_TEST(test_source_without_secret)
 {
@@ -944,6 +984,8 @@ int main(void)
 	tcase_add_test(tc, test_forged_record);
 	tcase_add_test(tc, test_out_of_range);
 	tcase_add_test(tc, test_bad_page_hash);
+	tcase_add_test(tc, test_protocol_breaches);
+	tcase_add_test(tc, test_idle_one_pass);
 	tcase_add_test(tc, test_source_without_secret);
 	tcase_add_test(tc, test_destination_without_secret);
 	tcase_add_test(tc, test_cut_before_commit);

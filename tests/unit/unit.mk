@@ -55,5 +55,5 @@ UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_te
 UNIT_TESTS += test_migr_policy
 UNIT_SRCS_test_migr_policy := migration/policy.c kernel/err.c
 UNIT_TESTS += test_migr_e2e
-UNIT_SRCS_test_migr_e2e := migration/sender.c migration/receiver.c migration/link.c migration/codec.c \
+UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
 	migration/mac.c migration/mac_test.c migration/policy.c kernel/err.c
