@@ -20,6 +20,8 @@ static uint64_t since(const struct migr_receiver *r, uint64_t t, uint64_t units)
 /* Ends the migration before COMMIT: the VM is thrown away, A is told why. */
 static int fail(struct migr_receiver *r, uint32_t code, const char *why)
 {
+	uint32_t s;
+
 	if (r->status != MIGR_RECV_RUNNING)
 		return HV_EINVAL;
 	r->prog.error = code;
@@ -30,6 +32,9 @@ static int fail(struct migr_receiver *r, uint32_t code, const char *why)
 		migr_link_queue_error(&r->link[0], code, why);
 		(void)migr_link_flush(&r->link[0], &r->p.transport);
 	}
+	for (s = 0; s <= r->cfg.max_connections; s++)
+		if (r->link[s].up)
+			r->p.transport.ops->close(r->p.transport.ctx, s);
 	r->status = MIGR_RECV_FAILED;
 	return HV_EINVAL;
 }

@@ -10,6 +10,8 @@
  * applied; a record that fails ends the migration and nothing of it is
  * written. The VM is discarded on any failure before COMMIT, and when
  * COMMIT does not come within the commit timeout after READY.
+ * On failure the receiver closes its connections (after its ERROR); once
+ * DONE, the owner closes them when A has closed its side.
  */
 #ifndef MIGR_RECEIVER_H
 #define MIGR_RECEIVER_H

@@ -25,6 +25,8 @@ static uint64_t since_ms(const struct migr_sender *s, uint64_t t)
 
 int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why)
 {
+	uint32_t c;
+
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_EINVAL;
 	s->prog.error = code;
@@ -41,6 +43,8 @@ int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why)
 		migr_link_queue_error(&s->link[0], code, why);
 		(void)migr_link_flush(&s->link[0], &s->p.transport);
 	}
+	for (c = 0; c <= s->granted; c++)
+		s->p.transport.ops->close(s->p.transport.ctx, c);
 	s->status = MIGR_SEND_FAILED;
 	return HV_EINVAL;
 }

@@ -8,7 +8,8 @@
  * Ownership of the VM (docs/migration-stream.md): until COMMIT is sent any
  * failure resumes the VM here; once COMMIT is sent the sender never
  * resumes it by itself: without CONFIRM it ends in
- * MIGR_SEND_COMMITTED_UNCONFIRMED and the operator decides.
+ * MIGR_SEND_COMMITTED_UNCONFIRMED and the operator decides. The sender
+ * closes its connections when it ends (after END, or after its ERROR).
  */
 #ifndef MIGR_SENDER_H
 #define MIGR_SENDER_H

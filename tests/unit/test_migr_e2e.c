@@ -38,6 +38,7 @@ struct net {
 	uint32_t idx_of_slot[MIGR_CONN_MAX + 1], next_slot;
 	size_t cap;      /* pipe capacity in use: a small window */
 	int cut;         /* every connection fails */
+	uint32_t closes; /* by either side */
 	int tamper_conn; /* flip a byte of this A->B stream ... */
 	uint64_t tamper_at;
 	struct migr_sender *s;
@@ -124,8 +125,8 @@ static long a_read(void *ctx, uint32_t c, void *b, size_t k)
 
 static void a_close(void *ctx, uint32_t c)
 {
-	(void)ctx;
 	(void)c;
+	((struct net *)ctx)->closes++;
 }
 
 static size_t b_room(void *ctx, uint32_t slot)
@@ -637,6 +638,7 @@ static void refused(uint32_t why)
 	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
 	ck_assert(!g.paused);
 	ck_assert(!g.released);
+	ck_assert_uint_ge(n.closes, 2); /* both sides closed what they had */
 }
 
 START_TEST(test_forged_record)
