@@ -52,6 +52,24 @@ static const struct rec_rule sub_rules[MIGR_SUB_COUNT] = {
 	[MIGR_SUB_EVENTS] = { sizeof(struct migr_events), sizeof(struct migr_events), 0, 0, 0, 0 },
 };
 
+static const char *const error_text[] = {
+	[0] = "none",
+	[MIGR_ERR_PROTOCOL] = "protocol",
+	[MIGR_ERR_AUTH] = "authentication",
+	[MIGR_ERR_VERSION] = "version",
+	[MIGR_ERR_RESOURCES] = "resources",
+	[MIGR_ERR_RANGE] = "range",
+	[MIGR_ERR_INTEGRITY] = "integrity",
+	[MIGR_ERR_CANCELLED] = "cancelled",
+	[MIGR_ERR_TIMEOUT] = "timeout",
+	[MIGR_ERR_INTERNAL] = "internal",
+};
+
+const char *migr_error_str(uint32_t code)
+{
+	return code < sizeof(error_text) / sizeof(error_text[0]) ? error_text[code] : "unknown";
+}
+
 static int length_ok(const struct rec_rule *r, uint32_t len)
 {
 	if (len < r->min || len > r->max)

@@ -94,6 +94,9 @@ int migr_dec_commit(struct migr_dec *d, size_t n, struct migr_rec *rec);
 int migr_dec_feed(struct migr_dec *d, const uint8_t *p, size_t n, size_t *used,
 		  struct migr_rec *rec);
 
+/* An ERROR code as an operator reads it ("range", "integrity", ...). */
+const char *migr_error_str(uint32_t code);
+
 /* Body checks of docs/migration-stream.md, without any VM knowledge. */
 int migr_body_check(uint32_t type, const uint8_t *body, uint32_t len);
 /* The sub-record walk of a VCPU_STATE body after its 8-byte head. */

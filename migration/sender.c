@@ -13,6 +13,24 @@ static uint64_t migr_scale(uint64_t a, uint64_t num, uint64_t den)
 	return a / den * num + a % den * num / den;
 }
 
+static const char *const phase_text[] = {
+	[MIGR_SP_CONNECT] = "connect",
+	[MIGR_SP_HELLO] = "handshake",
+	[MIGR_SP_ACK] = "header",
+	[MIGR_SP_DATA_CONNECT] = "connect-data",
+	[MIGR_SP_PRECOPY] = "precopy",
+	[MIGR_SP_FINAL] = "final",
+	[MIGR_SP_STATE] = "state",
+	[MIGR_SP_READY] = "wait-ready",
+	[MIGR_SP_CONFIRM] = "wait-confirm",
+	[MIGR_SP_END] = "end",
+};
+
+const char *migr_send_phase_str(uint32_t phase)
+{
+	return phase <= MIGR_SP_END ? phase_text[phase] : "unknown";
+}
+
 uint64_t migr_sender_now(const struct migr_sender *s)
 {
 	return s->p.clock.ops->now(s->p.clock.ctx);
@@ -363,6 +381,7 @@ static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 	s->prog.dirty_rate = st.dirty_rate;
 	s->t_policy = t;
 	migr_policy_decide(&s->cfg.limits, &st, &d);
+	s->prog.decisions++;
 	apply(s, &d);
 }
 

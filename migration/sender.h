@@ -95,6 +95,7 @@ struct migr_send_progress {
 	uint64_t downtime_ms;   /* pause to CONFIRM, on this clock */
 	uint64_t elapsed_ms;
 	uint32_t reason;        /* enum migr_reason of the last decision */
+	uint64_t decisions;     /* policy calls */
 	uint32_t error;         /* enum migr_error_code, 0 if none */
 	uint32_t peer_error;    /* code of an ERROR B sent, 0 if none */
 	uint64_t first_byte_ticks, last_page_ticks; /* goodput window */
@@ -135,6 +136,9 @@ struct migr_sender {
 	uint8_t tail[MIGR_CONN_MAX][MIGR_SEND_TAIL];
 	uint8_t scratch[MIGR_VCPU_STATE_MAX];
 };
+
+/* A phase's name for status reports ("precopy", "final", ...). */
+const char *migr_send_phase_str(uint32_t phase);
 
 /* Checks the configuration and buffers; opens the control connection. */
 int migr_sender_start(struct migr_sender *s, const struct migr_sender_cfg *cfg,

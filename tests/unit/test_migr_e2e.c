@@ -485,12 +485,13 @@ struct setup {
 	size_t cap;
 	const uint8_t *a_secret, *b_secret;
 	uint32_t downtime_ms;
+	uint64_t bandwidth_cap;
 };
 
 static void begin(const struct setup *su)
 {
 	struct migr_sender_cfg sc = {
-		.limits = { .downtime_ms = su->downtime_ms, .max_throttle_pct = 99 },
+		.limits = { .downtime_ms = su->downtime_ms, .max_throttle_pct = 99, .bandwidth_cap = su->bandwidth_cap },
 		.connections = su->conns,
 		.uuid = { 1, 2, 3 },
 		.vcpus = 2,
@@ -585,6 +586,8 @@ static void migrate_ok(uint32_t conns, uint32_t window, size_t cap)
 	ck_assert_int_eq(g.resumed, 0);
 	ck_assert_uint_ge(g.releases, 1);
 	ck_assert_uint_eq(snd.prog.error, 0);
+	/* The policy ran at least every 250 ms of the copy. */
+	ck_assert_uint_ge(snd.prog.decisions, (snd.t_pause - snd.t_start) / 1000 / MIGR_POLICY_PERIOD_MS);
 	/* Both views of the pause: A's from pause to CONFIRM covers B's from the final pass to start. */
 	ck_assert_uint_gt(snd.prog.downtime_ms, 0);
 	ck_assert_uint_ge(snd.prog.downtime_ms * 1000000, g.b_downtime_ns);
@@ -605,6 +608,24 @@ START_TEST(test_migrate_four_connections)
 	migrate_ok(4, 2, 24u << 10);
 	ck_assert_uint_gt(n.a2b[4].total, 1u << 20);
 	ck_assert_uint_gt(n.a2b[1].total, 1u << 20);
+}
+END_TEST
+
+/* A bandwidth cap holds the stream's average rate to it. */
+START_TEST(test_bandwidth_cap)
+{
+	struct setup su = { .conns = 4, .window = 4, .rate = 0, .cap = 32u << 10, .bandwidth_cap = 512u << 10 };
+	uint64_t ms;
+
+	srand(21);
+	begin(&su);
+	run_until(finished, 100000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ms = (snd.prog.last_page_ticks - snd.prog.first_byte_ticks) / 1000;
+	/* ~5.5 MiB of non-zero pages: over 10 s at the cap, under 5 s without it. */
+	ck_assert_uint_ge(ms, 9000);
+	ck_assert_uint_le(snd.prog.bytes_sent * 1000 / ms, (512u << 10) * 11 / 10);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
 }
 END_TEST
 
@@ -927,6 +948,8 @@ START_TEST(test_confirm_timeout)
 	}
 	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
 	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_TIMEOUT);
+	ck_assert_str_eq(migr_send_phase_str(snd.prog.phase), "wait-confirm");
+	ck_assert_str_eq(migr_send_phase_str(MIGR_SP_END + 1), "unknown");
 	ck_assert(g.paused && !g.resumed);
 	/* B does run it: A lets its copy go. */
 	ck_assert_int_eq(migr_sender_resolve(&snd, 0), HV_OK);
@@ -983,6 +1006,7 @@ int main(void)
 	tcase_add_test(tc, test_migrate_one_connection);
 	tcase_add_test(tc, test_migrate_four_connections);
 	tcase_add_test(tc, test_migrate_throttled);
+	tcase_add_test(tc, test_bandwidth_cap);
 	tcase_add_test(tc, test_forged_record);
 	tcase_add_test(tc, test_out_of_range);
 	tcase_add_test(tc, test_bad_page_hash);

@@ -530,6 +530,15 @@ START_TEST(test_small_buffer_refused)
 }
 END_TEST
 
+START_TEST(test_error_names)
+{
+	ck_assert_str_eq(migr_error_str(MIGR_ERR_RANGE), "range");
+	ck_assert_str_eq(migr_error_str(MIGR_ERR_INTERNAL), "internal");
+	ck_assert_str_eq(migr_error_str(0), "none");
+	ck_assert_str_eq(migr_error_str(MIGR_ERR_INTERNAL + 1), "unknown");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("migr_stream");
@@ -547,6 +556,7 @@ int main(void)
 	tcase_add_test(tc, test_vcpu_state);
 	tcase_add_test(tc, test_random_splits);
 	tcase_add_test(tc, test_small_buffer_refused);
+	tcase_add_test(tc, test_error_names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
