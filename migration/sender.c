@@ -438,6 +438,8 @@ static int send_state(struct migr_sender *s)
 		n = s->p.vm->device_state(s->p.vm_ctx, s->dev_i, b, MIGR_DEVICE_STATE_MAX);
 		if (n <= 0)
 			break;
+		if (n > MIGR_DEVICE_STATE_MAX)
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "device state too large");
 		if (migr_link_queue(&s->link[0], MIGR_REC_DEVICE_STATE, b, (uint32_t)n))
 			return HV_OK;
 		s->dev_i++;
