@@ -53,3 +53,22 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/fuzz/corpus_http/.see
 		test -z "$$(ls $(BUILD)/fuzz/$$t-crash-* $(BUILD)/fuzz/$$t-leak-* $(BUILD)/fuzz/$$t-timeout-* 2>/dev/null)" || \
 			{ echo "fuzz: $$t found a failing input (see $(BUILD)/fuzz/$$t-*)" >&2; exit 1; }; \
 	done
+
+# The migration stream's decoder (docs/migration-stream.md).
+FUZZ_TARGETS += fuzz_migr_decoder
+FUZZ_SRCS_fuzz_migr_decoder := tests/fuzz/fuzz_migr_decoder.c migration/codec.c migration/mac.c kernel/err.c
+
+$(BUILD)/fuzz/fuzz_migr_decoder: $(FUZZ_SRCS_fuzz_migr_decoder) migration/codec.h migration/stream.h tests/fuzz/fuzz.mk
+	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (Debian package clang)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+# Seeds: a keyed data stream with PASS_END, and a control stream with HELLO.
+$(BUILD)/fuzz/corpus_migr_decoder/.seeded:
+	@mkdir -p $(@D)
+	@printf '\005\000FERRYMIG\001\000\000\000\000\000\000\000\010\000\000\000\020\000\000\000\001\000\000\000\000\000\000\000\007\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > $(@D)/pass_end
+	@{ printf '\000\003FERRYMIG\001\000\000\000\000\000\000\000\001\000\000\000\110\000\000\000\001\000\000\000\000\000\377\177'; \
+	   head -c 80 /dev/zero; } > $(@D)/hello
+	@touch $@
+
+fuzz: $(BUILD)/fuzz/corpus_migr_decoder/.seeded

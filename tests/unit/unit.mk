@@ -76,3 +76,10 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 		printf '%s: ' "$${t##*/}"; \
 		$$t || { echo "unit-test: $$t failed" >&2; exit 1; }; \
 	done
+UNIT_TESTS += test_migr_stream
+UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_test.c kernel/err.c
+UNIT_TESTS += test_migr_policy
+UNIT_SRCS_test_migr_policy := migration/policy.c kernel/err.c
+UNIT_TESTS += test_migr_e2e
+UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
+	migration/mac.c migration/mac_test.c migration/policy.c kernel/err.c
