@@ -36,6 +36,8 @@ KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_S) $(KERNEL_C))
 HV_ELF := $(BUILD)/hv.elf
 HV_ISO := $(BUILD)/hv.iso
+# The kernel's command-line parser, built for the build machine: host files are checked before any host boots.
+CMDLINE_CHECK := $(BUILD)/tools/cmdline-check
 DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 
 NETBOOT := $(BUILD)/netboot
@@ -109,8 +111,6 @@ else
 	@tools/demo.sh $(HV_ISO)
 endif
 
-# The kernel's command-line parser, built for the build machine: host files are checked before any host boots.
-CMDLINE_CHECK := $(BUILD)/tools/cmdline-check
 $(CMDLINE_CHECK): tools/host/cmdline-check.c kernel/config.c kernel/err.c kernel/config.h kernel/err.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
