@@ -53,6 +53,14 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+/* RDRAND (check CPUID_1_ECX_RDRAND first): false when the CPU had no random number ready. */
+static inline bool rdrand64(uint64_t *v)
+{
+	uint8_t ok;
+	__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+	return ok != 0;
+}
+
 #define HV_DEFINE_CR(n)                                                         \
 	static inline uint64_t read_cr##n(void)                                 \
 	{                                                                       \

@@ -70,6 +70,7 @@
 #define CPUID_1_ECX_VMX (1u << 5)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
+#define CPUID_1_ECX_RDRAND (1u << 30)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 #endif

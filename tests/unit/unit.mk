@@ -26,6 +26,8 @@ UNIT_SRCS_test_throttle_ctl := kernel/throttle_ctl.c kernel/err.c
 UNIT_TESTS += test_http test_api
 UNIT_SRCS_test_http := net/http.c kernel/err.c
 UNIT_SRCS_test_api := net/api.c net/http.c kernel/err.c
+UNIT_TESTS += test_api_policy
+UNIT_SRCS_test_api_policy := net/api_policy.c net/siphash.c
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
