@@ -87,6 +87,7 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_dirty.py
 	@/usr/bin/python3 tests/bench/bench_throttle.py
 	@/usr/bin/python3 tests/bench/bench_net.py
+	@/usr/bin/python3 tests/bench/bench_api.py
 
 demo: deps
 	@$(MAKE) --no-print-directory $(HV_ISO)
