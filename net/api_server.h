@@ -28,7 +28,7 @@
 
 #define API_SERVER_CONNS 16    /* served at once: an operator's monitoring, orchestrator and shells (~80 KiB each) */
 #define API_SERVER_QUEUE 8     /* accepted beyond them while every slot is the operator's */
-#define API_SERVER_HALF_OPEN 8 /* SYN_RCVD connections on top (net/tcp_guard.c evicts the oldest beyond) */
+#define API_SERVER_HALF_OPEN 32 /* SYN_RCVD on top: a handshake survives 32 SYNs of a flood (net/tcp_guard.c) */
 #define API_SERVER_BACKLOG (API_SERVER_QUEUE + API_SERVER_HALF_OPEN) /* lwIP counts both against it */
 #define API_RESPONSE_MAX 8192
 

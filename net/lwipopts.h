@@ -66,13 +66,13 @@
  * TCP connections of every service at once. When the pool runs dry lwIP
  * reuses the oldest TIME_WAIT, LAST_ACK, CLOSING pcb, in that order, then
  * refuses the SYN (the peer retries), so the count covers what must coexist:
- *   API (net/api_server.h): 16 served + a backlog of 16 (8 queued, 8 half-open)   32
+ *   API (net/api_server.h): 16 served + a backlog of 40 (8 queued, 32 half-open)  56
  *   migration: 1 control + 16 data connections (API_CONNECTIONS_MAX), as sender
  *     and as receiver at once                                                          34
  *   iperf (net/perf.h): 4 streams + a backlog of 8 half-open                           12
  *   TIME_WAIT of connections we closed first (2 MSL unless the pool needs them)         8
  */
-#define MEMP_NUM_TCP_PCB            (32 + 34 + 12 + 8)
+#define MEMP_NUM_TCP_PCB            (56 + 34 + 12 + 8)
 #define MEMP_NUM_TCP_PCB_LISTEN     8                    /* listening TCP ports: API, iperf, migration, and spares */
 #define MEMP_NUM_UDP_PCB            8                    /* DHCP uses one; a few spare */
 #define MEMP_NUM_TCP_SEG            (2 * TCP_SND_QUEUELEN) /* >= TCP_SND_QUEUELEN (sanity check) + room for RX ooseq / a 2nd sender */
