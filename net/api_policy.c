@@ -15,23 +15,23 @@ uint32_t api_phase_timeout_ms(enum api_phase phase)
 	return (unsigned)phase < API_PH_COUNT ? api_phase_timeouts_ms[phase] : 0;
 }
 
-/* Lower ranks give way first; -1: never. */
-static int api_victim_rank(const struct api_slot_view *s)
+/* Lower ranks give way first; -1: not now. */
+static int api_victim_rank(const struct api_slot_view *s, uint64_t before)
 {
 	if (!s->in_use)
 		return -1;
 	if (s->phase == API_PH_CLOSING)
 		return 0;  /* done with anyway */
-	return s->authed ? -1 : 1;
+	return s->authed || s->since > before ? -1 : 1;
 }
 
-int api_pick_victim(const struct api_slot_view *slots, unsigned n)
+int api_pick_victim(const struct api_slot_view *slots, unsigned n, uint64_t before)
 {
 	int best = -1, best_rank = -1;
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		int rank = api_victim_rank(&slots[i]);
+		int rank = api_victim_rank(&slots[i], before);
 
 		if (rank < 0)
 			continue;

@@ -29,6 +29,7 @@ enum api_phase {
 #define API_IDLE_TIMEOUT_MS 10000    /* a kept-alive connection, from its last successful answer */
 #define API_REQUEST_TIMEOUT_MS 10000 /* a body, or an answer the client does not read */
 #define API_CLOSE_TIMEOUT_MS 2000    /* the client's FIN after ours */
+#define API_GRACE_MS 1000            /* a fresh connection's time to send its first request before it may be evicted */
 
 /* How long a connection may stay in phase; the clock starts as the phase's comment says. */
 uint32_t api_phase_timeout_ms(enum api_phase phase);
@@ -42,10 +43,13 @@ struct api_slot_view {
 };
 
 /*
- * The slot to give to a new connection when none is free: a closing
- * connection, else the oldest one that never sent an authenticated
- * request. -1 when every slot is the operator's (the newcomer waits).
+ * The slot to take for a waiting connection when none is free: a closing
+ * connection, else the oldest one that never sent an authenticated request
+ * and was accepted at or before `before` (the caller passes now minus
+ * API_GRACE_MS, so that a burst of honest clients is queued rather than
+ * evicted, or the end of time when the queue is full). -1 when no slot
+ * qualifies.
  */
-int api_pick_victim(const struct api_slot_view *slots, unsigned n);
+int api_pick_victim(const struct api_slot_view *slots, unsigned n, uint64_t before);
 
 #endif

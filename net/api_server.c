@@ -294,16 +294,29 @@ static void on_wait_err(void *arg, err_t err)
 	w->pcb = NULL;  /* lwIP has freed the pcb already */
 }
 
+static void api_rebalance(void);
+
 static err_t on_wait_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct api_waiter *w = arg;
 
-	if (time_now() <= w->since + ms_to_ticks(api_phase_timeout_ms(API_PH_QUEUED)))
+	if (time_now() <= w->since + ms_to_ticks(api_phase_timeout_ms(API_PH_QUEUED))) {
+		api_rebalance();
 		return ERR_OK;
+	}
 	timed_out++;
 	waiter_drop(w);
 	tcp_abort(pcb);
 	return ERR_ABRT;
+}
+
+static unsigned waiter_count(void)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < API_SERVER_QUEUE; i++)
+		n += waiters[i].pcb != NULL;
+	return n;
 }
 
 static struct api_waiter *waiter_oldest(void)
@@ -345,21 +358,62 @@ static void waiter_add(struct tcp_pcb *pcb)
 	tcp_poll(pcb, on_wait_poll, API_POLL_INTERVAL);
 }
 
-/* Free slots go to the waiters, oldest first. What they sent reaches on_recv at lwIP's next fast timer. */
+/* The oldest waiter takes slot c; false if nobody waits. What it sent reaches on_recv at lwIP's next fast timer. */
+static bool waiter_promote(struct api_conn *c)
+{
+	struct api_waiter *w = waiter_oldest();
+	struct tcp_pcb *pcb;
+
+	if (!w)
+		return false;
+	pcb = w->pcb;
+	waiter_drop(w);
+	conn_attach(c, pcb, time_now());
+	return true;
+}
+
+/* Free slots go to the waiters, oldest first. */
 static void api_promote(void)
 {
 	unsigned i;
 
-	for (i = 0; i < API_SERVER_CONNS; i++) {
-		struct api_waiter *w;
-		struct tcp_pcb *pcb;
+	for (i = 0; i < API_SERVER_CONNS; i++)
+		if (!conns[i].in_use && !waiter_promote(&conns[i]))
+			break;
+}
 
-		if (conns[i].in_use || !(w = waiter_oldest()))
-			continue;
-		pcb = w->pcb;
-		waiter_drop(w);
-		conn_attach(&conns[i], pcb, time_now());
-	}
+/* A slot taken from a connection that must give way (net/api_policy.h), or NULL. */
+static struct api_conn *conn_evict(uint64_t before)
+{
+	struct api_slot_view views[API_SERVER_CONNS];
+	unsigned i;
+	int v;
+
+	for (i = 0; i < API_SERVER_CONNS; i++)
+		views[i] = (struct api_slot_view){ .in_use = conns[i].in_use, .authed = conns[i].authed,
+						   .phase = conns[i].phase, .since = conns[i].since };
+	v = api_pick_victim(views, API_SERVER_CONNS, before);
+	if (v < 0)
+		return NULL;
+	evicted++;
+	conn_abort(&conns[v]);
+	return &conns[v];
+}
+
+static uint64_t grace_cutoff(void)
+{
+	uint64_t now = time_now(), grace = ms_to_ticks(API_GRACE_MS);
+
+	return now > grace ? now - grace : 0;
+}
+
+/* Waiters take the slots of strangers whose grace has run out. */
+static void api_rebalance(void)
+{
+	struct api_conn *c;
+
+	while (waiter_count() && (c = conn_evict(grace_cutoff())))
+		waiter_promote(c);
 }
 
 /* ---- lwIP callbacks ----------------------------------------------------------------- */
@@ -432,35 +486,28 @@ static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 	return conn_done(conn_run(c));  /* retries a write lwIP refused */
 }
 
-/* A free slot, or one taken from a connection that must give way; NULL when all are the operator's. */
-static struct api_conn *conn_slot_for_newcomer(void)
-{
-	struct api_slot_view views[API_SERVER_CONNS];
-	unsigned i;
-	int v;
-
-	for (i = 0; i < API_SERVER_CONNS; i++) {
-		if (!conns[i].in_use)
-			return &conns[i];
-		views[i] = (struct api_slot_view){ .in_use = true, .authed = conns[i].authed, .phase = conns[i].phase,
-						   .since = conns[i].since };
-	}
-	v = api_pick_victim(views, API_SERVER_CONNS);
-	if (v < 0)
-		return NULL;
-	evicted++;
-	conn_abort(&conns[v]);
-	return &conns[v];
-}
-
+/*
+ * A newcomer takes a free slot or a stranger's whose grace has run out; when
+ * the queue is full, any stranger's. A slot found while others wait goes to
+ * the oldest waiter, and the newcomer queues behind them.
+ */
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	struct api_conn *c;
+	struct api_conn *c = NULL;
+	unsigned i;
 
 	(void)arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
-	c = conn_slot_for_newcomer();
+	for (i = 0; i < API_SERVER_CONNS && !c; i++)
+		if (!conns[i].in_use)
+			c = &conns[i];
+	if (!c)
+		c = conn_evict(grace_cutoff());
+	if (!c && waiter_count() == API_SERVER_QUEUE)
+		c = conn_evict(UINT64_MAX);
+	if (c && waiter_promote(c))
+		c = NULL;
 	if (c)
 		conn_attach(c, pcb, time_now());
 	else

@@ -15,6 +15,7 @@ import threading
 import time
 
 HOST, PORT = "10.77.0.2", 8080
+BRIDGE = "10.77.0.1"  # the namespace's own address on the bridge
 SPOOFED = "10.77.0.66"  # a source no host answers ARP for: its SYN-ACKs go nowhere
 
 
@@ -278,6 +279,86 @@ def check_synflood(token, seconds="8", rate="300"):
         raw.close()
 
     return {"operator": operator_during(token, flood, stop, seconds), "syns": sent[0]}
+
+
+def _closed_after(s, t0, limit=20.0):
+    """Wall seconds from t0 until the server closes s (FIN or reset), or limit if it never does."""
+    s.settimeout(0.2)
+    while time.monotonic() - t0 < limit:
+        try:
+            if s.recv(4096) == b"":
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+    return round(time.monotonic() - t0, 2)
+
+
+def check_deadlines(token):
+    """How long the server keeps three connections: a head that never completes; the operator's, idle after a
+    good request; the operator's, sending a failing request every 2 s after a good one."""
+    out = {}
+
+    def partial():
+        with connect(10) as s:
+            t0 = time.monotonic()
+            s.sendall(b"GET /api/v1/vmm.ping HTTP/1.1\r\nHost: hv\r\n")
+            out["partial_head"] = _closed_after(s, t0)
+
+    def idle():
+        with connect(10) as s:
+            s.sendall(request(token))
+            Reader(s).response()
+            out["idle"] = _closed_after(s, time.monotonic())
+
+    def failing():
+        with connect(10) as s:
+            r = Reader(s)
+            s.sendall(request(token))
+            r.response()
+            t0 = time.monotonic()
+            try:
+                while time.monotonic() - t0 < 20:
+                    if _closed_after(s, time.monotonic(), 2.0) < 2.0:
+                        break
+                    s.settimeout(10)
+                    s.sendall(request(token, "vm.nothing"))
+                    out["failing_status"] = r.response()[0]
+            except (OSError, EOFError):
+                pass
+            out["failing"] = round(time.monotonic() - t0, 2)
+
+    threads = [threading.Thread(target=f) for f in (partial, idle, failing)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(40)
+    return out
+
+
+def check_isn(token, n="12"):
+    """The server's initial sequence numbers: SYNs from the bridge's address, SYN-ACKs read off a raw socket."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    rx.settimeout(3)
+    isns = []
+    for i in range(int(n)):
+        sport = 40000 + i
+        tx.sendto(syn_packet(BRIDGE, HOST, sport, PORT), (HOST, 0))
+        try:
+            while True:
+                pkt, (src, _) = rx.recvfrom(65536)
+                ihl = (pkt[0] & 15) * 4
+                tsport, tdport, seq, _, _, flags = struct.unpack("!HHIIBB", pkt[ihl:ihl + 14])
+                if src == HOST and tsport == PORT and tdport == sport and flags & 0x12 == 0x12:
+                    isns.append(seq)
+                    break
+        except socket.timeout:
+            break
+    rx.close()
+    tx.close()
+    return {"isns": isns}
 
 
 CHECKS = {name[len("check_"):]: f for name, f in globals().items() if name.startswith("check_")}

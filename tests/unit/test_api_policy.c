@@ -19,13 +19,27 @@ static void fill(bool authed)
 START_TEST(test_victim_oldest_stranger)
 {
 	fill(false);
-	ck_assert_int_eq(api_pick_victim(slots, N), 0);
+	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), 0);
 	slots[0].authed = true;
 	slots[2].since = 50;
-	ck_assert_int_eq(api_pick_victim(slots, N), 2);
+	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), 2);
 	/* Mid-request strangers give way too: only a valid token protects a connection. */
 	slots[2].phase = API_PH_BODY;
-	ck_assert_int_eq(api_pick_victim(slots, N), 2);
+	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), 2);
+}
+END_TEST
+
+/* A fresh stranger has API_GRACE_MS to send its first request; a closing connection has no grace. */
+START_TEST(test_victim_grace)
+{
+	fill(false);
+	ck_assert_int_eq(api_pick_victim(slots, N, 99), -1);
+	ck_assert_int_eq(api_pick_victim(slots, N, 100), 0);
+	slots[0].authed = true;
+	ck_assert_int_eq(api_pick_victim(slots, N, 101), 1);
+	ck_assert_int_eq(api_pick_victim(slots, N, 100), -1);
+	slots[3].phase = API_PH_CLOSING;
+	ck_assert_int_eq(api_pick_victim(slots, N, 0), 3);
 }
 END_TEST
 
@@ -34,17 +48,17 @@ START_TEST(test_victim_closing_first)
 	fill(false);
 	slots[3].phase = API_PH_CLOSING;
 	slots[3].authed = true;
-	ck_assert_int_eq(api_pick_victim(slots, N), 3);
+	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), 3);
 }
 END_TEST
 
 START_TEST(test_victim_none_when_all_operator)
 {
 	fill(true);
-	ck_assert_int_eq(api_pick_victim(slots, N), -1);
+	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), -1);
 	slots[1].in_use = false;  /* a free slot is not a victim: the caller takes free slots first */
-	ck_assert_int_eq(api_pick_victim(slots, N), -1);
-	ck_assert_int_eq(api_pick_victim(slots, 0), -1);
+	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), -1);
+	ck_assert_int_eq(api_pick_victim(slots, 0, UINT64_MAX), -1);
 }
 END_TEST
 
@@ -87,6 +101,7 @@ static Suite *api_policy_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_victim_oldest_stranger);
+	tcase_add_test(tc, test_victim_grace);
 	tcase_add_test(tc, test_victim_closing_first);
 	tcase_add_test(tc, test_victim_none_when_all_operator);
 	tcase_add_test(tc, test_phase_timeouts);
