@@ -54,6 +54,15 @@ class Reader:
         return status, headers, body
 
 
+def run_all(functions, timeout):
+    """Runs the functions in threads at once and waits for all of them."""
+    threads = [threading.Thread(target=f) for f in functions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+
+
 def connect(timeout):
     return socket.create_connection((HOST, PORT), timeout=timeout)
 
@@ -173,11 +182,7 @@ def check_keepalive(token, clients="16", requests="20"):
             with lock:
                 result["errors"].append(f"client {k}: {type(e).__name__}: {e}")
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(int(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_all([lambda k=k: client(k) for k in range(int(clients))], 60)
     return result
 
 
@@ -329,11 +334,7 @@ def check_deadlines(token):
                 pass
             out["failing"] = round(time.monotonic() - t0, 2)
 
-    threads = [threading.Thread(target=f) for f in (partial, idle, failing)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(40)
+    run_all([partial, idle, failing], 40)
     return out
 
 
