@@ -4,9 +4,12 @@
  * net/api.h. Built to keep answering the operator (the holder of the
  * bearer token) while other clients misbehave:
  *  - API_SERVER_CONNS connections are served at once; when all are taken,
- *    a new connection evicts a closing or unauthenticated one
- *    (net/api_policy.h), or, when all belong to the operator, waits in a
- *    queue of API_SERVER_QUEUE (lwIP's backlog: accepted, not read).
+ *    a new connection takes the slot of a closing one or of the oldest
+ *    stranger (never sent an authenticated request) that has had
+ *    API_GRACE_MS to do so (net/api_policy.h); otherwise it waits in a queue
+ *    of API_SERVER_QUEUE (lwIP's backlog: accepted, not read), and waiters
+ *    take strangers' slots as their grace runs out. Only a full queue makes
+ *    a newcomer evict a stranger still in its grace.
  *  - A wrong or missing token is answered with 401 and the connection is
  *    closed; a request head must be complete within API_HEAD_TIMEOUT_MS;
  *    only successful answers restart the idle clock.
