@@ -22,6 +22,7 @@
 #include <string.h>
 #include "kernel/hw/hwops.h"
 #include "kernel/hw/msr.h"
+#include "kernel/log.h"
 #include "kernel/time.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
@@ -41,7 +42,7 @@ static void tcp_guard_seed(void)
 {
 	uint64_t k[2] = { rdtsc(), rdtsc() * 0x9e3779b97f4a7c15ull };
 	bool have_rdrand = (cpuid(1, 0).ecx & CPUID_1_ECX_RDRAND) != 0;
-	unsigned i, t;
+	unsigned i, t, got = 0;
 
 	for (i = 0; i < 2 && have_rdrand; i++)
 		for (t = 0; t < TCP_GUARD_RDRAND_TRIES; t++) {
@@ -49,11 +50,16 @@ static void tcp_guard_seed(void)
 
 			if (rdrand64(&r)) {
 				k[i] ^= r;
+				got++;
 				break;
 			}
 		}
 	memcpy(tcp_guard_key, k, sizeof(tcp_guard_key));
 	tcp_guard_keyed = true;
+	if (got == 2)
+		log_info("tcp", "initial sequence numbers keyed from RDRAND");
+	else
+		log_warn("tcp", "no RDRAND: initial sequence numbers keyed from the TSC");
 }
 
 u32_t hv_tcp_isn(const ip4_addr_t *local_ip, u16_t local_port, const ip4_addr_t *remote_ip, u16_t remote_port)
