@@ -31,7 +31,7 @@ struct api_conn {
 	struct http_req req;
 };
 
-/* A connection accepted while every slot was the operator's: lwIP holds what it sends. */
+/* A connection accepted while no slot could be had: lwIP holds what it sends until one is. */
 struct api_waiter {
 	struct tcp_pcb *pcb;          /* NULL: free */
 	uint64_t since;
@@ -40,7 +40,7 @@ struct api_waiter {
 static const struct api *server_api;
 static struct api_conn conns[API_SERVER_CONNS];
 static struct api_waiter waiters[API_SERVER_QUEUE];
-static uint64_t evicted, timed_out, queued;
+static uint64_t evicted, timed_out, queued; /* for a debugger's eyes */
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
