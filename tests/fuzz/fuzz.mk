@@ -46,8 +46,22 @@ $(BUILD)/fuzz/corpus_api/.seeded:
 	@printf '\200PUT /api/v1/vm.throttle HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer fuzz-token\r\nContent-Length: 13\r\n\r\n{"percent":1}' > $(@D)/raw
 	@touch $@
 
+# Seeds at the limits: a request line past the 8 KiB head, a body of exactly 64 KiB.
+$(BUILD)/fuzz/corpus_http/.seeded_limits:
+	@mkdir -p $(@D)
+	@{ printf '\000GET /'; head -c 8300 /dev/zero | tr '\000' a; printf ' HTTP/1.1\r\nHost: h\r\n\r\n'; } > $(@D)/long_target
+	@{ printf '\020PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 65536\r\n\r\n'; head -c 65536 /dev/zero | tr '\000' x; } > $(@D)/big_body
+	@touch $@
+
+$(BUILD)/fuzz/corpus_api/.seeded_limits:
+	@mkdir -p $(@D)
+	@{ printf '\200PUT /api/v1/vm.throttle HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer fuzz-token\r\nContent-Length: 65536\r\n\r\n{"percent":1'; \
+	   head -c 65523 /dev/zero | tr '\000' ' '; printf '}'; } > $(@D)/big_body
+	@touch $@
+
 .PHONY: fuzz
-fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/fuzz/corpus_http/.seeded $(BUILD)/fuzz/corpus_api/.seeded
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/fuzz/corpus_http/.seeded $(BUILD)/fuzz/corpus_api/.seeded \
+	$(BUILD)/fuzz/corpus_http/.seeded_limits $(BUILD)/fuzz/corpus_api/.seeded_limits
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		c=$(BUILD)/fuzz/corpus_$${t#fuzz_}; \
 		echo "fuzz: $$t for $(FUZZ_TIME) s"; \
