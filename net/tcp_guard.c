@@ -40,6 +40,7 @@ static uint64_t tcp_guard_evictions;
 
 static void tcp_guard_seed(void)
 {
+	/* Without RDRAND only the TSC is left: an odd multiplier (2^64 / golden ratio) spreads it over the key. */
 	uint64_t k[2] = { rdtsc(), rdtsc() * 0x9e3779b97f4a7c15ull };
 	bool have_rdrand = (cpuid(1, 0).ecx & CPUID_1_ECX_RDRAND) != 0;
 	unsigned i, t, got = 0;
