@@ -101,6 +101,7 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_throttle.py
 	@/usr/bin/python3 tests/bench/bench_net.py
 	@/usr/bin/python3 tests/bench/bench_pxe.py
+	@/usr/bin/python3 tests/bench/bench_api.py
 
 demo: deps
 ifeq ($(PXE),1)

@@ -52,6 +52,14 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+/* RDRAND (check CPUID_1_ECX_RDRAND first): false when the CPU had no random number ready. */
+static inline bool rdrand64(uint64_t *v)
+{
+	uint8_t ok;
+	__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+	return ok != 0;
+}
+
 /* Control and debug registers (DR0-DR3 and DR6; DR7 is switched by the VMCS). */
 #define HV_DEFINE_MOV_REG(name, reg)                                                    \
 	static inline uint64_t read_##name(void)                                        \

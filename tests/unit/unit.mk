@@ -47,6 +47,8 @@ UNIT_SRCS_test_vmx_exits := kernel/vmx/exit.c $(wildcard kernel/vmx/exits/*.c) k
 	kernel/vmx/event.c kernel/vmx/cpuid_policy.c kernel/vmx/debug.c kernel/vmx/vmx.c kernel/vmx/caps.c \
 	kernel/vmx/caps_check.c kernel/err.c
 UNIT_SRCS_test_cpuid_policy := kernel/vmx/cpuid_policy.c
+UNIT_TESTS += test_api_policy
+UNIT_SRCS_test_api_policy := net/api_policy.c net/siphash.c
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
