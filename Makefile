@@ -17,6 +17,7 @@ KCFLAGS_BASE := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel
 
 include mk/newlib.mk
 include mk/lwip.mk
+include mk/mbedtls.mk
 include tests/guest/guest.mk
 
 GCC_INC := $(shell $(KCC) -print-file-name=include)
@@ -91,7 +92,7 @@ lint-openapi:
 test: deps
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(CMDLINE_CHECK)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK)
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps
