@@ -498,7 +498,7 @@ static void begin(const struct setup *su)
 		.tsc_hz = 2000000000,
 		.secret = su->a_secret ? su->a_secret : secret,
 		.secret_len = sizeof(secret),
-		.mac_ops = &migr_mac_test_ops,
+		.mac_ops = &migr_mac_unsound_test_ops,
 	};
 	struct migr_sender_ports sp = {
 		{ &a_net, &n }, { &mem_ops, &g.src }, { &dirty_ops, &g }, { &throttle_ops, &g }, { &clock_ops, &g },
@@ -508,7 +508,7 @@ static void begin(const struct setup *su)
 	struct migr_receiver_cfg rc = {
 		.secret = su->b_secret ? su->b_secret : secret,
 		.secret_len = sizeof(secret),
-		.mac_ops = &migr_mac_test_ops,
+		.mac_ops = &migr_mac_unsound_test_ops,
 		.max_connections = MIGR_CONN_MAX,
 	};
 	struct migr_receiver_ports rp = { { &b_net, &n }, { &mem_ops, &g.dst }, { &clock_ops, &g }, &dst_vm, &g };
@@ -824,7 +824,7 @@ START_TEST(test_source_without_secret)
 	ck_assert_int_eq(migr_dec_feed(&dec, buf, k, &used, &rec), 1);
 	ck_assert_uint_eq(rec.type, MIGR_REC_HELLO);
 	memcpy(&hello, rec.body, sizeof(hello));
-	migr_mac_derive(&migr_mac_test_ops, wrong, sizeof(wrong), "ferry A", (uint8_t[32]){ 0 }, hello.nonce,
+	migr_mac_derive(&migr_mac_unsound_test_ops, wrong, sizeof(wrong), "ferry A", (uint8_t[32]){ 0 }, hello.nonce,
 			auth.proof);
 	k = (size_t)migr_enc(&tx, MIGR_REC_AUTH, &auth, sizeof(auth), buf, sizeof(buf));
 	pipe_push(&n, &n.a2b[0], buf, k, 0);

@@ -85,3 +85,11 @@ UNIT_SRCS_test_migr_policy := migration/policy.c kernel/err.c
 UNIT_TESTS += test_migr_e2e
 UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
 	migration/mac.c migration/mac_test.c migration/policy.c kernel/err.c
+# The record MACs on mbed TLS (mk/mbedtls.mk's host library, same sources and configuration as the hypervisor's).
+UNIT_TESTS += test_migr_mac
+UNIT_SRCS_test_migr_mac := migration/mac_mbedtls.c migration/mac.c
+UNIT_INCS_test_migr_mac := $(MBEDTLS_CPPFLAGS)
+UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c
+UNIT_INCS_test_migr_e2e := $(MBEDTLS_CPPFLAGS)
+$(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB) $(MBEDTLS_STAMP) $(MBEDTLS_CONFIG)
+$(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: UNIT_CHECK_LIBS += $(MBEDTLS_HOST_LIB)
