@@ -96,7 +96,8 @@ test: deps
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(MIGR_CRYPTO_BENCH)
+	@/usr/bin/python3 tests/bench/bench_migr_crypto.py
 	@/usr/bin/python3 tests/bench/bench_foundation.py
 	@/usr/bin/python3 tests/bench/bench_dirty.py
 	@/usr/bin/python3 tests/bench/bench_throttle.py

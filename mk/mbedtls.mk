@@ -67,3 +67,11 @@ $(MBEDTLS_HOST_LIB): $(MBEDTLS_HOST_OBJS)
 -include $(MBEDTLS_OBJS:.o=.d) $(MBEDTLS_HOST_OBJS:.o=.d)
 
 .DEFAULT_GOAL := $(_mbedtls_mk_saved_goal)
+
+# The host benchmark of the stream's per-page crypto (tests/bench/bench_migr_crypto.py runs it).
+MIGR_CRYPTO_BENCH := $(BUILD)/bench/migr-crypto-bench
+$(MIGR_CRYPTO_BENCH): tests/bench/migr_crypto.c migration/mac_mbedtls.c migration/mac.c $(wildcard migration/*.h) \
+		$(MBEDTLS_HOST_LIB)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	@gcc $(MBEDTLS_HOSTCFLAGS) -o $@ $(filter %.c,$^) $(MBEDTLS_HOST_LIB)
