@@ -85,3 +85,6 @@ UNIT_SRCS_test_migr_policy := migration/policy.c kernel/err.c
 UNIT_TESTS += test_migr_e2e
 UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
 	migration/mac.c migration/mac_test.c migration/policy.c kernel/err.c
+UNIT_TESTS += test_sim_model
+SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
+UNIT_SRCS_test_sim_model := sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
