@@ -6,7 +6,7 @@
  * Stop-and-wait: a connection sends a chunk at its share of the line, then
  * waits one round trip for the acknowledgement, so it moves
  * chunk / (chunk / share + rtt) bytes/s (the bound Cloud Hypervisor's
- * multi-connection sender states: seeds/001, "effective_throughput =
+ * multi-connection sender states: seeds/001_2bcd047a4eacfd70.txt, "effective_throughput =
  * chunk_size / (chunk_size / throughput_per_connection + round_trip_time)").
  * Pipelined: a connection keeps at most its window in flight, so it moves
  * at most window / rtt.

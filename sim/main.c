@@ -8,6 +8,7 @@
  *   -o  output directory (sim.json, sim/<scenario>.csv); default build/bench
  *   -t  write the timelines
  *   -V  page-by-page against aggregate tracking, on the scenarios where both run
+ *   -x  trace every decision on stderr (with -s: one scenario's runs)
  *   -P  GiB: the largest VM tracked page by page (default 64; above it, aggregate)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -182,7 +183,7 @@ int main(int argc, char **argv)
 	unsigned n, ns = 0, np, s, p;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:ao:tVP:")) != -1) {
+	while ((c = getopt(argc, argv, "s:ao:tVP:x")) != -1) {
 		if (c == 's')
 			o.filter = optarg;
 		else if (c == 'a')
@@ -193,6 +194,8 @@ int main(int argc, char **argv)
 			o.timelines = 1;
 		else if (c == 'V')
 			o.validate = 1;
+		else if (c == 'x')
+			sim_trace = stderr;
 		else if (c == 'P')
 			sim_page_level_max = atof(optarg) * SIM_GIB;
 		else

@@ -18,6 +18,23 @@ static void ours(void *state, const struct migr_limits *lim, const struct migr_s
 	migr_policy_decide(lim, st, d);
 }
 
+/*
+ * A what-if, not a policy anyone ships: ours, with no throttle during the
+ * full copy. Writes during the first pass land mostly on the working set,
+ * which the second pass carries whole anyway once it is all dirty; this
+ * shows what the throttle held through that pass buys.
+ */
+static void ours_from_pass_2(void *state, const struct migr_limits *lim, const struct migr_stats *st,
+			     struct migr_decision *d)
+{
+	(void)state;
+	migr_policy_decide(lim, st, d);
+	if (st->pass == 1 && (d->action == MIGR_ACT_SET_THROTTLE || d->action == MIGR_ACT_SET_DIRTY_LIMIT)) {
+		d->action = MIGR_ACT_CONTINUE;
+		d->reason = MIGR_WHY_CONVERGING;
+	}
+}
+
 static uint64_t downtime_limit(const struct migr_limits *lim)
 {
 	return lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
@@ -45,7 +62,7 @@ static int fits(const struct migr_limits *lim, const struct migr_stats *st, stru
  * with half the bytes sent in it (throttle-trigger-threshold, 50 by
  * default); the second time they exceed it, the guest is slowed down and the
  * count restarts. The mechanism QEMU 2.x had (a count of four, one 30 ms
- * sleep) is what seeds/003 found too weak ("The counter must reach 4 before
+ * sleep) is what seeds/003_b719d6f83e5ab034.txt found too weak ("The counter must reach 4 before
  * any throttling is done ... sleep on each guest cpu for 30ms, exactly one
  * time"); the trigger here is today's.
  */
@@ -73,7 +90,7 @@ static int qemu_trigger(struct qemu_state *q, const struct migr_stats *st)
 /*
  * Auto-converge: 20% at the first trigger (cpu-throttle-initial), +10% at
  * each later one (cpu-throttle-increment), at most 99%: QEMU's
- * CPU_THROTTLE_PCT_MAX, seeds/002 ("when set to 99%, the actual throttle
+ * CPU_THROTTLE_PCT_MAX, seeds/002_a10ff02123cfb8e8.txt ("when set to 99%, the actual throttle
  * rate was 95%" with a VM-wide timer; the scheduler here takes time per
  * vCPU, like that patch's per-vCPU timers). With tailslow, a step is cut to
  * what would bring the dirtied bytes down to the trigger level.
@@ -145,7 +162,7 @@ static void qemu_dirty_limit(void *state, const struct migr_limits *lim, const s
 }
 
 /*
- * Cloud Hypervisor's auto-converge, seeds/000: "auto-converging starts
+ * Cloud Hypervisor's auto-converge, seeds/000_7b3fb9dd76056908.txt: "auto-converging starts
  * always after two memory delta transfer iterations - every two iterations,
  * it is increased (step size is 10%) - maximum throttling is 99%". Pass 1 is
  * the full copy, so delta iteration k ends pass k + 1. Switchover is judged
@@ -179,9 +196,11 @@ static void cloud_hypervisor(void *state, const struct migr_limits *lim, const s
 /*
  * Xen's simple precopy policy: stop and copy after a fixed number of
  * iterations or once fewer than a threshold of pages are dirty; never a
- * throttle. seeds/004 calls these "the current hard coded parameters"
- * ("on 5 or fewer iterations, the asymptotic properties don't appear
- * cleanly"); the values are 5 iterations and 50 pages.
+ * throttle. seeds/004_176c105455500df6.txt calls these "the current hard
+ * coded parameters" ("on 5 or fewer iterations, the asymptotic properties
+ * don't appear cleanly"); their values are xg_sr_save.c's
+ * SPP_MAX_ITERATIONS (5) and SPP_TARGET_DIRTY_COUNT (50 pages). The full
+ * copy counts as the first of the 5 passes here.
  */
 #define XEN_MAX_ITERS 5u
 #define XEN_TARGET_PAGES 50u
@@ -201,8 +220,9 @@ const struct sim_policy sim_policies[] = {
 	{ "qemu-dirty-limit", qemu_dirty_limit },
 	{ "cloud-hypervisor", cloud_hypervisor },
 	{ "xen", xen },
-	/* Not a column of the standard tables (sim -a shows it): QEMU's option, off by default. */
+	/* Not columns of the standard tables (sim -a shows them): QEMU's option, off by default; a what-if. */
 	{ "qemu-auto-converge-tailslow", qemu_auto_converge_tailslow },
+	{ "ours-from-pass-2", ours_from_pass_2 },
 };
 const unsigned sim_npolicies = sizeof(sim_policies) / sizeof(sim_policies[0]);
 const unsigned sim_nstandard = 5;

@@ -7,7 +7,9 @@
  * throttles every 200 ms). A switchover decided within a pass takes effect
  * at the end of that pass, as in the sender.
  */
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "migration/stream.h"
@@ -26,6 +28,7 @@
 #define COMMIT_RTTS 1                        /* READY then COMMIT: the paused VM waits one round trip more */
 
 double sim_page_level_max = 64 * SIM_GIB;
+FILE *sim_trace;
 
 struct run {
 	const struct sim_scenario *sc;
@@ -104,6 +107,23 @@ static void timeline(struct run *u, const struct migr_stats *st)
 		.pass = st->pass };
 }
 
+/* Every decision with what it was based on, for reading a run step by step. */
+static void trace(const struct run *u, const struct migr_stats *st, const struct migr_decision *d)
+{
+	unsigned i;
+
+	if (!sim_trace)
+		return;
+	fprintf(sim_trace, "%s %s t=%.3f pass=%" PRIu32 "%s remaining=%" PRIu64 " bw=%" PRIu64 " dirty=%" PRIu64
+		" throttle=%" PRIu32 " limit=%" PRIu64 " age_ms=%" PRIu64 " vcpu=[", u->sc->name, u->p->name, u->t,
+		st->pass, st->pass_done ? " done" : "", st->remaining_bytes, st->bandwidth, st->dirty_rate,
+		st->throttle_pct, st->dirty_limit, st->control_age_ms);
+	for (i = 0; i < st->nvcpu; i++)
+		fprintf(sim_trace, "%s%" PRIu64, i ? " " : "", st->vcpu_dirty_rate[i]);
+	fprintf(sim_trace, "] -> action=%" PRIu32 " (%s) pct=%" PRIu32 " limit=%" PRIu64 "\n", d->action,
+		migr_reason_str(d->reason), d->throttle_pct, d->dirty_limit);
+}
+
 static void apply(struct run *u, const struct migr_decision *d)
 {
 	unsigned i;
@@ -163,6 +183,7 @@ static void policy(struct run *u, int boundary, double harvested)
 	}
 	u->t_policy = u->t;
 	u->p->decide(u->pstate, &u->sc->lim, &st, &d);
+	trace(u, &st, &d);
 	timeline(u, &st);
 	apply(u, &d);
 }

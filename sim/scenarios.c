@@ -126,7 +126,7 @@ static unsigned published(struct sim_scenario *out, unsigned n, unsigned max)
 		snprintf(out[n].name, sizeof(out[n].name), "qemu-dirtylimit-%gMBs-1g", qemu_mb_s[i]);
 	}
 	/*
-	 * seeds/003: "we are able to touch over 600 MB of pages in 50 ms of
+	 * seeds/003_b719d6f83e5ab034.txt: "we are able to touch over 600 MB of pages in 50 ms of
 	 * continuous execution"; "even if I throttle the guest to 5% ... we still
 	 * cannot even come close to catching up". Modelled as a writer the
 	 * throttle does not slow: it touches its 600 MB within whatever slice it

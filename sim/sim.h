@@ -9,6 +9,7 @@
 #define SIM_SIM_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "migration/policy.h"
 
@@ -100,6 +101,8 @@ enum sim_tracking {
 	SIM_TRACK_AGGREGATE,
 };
 extern double sim_page_level_max;
+/* When set, every decision of every run is written there, with the statistics it was taken on. */
+extern FILE *sim_trace;
 
 int sim_run(const struct sim_scenario *sc, const struct sim_policy *p, uint32_t tracking, int timeline,
 	    struct sim_result *r);
