@@ -112,7 +112,7 @@ $(SIM): $(SIM_SRCS) $(wildcard sim/*.h) migration/policy.h migration/stream.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
 	@gcc -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $(SIM_SRCS) -lm
-sim: $(SIM)
+sim: deps $(SIM)
 	@$(SIM) -t -o $(BUILD)/bench
 	@tools/sim-plot.sh $(BUILD)/bench/sim
 

@@ -179,7 +179,8 @@ static void cloud_hypervisor(void *state, const struct migr_limits *lim, const s
 
 	(void)state;
 	if (!st->pass_done) {
-		*d = (struct migr_decision){ .action = MIGR_ACT_CONTINUE, .expected_downtime_ms = UINT64_MAX };
+		*d = (struct migr_decision){ .action = MIGR_ACT_CONTINUE, .reason = MIGR_WHY_CONVERGING,
+					     .expected_downtime_ms = UINT64_MAX };
 		return;
 	}
 	if (fits(lim, st, d)) {
