@@ -93,3 +93,6 @@ UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c
 UNIT_INCS_test_migr_e2e := $(MBEDTLS_CPPFLAGS)
 $(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB) $(MBEDTLS_STAMP) $(MBEDTLS_CONFIG)
 $(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: UNIT_CHECK_LIBS += $(MBEDTLS_HOST_LIB)
+UNIT_TESTS += test_sim_model
+SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
+UNIT_SRCS_test_sim_model := sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
