@@ -10,6 +10,12 @@
 #define TARGET_SHARE_PCT 33u
 /* Every vCPU writes at least this share of the heaviest writer's rate: the VM-wide throttle fits. */
 #define SPREAD_PCT 50u
+/*
+ * The tool in force is left only when the spread is this far past
+ * SPREAD_PCT: a dirty-rate limit evens out the rates of the vCPUs it holds
+ * back, and a settled tool is worth more than one noisy window.
+ */
+#define SPREAD_HYST_PCT 15u
 /* Throttle changes smaller than this many points are not worth a change. */
 #define THROTTLE_HYST_PCT 5u
 /* A dirty-rate limit within this share of the wanted one is left alone. */
@@ -18,6 +24,8 @@
 #define CALM_DIV 4u
 /* Measured above limit by this share, after settling: the limit is at its maximum throttle. */
 #define LIMIT_MISS_PCT 25u
+/* The sender's bandwidth window has filled by then: a zero after it is a measured zero. */
+#define EARLY_MS (2 * MIGR_POLICY_SETTLE_MS)
 
 static const char *const reason_text[MIGR_WHY_COUNT] = {
 	[MIGR_WHY_MEASURING] = "measuring the link",
@@ -29,6 +37,7 @@ static const char *const reason_text[MIGR_WHY_COUNT] = {
 	[MIGR_WHY_TIMEOUT_FORCE] = "precopy timed out: forced switchover",
 	[MIGR_WHY_TIMEOUT_ABORT] = "precopy timed out: migration aborted",
 	[MIGR_WHY_LINK_STALLED] = "nothing moved on the link",
+	[MIGR_WHY_FIRST_PASS] = "full copy: no throttle before the second pass",
 };
 
 const char *migr_reason_str(uint32_t reason)
@@ -42,21 +51,35 @@ static void set(struct migr_decision *d, uint32_t action, uint32_t reason)
 	d->reason = reason;
 }
 
-/* Whether the writing is spread over every vCPU, so a per-vCPU limit would throttle all alike. */
-static int spread_evenly(const struct migr_stats *st)
+/*
+ * Whether the writing is spread over every vCPU, so a per-vCPU limit would
+ * throttle all alike. A vCPU's rate counts at least its share of the calm
+ * level (target / CALM_DIV): when the working set is nearly all dirty every
+ * rate is tiny, and the spread of tiny rates is noise, not who writes;
+ * when no vCPU writes above that floor, the tool in force stays.
+ */
+static int spread_evenly(const struct migr_stats *st, uint64_t target)
 {
-	uint64_t lo = UINT64_MAX, hi = 0;
-	uint32_t i;
+	uint64_t lo = UINT64_MAX, hi = 0, r, floor;
+	uint32_t i, pct = SPREAD_PCT;
 
 	if (st->nvcpu == 0 || !st->vcpu_dirty_rate)
 		return 1;
+	floor = target / CALM_DIV / st->nvcpu;
 	for (i = 0; i < st->nvcpu; i++) {
-		if (st->vcpu_dirty_rate[i] < lo)
-			lo = st->vcpu_dirty_rate[i];
-		if (st->vcpu_dirty_rate[i] > hi)
-			hi = st->vcpu_dirty_rate[i];
+		r = st->vcpu_dirty_rate[i] > floor ? st->vcpu_dirty_rate[i] : floor;
+		if (r < lo)
+			lo = r;
+		if (r > hi)
+			hi = r;
 	}
-	return lo * 100 >= hi * SPREAD_PCT;
+	if (hi <= floor)
+		return st->dirty_limit == 0;
+	if (st->dirty_limit)
+		pct += SPREAD_HYST_PCT;
+	else if (st->throttle_pct)
+		pct -= SPREAD_HYST_PCT;
+	return lo * 100 >= hi * pct;
 }
 
 /* VM-wide: the throttle that brings the unthrottled dirty rate down to target. */
@@ -73,12 +96,13 @@ static void vm_wide(const struct migr_limits *lim, const struct migr_stats *st, 
 	d->throttle_pct = pct;
 	/*
 	 * The rate counts pages first dirtied since the harvest, so a working
-	 * set that is all dirty already looks calm, even over a whole pass:
-	 * lower the throttle only at a pass boundary, and only when the guest
-	 * really calmed down (under a quarter of the target), or the next pass
-	 * grows again.
+	 * set that is all dirty already looks calm: lower the throttle only
+	 * when the guest is really calm (under a quarter of the target). That
+	 * is safe within a pass even when the calm comes from a full working
+	 * set: pages already dirty cost nothing more until the next harvest,
+	 * and the next pass's first calls, on a clean set, raise it again.
 	 */
-	if (st->dirty_limit == 0 && pct < cur && !(st->pass_done && st->dirty_rate * CALM_DIV <= target)) {
+	if (st->dirty_limit == 0 && pct < cur && st->dirty_rate * CALM_DIV > target) {
 		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
 		return;
 	}
@@ -107,7 +131,7 @@ static void dirty_limit(const struct migr_limits *lim, const struct migr_stats *
 	set(d, MIGR_ACT_SET_DIRTY_LIMIT, MIGR_WHY_DIRTY_OUTRUNS);
 }
 
-/* Auto-converge: keep the dirty rate under half the link, with the better of the two tools. */
+/* Auto-converge from the second pass: dirtying under a third of the link, with the better of the two tools. */
 static void control(const struct migr_limits *lim, const struct migr_stats *st, uint64_t bw,
 		    struct migr_decision *d)
 {
@@ -116,6 +140,16 @@ static void control(const struct migr_limits *lim, const struct migr_stats *st, 
 
 	if (target == 0)
 		target = 1;
+	if (st->pass <= 1) {
+		/*
+		 * The full copy sends every page once whatever the guest writes,
+		 * and what it dirties meanwhile is bounded by its working set, not
+		 * by its rate: a throttle here would only slow the guest down.
+		 */
+		d->throttle_pct = 0;
+		set(d, controlling ? MIGR_ACT_SET_THROTTLE : MIGR_ACT_CONTINUE, MIGR_WHY_FIRST_PASS);
+		return;
+	}
 	if (!controlling && st->dirty_rate <= target)
 		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_CONVERGING);
 	else if (lim->max_throttle_pct == 0)
@@ -123,23 +157,53 @@ static void control(const struct migr_limits *lim, const struct migr_stats *st, 
 	else if (controlling && st->control_age_ms < MIGR_POLICY_SETTLE_MS)
 		/* A throttle is judged on a full window of measurements taken under it. */
 		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
-	else if (spread_evenly(st))
+	else if (spread_evenly(st, target))
 		vm_wide(lim, st, target, d);
 	else
 		dirty_limit(lim, st, target, d);
 }
 
+/* The measured bandwidth; in the first second, before the sender's window fills, bytes sent / elapsed. */
+static uint64_t bandwidth(const struct migr_limits *lim, const struct migr_stats *st)
+{
+	uint64_t bw = st->bandwidth;
+
+	if (!bw && st->elapsed_ms && st->elapsed_ms < EARLY_MS && st->sent_bytes >= MIGR_POLICY_EARLY_BYTES)
+		bw = st->sent_bytes * 1000 / st->elapsed_ms;
+	if (lim->bandwidth_cap && lim->bandwidth_cap < bw)
+		bw = lim->bandwidth_cap;
+	return bw;
+}
+
+/*
+ * The pause: the final burst plus the READY/COMMIT round trip. A pipelined
+ * burst takes remaining / bandwidth and the round trip of its last
+ * acknowledgement. A stop-and-wait burst goes in whole chunks, the busiest
+ * connection carrying ceil(chunks / conns) of them, each costing
+ * chunk x conns / bandwidth at the measured rate (which already includes
+ * its round trip): a burst just over a round of chunks pays a whole round.
+ */
+static uint64_t downtime_ms(const struct migr_stats *st, uint64_t bw)
+{
+	uint64_t bytes = st->remaining_bytes, chunk = st->wait_chunk_bytes, conns = st->conns ? st->conns : 1;
+	uint64_t rtts = 2, rounds;
+
+	if (chunk) {
+		rounds = (bytes / chunk + (bytes % chunk != 0) + conns - 1) / conns;
+		bytes = rounds * chunk * conns;
+		rtts = 1;
+	}
+	return bytes / bw * 1000 + bytes % bw * 1000 / bw + (rtts * st->rtt_us + 999) / 1000;
+}
+
 void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st, struct migr_decision *d)
 {
 	uint64_t downtime = lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
-	uint64_t bw = st->bandwidth;
+	uint64_t bw = bandwidth(lim, st);
 
 	*d = (struct migr_decision){ .expected_downtime_ms = UINT64_MAX };
-	if (lim->bandwidth_cap && lim->bandwidth_cap < bw)
-		bw = lim->bandwidth_cap;
 	if (bw)
-		d->expected_downtime_ms = st->remaining_bytes / bw * 1000 +
-					  st->remaining_bytes % bw * 1000 / bw;
+		d->expected_downtime_ms = downtime_ms(st, bw);
 	if (bw && d->expected_downtime_ms <= downtime) {
 		set(d, MIGR_ACT_SWITCHOVER, MIGR_WHY_DOWNTIME_FITS);
 	} else if (lim->max_precopy_ms && st->elapsed_ms >= lim->max_precopy_ms) {

@@ -14,6 +14,8 @@
 #define MIGR_POLICY_PERIOD_MS 250u  /* longest gap between two calls within a pass */
 #define MIGR_POLICY_SETTLE_MS 1000u /* a throttle is judged only after it ran this long */
 #define MIGR_POLICY_STALL_MS 10000u /* no bandwidth at all for this long: give up */
+/* Before the sender's bandwidth window fills, bytes sent / elapsed counts once this much went. */
+#define MIGR_POLICY_EARLY_BYTES (64ull << 20)
 
 enum migr_on_timeout {
 	MIGR_TIMEOUT_FORCE = 0, /* switch over anyway, accept a longer downtime */
@@ -44,6 +46,11 @@ struct migr_stats {
 	uint32_t throttle_pct;     /* VM-wide throttle in force */
 	uint64_t dirty_limit;      /* dirty-rate limit in force, pages/s; 0: off */
 	uint64_t control_age_ms;   /* how long the throttle or limit in force has been */
+	uint64_t sent_bytes;       /* what the transport took since the start: an early bandwidth */
+	uint32_t rtt_us;           /* round trip of the data connections; 0: unknown */
+	uint32_t conns;            /* data connections; 0: one */
+	uint64_t wait_chunk_bytes; /* stop-and-wait transport: what a connection sends before it
+	                              waits for the acknowledgement; 0: pipelined */
 };
 
 enum migr_action {
@@ -64,6 +71,7 @@ enum migr_reason {
 	MIGR_WHY_TIMEOUT_FORCE,  /* precopy ran out of time: forced switchover */
 	MIGR_WHY_TIMEOUT_ABORT,  /* precopy ran out of time: the VM stays */
 	MIGR_WHY_LINK_STALLED,   /* nothing moved for MIGR_POLICY_STALL_MS */
+	MIGR_WHY_FIRST_PASS,     /* the full copy: every page goes once whatever the guest writes */
 	MIGR_WHY_COUNT
 };
 
@@ -73,7 +81,7 @@ struct migr_decision {
 	uint32_t throttle_pct;  /* for SET_THROTTLE */
 	uint64_t dirty_limit;   /* for SET_DIRTY_LIMIT, pages/s */
 	uint32_t max_pct;       /* for SET_DIRTY_LIMIT: the most any vCPU may be throttled */
-	uint64_t expected_downtime_ms; /* remaining / bandwidth; UINT64_MAX if unknown */
+	uint64_t expected_downtime_ms; /* the final burst and the commit; UINT64_MAX if unknown */
 };
 
 void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st,

@@ -364,6 +364,7 @@ static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 		.throttle_pct = s->prog.throttle_pct,
 		.dirty_limit = s->prog.dirty_limit,
 		.control_age_ms = MS(s, t - s->t_control),
+		.sent_bytes = bytes_sent(s),
 		.vcpu_dirty_rate = rates,
 	};
 	struct migr_decision d;

@@ -169,6 +169,11 @@ static void policy(struct run *u, int boundary, double harvested)
 		.throttle_pct = u->throttle,
 		.dirty_limit = u->limit,
 		.control_age_ms = (uint64_t)((u->t - u->t_control) * 1e3),
+		.sent_bytes = (uint64_t)u->bytes,
+		/* What a sender on this link can know of it: the round trip, the connections, its chunk. */
+		.rtt_us = (uint32_t)(u->sc->link.rtt * 1e6),
+		.conns = u->sc->link.conns,
+		.wait_chunk_bytes = u->sc->link.mode == SIM_STOP_WAIT ? (uint64_t)u->sc->link.chunk : 0,
 	};
 	struct migr_decision d;
 

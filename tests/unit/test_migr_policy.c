@@ -15,6 +15,8 @@
 #define STEP_MS 250u
 #define MIB (1024ull * 1024)
 #define VCPUS 4
+/* The hot guest's average VM-wide throttle, in percent (the same guest throttled from its full copy on: above 60). */
+#define AVG_THROTTLE_HOT_MAX 40.0
 
 struct sim {
 	/* the guest and the link */
@@ -22,6 +24,7 @@ struct sim {
 	double write_pps[VCPUS]; /* unthrottled page writes per second, spread over the hot set */
 	unsigned nvcpu;
 	double link; /* bytes/s */
+	uint64_t window_ms; /* non-zero: no bandwidth measured before this, as the sender's window */
 	struct migr_limits lim;
 	/* the migration */
 	double to_send, dirty, sent, pass_start_ms, harvested_in_window[4];
@@ -34,6 +37,8 @@ struct sim {
 	double downtime_ms;
 	uint32_t passes_before_final;
 	unsigned throttle_sets, limit_sets;
+	uint64_t pass1_control_ms; /* time a throttle or a limit was in force during the full copy */
+	double throttle_pct_ms;    /* VM-wide throttle x time, for its average */
 };
 
 static void sim_init(struct sim *s, double ram_mib, double hot_share, double link_mib_s, unsigned nvcpu)
@@ -127,7 +132,8 @@ static void decide(struct sim *s, int pass_done, double dirty_rate, const uint64
 		.pass = s->pass,
 		.pass_done = (uint32_t)pass_done,
 		.remaining_bytes = (uint64_t)((s->to_send + s->dirty) * MIGR_PAGE_SIZE),
-		.bandwidth = (uint64_t)bw(s),
+		.bandwidth = s->t_ms >= s->window_ms ? (uint64_t)bw(s) : 0,
+		.sent_bytes = (uint64_t)(s->sent * MIGR_PAGE_SIZE),
 		.dirty_rate = (uint64_t)dirty_rate,
 		.nvcpu = s->nvcpu,
 		.vcpu_dirty_rate = vrate,
@@ -162,6 +168,9 @@ static void step(struct sim *s)
 	rates(s, r);
 	for (i = 0; i < s->nvcpu; i++)
 		total += r[i];
+	if (s->pass == 1 && (s->throttle || s->limit))
+		s->pass1_control_ms += STEP_MS;
+	s->throttle_pct_ms += (double)s->throttle * STEP_MS;
 	/* Random writes into the hot set: the share of them that lands on clean pages is new. */
 	fresh = s->hot_pages > 0 ? (s->hot_pages - s->dirty) * (1 - exp(-total * STEP_MS / 1000.0 / s->hot_pages)) : 0;
 	s->dirty += fresh;
@@ -177,8 +186,10 @@ static void step(struct sim *s)
 		s->sent += sendable;
 	}
 	s->t_ms += STEP_MS;
-	for (i = 0; i < 4; i++)
+	/* As the sender counts: pages first dirtied over the last second, or since the harvest if nearer. */
+	for (i = 0; i < 4 && s->t_ms - i * STEP_MS > s->pass_start_ms; i++)
 		window += s->harvested_in_window[i];
+	window = window * 1000.0 / (double)(i * STEP_MS);
 	if (s->to_send == 0) {
 		/* Harvest: the next pass sends what was dirtied; its rate is over the whole pass. */
 		window = s->dirty * 1000.0 / (double)(s->t_ms - s->pass_start_ms);
@@ -349,7 +360,7 @@ END_TEST
 START_TEST(test_single_decisions)
 {
 	struct migr_limits lim = { .max_throttle_pct = 90 };
-	struct migr_stats st = { .pass = 1, .remaining_bytes = 1 << 30 };
+	struct migr_stats st = { .pass = 2, .remaining_bytes = 1 << 30 };
 	struct migr_decision d;
 
 	/* No bandwidth yet: measure; for too long: give up. */
@@ -388,18 +399,220 @@ START_TEST(test_single_decisions)
 	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
 	ck_assert_uint_eq(d.throttle_pct, 90);
 	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_AT_MAX);
-	/* Calm within a pass: not lowered; at the boundary it is. */
-	st.dirty_rate = 10;
+	/*
+	 * Lower, but not calm, within a pass: held (a falling rate may be a
+	 * working set filling up); calm: lowered, within a pass and at the
+	 * boundary.
+	 */
+	st.dirty_rate = 4000;
 	st.bandwidth = 100 * 1000 * 1000;
 	st.remaining_bytes = 1ull << 34;
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_HELD);
+	st.dirty_rate = 10;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_eq(d.throttle_pct, 0);
 	st.pass_done = 1;
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
 	ck_assert_uint_eq(d.throttle_pct, 0);
 	ck_assert_str_eq(migr_reason_str(MIGR_WHY_DOWNTIME_FITS), "what remains fits the downtime limit");
 	ck_assert_str_eq(migr_reason_str(MIGR_WHY_COUNT), "unknown");
+}
+END_TEST
+
+/* The full copy sends every page once whatever the guest writes: no throttle before the second pass. */
+START_TEST(test_first_pass_unthrottled)
+{
+	struct migr_limits lim = { .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 1, .remaining_bytes = 1ull << 34, .bandwidth = 100 * 1000 * 1000,
+				 .dirty_rate = 100000, .elapsed_ms = 5000, .control_age_ms = 5000 };
+	struct migr_decision d;
+	struct sim s;
+
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_FIRST_PASS);
+	/* One in force during the full copy is released. */
+	st.throttle_pct = 50;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_eq(d.throttle_pct, 0);
+	/* The same rate in the second pass is throttled. */
+	st.throttle_pct = 0;
+	st.pass = 2;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_gt(d.throttle_pct, 50);
+
+	/* The hot guest still converges within its budget, untouched during its full copy. */
+	hot_guest(&s);
+	run(&s, 600000);
+	ck_assert(s.done);
+	ck_assert_uint_eq(s.last.reason, MIGR_WHY_DOWNTIME_FITS);
+	ck_assert_double_le(s.downtime_ms, MIGR_DOWNTIME_DEFAULT_MS);
+	ck_assert_double_le(s.sent, 1.5 * s.ram_pages);
+	ck_assert_uint_gt(s.throttle_sets, 0);
+	ck_assert_uint_eq(s.pass1_control_ms, 0);
+	ck_assert_double_lt(s.throttle_pct_ms / (double)s.t_ms, AVG_THROTTLE_HOT_MAX);
+}
+END_TEST
+
+/* Calm within a pass, throttle settled: lowered there, not only at the next boundary. */
+START_TEST(test_throttle_lowered_within_pass)
+{
+	struct sim s;
+	uint32_t pass;
+
+	hot_guest(&s);
+	while (!s.done && !(s.pass >= 2 && s.throttle > 0))
+		step(&s);
+	ck_assert(!s.done);
+	pass = s.pass;
+	/* The guest stops writing: within the same pass the throttle goes. */
+	s.write_pps[0] = s.write_pps[1] = 0;
+	while (!s.done && s.pass == pass && s.throttle > 0)
+		step(&s);
+	ck_assert_uint_eq(s.pass, pass);
+	ck_assert_uint_eq(s.throttle, 0);
+}
+END_TEST
+
+/* Tiny per-vCPU rates (a working set all dirty) and rates near the threshold do not flip the tool. */
+START_TEST(test_tool_choice_steady)
+{
+	/* 16 vCPUs under a 90% throttle, new-page rates of a nearly all-dirty working set. */
+	static const uint64_t tiny[16] = { 75, 69, 76, 64, 57, 76, 75, 38, 55, 67, 72, 67, 63, 61, 69, 78 };
+	uint64_t two[2], none[4] = { 0 };
+	struct migr_limits lim = { .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 2, .remaining_bytes = 1ull << 36, .bandwidth = 125000000, .nvcpu = 16,
+				 .vcpu_dirty_rate = tiny, .throttle_pct = 90, .control_age_ms = 5000 };
+	struct migr_decision d;
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		st.dirty_rate += tiny[i];
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	/* A limit in force and no vCPU writing above the floor: the limit stays. */
+	st.nvcpu = 4;
+	st.vcpu_dirty_rate = none;
+	st.dirty_rate = 0;
+	st.throttle_pct = 0;
+	st.dirty_limit = 10070;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	/* Near the threshold the tool in force stays: a limit with the lighter at 55% of the heavier... */
+	st.nvcpu = 2;
+	st.vcpu_dirty_rate = two;
+	two[0] = 10000;
+	two[1] = 5500;
+	st.dirty_rate = two[0] + two[1];
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_AT_MAX);
+	/* ...and a VM-wide throttle with it at 40%... */
+	st.dirty_limit = 0;
+	st.throttle_pct = 50;
+	two[1] = 4000;
+	st.dirty_rate = two[0] + two[1];
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_gt(d.throttle_pct, 50);
+	/* ...but a clear lone writer still gets the limit. */
+	two[1] = 2000;
+	st.dirty_rate = two[0] + two[1];
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_DIRTY_LIMIT);
+}
+END_TEST
+
+/* A stop-and-wait burst of 16 connections, 4 MiB chunks, 10 Gb/s, 5 ms: what the pause really lasts. */
+#define SAW_LINE 1.25e9
+#define SAW_CONNS 16u
+#define SAW_CHUNK (4 * MIB)
+#define SAW_RTT_S 0.005
+static double saw_pause_ms(double bytes)
+{
+	double share = SAW_LINE / SAW_CONNS, rounds = ceil(ceil(bytes / SAW_CHUNK) / SAW_CONNS);
+
+	return ((rounds * SAW_CHUNK < bytes ? rounds * SAW_CHUNK : bytes) / share + rounds * SAW_RTT_S + SAW_RTT_S) *
+	       1000;
+}
+
+START_TEST(test_switchover_margin)
+{
+	double share = SAW_LINE / SAW_CONNS, rate = SAW_CONNS * SAW_CHUNK / (SAW_CHUNK / share + SAW_RTT_S);
+	struct migr_limits lim = { .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 2, .bandwidth = (uint64_t)rate, .rtt_us = (uint32_t)(SAW_RTT_S * 1e6),
+				 .conns = SAW_CONNS, .wait_chunk_bytes = SAW_CHUNK };
+	struct migr_decision d;
+	uint64_t mib, switched = 0;
+
+	/* 336.5 MB at 1.1435 GB/s is 294 ms of data, but 81 chunks take 6 rounds: 357 ms. */
+	st.remaining_bytes = 336500000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_ne(d.action, MIGR_ACT_SWITCHOVER);
+	ck_assert_uint_ge(d.expected_downtime_ms, 350);
+	/* Whatever remains: a switchover only when the pause fits, and the estimate is never short. */
+	for (mib = 1; mib <= 512; mib++) {
+		st.remaining_bytes = mib * MIB;
+		migr_policy_decide(&lim, &st, &d);
+		ck_assert_double_ge((double)d.expected_downtime_ms + 1, saw_pause_ms((double)st.remaining_bytes));
+		if (d.action == MIGR_ACT_SWITCHOVER) {
+			ck_assert_double_le(saw_pause_ms((double)st.remaining_bytes), MIGR_DOWNTIME_DEFAULT_MS);
+			switched++;
+		}
+	}
+	ck_assert_uint_gt(switched, 200);
+	/* Pipelined, 5 ms: the last acknowledgement and the commit are two round trips. */
+	st.wait_chunk_bytes = 0;
+	st.bandwidth = 1000 * 1000 * 1000;
+	st.remaining_bytes = 295 * 1000 * 1000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.expected_downtime_ms, 305);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	st.remaining_bytes = 290 * 1000 * 1000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+}
+END_TEST
+
+/* Before the sender's one-second window fills: bytes sent / elapsed, once enough has gone. */
+START_TEST(test_early_bandwidth)
+{
+	struct migr_limits lim = { .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 2, .pass_done = 1, .remaining_bytes = 100 * 1000 * 1000,
+				 .elapsed_ms = 340, .sent_bytes = 4ull << 30 };
+	struct migr_decision d;
+	struct sim s;
+
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	ck_assert_uint_eq(d.expected_downtime_ms, 100 * 1000 * 1000 / ((4ull << 30) * 1000 / 340) * 1000 +
+						   100 * 1000 * 1000 % ((4ull << 30) * 1000 / 340) * 1000 /
+							   ((4ull << 30) * 1000 / 340));
+	/* Too little sent to tell: measuring. */
+	st.sent_bytes = MIGR_POLICY_EARLY_BYTES - 1;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_MEASURING);
+	/* After the window, a zero is a measured zero: a stalled link is given up. */
+	st.sent_bytes = 1ull << 30;
+	st.elapsed_ms = 20000;
+	st.stalled_ms = MIGR_POLICY_STALL_MS;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_LINK_STALLED);
+
+	/* Whole run: an idle 1 GiB guest on a 10 GiB/s link is copied in the first 250 ms and goes then. */
+	sim_init(&s, 1024, 0, 10240, 2);
+	s.window_ms = 1250;
+	run(&s, 60000);
+	ck_assert(s.done);
+	ck_assert_uint_eq(s.last.reason, MIGR_WHY_DOWNTIME_FITS);
+	ck_assert_double_eq_tol(s.sent, s.ram_pages, 1);
+	ck_assert_uint_lt(s.t_ms, 1000);
 }
 END_TEST
 
@@ -417,6 +630,11 @@ int main(void)
 	tcase_add_test(tc, test_single_writer_dirty_limit);
 	tcase_add_test(tc, test_max_throttle_and_timeout);
 	tcase_add_test(tc, test_bandwidth_cap);
+	tcase_add_test(tc, test_first_pass_unthrottled);
+	tcase_add_test(tc, test_throttle_lowered_within_pass);
+	tcase_add_test(tc, test_tool_choice_steady);
+	tcase_add_test(tc, test_switchover_margin);
+	tcase_add_test(tc, test_early_bandwidth);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
