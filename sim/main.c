@@ -120,15 +120,22 @@ static int write_timelines(const char *dir, unsigned ns, unsigned np)
 	return 0;
 }
 
-/* Ours against each model: where either converges, and who is faster where both do. */
+/*
+ * Ours against each model: where either converges, who is faster where both
+ * do, and over those same runs the mean of the average throttles and the
+ * longest downtime.
+ */
 static void summary(unsigned ns, unsigned np)
 {
 	unsigned s, p, both, wins, miss;
+	double thr_o, thr_m, down_o, down_m;
 
-	printf("\nSummary: ours against each model\n");
-	printf("  %-28s %10s %10s %12s %10s\n", "model", "it only", "both", "ours <= it", "share");
+	printf("\nSummary: ours against each model (throttle and downtime over the runs both converge in)\n");
+	printf("  %-28s %8s %6s %11s %6s %16s %18s\n", "model", "it only", "both", "ours <= it", "share",
+	       "avg thr ours/it", "max down ours/it");
 	for (p = 1; p < np; p++) {
 		both = wins = miss = 0;
+		thr_o = thr_m = down_o = down_m = 0;
 		for (s = 0; s < ns; s++) {
 			const struct sim_result *o = &res[s][0], *m = &res[s][p];
 
@@ -137,10 +144,15 @@ static void summary(unsigned ns, unsigned np)
 			if (m->converged && o->converged) {
 				both++;
 				wins += o->total_s <= m->total_s;
+				thr_o += o->avg_throttle;
+				thr_m += m->avg_throttle;
+				down_o = o->downtime_ms > down_o ? o->downtime_ms : down_o;
+				down_m = m->downtime_ms > down_m ? m->downtime_ms : down_m;
 			}
 		}
-		printf("  %-28s %10u %10u %12u %9.0f%%\n", sim_policies[p].name, miss, both, wins,
-		       both ? 100.0 * wins / both : 100.0);
+		printf("  %-28s %8u %6u %11u %5.0f%% %7.1f%% %6.1f%% %8.0f %8.0f ms\n", sim_policies[p].name, miss, both,
+		       wins, both ? 100.0 * wins / both : 100.0, both ? thr_o / both : 0, both ? thr_m / both : 0,
+		       down_o, down_m);
 	}
 	printf("\nWhere a model converges faster than ours:\n");
 	for (s = 0; s < ns; s++)
