@@ -18,23 +18,6 @@ static void ours(void *state, const struct migr_limits *lim, const struct migr_s
 	migr_policy_decide(lim, st, d);
 }
 
-/*
- * A what-if, not a policy anyone ships: ours, with no throttle during the
- * full copy. Writes during the first pass land mostly on the working set,
- * which the second pass carries whole anyway once it is all dirty; this
- * shows what the throttle held through that pass buys.
- */
-static void ours_from_pass_2(void *state, const struct migr_limits *lim, const struct migr_stats *st,
-			     struct migr_decision *d)
-{
-	(void)state;
-	migr_policy_decide(lim, st, d);
-	if (st->pass == 1 && (d->action == MIGR_ACT_SET_THROTTLE || d->action == MIGR_ACT_SET_DIRTY_LIMIT)) {
-		d->action = MIGR_ACT_CONTINUE;
-		d->reason = MIGR_WHY_CONVERGING;
-	}
-}
-
 static uint64_t downtime_limit(const struct migr_limits *lim)
 {
 	return lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
@@ -221,9 +204,8 @@ const struct sim_policy sim_policies[] = {
 	{ "qemu-dirty-limit", qemu_dirty_limit },
 	{ "cloud-hypervisor", cloud_hypervisor },
 	{ "xen", xen },
-	/* Not columns of the standard tables (sim -a shows them): QEMU's option, off by default; a what-if. */
+	/* Not a column of the standard tables (sim -a shows it): QEMU's option, off by default. */
 	{ "qemu-auto-converge-tailslow", qemu_auto_converge_tailslow },
-	{ "ours-from-pass-2", ours_from_pass_2 },
 };
 const unsigned sim_npolicies = sizeof(sim_policies) / sizeof(sim_policies[0]);
 const unsigned sim_nstandard = 5;
