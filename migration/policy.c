@@ -20,7 +20,7 @@
 #define THROTTLE_HYST_PCT 5u
 /* A dirty-rate limit within this share of the wanted one is left alone. */
 #define LIMIT_HYST_PCT 10u
-/* A guest calmer than target / CALM_DIV over a whole pass gets its throttle lowered. */
+/* A guest calmer than target / CALM_DIV (over the last second, or a whole pass at its end) gets its throttle lowered. */
 #define CALM_DIV 4u
 /* Measured above limit by this share, after settling: the limit is at its maximum throttle. */
 #define LIMIT_MISS_PCT 25u
