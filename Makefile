@@ -28,7 +28,10 @@ KASFLAGS := -I. -MMD -MP
 JSMN_DIR := $(BUILD)/include
 KCFLAGS += -I$(JSMN_DIR)
 
-KERNEL_DIRS := kernel kernel/boot kernel/mem kernel/vmx kernel/vmx/exits drivers net
+# One folder per layer (README.md, "Layout").
+KERNEL_DIRS := kernel kernel/core kernel/lib kernel/vmm kernel/selftest \
+	kernel/arch/x86 kernel/arch/x86/boot kernel/arch/x86/vmx kernel/arch/x86/vmx/exits \
+	drivers net net/api
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_S) $(KERNEL_C))
@@ -53,8 +56,8 @@ $(BUILD)/obj/%.S.o: %.S
 	@echo "  AS      $<"
 	@$(KCC) $(KASFLAGS) -c $< -o $@
 
-# net/ includes lwIP's headers, which exist once lwIP is fetched, and jsmn's.
-$(patsubst %,$(BUILD)/obj/%.o,$(wildcard net/*.c)): $(LWIP_STAMP) $(JSMN_DIR)/jsmn.h
+# net/ and the iperf harness include lwIP's headers, which exist once lwIP is fetched, and jsmn's.
+$(patsubst %,$(BUILD)/obj/%.o,$(wildcard net/*.c net/api/*.c) kernel/selftest/perf.c): $(LWIP_STAMP) $(JSMN_DIR)/jsmn.h
 
 $(JSMN_DIR)/jsmn.h: /usr/include/jsmn.h
 	@mkdir -p $(@D)

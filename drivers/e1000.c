@@ -2,9 +2,9 @@
 #include "drivers/e1000.h"
 
 #include <string.h>
-#include "kernel/err.h"
-#include "kernel/mem/frames.h"
-#include "kernel/time.h"
+#include "kernel/lib/err.h"
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/time.h"
 
 #define E1000_EERD_TIMEOUT_US 10000u
 

@@ -1,8 +1,8 @@
 #include "drivers/lapic.h"
 
 #include "drivers/pit.h"
-#include "kernel/hw/hwops.h"
-#include "kernel/hw/msr.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/hw/msr.h"
 
 #define LAPIC_CALIBRATE_MS 10
 

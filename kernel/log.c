@@ -1,9 +1,9 @@
 #include "kernel/log.h"
 
 #include <stdio.h>
-#include "kernel/err.h"
-#include "kernel/hw/hwops.h"
-#include "kernel/time.h"
+#include "kernel/lib/err.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/time.h"
 
 static log_sink_fn log_sink;
 static void (*log_flush)(void);

@@ -7,7 +7,7 @@
 #define HV_KERNEL_LOG_H
 
 #include <stdarg.h>
-#include "kernel/config.h"
+#include "kernel/core/config.h"
 
 typedef void (*log_sink_fn)(const char *s, unsigned long len);
 

@@ -1,10 +1,10 @@
 /* The per-CPU loop that carries out the scheduler's decisions. */
 #include "drivers/serial.h"
-#include "kernel/host_timer.h"
-#include "kernel/hw/hwops.h"
+#include "kernel/arch/x86/host_timer.h"
+#include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/task.h"
-#include "kernel/time.h"
-#include "kernel/vm.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/vmm/vm.h"
 
 /* Waits shorter than this spin: arming the timer and halting would take longer. */
 #define IDLE_SPIN_MAX_US 20

@@ -3,7 +3,7 @@
 #define HV_KERNEL_TASK_H
 
 #include <stdint.h>
-#include "kernel/sched.h"
+#include "kernel/core/sched.h"
 
 struct host_task {
 	const char *name;

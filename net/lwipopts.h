@@ -61,11 +61,11 @@
 #define TCP_LISTEN_BACKLOG          1                    /* bound pending connections per listener */
 
 /* ---- memp pools ---------------------------------------------------------- */
-#define MEMP_NUM_TCP_PCB            16                   /* concurrent TCP connections: 4 iperf (net/perf.h) + API server conns + TIME_WAIT */
+#define MEMP_NUM_TCP_PCB            16                   /* concurrent TCP connections: 4 iperf (kernel/selftest/perf.h) + API server conns + TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN     8                    /* listening TCP ports */
 #define MEMP_NUM_UDP_PCB            8                    /* DHCP uses one; a few spare */
 #define MEMP_NUM_TCP_SEG            (2 * TCP_SND_QUEUELEN) /* >= TCP_SND_QUEUELEN (sanity check) + room for RX ooseq / a 2nd sender */
-/* PBUF_REF/ROM for zero-copy tcp_write: lwiperf's 4 clients (net/perf.h) each keep a TCP_SND_BUF of
+/* PBUF_REF/ROM for zero-copy tcp_write: lwiperf's 4 clients (kernel/selftest/perf.h) each keep a TCP_SND_BUF of
  * MSS-sized ROM pbufs queued or unacked (4 * 48); TCP_SND_QUEUELEN (180) alone ran short with 4. */
 #define MEMP_NUM_PBUF               (4 * (TCP_SND_BUF / TCP_MSS + 4))
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4) /* lwIP's own timers + a few for the kernel */

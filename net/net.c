@@ -4,16 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/err.h"
+#include "kernel/lib/err.h"
 #include "kernel/log.h"
 #include "kernel/task.h"
-#include "kernel/time.h"
+#include "kernel/arch/x86/time.h"
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
-#include "net/api.h"
+#include "net/api/api.h"
 #include "net/netif_e1000.h"
 
 #define NET_RX_BUDGET 32u /* frames per NIC per poll: bounds the task's run */

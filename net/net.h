@@ -5,8 +5,8 @@
 #ifndef HV_NET_NET_H
 #define HV_NET_NET_H
 
-#include "kernel/config.h"
-#include "kernel/sched.h"
+#include "kernel/core/config.h"
+#include "kernel/core/sched.h"
 
 #define NET_MAX_NICS 2u  /* = CONFIG_NET_NICS_MAX */
 #define NET_POLL_US 1000u

@@ -1,10 +1,10 @@
-/* Unit tests for net/api.c: routing, auth, each endpoint against a fake backend. */
+/* Unit tests for net/api/api.c: routing, auth, each endpoint against a fake backend. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/err.h"
-#include "net/api.h"
+#include "kernel/lib/err.h"
+#include "net/api/api.h"
 
 #define TOKEN "t0ken-0123456789"
 

@@ -1,9 +1,9 @@
-/* Unit tests for kernel/sched.c: round-robin policy driven by a fake clock. */
+/* Unit tests for kernel/core/sched.c: round-robin policy driven by a fake clock. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "kernel/err.h"
-#include "kernel/sched.h"
+#include "kernel/lib/err.h"
+#include "kernel/core/sched.h"
 
 #define SLICE 1000
 

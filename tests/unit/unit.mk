@@ -3,7 +3,7 @@
 #
 # To add a test: put it in tests/unit/test_<name>.c, then in the includer
 #   UNIT_TESTS += test_<name>
-#   UNIT_SRCS_test_<name> := kernel/<name>.c kernel/err.c
+#   UNIT_SRCS_test_<name> := kernel/core/<name>.c kernel/lib/err.c
 # Both may come after the include: they are read through second expansion.
 # Note: this turns on .SECONDEXPANSION for every rule that follows the include
 # ("$$" in a later prerequisite list is expanded twice).
@@ -11,21 +11,21 @@
 BUILD ?= build
 
 UNIT_TESTS := test_config test_multiboot2
-UNIT_SRCS_test_config := kernel/config.c kernel/err.c
-UNIT_SRCS_test_multiboot2 := kernel/multiboot2.c kernel/err.c
+UNIT_SRCS_test_config := kernel/core/config.c kernel/lib/err.c
+UNIT_SRCS_test_multiboot2 := kernel/core/multiboot2.c kernel/lib/err.c
 UNIT_TESTS += test_ept test_sched test_frame_pool test_vmx_caps
-UNIT_SRCS_test_ept := kernel/ept.c kernel/err.c
-UNIT_SRCS_test_sched := kernel/sched.c kernel/err.c
-UNIT_SRCS_test_frame_pool := kernel/mem/frame_pool.c kernel/err.c
-UNIT_SRCS_test_vmx_caps := kernel/vmx/caps_check.c kernel/err.c
+UNIT_SRCS_test_ept := kernel/core/ept.c kernel/lib/err.c
+UNIT_SRCS_test_sched := kernel/core/sched.c kernel/lib/err.c
+UNIT_SRCS_test_frame_pool := kernel/core/frame_pool.c kernel/lib/err.c
+UNIT_SRCS_test_vmx_caps := kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c
 UNIT_TESTS += test_dirty_bitmap test_rate
-UNIT_SRCS_test_dirty_bitmap := kernel/dirty_bitmap.c kernel/err.c
-UNIT_SRCS_test_rate := kernel/rate.c kernel/err.c
+UNIT_SRCS_test_dirty_bitmap := kernel/core/dirty_bitmap.c kernel/lib/err.c
+UNIT_SRCS_test_rate := kernel/core/rate.c kernel/lib/err.c
 UNIT_TESTS += test_throttle_ctl
-UNIT_SRCS_test_throttle_ctl := kernel/throttle_ctl.c kernel/err.c
+UNIT_SRCS_test_throttle_ctl := kernel/core/throttle_ctl.c kernel/lib/err.c
 UNIT_TESTS += test_http test_api
-UNIT_SRCS_test_http := net/http.c kernel/err.c
-UNIT_SRCS_test_api := net/api.c net/http.c kernel/err.c
+UNIT_SRCS_test_http := net/api/http.c kernel/lib/err.c
+UNIT_SRCS_test_api := net/api/api.c net/api/http.c kernel/lib/err.c
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \

@@ -1,0 +1,784 @@
+/*
+ * Kernel command line parser. Table-driven: one row per option says how to
+ * read its value and where to store it. Pure and libc-free, so the kernel can
+ * call it before anything else is set up and the host tests can run it as is.
+ *
+ * Options and defaults (README.md, "Command line"):
+ *   mem=<n>[K|M|G]        guest RAM, multiple of 4K, 8M..2G        default 32M
+ *   vcpus=<n>             vCPUs, 1..4                              default 1
+ *   log=<level>           error|warn|info|debug                    default info
+ *   slice_us=<n>          scheduler time slice in us, 50..100000   default 1000
+ *   run_for=<ms>          power off after ms, 0..86400000, 0=never default 0
+ *   guest.mode=<m>        work|oob|triple|cpuid|idle               default work
+ *   guest.pattern=<p>     seq|random|hot                           default seq
+ *   guest.rate=<n>        pages/s per vCPU, 0..10000000, 0=flat out default 0
+ *   guest.hot=<pages>     hot set per vCPU, 1..1048576             default 64
+ *   guest.seed=<u32>      random seed, 0..0xffffffff               default 1
+ *   guest.report_ms=<ms>  progress period, 10..60000               default 1000
+ *   guest.verify=<n>      self-check every n writes, 0..100000000, 0=never
+ *                                                                  default 4096
+ *   net.mgmt=<a.b.c.d/n>  IPv4 address/prefix of the first NIC; turns networking on
+ *   net.gw=<a.b.c.d>      default gateway, inside net.mgmt's subnet  default none
+ *   net.nics=<n>          e1000 NICs to bring up, 1..2 (needs net.mgmt) default 1
+ * Numbers are decimal or 0x-prefixed hex.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/core/config.h"
+#include "kernel/lib/err.h"
+
+#define CONFIG_SLICE_US_DEFAULT 1000u
+#define CONFIG_RUN_FOR_MAX 86400000u      /* one day */
+#define CONFIG_RATE_MAX 10000000u
+#define CONFIG_HOT_MAX 1048576u           /* 4 GiB worth of pages */
+#define CONFIG_HOT_DEFAULT 64u
+#define CONFIG_REPORT_MS_MIN 10u
+#define CONFIG_REPORT_MS_MAX 60000u
+#define CONFIG_REPORT_MS_DEFAULT 1000u
+#define CONFIG_VERIFY_MAX 100000000u
+#define CONFIG_VERIFY_DEFAULT 4096u
+#define CONFIG_PAGE 4096ull
+
+void config_defaults(struct hv_config *cfg)
+{
+	cfg->mem_bytes = CONFIG_MEM_DEFAULT;
+	cfg->vcpus = 1;
+	cfg->log_level = LOG_INFO;
+	cfg->slice_us = CONFIG_SLICE_US_DEFAULT;
+	cfg->run_for_ms = 0;
+	cfg->guest.mode = HV_MODE_WORK;
+	cfg->guest.pattern = HV_PATTERN_SEQ;
+	cfg->guest.rate = 0;
+	cfg->guest.hot_pages = CONFIG_HOT_DEFAULT;
+	cfg->guest.seed = 1;
+	cfg->guest.report_ms = CONFIG_REPORT_MS_DEFAULT;
+	cfg->guest.verify_every = CONFIG_VERIFY_DEFAULT;
+	cfg->guest.announce = 0;
+	cfg->dirty_backend = 0;       /* auto: PML where the CPU has it */
+	cfg->dirty_check_ms = 0;      /* no log-dirty self-check */
+	cfg->dirty_rounds = CONFIG_DIRTY_ROUNDS_DEFAULT;
+	cfg->dirty_verify = 1;
+	cfg->throttle = 0;
+	cfg->throttle_max = CONFIG_THROTTLE_MAX;
+	cfg->period_us = CONFIG_PERIOD_US_DEFAULT;
+	cfg->dirty_limit = 0;
+	cfg->throttle_bench = THROTTLE_BENCH_OFF;
+	cfg->step_ms = CONFIG_STEP_MS_DEFAULT;
+	cfg->api_token[0] = '\0';     /* no token: the management API stays off */
+	cfg->api_port = CONFIG_API_PORT_DEFAULT;
+	cfg->net_mgmt_addr = 0;       /* no networking */
+	cfg->net_mgmt_prefix = 0;
+	cfg->net_gw = 0;
+	cfg->net_nics = 1;
+	cfg->net_mgmt_dhcp = 0;
+	cfg->net_migr_addr = 0;       /* migration shares the management NIC */
+	cfg->net_migr_prefix = 0;
+	cfg->net_migr_dhcp = 0;
+	cfg->net_iperf = CONFIG_IPERF_OFF;
+	cfg->net_iperf_peer = 0;
+	cfg->net_iperf_conns = 1;
+}
+
+enum config_kind {
+	CONFIG_NUM,     /* plain number */
+	CONFIG_SIZE,    /* number with optional K/M/G suffix, multiple of 4K */
+	CONFIG_NAME,    /* one of a list of names; the value is its index */
+	CONFIG_IPV4,    /* unicast IPv4 host address a.b.c.d; the value is the address */
+	CONFIG_IPV4_PREFIX, /* a.b.c.d/n, a host of its subnet; the value is address << 8 | n */
+	CONFIG_TOKEN,   /* a secret of min..max bearer-token characters, copied to cfg->api_token */
+};
+
+/* RFC 6750 b64token characters, without the trailing '=' padding. */
+static int config_token_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+	       c == '_' || c == '~' || c == '+' || c == '/';
+}
+
+/* Setters instead of offsets: fields differ in type (u64, u32, enum). */
+typedef void (*config_setter)(struct hv_config *cfg, uint64_t v);
+
+#define CONFIG_SETTER(name, field, type) \
+	static void config_set_##name(struct hv_config *cfg, uint64_t v) { cfg->field = (type)v; }
+
+CONFIG_SETTER(mem, mem_bytes, uint64_t)
+CONFIG_SETTER(vcpus, vcpus, uint32_t)
+CONFIG_SETTER(log, log_level, enum hv_log_level)
+CONFIG_SETTER(slice, slice_us, uint32_t)
+CONFIG_SETTER(run_for, run_for_ms, uint32_t)
+CONFIG_SETTER(mode, guest.mode, uint32_t)
+CONFIG_SETTER(pattern, guest.pattern, uint32_t)
+CONFIG_SETTER(rate, guest.rate, uint32_t)
+CONFIG_SETTER(hot, guest.hot_pages, uint32_t)
+CONFIG_SETTER(seed, guest.seed, uint32_t)
+CONFIG_SETTER(report, guest.report_ms, uint32_t)
+CONFIG_SETTER(verify, guest.verify_every, uint32_t)
+CONFIG_SETTER(announce, guest.announce, uint32_t)
+CONFIG_SETTER(dirty, dirty_backend, uint32_t)
+CONFIG_SETTER(dirty_check, dirty_check_ms, uint32_t)
+CONFIG_SETTER(dirty_rounds, dirty_rounds, uint32_t)
+CONFIG_SETTER(dirty_verify, dirty_verify, uint32_t)
+CONFIG_SETTER(throttle, throttle, uint32_t)
+CONFIG_SETTER(throttle_max, throttle_max, uint32_t)
+CONFIG_SETTER(period, period_us, uint32_t)
+CONFIG_SETTER(dirty_limit, dirty_limit, uint32_t)
+CONFIG_SETTER(throttle_bench, throttle_bench, uint32_t)
+CONFIG_SETTER(step, step_ms, uint32_t)
+CONFIG_SETTER(api_port, api_port, uint32_t)
+CONFIG_SETTER(net_gw, net_gw, uint32_t)
+CONFIG_SETTER(net_nics, net_nics, uint32_t)
+CONFIG_SETTER(net_iperf, net_iperf, uint32_t)
+CONFIG_SETTER(net_iperf_peer, net_iperf_peer, uint32_t)
+CONFIG_SETTER(net_iperf_conns, net_iperf_conns, uint32_t)
+
+/* The value of an address/prefix option that said "dhcp" (beyond any address << 8 | prefix). */
+#define CONFIG_IPV4_DHCP (1ull << 40)
+
+static void config_set_net_mgmt(struct hv_config *cfg, uint64_t v)
+{
+	cfg->net_mgmt_dhcp = v == CONFIG_IPV4_DHCP;
+	cfg->net_mgmt_addr = cfg->net_mgmt_dhcp ? 0 : (uint32_t)(v >> 8);
+	cfg->net_mgmt_prefix = cfg->net_mgmt_dhcp ? 0 : (uint32_t)(v & 0xff);
+}
+
+static void config_set_net_migr(struct hv_config *cfg, uint64_t v)
+{
+	cfg->net_migr_dhcp = v == CONFIG_IPV4_DHCP;
+	cfg->net_migr_addr = cfg->net_migr_dhcp ? 0 : (uint32_t)(v >> 8);
+	cfg->net_migr_prefix = cfg->net_migr_dhcp ? 0 : (uint32_t)(v & 0xff);
+}
+
+/* Name lists are indexed by the enum value they stand for. */
+static const char *const config_log_names[] = { "error", "warn", "info", "debug", NULL };
+static const char *const config_mode_names[] = { "work", "oob", "triple", "cpuid", "idle", "compute", "mixed", NULL };
+static const char *const config_bench_names[] = { "off", "quick", "full", "dirty", NULL };
+static const char *const config_pattern_names[] = { "seq", "random", "hot", NULL };
+static const char *const config_dirty_names[] = { "auto", "wp", "pml", NULL };
+static const char *const config_iperf_names[] = { "off", "server", "client", NULL }; /* enum config_iperf */
+
+struct config_opt {
+	const char *key;
+	enum config_kind kind;
+	uint64_t min;
+	uint64_t max;
+	config_setter set;
+	const char *const *names;  /* CONFIG_NAME only */
+};
+
+static const struct config_opt config_opts[] = {
+	{ "mem", CONFIG_SIZE, CONFIG_MEM_MIN, CONFIG_MEM_MAX, config_set_mem, NULL },
+	{ "vcpus", CONFIG_NUM, 1, HV_MAX_VCPUS, config_set_vcpus, NULL },
+	{ "log", CONFIG_NAME, 0, 0, config_set_log, config_log_names },
+	{ "slice_us", CONFIG_NUM, CONFIG_SLICE_US_MIN, CONFIG_SLICE_US_MAX, config_set_slice, NULL },
+	{ "run_for", CONFIG_NUM, 0, CONFIG_RUN_FOR_MAX, config_set_run_for, NULL },
+	{ "guest.mode", CONFIG_NAME, 0, 0, config_set_mode, config_mode_names },
+	{ "guest.pattern", CONFIG_NAME, 0, 0, config_set_pattern, config_pattern_names },
+	{ "guest.rate", CONFIG_NUM, 0, CONFIG_RATE_MAX, config_set_rate, NULL },
+	{ "guest.hot", CONFIG_NUM, 1, CONFIG_HOT_MAX, config_set_hot, NULL },
+	{ "guest.seed", CONFIG_NUM, 0, UINT32_MAX, config_set_seed, NULL },
+	{ "guest.report_ms", CONFIG_NUM, CONFIG_REPORT_MS_MIN, CONFIG_REPORT_MS_MAX, config_set_report, NULL },
+	{ "guest.verify", CONFIG_NUM, 0, CONFIG_VERIFY_MAX, config_set_verify, NULL },
+	{ "guest.announce", CONFIG_NUM, 0, 1, config_set_announce, NULL },
+	{ "dirty", CONFIG_NAME, 0, 0, config_set_dirty, config_dirty_names },
+	{ "dirty.check", CONFIG_NUM, 0, CONFIG_DIRTY_CHECK_MAX, config_set_dirty_check, NULL },
+	{ "dirty.rounds", CONFIG_NUM, 1, CONFIG_DIRTY_ROUNDS_MAX, config_set_dirty_rounds, NULL },
+	{ "dirty.verify", CONFIG_NUM, 0, 1, config_set_dirty_verify, NULL },
+	{ "throttle", CONFIG_NUM, 0, CONFIG_THROTTLE_MAX, config_set_throttle, NULL },
+	{ "throttle.max", CONFIG_NUM, 0, CONFIG_THROTTLE_MAX, config_set_throttle_max, NULL },
+	{ "throttle.period_us", CONFIG_NUM, CONFIG_PERIOD_US_MIN, CONFIG_PERIOD_US_MAX, config_set_period, NULL },
+	{ "throttle.dirty_limit", CONFIG_NUM, 0, CONFIG_DIRTY_LIMIT_MAX, config_set_dirty_limit, NULL },
+	{ "throttle.bench", CONFIG_NAME, 0, 0, config_set_throttle_bench, config_bench_names },
+	{ "throttle.step_ms", CONFIG_NUM, CONFIG_STEP_MS_MIN, CONFIG_STEP_MS_MAX, config_set_step, NULL },
+	{ "net.mgmt", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_mgmt, NULL },
+	{ "net.gw", CONFIG_IPV4, 0, 0, config_set_net_gw, NULL },
+	{ "net.nics", CONFIG_NUM, 1, CONFIG_NET_NICS_MAX, config_set_net_nics, NULL },
+	{ "net.migr", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_migr, NULL },
+	{ "net.iperf", CONFIG_NAME, 0, 0, config_set_net_iperf, config_iperf_names },
+	{ "net.iperf_peer", CONFIG_IPV4, 0, 0, config_set_net_iperf_peer, NULL },
+	{ "net.iperf_conns", CONFIG_NUM, 1, CONFIG_NET_IPERF_CONNS_MAX, config_set_net_iperf_conns, NULL },
+	{ "api.token", CONFIG_TOKEN, CONFIG_API_TOKEN_MIN, CONFIG_API_TOKEN_MAX, NULL, NULL },
+	{ "api.port", CONFIG_NUM, 1, 65535, config_set_api_port, NULL },
+};
+
+#define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
+_Static_assert(CONFIG_NOPTS <= 64, "seen-mask is a uint64_t");
+
+/* A length-delimited piece of the command line: words are not NUL-terminated. */
+struct config_str {
+	const char *p;
+	size_t len;
+};
+
+/* Bounded message builder: always NUL-terminated, silently truncates. */
+struct config_msg {
+	char *buf;
+	size_t cap;
+	size_t len;
+};
+
+static void config_msg_putn(struct config_msg *m, const char *s, size_t n)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return;
+	for (i = 0; i < n && m->len + 1 < m->cap; i++)
+		m->buf[m->len++] = s[i];
+	m->buf[m->len] = '\0';
+}
+
+static void config_msg_puts(struct config_msg *m, const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] != '\0')
+		n++;
+	config_msg_putn(m, s, n);
+}
+
+static void config_msg_putu(struct config_msg *m, uint64_t v)
+{
+	char tmp[20];  /* UINT64_MAX has 20 digits */
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	config_msg_putn(m, tmp + i, sizeof(tmp) - i);
+}
+
+/* Sizes print in the largest unit that divides them, so ranges read "8M..2G". */
+static void config_msg_putsize(struct config_msg *m, uint64_t v)
+{
+	static const char units[] = "GMK";
+	int shift = 30;
+	size_t i;
+
+	for (i = 0; i < 3; i++, shift -= 10) {
+		if (v != 0 && v % (1ull << shift) == 0) {
+			config_msg_putu(m, v >> shift);
+			config_msg_putn(m, &units[i], 1);
+			return;
+		}
+	}
+	config_msg_putu(m, v);
+}
+
+static int config_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int config_str_eq(struct config_str s, const char *z)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		if (z[i] != s.p[i])  /* also stops at z's NUL, which s.p[i] cannot match */
+			return 0;
+	return z[i] == '\0';
+}
+
+static int config_digit(char c, unsigned base)
+{
+	int d;
+
+	if (c >= '0' && c <= '9')
+		d = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		d = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		d = c - 'A' + 10;
+	else
+		return -1;
+	return d < (int)base ? d : -1;
+}
+
+enum config_num_status {
+	CONFIG_NUM_OK,
+	CONFIG_NUM_BAD,       /* not a number: empty, stray characters */
+	CONFIG_NUM_OVERFLOW,  /* a number, but not one a uint64_t holds */
+};
+
+/*
+ * Reads a decimal or 0x-hex number, with a K/M/G suffix when allow_suffix.
+ * All of s must be consumed; overflow is kept apart so it reads as a range error.
+ */
+static enum config_num_status config_parse_num(struct config_str s, int allow_suffix,
+					       uint64_t *out)
+{
+	unsigned base = 10;
+	size_t i = 0, start;
+	uint64_t v = 0;
+	int overflow = 0, shift = 0, d;
+
+	if (s.len >= 2 && s.p[0] == '0' && (s.p[1] == 'x' || s.p[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	start = i;
+	for (; i < s.len && (d = config_digit(s.p[i], base)) >= 0; i++) {
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			overflow = 1;  /* keep scanning: trailing garbage still wins */
+		else
+			v = v * base + (uint64_t)d;
+	}
+	if (i == start)
+		return CONFIG_NUM_BAD;
+	if (allow_suffix && i + 1 == s.len) {
+		switch (s.p[i]) {
+		case 'K': case 'k': shift = 10; break;
+		case 'M': case 'm': shift = 20; break;
+		case 'G': case 'g': shift = 30; break;
+		default: return CONFIG_NUM_BAD;
+		}
+		i++;
+	}
+	if (i != s.len)
+		return CONFIG_NUM_BAD;
+	if (overflow || (shift != 0 && v > (UINT64_MAX >> shift)))
+		return CONFIG_NUM_OVERFLOW;
+	*out = v << shift;
+	return CONFIG_NUM_OK;
+}
+
+/* IPv4 values (net.*). */
+
+/* A decimal 0..max without sign or leading zeros ("010" could be read as octal elsewhere). */
+static int config_parse_dec(struct config_str s, uint32_t max, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	if (s.len == 0 || s.len > 3 || (s.len > 1 && s.p[0] == '0'))
+		return -1;
+	for (i = 0; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return -1;
+		v = v * 10 + (uint32_t)(s.p[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Exactly four dot-separated octets, all of s. */
+static int config_parse_ipv4(struct config_str s, uint32_t *out)
+{
+	uint32_t addr = 0, octet;
+	size_t i = 0;
+	int n;
+
+	for (n = 0; n < 4; n++) {
+		struct config_str part = { s.p + i, 0 };
+
+		while (i < s.len && s.p[i] != '.') {
+			i++;
+			part.len++;
+		}
+		if (config_parse_dec(part, 255, &octet))
+			return -1;
+		addr = addr << 8 | octet;
+		if (n < 3) {
+			if (i == s.len)
+				return -1; /* too few octets */
+			i++;           /* the dot */
+		}
+	}
+	if (i != s.len)
+		return -1;
+	*out = addr;
+	return 0;
+}
+
+/* A host can have it: not 0.0.0.0/8, loopback, multicast or the reserved/broadcast range. */
+static int config_ipv4_unicast(uint32_t a)
+{
+	uint32_t first = a >> 24;
+
+	return first != 0 && first != 127 && first < 224;
+}
+
+static uint32_t config_ipv4_mask(uint32_t prefix) { return prefix ? 0xffffffffu << (32 - prefix) : 0; }
+
+static void config_msg_putip(struct config_msg *m, uint32_t a)
+{
+	int i;
+
+	for (i = 3; i >= 0; i--) {
+		config_msg_putu(m, (a >> (8 * i)) & 0xff);
+		if (i)
+			config_msg_puts(m, ".");
+	}
+}
+
+static int config_value_ipv4(const struct config_opt *o, struct config_str val, struct config_msg *m,
+			     uint64_t *out)
+{
+	struct config_str addr = val, pfx = { NULL, 0 };
+	uint32_t a, prefix = 32, mask;
+	size_t i;
+
+	if (o->kind == CONFIG_IPV4_PREFIX && config_str_eq(val, "dhcp")) {
+		*out = CONFIG_IPV4_DHCP;
+		return HV_OK;
+	}
+	if (o->kind == CONFIG_IPV4_PREFIX) {
+		for (i = 0; i < val.len && val.p[i] != '/'; i++)
+			;
+		if (i == val.len || config_parse_ipv4((struct config_str){ val.p, i }, &a)) {
+			config_msg_puts(m, "not an IPv4 address with prefix (a.b.c.d/n) or dhcp");
+			return HV_EINVAL;
+		}
+		addr.len = i;
+		pfx = (struct config_str){ val.p + i + 1, val.len - i - 1 };
+		if (config_parse_dec(pfx, 99, &prefix) || prefix < o->min || prefix > o->max) {
+			config_msg_puts(m, "prefix must be ");
+			config_msg_putu(m, o->min);
+			config_msg_puts(m, "..");
+			config_msg_putu(m, o->max);
+			return HV_EINVAL;
+		}
+	} else if (config_parse_ipv4(addr, &a)) {
+		config_msg_puts(m, "not an IPv4 address (a.b.c.d)");
+		return HV_EINVAL;
+	}
+	if (!config_ipv4_unicast(a)) {
+		config_msg_puts(m, "not a unicast host address");
+		return HV_EINVAL;
+	}
+	/* /31 and /32 have no network or broadcast address (RFC 3021). */
+	mask = config_ipv4_mask(prefix);
+	if (prefix <= 30 && ((a & ~mask) == 0 || (a & ~mask) == ~mask)) {
+		config_msg_puts(m, "is the subnet's network or broadcast address");
+		return HV_EINVAL;
+	}
+	*out = o->kind == CONFIG_IPV4_PREFIX ? (uint64_t)a << 8 | prefix : a;
+	return HV_OK;
+}
+
+/* Starts an error message with the offending word, "key=value: ". */
+static void config_msg_word(struct config_msg *m, struct config_str word)
+{
+	config_msg_putn(m, word.p, word.len);
+	config_msg_puts(m, ": ");
+}
+
+static void config_msg_range(struct config_msg *m, const struct config_opt *o)
+{
+	config_msg_puts(m, "must be ");
+	if (o->kind == CONFIG_SIZE) {
+		config_msg_putsize(m, o->min);
+		config_msg_puts(m, "..");
+		config_msg_putsize(m, o->max);
+	} else {
+		config_msg_putu(m, o->min);
+		config_msg_puts(m, "..");
+		config_msg_putu(m, o->max);
+	}
+}
+
+/* Turns the value of one option into a number, or explains why not. */
+static int config_value(const struct config_opt *o, struct config_str val,
+			struct config_msg *m, uint64_t *out)
+{
+	enum config_num_status st;
+	size_t i;
+
+	if (o->kind == CONFIG_NAME) {
+		for (i = 0; o->names[i] != NULL; i++) {
+			if (config_str_eq(val, o->names[i])) {
+				*out = i;
+				return HV_OK;
+			}
+		}
+		config_msg_puts(m, "must be one of ");
+		for (i = 0; o->names[i] != NULL; i++) {
+			if (i != 0)
+				config_msg_puts(m, "|");
+			config_msg_puts(m, o->names[i]);
+		}
+		return HV_EINVAL;
+	}
+
+	if (o->kind == CONFIG_IPV4 || o->kind == CONFIG_IPV4_PREFIX)
+		return config_value_ipv4(o, val, m, out);
+
+	if (o->kind == CONFIG_TOKEN) {
+		for (i = 0; i < val.len && config_token_char(val.p[i]); i++)
+			;
+		if (i != val.len || val.len < o->min || val.len > o->max) {
+			config_msg_puts(m, "must be ");
+			config_msg_putu(m, o->min);
+			config_msg_puts(m, "..");
+			config_msg_putu(m, o->max);
+			config_msg_puts(m, " characters of A-Z a-z 0-9 - . _ ~ + /");
+			return HV_EINVAL;
+		}
+		*out = val.len;
+		return HV_OK;
+	}
+
+	st = config_parse_num(val, o->kind == CONFIG_SIZE, out);
+	if (st == CONFIG_NUM_BAD) {
+		config_msg_puts(m, o->kind == CONFIG_SIZE ?
+				"not a number (decimal or 0x hex, optional K/M/G suffix)" :
+				"not a number (decimal or 0x hex)");
+		return HV_EINVAL;
+	}
+	/* Alignment first: "mem=12345" is better told to use 4K units. */
+	if (st == CONFIG_NUM_OK && o->kind == CONFIG_SIZE && *out % CONFIG_PAGE != 0) {
+		config_msg_puts(m, "must be a multiple of 4K");
+		return HV_EINVAL;
+	}
+	if (st == CONFIG_NUM_OVERFLOW || *out < o->min || *out > o->max) {
+		config_msg_range(m, o);
+		return HV_EINVAL;
+	}
+	return HV_OK;
+}
+
+/* Applies one key=value word to cfg; seen tracks options already given. */
+static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *seen,
+		       struct config_msg *m)
+{
+	struct config_str key = { word.p, 0 }, val;
+	uint64_t v = 0;
+	size_t i;
+	int rc;
+
+	while (key.len < word.len && word.p[key.len] != '=')
+		key.len++;
+	if (key.len == word.len) {
+		config_msg_word(m, word);
+		config_msg_puts(m, "expected key=value");
+		return HV_EINVAL;
+	}
+	val.p = word.p + key.len + 1;
+	val.len = word.len - key.len - 1;
+
+	for (i = 0; i < CONFIG_NOPTS; i++)
+		if (config_str_eq(key, config_opts[i].key))
+			break;
+	if (i < CONFIG_NOPTS && config_opts[i].kind == CONFIG_TOKEN) {
+		/* A secret never goes to the console, not even a malformed one. */
+		config_msg_putn(m, key.p, key.len);
+		config_msg_puts(m, "=<secret>: ");
+	} else {
+		config_msg_word(m, word);
+	}
+	if (i == CONFIG_NOPTS) {
+		config_msg_puts(m, "unknown option");
+		return HV_EINVAL;
+	}
+	if (*seen & (1ull << i)) {
+		config_msg_puts(m, "given more than once");
+		return HV_EINVAL;
+	}
+	if (val.len == 0) {
+		config_msg_puts(m, "empty value");
+		return HV_EINVAL;
+	}
+	rc = config_value(&config_opts[i], val, m, &v);
+	if (rc != HV_OK)
+		return rc;
+	*seen |= 1ull << i;
+	if (config_opts[i].kind == CONFIG_TOKEN) {
+		for (i = 0; i < val.len; i++)
+			cfg->api_token[i] = val.p[i];
+		cfg->api_token[val.len] = '\0';
+	} else {
+		config_opts[i].set(cfg, v);
+	}
+	m->len = 0;  /* drop the "word: " prefix: no error after all */
+	if (m->cap != 0)
+		m->buf[0] = '\0';
+	return HV_OK;
+}
+
+/* Whether the option named key was given on the command line. */
+static int config_seen(uint64_t seen, const char *key)
+{
+	struct config_str k = { key, 0 };
+	size_t i;
+
+	while (key[k.len] != '\0')
+		k.len++;
+	for (i = 0; i < CONFIG_NOPTS; i++)
+		if (config_str_eq(k, config_opts[i].key))
+			return (int)((seen >> i) & 1u);
+	return 0;
+}
+
+/*
+ * Options that only make sense together: the net.* and api.* options need
+ * net.mgmt; the gateway is on its subnet; net.migr brings up a second NIC.
+ */
+static int config_check_net(struct hv_config *c, uint64_t seen, struct config_msg *m)
+{
+	static const char *const needs_mgmt[] = { "net.gw",    "net.nics",       "net.migr",       "api.token",
+						  "api.port",  "net.iperf",      "net.iperf_peer", "net.iperf_conns" };
+	uint32_t mask = config_ipv4_mask(c->net_mgmt_prefix);
+	size_t i;
+
+	for (i = 0; !config_net_on(c) && i < sizeof(needs_mgmt) / sizeof(needs_mgmt[0]); i++) {
+		if (config_seen(seen, needs_mgmt[i])) {
+			config_msg_puts(m, needs_mgmt[i]);
+			config_msg_puts(m, ": needs net.mgmt=<a.b.c.d/n>");
+			return HV_EINVAL;
+		}
+	}
+	if (c->net_mgmt_dhcp && c->net_gw != 0) {
+		config_msg_puts(m, "net.gw: DHCP gives the gateway with net.mgmt=dhcp");
+		return HV_EINVAL;
+	}
+	if (config_net_migr(c) && c->net_nics < 2) {
+		if (config_seen(seen, "net.nics")) {
+			config_msg_puts(m, "net.migr: needs a second NIC (net.nics=2)");
+			return HV_EINVAL;
+		}
+		c->net_nics = 2; /* the migration NIC is the second one */
+	}
+	if (config_seen(seen, "api.port") && !config_seen(seen, "api.token")) {
+		config_msg_puts(m, "api.port: needs api.token=<secret>");
+		return HV_EINVAL;
+	}
+	if (c->net_gw != 0 && ((c->net_gw & mask) != (c->net_mgmt_addr & mask) || c->net_gw == c->net_mgmt_addr)) {
+		config_msg_puts(m, "net.gw=");
+		config_msg_putip(m, c->net_gw);
+		config_msg_puts(m, ": must be another host of net.mgmt's subnet ");
+		config_msg_putip(m, c->net_mgmt_addr & mask);
+		config_msg_puts(m, "/");
+		config_msg_putu(m, c->net_mgmt_prefix);
+		return HV_EINVAL;
+	}
+	return HV_OK;
+}
+
+/*
+ * The clients need a peer other than this host; peer and conns are the
+ * clients' only. (config_check_net() has made sure net.iperf* come with net.mgmt.)
+ */
+static int config_check_iperf(const struct hv_config *c, uint64_t seen, struct config_msg *m)
+{
+	static const char *const keys[] = { "net.iperf_peer", "net.iperf_conns" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (config_seen(seen, keys[i]) && c->net_iperf != CONFIG_IPERF_CLIENT) {
+			config_msg_puts(m, keys[i]);
+			config_msg_puts(m, ": only for net.iperf=client");
+			return HV_EINVAL;
+		}
+	}
+	if (c->net_iperf == CONFIG_IPERF_CLIENT && c->net_iperf_peer == 0) {
+		config_msg_puts(m, "net.iperf=client: needs net.iperf_peer=<a.b.c.d>");
+		return HV_EINVAL;
+	}
+	if (c->net_iperf_peer != 0 && c->net_iperf_peer == c->net_mgmt_addr) {
+		config_msg_puts(m, "net.iperf_peer: must be another host than net.mgmt");
+		return HV_EINVAL;
+	}
+	return HV_OK;
+}
+
+/* The throttle at boot stays under its ceiling; the dirty-rate limit and its benchmark need what they act on. */
+static int config_check_throttle(const struct hv_config *c, struct config_msg *m)
+{
+	if (c->throttle > c->throttle_max) {
+		config_msg_puts(m, "throttle=");
+		config_msg_putu(m, c->throttle);
+		config_msg_puts(m, ": above throttle.max=");
+		config_msg_putu(m, c->throttle_max);
+		return HV_EINVAL;
+	}
+	if (c->dirty_limit && !c->dirty_check_ms) {
+		config_msg_puts(m, "throttle.dirty_limit: needs log-dirty mode (dirty.check=<ms>)");
+		return HV_EINVAL;
+	}
+	if (c->throttle_bench == THROTTLE_BENCH_DIRTY && !c->dirty_limit) {
+		config_msg_puts(m, "throttle.bench=dirty: needs throttle.dirty_limit=<pages/s>");
+		return HV_EINVAL;
+	}
+	return HV_OK;
+}
+
+int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
+{
+	struct config_msg m = { err, err != NULL ? errlen : 0, 0 };
+	struct hv_config tmp;
+	struct config_str word;
+	uint64_t seen = 0;
+	int first = 1, rc;
+	const char *p = cmdline != NULL ? cmdline : "";
+
+	if (m.cap != 0)
+		m.buf[0] = '\0';
+	config_defaults(&tmp);  /* parse into a copy: bad input changes nothing */
+	for (;;) {
+		while (config_is_space(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		word.p = p;
+		while (*p != '\0' && !config_is_space(*p))
+			p++;
+		word.len = (size_t)(p - word.p);
+
+		/* Some loaders pass the kernel's path as the first word. */
+		if (first) {
+			size_t i = 0;
+
+			first = 0;
+			while (i < word.len && word.p[i] != '=')
+				i++;
+			if (i == word.len)
+				continue;
+		}
+		rc = config_word(word, &tmp, &seen, &m);
+		if (rc != HV_OK) {
+			config_defaults(cfg);
+			return rc;
+		}
+	}
+	rc = config_check_net(&tmp, seen, &m);
+	if (rc == HV_OK)
+		rc = config_check_iperf(&tmp, seen, &m);
+	if (rc == HV_OK)
+		rc = config_check_throttle(&tmp, &m);
+	if (rc != HV_OK) {
+		config_defaults(cfg);
+		return rc;
+	}
+	*cfg = tmp;
+	return HV_OK;
+}
+
+void config_redact(const char *cmdline, char *out, size_t cap)
+{
+	static const char secret_key[] = "api.token=";
+	const char *p = cmdline ? cmdline : "";
+	size_t n = 0, k;
+
+	if (cap == 0)
+		return;
+	while (*p && n + 1 < cap) {
+		int word_start = p == cmdline || config_is_space(p[-1]);
+
+		for (k = 0; word_start && secret_key[k] && p[k] == secret_key[k]; k++)
+			;
+		if (word_start && !secret_key[k]) {
+			const char *mask = "api.token=<secret>";
+
+			while (*mask && n + 1 < cap)
+				out[n++] = *mask++;
+			while (*p && !config_is_space(*p))
+				p++;
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	out[n] = '\0';
+}

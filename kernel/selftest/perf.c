@@ -1,0 +1,157 @@
+/* The iperf service: lwiperf server or clients on the management NIC (kernel/selftest/perf.h). */
+#include "kernel/selftest/perf.h"
+
+#include "kernel/lib/err.h"
+#include "kernel/log.h"
+#include "lwip/apps/lwiperf.h"
+#include "lwip/etharp.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+
+_Static_assert(PERF_PORT == LWIPERF_TCP_PORT_DEFAULT, "lwiperf's clients always ask for port 5001");
+_Static_assert(PERF_CONNS_MAX == CONFIG_NET_IPERF_CONNS_MAX, "one slot per client the command line may ask for");
+
+#define PERF_BACKLOG 8u         /* SYNs the listener holds at once: iperf -P 4 sends its four together */
+#define PERF_ARP_POLL_MS 100u   /* how often the clients look for the next hop's ARP entry */
+#define PERF_ARP_WAIT_MS 30000u /* then they connect anyway and leave ARP to lwIP */
+
+static ip4_addr_t perf_peer;
+static unsigned perf_conns, perf_done, perf_failed;
+static unsigned long long perf_bytes;
+static uint32_t perf_max_ms, perf_waited_ms;
+
+static const char *perf_outcome(enum lwiperf_report_type t)
+{
+	switch (t) {
+	case LWIPERF_TCP_DONE_SERVER:
+	case LWIPERF_TCP_DONE_CLIENT: return "done";
+	case LWIPERF_TCP_ABORTED_LOCAL: return "aborted (local)";
+	case LWIPERF_TCP_ABORTED_LOCAL_DATAERROR: return "aborted (data error)";
+	case LWIPERF_TCP_ABORTED_LOCAL_TXERROR: return "aborted (tx error)";
+	case LWIPERF_TCP_ABORTED_REMOTE: return "aborted (remote)";
+	}
+	return "ended (?)";
+}
+
+/* bits per ms = kbit/s, without lwiperf's rounding of bytes/ms first */
+static unsigned long long perf_kbit(unsigned long long bytes, uint32_t ms) { return ms ? bytes * 8u / ms : 0; }
+
+static void perf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr, u16_t local_port,
+			const ip_addr_t *remote_addr, u16_t remote_port, u32_t bytes, u32_t ms, u32_t kbit)
+{
+	int server = type == LWIPERF_TCP_DONE_SERVER || arg == NULL;
+	int ok = type == LWIPERF_TCP_DONE_SERVER || type == LWIPERF_TCP_DONE_CLIENT;
+	char remote[IP4ADDR_STRLEN_MAX];
+
+	(void)local_addr;
+	(void)local_port;
+	(void)kbit;
+	ip4addr_ntoa_r(ip_2_ip4(remote_addr), remote, sizeof(remote));
+	hv_log(ok ? LOG_INFO : LOG_ERROR, "perf", "%s %s %s:%u %s: %lu bytes in %lu ms, %llu kbit/s",
+	       server ? "server" : "client", server ? "rx from" : "tx to", remote, remote_port, perf_outcome(type),
+	       (unsigned long)bytes, (unsigned long)ms, perf_kbit(bytes, ms));
+	if (server)
+		return;
+	/* A client's summary once all of them have ended. */
+	perf_done++;
+	perf_failed += !ok;
+	perf_bytes += bytes;
+	if (ms > perf_max_ms)
+		perf_max_ms = ms;
+	if (perf_done == perf_conns)
+		hv_log(perf_failed ? LOG_ERROR : LOG_INFO, "perf", "clients done: %u of %u, %llu bytes in %lu ms, %llu kbit/s",
+		       perf_conns - perf_failed, perf_conns, perf_bytes, (unsigned long)perf_max_ms,
+		       perf_kbit(perf_bytes, perf_max_ms));
+}
+
+static void perf_clients_go(void)
+{
+	char peer[IP4ADDR_STRLEN_MAX];
+	ip_addr_t remote;
+	unsigned i;
+
+	ip_addr_copy_from_ip4(remote, perf_peer);
+	log_info("perf", "%u iperf client%s to %s:%u (lwiperf sends for 10 s)", perf_conns, perf_conns > 1 ? "s" : "",
+		 ip4addr_ntoa_r(&perf_peer, peer, sizeof(peer)), PERF_PORT);
+	for (i = 0; i < perf_conns; i++) {
+		/* report_arg non-NULL marks a client's report (the server's passes NULL) */
+		if (!lwiperf_start_tcp_client(&remote, PERF_PORT, LWIPERF_CLIENT, perf_report, &perf_peer)) {
+			log_err("perf", "iperf client %u not started (out of lwIP memory)", i);
+			perf_conns = i; /* the summary counts the ones that run */
+			break;
+		}
+	}
+}
+
+/*
+ * Waits for the link, an address and the next hop's MAC before connecting:
+ * with lwIP's ARP_QUEUEING=0 only the last of several SYNs sent to an
+ * unresolved address survives, and the others would wait for TCP's 3 s
+ * retransmission.
+ */
+static void perf_clients_wait(void *arg)
+{
+	struct netif *n = netif_default;
+	const ip4_addr_t *hop = &perf_peer, *ip_ret;
+	struct eth_addr *mac_ret;
+
+	(void)arg;
+	if (n && netif_is_link_up(n) && !ip4_addr_isany_val(*netif_ip4_addr(n))) {
+		if (!ip4_addr_netcmp(&perf_peer, netif_ip4_addr(n), netif_ip4_netmask(n)) &&
+		    !ip4_addr_isany_val(*netif_ip4_gw(n)))
+			hop = netif_ip4_gw(n);
+		if (etharp_find_addr(n, hop, &mac_ret, &ip_ret) >= 0 || perf_waited_ms >= PERF_ARP_WAIT_MS) {
+			perf_clients_go();
+			return;
+		}
+		etharp_request(n, hop);
+	}
+	perf_waited_ms += PERF_ARP_POLL_MS;
+	sys_timeout(PERF_ARP_POLL_MS, perf_clients_wait, NULL);
+}
+
+/*
+ * lwiperf listens with a backlog of 1 (a second SYN arriving before the first
+ * handshake ends is dropped and Linux retries a second later) and on every
+ * NIC: raise the one, keep it to the management NIC like the API server.
+ */
+static void perf_tune_listener(struct netif *n)
+{
+	struct tcp_pcb_listen *l;
+
+	for (l = tcp_listen_pcbs.listen_pcbs; l; l = l->next) {
+		if (l->local_port != PERF_PORT)
+			continue;
+		tcp_backlog_set((struct tcp_pcb *)l, PERF_BACKLOG);
+		l->netif_idx = netif_get_index(n);
+	}
+}
+
+int perf_start(const struct hv_config *cfg)
+{
+	struct netif *n = netif_default;
+	char addr[IP4ADDR_STRLEN_MAX];
+
+	if (cfg->net_iperf == CONFIG_IPERF_OFF)
+		return HV_OK;
+	if (!n)
+		return HV_TRACE(HV_EINVAL);
+	if (cfg->net_iperf == CONFIG_IPERF_SERVER) {
+		/* On the management NIC's address, or any address while DHCP has given none yet. */
+		if (!lwiperf_start_tcp_server(&n->ip_addr, PERF_PORT, perf_report, NULL))
+			return HV_TRACE(HV_ENOMEM);
+		perf_tune_listener(n);
+		log_info("perf", "iperf server on %s:%u", ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
+			 PERF_PORT);
+		return HV_OK;
+	}
+	if (cfg->net_iperf_conns == 0 || cfg->net_iperf_conns > PERF_CONNS_MAX || !cfg->net_iperf_peer)
+		return HV_TRACE(HV_EINVAL);
+	ip4_addr_set_u32(&perf_peer, lwip_htonl(cfg->net_iperf_peer));
+	perf_conns = cfg->net_iperf_conns;
+	perf_clients_wait(NULL);
+	return HV_OK;
+}

@@ -1,0 +1,228 @@
+#include "kernel/vmm/vm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "drivers/uart16550.h"
+#include "kernel/lib/err.h"
+#include "kernel/log.h"
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/arch/x86/vmx/vmx.h"
+
+#define FXSAVE_FCW_DEFAULT 0x037f   /* x87 control word after FNINIT */
+#define FXSAVE_MXCSR_DEFAULT 0x1f80 /* SSE control after reset */
+#define FXSAVE_MXCSR_OFFSET 24
+
+static uint64_t ept_alloc_table(void *ctx)
+{
+	(void)ctx;
+	return frames_alloc(FRAME_SIZE, FRAME_SIZE);
+}
+
+static uint64_t *ept_table(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return (uint64_t *)(uintptr_t)pa; /* host memory is identity-mapped */
+}
+
+static const struct ept_mem ept_host_mem = { ept_alloc_table, ept_table, NULL };
+
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return (void *)(uintptr_t)(vm->ram_hpa + gpa);
+}
+
+int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *dst = vm_gpa_to_hva(vm, gpa, len);
+	uint64_t pfn;
+
+	if (!dst)
+		return HV_ERANGE;
+	memcpy(dst, src, len);
+	if (len && vm->dirty.logging) {
+		for (pfn = gpa / FRAME_SIZE; pfn <= (gpa + len - 1) / FRAME_SIZE; pfn++) {
+			dirty_mark(vm, NULL, pfn);
+			vm->dirty.host_writes++;
+		}
+	}
+	return HV_OK;
+}
+
+static void vcpu_fpu_reset(struct vcpu *v)
+{
+	uint32_t mxcsr = FXSAVE_MXCSR_DEFAULT;
+	uint16_t fcw = FXSAVE_FCW_DEFAULT;
+
+	memset(v->fpu, 0, sizeof(v->fpu));
+	memcpy(v->fpu, &fcw, sizeof(fcw));
+	memcpy(v->fpu + FXSAVE_MXCSR_OFFSET, &mxcsr, sizeof(mxcsr));
+}
+
+static int vm_load_guest(struct vm *vm, const struct hv_config *cfg, const void *image, uint64_t image_len)
+{
+	const struct hv_boot_params bp = {
+		.magic = HV_BOOT_MAGIC,
+		.version = HV_BOOT_VERSION,
+		.ram_size = vm->ram_size,
+		.tsc_hz = time_tsc_hz(),
+		.vcpus = vm->vcpu_count,
+		.vm_id = vm->id,
+		.guest = cfg->guest,
+	};
+	int rc;
+
+	if (image_len == 0 || image_len > HV_GUEST_IMAGE_MAX)
+		return HV_EINVAL;
+	rc = vm_guest_write(vm, HV_GUEST_LOAD_GPA, image, image_len);
+	return rc ? rc : vm_guest_write(vm, HV_GUEST_BOOT_GPA, &bp, sizeof(bp));
+}
+
+int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const void *image, uint64_t image_len,
+	      struct sched *sched)
+{
+	unsigned i;
+	int rc;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->id = id;
+	vm->ram_size = cfg->mem_bytes;
+	vm->vcpu_count = cfg->vcpus;
+	vm->sched = sched;
+	throttle_init(vm, cfg->throttle_max);
+	vuart_init(&vm->console, COM1_BASE, id);
+	/* 2 MiB alignment lets EPT map RAM with large pages. */
+	vm->ram_hpa = frames_alloc(vm->ram_size, EPT_PAGE_2M);
+	if (!vm->ram_hpa) {
+		log_err("vm", "vm%u: no %llu MiB block of host memory for guest RAM (%llu MiB free)", id,
+			(unsigned long long)(vm->ram_size >> 20), (unsigned long long)(frames_free_bytes() >> 20));
+		return HV_ENOMEM;
+	}
+	rc = ept_init(&vm->ept, &ept_host_mem);
+	if (!rc)
+		rc = ept_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size, EPT_RWX, vmx_get_caps()->ept_2m);
+	if (rc)
+		return HV_TRACE(rc);
+	vm->eptp = ept_pointer(&vm->ept, false);
+	rc = vm_load_guest(vm, cfg, image, image_len);
+	if (rc) {
+		log_err("vm", "vm%u: guest image of %llu bytes does not fit (at most %u bytes at %#x)", id,
+			(unsigned long long)image_len, HV_GUEST_IMAGE_MAX, HV_GUEST_LOAD_GPA);
+		return rc;
+	}
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		snprintf(v->name, sizeof(v->name), "vm%u/vcpu%u", id, i);
+		vcpu_fpu_reset(v);
+		v->regs.rbx = HV_GUEST_BOOT_GPA;
+		v->regs.rsi = i;
+		rc = vmcs_create(v);
+		if (rc)
+			return HV_TRACE(rc);
+		rc = sched_add(sched, &v->se, v->name, SCHED_KIND_VCPU, v);
+		if (rc)
+			return HV_TRACE(rc);
+	}
+	vm->state = VM_RUNNING;
+	log_info("vm", "vm%u: %llu MiB RAM at host %#llx (EPT: %llu x 2M + %llu x 4K pages, %llu tables), %u vCPUs, "
+		 "guest image %llu bytes",
+		 id, (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_hpa,
+		 (unsigned long long)vm->ept.pages_2m, (unsigned long long)vm->ept.pages_4k,
+		 (unsigned long long)vm->ept.tables, vm->vcpu_count, (unsigned long long)image_len);
+	return HV_OK;
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned i;
+
+	if (vm->state != VM_RUNNING)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+	vm->state = VM_STOPPED;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		vuart_flush(&vm->console, i);
+		sched_stop(&vm->vcpus[i].se);
+	}
+	log_err("vm", "vm%u stopped: %s", vm->id, vm->stop_reason);
+	log_info("vm", "vm%u: the hypervisor keeps running", vm->id);
+}
+
+void vm_pause(struct vm *vm)
+{
+	unsigned i;
+
+	if (vm->paused)
+		return;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->paused_state = v->se.state;
+		v->paused_wake_at = v->se.wake_at;
+		if (v->se.state != SCHED_STOPPED)
+			sched_block(&v->se, SCHED_NEVER);
+	}
+	vm->paused = true;
+}
+
+void vm_resume(struct vm *vm)
+{
+	unsigned i;
+
+	if (!vm->paused)
+		return;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->se.state == SCHED_STOPPED)
+			continue; /* stopped while paused (vm_stop) */
+		v->se.state = v->paused_state;
+		v->se.wake_at = v->paused_wake_at;
+	}
+	vm->paused = false;
+}
+
+void vcpu_finish(struct vcpu *v, int status)
+{
+	struct vm *vm = v->vm;
+	unsigned i;
+
+	v->stop_status = status;
+	sched_stop(&v->se);
+	vuart_flush(&vm->console, v->id);
+	log_info("vm", "%s finished with status %d", v->name, status);
+	for (i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i].se.state != SCHED_STOPPED)
+			return;
+	vm->state = VM_FINISHED;
+	log_info("vm", "vm%u finished: every vCPU is done", vm->id);
+}
+
+void vm_log_stats(const struct vm *vm)
+{
+	unsigned i, r;
+
+	for (i = 0; i < vm->vcpu_count; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		char line[200];
+		int n = 0;
+
+		for (r = 0; r < EXIT_REASON_MAX && n < (int)sizeof(line) - 24; r++)
+			if (v->exits[r])
+				n += snprintf(line + n, sizeof(line) - (size_t)n, " %u:%llu", r,
+					      (unsigned long long)v->exits[r]);
+		line[n] = '\0';
+		log_info("stats", "%s: ran %llu us in %llu slices, %llu exits (reason:count%s)", v->name,
+			 (unsigned long long)time_ticks_to_us(v->se.runtime), (unsigned long long)v->se.slices,
+			 (unsigned long long)v->exits_total, n ? line : " none");
+	}
+}
