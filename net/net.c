@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernel/lib/err.h"
+#include "kernel/lib/parse.h"
 #include "kernel/log.h"
 #include "kernel/task.h"
 #include "kernel/arch/x86/time.h"
@@ -55,8 +56,6 @@ static ip4_addr_t net_ip4(uint32_t host_order)
 	ip4_addr_set_u32(&a, lwip_htonl(host_order));
 	return a;
 }
-
-static uint32_t net_mask(uint32_t prefix) { return prefix ? 0xffffffffu << (32 - prefix) : 0; }
 
 /* The prefix length of a netif's mask (masks are contiguous: count the ones). */
 static unsigned net_prefix(const struct netif *n)
@@ -146,7 +145,7 @@ int net_init(const struct hv_config *cfg, struct sched *s)
 		uint32_t addr = i == 0 ? cfg->net_mgmt_addr : i == 1 ? cfg->net_migr_addr : 0;
 		uint32_t prefix = i == 0 ? cfg->net_mgmt_prefix : i == 1 ? cfg->net_migr_prefix : 0;
 		int dhcp = i == 0 ? cfg->net_mgmt_dhcp : i == 1 ? cfg->net_migr_dhcp : 0;
-		ip4_addr_t ip = net_ip4(addr), mask = net_ip4(net_mask(prefix));
+		ip4_addr_t ip = net_ip4(addr), mask = net_ip4(ipv4_mask(prefix));
 		ip4_addr_t gw = net_ip4(i == 0 ? cfg->net_gw : 0);
 
 		rc = e1000_init(&ne->nic, &devs[i]);

@@ -1,7 +1,7 @@
 /*
  * Kernel command line parser. Table-driven: one row per option says how to
- * read its value and where to store it. Pure and libc-free, so the kernel can
- * call it before anything else is set up and the host tests can run it as is.
+ * read its value and where to store it. Pure (no hardware, no globals; the C
+ * library's formatting only), so the host tests run it as is.
  *
  * Options and defaults (README.md, "Command line"):
  *   mem=<n>[K|M|G]        guest RAM, multiple of 4K, 8M..2G        default 32M
@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include "kernel/core/config.h"
 #include "kernel/lib/err.h"
+#include "kernel/lib/parse.h"
+#include "kernel/lib/strbuf.h"
 
 #define CONFIG_SLICE_US_DEFAULT 1000u
 #define CONFIG_RUN_FOR_MAX 86400000u      /* one day */
@@ -203,53 +205,18 @@ static const struct config_opt config_opts[] = {
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
 _Static_assert(CONFIG_NOPTS <= 64, "seen-mask is a uint64_t");
 
+/* Octets of a host-order IPv4 address, most significant first, for "%u.%u.%u.%u". */
+#define CONFIG_IPV4_OCTETS(a) (unsigned)((a) >> 24), (unsigned)((a) >> 16 & 0xff), (unsigned)((a) >> 8 & 0xff), \
+	(unsigned)((a) & 0xff)
+
 /* A length-delimited piece of the command line: words are not NUL-terminated. */
 struct config_str {
 	const char *p;
 	size_t len;
 };
 
-/* Bounded message builder: always NUL-terminated, silently truncates. */
-struct config_msg {
-	char *buf;
-	size_t cap;
-	size_t len;
-};
-
-static void config_msg_putn(struct config_msg *m, const char *s, size_t n)
-{
-	size_t i;
-
-	if (m->cap == 0)
-		return;
-	for (i = 0; i < n && m->len + 1 < m->cap; i++)
-		m->buf[m->len++] = s[i];
-	m->buf[m->len] = '\0';
-}
-
-static void config_msg_puts(struct config_msg *m, const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] != '\0')
-		n++;
-	config_msg_putn(m, s, n);
-}
-
-static void config_msg_putu(struct config_msg *m, uint64_t v)
-{
-	char tmp[20];  /* UINT64_MAX has 20 digits */
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	config_msg_putn(m, tmp + i, sizeof(tmp) - i);
-}
-
 /* Sizes print in the largest unit that divides them, so ranges read "8M..2G". */
-static void config_msg_putsize(struct config_msg *m, uint64_t v)
+static void config_msg_putsize(struct strbuf *m, uint64_t v)
 {
 	static const char units[] = "GMK";
 	int shift = 30;
@@ -257,17 +224,11 @@ static void config_msg_putsize(struct config_msg *m, uint64_t v)
 
 	for (i = 0; i < 3; i++, shift -= 10) {
 		if (v != 0 && v % (1ull << shift) == 0) {
-			config_msg_putu(m, v >> shift);
-			config_msg_putn(m, &units[i], 1);
+			strbuf_printf(m, "%llu%c", (unsigned long long)(v >> shift), units[i]);
 			return;
 		}
 	}
-	config_msg_putu(m, v);
-}
-
-static int config_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	strbuf_printf(m, "%llu", (unsigned long long)v);
 }
 
 static int config_str_eq(struct config_str s, const char *z)
@@ -343,78 +304,7 @@ static enum config_num_status config_parse_num(struct config_str s, int allow_su
 	return CONFIG_NUM_OK;
 }
 
-/* IPv4 values (net.*). */
-
-/* A decimal 0..max without sign or leading zeros ("010" could be read as octal elsewhere). */
-static int config_parse_dec(struct config_str s, uint32_t max, uint32_t *out)
-{
-	uint32_t v = 0;
-	size_t i;
-
-	if (s.len == 0 || s.len > 3 || (s.len > 1 && s.p[0] == '0'))
-		return -1;
-	for (i = 0; i < s.len; i++) {
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return -1;
-		v = v * 10 + (uint32_t)(s.p[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Exactly four dot-separated octets, all of s. */
-static int config_parse_ipv4(struct config_str s, uint32_t *out)
-{
-	uint32_t addr = 0, octet;
-	size_t i = 0;
-	int n;
-
-	for (n = 0; n < 4; n++) {
-		struct config_str part = { s.p + i, 0 };
-
-		while (i < s.len && s.p[i] != '.') {
-			i++;
-			part.len++;
-		}
-		if (config_parse_dec(part, 255, &octet))
-			return -1;
-		addr = addr << 8 | octet;
-		if (n < 3) {
-			if (i == s.len)
-				return -1; /* too few octets */
-			i++;           /* the dot */
-		}
-	}
-	if (i != s.len)
-		return -1;
-	*out = addr;
-	return 0;
-}
-
-/* A host can have it: not 0.0.0.0/8, loopback, multicast or the reserved/broadcast range. */
-static int config_ipv4_unicast(uint32_t a)
-{
-	uint32_t first = a >> 24;
-
-	return first != 0 && first != 127 && first < 224;
-}
-
-static uint32_t config_ipv4_mask(uint32_t prefix) { return prefix ? 0xffffffffu << (32 - prefix) : 0; }
-
-static void config_msg_putip(struct config_msg *m, uint32_t a)
-{
-	int i;
-
-	for (i = 3; i >= 0; i--) {
-		config_msg_putu(m, (a >> (8 * i)) & 0xff);
-		if (i)
-			config_msg_puts(m, ".");
-	}
-}
-
-static int config_value_ipv4(const struct config_opt *o, struct config_str val, struct config_msg *m,
+static int config_value_ipv4(const struct config_opt *o, struct config_str val, struct strbuf *m,
 			     uint64_t *out)
 {
 	struct config_str addr = val, pfx = { NULL, 0 };
@@ -428,31 +318,28 @@ static int config_value_ipv4(const struct config_opt *o, struct config_str val, 
 	if (o->kind == CONFIG_IPV4_PREFIX) {
 		for (i = 0; i < val.len && val.p[i] != '/'; i++)
 			;
-		if (i == val.len || config_parse_ipv4((struct config_str){ val.p, i }, &a)) {
-			config_msg_puts(m, "not an IPv4 address with prefix (a.b.c.d/n) or dhcp");
+		if (i == val.len || ipv4_parse(val.p, i, &a)) {
+			strbuf_printf(m, "not an IPv4 address with prefix (a.b.c.d/n) or dhcp");
 			return HV_EINVAL;
 		}
 		addr.len = i;
 		pfx = (struct config_str){ val.p + i + 1, val.len - i - 1 };
-		if (config_parse_dec(pfx, 99, &prefix) || prefix < o->min || prefix > o->max) {
-			config_msg_puts(m, "prefix must be ");
-			config_msg_putu(m, o->min);
-			config_msg_puts(m, "..");
-			config_msg_putu(m, o->max);
+		if (parse_dec(pfx.p, pfx.len, 99, &prefix) || prefix < o->min || prefix > o->max) {
+			strbuf_printf(m, "prefix must be %llu..%llu", (unsigned long long)o->min, (unsigned long long)o->max);
 			return HV_EINVAL;
 		}
-	} else if (config_parse_ipv4(addr, &a)) {
-		config_msg_puts(m, "not an IPv4 address (a.b.c.d)");
+	} else if (ipv4_parse(addr.p, addr.len, &a)) {
+		strbuf_printf(m, "not an IPv4 address (a.b.c.d)");
 		return HV_EINVAL;
 	}
-	if (!config_ipv4_unicast(a)) {
-		config_msg_puts(m, "not a unicast host address");
+	if (!ipv4_is_unicast(a)) {
+		strbuf_printf(m, "not a unicast host address");
 		return HV_EINVAL;
 	}
 	/* /31 and /32 have no network or broadcast address (RFC 3021). */
-	mask = config_ipv4_mask(prefix);
+	mask = ipv4_mask(prefix);
 	if (prefix <= 30 && ((a & ~mask) == 0 || (a & ~mask) == ~mask)) {
-		config_msg_puts(m, "is the subnet's network or broadcast address");
+		strbuf_printf(m, "is the subnet's network or broadcast address");
 		return HV_EINVAL;
 	}
 	*out = o->kind == CONFIG_IPV4_PREFIX ? (uint64_t)a << 8 | prefix : a;
@@ -460,29 +347,26 @@ static int config_value_ipv4(const struct config_opt *o, struct config_str val, 
 }
 
 /* Starts an error message with the offending word, "key=value: ". */
-static void config_msg_word(struct config_msg *m, struct config_str word)
+static void config_msg_word(struct strbuf *m, struct config_str word)
 {
-	config_msg_putn(m, word.p, word.len);
-	config_msg_puts(m, ": ");
+	strbuf_printf(m, "%.*s: ", (int)word.len, word.p);
 }
 
-static void config_msg_range(struct config_msg *m, const struct config_opt *o)
+static void config_msg_range(struct strbuf *m, const struct config_opt *o)
 {
-	config_msg_puts(m, "must be ");
+	strbuf_printf(m, "must be ");
 	if (o->kind == CONFIG_SIZE) {
 		config_msg_putsize(m, o->min);
-		config_msg_puts(m, "..");
+		strbuf_printf(m, "..");
 		config_msg_putsize(m, o->max);
 	} else {
-		config_msg_putu(m, o->min);
-		config_msg_puts(m, "..");
-		config_msg_putu(m, o->max);
+		strbuf_printf(m, "%llu..%llu", (unsigned long long)o->min, (unsigned long long)o->max);
 	}
 }
 
 /* Turns the value of one option into a number, or explains why not. */
 static int config_value(const struct config_opt *o, struct config_str val,
-			struct config_msg *m, uint64_t *out)
+			struct strbuf *m, uint64_t *out)
 {
 	enum config_num_status st;
 	size_t i;
@@ -494,11 +378,11 @@ static int config_value(const struct config_opt *o, struct config_str val,
 				return HV_OK;
 			}
 		}
-		config_msg_puts(m, "must be one of ");
+		strbuf_printf(m, "must be one of ");
 		for (i = 0; o->names[i] != NULL; i++) {
 			if (i != 0)
-				config_msg_puts(m, "|");
-			config_msg_puts(m, o->names[i]);
+				strbuf_printf(m, "|");
+			strbuf_printf(m, "%s", o->names[i]);
 		}
 		return HV_EINVAL;
 	}
@@ -510,11 +394,8 @@ static int config_value(const struct config_opt *o, struct config_str val,
 		for (i = 0; i < val.len && config_token_char(val.p[i]); i++)
 			;
 		if (i != val.len || val.len < o->min || val.len > o->max) {
-			config_msg_puts(m, "must be ");
-			config_msg_putu(m, o->min);
-			config_msg_puts(m, "..");
-			config_msg_putu(m, o->max);
-			config_msg_puts(m, " characters of A-Z a-z 0-9 - . _ ~ + /");
+			strbuf_printf(m, "must be %llu..%llu characters of A-Z a-z 0-9 - . _ ~ + /",
+				      (unsigned long long)o->min, (unsigned long long)o->max);
 			return HV_EINVAL;
 		}
 		*out = val.len;
@@ -523,14 +404,14 @@ static int config_value(const struct config_opt *o, struct config_str val,
 
 	st = config_parse_num(val, o->kind == CONFIG_SIZE, out);
 	if (st == CONFIG_NUM_BAD) {
-		config_msg_puts(m, o->kind == CONFIG_SIZE ?
+		strbuf_printf(m, "%s", o->kind == CONFIG_SIZE ?
 				"not a number (decimal or 0x hex, optional K/M/G suffix)" :
 				"not a number (decimal or 0x hex)");
 		return HV_EINVAL;
 	}
 	/* Alignment first: "mem=12345" is better told to use 4K units. */
 	if (st == CONFIG_NUM_OK && o->kind == CONFIG_SIZE && *out % CONFIG_PAGE != 0) {
-		config_msg_puts(m, "must be a multiple of 4K");
+		strbuf_printf(m, "must be a multiple of 4K");
 		return HV_EINVAL;
 	}
 	if (st == CONFIG_NUM_OVERFLOW || *out < o->min || *out > o->max) {
@@ -542,7 +423,7 @@ static int config_value(const struct config_opt *o, struct config_str val,
 
 /* Applies one key=value word to cfg; seen tracks options already given. */
 static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *seen,
-		       struct config_msg *m)
+		       struct strbuf *m)
 {
 	struct config_str key = { word.p, 0 }, val;
 	uint64_t v = 0;
@@ -553,7 +434,7 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *
 		key.len++;
 	if (key.len == word.len) {
 		config_msg_word(m, word);
-		config_msg_puts(m, "expected key=value");
+		strbuf_printf(m, "expected key=value");
 		return HV_EINVAL;
 	}
 	val.p = word.p + key.len + 1;
@@ -564,21 +445,20 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *
 			break;
 	if (i < CONFIG_NOPTS && config_opts[i].kind == CONFIG_TOKEN) {
 		/* A secret never goes to the console, not even a malformed one. */
-		config_msg_putn(m, key.p, key.len);
-		config_msg_puts(m, "=<secret>: ");
+		strbuf_printf(m, "%.*s=<secret>: ", (int)key.len, key.p);
 	} else {
 		config_msg_word(m, word);
 	}
 	if (i == CONFIG_NOPTS) {
-		config_msg_puts(m, "unknown option");
+		strbuf_printf(m, "unknown option");
 		return HV_EINVAL;
 	}
 	if (*seen & (1ull << i)) {
-		config_msg_puts(m, "given more than once");
+		strbuf_printf(m, "given more than once");
 		return HV_EINVAL;
 	}
 	if (val.len == 0) {
-		config_msg_puts(m, "empty value");
+		strbuf_printf(m, "empty value");
 		return HV_EINVAL;
 	}
 	rc = config_value(&config_opts[i], val, m, &v);
@@ -592,9 +472,7 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *
 	} else {
 		config_opts[i].set(cfg, v);
 	}
-	m->len = 0;  /* drop the "word: " prefix: no error after all */
-	if (m->cap != 0)
-		m->buf[0] = '\0';
+	strbuf_reset(m);  /* drop the "word: " prefix: no error after all */
 	return HV_OK;
 }
 
@@ -616,42 +494,39 @@ static int config_seen(uint64_t seen, const char *key)
  * Options that only make sense together: the net.* and api.* options need
  * net.mgmt; the gateway is on its subnet; net.migr brings up a second NIC.
  */
-static int config_check_net(struct hv_config *c, uint64_t seen, struct config_msg *m)
+static int config_check_net(struct hv_config *c, uint64_t seen, struct strbuf *m)
 {
 	static const char *const needs_mgmt[] = { "net.gw",    "net.nics",       "net.migr",       "api.token",
 						  "api.port",  "net.iperf",      "net.iperf_peer", "net.iperf_conns" };
-	uint32_t mask = config_ipv4_mask(c->net_mgmt_prefix);
+	uint32_t mask = ipv4_mask(c->net_mgmt_prefix);
 	size_t i;
 
 	for (i = 0; !config_net_on(c) && i < sizeof(needs_mgmt) / sizeof(needs_mgmt[0]); i++) {
 		if (config_seen(seen, needs_mgmt[i])) {
-			config_msg_puts(m, needs_mgmt[i]);
-			config_msg_puts(m, ": needs net.mgmt=<a.b.c.d/n>");
+			strbuf_printf(m, "%s: needs net.mgmt=<a.b.c.d/n>", needs_mgmt[i]);
 			return HV_EINVAL;
 		}
 	}
 	if (c->net_mgmt_dhcp && c->net_gw != 0) {
-		config_msg_puts(m, "net.gw: DHCP gives the gateway with net.mgmt=dhcp");
+		strbuf_printf(m, "net.gw: DHCP gives the gateway with net.mgmt=dhcp");
 		return HV_EINVAL;
 	}
 	if (config_net_migr(c) && c->net_nics < 2) {
 		if (config_seen(seen, "net.nics")) {
-			config_msg_puts(m, "net.migr: needs a second NIC (net.nics=2)");
+			strbuf_printf(m, "net.migr: needs a second NIC (net.nics=2)");
 			return HV_EINVAL;
 		}
 		c->net_nics = 2; /* the migration NIC is the second one */
 	}
 	if (config_seen(seen, "api.port") && !config_seen(seen, "api.token")) {
-		config_msg_puts(m, "api.port: needs api.token=<secret>");
+		strbuf_printf(m, "api.port: needs api.token=<secret>");
 		return HV_EINVAL;
 	}
 	if (c->net_gw != 0 && ((c->net_gw & mask) != (c->net_mgmt_addr & mask) || c->net_gw == c->net_mgmt_addr)) {
-		config_msg_puts(m, "net.gw=");
-		config_msg_putip(m, c->net_gw);
-		config_msg_puts(m, ": must be another host of net.mgmt's subnet ");
-		config_msg_putip(m, c->net_mgmt_addr & mask);
-		config_msg_puts(m, "/");
-		config_msg_putu(m, c->net_mgmt_prefix);
+		uint32_t net = c->net_mgmt_addr & mask;
+
+		strbuf_printf(m, "net.gw=%u.%u.%u.%u: must be another host of net.mgmt's subnet %u.%u.%u.%u/%u",
+			      CONFIG_IPV4_OCTETS(c->net_gw), CONFIG_IPV4_OCTETS(net), (unsigned)c->net_mgmt_prefix);
 		return HV_EINVAL;
 	}
 	return HV_OK;
@@ -661,45 +536,41 @@ static int config_check_net(struct hv_config *c, uint64_t seen, struct config_ms
  * The clients need a peer other than this host; peer and conns are the
  * clients' only. (config_check_net() has made sure net.iperf* come with net.mgmt.)
  */
-static int config_check_iperf(const struct hv_config *c, uint64_t seen, struct config_msg *m)
+static int config_check_iperf(const struct hv_config *c, uint64_t seen, struct strbuf *m)
 {
 	static const char *const keys[] = { "net.iperf_peer", "net.iperf_conns" };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (config_seen(seen, keys[i]) && c->net_iperf != CONFIG_IPERF_CLIENT) {
-			config_msg_puts(m, keys[i]);
-			config_msg_puts(m, ": only for net.iperf=client");
+			strbuf_printf(m, "%s: only for net.iperf=client", keys[i]);
 			return HV_EINVAL;
 		}
 	}
 	if (c->net_iperf == CONFIG_IPERF_CLIENT && c->net_iperf_peer == 0) {
-		config_msg_puts(m, "net.iperf=client: needs net.iperf_peer=<a.b.c.d>");
+		strbuf_printf(m, "net.iperf=client: needs net.iperf_peer=<a.b.c.d>");
 		return HV_EINVAL;
 	}
 	if (c->net_iperf_peer != 0 && c->net_iperf_peer == c->net_mgmt_addr) {
-		config_msg_puts(m, "net.iperf_peer: must be another host than net.mgmt");
+		strbuf_printf(m, "net.iperf_peer: must be another host than net.mgmt");
 		return HV_EINVAL;
 	}
 	return HV_OK;
 }
 
 /* The throttle at boot stays under its ceiling; the dirty-rate limit and its benchmark need what they act on. */
-static int config_check_throttle(const struct hv_config *c, struct config_msg *m)
+static int config_check_throttle(const struct hv_config *c, struct strbuf *m)
 {
 	if (c->throttle > c->throttle_max) {
-		config_msg_puts(m, "throttle=");
-		config_msg_putu(m, c->throttle);
-		config_msg_puts(m, ": above throttle.max=");
-		config_msg_putu(m, c->throttle_max);
+		strbuf_printf(m, "throttle=%u: above throttle.max=%u", (unsigned)c->throttle, (unsigned)c->throttle_max);
 		return HV_EINVAL;
 	}
 	if (c->dirty_limit && !c->dirty_check_ms) {
-		config_msg_puts(m, "throttle.dirty_limit: needs log-dirty mode (dirty.check=<ms>)");
+		strbuf_printf(m, "throttle.dirty_limit: needs log-dirty mode (dirty.check=<ms>)");
 		return HV_EINVAL;
 	}
 	if (c->throttle_bench == THROTTLE_BENCH_DIRTY && !c->dirty_limit) {
-		config_msg_puts(m, "throttle.bench=dirty: needs throttle.dirty_limit=<pages/s>");
+		strbuf_printf(m, "throttle.bench=dirty: needs throttle.dirty_limit=<pages/s>");
 		return HV_EINVAL;
 	}
 	return HV_OK;
@@ -707,23 +578,22 @@ static int config_check_throttle(const struct hv_config *c, struct config_msg *m
 
 int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
 {
-	struct config_msg m = { err, err != NULL ? errlen : 0, 0 };
+	struct strbuf m;
 	struct hv_config tmp;
 	struct config_str word;
 	uint64_t seen = 0;
 	int first = 1, rc;
 	const char *p = cmdline != NULL ? cmdline : "";
 
-	if (m.cap != 0)
-		m.buf[0] = '\0';
+	strbuf_init(&m, err, errlen);
 	config_defaults(&tmp);  /* parse into a copy: bad input changes nothing */
 	for (;;) {
-		while (config_is_space(*p))
+		while (parse_is_space(*p))
 			p++;
 		if (*p == '\0')
 			break;
 		word.p = p;
-		while (*p != '\0' && !config_is_space(*p))
+		while (*p != '\0' && !parse_is_space(*p))
 			p++;
 		word.len = (size_t)(p - word.p);
 
@@ -765,7 +635,7 @@ void config_redact(const char *cmdline, char *out, size_t cap)
 	if (cap == 0)
 		return;
 	while (*p && n + 1 < cap) {
-		int word_start = p == cmdline || config_is_space(p[-1]);
+		int word_start = p == cmdline || parse_is_space(p[-1]);
 
 		for (k = 0; word_start && secret_key[k] && p[k] == secret_key[k]; k++)
 			;
@@ -774,7 +644,7 @@ void config_redact(const char *cmdline, char *out, size_t cap)
 
 			while (*mask && n + 1 < cap)
 				out[n++] = *mask++;
-			while (*p && !config_is_space(*p))
+			while (*p && !parse_is_space(*p))
 				p++;
 			continue;
 		}

@@ -1,9 +1,9 @@
 #include "net/api/api.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include "kernel/lib/err.h"
+#include "kernel/lib/parse.h"
+#include "kernel/lib/strbuf.h"
 
 #define JSMN_STATIC
 #define JSMN_STRICT
@@ -13,47 +13,22 @@
 
 /* ---- JSON output ---------------------------------------------------------- */
 
-/* A response body being written; overflow is sticky and becomes a 500. */
-struct api_out {
-	char *buf;
-	size_t cap;
-	size_t len;
-	bool overflow;
-};
-
-static void api_printf(struct api_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void api_printf(struct api_out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->overflow = true;
-	else
-		o->len += (size_t)n;
-}
-
 /* A JSON string literal; everything outside printable ASCII is \u-escaped. */
-static void api_put_str(struct api_out *o, const char *s, size_t len)
+static void api_put_str(struct strbuf *o, const char *s, size_t len)
 {
 	size_t i;
 
-	api_printf(o, "\"");
+	strbuf_printf(o, "\"");
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"' || c == '\\')
-			api_printf(o, "\\%c", c);
+			strbuf_printf(o, "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
-			api_printf(o, "\\u%04x", c);
+			strbuf_printf(o, "\\u%04x", c);
 		else
-			api_printf(o, "%c", c);
+			strbuf_printf(o, "%c", c);
 	}
-	api_printf(o, "\"");
+	strbuf_printf(o, "\"");
 }
 
 /* ---- Request decoding ----------------------------------------------------- */
@@ -86,11 +61,6 @@ struct api_obj {
 	unsigned key[API_JSON_TOKENS / 2];  /* token index of each key; its value follows it */
 };
 
-static bool api_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* Only whitespace in [from, to), except one sep if sep != 0. */
 static bool api_gap_ok(const char *js, int from, int to, char sep)
 {
@@ -98,7 +68,7 @@ static bool api_gap_ok(const char *js, int from, int to, char sep)
 	int i;
 
 	for (i = from; i < to; i++) {
-		if (api_ws(js[i]))
+		if (parse_is_space(js[i]))
 			continue;
 		if (js[i] != sep || seen)
 			return false;
@@ -267,30 +237,14 @@ static int api_decode(const struct api_obj *o, const struct api_field *f, unsign
 
 int api_parse_endpoint(const char *s, size_t len, struct api_endpoint *ep)
 {
-	uint32_t ip = 0;
-	uint64_t part;
-	size_t i = 0, start;
-	unsigned k;
+	const char *colon = memchr(s, ':', len);
+	uint32_t ip, port;
 
-	for (k = 0; k < 5; k++) {
-		start = i;
-		part = 0;
-		while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 6)
-			part = part * 10 + (uint64_t)(s[i++] - '0');
-		/* No empty parts, no leading zeros ("010" could mean octal to someone). */
-		if (i == start || (s[start] == '0' && i - start > 1))
-			return HV_EINVAL;
-		if (k < 4) {
-			if (part > 255 || i >= len || s[i] != (k < 3 ? '.' : ':'))
-				return HV_EINVAL;
-			ip = ip << 8 | (uint32_t)part;
-			i++;
-		} else if (part == 0 || part > 65535 || i != len) {
-			return HV_EINVAL;
-		}
-	}
+	if (!colon || ipv4_parse(s, (size_t)(colon - s), &ip) ||
+	    parse_dec(colon + 1, len - (size_t)(colon - s) - 1, 65535, &port) || port == 0)
+		return HV_EINVAL;
 	ep->ip = ip;
-	ep->port = (uint16_t)part;
+	ep->port = (uint16_t)port;
 	return HV_OK;
 }
 
@@ -317,7 +271,7 @@ static int api_backend_fail(struct api_err *e, int err)
 struct api_call {
 	const struct api *api;
 	const struct http_req *req;
-	struct api_out *out;
+	struct strbuf *out;
 	struct api_err *err;
 	unsigned status;             /* on success */
 };
@@ -329,9 +283,9 @@ static int api_not_implemented(struct api_call *c)
 
 static int api_ping(struct api_call *c)
 {
-	api_printf(c->out, "{\"version\":");
+	strbuf_printf(c->out, "{\"version\":");
 	api_put_str(c->out, c->api->version, strlen(c->api->version));
-	api_printf(c->out, "}");
+	strbuf_printf(c->out, "}");
 	return HV_OK;
 }
 
@@ -347,17 +301,17 @@ static int api_host_info(struct api_call *c)
 	rc = c->api->be->host_info(c->api->be->ctx, &h);
 	if (rc < 0)
 		return api_backend_fail(c->err, rc);
-	api_printf(c->out,
+	strbuf_printf(c->out,
 		   "{\"uptime_ms\":%llu,\"memory\":{\"total_bytes\":%llu,\"free_bytes\":%llu},"
 		   "\"cpus\":%u,\"tsc_hz\":%llu,\"cpu_features\":[",
 		   (unsigned long long)h.uptime_ms, (unsigned long long)h.mem_total_bytes,
 		   (unsigned long long)h.mem_free_bytes, h.cpus, (unsigned long long)h.tsc_hz);
 	for (i = 0; i < h.feature_count && i < API_FEATURES_MAX; i++) {
 		const char *f = h.features[i] ? h.features[i] : "";
-		api_printf(c->out, i ? "," : "");
+		strbuf_printf(c->out, i ? "," : "");
 		api_put_str(c->out, f, strlen(f));
 	}
-	api_printf(c->out, "],\"nics\":[");
+	strbuf_printf(c->out, "],\"nics\":[");
 	for (i = 0; i < h.nic_count && i < API_NICS_MAX; i++) {
 		const struct api_nic_info *n = &h.nics[i];
 		const char *role = n->role ? n->role : "";
@@ -365,11 +319,11 @@ static int api_host_info(struct api_call *c)
 
 		while (name_len < sizeof(n->name) && n->name[name_len])
 			name_len++; /* strnlen is POSIX, not C11 */
-		api_printf(c->out, "%s{\"name\":", i ? "," : "");
+		strbuf_printf(c->out, "%s{\"name\":", i ? "," : "");
 		api_put_str(c->out, n->name, name_len);
-		api_printf(c->out, ",\"role\":");
+		strbuf_printf(c->out, ",\"role\":");
 		api_put_str(c->out, role, strlen(role));
-		api_printf(c->out,
+		strbuf_printf(c->out,
 			   ",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"link\":\"%s\",\"rx_frames\":%llu,"
 			   "\"tx_frames\":%llu,\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_dropped\":%llu,"
 			   "\"tx_ring_full\":%llu,\"rx_copied\":%llu}",
@@ -379,7 +333,7 @@ static int api_host_info(struct api_call *c)
 			   (unsigned long long)n->rx_dropped, (unsigned long long)n->tx_ring_full,
 			   (unsigned long long)n->rx_copied);
 	}
-	api_printf(c->out, "]}");
+	strbuf_printf(c->out, "]}");
 	return HV_OK;
 }
 
@@ -415,24 +369,24 @@ static int api_vm_info(struct api_call *c)
 
 	if (rc < 0)
 		return rc;
-	api_printf(c->out, "{\"state\":\"%s\",\"stop_reason\":",
+	strbuf_printf(c->out, "{\"state\":\"%s\",\"stop_reason\":",
 		   (unsigned)vm.state < sizeof(api_vm_state_names) / sizeof(api_vm_state_names[0])
 			   ? api_vm_state_names[vm.state] : "unknown");
 	end = memchr(vm.stop_reason, '\0', sizeof(vm.stop_reason));
 	api_put_str(c->out, vm.stop_reason, end ? (size_t)(end - vm.stop_reason) : sizeof(vm.stop_reason));
-	api_printf(c->out,
+	strbuf_printf(c->out,
 		   ",\"memory_bytes\":%llu,\"runtime_ms\":%llu,\"tsc_hz\":%llu,\"throttle_percent\":%u,"
 		   "\"throttle_max\":%u,\"dirty_limit\":%llu,\"dirty_rate\":%llu,\"vcpus\":[",
 		   (unsigned long long)vm.memory_bytes, (unsigned long long)vm.runtime_ms,
 		   (unsigned long long)vm.tsc_hz, vm.throttle_pct, vm.throttle_max,
 		   (unsigned long long)vm.dirty_limit, (unsigned long long)vm.dirty_rate);
 	for (i = 0; i < vm.vcpu_count; i++)
-		api_printf(c->out,
+		strbuf_printf(c->out,
 			   "%s{\"id\":%u,\"exits\":%llu,\"throttle_percent\":%u,\"granted_ticks\":%llu,"
 			   "\"throttled_ticks\":%llu}",
 			   i ? "," : "", i, (unsigned long long)vm.vcpus[i].exits, vm.vcpus[i].throttle_pct,
 			   (unsigned long long)vm.vcpus[i].granted_ticks, (unsigned long long)vm.vcpus[i].throttled_ticks);
-	api_printf(c->out, "]}");
+	strbuf_printf(c->out, "]}");
 	return HV_OK;
 }
 
@@ -488,7 +442,7 @@ static int api_throttle(struct api_call *c)
 			return api_not_implemented(c);
 		if ((rc = be->set_dirty_limit(be->ctx, t.dirty_limit)) < 0)
 			return api_backend_fail(c->err, rc);
-		api_printf(c->out, "{\"dirty_limit\":%llu}", (unsigned long long)t.dirty_limit);
+		strbuf_printf(c->out, "{\"dirty_limit\":%llu}", (unsigned long long)t.dirty_limit);
 		return HV_OK;
 	}
 	if (!be->set_throttle)
@@ -496,9 +450,9 @@ static int api_throttle(struct api_call *c)
 	if ((rc = be->set_throttle(be->ctx, t.vcpu, t.pct)) < 0)
 		return api_backend_fail(c->err, rc);
 	if (t.kind == API_THROTTLE_VCPU)
-		api_printf(c->out, "{\"vcpu\":%d,\"percent\":%u}", t.vcpu, t.pct);
+		strbuf_printf(c->out, "{\"vcpu\":%d,\"percent\":%u}", t.vcpu, t.pct);
 	else
-		api_printf(c->out, "{\"percent\":%u}", t.pct);
+		strbuf_printf(c->out, "{\"percent\":%u}", t.pct);
 	return HV_OK;
 }
 
@@ -558,7 +512,7 @@ static int api_send_migration(struct api_call *c)
 	if ((rc = be->send_migration(be->ctx, &m)) < 0)
 		return api_backend_fail(c->err, rc);
 	c->status = 202;  /* the migration runs on; vm.migration-status follows it */
-	api_printf(c->out, "{}");
+	strbuf_printf(c->out, "{}");
 	return HV_OK;
 }
 
@@ -589,7 +543,7 @@ static int api_receive_migration(struct api_call *c)
 	if ((rc = be->receive_migration(be->ctx, &m)) < 0)
 		return api_backend_fail(c->err, rc);
 	c->status = 202;
-	api_printf(c->out, "{}");
+	strbuf_printf(c->out, "{}");
 	return HV_OK;
 }
 
@@ -608,7 +562,7 @@ static int api_migration_cancel(struct api_call *c)
 		return api_not_implemented(c);
 	if ((rc = be->migration_cancel(be->ctx)) < 0)
 		return api_backend_fail(c->err, rc);
-	api_printf(c->out, "{}");
+	strbuf_printf(c->out, "{}");
 	return HV_OK;
 }
 
@@ -642,20 +596,20 @@ bool api_token_ok(const char *want, size_t want_len, const char *got, size_t got
 	return want_len > 0 && want_len == got_len && diff == 0;
 }
 
-static int api_write_error(struct api_out *o, const struct api_err *e)
+static int api_write_error(struct strbuf *o, const struct api_err *e)
 {
-	api_printf(o, "{\"error\":");
+	strbuf_printf(o, "{\"error\":");
 	api_put_str(o, e->msg, strlen(e->msg));
 	if (e->field[0]) {
-		api_printf(o, ",\"field\":");
+		strbuf_printf(o, ",\"field\":");
 		api_put_str(o, e->field, strlen(e->field));
 	}
-	api_printf(o, "}");
+	strbuf_printf(o, "}");
 	return o->overflow ? HV_ERANGE : HV_OK;
 }
 
 /* Writes head and body: the body was built in out at HTTP_HEAD_ROOM. */
-static int api_finish(char *out, size_t cap, struct api_out *o, unsigned status, const char *allow, bool keep_alive)
+static int api_finish(char *out, size_t cap, struct strbuf *o, unsigned status, const char *allow, bool keep_alive)
 {
 	struct http_resp r = {
 		.status = status,
@@ -669,11 +623,10 @@ static int api_finish(char *out, size_t cap, struct api_out *o, unsigned status,
 	return http_response_write(out, cap, &r);
 }
 
-static int api_error(char *out, size_t cap, struct api_out *o, const struct api_err *e, const char *allow,
+static int api_error(char *out, size_t cap, struct strbuf *o, const struct api_err *e, const char *allow,
 		     bool keep_alive)
 {
-	o->len = 0;
-	o->overflow = false;
+	strbuf_reset(o);
 	if (api_write_error(o, e) < 0)
 		return HV_ERANGE;
 	return api_finish(out, cap, o, e->status, allow, keep_alive);
@@ -682,7 +635,7 @@ static int api_error(char *out, size_t cap, struct api_out *o, const struct api_
 int api_serve(const struct api *api, const struct http_req *req, char *out, size_t cap)
 {
 	struct api_err err = { 0 };
-	struct api_out o;
+	struct strbuf o;
 	struct api_call c = { .api = api, .req = req, .out = &o, .err = &err, .status = 200 };
 	const struct api_route *r;
 	const char *allow = NULL;
@@ -692,7 +645,7 @@ int api_serve(const struct api *api, const struct http_req *req, char *out, size
 
 	if (cap <= HTTP_HEAD_ROOM)
 		return HV_ERANGE;
-	o = (struct api_out){ .buf = out + HTTP_HEAD_ROOM, .cap = cap - HTTP_HEAD_ROOM };
+	strbuf_init(&o, out + HTTP_HEAD_ROOM, cap - HTTP_HEAD_ROOM);
 	/* Authentication comes first: an unauthenticated client learns nothing, not even which paths exist. */
 	if (!req->has_auth || !api_token_ok(api->token, api->token_len, req->token.p, req->token.len)) {
 		api_fail(&err, 401, NULL, 0, "missing or wrong bearer token");
@@ -725,11 +678,11 @@ int api_serve(const struct api *api, const struct http_req *req, char *out, size
 int api_serve_bad(const struct http_req *req, char *out, size_t cap)
 {
 	struct api_err err = { 0 };
-	struct api_out o;
+	struct strbuf o;
 
 	if (cap <= HTTP_HEAD_ROOM)
 		return HV_ERANGE;
-	o = (struct api_out){ .buf = out + HTTP_HEAD_ROOM, .cap = cap - HTTP_HEAD_ROOM };
+	strbuf_init(&o, out + HTTP_HEAD_ROOM, cap - HTTP_HEAD_ROOM);
 	api_fail(&err, req->status ? req->status : 400, NULL, 0, req->reason ? req->reason : "bad request");
 	/* The stream cannot be resynchronized after a bad request: always close. */
 	return api_error(out, cap, &o, &err, NULL, false);

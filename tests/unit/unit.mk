@@ -10,8 +10,11 @@
 
 BUILD ?= build
 
-UNIT_TESTS := test_config test_multiboot2
-UNIT_SRCS_test_config := kernel/core/config.c kernel/lib/err.c
+# kernel/lib: what the command line and the API share.
+UNIT_LIB := kernel/lib/err.c kernel/lib/parse.c kernel/lib/strbuf.c
+UNIT_TESTS := test_lib test_config test_multiboot2
+UNIT_SRCS_test_lib := $(UNIT_LIB)
+UNIT_SRCS_test_config := kernel/core/config.c $(UNIT_LIB)
 UNIT_SRCS_test_multiboot2 := kernel/core/multiboot2.c kernel/lib/err.c
 UNIT_TESTS += test_ept test_sched test_frame_pool test_vmx_caps
 UNIT_SRCS_test_ept := kernel/core/ept.c kernel/lib/err.c
@@ -25,7 +28,7 @@ UNIT_TESTS += test_throttle_ctl
 UNIT_SRCS_test_throttle_ctl := kernel/core/throttle_ctl.c kernel/lib/err.c
 UNIT_TESTS += test_http test_api
 UNIT_SRCS_test_http := net/api/http.c kernel/lib/err.c
-UNIT_SRCS_test_api := net/api/api.c net/api/http.c kernel/lib/err.c
+UNIT_SRCS_test_api := net/api/api.c net/api/http.c $(UNIT_LIB)
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
