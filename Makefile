@@ -39,7 +39,7 @@ HV_ELF := $(BUILD)/hv.elf
 HV_ISO := $(BUILD)/hv.iso
 DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 
-.PHONY: all deps test unit-test system-test lint-openapi demo bench clean
+.PHONY: all deps test unit-test system-test lint-openapi check-layout demo bench clean
 
 all: $(HV_ISO)
 
@@ -84,7 +84,12 @@ OPENAPI_LINT := tools/openapi-lint/node_modules/.bin/redocly
 lint-openapi:
 	@$(OPENAPI_LINT) lint --format=summary docs/openapi.yaml
 
+# Every #include against the rule of its folder (README.md, "Layout").
+check-layout:
+	@tools/check-layout.sh
+
 test: deps
+	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB)

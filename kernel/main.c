@@ -17,6 +17,7 @@
 #include "kernel/vmm/monitor.h"
 #include "kernel/core/multiboot2.h"
 #include "kernel/core/sched.h"
+#include "kernel/sched_loop.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
 #include "kernel/vmm/vm.h"

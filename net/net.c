@@ -14,7 +14,6 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
-#include "net/api/api.h"
 #include "net/netif_e1000.h"
 
 #define NET_RX_BUDGET 32u /* frames per NIC per poll: bounds the task's run */
@@ -95,7 +94,7 @@ static void net_status_changed(struct netif *n)
 		 ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw)));
 }
 
-unsigned net_nic_info(struct api_nic_info *out, unsigned max)
+unsigned net_nic_info(struct net_nic_info *out, unsigned max)
 {
 	unsigned i;
 
@@ -104,7 +103,7 @@ unsigned net_nic_info(struct api_nic_info *out, unsigned max)
 		const struct netif *n = &net_nics[i].netif;
 
 		e1000_stats_update(nic);
-		out[i] = (struct api_nic_info){
+		out[i] = (struct net_nic_info){
 			.role = net_role(i),
 			.link_up = net_nics[i].link,
 			.rx_frames = nic->rx_frames,

@@ -5,6 +5,8 @@
 #ifndef HV_NET_NET_H
 #define HV_NET_NET_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include "kernel/core/config.h"
 #include "kernel/core/sched.h"
 
@@ -21,10 +23,20 @@
 int net_init(const struct hv_config *cfg, struct sched *s);
 
 struct netif;
-struct api_nic_info;
+/* One NIC as an operator sees it. */
+struct net_nic_info {
+	char name[8];                /* lwIP's interface name, e.g. "en0" */
+	const char *role;            /* "management" or "migration" */
+	uint8_t mac[6];
+	bool link_up;
+	uint64_t rx_frames, tx_frames, rx_bytes, tx_bytes;
+	uint64_t rx_dropped;         /* frames the device received with errors, or missed (no descriptor) */
+	uint64_t tx_ring_full;       /* sends refused because the transmit ring was full */
+	uint64_t rx_copied;          /* frames copied on receive (the rest went up in their ring buffer) */
+};
 
 /* Fills out[] with each NIC's role, address and counters; returns how many (at most max). */
-unsigned net_nic_info(struct api_nic_info *out, unsigned max);
+unsigned net_nic_info(struct net_nic_info *out, unsigned max);
 
 /* The management NIC; NULL before net_init. */
 struct netif *net_mgmt_netif(void);

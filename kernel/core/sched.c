@@ -85,12 +85,16 @@ static bool sched_eligible(const struct sched_entity *e)
 	return e->state == SCHED_RUNNABLE && (!e->budgeted || e->budget > 0);
 }
 
-void sched_share_next_slice(struct sched *s, struct sched_entity **list, unsigned n)
+void sched_share_next_slice(struct sched *s, struct sched_entity **list, unsigned n, uint64_t now)
 {
 	unsigned i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		list[i]->grant_cap = n ? s->slice / n : s->slice;
+		list[i]->release_pending = true;
+		list[i]->release_at = now;
+		list[i]->release_wait = 0;
+	}
 }
 
 uint64_t sched_grant(const struct sched *s, const struct sched_entity *e)
@@ -104,11 +108,12 @@ uint64_t sched_grant(const struct sched *s, const struct sched_entity *e)
 	return grant;
 }
 
-int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sched_kind kind, void *owner)
+int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sched_kind kind, sched_run_fn run,
+	      void *owner)
 {
 	if (s->count == SCHED_MAX_ENTITIES)
 		return HV_ENOMEM;
-	*e = (struct sched_entity){ .name = name, .kind = kind, .owner = owner, .state = SCHED_RUNNABLE };
+	*e = (struct sched_entity){ .name = name, .kind = kind, .run = run, .owner = owner, .state = SCHED_RUNNABLE };
 	s->entities[s->count++] = e;
 	return HV_OK;
 }
@@ -131,6 +136,11 @@ struct sched_entity *sched_pick(struct sched *s, uint64_t now)
 		if (sched_eligible(e)) {
 			s->cursor = (idx + 1) % s->count;
 			e->slices++;
+			/* Stamped here, not at the entity's own start: what a release promises is a pick. */
+			if (e->release_pending) {
+				e->release_pending = false;
+				e->release_wait = now - e->release_at;
+			}
 			return e;
 		}
 	}

@@ -25,10 +25,20 @@ enum sched_kind {
 
 #define SCHED_THROTTLE_MAX 99
 
+struct sched_entity;
+
+/*
+ * Runs an entity from now until deadline (TSC) at most, or until it blocks:
+ * a vCPU enters its guest, a host task does a bounded amount of work. The
+ * loop that calls it knows nothing else of the entity.
+ */
+typedef void (*sched_run_fn)(struct sched_entity *e, uint64_t now, uint64_t deadline);
+
 struct sched_entity {
 	const char *name;
 	enum sched_kind kind;
-	void *owner;            /* struct vcpu or struct host_task */
+	sched_run_fn run;
+	void *owner;            /* what run works on: a struct vcpu or struct host_task */
 	enum sched_state state;
 	uint64_t wake_at;       /* TSC deadline while BLOCKED; SCHED_NEVER = until woken */
 	uint64_t runtime;       /* TSC ticks granted so far */
@@ -47,6 +57,11 @@ struct sched_entity {
 	uint64_t budget_rem;    /* rounding remainder, in 1/(100 * vcpus) ticks */
 	uint64_t throttled;     /* ticks of fair share withheld so far */
 	uint64_t grant_cap;     /* if nonzero, caps the next grant only (after a release) */
+
+	/* A release (sched_share_next_slice) and how long it took to reach this entity. */
+	bool release_pending;   /* released and not picked since */
+	uint64_t release_at;    /* TSC of the release */
+	uint64_t release_wait;  /* ticks from the release to the first pick after it */
 };
 
 struct sched {
@@ -73,13 +88,16 @@ void sched_set_throttle(struct sched *s, struct sched_entity *e, bool budgeted, 
 
 /*
  * Caps the next grant of each listed entity at one slice divided among
- * them, so that all of them get the CPU within one slice (a release).
+ * them, so that all of them get the CPU within one slice (a release made at
+ * now). Each entity's release_wait is stamped when it is next picked.
  */
-void sched_share_next_slice(struct sched *s, struct sched_entity **list, unsigned n);
+void sched_share_next_slice(struct sched *s, struct sched_entity **list, unsigned n, uint64_t now);
 
 /* Ticks the picked entity may run now: a slice, or less when its budget is smaller. */
 uint64_t sched_grant(const struct sched *s, const struct sched_entity *e);
-int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sched_kind kind, void *owner);
+/* Adds e, run by run(e, ...) on owner; HV_ENOMEM when the scheduler is full. */
+int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sched_kind kind, sched_run_fn run,
+	      void *owner);
 
 /*
  * Starts a new throttle period if one is due, wakes every blocked entity

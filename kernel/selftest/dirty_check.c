@@ -21,11 +21,12 @@ static int check_bitmap(struct dirty_bitmap *b, uint64_t pages)
 	return HV_OK;
 }
 
-int dirty_check_will_write(struct vm *vm, uint64_t pfn)
+/* HV_HC_TEST_WILL_WRITE: the guest is about to write page pfn. */
+static int64_t check_will_write(void *ctx, uint64_t pfn)
 {
-	struct dirty_check *c = vm->dirty_check;
+	struct dirty_check *c = ctx;
 
-	if (!c || !vm->dirty.logging || !dirty_bitmap_set(&c->announced, pfn))
+	if (!c->vm->dirty.logging || !dirty_bitmap_set(&c->announced, pfn))
 		return HV_HC_EINVAL;
 	c->announced_total++;
 	return HV_HC_OK;
@@ -134,7 +135,7 @@ static void check_finish(struct dirty_check *c)
 		 (unsigned long long)c->harvest_ticks, (unsigned long long)c->harvested, c->round,
 		 (unsigned long long)(vm->ram_size >> 20));
 	dirty_log_stop(vm);
-	vm->dirty_check = NULL;
+	vm->test.will_write = NULL;
 }
 
 static void check_run(struct host_task *t, uint64_t now)
@@ -184,7 +185,8 @@ int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, con
 	/* Logging is on and the guest has not run since: this copy is the baseline. */
 	if (c->verify)
 		memcpy(c->shadow, vm_gpa_to_hva(vm, 0, vm->ram_size), vm->ram_size);
-	vm->dirty_check = c;
+	vm->test.will_write = check_will_write;
+	vm->test.will_write_ctx = c;
 	c->task = (struct host_task){ .name = "dirty-check", .run = check_run, .ctx = c };
 	rc = task_add(s, &c->task);
 	if (!rc)

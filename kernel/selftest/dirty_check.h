@@ -42,7 +42,4 @@ struct dirty_check {
 /* Starts log-dirty mode on vm and the check task; HV_* error if either fails. */
 int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, const struct hv_config *cfg);
 
-/* HV_HC_TEST_WILL_WRITE: the guest is about to write page pfn. */
-int dirty_check_will_write(struct vm *vm, uint64_t pfn);
-
 #endif

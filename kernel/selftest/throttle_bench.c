@@ -21,13 +21,31 @@ enum bench_phase {
 static const unsigned levels_quick[] = { 0, 50, 99 };
 static const unsigned levels_full[] = { 0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99 };
 
+/* HV_HC_WORK_COUNTER: where vCPU vcpu's guest counts its work. */
+static void bench_note_counter(void *ctx, unsigned vcpu, uint64_t gpa)
+{
+	struct throttle_bench *b = ctx;
+
+	if (vcpu < HV_MAX_VCPUS)
+		b->counter_gpa[vcpu] = gpa;
+}
+
+/* vCPU i's guest work counter (0 if the guest registered none). */
+static uint64_t bench_work(const struct throttle_bench *b, unsigned i)
+{
+	uint64_t gpa = b->counter_gpa[i];
+	const volatile uint64_t *counter = gpa ? vm_gpa_to_hva(b->vm, gpa, sizeof(uint64_t)) : NULL;
+
+	return counter ? *counter : 0;
+}
+
 static void bench_sample(struct throttle_bench *b, uint64_t now)
 {
 	unsigned i;
 
 	b->t0 = now;
 	for (i = 0; i < b->vm->vcpu_count; i++) {
-		b->c0[i] = throttle_work_counter(&b->vm->vcpus[i]);
+		b->c0[i] = bench_work(b, i);
 		b->d0[i] = b->vm->vcpus[i].dirty.rate.total;
 		b->r0[i] = b->vm->vcpus[i].se.runtime;
 	}
@@ -53,7 +71,7 @@ static void bench_level_done(struct throttle_bench *b, uint64_t now)
 	int n = 0;
 
 	for (i = 0; i < vm->vcpu_count; i++)
-		c[i] = throttle_work_counter(&vm->vcpus[i]) - b->c0[i];
+		c[i] = bench_work(b, i) - b->c0[i];
 	if (target == 0) {
 		b->base_ticks = t;
 		for (i = 0; i < vm->vcpu_count; i++)
@@ -90,10 +108,9 @@ static void bench_release_report(struct throttle_bench *b)
 	int n = 0;
 
 	for (i = 0; i < vm->vcpu_count; i++) {
-		uint64_t us = time_ticks_to_us(vm->throttle.release_latency[i]);
+		uint64_t ticks, us;
 
-		if (vm->throttle.release_pending & (1u << i))
-			us = UINT64_MAX; /* never ran again */
+		us = throttle_release_wait(&vm->vcpus[i], &ticks) ? time_ticks_to_us(ticks) : UINT64_MAX; /* never ran again */
 		worst = us > worst ? us : worst;
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " vcpu%u=%llu", i, (unsigned long long)us);
 	}
@@ -107,7 +124,7 @@ static void bench_pause_report(struct throttle_bench *b, uint64_t now)
 	unsigned i;
 
 	for (i = 0; i < vm->vcpu_count; i++)
-		work += throttle_work_counter(&vm->vcpus[i]) - b->c0[i];
+		work += bench_work(b, i) - b->c0[i];
 	/* vm_pause() returns with no vCPU on the CPU: its latency is the call itself. */
 	log_info("throttle", "bench: pause at 99%% latency_us=0 work_while_paused=%llu paused_us=%llu",
 		 (unsigned long long)work, (unsigned long long)time_ticks_to_us(now - b->t0));
@@ -121,7 +138,7 @@ static void bench_dirty_report(struct throttle_bench *b, uint64_t now, const cha
 
 	for (i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		uint64_t work = throttle_work_counter(v) - b->c0[i], dirty = v->dirty.rate.total - b->d0[i];
+		uint64_t work = bench_work(b, i) - b->c0[i], dirty = v->dirty.rate.total - b->d0[i];
 
 		log_info("throttle", "bench: dirty-limit %s vcpu%u work_per_s=%llu dirty_per_s=%llu throttle=%u", when, i,
 			 (unsigned long long)(work * hz / t), (unsigned long long)(dirty * hz / t), vm->throttle.pct[i]);
@@ -222,6 +239,8 @@ int throttle_bench_start(struct throttle_bench *b, struct sched *s, struct vm *v
 					 : sizeof(levels_quick) / sizeof(levels_quick[0]);
 		b->phase = PH_SETTLE;
 	}
+	vm->test.work_counter = bench_note_counter;
+	vm->test.work_counter_ctx = b;
 	b->task = (struct host_task){ .name = "throttle-bench", .run = bench_run, .ctx = b };
 	if (task_add(s, &b->task))
 		return HV_ENOMEM;

@@ -26,6 +26,7 @@ struct throttle_bench {
 	uint64_t step_ticks, settle_ticks;
 	uint64_t t0, c0[HV_MAX_VCPUS], d0[HV_MAX_VCPUS], r0[HV_MAX_VCPUS];
 	uint64_t base_ticks, base[HV_MAX_VCPUS];  /* the 0% window */
+	uint64_t counter_gpa[HV_MAX_VCPUS];       /* the guest's work counters (HV_HC_WORK_COUNTER) */
 };
 
 int throttle_bench_start(struct throttle_bench *b, struct sched *s, struct vm *vm, const struct hv_config *cfg);

@@ -67,39 +67,23 @@ void throttle_get_times(const struct vcpu *v, struct throttle_times *t)
 void throttle_release(struct vm *vm)
 {
 	struct sched_entity *released[HV_MAX_VCPUS];
+	uint64_t now = time_now();
 	unsigned i, n = 0;
 
-	vm->throttle.release_at = time_now();
-	vm->throttle.release_pending = 0;
 	for (i = 0; i < vm->vcpu_count; i++) {
 		vm->throttle.pct[i] = 0;
-		vm->throttle.release_latency[i] = 0;
-		if (vm->vcpus[i].se.state != SCHED_STOPPED) {
-			vm->throttle.release_pending |= 1u << i;
+		if (vm->vcpus[i].se.state != SCHED_STOPPED)
 			released[n++] = &vm->vcpus[i].se;
-		}
 	}
 	throttle_apply(vm);
 	/* Every vCPU back on the CPU within one slice, not one slice each. */
-	sched_share_next_slice(vm->sched, released, n);
+	sched_share_next_slice(vm->sched, released, n, now);
 }
 
-void throttle_note_entry(struct vcpu *v, uint64_t now)
+bool throttle_release_wait(const struct vcpu *v, uint64_t *ticks)
 {
-	struct vm_throttle *t = &v->vm->throttle;
-
-	if (!(t->release_pending & (1u << v->id)))
-		return;
-	t->release_pending &= ~(1u << v->id);
-	t->release_latency[v->id] = now - t->release_at;
-}
-
-uint64_t throttle_work_counter(const struct vcpu *v)
-{
-	uint64_t gpa = v->vm->throttle.work_counter_gpa[v->id];
-	const volatile uint64_t *counter = gpa ? vm_gpa_to_hva(v->vm, gpa, sizeof(uint64_t)) : NULL;
-
-	return counter ? *counter : 0;
+	*ticks = v->se.release_wait;
+	return !v->se.release_pending;
 }
 
 static void throttle_ctl_run(struct host_task *t, uint64_t now)
@@ -142,4 +126,10 @@ int throttle_dirty_limit_start(struct vm *vm, uint64_t pages_per_s)
 	if (!rc)
 		log_info("throttle", "vm%u: dirty-rate limit %llu pages/s", vm->id, (unsigned long long)pages_per_s);
 	return rc;
+}
+
+void throttle_dirty_limit_stop(struct vm *vm)
+{
+	vm->throttle.dirty_limit = 0;
+	throttle_release(vm);
 }

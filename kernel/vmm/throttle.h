@@ -9,6 +9,7 @@
 #ifndef HV_KERNEL_THROTTLE_H
 #define HV_KERNEL_THROTTLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "kernel/guest_abi.h"
 #include "kernel/task.h"
@@ -20,10 +21,6 @@ struct vm_throttle {
 	unsigned max_pct;                  /* ceiling for this VM (throttle.max=) */
 	unsigned pct[HV_MAX_VCPUS];        /* current throttle of each vCPU */
 	uint64_t dirty_limit;              /* pages/s for the whole VM; 0 = off */
-	uint64_t release_at;               /* TSC of the last release */
-	unsigned release_pending;          /* vCPUs not yet run since that release (bits) */
-	uint64_t release_latency[HV_MAX_VCPUS]; /* release to first VM entry, TSC ticks */
-	uint64_t work_counter_gpa[HV_MAX_VCPUS]; /* the guest's work counters (HV_HC_WORK_COUNTER) */
 	struct host_task ctl_task;         /* the dirty-rate limit controller */
 };
 
@@ -42,13 +39,16 @@ void throttle_get_times(const struct vcpu *v, struct throttle_times *t);
 /* Every vCPU back to full speed at once, whatever the throttle was. */
 void throttle_release(struct vm *vm);
 
-/* Called before each VM entry: records how long a release took to reach v. */
-void throttle_note_entry(struct vcpu *v, uint64_t now);
-
-/* Reads vCPU v's guest work counter (0 if the guest registered none). */
-uint64_t throttle_work_counter(const struct vcpu *v);
+/*
+ * How long the last throttle_release() took to reach v: TSC ticks from the
+ * release to the scheduler's first pick of v after it. False while v has
+ * not been picked since.
+ */
+bool throttle_release_wait(const struct vcpu *v, uint64_t *ticks);
 
 /* Starts the dirty-rate limit controller (a host task) for vm. */
 int throttle_dirty_limit_start(struct vm *vm, uint64_t pages_per_s);
+/* Lifts the limit and releases every vCPU at once; the controller stops at its next step. */
+void throttle_dirty_limit_stop(struct vm *vm);
 
 #endif

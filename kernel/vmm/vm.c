@@ -81,6 +81,13 @@ static int vm_load_guest(struct vm *vm, const struct hv_config *cfg, const void 
 	return rc ? rc : vm_guest_write(vm, HV_GUEST_BOOT_GPA, &bp, sizeof(bp));
 }
 
+/* The scheduler's view of a vCPU: it runs its guest until the deadline. */
+static void vcpu_sched_run(struct sched_entity *e, uint64_t now, uint64_t deadline)
+{
+	(void)now;
+	vcpu_run(e->owner, deadline);
+}
+
 int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const void *image, uint64_t image_len,
 	      struct sched *sched)
 {
@@ -125,7 +132,7 @@ int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const voi
 		rc = vmcs_create(v);
 		if (rc)
 			return HV_TRACE(rc);
-		rc = sched_add(sched, &v->se, v->name, SCHED_KIND_VCPU, v);
+		rc = sched_add(sched, &v->se, v->name, SCHED_KIND_VCPU, vcpu_sched_run, v);
 		if (rc)
 			return HV_TRACE(rc);
 	}

@@ -17,8 +17,6 @@
 #include "kernel/arch/x86/vmx/regs.h"
 #include "kernel/vmm/vuart.h"
 
-struct dirty_check;
-
 #define VM_STOP_REASON_MAX 200
 #define VCPU_FPU_AREA 512
 
@@ -37,6 +35,19 @@ struct vcpu_exit {
 	uint32_t insn_len;
 	uint32_t intr_info;
 	uint64_t rip;
+};
+
+/*
+ * The test guest's measurement hypercalls (kernel/guest_abi.h) go to the
+ * harness that registered for them (kernel/selftest/), so that the VM model
+ * keeps none of a harness's state. Unset, HV_HC_TEST_WILL_WRITE is refused
+ * and HV_HC_WORK_COUNTER is accepted and ignored.
+ */
+struct vm_test_hooks {
+	int64_t (*will_write)(void *ctx, uint64_t pfn);             /* returns the hypercall's status */
+	void *will_write_ctx;
+	void (*work_counter)(void *ctx, unsigned vcpu, uint64_t gpa); /* gpa checked to lie in RAM */
+	void *work_counter_ctx;
 };
 
 struct vcpu {
@@ -71,7 +82,7 @@ struct vm {
 	struct vuart console;
 	uint64_t guest_errors;  /* corruptions the guest reported */
 	struct vm_dirty dirty;
-	struct dirty_check *dirty_check; /* the log-dirty self-check, when one runs */
+	struct vm_test_hooks test;
 	struct vm_throttle throttle;
 	struct sched *sched;    /* the scheduler its vCPUs run on */
 	bool paused;

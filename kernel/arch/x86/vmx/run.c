@@ -41,7 +41,6 @@ void vcpu_run(struct vcpu *v, uint64_t slice_end)
 		timer = (slice_end - now) >> shift;
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, timer > PREEMPTION_TIMER_MAX ? PREEMPTION_TIMER_MAX : timer);
 
-		throttle_note_entry(v, now);
 		/* No host code may touch SSE between these two pairs (kernel code is general-regs-only). */
 		fxsave(host_fpu);
 		fxrstor(v->fpu);

@@ -1,5 +1,4 @@
 /* VMCALL: the hypercall ABI of kernel/guest_abi.h, one handler per function. */
-#include "kernel/selftest/dirty_check.h"
 #include "kernel/log.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/vmm/vm.h"
@@ -39,7 +38,9 @@ static int64_t hc_report_error(struct vcpu *v)
 
 static int64_t hc_test_will_write(struct vcpu *v)
 {
-	return dirty_check_will_write(v->vm, (uint32_t)v->regs.rbx);
+	const struct vm_test_hooks *h = &v->vm->test;
+
+	return h->will_write ? h->will_write(h->will_write_ctx, (uint32_t)v->regs.rbx) : HV_HC_EINVAL;
 }
 
 static int64_t hc_work_counter(struct vcpu *v)
@@ -49,7 +50,8 @@ static int64_t hc_work_counter(struct vcpu *v)
 	/* 4-byte alignment: a 32-bit guest aligns 64-bit struct members to 4. */
 	if (gpa % sizeof(uint32_t) || !vm_gpa_to_hva(v->vm, gpa, sizeof(uint64_t)))
 		return HV_HC_EINVAL;
-	v->vm->throttle.work_counter_gpa[v->id] = gpa;
+	if (v->vm->test.work_counter)
+		v->vm->test.work_counter(v->vm->test.work_counter_ctx, v->id, gpa);
 	return HV_HC_OK;
 }
 

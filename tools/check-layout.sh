@@ -1,0 +1,42 @@
+#!/bin/sh
+# Dependencies point one way (README.md, "Layout"): checks every #include of
+# the hypervisor's sources against the rule of the folder it sits in. Prints
+# each include that breaks a rule and fails if there is one.
+cd "$(dirname "$0")/.." || exit 2
+
+# Generic code reaching into VT-x, as it stands: the arch boundary
+# (vcpu_arch_*/vm_arch_*) takes these away; nothing may join them.
+VMX_KNOWN="kernel/main.c kernel/vmm/vm.c kernel/vmm/vm.h net/api/mgmt.c"
+
+bad=0
+# includes FILE: the project headers FILE includes, one a line
+includes() { sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$1"; }
+fail() { echo "check-layout: $1 includes $2: $3" >&2; bad=1; }
+
+for f in $(git ls-files 'kernel/*.[chS]' 'drivers/*.[ch]' 'net/*.[ch]'); do
+	for h in $(includes "$f"); do
+		case "$f" in
+		kernel/lib/*)
+			case "$h" in kernel/lib/*) ;; *) fail "$f" "$h" "kernel/lib uses only kernel/lib" ;; esac ;;
+		kernel/core/*)
+			case "$h" in kernel/lib/* | kernel/core/* | kernel/guest_abi.h) ;;
+			*) fail "$f" "$h" "kernel/core is pure: kernel/lib, kernel/core and the guest ABI only" ;; esac ;;
+		esac
+		case "$h" in
+		kernel/arch/x86/vmx/*)
+			case "$f" in kernel/arch/x86/*) ;;
+			*) case " $VMX_KNOWN " in *" $f "*) ;; *) fail "$f" "$h" "only kernel/arch/x86 sees VT-x" ;; esac ;;
+			esac ;;
+		kernel/selftest/*)
+			case "$f" in kernel/selftest/* | kernel/main.c) ;;
+			*) fail "$f" "$h" "measurement harnesses sit on top: only kmain starts them" ;; esac ;;
+		net/api/*)
+			case "$f" in net/api/* | kernel/main.c) ;; *) fail "$f" "$h" "the management API is a top layer" ;; esac ;;
+		net/*)
+			case "$f" in net/* | kernel/main.c | kernel/selftest/*) ;;
+			*) fail "$f" "$h" "the hypervisor below net/ does not know the network" ;; esac ;;
+		esac
+	done
+done
+[ "$bad" = 0 ] && echo "check-layout: every include follows the layers"
+exit "$bad"
