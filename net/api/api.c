@@ -313,7 +313,7 @@ static int api_host_info(struct api_call *c)
 	}
 	strbuf_printf(c->out, "],\"nics\":[");
 	for (i = 0; i < h.nic_count && i < API_NICS_MAX; i++) {
-		const struct api_nic_info *n = &h.nics[i];
+		const struct net_nic_info *n = &h.nics[i];
 		const char *role = n->role ? n->role : "";
 		size_t name_len = 0;
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include "kernel/guest_abi.h"
 #include "net/api/http.h"
+#include "net/net.h"
 
 #define API_VERSION "0.1.0"
 #define API_FEATURES_MAX 32
@@ -25,18 +26,6 @@
 #define API_JSON_TOKENS 64       /* jsmn tokens per request body */
 
 #define API_NICS_MAX 2
-
-/* One NIC of the host, with its counters. */
-struct api_nic_info {
-	char name[8];                /* lwIP's interface name, e.g. "en0" */
-	const char *role;            /* "management" or "migration" */
-	uint8_t mac[6];
-	bool link_up;
-	uint64_t rx_frames, tx_frames, rx_bytes, tx_bytes;
-	uint64_t rx_dropped;         /* frames the device received with errors, or missed (no descriptor) */
-	uint64_t tx_ring_full;       /* sends refused because the transmit ring was full */
-	uint64_t rx_copied;          /* frames copied on receive (the rest went up in their ring buffer) */
-};
 
 struct api_host_info {
 	uint64_t uptime_ms;
@@ -47,7 +36,7 @@ struct api_host_info {
 	unsigned feature_count;
 	const char *features[API_FEATURES_MAX];  /* CPU features, e.g. "vmx", "ept", "pml" */
 	unsigned nic_count;
-	struct api_nic_info nics[API_NICS_MAX];
+	struct net_nic_info nics[API_NICS_MAX];  /* the network's own view (net/net.h) */
 };
 
 enum api_vm_state { API_VM_RUNNING, API_VM_PAUSED, API_VM_STOPPED, API_VM_FINISHED };

@@ -18,30 +18,6 @@ static uint64_t mgmt_vm_created;
 static struct api_backend mgmt_backend;
 static struct api mgmt_api;
 
-/* The network's view of each NIC, in the API's terms. */
-static unsigned mgmt_nics(struct api_nic_info *out)
-{
-	struct net_nic_info nics[API_NICS_MAX];
-	unsigned i, n = net_nic_info(nics, API_NICS_MAX);
-
-	for (i = 0; i < n; i++) {
-		out[i] = (struct api_nic_info){
-			.role = nics[i].role,
-			.link_up = nics[i].link_up,
-			.rx_frames = nics[i].rx_frames,
-			.tx_frames = nics[i].tx_frames,
-			.rx_bytes = nics[i].rx_bytes,
-			.tx_bytes = nics[i].tx_bytes,
-			.rx_dropped = nics[i].rx_dropped,
-			.tx_ring_full = nics[i].tx_ring_full,
-			.rx_copied = nics[i].rx_copied,
-		};
-		memcpy(out[i].name, nics[i].name, sizeof(out[i].name));
-		memcpy(out[i].mac, nics[i].mac, sizeof(out[i].mac));
-	}
-	return n;
-}
-
 static int mgmt_host_info(void *ctx, struct api_host_info *out)
 {
 	const struct vmx_caps *c = vmx_get_caps();
@@ -67,7 +43,7 @@ static int mgmt_host_info(void *ctx, struct api_host_info *out)
 	MGMT_FEATURE(c->pml, "pml");
 	MGMT_FEATURE(c->ept_2m, "ept_2m");
 #undef MGMT_FEATURE
-	out->nic_count = mgmt_nics(out->nics);
+	out->nic_count = net_nic_info(out->nics, API_NICS_MAX);
 	return HV_OK;
 }
 
