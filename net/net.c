@@ -6,7 +6,7 @@
 
 #include "kernel/lib/err.h"
 #include "kernel/lib/parse.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/task.h"
 #include "kernel/arch/x86/time.h"
 #include "lwip/dhcp.h"
@@ -18,7 +18,6 @@
 
 #define NET_RX_BUDGET 32u /* frames per NIC per poll: bounds the task's run */
 
-_Static_assert(NET_MAX_NICS == CONFIG_NET_NICS_MAX, "one slot per NIC the command line may ask for");
 
 static struct netif_e1000 net_nics[NET_MAX_NICS];
 static unsigned net_nic_count;
@@ -124,28 +123,27 @@ struct netif *net_mgmt_netif(void) { return net_nic_count ? &net_nics[0].netif :
 
 struct netif *net_migr_netif(void) { return net_nic_count > 1 ? &net_nics[1].netif : net_mgmt_netif(); }
 
-int net_init(const struct hv_config *cfg, struct sched *s)
+int net_init(const struct net_params *p, struct sched *s)
 {
 	struct pci_dev devs[NET_MAX_NICS];
 	unsigned found, i;
 	int rc;
 
-	if (cfg->net_nics == 0 || cfg->net_nics > NET_MAX_NICS)
+	if (p->nics == 0 || p->nics > NET_MAX_NICS)
 		return HV_TRACE(HV_EINVAL);
 	found = pci_find(E1000_VENDOR_INTEL, E1000_DEV_82540EM, devs, NET_MAX_NICS);
-	if (found < cfg->net_nics) {
-		log_err("net", "net.nics=%u but %u e1000 (%04x:%04x) found on PCI", cfg->net_nics, found,
+	if (found < p->nics) {
+		log_err("net", "net.nics=%u but %u e1000 (%04x:%04x) found on PCI", p->nics, found,
 			E1000_VENDOR_INTEL, E1000_DEV_82540EM);
 		return HV_ENOENT;
 	}
 	lwip_init();
-	for (i = 0; i < cfg->net_nics; i++) {
+	for (i = 0; i < p->nics; i++) {
 		struct netif_e1000 *ne = &net_nics[i];
-		uint32_t addr = i == 0 ? cfg->net_mgmt_addr : i == 1 ? cfg->net_migr_addr : 0;
-		uint32_t prefix = i == 0 ? cfg->net_mgmt_prefix : i == 1 ? cfg->net_migr_prefix : 0;
-		int dhcp = i == 0 ? cfg->net_mgmt_dhcp : i == 1 ? cfg->net_migr_dhcp : 0;
-		ip4_addr_t ip = net_ip4(addr), mask = net_ip4(ipv4_mask(prefix));
-		ip4_addr_t gw = net_ip4(i == 0 ? cfg->net_gw : 0);
+		const struct net_nic_params *np = i == 0 ? &p->mgmt : &p->migr;
+		int dhcp = np->dhcp;
+		ip4_addr_t ip = net_ip4(np->addr), mask = net_ip4(ipv4_mask(np->prefix));
+		ip4_addr_t gw = net_ip4(i == 0 ? p->gw : 0);
 
 		rc = e1000_init(&ne->nic, &devs[i]);
 		if (rc) {

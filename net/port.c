@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
 #include "lwip/sys.h"
 

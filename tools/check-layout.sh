@@ -27,6 +27,9 @@ for f in $(git ls-files 'kernel/*.[chS]' 'drivers/*.[ch]' 'net/*.[ch]'); do
 			case "$f" in kernel/arch/x86/*) ;;
 			*) case " $VMX_KNOWN " in *" $f "*) ;; *) fail "$f" "$h" "only kernel/arch/x86 sees VT-x" ;; esac ;;
 			esac ;;
+		kernel/core/config.h)
+			case "$f" in kernel/core/config.c | kernel/main.c) ;;
+			*) fail "$f" "$h" "only config.c and kmain know the command line: hand a subsystem its own params" ;; esac ;;
 		kernel/selftest/*)
 			case "$f" in kernel/selftest/* | kernel/main.c) ;;
 			*) fail "$f" "$h" "measurement harnesses sit on top: only kmain starts them" ;; esac ;;

@@ -8,13 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kernel/guest_abi.h"
-
-enum hv_log_level {
-	LOG_ERROR = 0,
-	LOG_WARN = 1,
-	LOG_INFO = 2,
-	LOG_DEBUG = 3,
-};
+#include "kernel/lib/log.h" /* enum hv_log_level */
 
 #define CONFIG_MEM_MIN (8ull << 20)
 #define CONFIG_MEM_MAX (2048ull << 20)

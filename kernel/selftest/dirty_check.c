@@ -4,7 +4,7 @@
 #include <string.h>
 #include "kernel/vmm/dirty.h"
 #include "kernel/lib/err.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/vmm/vm.h"
@@ -155,16 +155,16 @@ static void check_run(struct host_task *t, uint64_t now)
 	sched_block(&t->se, now + c->period_ticks);
 }
 
-int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, const struct hv_config *cfg)
+int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, const struct dirty_check_params *p)
 {
 	uint64_t pages = vm->ram_size / FRAME_SIZE, shadow;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->vm = vm;
-	c->rounds = cfg->dirty_rounds;
-	c->verify = cfg->dirty_verify;
-	c->period_ticks = time_us_to_ticks((uint64_t)cfg->dirty_check_ms * 1000);
+	c->rounds = p->rounds;
+	c->verify = p->verify;
+	c->period_ticks = time_us_to_ticks((uint64_t)p->period_ms * 1000);
 	if (c->verify) {
 		shadow = frames_alloc(vm->ram_size, FRAME_SIZE);
 		if (!shadow)
@@ -179,7 +179,7 @@ int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, con
 	if (!rc)
 		rc = check_bitmap(&c->previous, pages);
 	if (!rc)
-		rc = dirty_log_start(vm, (enum dirty_backend)cfg->dirty_backend);
+		rc = dirty_log_start(vm, p->backend);
 	if (rc)
 		return rc;
 	/* Logging is on and the guest has not run since: this copy is the baseline. */
@@ -191,7 +191,7 @@ int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, con
 	rc = task_add(s, &c->task);
 	if (!rc)
 		sched_block(&c->task.se, time_now() + c->period_ticks);
-	log_info("dirty", "check: every %u ms, %u rounds%s", cfg->dirty_check_ms, c->rounds,
+	log_info("dirty", "check: every %u ms, %u rounds%s", p->period_ms, c->rounds,
 		 c->verify ? "" : ", harvest only (dirty.verify=0)");
 	return rc;
 }

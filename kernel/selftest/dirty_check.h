@@ -18,11 +18,18 @@
 #define HV_KERNEL_DIRTY_CHECK_H
 
 #include <stdint.h>
-#include "kernel/core/config.h"
 #include "kernel/core/dirty_bitmap.h"
 #include "kernel/task.h"
+#include "kernel/vmm/dirty.h"
 
 struct vm;
+
+struct dirty_check_params {
+	uint32_t period_ms;             /* between harvests */
+	uint32_t rounds;                /* harvests before the verdict */
+	uint32_t verify;                /* 0: only harvest and time it (benchmarks) */
+	enum dirty_backend backend;     /* what log-dirty mode asks for */
+};
 
 struct dirty_check {
 	struct host_task task;
@@ -40,6 +47,6 @@ struct dirty_check {
 };
 
 /* Starts log-dirty mode on vm and the check task; HV_* error if either fails. */
-int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, const struct hv_config *cfg);
+int dirty_check_start(struct dirty_check *c, struct sched *s, struct vm *vm, const struct dirty_check_params *p);
 
 #endif

@@ -2,7 +2,7 @@
 #include "kernel/selftest/perf.h"
 
 #include "kernel/lib/err.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "lwip/apps/lwiperf.h"
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
@@ -12,7 +12,6 @@
 #include "lwip/timeouts.h"
 
 _Static_assert(PERF_PORT == LWIPERF_TCP_PORT_DEFAULT, "lwiperf's clients always ask for port 5001");
-_Static_assert(PERF_CONNS_MAX == CONFIG_NET_IPERF_CONNS_MAX, "one slot per client the command line may ask for");
 
 #define PERF_BACKLOG 8u         /* SYNs the listener holds at once: iperf -P 4 sends its four together */
 #define PERF_ARP_POLL_MS 100u   /* how often the clients look for the next hop's ARP entry */
@@ -130,16 +129,16 @@ static void perf_tune_listener(struct netif *n)
 	}
 }
 
-int perf_start(const struct hv_config *cfg)
+int perf_start(const struct perf_params *p)
 {
 	struct netif *n = netif_default;
 	char addr[IP4ADDR_STRLEN_MAX];
 
-	if (cfg->net_iperf == CONFIG_IPERF_OFF)
+	if (p->mode == PERF_OFF)
 		return HV_OK;
 	if (!n)
 		return HV_TRACE(HV_EINVAL);
-	if (cfg->net_iperf == CONFIG_IPERF_SERVER) {
+	if (p->mode == PERF_SERVER) {
 		/* On the management NIC's address, or any address while DHCP has given none yet. */
 		if (!lwiperf_start_tcp_server(&n->ip_addr, PERF_PORT, perf_report, NULL))
 			return HV_TRACE(HV_ENOMEM);
@@ -148,10 +147,10 @@ int perf_start(const struct hv_config *cfg)
 			 PERF_PORT);
 		return HV_OK;
 	}
-	if (cfg->net_iperf_conns == 0 || cfg->net_iperf_conns > PERF_CONNS_MAX || !cfg->net_iperf_peer)
+	if (p->conns == 0 || p->conns > PERF_CONNS_MAX || !p->peer)
 		return HV_TRACE(HV_EINVAL);
-	ip4_addr_set_u32(&perf_peer, lwip_htonl(cfg->net_iperf_peer));
-	perf_conns = cfg->net_iperf_conns;
+	ip4_addr_set_u32(&perf_peer, lwip_htonl(p->peer));
+	perf_conns = p->conns;
 	perf_clients_wait(NULL);
 	return HV_OK;
 }

@@ -17,16 +17,24 @@
 #ifndef HV_NET_PERF_H
 #define HV_NET_PERF_H
 
-#include "kernel/core/config.h"
+#include <stdint.h>
 
 #define PERF_PORT 5001u        /* = LWIPERF_TCP_PORT_DEFAULT */
-#define PERF_CONNS_MAX 4u      /* = CONFIG_NET_IPERF_CONNS_MAX */
+#define PERF_CONNS_MAX 4u
+
+enum perf_mode { PERF_OFF, PERF_SERVER, PERF_CLIENT };
+
+struct perf_params {
+	enum perf_mode mode;
+	uint32_t peer;     /* the server the clients connect to, IPv4 in host byte order */
+	unsigned conns;    /* parallel clients, 1..PERF_CONNS_MAX */
+};
 
 /*
- * Starts what cfg->net_iperf asks for (nothing when off); call after
+ * Starts what p->mode asks for (nothing when off); call after
  * net_init. The clients wait for the link and the next hop's ARP entry
  * before connecting. Returns 0 or a negative hv_err.
  */
-int perf_start(const struct hv_config *cfg);
+int perf_start(const struct perf_params *p);
 
 #endif

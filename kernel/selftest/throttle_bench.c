@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include "drivers/poweroff.h"
 #include "kernel/lib/err.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/vmm/vm.h"
 
@@ -203,7 +203,7 @@ static void bench_run(struct host_task *t, uint64_t now)
 		break;
 	case PH_DIRTY_BASE:
 		bench_dirty_report(b, now, "off");
-		if (throttle_dirty_limit_start(b->vm, b->cfg->dirty_limit)) {
+		if (throttle_dirty_limit_start(b->vm, b->p.dirty_limit)) {
 			log_err("throttle", "bench: the dirty-rate limit needs log-dirty mode (dirty.check=...)");
 			bench_finish(b);
 		}
@@ -223,18 +223,18 @@ static void bench_run(struct host_task *t, uint64_t now)
 	sched_block(&t->se, next);
 }
 
-int throttle_bench_start(struct throttle_bench *b, struct sched *s, struct vm *vm, const struct hv_config *cfg)
+int throttle_bench_start(struct throttle_bench *b, struct sched *s, struct vm *vm, const struct throttle_bench_params *p)
 {
-	*b = (struct throttle_bench){ .vm = vm, .cfg = cfg };
-	b->step_ticks = time_us_to_ticks((uint64_t)cfg->step_ms * 1000);
+	*b = (struct throttle_bench){ .vm = vm, .p = *p };
+	b->step_ticks = time_us_to_ticks((uint64_t)p->step_ms * 1000);
 	b->settle_ticks = s->period * SETTLE_PERIODS;
-	if (cfg->throttle_bench == THROTTLE_BENCH_DIRTY) {
-		if (!cfg->dirty_limit)
+	if (p->run == THROTTLE_BENCH_RUN_DIRTY) {
+		if (!p->dirty_limit)
 			return HV_EINVAL;
 		b->phase = PH_DIRTY_START;
 	} else {
-		b->levels = cfg->throttle_bench == THROTTLE_BENCH_FULL ? levels_full : levels_quick;
-		b->level_count = cfg->throttle_bench == THROTTLE_BENCH_FULL
+		b->levels = p->run == THROTTLE_BENCH_RUN_FULL ? levels_full : levels_quick;
+		b->level_count = p->run == THROTTLE_BENCH_RUN_FULL
 					 ? sizeof(levels_full) / sizeof(levels_full[0])
 					 : sizeof(levels_quick) / sizeof(levels_quick[0]);
 		b->phase = PH_SETTLE;

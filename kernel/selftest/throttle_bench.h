@@ -10,16 +10,28 @@
 #define HV_KERNEL_THROTTLE_BENCH_H
 
 #include <stdint.h>
-#include "kernel/core/config.h"
+#include <stdbool.h>
 #include "kernel/guest_abi.h"
 #include "kernel/task.h"
 
 struct vm;
 
+enum throttle_bench_run {
+	THROTTLE_BENCH_RUN_QUICK, /* targets 0, 50, 99, then a release at 99 */
+	THROTTLE_BENCH_RUN_FULL,  /* targets 0, 10, ..., 90, 95, 99, then a release at 99 */
+	THROTTLE_BENCH_RUN_DIRTY, /* the dirty-rate limit: rates without, then with it */
+};
+
+struct throttle_bench_params {
+	enum throttle_bench_run run;
+	uint32_t step_ms;         /* measurement window */
+	uint64_t dirty_limit;     /* pages/s, for THROTTLE_BENCH_RUN_DIRTY */
+};
+
 struct throttle_bench {
 	struct host_task task;
 	struct vm *vm;
-	const struct hv_config *cfg;
+	struct throttle_bench_params p;
 	const unsigned *levels;
 	unsigned level_count, level;
 	int phase;
@@ -29,6 +41,6 @@ struct throttle_bench {
 	uint64_t counter_gpa[HV_MAX_VCPUS];       /* the guest's work counters (HV_HC_WORK_COUNTER) */
 };
 
-int throttle_bench_start(struct throttle_bench *b, struct sched *s, struct vm *vm, const struct hv_config *cfg);
+int throttle_bench_start(struct throttle_bench *b, struct sched *s, struct vm *vm, const struct throttle_bench_params *p);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include "drivers/poweroff.h"
 #include "kernel/arch/x86/host_timer.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
 
 #define MONITOR_PERIOD_US 1000000

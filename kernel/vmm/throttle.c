@@ -3,7 +3,7 @@
 #include <string.h>
 #include "kernel/vmm/dirty.h"
 #include "kernel/lib/err.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/core/throttle_ctl.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/vmm/vm.h"

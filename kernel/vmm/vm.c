@@ -5,7 +5,7 @@
 #include <string.h>
 #include "drivers/uart16550.h"
 #include "kernel/lib/err.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/vmx.h"
@@ -62,7 +62,7 @@ static void vcpu_fpu_reset(struct vcpu *v)
 	memcpy(v->fpu + FXSAVE_MXCSR_OFFSET, &mxcsr, sizeof(mxcsr));
 }
 
-static int vm_load_guest(struct vm *vm, const struct hv_config *cfg, const void *image, uint64_t image_len)
+static int vm_load_guest(struct vm *vm, const struct vm_params *p, const void *image, uint64_t image_len)
 {
 	const struct hv_boot_params bp = {
 		.magic = HV_BOOT_MAGIC,
@@ -71,7 +71,7 @@ static int vm_load_guest(struct vm *vm, const struct hv_config *cfg, const void 
 		.tsc_hz = time_tsc_hz(),
 		.vcpus = vm->vcpu_count,
 		.vm_id = vm->id,
-		.guest = cfg->guest,
+		.guest = p->guest,
 	};
 	int rc;
 
@@ -88,7 +88,7 @@ static void vcpu_sched_run(struct sched_entity *e, uint64_t now, uint64_t deadli
 	vcpu_run(e->owner, deadline);
 }
 
-int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const void *image, uint64_t image_len,
+int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
 	      struct sched *sched)
 {
 	unsigned i;
@@ -96,10 +96,10 @@ int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const voi
 
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
-	vm->ram_size = cfg->mem_bytes;
-	vm->vcpu_count = cfg->vcpus;
+	vm->ram_size = p->ram_bytes;
+	vm->vcpu_count = p->vcpus;
 	vm->sched = sched;
-	throttle_init(vm, cfg->throttle_max);
+	throttle_init(vm, p->throttle_max);
 	vuart_init(&vm->console, COM1_BASE, id);
 	/* 2 MiB alignment lets EPT map RAM with large pages. */
 	vm->ram_hpa = frames_alloc(vm->ram_size, EPT_PAGE_2M);
@@ -114,7 +114,7 @@ int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const voi
 	if (rc)
 		return HV_TRACE(rc);
 	vm->eptp = ept_pointer(&vm->ept, false);
-	rc = vm_load_guest(vm, cfg, image, image_len);
+	rc = vm_load_guest(vm, p, image, image_len);
 	if (rc) {
 		log_err("vm", "vm%u: guest image of %llu bytes does not fit (at most %u bytes at %#x)", id,
 			(unsigned long long)image_len, HV_GUEST_IMAGE_MAX, HV_GUEST_LOAD_GPA);

@@ -7,7 +7,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "kernel/core/config.h"
 #include "kernel/vmm/dirty.h"
 #include "kernel/core/ept.h"
 #include "kernel/guest_abi.h"
@@ -88,12 +87,20 @@ struct vm {
 	bool paused;
 };
 
+/* What a VM is made of. */
+struct vm_params {
+	uint64_t ram_bytes;             /* guest RAM, a multiple of 4 KiB */
+	unsigned vcpus;                 /* 1..HV_MAX_VCPUS */
+	unsigned throttle_max;          /* the VM's throttle ceiling, percent */
+	struct hv_guest_params guest;   /* handed to the guest in its boot block, untouched */
+};
+
 /*
- * Creates a VM from the configuration: allocates and maps its RAM, copies
+ * Creates a VM as p describes it: allocates and maps its RAM, copies
  * the flat guest image to HV_GUEST_LOAD_GPA, writes the boot parameters and
  * sets up one VMCS per vCPU; adds the vCPUs to the scheduler.
  */
-int vm_create(struct vm *vm, unsigned id, const struct hv_config *cfg, const void *image, uint64_t image_len,
+int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
 	      struct sched *sched);
 
 /* Stops the VM (a guest fault or a request): its vCPUs never run again. */

@@ -2,7 +2,7 @@
 
 #include <string.h>
 #include "drivers/uart16550.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 
 void vuart_init(struct vuart *u, uint16_t base, unsigned vm_id)
 {

@@ -2,7 +2,7 @@
 
 #include <string.h>
 #include "kernel/lib/err.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
 #include "lwip/tcp.h"
 

@@ -116,7 +116,7 @@ static int mgmt_set_dirty_limit(void *ctx, uint64_t pages_per_s)
 	return mgmt_vm->dirty.logging ? throttle_dirty_limit_start(mgmt_vm, pages_per_s) : HV_EBUSY;
 }
 
-int mgmt_start(const struct hv_config *cfg, struct vm *vm)
+int mgmt_start(const struct mgmt_params *p, struct vm *vm)
 {
 	mgmt_vm = vm;
 	mgmt_vm_created = time_now();
@@ -127,10 +127,10 @@ int mgmt_start(const struct hv_config *cfg, struct vm *vm)
 		.set_dirty_limit = mgmt_set_dirty_limit,
 	};
 	mgmt_api = (struct api){
-		.token = cfg->api_token,
-		.token_len = strlen(cfg->api_token),
+		.token = p->token,
+		.token_len = strlen(p->token),
 		.version = API_VERSION,
 		.be = &mgmt_backend,
 	};
-	return api_server_start(&mgmt_api, net_mgmt_netif(), (uint16_t)cfg->api_port);
+	return api_server_start(&mgmt_api, net_mgmt_netif(), p->port);
 }

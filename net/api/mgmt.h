@@ -2,11 +2,16 @@
 #ifndef HV_NET_MGMT_H
 #define HV_NET_MGMT_H
 
-#include "kernel/core/config.h"
+#include <stdint.h>
 
 struct vm;
 
-/* Starts the management API for vm on net.mgmt's address and api.port, with api.token. */
-int mgmt_start(const struct hv_config *cfg, struct vm *vm);
+struct mgmt_params {
+	const char *token;   /* the bearer token clients must present; outlives the API */
+	uint16_t port;       /* TCP port on the management NIC */
+};
+
+/* Starts the management API for vm on the management NIC. */
+int mgmt_start(const struct mgmt_params *p, struct vm *vm);
 
 #endif

@@ -1,7 +1,7 @@
 #include "kernel/arch/x86/frames.h"
 
 #include <string.h>
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 
 #define LOW_MEMORY_END 0x100000ull /* BIOS data, EBDA and ROMs live below 1 MiB */
 

@@ -4,7 +4,7 @@
 #include "drivers/lapic.h"
 #include "kernel/arch/x86/gdt.h"
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 
 #define IDT_ENTRIES 256
 #define IDT_GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 
 static bool allowed1(uint64_t cap, uint32_t bit) { return (cap >> 32) & bit; }

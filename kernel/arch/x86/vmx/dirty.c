@@ -3,7 +3,7 @@
 
 #include "kernel/lib/err.h"
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/vmm/vm.h"

@@ -1,6 +1,6 @@
 /* Running one vCPU for one time slice: VM entries and exits until the slice ends. */
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"

@@ -1,5 +1,5 @@
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 
 static uint64_t vmcs_errors;

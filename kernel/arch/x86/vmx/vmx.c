@@ -5,7 +5,7 @@
 #include "kernel/arch/x86/gdt.h"
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/frames.h"
 #include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/vmcs.h"

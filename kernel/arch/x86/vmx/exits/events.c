@@ -1,5 +1,5 @@
 /* Exits caused by events rather than by guest instructions: interrupts, NMIs, the preemption timer. */
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/trap.h"
 #include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"

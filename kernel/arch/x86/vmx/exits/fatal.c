@@ -1,5 +1,5 @@
 /* Exits that end the VM: triple fault, failed VM entry, and every reason without a handler. */
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"

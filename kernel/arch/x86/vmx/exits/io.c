@@ -1,5 +1,5 @@
 /* Port I/O: decoded into an access, then given to the device that claims the port. */
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"

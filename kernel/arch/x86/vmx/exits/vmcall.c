@@ -1,5 +1,5 @@
 /* VMCALL: the hypercall ABI of kernel/guest_abi.h, one handler per function. */
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"

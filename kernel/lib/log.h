@@ -2,17 +2,31 @@
  * Levelled, prefixed log lines on the host console:
  *   [   12.345678] I vmx: message
  * The time is host uptime from the calibrated TSC (0 before calibration).
+ * Where lines go, the clock and how to stop the machine come in through a
+ * port (log_init), so logging depends on nothing of the host.
  */
 #ifndef HV_KERNEL_LOG_H
 #define HV_KERNEL_LOG_H
 
 #include <stdarg.h>
-#include "kernel/core/config.h"
+#include <stdint.h>
 
-typedef void (*log_sink_fn)(const char *s, unsigned long len);
+enum hv_log_level {
+	LOG_ERROR = 0,
+	LOG_WARN = 1,
+	LOG_INFO = 2,
+	LOG_DEBUG = 3,
+};
 
-/* Where lines go, and how to push out what is queued when the machine stops. */
-void log_set_sink(log_sink_fn sink, void (*flush)(void));
+struct log_port {
+	void (*write)(const char *s, unsigned long len); /* where lines go */
+	void (*flush)(void);         /* pushes out what is queued when the machine stops */
+	uint64_t (*uptime_us)(void); /* each line's time stamp */
+	void (*halt)(void);          /* stops the machine after a panic */
+};
+
+/* Lines are dropped until a port is given; port must outlive logging. */
+void log_init(const struct log_port *port);
 void log_set_level(enum hv_log_level level);
 enum hv_log_level log_get_level(void);
 

@@ -1,20 +1,13 @@
-#include "kernel/log.h"
+#include "kernel/lib/log.h"
 
 #include <stdio.h>
 #include "kernel/lib/err.h"
-#include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/arch/x86/time.h"
 
-static log_sink_fn log_sink;
-static void (*log_flush)(void);
+static const struct log_port *log_port;
 static enum hv_log_level log_level = LOG_INFO;
 static const char level_tag[] = { 'E', 'W', 'I', 'D' };
 
-void log_set_sink(log_sink_fn sink, void (*flush)(void))
-{
-	log_sink = sink;
-	log_flush = flush;
-}
+void log_init(const struct log_port *port) { log_port = port; }
 void log_set_level(enum hv_log_level level) { log_level = level; }
 enum hv_log_level log_get_level(void) { return log_level; }
 
@@ -24,9 +17,9 @@ void hv_vlog(enum hv_log_level level, const char *subsys, const char *fmt, va_li
 	uint64_t us, n;
 	int len;
 
-	if (level > log_level || !log_sink)
+	if (level > log_level || !log_port)
 		return;
-	us = time_uptime_us();
+	us = log_port->uptime_us ? log_port->uptime_us() : 0;
 	len = snprintf(line, sizeof(line), "[%5llu.%06llu] %c %s: ", (unsigned long long)(us / 1000000),
 		       (unsigned long long)(us % 1000000), level_tag[level], subsys);
 	if (len < 0)
@@ -36,7 +29,7 @@ void hv_vlog(enum hv_log_level level, const char *subsys, const char *fmt, va_li
 	if (len > 0)
 		n += (uint64_t)len < sizeof(line) - n - 1 ? (uint64_t)len : sizeof(line) - n - 2;
 	line[n++] = '\n';
-	log_sink(line, (unsigned long)n);
+	log_port->write(line, (unsigned long)n);
 }
 
 void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
@@ -56,9 +49,12 @@ void hv_panic(const char *fmt, ...)
 	hv_vlog(LOG_ERROR, "panic", fmt, ap);
 	va_end(ap);
 	hv_log(LOG_ERROR, "panic", "hypervisor halted");
-	if (log_flush)
-		log_flush();
-	cpu_halt_forever();
+	if (log_port && log_port->flush)
+		log_port->flush();
+	if (log_port && log_port->halt)
+		log_port->halt();
+	for (;;)
+		; /* a port without halt: stay here */
 }
 
 int hv_trace_error(int err, const char *file, int line, const char *func)
