@@ -21,7 +21,9 @@ GCC_INC := $(shell $(KCC) -print-file-name=include)
 LIBGCC := $(shell $(KCC) -print-libgcc-file-name)
 
 # Hypervisor code never touches SSE/x87 itself: guest FPU state is only switched around VM entries.
-KCFLAGS := $(KCFLAGS_BASE) -mgeneral-regs-only -Wmissing-prototypes -Wshadow \
+# Our own code only (lwIP builds with KCFLAGS_BASE): prototypes everywhere, no undefined macro read as 0.
+HV_WARNINGS := -Wmissing-prototypes -Wstrict-prototypes -Wmissing-declarations -Wundef -Wshadow
+KCFLAGS := $(KCFLAGS_BASE) -mgeneral-regs-only $(HV_WARNINGS) \
 	-nostdinc -isystem $(NEWLIB_INC) -isystem $(GCC_INC) -I. $(LWIP_INCLUDES) -MMD -MP
 KASFLAGS := -I. -MMD -MP
 # jsmn is header-only (Debian's libjsmn-dev); the kernel builds with -nostdinc, so it gets a copy of that header.
@@ -63,10 +65,13 @@ $(JSMN_DIR)/jsmn.h: /usr/include/jsmn.h
 	@mkdir -p $(@D)
 	@cp $< $@
 
+# lwiperf's listener is tuned where it is made, through lwIP's public API (kernel/selftest/perf.c).
+HV_LDWRAP := --wrap=tcp_listen_with_backlog
+
 $(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) linker/hv.ld $(NEWLIB_STAMP)
 	@echo "  LD      $@"
 	@ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker/hv.ld \
-		-o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(NEWLIB_LIB)/libc.a $(LIBGCC)
+		$(HV_LDWRAP) -o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(NEWLIB_LIB)/libc.a $(LIBGCC)
 
 # The default ISO boots the demo configuration; tests make their own with tools/mkiso.sh.
 $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh

@@ -7,7 +7,6 @@
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
-#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
@@ -115,18 +114,24 @@ static void perf_clients_wait(void *arg)
 /*
  * lwiperf listens with a backlog of 1 (a second SYN arriving before the first
  * handshake ends is dropped and Linux retries a second later) and on every
- * NIC: raise the one, keep it to the management NIC like the API server.
+ * NIC, and offers no way to change either. The link step routes its call to
+ * lwIP's public tcp_listen_with_backlog() through here (the
+ * Makefile's --wrap), so that while perf_start() starts the server the
+ * listener gets a larger backlog and stays on the management NIC, like the
+ * API server.
  */
-static void perf_tune_listener(struct netif *n)
-{
-	struct tcp_pcb_listen *l;
+static struct netif *perf_listen_netif; /* set only inside lwiperf_start_tcp_server() */
 
-	for (l = tcp_listen_pcbs.listen_pcbs; l; l = l->next) {
-		if (l->local_port != PERF_PORT)
-			continue;
-		tcp_backlog_set((struct tcp_pcb *)l, PERF_BACKLOG);
-		l->netif_idx = netif_get_index(n);
+struct tcp_pcb *__real_tcp_listen_with_backlog(struct tcp_pcb *pcb, u8_t backlog);
+struct tcp_pcb *__wrap_tcp_listen_with_backlog(struct tcp_pcb *pcb, u8_t backlog);
+
+struct tcp_pcb *__wrap_tcp_listen_with_backlog(struct tcp_pcb *pcb, u8_t backlog)
+{
+	if (perf_listen_netif) {
+		tcp_bind_netif(pcb, perf_listen_netif);
+		backlog = PERF_BACKLOG;
 	}
+	return __real_tcp_listen_with_backlog(pcb, backlog);
 }
 
 int perf_start(const struct perf_params *p)
@@ -140,9 +145,13 @@ int perf_start(const struct perf_params *p)
 		return HV_TRACE(HV_EINVAL);
 	if (p->mode == PERF_SERVER) {
 		/* On the management NIC's address, or any address while DHCP has given none yet. */
-		if (!lwiperf_start_tcp_server(&n->ip_addr, PERF_PORT, perf_report, NULL))
+		void *server;
+
+		perf_listen_netif = n;
+		server = lwiperf_start_tcp_server(&n->ip_addr, PERF_PORT, perf_report, NULL);
+		perf_listen_netif = NULL;
+		if (!server)
 			return HV_TRACE(HV_ENOMEM);
-		perf_tune_listener(n);
 		log_info("perf", "iperf server on %s:%u", ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
 			 PERF_PORT);
 		return HV_OK;

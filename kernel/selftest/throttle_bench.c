@@ -39,6 +39,15 @@ static uint64_t bench_work(const struct throttle_bench *b, unsigned i)
 	return counter ? *counter : 0;
 }
 
+/* Ticks the scheduler has granted vCPU i so far. */
+static uint64_t bench_granted(const struct throttle_bench *b, unsigned i)
+{
+	struct throttle_times t;
+
+	throttle_get_times(&b->vm->vcpus[i], &t);
+	return t.granted;
+}
+
 static void bench_sample(struct throttle_bench *b, uint64_t now)
 {
 	unsigned i;
@@ -47,7 +56,7 @@ static void bench_sample(struct throttle_bench *b, uint64_t now)
 	for (i = 0; i < b->vm->vcpu_count; i++) {
 		b->c0[i] = bench_work(b, i);
 		b->d0[i] = b->vm->vcpus[i].dirty.rate.total;
-		b->r0[i] = b->vm->vcpus[i].se.runtime;
+		b->r0[i] = bench_granted(b, i);
 	}
 }
 
@@ -86,7 +95,7 @@ static void bench_level_done(struct throttle_bench *b, uint64_t now)
 	}
 	sum /= vm->vcpu_count;
 	/* The scheduler's own view, for comparison: the share of the window vCPU 0 was granted. */
-	granted = (vm->vcpus[0].se.runtime - b->r0[0]) * 10000 * vm->vcpu_count / t;
+	granted = (bench_granted(b, 0) - b->r0[0]) * 10000 * vm->vcpu_count / t;
 	log_info("throttle", "bench: target=%u actual=%llu.%02llu work=%llu ticks=%llu granted=%llu.%02llu%s", target,
 		 (unsigned long long)(sum / 100), (unsigned long long)(sum % 100), (unsigned long long)c[0],
 		 (unsigned long long)t, (unsigned long long)(granted / 100), (unsigned long long)(granted % 100), line);
@@ -141,7 +150,7 @@ static void bench_dirty_report(struct throttle_bench *b, uint64_t now, const cha
 		uint64_t work = bench_work(b, i) - b->c0[i], dirty = v->dirty.rate.total - b->d0[i];
 
 		log_info("throttle", "bench: dirty-limit %s vcpu%u work_per_s=%llu dirty_per_s=%llu throttle=%u", when, i,
-			 (unsigned long long)(work * hz / t), (unsigned long long)(dirty * hz / t), vm->throttle.pct[i]);
+			 (unsigned long long)(work * hz / t), (unsigned long long)(dirty * hz / t), throttle_get_vcpu(v));
 	}
 }
 
