@@ -3,23 +3,9 @@
  * read its value and where to store it. Pure (no hardware, no globals; the C
  * library's formatting only), so the host tests run it as is.
  *
- * Options and defaults (README.md, "Command line"):
- *   mem=<n>[K|M|G]        guest RAM, multiple of 4K, 8M..2G        default 32M
- *   vcpus=<n>             vCPUs, 1..4                              default 1
- *   log=<level>           error|warn|info|debug                    default info
- *   slice_us=<n>          scheduler time slice in us, 50..100000   default 1000
- *   run_for=<ms>          power off after ms, 0..86400000, 0=never default 0
- *   guest.mode=<m>        work|oob|triple|cpuid|idle               default work
- *   guest.pattern=<p>     seq|random|hot                           default seq
- *   guest.rate=<n>        pages/s per vCPU, 0..10000000, 0=flat out default 0
- *   guest.hot=<pages>     hot set per vCPU, 1..1048576             default 64
- *   guest.seed=<u32>      random seed, 0..0xffffffff               default 1
- *   guest.report_ms=<ms>  progress period, 10..60000               default 1000
- *   guest.verify=<n>      self-check every n writes, 0..100000000, 0=never
- *                                                                  default 4096
- *   net.mgmt=<a.b.c.d/n>  IPv4 address/prefix of the first NIC; turns networking on
- *   net.gw=<a.b.c.d>      default gateway, inside net.mgmt's subnet  default none
- *   net.nics=<n>          e1000 NICs to bring up, 1..2 (needs net.mgmt) default 1
+ * The options are the rows of config_opts[] below (key, kind, range) and
+ * their defaults are in config_defaults(); README.md, "Command line", tells
+ * an operator the same; no second list here, so none can fall behind.
  * Numbers are decimal or 0x-prefixed hex.
  */
 #include <stddef.h>

@@ -1,6 +1,7 @@
 /*
  * The host's configuration, parsed from the kernel command line
- * (README.md, "Command line"). Pure: no hardware, no globals.
+ * (README.md, "Command line"). Pure: no hardware, no globals. Only
+ * kernel/main.c reads it: it hands each subsystem its own parameters.
  */
 #ifndef HV_KERNEL_CONFIG_H
 #define HV_KERNEL_CONFIG_H
@@ -30,12 +31,11 @@
 #define CONFIG_API_TOKEN_MIN 16u
 #define CONFIG_API_TOKEN_MAX 64u
 #define CONFIG_API_PORT_DEFAULT 8080u
-/* --- networking (net.*) --- */
+/* networking (net.*) */
 #define CONFIG_NET_NICS_MAX 2u
-/* --- iperf service (net.iperf*, kernel/selftest/perf.h) --- */
+/* the iperf service (net.iperf*) */
 #define CONFIG_NET_IPERF_CONNS_MAX 4u
 enum config_iperf { CONFIG_IPERF_OFF = 0, CONFIG_IPERF_SERVER = 1, CONFIG_IPERF_CLIENT = 2 };
-/* --- end iperf --- */
 
 /* throttle.bench=: which measurement the throttle benchmark task makes. */
 enum throttle_bench_kind {
@@ -62,7 +62,7 @@ struct hv_config {
 	uint32_t dirty_limit;        /* throttle.dirty_limit= pages/s for the VM; 0 = off */
 	uint32_t throttle_bench;     /* throttle.bench= enum throttle_bench_kind */
 	uint32_t step_ms;            /* throttle.step_ms= measurement window of the throttle benchmark */
-	/* --- networking (net.*); IPv4 addresses in host byte order --- */
+	/* networking (net.*); IPv4 addresses in host byte order */
 	uint32_t net_mgmt_addr;      /* net.mgmt= address of the first NIC; 0 = no networking */
 	uint32_t net_mgmt_prefix;    /* net.mgmt= prefix length, 1..32 */
 	uint32_t net_mgmt_dhcp;      /* net.mgmt=dhcp: the first NIC asks DHCP for its address */
@@ -71,12 +71,11 @@ struct hv_config {
 	uint32_t net_migr_dhcp;      /* net.migr=dhcp */
 	uint32_t net_gw;             /* net.gw= default gateway, inside net.mgmt's subnet; 0 = none */
 	uint32_t net_nics;           /* net.nics= e1000 NICs to bring up, 1..CONFIG_NET_NICS_MAX */
-	/* --- iperf service (kernel/selftest/perf.h) --- */
+	/* the iperf service */
 	uint32_t net_iperf;          /* net.iperf= off|server|client (enum config_iperf) */
 	uint32_t net_iperf_peer;     /* net.iperf_peer= the server the clients connect to; 0 = none */
 	uint32_t net_iperf_conns;    /* net.iperf_conns= parallel clients, 1..CONFIG_NET_IPERF_CONNS_MAX */
-	/* --- end iperf --- */
-	char api_token[CONFIG_API_TOKEN_MAX + 1]; /* api.token= bearer token of the management API; "" = API off */
+		char api_token[CONFIG_API_TOKEN_MAX + 1]; /* api.token= bearer token of the management API; "" = API off */
 	uint32_t api_port;           /* api.port= TCP port of the management API */
 };
 

@@ -31,19 +31,25 @@ UNIT_SRCS_test_http := net/api/http.c kernel/lib/err.c
 UNIT_SRCS_test_api := net/api/api.c net/api/http.c $(UNIT_LIB)
 
 UNIT_CC ?= gcc
-UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
+UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror $(filter-out -Wshadow,$(HV_WARNINGS)) \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -I.
 UNIT_CHECK_CFLAGS := $(shell pkg-config --cflags check)
 UNIT_CHECK_LIBS := $(shell pkg-config --libs check)
-# No per-file dependency tracking: rebuild when any project header changes.
-UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h)
-
 .SECONDEXPANSION:
 
-# Each test is one compile-and-link of its file plus the sources it lists.
-$(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_test_$$*) $$(UNIT_HDRS) tests/unit/unit.mk
+# Sources compile once each, with the headers they include listed beside
+# the object (-MMD); a test links its own file's object with its sources'.
+$(BUILD)/unit/obj/%.o: %.c tests/unit/unit.mk
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ $(filter %.c,$^) $(UNIT_CHECK_LIBS)
+	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+.PRECIOUS: $(BUILD)/unit/obj/%.o
+unit_objs = $(addprefix $(BUILD)/unit/obj/,$(addsuffix .o,$(basename $(1))))
+
+$(BUILD)/unit/test_%: $$(call unit_objs,tests/unit/test_$$*.c $$(UNIT_SRCS_test_$$*))
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $^ $(UNIT_CHECK_LIBS)
+
+-include $(shell find $(BUILD)/unit/obj -name '*.d' 2>/dev/null)
 
 # Runs each test in turn and stops at the first failure; Check prints one
 # summary line per test ("100%: Checks: N, Failures: 0, Errors: 0").

@@ -1,7 +1,7 @@
 /*
  * Every privileged instruction the hypervisor executes, in one place.
- * Host unit tests put a header of the same name earlier on the include path
- * (tests/unit/fake/) to replace these with fakes.
+ * A host unit test that needs them puts a header of the same path earlier
+ * on its include path, to replace these with fakes.
  */
 #ifndef HV_KERNEL_HW_HWOPS_H
 #define HV_KERNEL_HW_HWOPS_H
@@ -24,6 +24,10 @@ static inline uint8_t inb(uint16_t port)
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+
+/* A device register in memory-mapped I/O space: exactly one 32-bit access, in program order. */
+static inline uint32_t mmio_read32(const volatile void *reg) { return *(const volatile uint32_t *)reg; }
+static inline void mmio_write32(volatile void *reg, uint32_t v) { *(volatile uint32_t *)reg = v; }
 
 static inline uint64_t rdmsr(uint32_t msr)
 {
