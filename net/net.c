@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/lib/err.h"
-#include "kernel/lib/parse.h"
-#include "kernel/lib/log.h"
-#include "kernel/task.h"
 #include "kernel/arch/x86/time.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "kernel/lib/parse.h"
+#include "kernel/task.h"
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"

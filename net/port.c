@@ -2,8 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
+#include "kernel/lib/log.h"
 #include "lwip/sys.h"
 
 /* Milliseconds since boot; lwIP only compares differences, so the 32-bit wrap (49 days) is fine. */

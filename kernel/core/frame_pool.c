@@ -1,6 +1,6 @@
 /* The frame pool's arithmetic: pure, tested on the host (tests/unit/test_frame_pool.c). */
-#include "kernel/lib/err.h"
 #include "kernel/core/frame_pool.h"
+#include "kernel/lib/err.h"
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }

@@ -2,9 +2,9 @@
 
 #include <stdio.h>
 #include "drivers/poweroff.h"
+#include "kernel/arch/x86/time.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
-#include "kernel/arch/x86/time.h"
 #include "kernel/vmm/vm.h"
 
 #define SETTLE_PERIODS 3                  /* let a new throttle apply for whole periods first */

@@ -1,11 +1,11 @@
 #include "kernel/vmm/throttle.h"
 
 #include <string.h>
-#include "kernel/vmm/dirty.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/core/throttle_ctl.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
-#include "kernel/core/throttle_ctl.h"
-#include "kernel/arch/x86/time.h"
+#include "kernel/vmm/dirty.h"
 #include "kernel/vmm/vm.h"
 
 #define THROTTLE_CTL_PERIOD_US 200000 /* the controller's step; rates cover the last second */

@@ -3,12 +3,12 @@
 
 #include <stdio.h>
 #include <string.h>
-#include "kernel/lib/err.h"
 #include "kernel/arch/x86/frames.h"
-#include "kernel/vmm/throttle.h"
 #include "kernel/arch/x86/time.h"
-#include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/lib/err.h"
+#include "kernel/vmm/throttle.h"
+#include "kernel/vmm/vm.h"
 #include "net/api/api.h"
 #include "net/api/api_server.h"
 #include "net/net.h"

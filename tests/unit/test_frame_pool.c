@@ -3,8 +3,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "kernel/lib/err.h"
 #include "kernel/core/frame_pool.h"
+#include "kernel/lib/err.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)

@@ -2,8 +2,8 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "kernel/lib/err.h"
 #include "kernel/core/sched.h"
+#include "kernel/lib/err.h"
 
 #define SLICE 1000
 

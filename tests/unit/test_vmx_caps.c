@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/lib/err.h"
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vmx/caps.h"
+#include "kernel/lib/err.h"
 
 /* IA32_VMX_BASIC and IA32_VMX_EPT_VPID_CAP as Bochs reports them; the control MSRs below are illustrative. */
 #define BOCHS_VMX_BASIC 0x00d810000000002bull

@@ -2,9 +2,9 @@
 
 #include "drivers/lapic.h"
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
+#include "kernel/lib/log.h"
 
 static uint64_t ticks;
 

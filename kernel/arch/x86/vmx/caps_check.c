@@ -1,8 +1,8 @@
 /* Deciding from the capabilities alone: pure, tested on the host (tests/unit/test_vmx_caps.c). */
 #include <stdio.h>
-#include "kernel/lib/err.h"
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vmx/caps.h"
+#include "kernel/lib/err.h"
 
 int vmx_caps_check(const struct vmx_caps *c, char *why, size_t len)
 {

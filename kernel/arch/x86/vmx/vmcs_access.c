@@ -1,6 +1,6 @@
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/lib/log.h"
 
 static uint64_t vmcs_errors;
 

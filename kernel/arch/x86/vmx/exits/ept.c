@@ -2,10 +2,10 @@
  * EPT violations: a write to a page log-dirty mode protects is logged and
  * allowed; anything else is an access the VM may not make, and stops it.
  */
-#include "kernel/vmm/dirty.h"
-#include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/vmm/dirty.h"
+#include "kernel/vmm/vm.h"
 
 static const char *ept_access_kind(uint64_t q)
 {

@@ -1,8 +1,8 @@
 /* Exits that end the VM: triple fault, failed VM entry, and every reason without a handler. */
-#include "kernel/lib/log.h"
-#include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/vm.h"
 
 void exit_dump_guest(const struct vcpu *v)
 {

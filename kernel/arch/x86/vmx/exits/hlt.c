@@ -1,10 +1,10 @@
 /* HLT: the vCPU waits. With interrupts off nothing can wake it, so it is done. */
 #include "kernel/arch/x86/hw/msr.h"
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
-#include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/vm.h"
 
 /*
  * No virtual interrupt controller yet: a HLT with interrupts on sleeps this
