@@ -1,6 +1,7 @@
 # FerryHV: a bare-metal VT-x micro-hypervisor for live migration.
 #   make          the ISO (build/hv.iso): hypervisor, test guest, GRUB
-#   make demo     boots it in Bochs with the test guest on 2 vCPUs
+#   make demo     boots it in Bochs with the test guest on 2 vCPUs (PXE=1: through PXE, diskless)
+#   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
 #   make fuzz     libFuzzer runs of the API's parsers (FUZZ_TIME seconds each)
@@ -8,8 +9,9 @@
 
 BUILD := build
 KCC := gcc
+# The prefix map keeps the checkout's path out of the objects: the same sources give the same bytes anywhere.
 KCFLAGS_BASE := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
-	-fno-stack-protector -fno-asynchronous-unwind-tables -O2 -g -Wall -Wextra -Werror
+	-fno-stack-protector -fno-asynchronous-unwind-tables -O2 -g -Wall -Wextra -Werror -ffile-prefix-map=$(CURDIR)=.
 
 .DEFAULT_GOAL := all
 
@@ -39,9 +41,16 @@ KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_S) $(KERNEL_C))
 HV_ELF := $(BUILD)/hv.elf
 HV_ISO := $(BUILD)/hv.iso
+# The kernel's command-line parser, built for the build machine: host files are checked before any host boots.
+CMDLINE_CHECK := $(BUILD)/tools/cmdline-check
+CMDLINE_CHECK_SRCS := tools/host/cmdline-check.c kernel/core/config.c kernel/lib/err.c kernel/lib/parse.c \
+	kernel/lib/strbuf.c
 DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 
-.PHONY: all deps test unit-test system-test lint-openapi check-layout demo bench clean
+NETBOOT := $(BUILD)/netboot
+HOSTS ?= netboot/hosts.example
+
+.PHONY: all deps test unit-test system-test lint-openapi check-layout demo bench clean netboot
 
 all: $(HV_ISO)
 
@@ -81,7 +90,7 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 
-system-test: $(HV_ELF) $(GUEST_BIN)
+system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
 
 # Redocly's recommended-strict rules (redocly.yaml); tools/install-deps.sh installs the pinned linter.
@@ -97,7 +106,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(CMDLINE_CHECK)
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps
@@ -106,12 +115,30 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_dirty.py
 	@/usr/bin/python3 tests/bench/bench_throttle.py
 	@/usr/bin/python3 tests/bench/bench_net.py
+	@/usr/bin/python3 tests/bench/bench_pxe.py
+	@/usr/bin/python3 tests/bench/bench_api.py
 
 demo: deps
+ifeq ($(PXE),1)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN)
+	@tools/demo.sh --pxe $(HV_ELF) $(GUEST_BIN) "$(DEMO_CMDLINE)"
+else
 	@$(MAKE) --no-print-directory $(HV_ISO)
 	@tools/demo.sh $(HV_ISO)
+endif
+
+$(CMDLINE_CHECK): $(CMDLINE_CHECK_SRCS) kernel/core/config.h kernel/lib/err.h kernel/lib/parse.h kernel/lib/strbuf.h
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	@gcc -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $(filter %.c,$^)
+
+# Rebuilt every time (it takes a fraction of a second): host files may change without make knowing.
+netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
+	@echo "  NETBOOT $(NETBOOT) (hosts from $(HOSTS))"
+	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/mknetboot.sh $(NETBOOT) $(HV_ELF) $(GUEST_BIN) $(HOSTS)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest
+	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
+		$(NETBOOT) $(CMDLINE_CHECK)
 
 -include $(KERNEL_OBJS:.o=.d)

@@ -2,10 +2,10 @@
 #include "drivers/e1000.h"
 
 #include <string.h>
-#include "kernel/lib/err.h"
 #include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/time.h"
+#include "kernel/lib/err.h"
 
 #define E1000_EERD_TIMEOUT_US 10000u
 
@@ -227,11 +227,18 @@ const uint8_t *e1000_rx_peek(struct e1000 *nic, size_t *len)
 		if (!(status & E1000_RXD_STAT_DD))
 			return NULL;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* read the buffer only after DD */
-		/* 2 KiB buffers hold a whole 1514-byte frame: a frame without EOP is not one we asked for. */
-		if ((status & E1000_RXD_STAT_EOP) && !(d->errors & E1000_RXD_ERR_FRAME) && d->length > 0) {
-			*len = d->length;
+		/*
+		 * 2 KiB buffers hold a whole 1514-byte frame: a frame without EOP is not one we asked for.
+		 * The length is the device's word: read once and bounded by what we asked for (no long
+		 * packets, CRC stripped), so nothing above reads past the frame or the buffer.
+		 */
+		uint16_t length = d->length;
+
+		if ((status & E1000_RXD_STAT_EOP) && !(d->errors & E1000_RXD_ERR_FRAME) && length > 0 &&
+		    length <= E1000_MAX_FRAME) {
+			*len = length;
 			nic->rx_frames++;
-			nic->rx_bytes += d->length;
+			nic->rx_bytes += length;
 			return nic->rx_bufs[nic->rx_next];
 		}
 		nic->rx_dropped++;

@@ -41,6 +41,7 @@ enum hv_guest_mode {
 	HV_MODE_IDLE = 4,      /* halt every vCPU at once */
 	HV_MODE_COMPUTE = 5,   /* compute without writing memory, count work units */
 	HV_MODE_MIXED = 6,     /* vCPU 0 writes (as work), the others compute */
+	HV_MODE_EVENTS = 7,    /* take exceptions and single-step traps in a loop, count them */
 };
 
 struct hv_guest_params {
@@ -81,7 +82,7 @@ enum hv_hypercall {
 	HV_HC_VERSION = 0,      /* returns HV_BOOT_VERSION */
 	HV_HC_SLEEP_UNTIL = 1,  /* EBX:ECX = TSC deadline (low, high): block the vCPU until then */
 	HV_HC_VCPU_STOP = 2,    /* EBX = status: this vCPU is done (0 = success) */
-	HV_HC_REPORT_ERROR = 3, /* EBX = corrupt page number, ECX = expected gen, EDX = found gen */
+	HV_HC_REPORT_ERROR = 3, /* EBX = corrupt page number, ECX = expected gen, EDX = found gen (or what failed, expected, found) */
 	HV_HC_TEST_WILL_WRITE = 4, /* EBX = page number the guest writes next (log-dirty tests only) */
 	HV_HC_WORK_COUNTER = 5, /* EBX = GPA (4-byte aligned) of this vCPU's 64-bit work counter, which the host may read */
 	HV_HC_COUNT

@@ -17,6 +17,7 @@
 #include "kernel/arch/x86/trap.h"
 #include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/core/config.h"
+#include "kernel/core/multiboot1.h"
 #include "kernel/core/multiboot2.h"
 #include "kernel/core/sched.h"
 #include "kernel/lib/err.h"
@@ -32,6 +33,7 @@
 #include "net/net.h"
 
 #define MBI_MAX_SIZE (1u << 20)
+#define IDENTITY_MAPPED_END (4ull << 30) /* boot.S maps the first 4 GiB */
 
 _Static_assert(NET_MAX_NICS == CONFIG_NET_NICS_MAX, "one slot per NIC the command line may ask for");
 _Static_assert(PERF_CONNS_MAX == CONFIG_NET_IPERF_CONNS_MAX, "one slot per client the command line may ask for");
@@ -40,6 +42,8 @@ void kmain(uint32_t magic, uint64_t mbi_pa);
 
 static struct hv_config config;
 static struct mb2_info boot_info;
+/* Multiboot 1 strings live in loader memory the frame pool reuses: copies are kept here. */
+static char boot_strings[2 * MB1_STRING_MAX];
 static struct sched cpu_sched;
 static struct vm vm0;
 static struct monitor monitor;
@@ -135,16 +139,38 @@ static void __attribute__((noreturn)) boot_fail(const char *what)
 	poweroff();
 }
 
-static void boot_parse(uint32_t magic, uint64_t mbi_pa)
+/* Multiboot 1 pointers are physical addresses: readable if inside the identity map. */
+static const uint8_t *boot_map(void *ctx, uint64_t pa, size_t len)
 {
-	char err[CONFIG_ERR_MAX], shown[512];
+	(void)ctx;
+	if (pa >= IDENTITY_MAPPED_END || len > IDENTITY_MAPPED_END - pa)
+		return NULL;
+	return (const uint8_t *)(uintptr_t)pa;
+}
+
+/* Decodes either loader's boot information; returns the size of the info structure to keep. */
+static uint32_t boot_decode(uint32_t magic, uint64_t mbi_pa)
+{
 	uint32_t total;
 
+	if (magic == MB1_BOOTLOADER_MAGIC) {
+		if (mb1_parse(boot_map, NULL, mbi_pa, &boot_info, boot_strings, sizeof(boot_strings)))
+			boot_fail("malformed Multiboot 1 boot information");
+		return MB1_INFO_SIZE;
+	}
 	if (magic != MB2_BOOTLOADER_MAGIC)
-		boot_fail("not started by a Multiboot2 loader (bad magic in EAX)");
+		boot_fail("not started by a Multiboot loader (bad magic in EAX)");
 	memcpy(&total, (const void *)(uintptr_t)mbi_pa, sizeof(total));
 	if (mb2_parse((const void *)(uintptr_t)mbi_pa, total < MBI_MAX_SIZE ? total : MBI_MAX_SIZE, &boot_info))
 		boot_fail("malformed Multiboot2 boot information");
+	return total;
+}
+
+static void boot_parse(uint32_t magic, uint64_t mbi_pa)
+{
+	char err[CONFIG_ERR_MAX], shown[512];
+	uint32_t total = boot_decode(magic, mbi_pa);
+
 	config_redact(boot_info.cmdline, shown, sizeof(shown));
 	log_info("boot", "loader \"%s\", command line \"%s\"", boot_info.loader, shown);
 	if (config_parse(boot_info.cmdline, &config, err, sizeof(err))) {
@@ -173,7 +199,7 @@ static void vm0_create(void)
 	int rc;
 
 	if (boot_info.module_count == 0)
-		boot_fail("no guest image: load one as the first Multiboot2 module");
+		boot_fail("no guest image: load one as the first Multiboot module");
 	guest = &boot_info.modules[0];
 	rc = vm_create(&vm0, 0, &p, (const void *)(uintptr_t)guest->start, guest->end - guest->start, &cpu_sched);
 	if (rc) {
@@ -241,7 +267,9 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	trap_init();                 /* GDT, IDT: faults are reported from here on */
 	pic_disable(VEC_PIC_SPURIOUS);
 	time_init();                 /* the TSC calibrated against the PIT */
-	log_info("boot", "FerryHV starting: TSC %llu kHz", (unsigned long long)(time_tsc_hz() / 1000));
+	/* The TSC counts from the CPU's reset: how long firmware and loader took (PXE, GRUB) is visible. */
+	log_info("boot", "FerryHV starting: TSC %llu kHz, %llu ms since reset", (unsigned long long)(time_tsc_hz() / 1000),
+		 (unsigned long long)(time_ticks_to_us(time_now()) / 1000));
 	boot_parse(magic, mbi_pa);   /* boot information, command line, host memory */
 	log_info("mem", "%llu MiB of host memory free", (unsigned long long)(frames_free_bytes() >> 20));
 	host_timer_init();           /* the LAPIC timer that wakes the idle loop */
@@ -249,7 +277,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 
 	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));
 	sched_set_period(&cpu_sched, time_us_to_ticks(config.period_us), time_now());
-	vm0_create();                /* the guest image is the first Multiboot2 module */
+	vm0_create();                /* the guest image is the first Multiboot module */
 	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
 		boot_fail("no scheduler slot for the monitor task");
 	net_start();                 /* NICs, the management API, the iperf service */

@@ -58,11 +58,22 @@
 #define TCP_QUEUE_OOSEQ             1                    /* keep out-of-order segments instead of forcing retransmits */
 #define LWIP_TCP_TIMESTAMPS         0                    /* not needed at these window sizes; saves 12 bytes/segment */
 #define LWIP_TCP_KEEPALIVE          0                    /* no long idle connections to probe */
-#define TCP_LISTEN_BACKLOG          1                    /* bound pending connections per listener */
+#define TCP_LISTEN_BACKLOG          1                    /* bound pending connections per listener: half-open ones, and
+                                                            accepted ones an application holds back (tcp_backlog_delayed) */
 
 /* ---- memp pools ---------------------------------------------------------- */
-#define MEMP_NUM_TCP_PCB            16                   /* concurrent TCP connections: 4 iperf (kernel/selftest/perf.h) + API server conns + TIME_WAIT */
-#define MEMP_NUM_TCP_PCB_LISTEN     8                    /* listening TCP ports */
+/*
+ * TCP connections of every service at once. When the pool runs dry lwIP
+ * reuses the oldest TIME_WAIT, LAST_ACK, CLOSING pcb, in that order, then
+ * refuses the SYN (the peer retries), so the count covers what must coexist:
+ *   API (net/api/api_server.h): 16 served + a backlog of 40 (8 queued, 32 half-open) 56
+ *   migration: 1 control + 16 data connections (API_CONNECTIONS_MAX), as sender
+ *     and as receiver at once                                                          34
+ *   iperf (kernel/selftest/perf.h): 4 streams + a backlog of 8 half-open             12
+ *   TIME_WAIT of connections we closed first (2 MSL unless the pool needs them)         8
+ */
+#define MEMP_NUM_TCP_PCB            (56 + 34 + 12 + 8)
+#define MEMP_NUM_TCP_PCB_LISTEN     8                    /* listening TCP ports: API, iperf, migration, and spares */
 #define MEMP_NUM_UDP_PCB            8                    /* DHCP uses one; a few spare */
 #define MEMP_NUM_TCP_SEG            (2 * TCP_SND_QUEUELEN) /* >= TCP_SND_QUEUELEN (sanity check) + room for RX ooseq / a 2nd sender */
 /* PBUF_REF/ROM for zero-copy tcp_write: lwiperf's 4 clients (kernel/selftest/perf.h) each keep a TCP_SND_BUF of

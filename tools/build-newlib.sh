@@ -43,7 +43,9 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 GCC_INC=$(gcc -print-file-name=include)
-TARGET_CFLAGS="-O2 -g -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel -fno-stack-protector -fno-asynchronous-unwind-tables -Wa,--noexecstack -nostdinc -isystem $GCC_INC"
+# The prefix maps keep the checkout's path out of the library (assert messages name their source file):
+# the same sources give the same hypervisor bytes wherever they are built.
+TARGET_CFLAGS="-O2 -g -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel -fno-stack-protector -fno-asynchronous-unwind-tables -Wa,--noexecstack -nostdinc -isystem $GCC_INC -ffile-prefix-map=$SRC=newlib -ffile-prefix-map=$BLD=newlib"
 CONFIGURE_ARGS=(
   --target=x86_64-elf
   --prefix="$INST"

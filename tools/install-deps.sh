@@ -12,7 +12,7 @@ PKGS=(
   python3-pytest python3-pytest-timeout
   clang
   qemu-system-x86
-  iproute2 iputils-ping dnsmasq-base curl iperf
+  iproute2 iputils-ping dnsmasq-base curl iperf apache2-utils
   ipxe-qemu
 )
 

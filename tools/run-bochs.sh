@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Boots an ISO in Bochs (VT-x with EPT, headless), serial output to a file.
-# usage: tools/run-bochs.sh ISO SERIAL_LOG [SECONDS]
+# usage: tools/run-bochs.sh ISO|pxe SERIAL_LOG [SECONDS]
+# "pxe" instead of an ISO boots from the network: no disk at all, and
+# BOCHS_EXTRA must give an e1000 with bootrom= (its option ROM does the PXE boot).
 # Stops after SECONDS of wall time (default 120) if the hypervisor has not
 # powered the machine off itself (run_for=...). Extra bochsrc lines may be
 # given in the BOCHS_EXTRA environment variable (one per line).
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 ISO SERIAL_LOG [SECONDS]" >&2; exit 2; }
-iso=$(realpath "$1") serial=$2 secs=${3:-120}
+serial=$2 secs=${3:-120}
+if [ "$1" = pxe ]; then
+  media="boot: network"
+else
+  media="ata0-master: type=cdrom, path=$(realpath "$1"), status=inserted
+boot: cdrom"
+fi
 : > "$serial"
 serial=$(realpath "$serial")
 work=$(mktemp -d)
@@ -19,8 +27,7 @@ megs: ${BOCHS_MEGS:-256}
 cpu: model=corei7_skylake_x, count=1, ips=${BOCHS_IPS:-50000000}
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
-ata0-master: type=cdrom, path=$iso, status=inserted
-boot: cdrom
+$media
 com1: enabled=1, mode=file, dev=$serial
 display_library: rfb, options="timeout=0"
 log: $work/bochs.log

@@ -138,7 +138,8 @@ static void config_set_net_migr(struct hv_config *cfg, uint64_t v)
 
 /* Name lists are indexed by the enum value they stand for. */
 static const char *const config_log_names[] = { "error", "warn", "info", "debug", NULL };
-static const char *const config_mode_names[] = { "work", "oob", "triple", "cpuid", "idle", "compute", "mixed", NULL };
+static const char *const config_mode_names[] = { "work",    "oob",   "triple", "cpuid", "idle",
+						 "compute", "mixed", "events", NULL };
 static const char *const config_bench_names[] = { "off", "quick", "full", "dirty", NULL };
 static const char *const config_pattern_names[] = { "seq", "random", "hot", NULL };
 static const char *const config_dirty_names[] = { "auto", "wp", "pml", NULL };
@@ -151,41 +152,44 @@ struct config_opt {
 	uint64_t max;
 	config_setter set;
 	const char *const *names;  /* CONFIG_NAME only */
+	int secret;                /* CONFIG_SECRET: the value is never shown, not even in an error */
 };
 
+#define CONFIG_SECRET 1
+
 static const struct config_opt config_opts[] = {
-	{ "mem", CONFIG_SIZE, CONFIG_MEM_MIN, CONFIG_MEM_MAX, config_set_mem, NULL },
-	{ "vcpus", CONFIG_NUM, 1, HV_MAX_VCPUS, config_set_vcpus, NULL },
-	{ "log", CONFIG_NAME, 0, 0, config_set_log, config_log_names },
-	{ "slice_us", CONFIG_NUM, CONFIG_SLICE_US_MIN, CONFIG_SLICE_US_MAX, config_set_slice, NULL },
-	{ "run_for", CONFIG_NUM, 0, CONFIG_RUN_FOR_MAX, config_set_run_for, NULL },
-	{ "guest.mode", CONFIG_NAME, 0, 0, config_set_mode, config_mode_names },
-	{ "guest.pattern", CONFIG_NAME, 0, 0, config_set_pattern, config_pattern_names },
-	{ "guest.rate", CONFIG_NUM, 0, CONFIG_RATE_MAX, config_set_rate, NULL },
-	{ "guest.hot", CONFIG_NUM, 1, CONFIG_HOT_MAX, config_set_hot, NULL },
-	{ "guest.seed", CONFIG_NUM, 0, UINT32_MAX, config_set_seed, NULL },
-	{ "guest.report_ms", CONFIG_NUM, CONFIG_REPORT_MS_MIN, CONFIG_REPORT_MS_MAX, config_set_report, NULL },
-	{ "guest.verify", CONFIG_NUM, 0, CONFIG_VERIFY_MAX, config_set_verify, NULL },
-	{ "guest.announce", CONFIG_NUM, 0, 1, config_set_announce, NULL },
-	{ "dirty", CONFIG_NAME, 0, 0, config_set_dirty, config_dirty_names },
-	{ "dirty.check", CONFIG_NUM, 0, CONFIG_DIRTY_CHECK_MAX, config_set_dirty_check, NULL },
-	{ "dirty.rounds", CONFIG_NUM, 1, CONFIG_DIRTY_ROUNDS_MAX, config_set_dirty_rounds, NULL },
-	{ "dirty.verify", CONFIG_NUM, 0, 1, config_set_dirty_verify, NULL },
-	{ "throttle", CONFIG_NUM, 0, CONFIG_THROTTLE_MAX, config_set_throttle, NULL },
-	{ "throttle.max", CONFIG_NUM, 0, CONFIG_THROTTLE_MAX, config_set_throttle_max, NULL },
-	{ "throttle.period_us", CONFIG_NUM, CONFIG_PERIOD_US_MIN, CONFIG_PERIOD_US_MAX, config_set_period, NULL },
-	{ "throttle.dirty_limit", CONFIG_NUM, 0, CONFIG_DIRTY_LIMIT_MAX, config_set_dirty_limit, NULL },
-	{ "throttle.bench", CONFIG_NAME, 0, 0, config_set_throttle_bench, config_bench_names },
-	{ "throttle.step_ms", CONFIG_NUM, CONFIG_STEP_MS_MIN, CONFIG_STEP_MS_MAX, config_set_step, NULL },
-	{ "net.mgmt", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_mgmt, NULL },
-	{ "net.gw", CONFIG_IPV4, 0, 0, config_set_net_gw, NULL },
-	{ "net.nics", CONFIG_NUM, 1, CONFIG_NET_NICS_MAX, config_set_net_nics, NULL },
-	{ "net.migr", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_migr, NULL },
-	{ "net.iperf", CONFIG_NAME, 0, 0, config_set_net_iperf, config_iperf_names },
-	{ "net.iperf_peer", CONFIG_IPV4, 0, 0, config_set_net_iperf_peer, NULL },
-	{ "net.iperf_conns", CONFIG_NUM, 1, CONFIG_NET_IPERF_CONNS_MAX, config_set_net_iperf_conns, NULL },
-	{ "api.token", CONFIG_TOKEN, CONFIG_API_TOKEN_MIN, CONFIG_API_TOKEN_MAX, NULL, NULL },
-	{ "api.port", CONFIG_NUM, 1, 65535, config_set_api_port, NULL },
+	{ "mem", CONFIG_SIZE, CONFIG_MEM_MIN, CONFIG_MEM_MAX, config_set_mem, NULL, 0 },
+	{ "vcpus", CONFIG_NUM, 1, HV_MAX_VCPUS, config_set_vcpus, NULL, 0 },
+	{ "log", CONFIG_NAME, 0, 0, config_set_log, config_log_names, 0 },
+	{ "slice_us", CONFIG_NUM, CONFIG_SLICE_US_MIN, CONFIG_SLICE_US_MAX, config_set_slice, NULL, 0 },
+	{ "run_for", CONFIG_NUM, 0, CONFIG_RUN_FOR_MAX, config_set_run_for, NULL, 0 },
+	{ "guest.mode", CONFIG_NAME, 0, 0, config_set_mode, config_mode_names, 0 },
+	{ "guest.pattern", CONFIG_NAME, 0, 0, config_set_pattern, config_pattern_names, 0 },
+	{ "guest.rate", CONFIG_NUM, 0, CONFIG_RATE_MAX, config_set_rate, NULL, 0 },
+	{ "guest.hot", CONFIG_NUM, 1, CONFIG_HOT_MAX, config_set_hot, NULL, 0 },
+	{ "guest.seed", CONFIG_NUM, 0, UINT32_MAX, config_set_seed, NULL, 0 },
+	{ "guest.report_ms", CONFIG_NUM, CONFIG_REPORT_MS_MIN, CONFIG_REPORT_MS_MAX, config_set_report, NULL, 0 },
+	{ "guest.verify", CONFIG_NUM, 0, CONFIG_VERIFY_MAX, config_set_verify, NULL, 0 },
+	{ "guest.announce", CONFIG_NUM, 0, 1, config_set_announce, NULL, 0 },
+	{ "dirty", CONFIG_NAME, 0, 0, config_set_dirty, config_dirty_names, 0 },
+	{ "dirty.check", CONFIG_NUM, 0, CONFIG_DIRTY_CHECK_MAX, config_set_dirty_check, NULL, 0 },
+	{ "dirty.rounds", CONFIG_NUM, 1, CONFIG_DIRTY_ROUNDS_MAX, config_set_dirty_rounds, NULL, 0 },
+	{ "dirty.verify", CONFIG_NUM, 0, 1, config_set_dirty_verify, NULL, 0 },
+	{ "throttle", CONFIG_NUM, 0, CONFIG_THROTTLE_MAX, config_set_throttle, NULL, 0 },
+	{ "throttle.max", CONFIG_NUM, 0, CONFIG_THROTTLE_MAX, config_set_throttle_max, NULL, 0 },
+	{ "throttle.period_us", CONFIG_NUM, CONFIG_PERIOD_US_MIN, CONFIG_PERIOD_US_MAX, config_set_period, NULL, 0 },
+	{ "throttle.dirty_limit", CONFIG_NUM, 0, CONFIG_DIRTY_LIMIT_MAX, config_set_dirty_limit, NULL, 0 },
+	{ "throttle.bench", CONFIG_NAME, 0, 0, config_set_throttle_bench, config_bench_names, 0 },
+	{ "throttle.step_ms", CONFIG_NUM, CONFIG_STEP_MS_MIN, CONFIG_STEP_MS_MAX, config_set_step, NULL, 0 },
+	{ "net.mgmt", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_mgmt, NULL, 0 },
+	{ "net.gw", CONFIG_IPV4, 0, 0, config_set_net_gw, NULL, 0 },
+	{ "net.nics", CONFIG_NUM, 1, CONFIG_NET_NICS_MAX, config_set_net_nics, NULL, 0 },
+	{ "net.migr", CONFIG_IPV4_PREFIX, 1, 32, config_set_net_migr, NULL, 0 },
+	{ "net.iperf", CONFIG_NAME, 0, 0, config_set_net_iperf, config_iperf_names, 0 },
+	{ "net.iperf_peer", CONFIG_IPV4, 0, 0, config_set_net_iperf_peer, NULL, 0 },
+	{ "net.iperf_conns", CONFIG_NUM, 1, CONFIG_NET_IPERF_CONNS_MAX, config_set_net_iperf_conns, NULL, 0 },
+	{ "api.token", CONFIG_TOKEN, CONFIG_API_TOKEN_MIN, CONFIG_API_TOKEN_MAX, NULL, NULL, CONFIG_SECRET },
+	{ "api.port", CONFIG_NUM, 1, 65535, config_set_api_port, NULL, 0 },
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
@@ -429,7 +433,7 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *
 	for (i = 0; i < CONFIG_NOPTS; i++)
 		if (config_str_eq(key, config_opts[i].key))
 			break;
-	if (i < CONFIG_NOPTS && config_opts[i].kind == CONFIG_TOKEN) {
+	if (i < CONFIG_NOPTS && config_opts[i].secret) {
 		/* A secret never goes to the console, not even a malformed one. */
 		strbuf_printf(m, "%.*s=<secret>: ", (int)key.len, key.p);
 	} else {
@@ -612,29 +616,46 @@ int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t e
 	return HV_OK;
 }
 
+/* The option a key=value word sets, if it is one of ours: NULL for anything else. */
+static const struct config_opt *config_word_opt(struct config_str word)
+{
+	struct config_str key = { word.p, 0 };
+	size_t i;
+
+	while (key.len < word.len && word.p[key.len] != '=')
+		key.len++;
+	if (key.len == word.len)
+		return NULL;
+	for (i = 0; i < CONFIG_NOPTS; i++)
+		if (config_str_eq(key, config_opts[i].key))
+			return &config_opts[i];
+	return NULL;
+}
+
 void config_redact(const char *cmdline, char *out, size_t cap)
 {
-	static const char secret_key[] = "api.token=";
+	struct strbuf m;
+	const struct config_opt *o;
+	struct config_str word;
 	const char *p = cmdline ? cmdline : "";
-	size_t n = 0, k;
 
-	if (cap == 0)
-		return;
-	while (*p && n + 1 < cap) {
-		int word_start = p == cmdline || parse_is_space(p[-1]);
-
-		for (k = 0; word_start && secret_key[k] && p[k] == secret_key[k]; k++)
-			;
-		if (word_start && !secret_key[k]) {
-			const char *mask = "api.token=<secret>";
-
-			while (*mask && n + 1 < cap)
-				out[n++] = *mask++;
-			while (*p && !parse_is_space(*p))
+	strbuf_init(&m, out, cap);
+	/* Word by word, spacing kept: every option marked secret shows as key=<secret>. */
+	while (*p) {
+		word.p = p;
+		if (parse_is_space(*p)) {
+			while (*p && parse_is_space(*p))
 				p++;
+			strbuf_printf(&m, "%.*s", (int)(p - word.p), word.p);
 			continue;
 		}
-		out[n++] = *p++;
+		while (*p && !parse_is_space(*p))
+			p++;
+		word.len = (size_t)(p - word.p);
+		o = config_word_opt(word);
+		if (o != NULL && o->secret)
+			strbuf_printf(&m, "%s=<secret>", o->key);
+		else
+			strbuf_printf(&m, "%.*s", (int)word.len, word.p);
 	}
-	out[n] = '\0';
 }

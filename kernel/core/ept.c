@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 #include "kernel/lib/err.h"
+#include <string.h>
 
 #define EPT_LEVELS 4
 #define EPT_TABLE_PERMS EPT_RWX /* non-leaf entries allow everything; leaves decide */
@@ -13,6 +14,34 @@ static unsigned ept_index(uint64_t gpa, int level)
 }
 
 static bool ept_present(uint64_t entry) { return (entry & EPT_RWX) != 0; }
+
+/* A zeroed table: one merged away earlier if there is one, else new memory. */
+static uint64_t ept_table_alloc(struct ept *e)
+{
+	uint64_t pa = e->free_pa;
+
+	if (pa) {
+		uint64_t *t = e->mem.table(e->mem.ctx, pa);
+
+		e->free_pa = t[0];
+		e->free_tables--;
+		memset(t, 0, EPT_PAGE_4K);
+	} else {
+		pa = e->mem.alloc_table(e->mem.ctx);
+		if (!pa)
+			return 0;
+	}
+	e->tables++;
+	return pa;
+}
+
+static void ept_table_free(struct ept *e, uint64_t pa)
+{
+	e->mem.table(e->mem.ctx, pa)[0] = e->free_pa;
+	e->free_pa = pa;
+	e->free_tables++;
+	e->tables--;
+}
 
 int ept_init(struct ept *e, const struct ept_mem *mem)
 {
@@ -34,11 +63,10 @@ static uint64_t *ept_walk_create(struct ept *e, uint64_t gpa, int stop_level)
 		uint64_t *entry = &table[ept_index(gpa, level)];
 
 		if (!ept_present(*entry)) {
-			uint64_t pa = e->mem.alloc_table(e->mem.ctx);
+			uint64_t pa = ept_table_alloc(e);
 
 			if (!pa)
 				return NULL;
-			e->tables++;
 			*entry = pa | EPT_TABLE_PERMS;
 		} else if (*entry & EPT_LARGE) {
 			return NULL; /* callers check for overlaps first */
@@ -144,21 +172,78 @@ int ept_split_range(struct ept *e, uint64_t gpa, uint64_t size)
 
 		if (!leaf || level != 1)
 			continue;
-		pa = e->mem.alloc_table(e->mem.ctx);
+		pa = ept_table_alloc(e);
 		if (!pa)
 			return HV_ENOMEM;
-		e->tables++;
 		table = e->mem.table(e->mem.ctx, pa);
 		flags = *leaf & ~EPT_ADDR_MASK & ~EPT_LARGE;
 		for (i = 0; i < EPT_ENTRIES; i++)
 			table[i] = ((*leaf & EPT_ADDR_MASK) + (uint64_t)i * EPT_PAGE_4K) | flags;
 		/* Install the table only once it is complete: the walk never sees half of it. */
-		*leaf = pa | EPT_TABLE_PERMS;
+		*leaf = pa | EPT_TABLE_PERMS | EPT_SW_SPLIT;
 		e->pages_2m--;
 		e->pages_4k += EPT_ENTRIES;
 		split++;
 	}
 	return split;
+}
+
+/* The 2 MiB leaf that the page table t could become, or 0 if its leaves differ in more than A/D. */
+static uint64_t ept_merged_leaf(const uint64_t *t)
+{
+	const uint64_t ad = EPT_ACCESSED | EPT_DIRTY, flags = t[0] & ~EPT_ADDR_MASK & ~ad;
+	uint64_t base = t[0] & EPT_ADDR_MASK, any_ad = 0;
+	unsigned i;
+
+	if (!ept_present(t[0]) || (base & (EPT_PAGE_2M - 1)))
+		return 0;
+	for (i = 0; i < EPT_ENTRIES; i++) {
+		if ((t[i] & ~ad) != ((base + (uint64_t)i * EPT_PAGE_4K) | flags))
+			return 0;
+		any_ad |= t[i] & ad;
+	}
+	return base | flags | any_ad | EPT_LARGE;
+}
+
+/* The PD entry that covers gpa, or NULL when a level above it is absent or a 1 GiB leaf. */
+static uint64_t *ept_pde(const struct ept *e, uint64_t gpa)
+{
+	uint64_t *table = e->mem.table(e->mem.ctx, e->pml4_pa);
+	int level;
+
+	for (level = EPT_LEVELS - 1; level > 1; level--) {
+		uint64_t entry = table[ept_index(gpa, level)];
+
+		if (!ept_present(entry) || (entry & EPT_LARGE))
+			return NULL;
+		table = e->mem.table(e->mem.ctx, entry & EPT_ADDR_MASK);
+	}
+	return &table[ept_index(gpa, 1)];
+}
+
+int ept_merge_range(struct ept *e, uint64_t gpa, uint64_t size)
+{
+	uint64_t g = gpa & ~(EPT_PAGE_2M - 1), end = gpa + size;
+	int merged = 0;
+
+	if (gpa >= EPT_GPA_LIMIT || size > EPT_GPA_LIMIT - gpa)
+		return HV_ERANGE;
+	for (; g < end; g += EPT_PAGE_2M) {
+		uint64_t *pde = ept_pde(e, g), table_pa, leaf;
+
+		if (!pde || !ept_present(*pde) || (*pde & EPT_LARGE) || !(*pde & EPT_SW_SPLIT))
+			continue;
+		table_pa = *pde & EPT_ADDR_MASK;
+		leaf = ept_merged_leaf(e->mem.table(e->mem.ctx, table_pa));
+		if (!leaf)
+			continue;
+		*pde = leaf;
+		ept_table_free(e, table_pa);
+		e->pages_4k -= EPT_ENTRIES;
+		e->pages_2m++;
+		merged++;
+	}
+	return merged;
 }
 
 uint64_t *ept_leaf_4k(const struct ept *e, uint64_t gpa)

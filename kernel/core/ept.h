@@ -19,6 +19,8 @@
 #define EPT_LARGE (1ull << 7)          /* PDE/PDPTE maps a 2 MiB / 1 GiB page */
 #define EPT_ACCESSED (1ull << 8)
 #define EPT_DIRTY (1ull << 9)
+/* Bit 52 is ignored by the CPU in every EPT entry: ours marks a table that ept_split_range made. */
+#define EPT_SW_SPLIT (1ull << 52)
 #define EPT_ADDR_MASK 0x000ffffffffff000ull
 
 #define EPTP_MEMTYPE_WB 6ull
@@ -41,9 +43,15 @@ struct ept_mem {
 struct ept {
 	struct ept_mem mem;
 	uint64_t pml4_pa;
-	uint64_t tables;       /* tables allocated, the PML4 included */
+	uint64_t tables;       /* tables in use, the PML4 included */
 	uint64_t pages_4k;     /* leaf mappings installed, by size */
 	uint64_t pages_2m;
+	/*
+	 * Tables freed by ept_merge_range, for the next split or map to reuse
+	 * (the frame pool cannot take memory back). Linked through entry 0.
+	 */
+	uint64_t free_pa;
+	uint64_t free_tables;
 };
 
 int ept_init(struct ept *e, const struct ept_mem *mem);
@@ -63,10 +71,23 @@ int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *pe
 /*
  * Splits every 2 MiB leaf that maps part of [gpa, gpa + size) into a table
  * of 512 4 KiB leaves with the same permissions and flags (dirty logging
- * needs 4 KiB granularity). Returns the number split, or HV_ENOMEM with the
- * leaves split so far left split (the mapping is the same either way).
+ * needs 4 KiB granularity), marked EPT_SW_SPLIT. Returns the number split,
+ * or HV_ENOMEM with the leaves split so far left split (the mapping is the
+ * same either way).
  */
 int ept_split_range(struct ept *e, uint64_t gpa, uint64_t size);
+
+/*
+ * Undoes ept_split_range over every 2 MiB region that touches [gpa, gpa +
+ * size): a table it made whose 512 leaves still map one contiguous, 2 MiB
+ * aligned host block with the same flags (accessed/dirty aside) becomes a
+ * 2 MiB leaf again, with the flags of its leaves and the accessed/dirty
+ * flags of any of them. Tables that map 4 KiB pages from the start, or whose
+ * leaves now differ, stay as they are. The freed tables go to the EPT's free
+ * list. Returns the number merged (HV_ERANGE past the GPA limit). The
+ * caller invalidates cached translations (INVEPT) afterwards.
+ */
+int ept_merge_range(struct ept *e, uint64_t gpa, uint64_t size);
 
 /* The 4 KiB leaf entry that maps gpa, or NULL if gpa is unmapped or inside a 2 MiB leaf. */
 uint64_t *ept_leaf_4k(const struct ept *e, uint64_t gpa);

@@ -25,8 +25,8 @@ static uint64_t mb2_rd64(const uint8_t *p)
 	return (uint64_t)mb2_rd32(p) | (uint64_t)mb2_rd32(p + 4) << 32;
 }
 
-/* Empties *out, so a failed parse never leaves half-decoded results behind. */
-static void mb2_reset(struct mb2_info *out)
+/* A failed parse empties *out too, so it never leaves half-decoded results behind. */
+void mb2_info_reset(struct mb2_info *out)
 {
 	size_t i;
 
@@ -166,11 +166,11 @@ int mb2_parse(const void *mbi, size_t max_len, struct mb2_info *out)
 
 	if (out == NULL)
 		return HV_EINVAL;
-	mb2_reset(out);
+	mb2_info_reset(out);
 	if (mbi == NULL)
 		return HV_EINVAL;
 	rc = mb2_walk(mbi, max_len, out);
 	if (rc != HV_OK)
-		mb2_reset(out);
+		mb2_info_reset(out);
 	return rc;
 }

@@ -55,4 +55,7 @@ struct mb2_info {
  */
 int mb2_parse(const void *mbi, size_t max_len, struct mb2_info *out);
 
+/* Empties *out: no command line, loader name, modules or memory map. */
+void mb2_info_reset(struct mb2_info *out);
+
 #endif

@@ -10,8 +10,10 @@
  *   - every harvested page of the guest's data region was announced in
  *     this round or the one before, as a write can straddle a harvest
  *     (extra: 0 with write protection; PML may report more);
- * and after dirty.rounds harvests, with the guest not running, that the
- * shadow equals guest RAM byte for byte (stale = 0). Then log-dirty stops.
+ * One period after the last of dirty.rounds harvests comes the final pass
+ * of a migration: log-dirty stops, then a last harvest is copied and checked
+ * in the same way, and with the guest not running the shadow must equal
+ * guest RAM byte for byte (stale = 0): the stop lost no write.
  * With dirty.verify=0 it only harvests and times the harvests (benchmarks).
  */
 #ifndef HV_KERNEL_DIRTY_CHECK_H
@@ -43,7 +45,8 @@ struct dirty_check {
 	struct dirty_bitmap carry;      /* announced before the last harvest, not yet harvested */
 	struct dirty_bitmap previous;   /* everything announced before the last harvest */
 	uint64_t harvested, announced_total, missed, host_missed, extra, stale;
-	uint64_t harvest_ticks;         /* time spent in dirty_harvest() */
+	uint64_t harvest_ticks;         /* time spent in dirty_harvest() while logging */
+	uint64_t final_pages;           /* harvested after the stop, in the final pass */
 };
 
 /* Starts log-dirty mode on vm and the check task; HV_* error if either fails. */

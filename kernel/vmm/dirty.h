@@ -40,6 +40,7 @@ struct vm_dirty {
 	uint64_t pml_full_exits;
 	uint64_t host_writes;           /* pages the hypervisor wrote while logging */
 	uint64_t large_split;           /* 2 MiB pages split for logging */
+	uint64_t large_merged;          /* and merged back when it stopped */
 };
 
 /* Per vCPU: how fast this vCPU dirties memory (the throttle targets writers). */
@@ -53,10 +54,24 @@ const char *dirty_backend_name(enum dirty_backend b);
 /* Chooses the backend for a request (auto, wp or pml) on this CPU; HV_ENOTSUP if pml is asked and absent. */
 int dirty_backend_resolve(enum dirty_backend want, enum dirty_backend *out);
 
-/* Starts logging: 2 MiB pages are split, every page starts clean. */
+/*
+ * Starts logging: 2 MiB pages are split, every page starts clean (pages
+ * left unharvested by an earlier stop are dropped: a new start means a new
+ * full pass). HV_EBUSY if already logging. On any failure the VM is left
+ * exactly as before the call (EPT, EPT pointer, every vCPU's VMCS).
+ */
 int dirty_log_start(struct vm *vm, enum dirty_backend want);
-/* Stops logging and gives the guest its write access without traps back. */
-void dirty_log_stop(struct vm *vm);
+
+/*
+ * Stops logging and gives the guest its write access without traps back;
+ * the 2 MiB pages split for logging are merged back. Nothing written up to
+ * the stop is lost: every vCPU's page-modification log is drained into the
+ * log first, and the log is kept for one more dirty_harvest(). So the final
+ * pass of a migration (pause, harvest, stop, or pause, stop, harvest) sees
+ * every page. Returns HV_EIO if a VMCS or INVEPT failed (logging is off all
+ * the same).
+ */
+int dirty_log_stop(struct vm *vm);
 
 /*
  * Harvest (get and clear): ORs into out every page written since the
@@ -64,7 +79,8 @@ void dirty_log_stop(struct vm *vm);
  * before returning, so that a write made after this call, even to a page
  * just harvested, shows up in the next harvest. The caller copies page
  * contents only after this returns (clear before copy). Returns the number
- * of pages added to out.
+ * of pages added to out. After dirty_log_stop() it hands over the pages
+ * written up to the stop (and then none); HV_EINVAL if logging never started.
  */
 int64_t dirty_harvest(struct vm *vm, struct dirty_bitmap *out);
 

@@ -2,8 +2,9 @@
 
 #include "drivers/poweroff.h"
 #include "kernel/arch/x86/host_timer.h"
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
+#include "kernel/arch/x86/trap.h"
+#include "kernel/lib/log.h"
 
 #define MONITOR_PERIOD_US 1000000
 
@@ -32,10 +33,11 @@ static void monitor_run(struct host_task *t, uint64_t now)
 	}
 	if (now >= m->next_report) {
 		if (m->vm)
-			log_info("host", "uptime %llu ms, vm%u %s, %llu exits, %llu guest errors, %llu host ticks",
+			log_info("host", "uptime %llu ms, vm%u %s, %llu exits, %llu guest errors, %llu host ticks, "
+				 "%llu host NMIs",
 				 (unsigned long long)(time_uptime_us() / 1000), m->vm->id, vm_state_names[m->vm->state],
 				 (unsigned long long)vm_exits(m->vm), (unsigned long long)m->vm->guest_errors,
-				 (unsigned long long)host_timer_ticks());
+				 (unsigned long long)host_timer_ticks(), (unsigned long long)trap_nmi_count());
 		else
 			log_info("host", "uptime %llu ms, no VM", (unsigned long long)(time_uptime_us() / 1000));
 		m->next_report += m->period_ticks;

@@ -4,11 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 #include "drivers/uart16550.h"
-#include "kernel/lib/err.h"
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
 
 #define FXSAVE_FCW_DEFAULT 0x037f   /* x87 control word after FNINIT */
 #define FXSAVE_MXCSR_DEFAULT 0x1f80 /* SSE control after reset */
@@ -127,6 +128,7 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 		v->id = i;
 		snprintf(v->name, sizeof(v->name), "vm%u/vcpu%u", id, i);
 		vcpu_fpu_reset(v);
+		v->debug.dr6 = DR6_RESET;
 		v->regs.rbx = HV_GUEST_BOOT_GPA;
 		v->regs.rsi = i;
 		rc = vmcs_create(v);
@@ -228,8 +230,11 @@ void vm_log_stats(const struct vm *vm)
 				n += snprintf(line + n, sizeof(line) - (size_t)n, " %u:%llu", r,
 					      (unsigned long long)v->exits[r]);
 		line[n] = '\0';
-		log_info("stats", "%s: ran %llu us in %llu slices, %llu exits (reason:count%s)", v->name,
-			 (unsigned long long)time_ticks_to_us(v->se.runtime), (unsigned long long)v->se.slices,
-			 (unsigned long long)v->exits_total, n ? line : " none");
+		log_info("stats",
+			 "%s: ran %llu us in %llu slices, %llu exits (reason:count%s), %llu events re-injected, "
+			 "%llu host NMIs",
+			 v->name, (unsigned long long)time_ticks_to_us(v->se.runtime), (unsigned long long)v->se.slices,
+			 (unsigned long long)v->exits_total, n ? line : " none", (unsigned long long)v->events_reinjected,
+			 (unsigned long long)v->host_nmis);
 	}
 }

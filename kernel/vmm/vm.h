@@ -7,13 +7,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "kernel/vmm/dirty.h"
-#include "kernel/core/ept.h"
-#include "kernel/guest_abi.h"
-#include "kernel/core/sched.h"
-#include "kernel/vmm/throttle.h"
 #include "kernel/arch/x86/vmx/exit_reason.h"
 #include "kernel/arch/x86/vmx/regs.h"
+#include "kernel/core/ept.h"
+#include "kernel/core/sched.h"
+#include "kernel/guest_abi.h"
+#include "kernel/vmm/dirty.h"
+#include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vuart.h"
 
 #define VM_STOP_REASON_MAX 200
@@ -33,6 +33,9 @@ struct vcpu_exit {
 	uint64_t guest_phys;    /* EPT violations */
 	uint32_t insn_len;
 	uint32_t intr_info;
+	uint32_t intr_error_code;  /* of the exit interruption information, when it has one */
+	uint32_t idt_vectoring;    /* IDT-vectoring information: an event whose delivery the exit interrupted */
+	uint32_t idt_vectoring_error_code;
 	uint64_t rip;
 };
 
@@ -49,6 +52,12 @@ struct vm_test_hooks {
 	void *work_counter_ctx;
 };
 
+/* Debug registers the VMCS does not switch (DR7 is a guest-state field). */
+struct vcpu_debug {
+	uint64_t dr[4];         /* DR0-DR3 */
+	uint64_t dr6;
+};
+
 struct vcpu {
 	struct vcpu_regs regs;
 	uint8_t fpu[VCPU_FPU_AREA] __attribute__((aligned(16))); /* FXSAVE image of the guest */
@@ -62,6 +71,10 @@ struct vcpu {
 	uint64_t exits[EXIT_REASON_MAX];
 	uint64_t exits_total;
 	uint64_t entry_failures;
+	uint64_t events_reinjected; /* exits during event delivery, whose event went in again */
+	uint64_t host_nmis;     /* NMIs that arrived while this vCPU ran, handed to the host */
+	uint8_t tpr;            /* the virtual task-priority register, CR8 of a 64-bit guest */
+	struct vcpu_debug debug;
 	int stop_status;        /* HV_HC_VCPU_STOP status */
 	enum sched_state paused_state; /* scheduler state saved by vm_pause() */
 	uint64_t paused_wake_at;

@@ -608,8 +608,9 @@ static int api_write_error(struct strbuf *o, const struct api_err *e)
 	return o->overflow ? HV_ERANGE : HV_OK;
 }
 
-/* Writes head and body: the body was built in out at HTTP_HEAD_ROOM. */
-static int api_finish(char *out, size_t cap, struct strbuf *o, unsigned status, const char *allow, bool keep_alive)
+/* Writes head and body: the body was built in out at HTTP_HEAD_ROOM. A HEAD gets the head alone. */
+static int api_finish(char *out, size_t cap, struct strbuf *o, unsigned status, const char *allow, bool keep_alive,
+		      bool head_only)
 {
 	struct http_resp r = {
 		.status = status,
@@ -618,18 +619,30 @@ static int api_finish(char *out, size_t cap, struct strbuf *o, unsigned status, 
 		.www_auth = status == 401 ? "Bearer" : NULL,
 		.body = o->buf,
 		.body_len = o->len,
+		.head_only = head_only,
 	};
 
 	return http_response_write(out, cap, &r);
 }
 
 static int api_error(char *out, size_t cap, struct strbuf *o, const struct api_err *e, const char *allow,
-		     bool keep_alive)
+		     bool keep_alive, bool head_only)
 {
 	strbuf_reset(o);
 	if (api_write_error(o, e) < 0)
 		return HV_ERANGE;
-	return api_finish(out, cap, o, e->status, allow, keep_alive);
+	return api_finish(out, cap, o, e->status, allow, keep_alive, head_only);
+}
+
+bool api_authorized(const struct api *api, const struct http_req *req)
+{
+	return req->has_auth && api_token_ok(api->token, api->token_len, req->token.p, req->token.len);
+}
+
+/* HEAD is allowed wherever GET is (RFC 9110 9.3.2): the same answer without its body. */
+static const char *api_allow(enum http_method m)
+{
+	return m == HTTP_M_GET ? "GET, HEAD" : http_method_name(m);
 }
 
 int api_serve(const struct api *api, const struct http_req *req, char *out, size_t cap)
@@ -639,7 +652,8 @@ int api_serve(const struct api *api, const struct http_req *req, char *out, size
 	struct api_call c = { .api = api, .req = req, .out = &o, .err = &err, .status = 200 };
 	const struct api_route *r;
 	const char *allow = NULL;
-	bool path_known = false;
+	bool path_known = false, head = req->method == HTTP_M_HEAD;
+	enum http_method method = head ? HTTP_M_GET : req->method;
 	unsigned i;
 	int rc;
 
@@ -647,32 +661,32 @@ int api_serve(const struct api *api, const struct http_req *req, char *out, size
 		return HV_ERANGE;
 	strbuf_init(&o, out + HTTP_HEAD_ROOM, cap - HTTP_HEAD_ROOM);
 	/* Authentication comes first: an unauthenticated client learns nothing, not even which paths exist. */
-	if (!req->has_auth || !api_token_ok(api->token, api->token_len, req->token.p, req->token.len)) {
+	if (!api_authorized(api, req)) {
 		api_fail(&err, 401, NULL, 0, "missing or wrong bearer token");
-		return api_error(out, cap, &o, &err, NULL, req->keep_alive);
+		return api_error(out, cap, &o, &err, NULL, req->keep_alive, head);
 	}
 	for (i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
 		r = &api_routes[i];
 		if (strlen(r->path) != req->path.len || memcmp(r->path, req->path.p, req->path.len))
 			continue;
 		path_known = true;
-		allow = http_method_name(r->method);
-		if (r->method != req->method)
+		allow = api_allow(r->method);
+		if (r->method != method)
 			continue;
 		rc = r->handle(&c);
 		if (rc < 0)
-			return api_error(out, cap, &o, &err, NULL, req->keep_alive);
+			return api_error(out, cap, &o, &err, NULL, req->keep_alive, head);
 		if (o.overflow) {
 			api_fail(&err, 500, NULL, 0, "response too large for the buffer");
-			return api_error(out, cap, &o, &err, NULL, req->keep_alive);
+			return api_error(out, cap, &o, &err, NULL, req->keep_alive, head);
 		}
-		return api_finish(out, cap, &o, c.status, NULL, req->keep_alive);
+		return api_finish(out, cap, &o, c.status, NULL, req->keep_alive, head);
 	}
 	if (path_known)
 		api_fail(&err, 405, NULL, 0, "method not allowed");
 	else
 		api_fail(&err, 404, NULL, 0, "no such endpoint");
-	return api_error(out, cap, &o, &err, allow, req->keep_alive);
+	return api_error(out, cap, &o, &err, allow, req->keep_alive, head);
 }
 
 int api_serve_bad(const struct http_req *req, char *out, size_t cap)
@@ -684,6 +698,6 @@ int api_serve_bad(const struct http_req *req, char *out, size_t cap)
 		return HV_ERANGE;
 	strbuf_init(&o, out + HTTP_HEAD_ROOM, cap - HTTP_HEAD_ROOM);
 	api_fail(&err, req->status ? req->status : 400, NULL, 0, req->reason ? req->reason : "bad request");
-	/* The stream cannot be resynchronized after a bad request: always close. */
-	return api_error(out, cap, &o, &err, NULL, false);
+	/* The stream cannot be resynchronized after a bad request: always close. A bad head's method is unknown. */
+	return api_error(out, cap, &o, &err, NULL, false, false);
 }

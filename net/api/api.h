@@ -5,7 +5,8 @@
  * it reaches the hypervisor only through struct api_backend, so the unit
  * tests drive it with fakes. No networking here.
  *
- * Every request must carry "Authorization: Bearer <token>". Handlers decode
+ * Every request must carry "Authorization: Bearer <token>". HEAD is answered
+ * wherever GET is, with the same head and no body. Handlers decode
  * and validate the whole request into a plain struct first and only then
  * invoke one backend action (decode, then invoke): bad input changes nothing.
  */
@@ -132,6 +133,9 @@ int api_serve(const struct api *api, const struct http_req *req, char *out, size
 
 /* The response to a request the parser rejected (HTTP_BAD): status, reason, then close. */
 int api_serve_bad(const struct http_req *req, char *out, size_t cap);
+
+/* Whether req carries the configured bearer token: what makes a connection the operator's. */
+bool api_authorized(const struct api *api, const struct http_req *req);
 
 /* Constant-time comparison of a presented token with the configured one. */
 bool api_token_ok(const char *want, size_t want_len, const char *got, size_t got_len);

@@ -404,7 +404,11 @@ int http_response_write(char *out, size_t cap, const struct http_resp *resp)
 		     resp->allow ? "Allow: " : "", resp->allow ? resp->allow : "", resp->allow ? "\r\n" : "",
 		     resp->www_auth ? "WWW-Authenticate: " : "", resp->www_auth ? resp->www_auth : "",
 		     resp->www_auth ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= cap || resp->body_len > cap - (size_t)n || resp->body_len > 0x7fffffff - (size_t)n)
+	if (n < 0 || (size_t)n >= cap)
+		return HV_ERANGE;
+	if (resp->head_only)
+		return n;
+	if (resp->body_len > cap - (size_t)n || resp->body_len > 0x7fffffff - (size_t)n)
 		return HV_ERANGE;
 	/* A body already inside out must not have been overwritten by the head. */
 	if ((uintptr_t)resp->body >= (uintptr_t)out && (uintptr_t)resp->body - (uintptr_t)out < (size_t)n)
@@ -412,4 +416,21 @@ int http_response_write(char *out, size_t cap, const struct http_resp *resp)
 	if (resp->body_len)
 		memmove(out + n, resp->body, resp->body_len);
 	return n + (int)resp->body_len;
+}
+
+unsigned http_response_status(const char *resp, size_t len)
+{
+	static const char prefix[] = "HTTP/1.1 ";
+	const size_t plen = sizeof(prefix) - 1;
+	unsigned status = 0;
+	size_t i;
+
+	if (len < plen + 3 || memcmp(resp, prefix, plen))
+		return 0;
+	for (i = plen; i < plen + 3; i++) {
+		if (resp[i] < '0' || resp[i] > '9')
+			return 0;
+		status = status * 10 + (unsigned)(resp[i] - '0');
+	}
+	return status;
 }

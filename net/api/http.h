@@ -105,16 +105,23 @@ struct http_resp {
 	const char *www_auth;        /* WWW-Authenticate: value (401), or NULL */
 	const char *body;            /* JSON */
 	size_t body_len;
+	bool head_only;              /* the answer to a HEAD: Content-Length says body_len, no body follows */
 };
+
+/* The interim answer to Expect: 100-continue, sent once the head is accepted and before the body is read. */
+#define HTTP_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
 
 /*
  * Writes the status line, Content-Type: application/json, Content-Length,
- * Connection and the body into out. Returns the length written, or
+ * Connection and the body (none when head_only) into out. Returns the length written, or
  * HV_ERANGE (nothing usable in out) when it does not fit in cap bytes.
  * The body may already lie in out at offset HTTP_HEAD_ROOM or later: the
  * head never needs more (with allow/www_auth of up to 64 bytes each).
  */
 #define HTTP_HEAD_ROOM 384
 int http_response_write(char *out, size_t cap, const struct http_resp *resp);
+
+/* The status code of a response written by http_response_write, or 0 if resp does not start with a status line. */
+unsigned http_response_status(const char *resp, size_t len);
 
 #endif

@@ -38,6 +38,21 @@ uint32_t hv_lwip_rand(void);
 #define LWIP_PLATFORM_DIAG(x)   do { hv_lwip_diag x; } while (0)
 #define LWIP_PLATFORM_ASSERT(x) hv_lwip_assert((x), __FILE__, __LINE__)
 
+/*
+ * TCP hardening hooks (net/tcp_guard.c): keyed initial sequence numbers
+ * (RFC 6528), and a SYN for a full listen backlog evicting the oldest
+ * half-open connection. The types are lwIP's (u16_t, u32_t and, with IPv4
+ * only, ip_addr_t = struct ip4_addr); the macros expand inside lwIP's files.
+ */
+struct ip4_addr;
+struct netif;
+struct pbuf;
+uint32_t hv_tcp_isn(const struct ip4_addr *local_ip, uint16_t local_port, const struct ip4_addr *remote_ip,
+		    uint16_t remote_port);
+int hv_ip4_input_hook(struct pbuf *p, struct netif *inp);
+#define LWIP_HOOK_TCP_ISN hv_tcp_isn
+#define LWIP_HOOK_IP4_INPUT hv_ip4_input_hook
+
 /* Random source for initial local ports, DHCP xid, etc. */
 #define LWIP_RAND() ((u32_t)hv_lwip_rand())
 

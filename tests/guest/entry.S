@@ -61,6 +61,7 @@ bss_ready:
 
 	.section .stack, "aw", @nobits
 	.balign 16
+	.globl guest_stacks
 guest_stacks:
 	.skip	GUEST_MAX_VCPUS * GUEST_STACK_SIZE
 

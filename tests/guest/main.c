@@ -5,6 +5,7 @@
 #include "tests/guest/arch.h"
 #include "tests/guest/compute.h"
 #include "tests/guest/console.h"
+#include "tests/guest/events.h"
 #include "tests/guest/layout.h"
 #include "tests/guest/lib.h"
 #include "tests/guest/workload.h"
@@ -23,7 +24,7 @@ static const char *mode_name(uint32_t mode)
 	static const char *const names[] = {
 		[HV_MODE_WORK] = "work", [HV_MODE_OOB] = "oob", [HV_MODE_TRIPLE] = "triple",
 		[HV_MODE_CPUID] = "cpuid", [HV_MODE_IDLE] = "idle", [HV_MODE_COMPUTE] = "compute",
-		[HV_MODE_MIXED] = "mixed",
+		[HV_MODE_MIXED] = "mixed", [HV_MODE_EVENTS] = "events",
 	};
 	return mode < sizeof(names) / sizeof(names[0]) ? names[mode] : NULL;
 }
@@ -145,6 +146,8 @@ void guest_main(const struct hv_boot_params *boot, uint32_t vcpu)
 
 	if (computes)
 		compute_run(&bp, vcpu);
+	if (g->mode == HV_MODE_EVENTS)
+		events_run(&bp, vcpu);
 	if (!writes) {
 		if (g->mode == HV_MODE_CPUID && vcpu == 0)
 			cpuid_bench(bp.tsc_hz);

@@ -4,6 +4,7 @@ Nothing is created or addressed in the machine's own namespace.
 """
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -96,3 +97,49 @@ def host_log(serial):
 
 def error_lines(text):
     return [l for l in text.splitlines() if re.match(r"^\[\s*\d+\.\d+\] E ", l)]
+
+
+# --- network boot (PXE) ---
+PXE_ROM = "/usr/lib/ipxe/82540em.rom"  # iPXE, Debian's ipxe-qemu: the e1000's option ROM
+MKNETBOOT = os.path.join(ROOT, "tools", "mknetboot.sh")
+CMDLINE_CHECK = os.path.join(ROOT, "build", "tools", "cmdline-check")  # the kernel's parser, built by make
+GRUB_BOOT_FILE = "boot/grub/i386-pc/core.0"
+IPXE_BOOT_FILE = "boot.ipxe"
+
+
+def make_netboot(tree, hosts):
+    """Builds a network boot tree from {"<mac>|default": command line}; returns its SHA256SUMS text."""
+    from machine import GUEST_BIN, HV_ELF
+    conf = tree + ".hosts"
+    shutil.rmtree(conf, ignore_errors=True)
+    os.makedirs(conf)
+    for name, words in hosts.items():
+        with open(os.path.join(conf, f"{name}.conf"), "w") as f:
+            f.write(f"# written by the test\n{words}\n")
+    r = subprocess.run([MKNETBOOT, tree, HV_ELF, GUEST_BIN, conf], capture_output=True, text=True,
+                       env=dict(os.environ, CMDLINE_CHECK=CMDLINE_CHECK))
+    print(r.stdout, r.stderr)
+    if r.returncode:
+        raise subprocess.CalledProcessError(r.returncode, r.args, r.stdout, r.stderr)
+    with open(os.path.join(tree, "SHA256SUMS")) as f:
+        return f.read()
+
+
+def start_pxe_server(netns, tree, boot_file, log, *dnsmasq_args):
+    """dnsmasq on the bed's bridge: DHCP with boot_file, TFTP from tree, ProxyDHCP and RA answers for iPXE."""
+    out = open(log, "w")
+    proc = subprocess.Popen([NETBED, "pxe", netns, tree, boot_file, *dnsmasq_args], stdout=out, stderr=subprocess.STDOUT)
+    out.close()
+    return proc
+
+
+def start_pxe_host(netns, workdir, mac, tap, wall=WALL_LIMIT):
+    """Powers on a diskless Bochs host whose e1000 boots from the network; returns (process, serial log path)."""
+    os.makedirs(workdir, exist_ok=True)
+    serial = os.path.join(workdir, "serial.log")
+    if os.path.exists(serial):
+        os.remove(serial)
+    line = f"e1000: enabled=1, mac={mac}, ethmod=tuntap, ethdev=/dev/net/tun:{tap}, script=none, bootrom={PXE_ROM}"
+    env = dict(os.environ, BOCHS_EXTRA=line, BOCHS_LOG_COPY=os.path.join(workdir, "bochs.log"))
+    proc = subprocess.Popen(["ip", "netns", "exec", netns, RUN_BOCHS, "pxe", serial, str(wall)], env=env)
+    return proc, serial

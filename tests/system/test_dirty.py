@@ -14,7 +14,8 @@ CHECK_RE = re.compile(
     r"check: backend=(?P<backend>\w+) vcpus=(?P<vcpus>\d+) rounds=(?P<rounds>\d+) harvested=(?P<harvested>\d+) "
     r"announced=(?P<announced>\d+) missed=(?P<missed>\d+) host_missed=(?P<host_missed>\d+) extra=(?P<extra>\d+) "
     r"stale=(?P<stale>\d+) pages=(?P<pages>\d+) wp_faults=(?P<wp_faults>\d+) pml_entries=(?P<pml_entries>\d+) "
-    r"pml_full=(?P<pml_full>\d+)")
+    r"pml_full=(?P<pml_full>\d+) harvest_us=\d+ verify=\d+ final=(?P<final>\d+) merged=(?P<merged>\d+)")
+SPLIT_RE = re.compile(r"log-dirty on, backend \w+, (\d+) large pages split")
 
 
 def check_result(b):
@@ -23,7 +24,12 @@ def check_result(b):
     errors = [x.group(0) for x in b.log_lines(level="E")]
     assert not errors, errors
     assert "CORRUPT" not in b.serial
-    return {k: (v if k == "backend" else int(v)) for k, v in m.groupdict().items()}
+    r = {k: (v if k == "backend" else int(v)) for k, v in m.groupdict().items()}
+    split = SPLIT_RE.search(b.serial)
+    assert split, "no log-dirty start line"
+    # Logging stopped, and every 2 MiB page split for it is a 2 MiB page again.
+    assert int(split[1]) > 0 and r["merged"] == int(split[1]), (r, split[0])
+    return r
 
 
 @pytest.mark.parametrize("backend", ["wp", "pml"])
@@ -55,5 +61,7 @@ def test_flat_out_writer_leaves_no_stale_page(run, backend):
     b = run(f"vcpus=1 guest.pattern=seq dirty={backend} dirty.check=400 dirty.rounds=3 run_for=2500")
     r = check_result(b)
     assert r["stale"] == 0 and r["host_missed"] == 0 and r["harvested"] > 1500, r
+    # The final pass stops logging with writes still to collect (for PML, still in the vCPU's log).
+    assert r["final"] > 0, r
     if backend == "pml":
         assert r["pml_full"] > 0, "the log-full exit was never taken"

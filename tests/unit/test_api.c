@@ -218,14 +218,51 @@ START_TEST(test_routing)
 	ck_assert_uint_eq(call("GET", "/API/V1/VM.INFO", NULL), 404);
 	ck_assert_uint_eq(call("GET", "/", NULL), 404);
 	ck_assert_uint_eq(call("PUT", "/api/v1/vm.info", "{}"), 405);
-	ck_assert(has("\r\nAllow: GET\r\n"));
+	ck_assert(has("\r\nAllow: GET, HEAD\r\n"));
 	ck_assert_uint_eq(call("GET", "/api/v1/vm.throttle", NULL), 405);
 	ck_assert(has("\r\nAllow: PUT\r\n"));
 	ck_assert_uint_eq(call("POST", "/api/v1/vm.throttle", "{\"percent\":1}"), 405);
 	ck_assert_uint_eq(call("DELETE", "/api/v1/vmm.ping", NULL), 405);
-	ck_assert_uint_eq(call("HEAD", "/api/v1/vmm.ping", NULL), 405);
 	ck_assert_uint_eq(fk.actions, 0);
 	ck_assert_uint_eq(call("GET", "/api/v1/vmm.ping?pretty=1", NULL), 200);
+}
+END_TEST
+
+/* HEAD wherever GET is: GET's head, Content-Length included, and no body, whatever the status. */
+START_TEST(test_head)
+{
+	ck_assert_uint_eq(call("HEAD", "/api/v1/vmm.ping", NULL), 200);
+	ck_assert(has("\r\nContent-Length: 24\r\n"));
+	ck_assert_str_eq(body, "");
+	ck_assert_uint_eq(call("HEAD", "/api/v1/vm.info", NULL), 200);
+	ck_assert_str_eq(body, "");
+	ck_assert_uint_eq(fk.info_calls, 1);
+	ck_assert_uint_eq(call("HEAD", "/api/v1/vm.throttle", NULL), 405);
+	ck_assert(has("\r\nAllow: PUT\r\n"));
+	ck_assert_str_eq(body, "");
+	ck_assert_uint_eq(call("HEAD", "/api/v1/nope", NULL), 404);
+	ck_assert_str_eq(body, "");
+	ck_assert_uint_eq(call_auth("HEAD", "/api/v1/vmm.ping", NULL, NULL), 401);
+	ck_assert_str_eq(body, "");
+	ck_assert_uint_eq(fk.actions, 0);
+}
+END_TEST
+
+START_TEST(test_authorized)
+{
+	http_req_init(&req);
+	ck_assert_int_eq(http_parse(&req, "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " TOKEN "\r\n\r\n",
+				    strlen("GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " TOKEN "\r\n\r\n")),
+			 HTTP_DONE);
+	ck_assert(api_authorized(&api, &req));
+	http_req_init(&req);
+	ck_assert_int_eq(http_parse(&req, "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer x\r\n\r\n",
+				    strlen("GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer x\r\n\r\n")),
+			 HTTP_DONE);
+	ck_assert(!api_authorized(&api, &req));
+	http_req_init(&req);
+	ck_assert_int_eq(http_parse(&req, "GET / HTTP/1.0\r\n\r\n", 18), HTTP_DONE);
+	ck_assert(!api_authorized(&api, &req));
 }
 END_TEST
 
@@ -540,6 +577,8 @@ static Suite *api_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_auth);
 	tcase_add_test(tc, test_routing);
+	tcase_add_test(tc, test_head);
+	tcase_add_test(tc, test_authorized);
 	tcase_add_test(tc, test_ping_and_connection);
 	tcase_add_test(tc, test_host_info);
 	tcase_add_test(tc, test_vm_info);

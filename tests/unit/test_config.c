@@ -162,6 +162,7 @@ static const struct {
 	{ "guest.mode=triple", F_MODE, HV_MODE_TRIPLE },
 	{ "guest.mode=cpuid", F_MODE, HV_MODE_CPUID },
 	{ "guest.mode=idle", F_MODE, HV_MODE_IDLE },
+	{ "guest.mode=events", F_MODE, HV_MODE_EVENTS },
 	{ "guest.pattern=seq", F_PATTERN, HV_PATTERN_SEQ },
 	{ "guest.pattern=random", F_PATTERN, HV_PATTERN_RANDOM },
 	{ "guest.pattern=hot", F_PATTERN, HV_PATTERN_HOT },
@@ -317,7 +318,7 @@ static const struct {
 	{ "slice_us=49", "slice_us=49: must be 50..100000" },
 	{ "slice_us=100001", "slice_us=100001: must be 50..100000" },
 	{ "run_for=86400001", "run_for=86400001: must be 0..86400000" },
-	{ "guest.mode=fast", "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed" },
+	{ "guest.mode=fast", "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed|events" },
 	{ "guest.mode=", "guest.mode=: empty value" },
 	{ "guest.pattern=zigzag", "guest.pattern=zigzag: must be one of seq|random|hot" },
 	{ "guest.rate=10000001", "guest.rate=10000001: must be 0..10000000" },
@@ -379,7 +380,7 @@ static const struct {
 	  "net.gw=10.2.0.1: must be another host of net.mgmt's subnet 10.1.0.0/16" },
 	/* An error late in the line still throws away the good words before it. */
 	{ "mem=64M vcpus=2 log=debug guest.mode=fast",
-	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed" },
+	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed|events" },
 };
 
 START_TEST(test_bad)
@@ -560,6 +561,14 @@ START_TEST(test_token_and_redaction)
 	ck_assert_str_eq(shown, "xapi.token=visible");
 	config_redact("api.token=abcdefghijklmnop", shown, 8);
 	ck_assert_str_eq(shown, "api.tok");
+	/* Every secret word is masked wherever it stands; spacing and other words are kept as they are. */
+	config_redact("tftp://10.0.0.1/hv32.elf  api.token=abcdefghijklmnop\tvcpus=1 api.token=second-secret-00000",
+		      shown, sizeof(shown));
+	ck_assert_str_eq(shown, "tftp://10.0.0.1/hv32.elf  api.token=<secret>\tvcpus=1 api.token=<secret>");
+	config_redact("api.token api.token= api.tokenx=1", shown, sizeof(shown));
+	ck_assert_str_eq(shown, "api.token api.token=<secret> api.tokenx=1");
+	config_redact(NULL, shown, sizeof(shown));
+	ck_assert_str_eq(shown, "");
 }
 END_TEST
 

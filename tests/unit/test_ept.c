@@ -68,10 +68,10 @@ static bool is_pool_table(uint64_t pa)
 	return pa >= POOL_BASE && pa < POOL_BASE + EPT_PAGE_4K * fm.used && !(pa & (EPT_PAGE_4K - 1));
 }
 
-/* Checks a non-leaf entry: RWX, no other flag bits, pointing at an allocated table. */
+/* Checks a non-leaf entry: RWX, no other flag bits but the split mark, pointing at an allocated table. */
 static uint64_t *ck_next_table(uint64_t entry)
 {
-	ck_assert_uint_eq(entry & ~EPT_ADDR_MASK, EPT_RWX);
+	ck_assert_uint_eq(entry & ~EPT_ADDR_MASK & ~EPT_SW_SPLIT, EPT_RWX);
 	ck_assert(is_pool_table(entry & EPT_ADDR_MASK));
 	return fake_table(&fm, entry & EPT_ADDR_MASK);
 }
@@ -645,6 +645,149 @@ START_TEST(test_split_out_of_memory)
 }
 END_TEST
 
+/* The bytes of every table allocated so far, and the EPT's counters. */
+struct ept_image {
+	uint8_t bytes[POOL_TABLES][EPT_PAGE_4K];
+	unsigned used;
+	uint64_t tables, pages_4k, pages_2m;
+};
+
+static struct ept_image before_img, after_img;
+
+static void ept_snapshot(struct ept_image *img)
+{
+	unsigned i;
+
+	img->used = fm.used;
+	for (i = 0; i < fm.used; i++)
+		memcpy(img->bytes[i], fm.bufs[i], EPT_PAGE_4K);
+	img->tables = ept.tables;
+	img->pages_4k = ept.pages_4k;
+	img->pages_2m = ept.pages_2m;
+}
+
+/* The tables of the snapshot 'was' hold the same bytes now, and the counters match. */
+static void ck_same_ept(const struct ept_image *was)
+{
+	unsigned i;
+
+	ept_snapshot(&after_img);
+	for (i = 0; i < was->used; i++)
+		ck_assert_mem_eq(after_img.bytes[i], was->bytes[i], EPT_PAGE_4K);
+	ck_assert_uint_eq(after_img.tables, was->tables);
+	ck_assert_uint_eq(after_img.pages_4k, was->pages_4k);
+	ck_assert_uint_eq(after_img.pages_2m, was->pages_2m);
+}
+
+START_TEST(test_merge_after_split_same_ept)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX, true), HV_OK);
+	ept_snapshot(&before_img);
+	ck_assert_int_eq(ept_split_range(&ept, 0, SPLIT_SIZE), 16);
+	ck_assert_uint_eq(*pd_entry(0) & EPT_SW_SPLIT, EPT_SW_SPLIT);
+	ck_assert_int_eq(ept_merge_range(&ept, 0, SPLIT_SIZE), 16);
+	ck_same_ept(&before_img);
+	ck_assert_uint_eq(ept.free_tables, 16);
+	ck_range_translates(0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX);
+	/* Nothing left to merge; a second split takes its tables from the free list. */
+	ck_assert_int_eq(ept_merge_range(&ept, 0, SPLIT_SIZE), 0);
+	ck_assert_int_eq(ept_split_range(&ept, 0, SPLIT_SIZE), 16);
+	ck_assert_uint_eq(fm.used, before_img.used + 16);
+	ck_assert_uint_eq(ept.free_tables, 0);
+	ck_range_translates(0, SPLIT_HPA, SPLIT_SIZE, EPT_RWX);
+	ck_assert_int_eq(ept_merge_range(&ept, 0, SPLIT_SIZE), 16);
+	ck_same_ept(&before_img);
+}
+END_TEST
+
+/* Leaves that differ in permissions or address stay split; accessed/dirty differences do not count. */
+START_TEST(test_merge_leaves_unmergeable_split)
+{
+	uint64_t *leaf, pde2, pde4;
+
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 8 * MiB, EPT_RWX, true), HV_OK);
+	ept_snapshot(&before_img);
+	ck_assert_int_eq(ept_split_range(&ept, 0, 8 * MiB), 4);
+	ck_assert_int_eq(ept_update_range(&ept, 2 * MiB + 0x7000, 0x1000, EPT_WRITE, 0), HV_OK);
+	leaf = ept_leaf_4k(&ept, 4 * MiB + 0x3000);
+	*leaf = (*leaf & ~EPT_ADDR_MASK) | (SPLIT_HPA + 0x3000); /* no longer contiguous */
+	ck_assert_int_eq(ept_update_range(&ept, 6 * MiB + 0x1000, 0x2000, 0, EPT_ACCESSED | EPT_DIRTY), HV_OK);
+	pde2 = *pd_entry(2 * MiB);
+	pde4 = *pd_entry(4 * MiB);
+
+	ck_assert_int_eq(ept_merge_range(&ept, 0, 8 * MiB), 2);
+	ck_assert_uint_eq(*pd_entry(0), SPLIT_HPA | EPT_RWX | EPT_MEMTYPE_WB | EPT_LARGE);
+	ck_assert_uint_eq(*pd_entry(6 * MiB), (SPLIT_HPA + 6 * MiB) | EPT_RWX | EPT_MEMTYPE_WB | EPT_LARGE |
+						       EPT_ACCESSED | EPT_DIRTY);
+	ck_assert_uint_eq(*pd_entry(2 * MiB), pde2);
+	ck_assert_uint_eq(*pd_entry(4 * MiB), pde4);
+	ck_translates(2 * MiB + 0x7000, SPLIT_HPA + 2 * MiB + 0x7000, EPT_READ | EPT_EXEC);
+	ck_translates(2 * MiB + 0x8000, SPLIT_HPA + 2 * MiB + 0x8000, EPT_RWX);
+	ck_translates(4 * MiB + 0x3000, SPLIT_HPA + 0x3000, EPT_RWX);
+	ck_assert_uint_eq(ept.pages_2m, 2);
+	ck_assert_uint_eq(ept.pages_4k, 2 * 512);
+	ck_assert_uint_eq(ept.tables, before_img.tables + 2);
+
+	/* Once the leaves agree again, they merge, and the EPT is as mapped (A/D aside). */
+	ck_assert_int_eq(ept_update_range(&ept, 2 * MiB + 0x7000, 0x1000, 0, EPT_WRITE), HV_OK);
+	*leaf = (*leaf & ~EPT_ADDR_MASK) | (SPLIT_HPA + 4 * MiB + 0x3000);
+	ck_assert_int_eq(ept_merge_range(&ept, 0, 8 * MiB), 2);
+	*pd_entry(6 * MiB) &= ~(EPT_ACCESSED | EPT_DIRTY);
+	ck_same_ept(&before_img);
+}
+END_TEST
+
+/* Only tables made by a split merge: a range mapped with 4 KiB pages from the start stays so. */
+START_TEST(test_merge_keeps_4k_maps)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 4 * MiB, EPT_RWX, false), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 4 * MiB, SPLIT_HPA + 4 * MiB, 4 * MiB, EPT_RWX, true), HV_OK);
+	ept_snapshot(&before_img);
+	ck_assert_int_eq(ept_merge_range(&ept, 0, 8 * MiB), 0);
+	ck_same_ept(&before_img);
+	ck_assert_int_eq(ept_split_range(&ept, 0, 8 * MiB), 2);
+	ck_assert_int_eq(ept_merge_range(&ept, 0, 8 * MiB), 2);
+	ck_same_ept(&before_img);
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 2 * MiB));
+	/* Unmapped and empty ranges merge nothing; past the GPA limit is refused. */
+	ck_assert_int_eq(ept_merge_range(&ept, 1ull << 39, 8 * MiB), 0);
+	ck_assert_int_eq(ept_merge_range(&ept, 0, 0), 0);
+	ck_assert_int_eq(ept_merge_range(&ept, EPT_GPA_LIMIT, EPT_PAGE_2M), HV_ERANGE);
+}
+END_TEST
+
+/* A range touching part of the split leaves merges only the 2 MiB regions it touches. */
+START_TEST(test_merge_partial_range)
+{
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 8 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_split_range(&ept, 0, 8 * MiB), 4);
+	ck_assert_int_eq(ept_merge_range(&ept, 3 * MiB, 0x1000), 1);
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 2 * MiB - 0x1000));
+	ck_assert_ptr_null(ept_leaf_4k(&ept, 2 * MiB));
+	ck_assert_ptr_nonnull(ept_leaf_4k(&ept, 4 * MiB));
+	ck_assert_uint_eq(ept.pages_2m, 1);
+	ck_range_translates(0, SPLIT_HPA, 8 * MiB, EPT_RWX);
+}
+END_TEST
+
+/* A merged-away table is reused, zeroed, by a later map. */
+START_TEST(test_freed_table_reused_by_map)
+{
+	unsigned used;
+
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 2 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_split_range(&ept, 0, 2 * MiB), 1);
+	ck_assert_int_eq(ept_merge_range(&ept, 0, 2 * MiB), 1);
+	used = fm.used;
+	ck_assert_int_eq(ept_map(&ept, 2 * MiB, SPLIT_HPA + 2 * MiB, 0x1000, EPT_READ, true), HV_OK);
+	ck_assert_uint_eq(fm.used, used);
+	ck_assert_uint_eq(ept.free_tables, 0);
+	ck_translates(2 * MiB, SPLIT_HPA + 2 * MiB, EPT_READ);
+	ck_unmapped(2 * MiB + 0x1000);
+	ck_unmapped(4 * MiB - 0x1000);
+}
+END_TEST
+
 static Suite *ept_suite(void)
 {
 	Suite *s = suite_create("ept");
@@ -678,6 +821,11 @@ static Suite *ept_suite(void)
 	tcase_add_test(tc, test_update_range_2m_leaf_einval);
 	tcase_add_test(tc, test_update_range_unmapped_enoent);
 	tcase_add_test(tc, test_split_out_of_memory);
+	tcase_add_test(tc, test_merge_after_split_same_ept);
+	tcase_add_test(tc, test_merge_leaves_unmergeable_split);
+	tcase_add_test(tc, test_merge_keeps_4k_maps);
+	tcase_add_test(tc, test_merge_partial_range);
+	tcase_add_test(tc, test_freed_table_reused_by_map);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -362,6 +362,34 @@ START_TEST(test_response_write)
 }
 END_TEST
 
+/* A HEAD's answer: the head says how long the GET's body is, and the body stays out. */
+START_TEST(test_response_head_only)
+{
+	char out[512];
+	const char *want = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n"
+			   "Connection: keep-alive\r\n\r\n";
+	struct http_resp r = { .status = 200, .keep_alive = true, .body = "{\"a\":1}", .body_len = 7, .head_only = true };
+	int n = http_response_write(out, sizeof(out), &r);
+
+	ck_assert_int_eq(n, (int)strlen(want));
+	ck_assert_mem_eq(out, want, (size_t)n);
+	/* The body need not fit: it is never written. */
+	ck_assert_int_eq(http_response_write(out, (size_t)n + 1, &r), n);
+	ck_assert_uint_eq(http_response_status(out, (size_t)n), 200);
+}
+END_TEST
+
+START_TEST(test_response_status)
+{
+	ck_assert_uint_eq(http_response_status("HTTP/1.1 404 Not Found\r\n", 24), 404);
+	ck_assert_uint_eq(http_response_status(HTTP_CONTINUE, strlen(HTTP_CONTINUE)), 100);
+	ck_assert_uint_eq(http_response_status("HTTP/1.1 20", 11), 0);
+	ck_assert_uint_eq(http_response_status("HTTP/1.0 200 OK", 15), 0);
+	ck_assert_uint_eq(http_response_status("HTTP/1.1 2x0 OK", 15), 0);
+	ck_assert_uint_eq(http_response_status("", 0), 0);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -382,6 +410,8 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_connection);
 	tcase_add_test(tc, test_authorization);
 	tcase_add_test(tc, test_response_write);
+	tcase_add_test(tc, test_response_head_only);
+	tcase_add_test(tc, test_response_status);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,13 @@
 #   UNIT_TESTS += test_<name>
 #   UNIT_SRCS_test_<name> := kernel/core/<name>.c kernel/lib/err.c
 # Both may come after the include: they are read through second expansion.
+# A test of code that executes privileged instructions also names a fake,
+#   UNIT_FAKE_test_<name> := fake        (or fake_vmcs)
+# and its sources are built with tests/unit/<fake>/ first on the include
+# path, so that kernel/arch/x86/hw/hwops.h is the fake one, and linked with
+# the fake's own sources (tests/unit/<fake>/*.c). tests/unit/fake/: a VMCS in
+# an array, registers in variables, the kernel services around the VM-exit
+# handlers; tests/unit/fake_vmcs/: one VMCS per address with injected faults.
 # Note: this turns on .SECONDEXPANSION for every rule that follows the include
 # ("$$" in a later prerequisite list is expanded twice).
 
@@ -16,6 +23,8 @@ UNIT_TESTS := test_lib test_config test_multiboot2
 UNIT_SRCS_test_lib := $(UNIT_LIB)
 UNIT_SRCS_test_config := kernel/core/config.c $(UNIT_LIB)
 UNIT_SRCS_test_multiboot2 := kernel/core/multiboot2.c kernel/lib/err.c
+UNIT_TESTS += test_multiboot1
+UNIT_SRCS_test_multiboot1 := kernel/core/multiboot1.c kernel/core/multiboot2.c kernel/lib/err.c
 UNIT_TESTS += test_ept test_sched test_frame_pool test_vmx_caps
 UNIT_SRCS_test_ept := kernel/core/ept.c kernel/lib/err.c
 UNIT_SRCS_test_sched := kernel/core/sched.c kernel/lib/err.c
@@ -29,6 +38,20 @@ UNIT_SRCS_test_throttle_ctl := kernel/core/throttle_ctl.c kernel/lib/err.c
 UNIT_TESTS += test_http test_api
 UNIT_SRCS_test_http := net/api/http.c kernel/lib/err.c
 UNIT_SRCS_test_api := net/api/api.c net/api/http.c $(UNIT_LIB)
+# Code that touches the VMCS: compiled as it is, against tests/unit/fake_vmcs/.
+UNIT_TESTS += test_dirty
+UNIT_FAKE_test_dirty := fake_vmcs
+UNIT_SRCS_test_dirty := kernel/arch/x86/vmx/dirty.c kernel/arch/x86/vmx/vmcs_access.c kernel/core/ept.c \
+	kernel/core/dirty_bitmap.c kernel/core/rate.c kernel/lib/err.c
+UNIT_TESTS += test_vmx_exits test_cpuid_policy
+UNIT_FAKE_test_vmx_exits := fake
+UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \
+	kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c kernel/arch/x86/vmx/cpuid_policy.c \
+	kernel/arch/x86/vmx/debug.c kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c \
+	kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c
+UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
+UNIT_TESTS += test_api_policy
+UNIT_SRCS_test_api_policy := net/api/api_policy.c net/siphash.c
 
 UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror $(filter-out -Wshadow,$(HV_WARNINGS)) \
@@ -43,13 +66,26 @@ $(BUILD)/unit/obj/%.o: %.c tests/unit/unit.mk
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
-.PRECIOUS: $(BUILD)/unit/obj/%.o
-unit_objs = $(addprefix $(BUILD)/unit/obj/,$(addsuffix .o,$(basename $(1))))
+# A fake's tests compile their sources apart, with the fake's folder first on
+# the include path, and link the fake's own sources.
+UNIT_FAKES := fake fake_vmcs
+define unit_fake_rule
+$(BUILD)/unit/obj-$(1)/%.o: %.c tests/unit/unit.mk
+	@mkdir -p $$(@D)
+	$$(UNIT_CC) -Itests/unit/$(1) $$(UNIT_CFLAGS) $$(UNIT_CHECK_CFLAGS) -MMD -MP -c $$< -o $$@
+endef
+$(foreach f,$(UNIT_FAKES),$(eval $(call unit_fake_rule,$(f))))
 
-$(BUILD)/unit/test_%: $$(call unit_objs,tests/unit/test_$$*.c $$(UNIT_SRCS_test_$$*))
+.PRECIOUS: $(BUILD)/unit/obj/%.o $(foreach f,$(UNIT_FAKES),$(BUILD)/unit/obj-$(f)/%.o)
+# unit_objs SOURCES,FAKE: the objects of SOURCES, built against FAKE if one is named
+unit_objs = $(addprefix $(BUILD)/unit/obj$(if $(2),-$(2))/,$(addsuffix .o,$(basename $(1))))
+unit_fake_srcs = $(if $(1),$(wildcard tests/unit/$(1)/*.c))
+
+$(BUILD)/unit/test_%: $$(call unit_objs,tests/unit/test_$$*.c $$(UNIT_SRCS_test_$$*) \
+		$$(call unit_fake_srcs,$$(UNIT_FAKE_test_$$*)),$$(UNIT_FAKE_test_$$*))
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $^ $(UNIT_CHECK_LIBS)
 
--include $(shell find $(BUILD)/unit/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/unit -name '*.d' 2>/dev/null)
 
 # Runs each test in turn and stops at the first failure; Check prints one
 # summary line per test ("100%: Checks: N, Failures: 0, Errors: 0").
@@ -59,3 +95,10 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 		printf '%s: ' "$${t##*/}"; \
 		$$t || { echo "unit-test: $$t failed" >&2; exit 1; }; \
 	done
+UNIT_TESTS += test_migr_stream
+UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_test.c kernel/lib/err.c
+UNIT_TESTS += test_migr_policy
+UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
+UNIT_TESTS += test_migr_e2e
+UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
+	migration/mac.c migration/mac_test.c migration/policy.c kernel/lib/err.c

@@ -4,6 +4,7 @@
 #include "drivers/lapic.h"
 #include "kernel/arch/x86/gdt.h"
 #include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/hw/msr.h"
 #include "kernel/lib/log.h"
 
 #define IDT_ENTRIES 256
@@ -90,10 +91,23 @@ static void trap_dump(const struct trap_frame *f)
 		(unsigned long long)read_cr3());
 }
 
+static uint64_t nmis;
+
+uint64_t trap_nmi_count(void) { return nmis; }
+
 void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector >= EXCEPTION_COUNT) {
 		irq_dispatch((uint8_t)f->vector);
+		return;
+	}
+	/*
+	 * No host code sends NMIs, so one is a platform event (a watchdog, a
+	 * chipset error): counted and reported by the status line, never fatal.
+	 * Nothing is logged here, as an NMI may interrupt the logger itself.
+	 */
+	if (f->vector == X86_VEC_NMI) {
+		nmis++;
 		return;
 	}
 	/* An exception in host code is a hypervisor bug: say everything, then stop. */

@@ -29,4 +29,7 @@ void irq_dispatch(uint8_t vector);
 
 void trap_dispatch(struct trap_frame *f);
 
+/* NMIs the host has taken, directly or handed over by a VM exit. */
+uint64_t trap_nmi_count(void);
+
 #endif

@@ -1,8 +1,13 @@
 /*
- * Entry from a Multiboot2 loader: 32-bit protected mode, paging off,
- * EAX = magic, EBX = boot information. We identity-map the first 4 GiB with
- * 2 MiB pages, enter long mode and call kmain(magic, mbi).
+ * Entry from a Multiboot2 loader (GRUB) or a Multiboot 1 loader (iPXE):
+ * both enter in 32-bit protected mode, paging off, EAX = magic, EBX = boot
+ * information. We identity-map the first 4 GiB with 2 MiB pages, enter long
+ * mode and call kmain(magic, mbi); kmain tells the two apart by the magic.
  */
+#define MB1_HEADER_MAGIC 0x1badb002
+#define MB1_PAGE_ALIGN_MODULES (1 << 0)
+#define MB1_MEMORY_INFO (1 << 1)
+#define MB1_FLAGS (MB1_PAGE_ALIGN_MODULES | MB1_MEMORY_INFO)
 #define MB2_HEADER_MAGIC 0xe85250d6
 #define MB2_ARCH_I386 0
 #define CR0_PE (1 << 0)
@@ -16,7 +21,13 @@
 #define PTE_PS 0x80
 #define BOOT_STACK_SIZE 0x10000
 
-	.section .multiboot2, "a"
+	/* Multiboot 1 wants its header in the first 8 KiB of the file, Multiboot2 in the first 32 KiB. */
+	.section .multiboot, "a"
+	.balign 4
+mb1_header:
+	.long MB1_HEADER_MAGIC
+	.long MB1_FLAGS
+	.long -(MB1_HEADER_MAGIC + MB1_FLAGS)
 	.balign 8
 mb2_header:
 	.long MB2_HEADER_MAGIC

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/arch/x86/hw/cpuid.h"
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
@@ -48,8 +49,6 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
-
 static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r;
@@ -57,19 +56,33 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
-#define HV_DEFINE_CR(n)                                                         \
-	static inline uint64_t read_cr##n(void)                                 \
-	{                                                                       \
-		uint64_t v;                                                     \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));               \
-		return v;                                                       \
-	}                                                                       \
-	static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); }
-HV_DEFINE_CR(0)
-HV_DEFINE_CR(2)
-HV_DEFINE_CR(3)
-HV_DEFINE_CR(4)
-#undef HV_DEFINE_CR
+/* RDRAND (check CPUID_1_ECX_RDRAND first): false when the CPU had no random number ready. */
+static inline bool rdrand64(uint64_t *v)
+{
+	uint8_t ok;
+	__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+	return ok != 0;
+}
+
+/* Control and debug registers (DR0-DR3 and DR6; DR7 is switched by the VMCS). */
+#define HV_DEFINE_MOV_REG(name, reg)                                                    \
+	static inline uint64_t read_##name(void)                                        \
+	{                                                                               \
+		uint64_t v;                                                             \
+		__asm__ volatile("mov %%" reg ", %0" : "=r"(v));                        \
+		return v;                                                               \
+	}                                                                               \
+	static inline void write_##name(uint64_t v) { __asm__ volatile("mov %0, %%" reg : : "r"(v) : "memory"); }
+HV_DEFINE_MOV_REG(cr0, "cr0")
+HV_DEFINE_MOV_REG(cr2, "cr2")
+HV_DEFINE_MOV_REG(cr3, "cr3")
+HV_DEFINE_MOV_REG(cr4, "cr4")
+HV_DEFINE_MOV_REG(dr0, "db0")
+HV_DEFINE_MOV_REG(dr1, "db1")
+HV_DEFINE_MOV_REG(dr2, "db2")
+HV_DEFINE_MOV_REG(dr3, "db3")
+HV_DEFINE_MOV_REG(dr6, "db6")
+#undef HV_DEFINE_MOV_REG
 
 static inline uint16_t read_cs(void) { uint16_t v; __asm__ volatile("mov %%cs, %0" : "=r"(v)); return v; }
 static inline uint16_t read_ds(void) { uint16_t v; __asm__ volatile("mov %%ds, %0" : "=r"(v)); return v; }
@@ -94,6 +107,12 @@ static inline void irq_enable_and_halt(void) { __asm__ volatile("sti; hlt; cli" 
 /* Lets pending interrupts in for one instruction. */
 static inline void irq_window(void) { __asm__ volatile("sti; nop; cli" ::: "memory"); }
 static inline __attribute__((noreturn)) void cpu_halt_forever(void) { for (;;) __asm__ volatile("cli; hlt"); }
+/*
+ * Runs the host's NMI handler for an NMI that caused a VM exit, on the
+ * host's own path; the handler returns with IRET, which also ends the NMI
+ * blocking such an exit leaves behind.
+ */
+static inline void host_nmi_raise(void) { __asm__ volatile("int $2" ::: "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }
 
 static inline void fxsave(void *area) { __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory"); }

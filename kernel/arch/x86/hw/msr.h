@@ -65,11 +65,20 @@
 #define EFER_LMA (1ull << 10)
 
 #define RFLAGS_RESERVED1 (1ull << 1)
+#define RFLAGS_TF (1ull << 8)
 #define RFLAGS_IF (1ull << 9)
+#define RFLAGS_RF (1ull << 16)
 
-#define CPUID_1_ECX_VMX (1u << 5)
-#define CPUID_1_ECX_XSAVE (1u << 26)
-#define CPUID_1_ECX_OSXSAVE (1u << 27)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+/* Debug registers: their values after reset (SDM 18.2). */
+#define DR6_RESET 0xffff0ff0ull
+#define DR7_RESET 0x400ull
+
+/* Exception vectors (SDM table 6-1). */
+#define X86_VEC_DB 1
+#define X86_VEC_NMI 2
+#define X86_VEC_BP 3
+#define X86_VEC_UD 6
+#define X86_VEC_DF 8
+#define X86_VEC_GP 13
 
 #endif

@@ -1,10 +1,11 @@
 #include "kernel/arch/x86/vmx/caps.h"
 
 #include <stdio.h>
+#include "kernel/arch/x86/hw/cpuid.h"
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/lib/log.h"
 
 static bool allowed1(uint64_t cap, uint32_t bit) { return (cap >> 32) & bit; }
 

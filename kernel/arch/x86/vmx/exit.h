@@ -5,7 +5,11 @@
 #ifndef HV_KERNEL_VMX_EXIT_H
 #define HV_KERNEL_VMX_EXIT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct vcpu;
+struct vmx_event;
 
 enum exit_action {
 	EXIT_RESUME,     /* re-enter at the same instruction */
@@ -13,6 +17,10 @@ enum exit_action {
 	EXIT_STOP_VM,    /* the handler stopped the VM (vm_stop has logged why) */
 };
 
+/*
+ * A handler leaves v's VMCS the current one: after it, the dispatcher
+ * advances RIP (EXIT_SKIP_INSN) and sets up the next entry's event.
+ */
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
 
 enum exit_action exit_dispatch(struct vcpu *v);
@@ -25,11 +33,19 @@ enum exit_action exit_cpuid(struct vcpu *v);
 enum exit_action exit_hlt(struct vcpu *v);
 enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_io(struct vcpu *v);
+enum exit_action exit_cr_access(struct vcpu *v);
 enum exit_action exit_ept_violation(struct vcpu *v);
 enum exit_action exit_preemption_timer(struct vcpu *v);
 enum exit_action exit_pml_full(struct vcpu *v);
 enum exit_action exit_entry_failure(struct vcpu *v);
 enum exit_action exit_unhandled(struct vcpu *v);
+
+/*
+ * Delivers e to the guest at the next entry of the current VMCS's vCPU
+ * (handlers, and the re-injection of interrupted events).
+ */
+void exit_inject(const struct vmx_event *e);
+void exit_inject_exception(uint8_t vector, bool has_error_code, uint32_t error_code);
 
 /* Logs the guest's registers and the exit, for every path that stops a VM. */
 void exit_dump_guest(const struct vcpu *v);

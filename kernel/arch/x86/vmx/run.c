@@ -1,11 +1,12 @@
 /* Running one vCPU for one time slice: VM entries and exits until the slice ends. */
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
-#include "kernel/vmm/vm.h"
+#include "kernel/arch/x86/vmx/debug.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/vm.h"
 
 #define PREEMPTION_TIMER_MAX 0xffffffffull
 
@@ -26,7 +27,14 @@ static void vcpu_entry_failed(struct vcpu *v, int rc)
 void vcpu_run(struct vcpu *v, uint64_t slice_end)
 {
 	unsigned shift = vmx_get_caps()->preemption_timer_shift;
+	struct vcpu_debug host_debug;
 
+	/*
+	 * The guest's DR0-DR3 and DR6 stay loaded across the exits of a slice:
+	 * host code sets no breakpoints and runs with DR7 as a VM exit leaves it
+	 * (0x400, all disabled), so they cannot fire in the host.
+	 */
+	vmx_debug_switch(&host_debug, &v->debug);
 	while (v->vm->state == VM_RUNNING && v->se.state == SCHED_RUNNABLE) {
 		uint64_t now = time_now(), timer;
 		int rc;
@@ -36,7 +44,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice_end)
 		/* An exit handler may have loaded another VMCS (a harvest drains every vCPU's log). */
 		if (vmcs_load(v)) {
 			vm_stop(v->vm, "%s: VMPTRLD failed", v->name);
-			return;
+			break;
 		}
 		timer = (slice_end - now) >> shift;
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, timer > PREEMPTION_TIMER_MAX ? PREEMPTION_TIMER_MAX : timer);
@@ -56,4 +64,5 @@ void vcpu_run(struct vcpu *v, uint64_t slice_end)
 		if (exit_dispatch(v) == EXIT_STOP_VM)
 			break;
 	}
+	vmx_debug_switch(&v->debug, &host_debug);
 }

@@ -157,6 +157,8 @@ enum vmcs_field {
 #define CPU_BASED_INVLPG_EXITING (1u << 9)
 #define CPU_BASED_CR3_LOAD_EXITING (1u << 15)
 #define CPU_BASED_CR3_STORE_EXITING (1u << 16)
+#define CPU_BASED_CR8_LOAD_EXITING (1u << 19)
+#define CPU_BASED_CR8_STORE_EXITING (1u << 20)
 #define CPU_BASED_UNCOND_IO_EXITING (1u << 24)
 #define CPU_BASED_USE_IO_BITMAPS (1u << 25)
 #define CPU_BASED_USE_MSR_BITMAPS (1u << 28)
@@ -169,6 +171,7 @@ enum vmcs_field {
 #define SECONDARY_EXEC_ENABLE_PML (1u << 17)
 
 /* VM-exit controls (SDM 25.7.1). */
+#define VM_EXIT_SAVE_DEBUG_CONTROLS (1u << 2)
 #define VM_EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
 #define VM_EXIT_ACK_INTR_ON_EXIT (1u << 15)
 #define VM_EXIT_SAVE_IA32_PAT (1u << 18)
@@ -178,6 +181,7 @@ enum vmcs_field {
 #define VM_EXIT_SAVE_VMX_PREEMPTION_TIMER (1u << 22)
 
 /* VM-entry controls (SDM 25.8.1). */
+#define VM_ENTRY_LOAD_DEBUG_CONTROLS (1u << 2)
 #define VM_ENTRY_IA32E_MODE (1u << 9)
 #define VM_ENTRY_LOAD_IA32_PAT (1u << 14)
 #define VM_ENTRY_LOAD_IA32_EFER (1u << 15)
@@ -186,9 +190,36 @@ enum vmcs_field {
 #define VM_EXIT_REASON_BASIC_MASK 0xffffu
 #define VM_EXIT_REASON_ENTRY_FAILURE (1u << 31)
 
-/* VM-exit interruption information. */
+/*
+ * Interruption-information format, shared by the VM-exit interruption
+ * information, the IDT-vectoring information and the VM-entry
+ * interruption-information fields (SDM 25.8.3, 28.2.2-28.2.4).
+ */
 #define INTR_INFO_VECTOR_MASK 0xffu
+#define INTR_INFO_TYPE_SHIFT 8
+#define INTR_INFO_TYPE_MASK (7u << INTR_INFO_TYPE_SHIFT)
+#define INTR_INFO_ERROR_CODE_VALID (1u << 11)
+#define INTR_INFO_NMI_UNBLOCKING (1u << 12) /* exit interruption information only */
 #define INTR_INFO_VALID (1u << 31)
+
+/* Event types of the interruption-information format. */
+#define INTR_TYPE_EXTERNAL 0u
+#define INTR_TYPE_NMI 2u
+#define INTR_TYPE_HARD_EXCEPTION 3u
+#define INTR_TYPE_SOFT_INTR 4u
+#define INTR_TYPE_PRIV_SOFT_EXCEPTION 5u
+#define INTR_TYPE_SOFT_EXCEPTION 6u
+
+/* Guest interruptibility state (SDM 25.4.2, table 25-3). */
+#define GUEST_INTR_STATE_STI (1u << 0)
+#define GUEST_INTR_STATE_MOV_SS (1u << 1)
+#define GUEST_INTR_STATE_NMI (1u << 3)
+
+/* Guest pending debug exceptions (SDM 25.4.2, table 25-4). */
+#define PENDING_DBG_BS (1ull << 14)
+
+/* The guest's IA32_DEBUGCTL: single-step on branches only. */
+#define DEBUGCTL_BTF (1ull << 1)
 
 /* Guest activity states. */
 #define GUEST_ACTIVITY_ACTIVE 0
@@ -217,6 +248,22 @@ enum vmcs_field {
 #define EPT_QUAL_WRITE (1u << 1)
 #define EPT_QUAL_FETCH (1u << 2)
 #define EPT_QUAL_GLA_VALID (1u << 7)
+#define EPT_QUAL_NMI_UNBLOCKING (1u << 12)
+
+/* Exit qualification of page-modification-log-full exits (SDM 28.2.1). */
+#define PML_QUAL_NMI_UNBLOCKING (1u << 12)
+
+/* Exit qualification of control-register accesses (SDM table 28-3). */
+#define CR_QUAL_NUMBER_MASK 0xfu
+#define CR_QUAL_ACCESS_SHIFT 4
+#define CR_QUAL_ACCESS_MASK (3u << CR_QUAL_ACCESS_SHIFT)
+#define CR_QUAL_GPR_SHIFT 8
+#define CR_QUAL_GPR_MASK (0xfu << CR_QUAL_GPR_SHIFT)
+#define CR_QUAL_LMSW_DATA_SHIFT 16
+#define CR_ACCESS_MOV_TO_CR 0u
+#define CR_ACCESS_MOV_FROM_CR 1u
+#define CR_ACCESS_CLTS 2u
+#define CR_ACCESS_LMSW 3u
 
 /* VMREAD/VMWRITE through these; a failure is logged with the field and caller. */
 uint64_t vmcs_read(enum vmcs_field f, const char *caller);

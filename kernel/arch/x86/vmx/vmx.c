@@ -1,14 +1,14 @@
 #include "kernel/arch/x86/vmx/vmx.h"
 
 #include <string.h>
-#include "kernel/lib/err.h"
+#include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/gdt.h"
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
-#include "kernel/lib/log.h"
-#include "kernel/arch/x86/frames.h"
-#include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/vm.h"
 
 #define VMCS_LINK_NONE (~0ull)
 #define GUEST_CODE_SEL 0x08
@@ -16,7 +16,6 @@
 #define GUEST_FLAT_LIMIT 0xffffffffu
 #define GUEST_TABLE_LIMIT 0xffffu
 #define GUEST_PAT_DEFAULT 0x0007040600070406ull
-#define GUEST_DR7_DEFAULT 0x400ull
 
 static struct vmx_caps caps;
 static uint64_t vmxon_pa;
@@ -66,17 +65,23 @@ static int vmcs_controls(const struct vcpu *v)
 				       PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING | PIN_BASED_VMX_PREEMPTION_TIMER,
 				       &miss_pin);
 	/* Every I/O access and every MSR access exits (no bitmaps): the guest reaches no host device. */
+	/* CR8 exits both ways: the guest's TPR is virtual and never reaches the host's LAPIC. */
 	uint32_t proc = vmx_ctls_adjust(caps.procbased,
 					CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+						CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
 						CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
 					&miss_proc);
 	uint32_t proc2 = vmx_ctls_adjust(caps.procbased2,
 					 SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST, &miss_proc2);
+	/* Debug controls: the guest's DR7 and IA32_DEBUGCTL live in the VMCS across exits. */
 	uint32_t exit = vmx_ctls_adjust(caps.exit,
 					VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_ACK_INTR_ON_EXIT | VM_EXIT_SAVE_IA32_PAT |
-						VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
+						VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER |
+						VM_EXIT_SAVE_DEBUG_CONTROLS,
 					&miss_exit);
-	uint32_t entry = vmx_ctls_adjust(caps.entry, VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER, &miss_entry);
+	uint32_t entry = vmx_ctls_adjust(caps.entry,
+					 VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_DEBUG_CONTROLS,
+					 &miss_entry);
 
 	if (miss_pin | miss_proc | miss_proc2 | miss_exit | miss_entry) {
 		log_err("vmx", "%s: controls not allowed: pin %#x proc %#x proc2 %#x exit %#x entry %#x", v->name, miss_pin,
@@ -172,7 +177,7 @@ static void vmcs_guest_state(void)
 	/* An empty IDT: until the guest loads its own, any exception ends in a triple fault. */
 	vmcs_write64(GUEST_IDTR_BASE, 0);
 	vmcs_write32(GUEST_IDTR_LIMIT, 0);
-	vmcs_write64(GUEST_DR7, GUEST_DR7_DEFAULT);
+	vmcs_write64(GUEST_DR7, DR7_RESET);
 	vmcs_write64(GUEST_RSP, 0);
 	vmcs_write64(GUEST_RIP, HV_GUEST_LOAD_GPA);
 	vmcs_write64(GUEST_RFLAGS, RFLAGS_RESERVED1);

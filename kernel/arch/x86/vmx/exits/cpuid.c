@@ -1,34 +1,24 @@
-/* CPUID: the host's answers, minus what the guest cannot use under us. */
+/* CPUID: the host's answers passed through the guest's policy (kernel/arch/x86/vmx/cpuid_policy.h). */
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/arch/x86/hw/msr.h"
-#include "kernel/vmm/vm.h"
+#include "kernel/arch/x86/vmx/cpuid_policy.h"
 #include "kernel/arch/x86/vmx/exit.h"
-
-#define CPUID_HV_BASE 0x40000000u
-#define CPUID_HV_MAX 0x40000000u
-#define CPUID_XSAVE_LEAF 0xdu
-/* "FerryHV" padded: what a guest sees in CPUID 0x40000000 EBX, ECX, EDX. */
-#define CPUID_HV_SIG_EBX 0x72726546u /* "Ferr" */
-#define CPUID_HV_SIG_ECX 0x00564879u /* "yHV\0" */
-#define CPUID_HV_SIG_EDX 0x00000000u
+#include "kernel/vmm/vm.h"
 
 enum exit_action exit_cpuid(struct vcpu *v)
 {
 	uint32_t leaf = (uint32_t)v->regs.rax, subleaf = (uint32_t)v->regs.rcx;
+	static uint32_t host_max_basic, host_max_ext;
+	struct cpuid_vcpu who;
 	struct cpuid_regs r;
 
-	if (leaf == CPUID_HV_BASE) {
-		r = (struct cpuid_regs){ CPUID_HV_MAX, CPUID_HV_SIG_EBX, CPUID_HV_SIG_ECX, CPUID_HV_SIG_EDX };
-	} else if (leaf == CPUID_XSAVE_LEAF) {
-		r = (struct cpuid_regs){ 0, 0, 0, 0 }; /* XSAVE is hidden: only FXSAVE state is switched */
-	} else {
-		r = cpuid(leaf, subleaf);
-		if (leaf == 1) {
-			/* No nested VMX, no XSAVE; say a hypervisor is present. */
-			r.ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE);
-			r.ecx |= CPUID_1_ECX_HYPERVISOR;
-		}
+	/* The host's maxima never change: ask once. */
+	if (!host_max_basic) {
+		host_max_basic = cpuid(CPUID_LEAF_VENDOR, 0).eax;
+		host_max_ext = cpuid(CPUID_LEAF_EXT_MAX, 0).eax;
 	}
+	who = (struct cpuid_vcpu){ host_max_basic, host_max_ext, v->id, v->vm->vcpu_count };
+	r = cpuid_policy(leaf, subleaf, cpuid(leaf, subleaf), &who);
+	/* CPUID writes 32-bit registers: in 64-bit mode the upper halves become zero. */
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;
 	v->regs.rcx = r.ecx;

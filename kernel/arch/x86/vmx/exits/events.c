@@ -1,13 +1,10 @@
 /* Exits caused by events rather than by guest instructions: interrupts, NMIs, the preemption timer. */
-#include "kernel/lib/log.h"
+#include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/trap.h"
-#include "kernel/vmm/vm.h"
+#include "kernel/arch/x86/vmx/event.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
-
-#define INTR_INFO_TYPE_SHIFT 8
-#define INTR_INFO_TYPE_MASK 0x7u
-#define INTR_TYPE_NMI 2u
+#include "kernel/vmm/vm.h"
 
 enum exit_action exit_external_interrupt(struct vcpu *v)
 {
@@ -19,10 +16,12 @@ enum exit_action exit_external_interrupt(struct vcpu *v)
 
 enum exit_action exit_exception_nmi(struct vcpu *v)
 {
-	unsigned type = (v->exit.intr_info >> INTR_INFO_TYPE_SHIFT) & INTR_INFO_TYPE_MASK;
+	struct vmx_event x = vmx_event_decode(v->exit.intr_info, v->exit.intr_error_code, 0);
 
-	if (type == INTR_TYPE_NMI) {
-		log_warn("vmx", "%s: host NMI while the guest ran", v->name);
+	if (x.valid && x.type == INTR_TYPE_NMI) {
+		/* NMI exiting took the host's NMI away from the host: give it back (docs/vmx.md). */
+		v->host_nmis++;
+		host_nmi_raise();
 		return EXIT_RESUME;
 	}
 	/* The exception bitmap is empty: a guest exception exit is not expected. */

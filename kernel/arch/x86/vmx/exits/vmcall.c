@@ -1,8 +1,8 @@
 /* VMCALL: the hypercall ABI of kernel/guest_abi.h, one handler per function. */
-#include "kernel/lib/log.h"
 #include "kernel/arch/x86/time.h"
-#include "kernel/vmm/vm.h"
 #include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/vm.h"
 
 typedef int64_t (*hypercall_fn)(struct vcpu *v);
 
@@ -30,7 +30,8 @@ static int64_t hc_vcpu_stop(struct vcpu *v)
 static int64_t hc_report_error(struct vcpu *v)
 {
 	v->vm->guest_errors++;
-	log_err("guest", "%s reports corrupt memory: page %llu expected generation %llu found %llu", v->name,
+	/* Work mode: a corrupt page and its generations; events mode: an exception vector and its counts. */
+	log_err("guest", "%s reports an error: item %llu expected %llu found %llu", v->name,
 		(unsigned long long)(uint32_t)v->regs.rbx, (unsigned long long)(uint32_t)v->regs.rcx,
 		(unsigned long long)(uint32_t)v->regs.rdx);
 	return HV_HC_OK;

@@ -1,0 +1,53 @@
+/*
+ * The cryptography the stream needs, behind one small table so that the
+ * codec and the state machines never name a library.
+ *
+ * TODO: the real implementation is mbedTLS (built freestanding, like lwIP):
+ * mbedtls_md_hmac_* with MBEDTLS_MD_SHA256 for hmac256 and MIGR_MAC_HMAC_SHA256_128,
+ * and mbedtls_poly1305_* keyed from mbedtls_chacha20_* for MIGR_MAC_POLY1305.
+ * Until it is built, only migr_mac_test_ops exists, and it is NOT a MAC:
+ * a keyed checksum that catches accidents and the tests' forgeries, nothing
+ * an attacker would respect.
+ */
+#ifndef MIGR_MAC_H
+#define MIGR_MAC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "migration/stream.h"
+
+/* Room for any implementation's running state (an HMAC-SHA256 context is ~220 bytes). */
+struct migr_mac_state {
+	_Alignas(64) unsigned char opaque[1024];
+};
+
+struct migr_mac_ops {
+	uint32_t alg; /* enum migr_mac_alg, as announced in HELLO */
+	/* Starts one record's tag under key; nb is the 16-byte nonce block (index, direction, sequence). */
+	void (*init)(struct migr_mac_state *st, const uint8_t key[MIGR_KEY_SIZE], const uint8_t nb[16]);
+	void (*update)(struct migr_mac_state *st, const void *p, size_t n);
+	void (*final)(struct migr_mac_state *st, uint8_t tag[MIGR_TAG_SIZE]);
+	/* One-shot HMAC-SHA256 (or the test stand-in) for proofs and key derivation. */
+	void (*hmac256)(const uint8_t *key, size_t key_len, const void *msg, size_t n, uint8_t out[32]);
+};
+
+/* A session's record key with the algorithm that uses it. */
+struct migr_mac {
+	const struct migr_mac_ops *ops;
+	uint8_t key[MIGR_KEY_SIZE];
+};
+
+extern const struct migr_mac_ops migr_mac_test_ops;
+
+/*
+ * Handshake derivations (docs/migration-stream.md, "The record MAC"):
+ * label is "ferry A", "ferry B", "ferry key" or "ferry sid".
+ */
+void migr_mac_derive(const struct migr_mac_ops *ops, const uint8_t *secret, size_t secret_len,
+		     const char *label, const uint8_t nonce_a[MIGR_NONCE_SIZE],
+		     const uint8_t nonce_b[MIGR_NONCE_SIZE], uint8_t out[32]);
+
+/* Constant-time comparison for tags and proofs. */
+int migr_mac_equal(const uint8_t *a, const uint8_t *b, size_t n);
+
+#endif

@@ -1,0 +1,158 @@
+/* The precopy policy: see policy.h and docs/migration-policy.md. */
+#include "migration/policy.h"
+#include "migration/stream.h"
+
+/*
+ * Dirtying may take at most a third of the link: each pass then sends at most
+ * a third of the one before, and a working set H costs H * 3/2 after the
+ * first pass (a half would cost 2H: docs/migration-policy.md).
+ */
+#define TARGET_SHARE_PCT 33u
+/* Every vCPU writes at least this share of the heaviest writer's rate: the VM-wide throttle fits. */
+#define SPREAD_PCT 50u
+/* Throttle changes smaller than this many points are not worth a change. */
+#define THROTTLE_HYST_PCT 5u
+/* A dirty-rate limit within this share of the wanted one is left alone. */
+#define LIMIT_HYST_PCT 10u
+/* A guest calmer than target / CALM_DIV over a whole pass gets its throttle lowered. */
+#define CALM_DIV 4u
+/* Measured above limit by this share, after settling: the limit is at its maximum throttle. */
+#define LIMIT_MISS_PCT 25u
+
+static const char *const reason_text[MIGR_WHY_COUNT] = {
+	[MIGR_WHY_MEASURING] = "measuring the link",
+	[MIGR_WHY_CONVERGING] = "converging without throttle",
+	[MIGR_WHY_DIRTY_OUTRUNS] = "dirty rate outruns the link: throttle set",
+	[MIGR_WHY_THROTTLE_HELD] = "throttle in force is right or settling",
+	[MIGR_WHY_THROTTLE_AT_MAX] = "throttle needed is above the maximum allowed",
+	[MIGR_WHY_DOWNTIME_FITS] = "what remains fits the downtime limit",
+	[MIGR_WHY_TIMEOUT_FORCE] = "precopy timed out: forced switchover",
+	[MIGR_WHY_TIMEOUT_ABORT] = "precopy timed out: migration aborted",
+	[MIGR_WHY_LINK_STALLED] = "nothing moved on the link",
+};
+
+const char *migr_reason_str(uint32_t reason)
+{
+	return reason < MIGR_WHY_COUNT ? reason_text[reason] : "unknown";
+}
+
+static void set(struct migr_decision *d, uint32_t action, uint32_t reason)
+{
+	d->action = action;
+	d->reason = reason;
+}
+
+/* Whether the writing is spread over every vCPU, so a per-vCPU limit would throttle all alike. */
+static int spread_evenly(const struct migr_stats *st)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	uint32_t i;
+
+	if (st->nvcpu == 0 || !st->vcpu_dirty_rate)
+		return 1;
+	for (i = 0; i < st->nvcpu; i++) {
+		if (st->vcpu_dirty_rate[i] < lo)
+			lo = st->vcpu_dirty_rate[i];
+		if (st->vcpu_dirty_rate[i] > hi)
+			hi = st->vcpu_dirty_rate[i];
+	}
+	return lo * 100 >= hi * SPREAD_PCT;
+}
+
+/* VM-wide: the throttle that brings the unthrottled dirty rate down to target. */
+static void vm_wide(const struct migr_limits *lim, const struct migr_stats *st, uint64_t target,
+		    struct migr_decision *d)
+{
+	uint32_t cur = st->throttle_pct < 100 ? st->throttle_pct : 99;
+	uint64_t d0 = st->dirty_rate * 100 / (100 - cur);
+	uint32_t need = 0, pct;
+
+	if (d0 > target)
+		need = (uint32_t)(100 - target * 100 / d0);
+	pct = need < lim->max_throttle_pct ? need : lim->max_throttle_pct;
+	d->throttle_pct = pct;
+	/*
+	 * The rate counts pages first dirtied since the harvest, so a working
+	 * set that is all dirty already looks calm, even over a whole pass:
+	 * lower the throttle only at a pass boundary, and only when the guest
+	 * really calmed down (under a quarter of the target), or the next pass
+	 * grows again.
+	 */
+	if (st->dirty_limit == 0 && pct < cur && !(st->pass_done && st->dirty_rate * CALM_DIV <= target)) {
+		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
+		return;
+	}
+	if (st->dirty_limit == 0 && (pct > cur ? pct - cur : cur - pct) < THROTTLE_HYST_PCT && !(pct == 0 && cur)) {
+		set(d, MIGR_ACT_CONTINUE, need > pct ? MIGR_WHY_THROTTLE_AT_MAX : MIGR_WHY_THROTTLE_HELD);
+		return;
+	}
+	set(d, MIGR_ACT_SET_THROTTLE, need > pct ? MIGR_WHY_THROTTLE_AT_MAX : MIGR_WHY_DIRTY_OUTRUNS);
+}
+
+/* Per vCPU: a VM-wide dirty-rate limit the scheduler enforces on the writers only. */
+static void dirty_limit(const struct migr_limits *lim, const struct migr_stats *st, uint64_t target,
+			struct migr_decision *d)
+{
+	uint64_t cur = st->dirty_limit;
+	uint64_t diff = cur > target ? cur - target : target - cur;
+
+	d->dirty_limit = target;
+	d->max_pct = lim->max_throttle_pct;
+	if (cur && st->throttle_pct == 0 && diff * 100 <= target * LIMIT_HYST_PCT) {
+		int missed = st->dirty_rate * 100 > cur * (100 + LIMIT_MISS_PCT);
+
+		set(d, MIGR_ACT_CONTINUE, missed ? MIGR_WHY_THROTTLE_AT_MAX : MIGR_WHY_THROTTLE_HELD);
+		return;
+	}
+	set(d, MIGR_ACT_SET_DIRTY_LIMIT, MIGR_WHY_DIRTY_OUTRUNS);
+}
+
+/* Auto-converge: keep the dirty rate under half the link, with the better of the two tools. */
+static void control(const struct migr_limits *lim, const struct migr_stats *st, uint64_t bw,
+		    struct migr_decision *d)
+{
+	uint64_t target = bw / MIGR_PAGE_SIZE * TARGET_SHARE_PCT / 100;
+	int controlling = st->throttle_pct || st->dirty_limit;
+
+	if (target == 0)
+		target = 1;
+	if (!controlling && st->dirty_rate <= target)
+		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_CONVERGING);
+	else if (lim->max_throttle_pct == 0)
+		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_AT_MAX);
+	else if (controlling && st->control_age_ms < MIGR_POLICY_SETTLE_MS)
+		/* A throttle is judged on a full window of measurements taken under it. */
+		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
+	else if (spread_evenly(st))
+		vm_wide(lim, st, target, d);
+	else
+		dirty_limit(lim, st, target, d);
+}
+
+void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st, struct migr_decision *d)
+{
+	uint64_t downtime = lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
+	uint64_t bw = st->bandwidth;
+
+	*d = (struct migr_decision){ .expected_downtime_ms = UINT64_MAX };
+	if (lim->bandwidth_cap && lim->bandwidth_cap < bw)
+		bw = lim->bandwidth_cap;
+	if (bw)
+		d->expected_downtime_ms = st->remaining_bytes / bw * 1000 +
+					  st->remaining_bytes % bw * 1000 / bw;
+	if (bw && d->expected_downtime_ms <= downtime) {
+		set(d, MIGR_ACT_SWITCHOVER, MIGR_WHY_DOWNTIME_FITS);
+	} else if (lim->max_precopy_ms && st->elapsed_ms >= lim->max_precopy_ms) {
+		if (lim->on_timeout == MIGR_TIMEOUT_ABORT)
+			set(d, MIGR_ACT_GIVE_UP, MIGR_WHY_TIMEOUT_ABORT);
+		else
+			set(d, MIGR_ACT_SWITCHOVER, MIGR_WHY_TIMEOUT_FORCE);
+	} else if (!bw) {
+		if (st->stalled_ms >= MIGR_POLICY_STALL_MS)
+			set(d, MIGR_ACT_GIVE_UP, MIGR_WHY_LINK_STALLED);
+		else
+			set(d, MIGR_ACT_CONTINUE, MIGR_WHY_MEASURING);
+	} else {
+		control(lim, st, bw, d);
+	}
+}

@@ -1,0 +1,588 @@
+/* The sending state machine: see sender.h and docs/migration-stream.md. */
+#include <string.h>
+#include "kernel/lib/err.h"
+#include "migration/sender.h"
+#include "migration/sender_priv.h"
+#include "migration/xxh.h"
+
+#define MS(s, ticks) migr_scale((ticks), 1000, (s)->p.clock.ops->hz)
+
+/* a * num / den without overflow for the magnitudes here (num, den < 2^32 or a small). */
+static uint64_t migr_scale(uint64_t a, uint64_t num, uint64_t den)
+{
+	return a / den * num + a % den * num / den;
+}
+
+static const char *const phase_text[] = {
+	[MIGR_SP_CONNECT] = "connect",
+	[MIGR_SP_HELLO] = "handshake",
+	[MIGR_SP_ACK] = "header",
+	[MIGR_SP_DATA_CONNECT] = "connect-data",
+	[MIGR_SP_PRECOPY] = "precopy",
+	[MIGR_SP_FINAL] = "final",
+	[MIGR_SP_STATE] = "state",
+	[MIGR_SP_READY] = "wait-ready",
+	[MIGR_SP_CONFIRM] = "wait-confirm",
+	[MIGR_SP_END] = "end",
+};
+
+const char *migr_send_phase_str(uint32_t phase)
+{
+	return phase <= MIGR_SP_END ? phase_text[phase] : "unknown";
+}
+
+uint64_t migr_sender_now(const struct migr_sender *s)
+{
+	return s->p.clock.ops->now(s->p.clock.ctx);
+}
+
+static uint64_t since_ms(const struct migr_sender *s, uint64_t t)
+{
+	return MS(s, migr_sender_now(s) - t);
+}
+
+int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why)
+{
+	uint32_t c;
+
+	if (s->status != MIGR_SEND_RUNNING)
+		return HV_EINVAL;
+	s->prog.error = code;
+	if (s->committed) {
+		s->status = MIGR_SEND_COMMITTED_UNCONFIRMED;
+		return HV_EINVAL;
+	}
+	s->p.throttle.ops->release(s->p.throttle.ctx);
+	s->p.dirty.ops->stop(s->p.dirty.ctx);
+	if (s->paused)
+		s->p.vm->resume(s->p.vm_ctx);
+	s->paused = 0;
+	if (s->link[0].up && !s->link[0].failed) {
+		migr_link_queue_error(&s->link[0], code, why);
+		(void)migr_link_flush(&s->link[0], &s->p.transport);
+	}
+	for (c = 0; c <= s->granted; c++)
+		s->p.transport.ops->close(s->p.transport.ctx, c);
+	s->status = MIGR_SEND_FAILED;
+	return HV_EINVAL;
+}
+
+int migr_sender_start(struct migr_sender *s, const struct migr_sender_cfg *cfg, const struct migr_sender_ports *p,
+		      const struct migr_sender_bufs *b)
+{
+	static const uint8_t zero[MIGR_PAGE_SIZE];
+	uint64_t bytes = p->memory.ops->size(p->memory.ctx);
+	uint32_t i;
+
+	if (cfg->connections == 0 || cfg->connections > MIGR_CONN_MAX || !cfg->mac_ops || !cfg->secret ||
+	    bytes == 0 || bytes % MIGR_PAGE_SIZE || b->npages < bytes / MIGR_PAGE_SIZE ||
+	    b->chunk_size < MIGR_SEND_CHUNK_MIN || b->window == 0 || b->window > MIGR_CONN_MAX)
+		return HV_EINVAL;
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->p = *p;
+	s->b = *b;
+	s->npages = bytes / MIGR_PAGE_SIZE;
+	s->zero_hash = migr_page_hash(zero);
+	s->prog.expected_downtime_ms = UINT64_MAX;
+	migr_link_init(&s->link[0], 0, s->ctl_out, sizeof(s->ctl_out), s->ctl_in, sizeof(s->ctl_in),
+		       MIGR_CONN_CONTROL, 0, MIGR_DIR_B_TO_A);
+	for (i = 1; i <= MIGR_CONN_MAX; i++)
+		migr_link_init(&s->link[i], i, s->tail[i - 1], MIGR_SEND_TAIL, s->ctl_in, 0, MIGR_CONN_DATA, i,
+			       MIGR_DIR_B_TO_A);
+	s->t_start = s->t_wait = migr_sender_now(s);
+	s->p.vm->random(s->p.vm_ctx, s->nonce_a, sizeof(s->nonce_a));
+	return p->transport.ops->open(p->transport.ctx, 0);
+}
+
+void migr_sender_link(struct migr_sender *s, uint32_t c, uint32_t event)
+{
+	if (c > MIGR_CONN_MAX)
+		return;
+	if (event == MIGR_LINK_UP)
+		s->link[c].up = 1;
+	else
+		s->link[c].failed = 1;
+}
+
+void migr_sender_cancel(struct migr_sender *s)
+{
+	/* After COMMIT the VM is B's: a cancel changes nothing. */
+	if (!s->committed)
+		(void)migr_sender_fail(s, MIGR_ERR_CANCELLED, "cancelled by the operator");
+}
+
+int migr_sender_resolve(struct migr_sender *s, int resume)
+{
+	if (s->status != MIGR_SEND_COMMITTED_UNCONFIRMED)
+		return HV_EINVAL;
+	if (resume) {
+		if (s->p.vm->resume(s->p.vm_ctx) < 0)
+			return HV_EIO;
+		s->paused = 0;
+		s->status = MIGR_SEND_FAILED;
+	} else {
+		s->p.vm->release(s->p.vm_ctx);
+		s->status = MIGR_SEND_DONE;
+	}
+	return HV_OK;
+}
+
+/* The next record on control, or 0; ERROR from B ends the migration. */
+static int control_record(struct migr_sender *s, struct migr_rec *rec)
+{
+	struct migr_link *l = &s->link[0];
+	int rc = migr_link_poll(l, &s->p.transport);
+
+	if (rc < 0) {
+		(void)migr_sender_fail(s, l->failed ? MIGR_ERR_PROTOCOL : l->dec.why, "bad record from the destination");
+		return 0;
+	}
+	if (rc == 0)
+		return 0;
+	*rec = l->pend;
+	l->has_pend = 0;
+	if (rec->type == MIGR_REC_ERROR) {
+		memcpy(&s->prog.peer_error, rec->body, 4);
+		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "the destination reported an error");
+		return 0;
+	}
+	s->t_wait = migr_sender_now(s);
+	return 1;
+}
+
+static int expect(struct migr_sender *s, const struct migr_rec *rec, uint32_t type)
+{
+	if (rec->type == type)
+		return 1;
+	(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "unexpected record from the destination");
+	return 0;
+}
+
+static int send_hello(struct migr_sender *s)
+{
+	struct migr_hello h = { .version = MIGR_VERSION, .mac_alg = s->cfg.mac_ops->alg };
+
+	memcpy(h.nonce, s->nonce_a, sizeof(h.nonce));
+	if (migr_link_queue_preamble(&s->link[0]) || migr_link_queue(&s->link[0], MIGR_REC_HELLO, &h, sizeof(h)))
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
+	s->phase = MIGR_SP_HELLO;
+	return HV_OK;
+}
+
+/* B's HELLO: check its proof, derive the key, prove ourselves, send the header. */
+static int on_hello(struct migr_sender *s, const struct migr_rec *rec)
+{
+	struct migr_hello h;
+	struct migr_auth a;
+	struct migr_header hd = { .vcpus = s->cfg.vcpus, .connections = s->cfg.connections,
+				  .cpu_features = s->cfg.cpu_features, .tsc_hz = s->cfg.tsc_hz };
+	uint8_t proof[32], sid[32];
+	const struct migr_mac_ops *ops = s->cfg.mac_ops;
+
+	memcpy(&h, rec->body, sizeof(h));
+	if (h.version != MIGR_VERSION || h.mac_alg != ops->alg)
+		return migr_sender_fail(s, MIGR_ERR_VERSION, "version or MAC algorithm refused");
+	memcpy(s->nonce_b, h.nonce, sizeof(s->nonce_b));
+	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry B", s->nonce_a, s->nonce_b, proof);
+	if (!migr_mac_equal(proof, h.proof, sizeof(proof)))
+		return migr_sender_fail(s, MIGR_ERR_AUTH, "the destination does not hold the secret");
+	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry A", s->nonce_a, s->nonce_b, a.proof);
+	s->mac.ops = ops;
+	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry key", s->nonce_a, s->nonce_b, s->mac.key);
+	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry sid", s->nonce_a, s->nonce_b, sid);
+	memcpy(s->session_id, sid, sizeof(s->session_id));
+	memcpy(hd.uuid, s->cfg.uuid, sizeof(hd.uuid));
+	hd.ram_bytes = s->npages * MIGR_PAGE_SIZE;
+	if (migr_link_queue(&s->link[0], MIGR_REC_AUTH, &a, sizeof(a)))
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
+	migr_tx_key(&s->link[0].tx, &s->mac);
+	migr_dec_key(&s->link[0].dec, &s->mac);
+	if (migr_link_queue(&s->link[0], MIGR_REC_HEADER, &hd, sizeof(hd)))
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
+	s->phase = MIGR_SP_ACK;
+	return HV_OK;
+}
+
+static int on_ack(struct migr_sender *s, const struct migr_rec *rec)
+{
+	struct migr_ack a;
+	uint32_t i;
+
+	memcpy(&a, rec->body, sizeof(a));
+	if (a.type != MIGR_REC_HEADER || a.value == 0 || a.value > s->cfg.connections)
+		return migr_sender_fail(s, MIGR_ERR_PROTOCOL, "bad acknowledgement of the header");
+	s->granted = a.value;
+	for (i = 1; i <= s->granted; i++)
+		if (s->p.transport.ops->open(s->p.transport.ctx, i) < 0)
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot open a data connection");
+	s->phase = MIGR_SP_DATA_CONNECT;
+	return HV_OK;
+}
+
+/* Opens pass `pass`: the bitmap holds its pages; PASS_BEGIN goes on control. */
+static int begin_pass(struct migr_sender *s, uint32_t flags)
+{
+	struct migr_pass_begin pb = { .pass = s->prog.pass + 1, .flags = flags, .pages = s->pass_pages };
+
+	if (migr_link_queue(&s->link[0], MIGR_REC_PASS_BEGIN, &pb, sizeof(pb)))
+		return HV_EBUSY;
+	s->prog.pass++;
+	s->cursor = 0;
+	s->pass_done_pages = 0;
+	memset(s->conn_pages, 0, sizeof(s->conn_pages));
+	memset(s->pass_end_queued, 0, sizeof(s->pass_end_queued));
+	s->t_pass = migr_sender_now(s);
+	return HV_OK;
+}
+
+static int data_connected(struct migr_sender *s)
+{
+	struct migr_conn_bind cb = { 0 };
+	uint64_t i, words = (s->npages + 63) / 64;
+
+	for (i = 1; i <= s->granted; i++)
+		if (!s->link[i].up)
+			return HV_OK;
+	memcpy(cb.session_id, s->session_id, sizeof(cb.session_id));
+	for (i = 1; i <= s->granted; i++) {
+		cb.index = (uint32_t)i;
+		migr_tx_key(&s->link[i].tx, &s->mac);
+		if (migr_link_queue_preamble(&s->link[i]) ||
+		    migr_link_queue(&s->link[i], MIGR_REC_CONN_BIND, &cb, sizeof(cb)))
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "data queue full");
+	}
+	if (s->p.dirty.ops->start(s->p.dirty.ctx) < 0)
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot start the dirty log");
+	/* The first pass sends every page. */
+	for (i = 0; i < words; i++)
+		s->b.bitmap[i] = ~0ull;
+	if (s->npages % 64)
+		s->b.bitmap[words - 1] = (1ull << (s->npages % 64)) - 1;
+	s->pass_pages = s->npages;
+	s->t_control = s->t_policy = migr_sender_now(s);
+	(void)begin_pass(s, 0);
+	s->phase = MIGR_SP_PRECOPY;
+	return HV_OK;
+}
+
+static uint64_t bytes_sent(const struct migr_sender *s)
+{
+	uint64_t sum = 0;
+	uint32_t c;
+
+	for (c = 0; c <= s->granted; c++)
+		sum += s->link[c].bytes_out;
+	return sum;
+}
+
+static uint64_t pending(const struct migr_sender *s)
+{
+	return s->p.dirty.ops->pending ? s->p.dirty.ops->pending(s->p.dirty.ctx) : 0;
+}
+
+/* Every 250 ms: a sample of bytes sent and pages dirtied, for rates over the last second. */
+static void sample(struct migr_sender *s)
+{
+	uint64_t t = migr_sender_now(s), b = bytes_sent(s);
+	int i;
+
+	if (b != s->prog.bytes_sent || !s->last_bytes_t)
+		s->last_bytes_t = t;
+	s->prog.bytes_sent = b;
+	s->prog.elapsed_ms = MS(s, t - s->t_start);
+	if (s->samples_t[0] && MS(s, t - s->samples_t[0]) < MIGR_POLICY_PERIOD_MS)
+		return;
+	for (i = 4; i > 0; i--) {
+		s->samples_t[i] = s->samples_t[i - 1];
+		s->samples_bytes[i] = s->samples_bytes[i - 1];
+		s->samples_pending[i] = s->samples_pending[i - 1];
+	}
+	s->samples_t[0] = t;
+	s->samples_bytes[0] = b;
+	s->samples_pending[0] = pending(s);
+	if (s->samples_t[4] && t > s->samples_t[4])
+		s->prog.bandwidth = migr_scale(b - s->samples_bytes[4], s->p.clock.ops->hz, t - s->samples_t[4]);
+}
+
+/* Pages/s first dirtied over the sampled window (the count restarts at each harvest). */
+static uint64_t window_dirty_rate(const struct migr_sender *s)
+{
+	uint64_t t = s->samples_t[0], p = s->samples_pending[0];
+
+	if (!s->samples_t[4] || t <= s->samples_t[4])
+		return 0;
+	if (p >= s->samples_pending[4] && s->samples_t[4] >= s->t_pass)
+		return migr_scale(p - s->samples_pending[4], s->p.clock.ops->hz, t - s->samples_t[4]);
+	return t > s->t_pass ? migr_scale(p, s->p.clock.ops->hz, t - s->t_pass) : 0;
+}
+
+static void apply(struct migr_sender *s, const struct migr_decision *d)
+{
+	const struct migr_throttle *t = &s->p.throttle;
+
+	s->prog.reason = d->reason;
+	s->prog.expected_downtime_ms = d->expected_downtime_ms;
+	switch (d->action) {
+	case MIGR_ACT_SET_THROTTLE:
+		if (s->prog.dirty_limit)
+			t->ops->set_dirty_limit(t->ctx, 0, 0);
+		t->ops->set_percent(t->ctx, d->throttle_pct);
+		s->prog.throttle_pct = d->throttle_pct;
+		s->prog.dirty_limit = 0;
+		if (d->throttle_pct > s->prog.peak_throttle_pct)
+			s->prog.peak_throttle_pct = d->throttle_pct;
+		s->t_control = migr_sender_now(s);
+		break;
+	case MIGR_ACT_SET_DIRTY_LIMIT:
+		if (s->prog.throttle_pct)
+			t->ops->set_percent(t->ctx, 0);
+		t->ops->set_dirty_limit(t->ctx, d->dirty_limit, d->max_pct);
+		s->prog.throttle_pct = 0;
+		s->prog.dirty_limit = d->dirty_limit;
+		s->t_control = migr_sender_now(s);
+		break;
+	case MIGR_ACT_SWITCHOVER:
+		s->switching = 1;
+		break;
+	case MIGR_ACT_GIVE_UP:
+		(void)migr_sender_fail(s, d->reason == MIGR_WHY_TIMEOUT_ABORT ? MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL,
+			   migr_reason_str(d->reason));
+		break;
+	}
+}
+
+static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
+{
+	uint64_t rates[MIGR_VCPUS_MAX], t = migr_sender_now(s);
+	struct migr_stats st = {
+		.pass = s->prog.pass,
+		.pass_done = (uint32_t)boundary,
+		.bandwidth = s->prog.bandwidth,
+		.elapsed_ms = MS(s, t - s->t_start),
+		.stalled_ms = MS(s, t - s->last_bytes_t),
+		.throttle_pct = s->prog.throttle_pct,
+		.dirty_limit = s->prog.dirty_limit,
+		.control_age_ms = MS(s, t - s->t_control),
+		.vcpu_dirty_rate = rates,
+	};
+	struct migr_decision d;
+
+	if (boundary) {
+		st.remaining_bytes = harvested * MIGR_PAGE_SIZE;
+		st.dirty_rate = t > s->t_pass ? migr_scale(harvested, s->p.clock.ops->hz, t - s->t_pass) : 0;
+	} else {
+		st.remaining_bytes = (s->pass_pages - s->pass_done_pages + pending(s)) * MIGR_PAGE_SIZE;
+		st.dirty_rate = window_dirty_rate(s);
+	}
+	if (s->p.dirty.ops->vcpu_rates)
+		st.nvcpu = s->p.dirty.ops->vcpu_rates(s->p.dirty.ctx, rates, MIGR_VCPUS_MAX);
+	s->prog.remaining_bytes = st.remaining_bytes;
+	s->prog.dirty_rate = st.dirty_rate;
+	s->t_policy = t;
+	migr_policy_decide(&s->cfg.limits, &st, &d);
+	s->prog.decisions++;
+	apply(s, &d);
+}
+
+/* A pass ended: harvest; go on live, or pause and send the last pages. */
+static int next_pass(struct migr_sender *s)
+{
+	long got = s->p.dirty.ops->harvest(s->p.dirty.ctx, s->b.bitmap, s->npages), more;
+
+	if (got < 0)
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "harvest failed");
+	policy(s, 1, (uint64_t)got);
+	if (s->status != MIGR_SEND_RUNNING)
+		return HV_OK;
+	if (s->switching) {
+		if (s->p.vm->pause(s->p.vm_ctx) < 0)
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot pause the VM");
+		s->paused = 1;
+		s->t_pause = migr_sender_now(s);
+		s->p.throttle.ops->release(s->p.throttle.ctx);
+		/* Paused: this harvest drains every log, nothing is written after it. */
+		more = s->p.dirty.ops->harvest(s->p.dirty.ctx, s->b.bitmap, s->npages);
+		s->p.dirty.ops->stop(s->p.dirty.ctx);
+		if (more < 0)
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "harvest failed");
+		got += more;
+		s->phase = MIGR_SP_FINAL;
+	}
+	s->pass_pages = (uint64_t)got;
+	if (begin_pass(s, s->switching ? MIGR_PASS_FINAL : 0) < 0)
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
+	return HV_OK;
+}
+
+/* After the last pages: each vCPU's state, the devices, the time, the digest. */
+static int send_state(struct migr_sender *s)
+{
+	struct migr_vcpu_state vh;
+	struct migr_digest dg = { .pages = s->npages };
+	uint8_t *b = s->scratch;
+	long n;
+
+	while (s->state_i < s->cfg.vcpus) {
+		vh.vcpu = s->state_i;
+		n = s->p.vm->vcpu_state(s->p.vm_ctx, s->state_i, b + sizeof(vh), sizeof(s->scratch) - sizeof(vh),
+					&vh.count);
+		if (n < 0 || n > (long)(sizeof(s->scratch) - sizeof(vh)))
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "no vCPU state");
+		memcpy(b, &vh, sizeof(vh));
+		if (migr_link_queue(&s->link[0], MIGR_REC_VCPU_STATE, b, (uint32_t)(n + (long)sizeof(vh))))
+			return HV_OK;
+		s->state_i++;
+	}
+	for (;;) {
+		n = s->p.vm->device_state(s->p.vm_ctx, s->dev_i, b, MIGR_DEVICE_STATE_MAX);
+		if (n <= 0)
+			break;
+		if (n > MIGR_DEVICE_STATE_MAX)
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "device state too large");
+		if (migr_link_queue(&s->link[0], MIGR_REC_DEVICE_STATE, b, (uint32_t)n))
+			return HV_OK;
+		s->dev_i++;
+	}
+	if (!s->time_sent) {
+		if (s->p.vm->time(s->p.vm_ctx, b, sizeof(struct migr_time)) < 0)
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "no time state");
+		if (migr_link_queue(&s->link[0], MIGR_REC_TIME, b, sizeof(struct migr_time)))
+			return HV_OK;
+		s->time_sent = 1;
+	}
+	dg.digest = XXH3_64bits(s->b.hashes, s->npages * sizeof(uint64_t));
+	if (migr_link_queue(&s->link[0], MIGR_REC_DIGEST, &dg, sizeof(dg)))
+		return HV_OK;
+	s->phase = MIGR_SP_READY;
+	s->t_wait = migr_sender_now(s);
+	return HV_OK;
+}
+
+/* Pages and state phases: B speaks only to refuse; data flows. */
+static int transfer(struct migr_sender *s)
+{
+	struct migr_rec rec;
+
+	if (control_record(s, &rec))
+		(void)expect(s, &rec, MIGR_REC_ERROR);
+	if (s->status != MIGR_SEND_RUNNING)
+		return HV_OK;
+	if (s->phase == MIGR_SP_STATE)
+		return send_state(s);
+	/* The cap: no more bytes than it allows since the first one. */
+	if (s->cfg.limits.bandwidth_cap && s->prog.first_byte_ticks &&
+	    bytes_sent(s) > migr_scale(migr_sender_now(s) - s->prog.first_byte_ticks, s->cfg.limits.bandwidth_cap, s->p.clock.ops->hz))
+		return HV_OK;
+	if (migr_sender_pump(s) < 0)
+		return HV_EINVAL;
+	if (migr_sender_pass_complete(s)) {
+		if (s->phase == MIGR_SP_FINAL)
+			s->phase = MIGR_SP_STATE;
+		else
+			return next_pass(s);
+	} else if (s->phase == MIGR_SP_PRECOPY && since_ms(s, s->t_policy) >= MIGR_POLICY_PERIOD_MS) {
+		policy(s, 0, 0);
+	}
+	return HV_OK;
+}
+
+static void handshake(struct migr_sender *s)
+{
+	struct migr_rec rec;
+
+	if (s->phase == MIGR_SP_CONNECT) {
+		if (s->link[0].up)
+			(void)send_hello(s);
+		return;
+	}
+	if (s->phase == MIGR_SP_DATA_CONNECT) {
+		(void)data_connected(s);
+		return;
+	}
+	if (!control_record(s, &rec))
+		return;
+	if (s->phase == MIGR_SP_HELLO && expect(s, &rec, MIGR_REC_HELLO))
+		(void)on_hello(s, &rec);
+	else if (s->phase == MIGR_SP_ACK && expect(s, &rec, MIGR_REC_ACK))
+		(void)on_ack(s, &rec);
+}
+
+static int finish(struct migr_sender *s)
+{
+	struct migr_rec rec;
+	uint32_t c;
+
+	if (!control_record(s, &rec))
+		return HV_OK;
+	if (s->phase == MIGR_SP_READY && expect(s, &rec, MIGR_REC_READY)) {
+		if (migr_link_queue(&s->link[0], MIGR_REC_COMMIT, NULL, 0) < 0)
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
+		/* From here on the VM is B's to run: never resumed here by this machine. */
+		s->committed = 1;
+		s->phase = MIGR_SP_CONFIRM;
+		s->t_wait = migr_sender_now(s);
+	} else if (s->phase == MIGR_SP_CONFIRM && expect(s, &rec, MIGR_REC_CONFIRM)) {
+		s->prog.downtime_ms = since_ms(s, s->t_pause);
+		s->p.vm->release(s->p.vm_ctx);
+		for (c = 0; c <= s->granted; c++)
+			(void)migr_link_queue(&s->link[c], MIGR_REC_END, NULL, 0);
+		s->phase = MIGR_SP_END;
+	}
+	return HV_OK;
+}
+
+static void end(struct migr_sender *s)
+{
+	uint32_t c;
+
+	for (c = 0; c <= s->granted; c++)
+		if (!s->link[c].failed && migr_link_flush(&s->link[c], &s->p.transport) == 0)
+			return;
+	for (c = 0; c <= s->granted; c++)
+		s->p.transport.ops->close(s->p.transport.ctx, c);
+	s->status = MIGR_SEND_DONE;
+}
+
+static void check_timeouts(struct migr_sender *s)
+{
+	uint64_t wait = s->cfg.reply_timeout_ms ? s->cfg.reply_timeout_ms : 30000;
+	uint32_t p = s->phase;
+
+	if (p == MIGR_SP_CONFIRM)
+		wait = s->cfg.confirm_timeout_ms ? s->cfg.confirm_timeout_ms : 10000;
+	if ((p <= MIGR_SP_DATA_CONNECT || p >= MIGR_SP_READY) && p != MIGR_SP_END && since_ms(s, s->t_wait) > wait)
+		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "the destination did not answer");
+}
+
+uint32_t migr_sender_step(struct migr_sender *s)
+{
+	uint32_t c;
+
+	if (s->status != MIGR_SEND_RUNNING)
+		return s->status;
+	if (s->phase == MIGR_SP_END) {
+		end(s);
+		return s->status;
+	}
+	for (c = 0; c <= s->granted; c++)
+		if (s->link[c].failed)
+			(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+	if (s->link[0].up && migr_link_flush(&s->link[0], &s->p.transport) < 0)
+		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+	sample(s);
+	if (s->status != MIGR_SEND_RUNNING)
+		return s->status;
+	if (s->phase <= MIGR_SP_DATA_CONNECT)
+		handshake(s);
+	else if (s->phase <= MIGR_SP_STATE)
+		(void)transfer(s);
+	else
+		(void)finish(s);
+	if (s->status == MIGR_SEND_RUNNING)
+		check_timeouts(s);
+	if (s->status == MIGR_SEND_RUNNING && migr_link_flush(&s->link[0], &s->p.transport) < 0)
+		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+	s->prog.phase = s->phase;
+	return s->status;
+}

@@ -1,0 +1,158 @@
+/*
+ * The sending side of a migration: a state machine on the ports of port.h
+ * that knows nothing else of the hypervisor. The owner calls
+ * migr_sender_step() whenever it may do work (each step does a bounded
+ * amount and never blocks) and delivers the transport's link events with
+ * migr_sender_link(). Every buffer is the caller's: nothing is allocated.
+ *
+ * Ownership of the VM (docs/migration-stream.md): until COMMIT is sent any
+ * failure resumes the VM here; once COMMIT is sent the sender never
+ * resumes it by itself: without CONFIRM it ends in
+ * MIGR_SEND_COMMITTED_UNCONFIRMED and the operator decides. The sender
+ * closes its connections when it ends (after END, or after its ERROR).
+ */
+#ifndef MIGR_SENDER_H
+#define MIGR_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "migration/link.h"
+#include "migration/mac.h"
+#include "migration/policy.h"
+#include "migration/port.h"
+#include "migration/stream.h"
+
+enum migr_send_status {
+	MIGR_SEND_RUNNING = 0,
+	MIGR_SEND_DONE,                  /* B confirmed: the VM runs there */
+	MIGR_SEND_FAILED,                /* the VM runs here again */
+	MIGR_SEND_COMMITTED_UNCONFIRMED, /* COMMIT sent, no CONFIRM: paused copy kept */
+};
+
+enum migr_send_phase {
+	MIGR_SP_CONNECT = 0,
+	MIGR_SP_HELLO,
+	MIGR_SP_ACK,
+	MIGR_SP_DATA_CONNECT,
+	MIGR_SP_PRECOPY,
+	MIGR_SP_FINAL,   /* VM paused, last pages */
+	MIGR_SP_STATE,   /* vCPU, device, time state and digest */
+	MIGR_SP_READY,   /* waiting for READY */
+	MIGR_SP_CONFIRM, /* COMMIT sent, waiting for CONFIRM */
+	MIGR_SP_END,
+};
+
+struct migr_sender_cfg {
+	struct migr_limits limits;
+	uint32_t connections; /* data connections asked for, 1..MIGR_CONN_MAX */
+	uint8_t uuid[16];
+	uint32_t vcpus;
+	uint64_t cpu_features;
+	uint64_t tsc_hz;
+	const uint8_t *secret;
+	size_t secret_len;
+	const struct migr_mac_ops *mac_ops;
+	uint64_t confirm_timeout_ms; /* after COMMIT; 0: 10 s */
+	uint64_t reply_timeout_ms;   /* any other wait for B; 0: 30 s */
+};
+
+struct migr_sender_ports {
+	struct migr_transport transport;
+	struct migr_memory memory;
+	struct migr_dirty dirty;
+	struct migr_throttle throttle;
+	struct migr_clock clock;
+	const struct migr_source_vm_ops *vm;
+	void *vm_ctx;
+};
+
+/* Caller-owned memory, sized for the VM. */
+struct migr_sender_bufs {
+	uint64_t *bitmap;  /* (npages + 63) / 64 words */
+	uint64_t *hashes;  /* npages: per-page hash of what was sent last */
+	uint64_t npages;   /* capacity of both, at least memory size / 4096 */
+	uint8_t *chunks;   /* window * chunk_size bytes */
+	size_t chunk_size; /* at least MIGR_SEND_CHUNK_MIN */
+	uint32_t window;   /* chunks in flight at most, 1..MIGR_CONN_MAX */
+};
+
+#define MIGR_SEND_CHUNK_MIN \
+	(MIGR_REC_SIZE(MIGR_BODY_MAX) + MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(MIGR_ZERO_MAX)))
+#define MIGR_SEND_CTL_OUT (4 * MIGR_REC_SIZE(MIGR_VCPU_STATE_MAX))
+#define MIGR_SEND_TAIL 128u
+
+/* What an operator sees (status, progress line). */
+struct migr_send_progress {
+	uint32_t phase, pass;
+	uint64_t bytes_sent;    /* everything the transport took */
+	uint64_t pages_sent;    /* as page data */
+	uint64_t zero_pages;
+	uint64_t remaining_bytes;
+	uint64_t dirty_rate, bandwidth;
+	uint32_t throttle_pct, peak_throttle_pct;
+	uint64_t dirty_limit;
+	uint64_t expected_downtime_ms;
+	uint64_t downtime_ms;   /* pause to CONFIRM, on this clock */
+	uint64_t elapsed_ms;
+	uint32_t reason;        /* enum migr_reason of the last decision */
+	uint64_t decisions;     /* policy calls */
+	uint32_t error;         /* enum migr_error_code, 0 if none */
+	uint32_t peer_error;    /* code of an ERROR B sent, 0 if none */
+	uint64_t first_byte_ticks, last_page_ticks; /* goodput window */
+};
+
+struct migr_send_chunk {
+	uint32_t conn; /* 0: free */
+	size_t len, off;
+};
+
+struct migr_sender {
+	struct migr_sender_cfg cfg;
+	struct migr_sender_ports p;
+	struct migr_sender_bufs b;
+	uint32_t status, phase, granted;
+	uint8_t paused, committed, switching, key_ready;
+	uint64_t npages, cursor, pass_pages, pass_done_pages;
+	uint64_t conn_pages[MIGR_CONN_MAX + 1];
+	uint8_t pass_end_queued[MIGR_CONN_MAX + 1];
+	uint32_t rr;
+	struct migr_send_chunk chunk[MIGR_CONN_MAX];
+	struct migr_link link[MIGR_CONN_MAX + 1];
+	struct migr_mac mac;
+	uint8_t nonce_a[MIGR_NONCE_SIZE], nonce_b[MIGR_NONCE_SIZE];
+	uint8_t session_id[MIGR_SESSION_ID_SIZE];
+	uint64_t zero_hash;
+	uint64_t zl[MIGR_ZERO_MAX];
+	uint32_t zl_n;
+	/* time, in clock ticks */
+	uint64_t t_start, t_wait, t_pass, t_policy, t_pause, t_control;
+	uint64_t samples_t[5], samples_bytes[5], samples_pending[5];
+	uint32_t state_i, dev_i;
+	uint8_t time_sent, digest_sent;
+	uint64_t last_bytes_t;
+	struct migr_send_progress prog;
+	uint8_t ctl_out[MIGR_SEND_CTL_OUT];
+	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)];
+	uint8_t tail[MIGR_CONN_MAX][MIGR_SEND_TAIL];
+	uint8_t scratch[MIGR_VCPU_STATE_MAX];
+};
+
+/* A phase's name for status reports ("precopy", "final", ...). */
+const char *migr_send_phase_str(uint32_t phase);
+
+/* Checks the configuration and buffers; opens the control connection. */
+int migr_sender_start(struct migr_sender *s, const struct migr_sender_cfg *cfg,
+		      const struct migr_sender_ports *p, const struct migr_sender_bufs *b);
+/* Does what can be done now; returns the status (enum migr_send_status). */
+uint32_t migr_sender_step(struct migr_sender *s);
+void migr_sender_link(struct migr_sender *s, uint32_t conn, uint32_t event);
+/* Operator's cancel: before COMMIT the VM resumes here; after it, nothing changes. */
+void migr_sender_cancel(struct migr_sender *s);
+/*
+ * The operator's decision in MIGR_SEND_COMMITTED_UNCONFIRMED, after asking
+ * B whether it runs the VM: resume it here (B does not run it; the status
+ * becomes FAILED) or release it (B runs it; DONE). HV_EINVAL in any other state.
+ */
+int migr_sender_resolve(struct migr_sender *s, int resume);
+
+#endif

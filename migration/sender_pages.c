@@ -1,0 +1,229 @@
+/*
+ * The sender's pages: which pages a pass sends, how they become records
+ * in chunks, and how chunks go to the data connections (see sender.h).
+ */
+#include <string.h>
+#include "kernel/lib/err.h"
+#include "migration/sender.h"
+#include "migration/sender_priv.h"
+#include "migration/xxh.h"
+
+static int dirty_bit(const struct migr_sender *s, uint64_t gfn)
+{
+	return (s->b.bitmap[gfn / 64] >> (gfn % 64)) & 1;
+}
+
+static void clear_bit(struct migr_sender *s, uint64_t gfn)
+{
+	s->b.bitmap[gfn / 64] &= ~(1ull << (gfn % 64));
+}
+
+static uint64_t next_dirty(const struct migr_sender *s, uint64_t from)
+{
+	uint64_t w, word;
+
+	for (w = from / 64; w * 64 < s->npages; w++) {
+		word = s->b.bitmap[w];
+		if (w == from / 64)
+			word &= ~0ull << (from % 64);
+		if (word)
+			return w * 64 + (uint64_t)__builtin_ctzll(word);
+	}
+	return s->npages;
+}
+
+static int page_zero(struct migr_sender *s, uint64_t gfn)
+{
+	uint64_t *w = (uint64_t *)s->scratch;
+	size_t i;
+
+	if (s->p.memory.ops->page_is_zero)
+		return s->p.memory.ops->page_is_zero(s->p.memory.ctx, gfn);
+	if (s->p.memory.ops->read_page(s->p.memory.ctx, gfn, s->scratch) < 0)
+		return 0;
+	for (i = 0; i < MIGR_PAGE_SIZE / 8; i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+static size_t flush_zero_list(struct migr_sender *s, struct migr_link *l, uint8_t *out, size_t cap)
+{
+	struct migr_zero_pages z = { .count = s->zl_n, .pass = s->prog.pass };
+	uint8_t *b;
+	size_t n;
+
+	if (!s->zl_n)
+		return 0;
+	b = migr_enc_open(out, cap, MIGR_REC_ZERO_PAGES, (uint32_t)MIGR_ZERO_PAGES_LEN(s->zl_n));
+	memcpy(b, &z, sizeof(z));
+	memcpy(b + sizeof(z), s->zl, s->zl_n * 8);
+	n = migr_enc_close(&l->tx, out);
+	s->prog.zero_pages += s->zl_n;
+	s->zl_n = 0;
+	return n;
+}
+
+/* One run of k dirty pages from gfn: read each page into the record, hash the bytes read. */
+static long page_run(struct migr_sender *s, struct migr_link *l, uint64_t gfn, uint32_t k, uint8_t *out, size_t cap)
+{
+	struct migr_page_data h = { .gfn = gfn, .count = k, .pass = s->prog.pass };
+	uint8_t *b = migr_enc_open(out, cap, MIGR_REC_PAGE_DATA, (uint32_t)MIGR_PAGE_DATA_LEN(k));
+	uint8_t *hashes = b + sizeof(h), *data = hashes + (size_t)k * 8;
+	uint64_t hash;
+	uint32_t i;
+
+	memcpy(b, &h, sizeof(h));
+	for (i = 0; i < k; i++) {
+		if (s->p.memory.ops->read_page(s->p.memory.ctx, gfn + i, data + (size_t)i * MIGR_PAGE_SIZE) < 0)
+			return HV_ERANGE;
+		hash = migr_page_hash(data + (size_t)i * MIGR_PAGE_SIZE);
+		memcpy(hashes + (size_t)i * 8, &hash, 8);
+		s->b.hashes[gfn + i] = hash;
+		clear_bit(s, gfn + i);
+	}
+	s->prog.pages_sent += k;
+	return (long)migr_enc_close(&l->tx, out);
+}
+
+/* Fills a chunk for connection c with the next dirty pages of the pass. */
+static int build_chunk(struct migr_sender *s, struct migr_send_chunk *ch, uint8_t *out, uint32_t c)
+{
+	struct migr_link *l = &s->link[c];
+	size_t reserve = MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(MIGR_ZERO_MAX));
+	uint64_t gfn, before = s->pass_done_pages;
+	uint32_t k;
+	long n;
+
+	ch->len = ch->off = 0;
+	while (s->cursor < s->npages && s->b.chunk_size - ch->len >= MIGR_REC_SIZE(MIGR_BODY_MAX) + reserve) {
+		gfn = next_dirty(s, s->cursor);
+		if (gfn >= s->npages) {
+			s->cursor = s->npages;
+			break;
+		}
+		if (page_zero(s, gfn)) {
+			clear_bit(s, gfn);
+			s->b.hashes[gfn] = s->zero_hash;
+			s->zl[s->zl_n++] = gfn;
+			s->cursor = gfn + 1;
+			s->pass_done_pages++;
+			if (s->zl_n == MIGR_ZERO_MAX)
+				ch->len += flush_zero_list(s, l, out + ch->len, s->b.chunk_size - ch->len);
+			continue;
+		}
+		for (k = 1; k < MIGR_RUN_PAGES_MAX && gfn + k < s->npages && dirty_bit(s, gfn + k) &&
+			    !page_zero(s, gfn + k); k++)
+			;
+		n = page_run(s, l, gfn, k, out + ch->len, s->b.chunk_size - ch->len);
+		if (n < 0)
+			return (int)n;
+		ch->len += (size_t)n;
+		s->cursor = gfn + k;
+		s->pass_done_pages += k;
+	}
+	ch->len += flush_zero_list(s, l, out + ch->len, s->b.chunk_size - ch->len);
+	s->conn_pages[c] += s->pass_done_pages - before;
+	ch->conn = ch->len ? c : 0;
+	return HV_OK;
+}
+
+static struct migr_send_chunk *chunk_of(struct migr_sender *s, uint32_t c)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->b.window; i++)
+		if (s->chunk[i].conn == c)
+			return &s->chunk[i];
+	return NULL;
+}
+
+/* Connection c writes its chunk, then its small records: 1 when it holds nothing more. */
+static int drain(struct migr_sender *s, uint32_t c)
+{
+	struct migr_link *l = &s->link[c];
+	struct migr_send_chunk *ch = chunk_of(s, c);
+	int rc;
+
+	if (ch) {
+		rc = migr_link_write(l, &s->p.transport, s->b.chunks + (size_t)(ch - s->chunk) * s->b.chunk_size,
+				     ch->len, &ch->off);
+		if (rc <= 0)
+			return rc;
+		ch->conn = 0;
+		s->prog.last_page_ticks = migr_sender_now(s);
+	}
+	return migr_link_flush(l, &s->p.transport);
+}
+
+/*
+ * An idle connection takes the next chunk of the pass, if the window has
+ * one free; at the end of the pass it queues its PASS_END behind its last
+ * chunk. Returns 1 if it took a chunk.
+ */
+static int take(struct migr_sender *s, uint32_t c)
+{
+	struct migr_pass_end pe = { .pass = s->prog.pass, .pages = s->conn_pages[c] };
+	struct migr_send_chunk *ch;
+	int rc;
+
+	if (s->cursor >= s->npages) {
+		if (!s->pass_end_queued[c] && migr_link_queue(&s->link[c], MIGR_REC_PASS_END, &pe, sizeof(pe)) == HV_OK)
+			s->pass_end_queued[c] = 1;
+		rc = migr_link_flush(&s->link[c], &s->p.transport);
+		return rc < 0 ? rc : 0;
+	}
+	ch = chunk_of(s, 0);
+	if (!ch)
+		return 0;
+	rc = build_chunk(s, ch, s->b.chunks + (size_t)(ch - s->chunk) * s->b.chunk_size, c);
+	if (rc < 0)
+		return rc;
+	if (!s->prog.first_byte_ticks)
+		s->prog.first_byte_ticks = migr_sender_now(s);
+	return ch->conn != 0;
+}
+
+/*
+ * Pull: round after round, every connection writes what it holds, and each
+ * one that drained takes a chunk, starting one further each round so that
+ * a freed chunk goes to whichever connection has room, not back to the one
+ * that freed it. Stops when no connection can take more.
+ */
+int migr_sender_pump(struct migr_sender *s)
+{
+	uint32_t k, c;
+	int rc, took;
+
+	do {
+		took = 0;
+		for (k = 0; k < s->granted; k++) {
+			c = 1 + (s->rr + k) % s->granted;
+			rc = drain(s, c);
+			if (rc == 1)
+				rc = take(s, c);
+			if (rc > 0) {
+				took = 1;
+				rc = drain(s, c);
+			}
+			if (rc < 0)
+				return migr_sender_fail(s, rc == HV_ERANGE ? MIGR_ERR_INTERNAL : MIGR_ERR_PROTOCOL,
+					    rc == HV_ERANGE ? "cannot read guest memory" : "data connection failed");
+		}
+		s->rr++;
+	} while (took);
+	return HV_OK;
+}
+
+int migr_sender_pass_complete(const struct migr_sender *s)
+{
+	uint32_t c;
+
+	if (s->cursor < s->npages)
+		return 0;
+	/* Every PASS_END handed to the transport: after the final pass nothing pumps any more. */
+	for (c = 1; c <= s->granted; c++)
+		if (!s->pass_end_queued[c] || s->link[c].out_off != s->link[c].out_len)
+			return 0;
+	return 1;
+}

@@ -1,0 +1,20 @@
+/* Between the sender's files only: not part of its interface. */
+#ifndef MIGR_SENDER_PRIV_H
+#define MIGR_SENDER_PRIV_H
+
+#include <stdint.h>
+#include "migration/sender.h"
+
+uint64_t migr_sender_now(const struct migr_sender *s);
+/*
+ * Ends the migration: before COMMIT the VM runs here again (throttle
+ * released, log stopped, B told why); after it the VM stays paused and the
+ * status is committed-unconfirmed. Returns HV_EINVAL, for "return fail()".
+ */
+int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why);
+/* Moves chunks of the current pass to the data connections, as much as they take now. */
+int migr_sender_pump(struct migr_sender *s);
+/* Every page of the pass is in a chunk and every PASS_END is with the transport. */
+int migr_sender_pass_complete(const struct migr_sender *s);
+
+#endif

@@ -1,0 +1,107 @@
+#include "tests/unit/fake/fake_env.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/gdt.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/arch/x86/trap.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/dirty.h"
+#include "kernel/vmm/vm.h"
+#include "kernel/vmm/vuart.h"
+
+struct fake_env fake_env;
+
+void fake_env_reset(void) { memset(&fake_env, 0, sizeof(fake_env)); }
+
+void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
+{
+	(void)subsys;
+	(void)fmt;
+	if (level == LOG_ERROR)
+		fake_env.log_errors++;
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fake_env.stop_reason, sizeof(fake_env.stop_reason), fmt, ap);
+	va_end(ap);
+	vm->state = VM_STOPPED;
+	fake_env.vm_stops++;
+}
+
+void vcpu_finish(struct vcpu *v, int status)
+{
+	(void)status;
+	v->se.state = SCHED_STOPPED;
+}
+
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)vm, (void)gpa, (void)len;
+	return NULL;
+}
+
+void sched_block(struct sched_entity *e, uint64_t until)
+{
+	(void)e;
+	fake_env.blocked_until = until;
+}
+
+uint64_t time_now(void) { return 0; }
+uint64_t time_us_to_ticks(uint64_t us) { return us; }
+
+void irq_dispatch(uint8_t vector)
+{
+	fake_env.irqs++;
+	fake_env.last_irq = vector;
+}
+
+bool dirty_wp_fault(struct vcpu *v, uint64_t gpa)
+{
+	(void)v, (void)gpa;
+	fake_env.wp_faults++;
+	return fake_env.wp_fault_result;
+}
+
+void dirty_pml_drain(struct vcpu *v)
+{
+	(void)v;
+	fake_env.pml_drains++;
+}
+
+bool vuart_claims(const struct vuart *u, uint16_t port)
+{
+	(void)u;
+	return port == FAKE_UART_PORT;
+}
+
+void vuart_access(struct vuart *u, unsigned vcpu, uint16_t port, bool in, uint8_t *val)
+{
+	(void)u, (void)vcpu, (void)port;
+	fake_env.uart_accesses++;
+	if (in)
+		*val = fake_env.uart_in;
+}
+
+#define FAKE_FRAMES 8
+#define FAKE_FRAME_SIZE 4096
+
+/* Frames for VMXON regions and VMCSs, from a small static pool: a test makes a few. */
+uint64_t frames_alloc(uint64_t size, uint64_t align)
+{
+	static uint8_t pool[FAKE_FRAMES][FAKE_FRAME_SIZE] __attribute__((aligned(FAKE_FRAME_SIZE)));
+	static unsigned used;
+
+	if (size > FAKE_FRAME_SIZE || align > FAKE_FRAME_SIZE || used == FAKE_FRAMES)
+		return 0;
+	memset(pool[used], 0, FAKE_FRAME_SIZE);
+	return (uint64_t)(uintptr_t)pool[used++];
+}
+
+uint64_t gdt_tss_base(void) { return 0; }

@@ -1,0 +1,31 @@
+/*
+ * Host-test fakes of what the VM-exit handlers call outside kernel/arch/x86/vmx/:
+ * logging, the VM and scheduler, dirty tracking and the virtual UART. Each
+ * records its calls in `fake_env` so that a test can check them.
+ */
+#ifndef TESTS_UNIT_FAKE_ENV_H
+#define TESTS_UNIT_FAKE_ENV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FAKE_UART_PORT 0x3f8 /* the one port vuart_claims() claims */
+
+struct fake_env {
+	unsigned vm_stops;
+	char stop_reason[200];
+	unsigned log_errors;
+	unsigned irqs;
+	uint8_t last_irq;
+	bool wp_fault_result;     /* what dirty_wp_fault() answers */
+	unsigned wp_faults, pml_drains;
+	uint64_t blocked_until;
+	uint8_t uart_in;          /* what a read of FAKE_UART_PORT returns */
+	unsigned uart_accesses;
+};
+
+extern struct fake_env fake_env;
+
+void fake_env_reset(void);
+
+#endif

@@ -1,0 +1,1031 @@
+/*
+ * End to end on the host: the real sender and receiver migrate an 8 MiB
+ * buffer in one process, over an in-memory transport that cuts every read
+ * and write at random points, while a writer keeps dirtying pages of the
+ * source until the pause. Then the ways it must fail: a forged record, a
+ * source without the secret, memory outside the VM, a bad page hash, the
+ * link cut before and after COMMIT, a cancel, a VM the host cannot take.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/lib/err.h"
+#include "migration/receiver.h"
+#include "migration/sender.h"
+#include "migration/xxh.h"
+
+#define RAM (8u << 20)
+#define NPAGES (RAM / MIGR_PAGE_SIZE)
+#define HOT 512u     /* pages the writer dirties */
+#define TICK_US 10000u /* fake clock step per loop: 10 ms */
+#define PIPE_CAP (64u << 10)
+
+static const uint8_t secret[] = "correct horse battery staple";
+static const uint8_t wrong[] = "correct horse battery stable";
+
+/* ---- the in-memory network ---- */
+
+struct pipe {
+	uint8_t buf[PIPE_CAP];
+	size_t head, len;
+	uint64_t total; /* bytes ever pushed */
+};
+
+struct net {
+	struct pipe a2b[MIGR_CONN_MAX + 1], b2a[MIGR_CONN_MAX + 1]; /* by sender index */
+	uint8_t opened[MIGR_CONN_MAX + 1], accepted[MIGR_CONN_MAX + 1];
+	uint32_t idx_of_slot[MIGR_CONN_MAX + 1], next_slot;
+	size_t cap;      /* pipe capacity in use: a small window */
+	int cut;         /* every connection fails */
+	uint32_t closes; /* by either side */
+	int tamper_conn; /* flip a byte of this A->B stream ... */
+	uint64_t tamper_at;
+	struct migr_sender *s;
+	struct migr_receiver *r;
+};
+
+static size_t rnd(size_t n)
+{
+	return n ? (size_t)rand() % n : 0;
+}
+
+static size_t pipe_room(const struct net *n, const struct pipe *p)
+{
+	return n->cap - p->len;
+}
+
+static void pipe_push(struct net *n, struct pipe *p, const uint8_t *b, size_t k, int tamper)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		uint8_t v = b[i];
+
+		if (tamper && p->total == n->tamper_at)
+			v ^= 0x40;
+		p->buf[(p->head + p->len) % PIPE_CAP] = v;
+		p->len++;
+		p->total++;
+	}
+}
+
+static size_t pipe_pop(struct pipe *p, uint8_t *b, size_t k)
+{
+	size_t i;
+
+	if (k > p->len)
+		k = p->len;
+	for (i = 0; i < k; i++)
+		b[i] = p->buf[(p->head + i) % PIPE_CAP];
+	p->head = (p->head + k) % PIPE_CAP;
+	p->len -= k;
+	return k;
+}
+
+/* Room and reads come in random pieces, so records arrive split anywhere. */
+static size_t random_piece(size_t avail)
+{
+	if (avail == 0 || rnd(8) == 0)
+		return 0;
+	return 1 + rnd(avail);
+}
+
+static int a_open(void *ctx, uint32_t c)
+{
+	((struct net *)ctx)->opened[c] = 1;
+	return HV_OK;
+}
+
+static size_t a_room(void *ctx, uint32_t c)
+{
+	struct net *n = ctx;
+
+	return n->cut ? 0 : random_piece(pipe_room(n, &n->a2b[c]));
+}
+
+static long a_write(void *ctx, uint32_t c, const void *b, size_t k)
+{
+	struct net *n = ctx;
+
+	if (n->cut)
+		return HV_EIO;
+	pipe_push(n, &n->a2b[c], b, k, (int)c == n->tamper_conn);
+	return (long)k;
+}
+
+static long a_read(void *ctx, uint32_t c, void *b, size_t k)
+{
+	struct net *n = ctx;
+
+	if (n->cut)
+		return HV_EIO;
+	return (long)pipe_pop(&n->b2a[c], b, random_piece(k < n->b2a[c].len ? k : n->b2a[c].len));
+}
+
+static void a_close(void *ctx, uint32_t c)
+{
+	(void)c;
+	((struct net *)ctx)->closes++;
+}
+
+static size_t b_room(void *ctx, uint32_t slot)
+{
+	struct net *n = ctx;
+
+	return n->cut ? 0 : random_piece(pipe_room(n, &n->b2a[n->idx_of_slot[slot]]));
+}
+
+static long b_write(void *ctx, uint32_t slot, const void *b, size_t k)
+{
+	struct net *n = ctx;
+
+	if (n->cut)
+		return HV_EIO;
+	pipe_push(n, &n->b2a[n->idx_of_slot[slot]], b, k, 0);
+	return (long)k;
+}
+
+static long b_read(void *ctx, uint32_t slot, void *b, size_t k)
+{
+	struct net *n = ctx;
+	struct pipe *p = &n->a2b[n->idx_of_slot[slot]];
+
+	if (n->cut)
+		return HV_EIO;
+	return (long)pipe_pop(p, b, random_piece(k < p->len ? k : p->len));
+}
+
+static const struct migr_transport_ops a_net = { a_open, a_room, a_write, a_read, a_close };
+static const struct migr_transport_ops b_net = { NULL, b_room, b_write, b_read, a_close };
+
+/* Accepts opened connections in random order; a cut fails every one. */
+static void net_step(struct net *n)
+{
+	uint32_t c, pick[MIGR_CONN_MAX + 1], k = 0;
+
+	if (n->cut == 1) {
+		for (c = 0; c <= MIGR_CONN_MAX; c++)
+			if (n->accepted[c]) {
+				migr_sender_link(n->s, c, MIGR_LINK_FAILED);
+				migr_receiver_link(n->r, n->accepted[c] - 1, MIGR_LINK_FAILED);
+			}
+		n->cut = 2;
+		return;
+	}
+	for (c = 0; c <= MIGR_CONN_MAX; c++)
+		if (n->opened[c] && !n->accepted[c])
+			pick[k++] = c;
+	if (!k)
+		return;
+	c = pick[rnd(k)];
+	n->idx_of_slot[n->next_slot] = c;
+	n->accepted[c] = (uint8_t)(n->next_slot + 1);
+	migr_receiver_link(n->r, n->next_slot++, MIGR_LINK_UP);
+	migr_sender_link(n->s, c, MIGR_LINK_UP);
+}
+
+/* ---- guest memory, dirty log, throttle, clock ---- */
+
+struct mem {
+	uint8_t *buf;
+	uint64_t writes;
+};
+
+static uint64_t mem_size(void *ctx)
+{
+	(void)ctx;
+	return RAM;
+}
+
+static int mem_read(void *ctx, uint64_t gfn, void *dst)
+{
+	if (gfn >= NPAGES)
+		return HV_ERANGE;
+	memcpy(dst, ((struct mem *)ctx)->buf + gfn * MIGR_PAGE_SIZE, MIGR_PAGE_SIZE);
+	return HV_OK;
+}
+
+static int mem_write(void *ctx, uint64_t gfn, const void *src)
+{
+	struct mem *m = ctx;
+
+	ck_assert_uint_lt(gfn, NPAGES); /* the receiver checked it already */
+	memcpy(m->buf + gfn * MIGR_PAGE_SIZE, src, MIGR_PAGE_SIZE);
+	m->writes++;
+	return HV_OK;
+}
+
+static int mem_zero(void *ctx, uint64_t gfn)
+{
+	const uint8_t *p = ((struct mem *)ctx)->buf + gfn * MIGR_PAGE_SIZE;
+	size_t i;
+
+	for (i = 0; i < MIGR_PAGE_SIZE; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static const struct migr_memory_ops mem_ops = { mem_size, mem_read, mem_write, mem_zero };
+
+struct guest {
+	struct mem src, dst;
+	uint64_t log[NPAGES / 64];
+	uint64_t pending;
+	int logging, paused, resumed, released;
+	uint32_t throttle;
+	uint64_t throttle_sets, releases;
+	uint64_t writes;       /* pages the writer wrote */
+	uint32_t rate;         /* pages per tick unthrottled */
+	/* destination side */
+	int created, started, discarded, refuse_create;
+	uint64_t b_downtime_ns;
+	uint32_t vcpus_loaded, devices_loaded, time_loaded;
+	uint64_t now;
+};
+
+static void dirty(struct guest *g, uint64_t gfn)
+{
+	if (g->logging && !((g->log[gfn / 64] >> (gfn % 64)) & 1)) {
+		g->log[gfn / 64] |= 1ull << (gfn % 64);
+		g->pending++;
+	}
+}
+
+/* The guest at work: rewrites pages of its hot set, some with zeros; not when paused. */
+static void writer_step(struct guest *g)
+{
+	uint32_t k, n = g->paused ? 0 : g->rate * (100 - g->throttle) / 100;
+	uint64_t gfn;
+
+	for (k = 0; k < n; k++) {
+		gfn = 100 + rnd(HOT);
+		if (rnd(5) == 0)
+			memset(g->src.buf + gfn * MIGR_PAGE_SIZE, 0, MIGR_PAGE_SIZE);
+		else
+			memset(g->src.buf + gfn * MIGR_PAGE_SIZE + rnd(MIGR_PAGE_SIZE), (int)(1 + rnd(255)), 1);
+		dirty(g, gfn);
+		g->writes++;
+	}
+}
+
+static int dl_start(void *ctx)
+{
+	((struct guest *)ctx)->logging = 1;
+	return HV_OK;
+}
+
+static long dl_harvest(void *ctx, uint64_t *bitmap, uint64_t npages)
+{
+	struct guest *g = ctx;
+	long fresh = 0;
+	uint64_t w;
+
+	for (w = 0; w < npages / 64; w++) {
+		fresh += __builtin_popcountll(g->log[w] & ~bitmap[w]);
+		bitmap[w] |= g->log[w];
+		g->log[w] = 0;
+	}
+	g->pending = 0;
+	return fresh;
+}
+
+static uint64_t dl_pending(void *ctx)
+{
+	return ((struct guest *)ctx)->pending;
+}
+
+static void dl_stop(void *ctx)
+{
+	((struct guest *)ctx)->logging = 0;
+}
+
+static const struct migr_dirty_ops dirty_ops = { dl_start, dl_harvest, dl_pending, NULL, dl_stop };
+
+static int th_pct(void *ctx, uint32_t pct)
+{
+	struct guest *g = ctx;
+
+	g->throttle = pct;
+	g->throttle_sets++;
+	return HV_OK;
+}
+
+static int th_limit(void *ctx, uint64_t pps, uint32_t max)
+{
+	(void)ctx;
+	(void)pps;
+	(void)max;
+	ck_abort_msg("no per-vCPU rates: the VM-wide throttle is the tool");
+	return HV_OK;
+}
+
+static void th_release(void *ctx)
+{
+	struct guest *g = ctx;
+
+	g->throttle = 0;
+	g->releases++;
+}
+
+static const struct migr_throttle_ops throttle_ops = { th_pct, th_limit, th_release };
+
+static uint64_t clk_now(void *ctx)
+{
+	return ((struct guest *)ctx)->now;
+}
+
+static const struct migr_clock_ops clock_ops = { clk_now, 1000000 };
+
+/* ---- the VM hooks on both sides ---- */
+
+static int vm_pause(void *ctx)
+{
+	((struct guest *)ctx)->paused = 1;
+	return HV_OK;
+}
+
+static int vm_resume(void *ctx)
+{
+	struct guest *g = ctx;
+
+	g->paused = 0;
+	g->resumed++;
+	return HV_OK;
+}
+
+static void vm_release(void *ctx)
+{
+	((struct guest *)ctx)->released = 1;
+}
+
+/* GPRS with recognisable values, then EVENTS. */
+static long vm_vcpu(void *ctx, uint32_t i, uint8_t *buf, size_t cap, uint32_t *count)
+{
+	struct migr_sub_hdr h = { MIGR_SUB_GPRS, sizeof(struct migr_gprs) };
+	struct migr_gprs g;
+	struct migr_events e = { .activity = i };
+	uint32_t k;
+
+	(void)ctx;
+	ck_assert_uint_ge(cap, 2 * 8 + sizeof(g) + sizeof(e));
+	for (k = 0; k < 18; k++)
+		g.reg[k] = i * 1000 + k;
+	memcpy(buf, &h, 8);
+	memcpy(buf + 8, &g, sizeof(g));
+	h = (struct migr_sub_hdr){ MIGR_SUB_EVENTS, sizeof(e) };
+	memcpy(buf + 8 + sizeof(g), &h, 8);
+	memcpy(buf + 16 + sizeof(g), &e, sizeof(e));
+	*count = 2;
+	return (long)(16 + sizeof(g) + sizeof(e));
+}
+
+static long vm_device(void *ctx, uint32_t i, uint8_t *buf, size_t cap)
+{
+	struct migr_device_state d = { MIGR_DEV_UART16550, 0 };
+	struct migr_uart16550 u = { .lcr = 3, .dll = 1 };
+
+	(void)ctx;
+	if (i > 0)
+		return 0;
+	ck_assert_uint_ge(cap, sizeof(d) + sizeof(u));
+	memcpy(buf, &d, sizeof(d));
+	memcpy(buf + sizeof(d), &u, sizeof(u));
+	return (long)(sizeof(d) + sizeof(u));
+}
+
+static int vm_time(void *ctx, uint8_t *buf, size_t cap)
+{
+	struct migr_time t = { .tsc_at_pause = 123456789, .tsc_hz = 2000000000, .pause_ns = 5 };
+
+	(void)ctx;
+	ck_assert_uint_ge(cap, sizeof(t));
+	memcpy(buf, &t, sizeof(t));
+	return HV_OK;
+}
+
+static void vm_random(void *ctx, uint8_t *buf, size_t n)
+{
+	(void)ctx;
+	while (n--)
+		*buf++ = (uint8_t)rand();
+}
+
+static const struct migr_source_vm_ops src_vm = { vm_pause, vm_resume, vm_release, vm_vcpu, vm_device,
+						  vm_time, vm_random };
+
+static int d_create(void *ctx, const uint8_t *hb)
+{
+	struct guest *g = ctx;
+	struct migr_header h;
+
+	memcpy(&h, hb, sizeof(h));
+	if (g->refuse_create || h.ram_bytes != RAM || h.vcpus != 2)
+		return HV_ENOMEM;
+	g->created = 1;
+	return HV_OK;
+}
+
+static int d_vcpu(void *ctx, uint32_t vcpu, const uint8_t *subs, uint32_t len, uint32_t count)
+{
+	struct migr_gprs gp;
+
+	ck_assert_uint_eq(count, 2);
+	ck_assert_uint_eq(len, 16 + sizeof(struct migr_gprs) + sizeof(struct migr_events));
+	memcpy(&gp, subs + 8, sizeof(gp));
+	ck_assert_uint_eq(gp.reg[17], vcpu * 1000 + 17);
+	((struct guest *)ctx)->vcpus_loaded++;
+	return HV_OK;
+}
+
+static int d_device(void *ctx, const uint8_t *b, uint32_t len)
+{
+	ck_assert_uint_eq(len, 24);
+	ck_assert_uint_eq(b[8 + 2], 3);
+	((struct guest *)ctx)->devices_loaded++;
+	return HV_OK;
+}
+
+static int d_time(void *ctx, const uint8_t *b)
+{
+	ck_assert_uint_eq(migr_get_u64(b), 123456789);
+	((struct guest *)ctx)->time_loaded++;
+	return HV_OK;
+}
+
+static int d_start(void *ctx, uint64_t downtime_ns)
+{
+	struct guest *g = ctx;
+
+	g->started = 1;
+	g->b_downtime_ns = downtime_ns;
+	return HV_OK;
+}
+
+static void d_discard(void *ctx)
+{
+	((struct guest *)ctx)->discarded = 1;
+}
+
+static const struct migr_dest_vm_ops dst_vm = { d_create, d_vcpu, d_device, d_time, d_start, d_discard, vm_random };
+
+/* ---- one migration ---- */
+
+static struct guest g;
+static struct net n;
+static struct migr_sender snd;
+static struct migr_receiver rcv;
+static uint64_t bitmap[NPAGES / 64], shash[NPAGES], rhash[NPAGES];
+static uint8_t chunks[MIGR_CONN_MAX * MIGR_SEND_CHUNK_MIN];
+static uint8_t data_in[MIGR_CONN_MAX][MIGR_REC_MAX];
+
+struct setup {
+	uint32_t conns, window, rate;
+	size_t cap;
+	const uint8_t *a_secret, *b_secret;
+	uint32_t downtime_ms;
+	uint64_t bandwidth_cap;
+};
+
+static void begin(const struct setup *su)
+{
+	struct migr_sender_cfg sc = {
+		.limits = { .downtime_ms = su->downtime_ms, .max_throttle_pct = 99, .bandwidth_cap = su->bandwidth_cap },
+		.connections = su->conns,
+		.uuid = { 1, 2, 3 },
+		.vcpus = 2,
+		.tsc_hz = 2000000000,
+		.secret = su->a_secret ? su->a_secret : secret,
+		.secret_len = sizeof(secret),
+		.mac_ops = &migr_mac_test_ops,
+	};
+	struct migr_sender_ports sp = {
+		{ &a_net, &n }, { &mem_ops, &g.src }, { &dirty_ops, &g }, { &throttle_ops, &g }, { &clock_ops, &g },
+		&src_vm, &g,
+	};
+	struct migr_sender_bufs sb = { bitmap, shash, NPAGES, chunks, MIGR_SEND_CHUNK_MIN, su->window };
+	struct migr_receiver_cfg rc = {
+		.secret = su->b_secret ? su->b_secret : secret,
+		.secret_len = sizeof(secret),
+		.mac_ops = &migr_mac_test_ops,
+		.max_connections = MIGR_CONN_MAX,
+	};
+	struct migr_receiver_ports rp = { { &b_net, &n }, { &mem_ops, &g.dst }, { &clock_ops, &g }, &dst_vm, &g };
+	struct migr_receiver_bufs rb = { .hashes = rhash, .npages = NPAGES };
+	uint8_t *src = g.src.buf, *dst = g.dst.buf;
+	uint32_t i;
+
+	memset(&g, 0, sizeof(g));
+	memset(&n, 0, sizeof(n));
+	g.src.buf = src;
+	g.dst.buf = dst;
+	memset(dst, 0, RAM);
+	/* Source: a third zero pages, the rest patterned. */
+	for (i = 0; i < NPAGES; i++)
+		memset(src + (size_t)i * MIGR_PAGE_SIZE, i % 3 ? (int)(i * 7 + 1) : 0, MIGR_PAGE_SIZE);
+	g.rate = su->rate;
+	g.now = 1;
+	n.cap = su->cap;
+	n.tamper_conn = -1;
+	n.s = &snd;
+	n.r = &rcv;
+	for (i = 0; i < MIGR_CONN_MAX; i++)
+		rb.data_in[i] = data_in[i];
+	ck_assert_int_eq(migr_receiver_start(&rcv, &rc, &rp, &rb), HV_OK);
+	ck_assert_int_eq(migr_sender_start(&snd, &sc, &sp, &sb), HV_OK);
+}
+
+/* One round: time passes, the network connects, the guest writes, both sides work. */
+static void round_trip(void)
+{
+	g.now += TICK_US;
+	net_step(&n);
+	writer_step(&g);
+	migr_sender_step(&snd);
+	migr_receiver_step(&rcv);
+}
+
+static int finished(void)
+{
+	return snd.status != MIGR_SEND_RUNNING && rcv.status != MIGR_RECV_RUNNING;
+}
+
+static void run_until(int (*cond)(void), int max)
+{
+	int i;
+
+	for (i = 0; i < max && !cond(); i++)
+		round_trip();
+	ck_assert_msg(cond(), "stuck: sender phase %u status %u error %u, receiver phase %u status %u pass %u/%u got %llu of %llu",
+		      snd.phase, snd.status, snd.prog.error, rcv.phase, rcv.status, rcv.pass, snd.prog.pass,
+		      (unsigned long long)rcv.pass_got, (unsigned long long)rcv.pass_expected);
+}
+
+static void migrate_ok(uint32_t conns, uint32_t window, size_t cap)
+{
+	struct setup su = { .conns = conns, .window = window, .rate = 3, .cap = cap };
+
+	begin(&su);
+	run_until(finished, 200000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_DONE);
+	ck_assert_uint_eq(snd.granted, conns);
+	/* The destination holds exactly what the source held when it paused. */
+	ck_assert(g.paused);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+	ck_assert_uint_eq(XXH3_64bits(shash, sizeof(shash)), XXH3_64bits(rhash, sizeof(rhash)));
+	ck_assert_uint_eq(rcv.prog.pass, snd.prog.pass);
+	ck_assert_uint_ge(snd.prog.pass, 2);
+	ck_assert_uint_gt(g.writes, 0);
+	ck_assert_uint_ge(snd.prog.zero_pages, NPAGES / 3 - HOT / 3);
+	ck_assert_uint_eq(g.vcpus_loaded, 2);
+	ck_assert_uint_eq(g.devices_loaded, 1);
+	ck_assert_uint_eq(g.time_loaded, 1);
+	ck_assert(g.started && g.released && !g.discarded);
+	ck_assert_int_eq(g.resumed, 0);
+	ck_assert_uint_ge(g.releases, 1);
+	ck_assert_uint_eq(snd.prog.error, 0);
+	/* The policy ran at least every 250 ms of the copy. */
+	ck_assert_uint_ge(snd.prog.decisions, (snd.t_pause - snd.t_start) / 1000 / MIGR_POLICY_PERIOD_MS);
+	/* Both views of the pause: A's from pause to CONFIRM covers B's from the final pass to start. */
+	ck_assert_uint_gt(snd.prog.downtime_ms, 0);
+	ck_assert_uint_ge(snd.prog.downtime_ms * 1000000, g.b_downtime_ns);
+	ck_assert_uint_le(rcv.prog.downtime_ms, snd.prog.downtime_ms);
+}
+
+START_TEST(test_migrate_one_connection)
+{
+	srand(1);
+	migrate_ok(1, 1, 16u << 10);
+}
+END_TEST
+
+START_TEST(test_migrate_four_connections)
+{
+	srand(2);
+	/* A window of 2 chunks for 4 connections, and small pipes. */
+	migrate_ok(4, 2, 24u << 10);
+	ck_assert_uint_gt(n.a2b[4].total, 1u << 20);
+	ck_assert_uint_gt(n.a2b[1].total, 1u << 20);
+}
+END_TEST
+
+/* A bandwidth cap holds the stream's average rate to it. */
+START_TEST(test_bandwidth_cap)
+{
+	struct setup su = { .conns = 4, .window = 4, .rate = 0, .cap = 32u << 10, .bandwidth_cap = 512u << 10 };
+	uint64_t ms;
+
+	srand(21);
+	begin(&su);
+	run_until(finished, 100000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ms = (snd.prog.last_page_ticks - snd.prog.first_byte_ticks) / 1000;
+	/* ~5.5 MiB of non-zero pages: over 10 s at the cap, under 5 s without it. */
+	ck_assert_uint_ge(ms, 9000);
+	ck_assert_uint_le(snd.prog.bytes_sent * 1000 / ms, (512u << 10) * 11 / 10);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+}
+END_TEST
+
+/* A write-heavy guest forces the policy to throttle before it converges. */
+START_TEST(test_migrate_throttled)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 40, .cap = 16u << 10, .downtime_ms = 50 };
+
+	srand(3);
+	begin(&su);
+	run_until(finished, 400000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_gt(snd.prog.peak_throttle_pct, 0);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+}
+END_TEST
+
+static int sender_failed(void)
+{
+	return snd.status != MIGR_SEND_RUNNING;
+}
+
+/* A failed migration: B wrote nothing, threw the VM away; A runs the VM. */
+static void refused(uint32_t why)
+{
+	run_until(finished, 20000);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_uint_eq(rcv.prog.error, why);
+	ck_assert_uint_eq(g.dst.writes, 0);
+	ck_assert(!g.started);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert(!g.paused);
+	ck_assert(!g.released);
+	ck_assert_uint_ge(n.closes, 2); /* both sides closed what they had */
+}
+
+START_TEST(test_forged_record)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 3, .cap = 16u << 10 };
+
+	srand(4);
+	begin(&su);
+	/* Past the preamble and CONN_BIND of data connection 1: inside its first page record. */
+	n.tamper_conn = 1;
+	n.tamper_at = 16 + 48 + 300;
+	refused(MIGR_ERR_INTEGRITY);
+	ck_assert(g.discarded);
+	ck_assert_uint_eq(snd.prog.peer_error, MIGR_ERR_INTEGRITY);
+}
+END_TEST
+
+static int sender_precopy(void)
+{
+	return snd.phase == MIGR_SP_PRECOPY;
+}
+
+/* A record under the session's key, after CONN_BIND on data connection 1. */
+static void inject(uint32_t type, const void *body, uint32_t len)
+{
+	static uint8_t rec[MIGR_REC_MAX];
+	struct migr_transport t = { &a_net, &n };
+	long k;
+
+	while (migr_link_flush(&snd.link[1], &t) != 1)
+		;
+	k = migr_enc(&snd.link[1].tx, type, body, len, rec, sizeof(rec));
+	ck_assert_int_gt(k, 0);
+	pipe_push(&n, &n.a2b[1], rec, (size_t)k, 0);
+}
+
+static void start_to_precopy(void)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 0, .cap = PIPE_CAP };
+
+	begin(&su);
+	run_until(sender_precopy, 1000);
+}
+
+START_TEST(test_out_of_range)
+{
+	static uint8_t body[MIGR_PAGE_DATA_LEN(2)];
+	struct migr_page_data h = { .gfn = NPAGES - 1, .count = 2, .pass = 1 };
+	uint64_t hash;
+
+	srand(5);
+	start_to_precopy();
+	memcpy(body, &h, sizeof(h));
+	memset(body + sizeof(h) + 16, 0x5a, 2 * MIGR_PAGE_SIZE);
+	hash = migr_page_hash(body + sizeof(h) + 16);
+	memcpy(body + sizeof(h), &hash, 8);
+	memcpy(body + sizeof(h) + 8, &hash, 8);
+	inject(MIGR_REC_PAGE_DATA, body, sizeof(body));
+	refused(MIGR_ERR_RANGE);
+
+	/* The same with a zero page past the end. */
+	srand(6);
+	start_to_precopy();
+	inject(MIGR_REC_ZERO_PAGES, (uint32_t[]){ 1, 1, NPAGES, 0 }, MIGR_ZERO_PAGES_LEN(1));
+	refused(MIGR_ERR_RANGE);
+
+	/* And a gfn so large that gfn + count wraps. */
+	srand(7);
+	start_to_precopy();
+	h.gfn = UINT64_MAX;
+	memcpy(body, &h, sizeof(h));
+	inject(MIGR_REC_PAGE_DATA, body, sizeof(body));
+	refused(MIGR_ERR_RANGE);
+}
+END_TEST
+
+/* A record whose MAC is right but whose page does not match its hash. */
+START_TEST(test_bad_page_hash)
+{
+	static uint8_t body[MIGR_PAGE_DATA_LEN(1)];
+	struct migr_page_data h = { .gfn = 7, .count = 1, .pass = 1 };
+	uint64_t hash;
+
+	srand(8);
+	start_to_precopy();
+	memcpy(body, &h, sizeof(h));
+	memset(body + sizeof(h) + 8, 0x11, MIGR_PAGE_SIZE);
+	hash = migr_page_hash(body + sizeof(h) + 8) ^ 1;
+	memcpy(body + sizeof(h), &hash, 8);
+	inject(MIGR_REC_PAGE_DATA, body, sizeof(body));
+	refused(MIGR_ERR_INTEGRITY);
+}
+END_TEST
+
+/* Records that are well formed and authentic but break the protocol's order. */
+START_TEST(test_protocol_breaches)
+{
+	struct migr_conn_bind cb = { .index = 1 };
+
+	/* Pages of a pass that was never begun. */
+	srand(17);
+	start_to_precopy();
+	inject(MIGR_REC_ZERO_PAGES, (uint32_t[]){ 1, 5, 9, 0 }, MIGR_ZERO_PAGES_LEN(1));
+	refused(MIGR_ERR_PROTOCOL);
+	/* A pass end that claims pages the connection never carried. */
+	srand(18);
+	start_to_precopy();
+	inject(MIGR_REC_PASS_END, &(struct migr_pass_end){ .pass = 1, .pages = 3 }, sizeof(struct migr_pass_end));
+	refused(MIGR_ERR_PROTOCOL);
+	/* A second binding of a bound connection. */
+	srand(19);
+	start_to_precopy();
+	memcpy(cb.session_id, snd.session_id, sizeof(cb.session_id));
+	inject(MIGR_REC_CONN_BIND, &cb, sizeof(cb));
+	refused(MIGR_ERR_PROTOCOL);
+}
+END_TEST
+
+/* An idle guest: the first pass, then the final one, nothing in between. */
+START_TEST(test_idle_one_pass)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 0, .cap = 16u << 10 };
+
+	srand(20);
+	begin(&su);
+	run_until(finished, 100000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_eq(snd.prog.pass, 2);
+	ck_assert_uint_eq(snd.prog.reason, MIGR_WHY_DOWNTIME_FITS);
+	ck_assert_uint_eq(snd.prog.peak_throttle_pct, 0);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+}
+END_TEST
+
+/* A source without the secret, handshaking by hand: B refuses its proof. */
+START_TEST(test_source_without_secret)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 0, .cap = PIPE_CAP };
+	struct migr_hello hello = { .version = MIGR_VERSION, .mac_alg = MIGR_MAC_TEST };
+	struct migr_auth auth;
+	struct migr_rec rec;
+	struct migr_dec dec;
+	struct migr_tx tx;
+	uint8_t buf[512], in[MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)];
+	size_t k, used;
+	int i;
+
+	srand(9);
+	begin(&su);
+	snd.status = MIGR_SEND_FAILED; /* the real sender stays out of it */
+	migr_tx_init(&tx, 0, MIGR_DIR_A_TO_B);
+	k = migr_enc_preamble(buf, sizeof(buf));
+	k += (size_t)migr_enc(&tx, MIGR_REC_HELLO, &hello, sizeof(hello), buf + k, sizeof(buf) - k);
+	n.opened[0] = 1;
+	net_step(&n);
+	pipe_push(&n, &n.a2b[0], buf, k, 0);
+	for (i = 0; i < 100; i++)
+		migr_receiver_step(&rcv);
+	/* B's HELLO arrives; answer with a proof made from the wrong secret. */
+	migr_dec_init(&dec, in, sizeof(in), MIGR_CONN_CONTROL, 0, MIGR_DIR_B_TO_A);
+	k = pipe_pop(&n.b2a[0], buf, sizeof(buf));
+	ck_assert_int_eq(migr_dec_feed(&dec, buf, k, &used, &rec), 1);
+	ck_assert_uint_eq(rec.type, MIGR_REC_HELLO);
+	memcpy(&hello, rec.body, sizeof(hello));
+	migr_mac_derive(&migr_mac_test_ops, wrong, sizeof(wrong), "ferry A", (uint8_t[32]){ 0 }, hello.nonce,
+			auth.proof);
+	k = (size_t)migr_enc(&tx, MIGR_REC_AUTH, &auth, sizeof(auth), buf, sizeof(buf));
+	pipe_push(&n, &n.a2b[0], buf, k, 0);
+	for (i = 0; i < 100 && rcv.status == MIGR_RECV_RUNNING; i++)
+		migr_receiver_step(&rcv);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_uint_eq(rcv.prog.error, MIGR_ERR_AUTH);
+	ck_assert(!g.created);
+	ck_assert_uint_eq(g.dst.writes, 0);
+}
+END_TEST
+
+/* A destination without the secret: A refuses it before sending anything of the VM. */
+START_TEST(test_destination_without_secret)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = PIPE_CAP, .b_secret = wrong };
+
+	srand(10);
+	begin(&su);
+	run_until(finished, 2000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_AUTH);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert(!g.created);
+	ck_assert_uint_eq(n.a2b[1].total, 0);
+}
+END_TEST
+
+static int sender_final(void)
+{
+	return snd.phase == MIGR_SP_FINAL || snd.status != MIGR_SEND_RUNNING;
+}
+
+static int sender_confirm(void)
+{
+	return snd.phase == MIGR_SP_CONFIRM || snd.status != MIGR_SEND_RUNNING;
+}
+
+/* A migration over two connections run until A paused the VM for the last pages. */
+static void begin_to_final(unsigned seed)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10 };
+
+	srand(seed);
+	begin(&su);
+	run_until(sender_final, 200000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_RUNNING);
+	ck_assert(g.paused);
+}
+
+/* The link dies while the VM is paused, before COMMIT: it runs on A again, B drops it. */
+START_TEST(test_cut_before_commit)
+{
+	begin_to_final(11);
+	n.cut = 1;
+	run_until(finished, 10000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert(!g.paused);
+	ck_assert_int_eq(g.resumed, 1);
+	ck_assert(!g.logging);
+	ck_assert_uint_eq(g.throttle, 0);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert(g.discarded && !g.started);
+}
+END_TEST
+
+/* What A sent and what B holds disagree (a page update lost): B refuses before READY, A resumes. */
+START_TEST(test_digest_mismatch)
+{
+	begin_to_final(16);
+	shash[2000] ^= 1; /* outside the writer's hot set: not sent again */
+	run_until(finished, 10000);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_uint_eq(rcv.prog.error, MIGR_ERR_INTEGRITY);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.peer_error, MIGR_ERR_INTEGRITY);
+	ck_assert(!g.paused && g.resumed == 1 && g.discarded && !g.started);
+}
+END_TEST
+
+/* The link dies after COMMIT: A never resumes by itself and says so. */
+START_TEST(test_cut_after_commit)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 3, .cap = 16u << 10 };
+
+	srand(12);
+	begin(&su);
+	run_until(sender_confirm, 200000);
+	ck_assert_uint_eq(snd.phase, MIGR_SP_CONFIRM);
+	n.cut = 1;
+	run_until(sender_failed, 10000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
+	ck_assert(g.paused);
+	ck_assert_int_eq(g.resumed, 0);
+	ck_assert(!g.released);
+	/* A cancel changes nothing now; the operator asks B and decides. */
+	migr_sender_cancel(&snd);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
+	ck_assert_int_eq(migr_sender_resolve(&snd, !g.started), HV_OK);
+	ck_assert_uint_eq(snd.status, g.started ? MIGR_SEND_DONE : MIGR_SEND_FAILED);
+	ck_assert_int_eq(g.resumed, !g.started);
+	ck_assert_int_eq(migr_sender_resolve(&snd, 0), HV_EINVAL);
+	/* Never on both hosts, and on one of them. */
+	ck_assert(g.started != !g.paused);
+}
+END_TEST
+
+/* COMMIT never answered: A waits for its confirm timeout, then reports committed-unconfirmed. */
+START_TEST(test_confirm_timeout)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 3, .cap = 16u << 10 };
+	int i;
+
+	srand(13);
+	begin(&su);
+	run_until(sender_confirm, 200000);
+	n.b2a[0].len = 0; /* whatever B answered is lost */
+	for (i = 0; i < 2000 && snd.status == MIGR_SEND_RUNNING; i++) {
+		g.now += TICK_US;
+		migr_sender_step(&snd); /* B is gone silent */
+	}
+	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
+	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_TIMEOUT);
+	ck_assert_str_eq(migr_send_phase_str(snd.prog.phase), "wait-confirm");
+	ck_assert_str_eq(migr_send_phase_str(MIGR_SP_END + 1), "unknown");
+	ck_assert(g.paused && !g.resumed);
+	/* B does run it: A lets its copy go. */
+	ck_assert_int_eq(migr_sender_resolve(&snd, 0), HV_OK);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert(g.released && g.paused && !g.resumed);
+}
+END_TEST
+
+START_TEST(test_cancel_precopy)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10 };
+	int i;
+
+	srand(14);
+	begin(&su);
+	run_until(sender_precopy, 1000);
+	for (i = 0; i < 20; i++)
+		round_trip();
+	migr_sender_cancel(&snd);
+	run_until(finished, 10000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_CANCELLED);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_uint_eq(rcv.prog.peer_error, MIGR_ERR_CANCELLED);
+	ck_assert(g.discarded && !g.paused && !g.logging);
+}
+END_TEST
+
+START_TEST(test_destination_refuses_vm)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = PIPE_CAP };
+
+	srand(15);
+	begin(&su);
+	g.refuse_create = 1;
+	run_until(finished, 2000);
+	ck_assert_uint_eq(rcv.prog.error, MIGR_ERR_RESOURCES);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.peer_error, MIGR_ERR_RESOURCES);
+	ck_assert_uint_eq(g.dst.writes, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("migr_e2e");
+	TCase *tc = tcase_create("e2e");
+	SRunner *sr;
+	int failed;
+
+	g.src.buf = malloc(RAM);
+	g.dst.buf = malloc(RAM);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_migrate_one_connection);
+	tcase_add_test(tc, test_migrate_four_connections);
+	tcase_add_test(tc, test_migrate_throttled);
+	tcase_add_test(tc, test_bandwidth_cap);
+	tcase_add_test(tc, test_forged_record);
+	tcase_add_test(tc, test_out_of_range);
+	tcase_add_test(tc, test_bad_page_hash);
+	tcase_add_test(tc, test_protocol_breaches);
+	tcase_add_test(tc, test_idle_one_pass);
+	tcase_add_test(tc, test_source_without_secret);
+	tcase_add_test(tc, test_destination_without_secret);
+	tcase_add_test(tc, test_cut_before_commit);
+	tcase_add_test(tc, test_digest_mismatch);
+	tcase_add_test(tc, test_cut_after_commit);
+	tcase_add_test(tc, test_confirm_timeout);
+	tcase_add_test(tc, test_cancel_precopy);
+	tcase_add_test(tc, test_destination_refuses_vm);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	free(g.src.buf);
+	free(g.dst.buf);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,528 @@
+/*
+ * The real VM-exit dispatcher and handlers (kernel/arch/x86/vmx/exit.c, exits/) run
+ * against a fake VMCS (tests/unit/fake/): each test sets the fields an exit
+ * leaves, dispatches, and checks what the next VM entry would find.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/arch/x86/hw/cpuid.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/vmx/debug.h"
+#include "kernel/arch/x86/vmx/event.h"
+#include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/vmm/vm.h"
+#include "tests/unit/fake/fake_env.h"
+
+#define GUEST_RIP_AT 0x1000u
+#define UNCLAIMED_PORT 0x80u
+#define INSN_LEN 3u
+
+static struct vm vm;
+static struct vcpu *v;
+
+static uint32_t event_info(uint32_t type, uint32_t vector, bool error_code)
+{
+	return INTR_INFO_VALID | (type << INTR_INFO_TYPE_SHIFT) | vector | (error_code ? INTR_INFO_ERROR_CODE_VALID : 0);
+}
+
+/* A fresh VM of vcpus vCPUs, and the VMCS as the CPU leaves it at an exit of vCPU id. */
+static void exit_at(unsigned vcpus, unsigned id, uint32_t reason, uint64_t qualification)
+{
+	fake_hw_reset();
+	fake_env_reset();
+	memset(&vm, 0, sizeof(vm));
+	vm.state = VM_RUNNING;
+	vm.vcpu_count = vcpus;
+	v = &vm.vcpus[id];
+	v->vm = &vm;
+	v->id = id;
+	strcpy(v->name, "vm0/vcpuN");
+	fake_vmcs_set(VM_EXIT_REASON, reason);
+	fake_vmcs_set(EXIT_QUALIFICATION, qualification);
+	fake_vmcs_set(VM_EXIT_INSTRUCTION_LEN, INSN_LEN);
+	fake_vmcs_set(GUEST_RIP, GUEST_RIP_AT);
+	fake_vmcs_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_IF);
+}
+
+static uint64_t vmcs(uint32_t field) { return fake_hw.vmcs[field]; }
+static bool written(uint32_t field) { return fake_hw.vmcs_written[field]; }
+
+/* --- events interrupted by an exit -------------------------------------------------------------- */
+
+START_TEST(test_db_interrupted_by_ept_violation_goes_in_again)
+{
+	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE);
+	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_DB, false));
+	fake_env.wp_fault_result = true;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(fake_env.wp_faults, 1);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_DB, false));
+	ck_assert(!written(VM_ENTRY_EXCEPTION_ERROR_CODE));
+	ck_assert(!written(VM_ENTRY_INSTRUCTION_LEN));
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT); /* the trap's instruction is done: RIP stays */
+	ck_assert_uint_eq(v->events_reinjected, 1);
+}
+END_TEST
+
+START_TEST(test_software_exception_goes_in_again_with_its_length)
+{
+	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE);
+	fake_vmcs_set(VM_EXIT_INSTRUCTION_LEN, 1);
+	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_SOFT_EXCEPTION, X86_VEC_BP, false));
+	fake_env.wp_fault_result = true;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_SOFT_EXCEPTION, X86_VEC_BP, false));
+	ck_assert(written(VM_ENTRY_INSTRUCTION_LEN));
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INSTRUCTION_LEN), 1);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT); /* still at INT3: the injection pushes RIP + 1 */
+}
+END_TEST
+
+START_TEST(test_exception_with_error_code_interrupted_by_pml_full)
+{
+	exit_at(1, 0, EXIT_REASON_PML_FULL, 0);
+	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
+	fake_vmcs_set(IDT_VECTORING_ERROR_CODE, 0x18);
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(fake_env.pml_drains, 1);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
+	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), 0x18);
+}
+END_TEST
+
+START_TEST(test_external_interrupt_and_nmi_go_in_again)
+{
+	static const uint32_t events[] = { INTR_TYPE_EXTERNAL << INTR_INFO_TYPE_SHIFT | 0x30,
+					   INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT | X86_VEC_NMI };
+	uint32_t e = INTR_INFO_VALID | events[_i];
+
+	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE | EPT_QUAL_NMI_UNBLOCKING);
+	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, e);
+	fake_env.wp_fault_result = true;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), e);
+	/* Bit 12 means nothing during event delivery: NMIs are not blocked for it. */
+	ck_assert_uint_eq(vmcs(GUEST_INTERRUPTIBILITY_INFO) & GUEST_INTR_STATE_NMI, 0);
+}
+END_TEST
+
+START_TEST(test_no_event_no_injection)
+{
+	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE);
+	fake_env.wp_fault_result = true;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD));
+	ck_assert(!written(GUEST_INTERRUPTIBILITY_INFO));
+	ck_assert_uint_eq(v->events_reinjected, 0);
+}
+END_TEST
+
+START_TEST(test_stopped_vm_gets_no_injection)
+{
+	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE);
+	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_UD, false));
+	fake_env.wp_fault_result = false; /* not a log-dirty fault: the VM stops */
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
+	ck_assert_uint_eq(fake_env.vm_stops, 1);
+	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD));
+}
+END_TEST
+
+/* --- NMI unblocking due to IRET ------------------------------------------------------------------ */
+
+START_TEST(test_iret_interrupted_by_ept_violation_blocks_nmis_again)
+{
+	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE | EPT_QUAL_NMI_UNBLOCKING);
+	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_STI);
+	fake_env.wp_fault_result = true;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(vmcs(GUEST_INTERRUPTIBILITY_INFO), GUEST_INTR_STATE_STI | GUEST_INTR_STATE_NMI);
+	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD));
+}
+END_TEST
+
+START_TEST(test_iret_interrupted_by_pml_full_blocks_nmis_again)
+{
+	exit_at(1, 0, EXIT_REASON_PML_FULL, PML_QUAL_NMI_UNBLOCKING);
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(vmcs(GUEST_INTERRUPTIBILITY_INFO), GUEST_INTR_STATE_NMI);
+}
+END_TEST
+
+START_TEST(test_fixup_decisions)
+{
+	struct vmx_event none = { 0 };
+	struct vmx_event ud = vmx_event_decode(event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_UD, false), 0, 0);
+	struct vmx_entry_fixup f;
+
+	/* An exception exit carries bit 12 in its interruption information, except for #DF. */
+	f = vmx_entry_fixup(EXIT_REASON_EXCEPTION_NMI,
+			    event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true) | INTR_INFO_NMI_UNBLOCKING, 0, &none);
+	ck_assert(f.block_nmi && !f.inject.valid);
+	f = vmx_entry_fixup(EXIT_REASON_EXCEPTION_NMI,
+			    event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_DF, true) | INTR_INFO_NMI_UNBLOCKING, 0, &none);
+	ck_assert(!f.block_nmi);
+	/* Bit 12 of another reason's qualification means something else. */
+	f = vmx_entry_fixup(EXIT_REASON_IO_INSTRUCTION, 0, EPT_QUAL_NMI_UNBLOCKING, &none);
+	ck_assert(!f.block_nmi && !f.inject.valid);
+	f = vmx_entry_fixup(EXIT_REASON_EPT_VIOLATION, 0, EPT_QUAL_NMI_UNBLOCKING, &ud);
+	ck_assert(!f.block_nmi && f.inject.valid && f.inject.vector == X86_VEC_UD);
+	ck_assert_uint_eq(vmx_event_encode(&f.inject), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_UD, false));
+	/* The length belongs to software events only. */
+	ck_assert_uint_eq(ud.insn_len, 0);
+	ck_assert_uint_eq(vmx_event_decode(event_info(INTR_TYPE_SOFT_INTR, 0x80, false), 0, 2).insn_len, 2);
+	ck_assert_uint_eq(vmx_event_encode(&none), 0);
+}
+END_TEST
+
+/* --- single-step over emulated instructions -------------------------------------------------------- */
+
+START_TEST(test_tf_over_emulated_instruction_raises_db)
+{
+	exit_at(1, 0, EXIT_REASON_VMCALL, 0);
+	fake_vmcs_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF);
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT + INSN_LEN);
+	ck_assert_uint_eq(vmcs(GUEST_PENDING_DBG_EXCEPTIONS), PENDING_DBG_BS);
+}
+END_TEST
+
+START_TEST(test_tf_keeps_pending_breakpoints_and_ends_the_shadow)
+{
+	exit_at(1, 0, EXIT_REASON_CPUID, 0);
+	fake_vmcs_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF | RFLAGS_RF);
+	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_MOV_SS);
+	fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS, 1); /* B0: a data breakpoint on the MOV SS */
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(vmcs(GUEST_PENDING_DBG_EXCEPTIONS), PENDING_DBG_BS | 1);
+	ck_assert_uint_eq(vmcs(GUEST_INTERRUPTIBILITY_INFO), 0);
+	ck_assert_uint_eq(vmcs(GUEST_RFLAGS), RFLAGS_RESERVED1 | RFLAGS_TF);
+}
+END_TEST
+
+START_TEST(test_no_db_without_tf_or_with_btf)
+{
+	exit_at(1, 0, EXIT_REASON_CPUID, 0);
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert(!written(GUEST_PENDING_DBG_EXCEPTIONS));
+
+	exit_at(1, 0, EXIT_REASON_CPUID, 0);
+	fake_vmcs_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF);
+	fake_vmcs_set(GUEST_IA32_DEBUGCTL, DEBUGCTL_BTF); /* TF traps on branches only; CPUID is none */
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert(!written(GUEST_PENDING_DBG_EXCEPTIONS));
+}
+END_TEST
+
+/* --- MOV CR8 ------------------------------------------------------------------------------------------ */
+
+static uint64_t cr_qual(unsigned cr, unsigned access, unsigned gpr)
+{
+	return cr | (access << CR_QUAL_ACCESS_SHIFT) | ((uint64_t)gpr << CR_QUAL_GPR_SHIFT);
+}
+
+START_TEST(test_mov_to_cr8_sets_the_virtual_tpr)
+{
+	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_TO_CR, 3 /* RBX */));
+	v->regs.rbx = 0xf;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->tpr, 0xf);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT + INSN_LEN);
+	ck_assert_uint_eq(fake_env.vm_stops, 0);
+}
+END_TEST
+
+START_TEST(test_mov_from_cr8_reads_it_into_any_register)
+{
+	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 12 /* R12 */));
+	v->tpr = 9;
+	v->regs.r12 = 0xdeadbeefcafef00dull;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->regs.r12, 9);
+
+	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 4 /* RSP, in the VMCS */));
+	v->tpr = 2;
+	fake_vmcs_set(GUEST_RSP, 0x7000);
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(vmcs(GUEST_RSP), 2);
+
+	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 5 /* RBP, after RSP */));
+	v->tpr = 4;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->regs.rbp, 4);
+	ck_assert_uint_eq(v->regs.rsi, 0);
+}
+END_TEST
+
+START_TEST(test_mov_to_cr8_reserved_bits_raise_gp)
+{
+	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_TO_CR, 0 /* RAX */));
+	v->tpr = 3;
+	v->regs.rax = 0x10;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(v->tpr, 3);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
+	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
+}
+END_TEST
+
+START_TEST(test_other_cr_access_stops_the_vm)
+{
+	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(0, CR_ACCESS_MOV_TO_CR, 0));
+	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
+	ck_assert_uint_eq(fake_env.vm_stops, 1);
+	ck_assert_ptr_nonnull(strstr(fake_env.stop_reason, "CR0 access"));
+}
+END_TEST
+
+/* --- port I/O ------------------------------------------------------------------------------------------ */
+
+static uint64_t io_qual(uint16_t port, unsigned size, bool in)
+{
+	return ((uint64_t)port << IO_QUAL_PORT_SHIFT) | (size - 1) | (in ? IO_QUAL_IN : 0);
+}
+
+START_TEST(test_in_sizes_write_rax_as_the_cpu_does)
+{
+	static const struct {
+		uint16_t port;
+		unsigned size;
+		uint64_t rax;
+	} cases[] = {
+		{ UNCLAIMED_PORT, 4, 0x00000000ffffffffull }, /* EAX written: RAX[63:32] cleared */
+		{ UNCLAIMED_PORT, 2, 0xdeadbeef1234ffffull }, /* AX only */
+		{ UNCLAIMED_PORT, 1, 0xdeadbeef123456ffull }, /* AL only */
+		{ FAKE_UART_PORT, 4, 0x0000000000000041ull },
+		{ FAKE_UART_PORT, 1, 0xdeadbeef12345641ull },
+	};
+
+	exit_at(1, 0, EXIT_REASON_IO_INSTRUCTION, io_qual(cases[_i].port, cases[_i].size, true));
+	v->regs.rax = 0xdeadbeef12345678ull;
+	fake_env.uart_in = 0x41;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->regs.rax, cases[_i].rax);
+}
+END_TEST
+
+START_TEST(test_out_leaves_rax)
+{
+	exit_at(1, 0, EXIT_REASON_IO_INSTRUCTION, io_qual(UNCLAIMED_PORT, 4, false));
+	v->regs.rax = 0xdeadbeef12345678ull;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->regs.rax, 0xdeadbeef12345678ull);
+}
+END_TEST
+
+/* --- NMIs ------------------------------------------------------------------------------------------------ */
+
+START_TEST(test_nmi_exit_runs_the_host_handler)
+{
+	exit_at(1, 0, EXIT_REASON_EXCEPTION_NMI, 0);
+	fake_vmcs_set(VM_EXIT_INTR_INFO, event_info(INTR_TYPE_NMI, X86_VEC_NMI, false));
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(fake_hw.nmis_raised, 1);
+	ck_assert_uint_eq(v->host_nmis, 1);
+	ck_assert_uint_eq(fake_env.vm_stops, 0);
+	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD)); /* the guest never sees the host's NMI */
+}
+END_TEST
+
+START_TEST(test_guest_exception_exit_stops_the_vm)
+{
+	exit_at(1, 0, EXIT_REASON_EXCEPTION_NMI, 0);
+	fake_vmcs_set(VM_EXIT_INTR_INFO, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_UD, false));
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
+	ck_assert_uint_eq(fake_hw.nmis_raised, 0);
+}
+END_TEST
+
+/* --- CPUID through the handler ----------------------------------------------------------------------------- */
+
+/* A host that sets every feature bit and reports deep leaf ranges. */
+static struct cpuid_regs host_all_features(uint32_t leaf, uint32_t subleaf)
+{
+	(void)subleaf;
+	if (leaf == CPUID_LEAF_VENDOR)
+		return (struct cpuid_regs){ 0x16, 0x756e6547, 0x6c65746e, 0x49656e69 };
+	if (leaf == CPUID_LEAF_EXT_MAX)
+		return (struct cpuid_regs){ 0x80000008, 0, 0, 0 };
+	return (struct cpuid_regs){ ~0u, ~0u, ~0u, ~0u };
+}
+
+static struct cpuid_regs guest_cpuid(unsigned vcpus, unsigned id, uint32_t leaf, uint32_t subleaf)
+{
+	exit_at(vcpus, id, EXIT_REASON_CPUID, 0);
+	fake_hw.cpuid = host_all_features;
+	v->regs.rax = 0xffffffff00000000ull | leaf;
+	v->regs.rcx = subleaf;
+	v->regs.rbx = v->regs.rdx = ~0ull;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->regs.rax >> 32, 0);
+	ck_assert_uint_eq(v->regs.rbx >> 32, 0);
+	return (struct cpuid_regs){ (uint32_t)v->regs.rax, (uint32_t)v->regs.rbx, (uint32_t)v->regs.rcx,
+				    (uint32_t)v->regs.rdx };
+}
+
+START_TEST(test_cpuid_exit_applies_the_policy_per_vcpu)
+{
+	struct cpuid_regs r = guest_cpuid(3, 2, CPUID_LEAF_FEATURES, 0);
+
+	ck_assert_uint_eq(r.ebx >> CPUID_1_EBX_APIC_ID_SHIFT, 2);
+	ck_assert_uint_eq(r.ecx & (CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_XSAVE), 0);
+	ck_assert(r.ecx & CPUID_1_ECX_HYPERVISOR);
+	r = guest_cpuid(3, 1, CPUID_LEAF_TOPOLOGY, 1);
+	ck_assert_uint_eq(r.edx, 1);
+	ck_assert_uint_eq(r.ebx, 3);
+	r = guest_cpuid(3, 1, CPUID_LEAF_EXT_FEATURES_1, 0);
+	ck_assert_uint_eq(r.edx & CPUID_80000001_EDX_RDTSCP, 0);
+	r = guest_cpuid(1, 0, CPUID_LEAF_PMU, 0);
+	ck_assert_uint_eq(r.eax | r.ebx | r.ecx | r.edx, 0);
+}
+END_TEST
+
+/* --- debug registers ---------------------------------------------------------------------------------------- */
+
+START_TEST(test_debug_registers_switch_and_come_back)
+{
+	struct vcpu_debug guest = { .dr = { 0x1000, 0x2000, 0, 0x4000 }, .dr6 = DR6_RESET | 1 }, host;
+
+	fake_hw_reset();
+	fake_hw.dr[0] = 0x11, fake_hw.dr[1] = 0x22, fake_hw.dr[2] = 0, fake_hw.dr[3] = 0x44;
+	fake_hw.dr[6] = DR6_RESET;
+
+	vmx_debug_switch(&host, &guest);
+	ck_assert_uint_eq(fake_hw.dr[0], 0x1000);
+	ck_assert_uint_eq(fake_hw.dr[1], 0x2000);
+	ck_assert_uint_eq(fake_hw.dr[3], 0x4000);
+	ck_assert_uint_eq(fake_hw.dr[6], DR6_RESET | 1);
+	ck_assert_uint_eq(fake_hw.dr_writes, 4); /* DR2 was equal: not written */
+
+	/* The guest changes DR1 and DR6 while it runs; leaving saves them and puts the host's back. */
+	fake_hw.dr[1] = 0x2222;
+	fake_hw.dr[6] = DR6_RESET | 2;
+	vmx_debug_switch(&guest, &host);
+	ck_assert_uint_eq(guest.dr[1], 0x2222);
+	ck_assert_uint_eq(guest.dr6, DR6_RESET | 2);
+	ck_assert_uint_eq(fake_hw.dr[0], 0x11);
+	ck_assert_uint_eq(fake_hw.dr[1], 0x22);
+	ck_assert_uint_eq(fake_hw.dr[3], 0x44);
+	ck_assert_uint_eq(fake_hw.dr[6], DR6_RESET);
+}
+END_TEST
+
+/* --- the VMCS a vCPU starts with ------------------------------------------------------------------------------ */
+
+/* A CPU like Bochs' (docs: testbed): TRUE controls that force nothing on and allow everything. */
+static void fake_vmx_cpu(void)
+{
+	static const struct fake_msr msrs[] = {
+		{ MSR_IA32_FEATURE_CONTROL, FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMX_OUTSIDE_SMX },
+		{ MSR_IA32_VMX_BASIC, 0x00d810000000002bull },
+		{ MSR_IA32_VMX_TRUE_PINBASED_CTLS, 0xffffffff00000000ull },
+		{ MSR_IA32_VMX_TRUE_PROCBASED_CTLS, 0xffffffff00000000ull },
+		{ MSR_IA32_VMX_PROCBASED_CTLS2, 0x02177fff00000000ull },
+		{ MSR_IA32_VMX_TRUE_EXIT_CTLS, 0xffffffff00000000ull },
+		{ MSR_IA32_VMX_TRUE_ENTRY_CTLS, 0xffffffff00000000ull },
+		{ MSR_IA32_VMX_MISC, 0x600401e0 },
+		{ MSR_IA32_VMX_CR0_FIXED0, CR0_PE | CR0_NE | CR0_PG },
+		{ MSR_IA32_VMX_CR0_FIXED1, ~0ull },
+		{ MSR_IA32_VMX_CR4_FIXED0, CR4_VMXE },
+		{ MSR_IA32_VMX_CR4_FIXED1, ~0ull },
+		{ MSR_IA32_VMX_EPT_VPID_CAP, 0x00000f0106334141ull },
+	};
+
+	fake_hw_reset();
+	fake_env_reset();
+	fake_hw.cpuid = host_all_features;
+	for (unsigned i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
+		fake_msr_set(msrs[i].index, msrs[i].value);
+}
+
+START_TEST(test_vmcs_requests_cr8_exits_and_debug_controls)
+{
+	char why[100] = "";
+
+	fake_vmx_cpu();
+	ck_assert_int_eq(vmx_init(why, sizeof(why)), 0);
+	memset(&vm, 0, sizeof(vm));
+	v = &vm.vcpus[0];
+	v->vm = &vm;
+	ck_assert_int_eq(vmcs_create(v), 0);
+	ck_assert_uint_eq(fake_env.log_errors, 0);
+	ck_assert_uint_eq(vmcs(CPU_BASED_VM_EXEC_CONTROL) & (CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING),
+			  CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
+	ck_assert(vmcs(VM_ENTRY_CONTROLS) & VM_ENTRY_LOAD_DEBUG_CONTROLS);
+	ck_assert(vmcs(VM_EXIT_CONTROLS) & VM_EXIT_SAVE_DEBUG_CONTROLS);
+	ck_assert_uint_eq(vmcs(GUEST_DR7), DR7_RESET);
+	ck_assert(written(GUEST_IA32_DEBUGCTL));
+	ck_assert_uint_eq(vmcs(GUEST_PENDING_DBG_EXCEPTIONS), 0);
+}
+END_TEST
+
+static Suite *vmx_exits_suite(void)
+{
+	Suite *s = suite_create("vmx_exits");
+	TCase *ev = tcase_create("events"), *dbg = tcase_create("single-step"), *cr = tcase_create("cr8");
+	TCase *io = tcase_create("io"), *misc = tcase_create("nmi-cpuid-dr");
+
+	tcase_add_test(ev, test_db_interrupted_by_ept_violation_goes_in_again);
+	tcase_add_test(ev, test_software_exception_goes_in_again_with_its_length);
+	tcase_add_test(ev, test_exception_with_error_code_interrupted_by_pml_full);
+	tcase_add_loop_test(ev, test_external_interrupt_and_nmi_go_in_again, 0, 2);
+	tcase_add_test(ev, test_no_event_no_injection);
+	tcase_add_test(ev, test_stopped_vm_gets_no_injection);
+	tcase_add_test(ev, test_iret_interrupted_by_ept_violation_blocks_nmis_again);
+	tcase_add_test(ev, test_iret_interrupted_by_pml_full_blocks_nmis_again);
+	tcase_add_test(ev, test_fixup_decisions);
+	suite_add_tcase(s, ev);
+	tcase_add_test(dbg, test_tf_over_emulated_instruction_raises_db);
+	tcase_add_test(dbg, test_tf_keeps_pending_breakpoints_and_ends_the_shadow);
+	tcase_add_test(dbg, test_no_db_without_tf_or_with_btf);
+	suite_add_tcase(s, dbg);
+	tcase_add_test(cr, test_mov_to_cr8_sets_the_virtual_tpr);
+	tcase_add_test(cr, test_mov_from_cr8_reads_it_into_any_register);
+	tcase_add_test(cr, test_mov_to_cr8_reserved_bits_raise_gp);
+	tcase_add_test(cr, test_other_cr_access_stops_the_vm);
+	suite_add_tcase(s, cr);
+	tcase_add_loop_test(io, test_in_sizes_write_rax_as_the_cpu_does, 0, 5);
+	tcase_add_test(io, test_out_leaves_rax);
+	suite_add_tcase(s, io);
+	tcase_add_test(misc, test_nmi_exit_runs_the_host_handler);
+	tcase_add_test(misc, test_guest_exception_exit_stops_the_vm);
+	tcase_add_test(misc, test_cpuid_exit_applies_the_policy_per_vcpu);
+	tcase_add_test(misc, test_debug_registers_switch_and_come_back);
+	tcase_add_test(misc, test_vmcs_requests_cr8_exits_and_debug_controls);
+	suite_add_tcase(s, misc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(vmx_exits_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
