@@ -15,7 +15,6 @@
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
-#include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/core/config.h"
 #include "kernel/core/multiboot1.h"
 #include "kernel/core/multiboot2.h"
@@ -26,6 +25,7 @@
 #include "kernel/selftest/dirty_check.h"
 #include "kernel/selftest/perf.h"
 #include "kernel/selftest/throttle_bench.h"
+#include "kernel/vmm/arch.h"
 #include "kernel/vmm/monitor.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
@@ -185,7 +185,7 @@ static void vtx_init(void)
 {
 	char why[160];
 
-	if (vmx_init(why, sizeof(why))) {
+	if (vm_arch_init(why, sizeof(why))) {
 		log_err("vmx", "cannot run VMs: %s; the hypervisor needs Intel VT-x with EPT, unrestricted guest and the "
 			"VMX-preemption timer", why);
 		boot_fail("no usable VT-x");

@@ -5,6 +5,7 @@
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
 #include "kernel/lib/log.h"
+#include "kernel/vmm/arch.h"
 
 #define MONITOR_PERIOD_US 1000000
 
@@ -16,7 +17,7 @@ static uint64_t vm_exits(const struct vm *vm)
 	unsigned i;
 
 	for (i = 0; i < vm->vcpu_count; i++)
-		total += vm->vcpus[i].exits_total;
+		total += vcpu_arch_exits(&vm->vcpus[i]);
 	return total;
 }
 

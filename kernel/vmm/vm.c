@@ -5,15 +5,10 @@
 #include <string.h>
 #include "drivers/uart16550.h"
 #include "kernel/arch/x86/frames.h"
-#include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
-#include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
-
-#define FXSAVE_FCW_DEFAULT 0x037f   /* x87 control word after FNINIT */
-#define FXSAVE_MXCSR_DEFAULT 0x1f80 /* SSE control after reset */
-#define FXSAVE_MXCSR_OFFSET 24
+#include "kernel/vmm/arch.h"
 
 static uint64_t ept_alloc_table(void *ctx)
 {
@@ -28,40 +23,6 @@ static uint64_t *ept_table(void *ctx, uint64_t pa)
 }
 
 static const struct ept_mem ept_host_mem = { ept_alloc_table, ept_table, NULL };
-
-void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
-		return NULL;
-	return (void *)(uintptr_t)(vm->ram_hpa + gpa);
-}
-
-int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
-{
-	void *dst = vm_gpa_to_hva(vm, gpa, len);
-	uint64_t pfn;
-
-	if (!dst)
-		return HV_ERANGE;
-	memcpy(dst, src, len);
-	if (len && vm->dirty.logging) {
-		for (pfn = gpa / FRAME_SIZE; pfn <= (gpa + len - 1) / FRAME_SIZE; pfn++) {
-			dirty_mark(vm, NULL, pfn);
-			vm->dirty.host_writes++;
-		}
-	}
-	return HV_OK;
-}
-
-static void vcpu_fpu_reset(struct vcpu *v)
-{
-	uint32_t mxcsr = FXSAVE_MXCSR_DEFAULT;
-	uint16_t fcw = FXSAVE_FCW_DEFAULT;
-
-	memset(v->fpu, 0, sizeof(v->fpu));
-	memcpy(v->fpu, &fcw, sizeof(fcw));
-	memcpy(v->fpu + FXSAVE_MXCSR_OFFSET, &mxcsr, sizeof(mxcsr));
-}
 
 static int vm_load_guest(struct vm *vm, const struct vm_params *p, const void *image, uint64_t image_len)
 {
@@ -85,8 +46,11 @@ static int vm_load_guest(struct vm *vm, const struct vm_params *p, const void *i
 /* The scheduler's view of a vCPU: it runs its guest until the deadline. */
 static void vcpu_sched_run(struct sched_entity *e, uint64_t now, uint64_t deadline)
 {
+	struct vcpu *v = e->owner;
+
 	(void)now;
-	vcpu_run(e->owner, deadline);
+	if (vcpu_arch_run(v, deadline) == VCPU_RUN_STOP_VM)
+		vm_stop(v->vm, "%s", vcpu_arch_stop_reason(v));
 }
 
 int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
@@ -111,7 +75,7 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 	}
 	rc = ept_init(&vm->ept, &ept_host_mem);
 	if (!rc)
-		rc = ept_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size, EPT_RWX, vmx_get_caps()->ept_2m);
+		rc = ept_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size, EPT_RWX, vm_arch_large_pages());
 	if (rc)
 		return HV_TRACE(rc);
 	vm->eptp = ept_pointer(&vm->ept, false);
@@ -127,11 +91,7 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 		v->vm = vm;
 		v->id = i;
 		snprintf(v->name, sizeof(v->name), "vm%u/vcpu%u", id, i);
-		vcpu_fpu_reset(v);
-		v->debug.dr6 = DR6_RESET;
-		v->regs.rbx = HV_GUEST_BOOT_GPA;
-		v->regs.rsi = i;
-		rc = vmcs_create(v);
+		rc = vcpu_arch_create(v);
 		if (rc)
 			return HV_TRACE(rc);
 		rc = sched_add(sched, &v->se, v->name, SCHED_KIND_VCPU, vcpu_sched_run, v);
@@ -200,41 +160,10 @@ void vm_resume(struct vm *vm)
 	vm->paused = false;
 }
 
-void vcpu_finish(struct vcpu *v, int status)
-{
-	struct vm *vm = v->vm;
-	unsigned i;
-
-	v->stop_status = status;
-	sched_stop(&v->se);
-	vuart_flush(&vm->console, v->id);
-	log_info("vm", "%s finished with status %d", v->name, status);
-	for (i = 0; i < vm->vcpu_count; i++)
-		if (vm->vcpus[i].se.state != SCHED_STOPPED)
-			return;
-	vm->state = VM_FINISHED;
-	log_info("vm", "vm%u finished: every vCPU is done", vm->id);
-}
-
 void vm_log_stats(const struct vm *vm)
 {
-	unsigned i, r;
+	unsigned i;
 
-	for (i = 0; i < vm->vcpu_count; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
-		char line[200];
-		int n = 0;
-
-		for (r = 0; r < EXIT_REASON_MAX && n < (int)sizeof(line) - 24; r++)
-			if (v->exits[r])
-				n += snprintf(line + n, sizeof(line) - (size_t)n, " %u:%llu", r,
-					      (unsigned long long)v->exits[r]);
-		line[n] = '\0';
-		log_info("stats",
-			 "%s: ran %llu us in %llu slices, %llu exits (reason:count%s), %llu events re-injected, "
-			 "%llu host NMIs",
-			 v->name, (unsigned long long)time_ticks_to_us(v->se.runtime), (unsigned long long)v->se.slices,
-			 (unsigned long long)v->exits_total, n ? line : " none", (unsigned long long)v->events_reinjected,
-			 (unsigned long long)v->host_nmis);
-	}
+	for (i = 0; i < vm->vcpu_count; i++)
+		vcpu_arch_log_stats(&vm->vcpus[i]);
 }

@@ -7,8 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "kernel/arch/x86/vmx/exit_reason.h"
-#include "kernel/arch/x86/vmx/regs.h"
+#include "kernel/arch/x86/vcpu_arch.h"
 #include "kernel/core/ept.h"
 #include "kernel/core/sched.h"
 #include "kernel/guest_abi.h"
@@ -17,26 +16,11 @@
 #include "kernel/vmm/vuart.h"
 
 #define VM_STOP_REASON_MAX 200
-#define VCPU_FPU_AREA 512
 
 enum vm_state {
 	VM_RUNNING,
 	VM_STOPPED,    /* a fault or a request stopped it; its memory stays for inspection */
 	VM_FINISHED,   /* every vCPU ended on its own */
-};
-
-/* The current VM exit, decoded from the VMCS once, for handlers to read. */
-struct vcpu_exit {
-	uint32_t reason;        /* basic exit reason */
-	uint32_t raw_reason;    /* the whole field, entry-failure bit included */
-	uint64_t qualification;
-	uint64_t guest_phys;    /* EPT violations */
-	uint32_t insn_len;
-	uint32_t intr_info;
-	uint32_t intr_error_code;  /* of the exit interruption information, when it has one */
-	uint32_t idt_vectoring;    /* IDT-vectoring information: an event whose delivery the exit interrupted */
-	uint32_t idt_vectoring_error_code;
-	uint64_t rip;
 };
 
 /*
@@ -52,29 +36,12 @@ struct vm_test_hooks {
 	void *work_counter_ctx;
 };
 
-/* Debug registers the VMCS does not switch (DR7 is a guest-state field). */
-struct vcpu_debug {
-	uint64_t dr[4];         /* DR0-DR3 */
-	uint64_t dr6;
-};
-
 struct vcpu {
-	struct vcpu_regs regs;
-	uint8_t fpu[VCPU_FPU_AREA] __attribute__((aligned(16))); /* FXSAVE image of the guest */
+	struct vcpu_arch arch;  /* registers, VMCS, exit state: kernel/arch/x86/ only */
 	struct vm *vm;
 	unsigned id;
 	char name[16];          /* "vm0/vcpu1" */
-	uint64_t vmcs_pa;
-	bool launched;
 	struct sched_entity se;
-	struct vcpu_exit exit;
-	uint64_t exits[EXIT_REASON_MAX];
-	uint64_t exits_total;
-	uint64_t entry_failures;
-	uint64_t events_reinjected; /* exits during event delivery, whose event went in again */
-	uint64_t host_nmis;     /* NMIs that arrived while this vCPU ran, handed to the host */
-	uint8_t tpr;            /* the virtual task-priority register, CR8 of a 64-bit guest */
-	struct vcpu_debug debug;
 	int stop_status;        /* HV_HC_VCPU_STOP status */
 	enum sched_state paused_state; /* scheduler state saved by vm_pause() */
 	uint64_t paused_wake_at;
@@ -139,9 +106,6 @@ void vm_resume(struct vm *vm);
 
 /* Marks a vCPU finished; the VM finishes when all of them have. */
 void vcpu_finish(struct vcpu *v, int status);
-
-/* Runs v until slice_end (TSC), until it blocks, or until its VM stops. */
-void vcpu_run(struct vcpu *v, uint64_t slice_end);
 
 /* Logs per-vCPU run time and exit counts. */
 void vm_log_stats(const struct vm *vm);

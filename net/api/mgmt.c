@@ -5,8 +5,8 @@
 #include <string.h>
 #include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/time.h"
-#include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/lib/err.h"
+#include "kernel/vmm/arch.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
 #include "net/api/api.h"
@@ -20,8 +20,6 @@ static struct api mgmt_api;
 
 static int mgmt_host_info(void *ctx, struct api_host_info *out)
 {
-	const struct vmx_caps *c = vmx_get_caps();
-
 	(void)ctx;
 	memset(out, 0, sizeof(*out));
 	out->uptime_ms = time_uptime_us() / 1000;
@@ -29,20 +27,7 @@ static int mgmt_host_info(void *ctx, struct api_host_info *out)
 	out->mem_total_bytes = out->mem_free_bytes + (mgmt_vm ? mgmt_vm->ram_size : 0);
 	out->cpus = 1;
 	out->tsc_hz = time_tsc_hz();
-#define MGMT_FEATURE(cond, name)                                                \
-	do {                                                                    \
-		if ((cond) && out->feature_count < API_FEATURES_MAX)            \
-			out->features[out->feature_count++] = (name);           \
-	} while (0)
-	MGMT_FEATURE(c->vmx, "vmx");
-	MGMT_FEATURE(c->ept, "ept");
-	MGMT_FEATURE(c->unrestricted_guest, "unrestricted_guest");
-	MGMT_FEATURE(c->vpid, "vpid");
-	MGMT_FEATURE(c->preemption_timer, "preemption_timer");
-	MGMT_FEATURE(c->ept_ad, "ept_ad");
-	MGMT_FEATURE(c->pml, "pml");
-	MGMT_FEATURE(c->ept_2m, "ept_2m");
-#undef MGMT_FEATURE
+	out->feature_count = vm_arch_features(out->features, API_FEATURES_MAX);
 	out->nic_count = net_nic_info(out->nics, API_NICS_MAX);
 	return HV_OK;
 }
@@ -79,7 +64,7 @@ static int mgmt_vm_info(void *ctx, struct api_vm_info *out)
 
 		throttle_get_times(&vm->vcpus[i], &t);
 		out->vcpus[i] = (struct api_vcpu_info){
-			.exits = vm->vcpus[i].exits_total,
+			.exits = vcpu_arch_exits(&vm->vcpus[i]),
 			.throttle_pct = throttle_get_vcpu(&vm->vcpus[i]),
 			.granted_ticks = t.granted,
 			.throttled_ticks = t.throttled,

@@ -80,7 +80,7 @@ int hv_trace_error(int err, const char *file, int line, const char *func)
 static struct vmx_caps caps;
 const struct vmx_caps *vmx_get_caps(void) { return &caps; }
 
-int vmcs_load(struct vcpu *v) { return vmptrld(v->vmcs_pa) ? HV_EIO : HV_OK; }
+int vmcs_load(struct vcpu *v) { return vmptrld(v->arch.vmcs_pa) ? HV_EIO : HV_OK; }
 
 static uint64_t table_alloc(void *ctx) { return (void)ctx, fault_now() ? 0 : host_alloc(FRAME_SIZE); }
 static uint64_t *table_ptr(void *ctx, uint64_t pa) { return (void)ctx, (uint64_t *)(uintptr_t)pa; }
@@ -110,7 +110,7 @@ static void setup(void)
 	for (i = 0; i < VCPUS; i++) {
 		vm.vcpus[i].vm = &vm;
 		vm.vcpus[i].id = i;
-		vm.vcpus[i].vmcs_pa = VMCS_PA(i);
+		vm.vcpus[i].arch.vmcs_pa = VMCS_PA(i);
 		fake_vmcs_set(VMCS_PA(i), SECONDARY_VM_EXEC_CONTROL, BOOT_PROC2);
 		fake_vmcs_set(VMCS_PA(i), EPT_POINTER, vm.eptp);
 	}
@@ -125,7 +125,7 @@ static void teardown(void)
 
 static bool pml_on(const struct vcpu *v)
 {
-	return fake_vmcs_get(v->vmcs_pa, SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_PML;
+	return fake_vmcs_get(v->arch.vmcs_pa, SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_PML;
 }
 
 /* What the CPU does when v writes to guest page pfn. */
@@ -141,17 +141,17 @@ static void cpu_write(struct vcpu *v, uint64_t pfn)
 		ck_assert_uint_ne(*leaf & EPT_WRITE, 0);
 		return;
 	}
-	if (!pml_on(v) || !(fake_vmcs_get(v->vmcs_pa, EPT_POINTER) & EPTP_AD_ENABLE) || (*leaf & EPT_DIRTY))
+	if (!pml_on(v) || !(fake_vmcs_get(v->arch.vmcs_pa, EPT_POINTER) & EPTP_AD_ENABLE) || (*leaf & EPT_DIRTY))
 		return;
-	index = (uint16_t)fake_vmcs_get(v->vmcs_pa, GUEST_PML_INDEX);
+	index = (uint16_t)fake_vmcs_get(v->arch.vmcs_pa, GUEST_PML_INDEX);
 	if (index >= PML_LOG_ENTRIES) { /* a PML-full exit first */
 		ck_assert_int_eq(vmcs_load(v), HV_OK);
 		dirty_pml_drain(v);
-		index = (uint16_t)fake_vmcs_get(v->vmcs_pa, GUEST_PML_INDEX);
+		index = (uint16_t)fake_vmcs_get(v->arch.vmcs_pa, GUEST_PML_INDEX);
 	}
-	log = (uint64_t *)(uintptr_t)fake_vmcs_get(v->vmcs_pa, PML_ADDRESS);
+	log = (uint64_t *)(uintptr_t)fake_vmcs_get(v->arch.vmcs_pa, PML_ADDRESS);
 	log[index] = pfn * FRAME_SIZE;
-	fake_vmcs_set(v->vmcs_pa, GUEST_PML_INDEX, (uint16_t)(index - 1));
+	fake_vmcs_set(v->arch.vmcs_pa, GUEST_PML_INDEX, (uint16_t)(index - 1));
 	*leaf |= EPT_ACCESSED | EPT_DIRTY;
 }
 

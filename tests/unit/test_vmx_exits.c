@@ -66,7 +66,7 @@ START_TEST(test_db_interrupted_by_ept_violation_goes_in_again)
 	ck_assert(!written(VM_ENTRY_EXCEPTION_ERROR_CODE));
 	ck_assert(!written(VM_ENTRY_INSTRUCTION_LEN));
 	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT); /* the trap's instruction is done: RIP stays */
-	ck_assert_uint_eq(v->events_reinjected, 1);
+	ck_assert_uint_eq(v->arch.events_reinjected, 1);
 }
 END_TEST
 
@@ -123,7 +123,7 @@ START_TEST(test_no_event_no_injection)
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
 	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD));
 	ck_assert(!written(GUEST_INTERRUPTIBILITY_INFO));
-	ck_assert_uint_eq(v->events_reinjected, 0);
+	ck_assert_uint_eq(v->arch.events_reinjected, 0);
 }
 END_TEST
 
@@ -134,7 +134,7 @@ START_TEST(test_stopped_vm_gets_no_injection)
 	fake_env.wp_fault_result = false; /* not a log-dirty fault: the VM stops */
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
-	ck_assert_uint_eq(fake_env.vm_stops, 1);
+	ck_assert_str_ne(v->arch.stop_reason, "");
 	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD));
 }
 END_TEST
@@ -239,45 +239,45 @@ static uint64_t cr_qual(unsigned cr, unsigned access, unsigned gpr)
 START_TEST(test_mov_to_cr8_sets_the_virtual_tpr)
 {
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_TO_CR, 3 /* RBX */));
-	v->regs.rbx = 0xf;
+	v->arch.regs.rbx = 0xf;
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->tpr, 0xf);
+	ck_assert_uint_eq(v->arch.tpr, 0xf);
 	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT + INSN_LEN);
-	ck_assert_uint_eq(fake_env.vm_stops, 0);
+	ck_assert_str_eq(v->arch.stop_reason, "");
 }
 END_TEST
 
 START_TEST(test_mov_from_cr8_reads_it_into_any_register)
 {
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 12 /* R12 */));
-	v->tpr = 9;
-	v->regs.r12 = 0xdeadbeefcafef00dull;
+	v->arch.tpr = 9;
+	v->arch.regs.r12 = 0xdeadbeefcafef00dull;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.r12, 9);
+	ck_assert_uint_eq(v->arch.regs.r12, 9);
 
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 4 /* RSP, in the VMCS */));
-	v->tpr = 2;
+	v->arch.tpr = 2;
 	fake_vmcs_set(GUEST_RSP, 0x7000);
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
 	ck_assert_uint_eq(vmcs(GUEST_RSP), 2);
 
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 5 /* RBP, after RSP */));
-	v->tpr = 4;
+	v->arch.tpr = 4;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.rbp, 4);
-	ck_assert_uint_eq(v->regs.rsi, 0);
+	ck_assert_uint_eq(v->arch.regs.rbp, 4);
+	ck_assert_uint_eq(v->arch.regs.rsi, 0);
 }
 END_TEST
 
 START_TEST(test_mov_to_cr8_reserved_bits_raise_gp)
 {
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_TO_CR, 0 /* RAX */));
-	v->tpr = 3;
-	v->regs.rax = 0x10;
+	v->arch.tpr = 3;
+	v->arch.regs.rax = 0x10;
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
-	ck_assert_uint_eq(v->tpr, 3);
+	ck_assert_uint_eq(v->arch.tpr, 3);
 	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT);
 	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
 	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
@@ -288,8 +288,8 @@ START_TEST(test_other_cr_access_stops_the_vm)
 {
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(0, CR_ACCESS_MOV_TO_CR, 0));
 	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
-	ck_assert_uint_eq(fake_env.vm_stops, 1);
-	ck_assert_ptr_nonnull(strstr(fake_env.stop_reason, "CR0 access"));
+	ck_assert_str_ne(v->arch.stop_reason, "");
+	ck_assert_ptr_nonnull(strstr(v->arch.stop_reason, "CR0 access"));
 }
 END_TEST
 
@@ -315,19 +315,19 @@ START_TEST(test_in_sizes_write_rax_as_the_cpu_does)
 	};
 
 	exit_at(1, 0, EXIT_REASON_IO_INSTRUCTION, io_qual(cases[_i].port, cases[_i].size, true));
-	v->regs.rax = 0xdeadbeef12345678ull;
+	v->arch.regs.rax = 0xdeadbeef12345678ull;
 	fake_env.uart_in = 0x41;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.rax, cases[_i].rax);
+	ck_assert_uint_eq(v->arch.regs.rax, cases[_i].rax);
 }
 END_TEST
 
 START_TEST(test_out_leaves_rax)
 {
 	exit_at(1, 0, EXIT_REASON_IO_INSTRUCTION, io_qual(UNCLAIMED_PORT, 4, false));
-	v->regs.rax = 0xdeadbeef12345678ull;
+	v->arch.regs.rax = 0xdeadbeef12345678ull;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.rax, 0xdeadbeef12345678ull);
+	ck_assert_uint_eq(v->arch.regs.rax, 0xdeadbeef12345678ull);
 }
 END_TEST
 
@@ -340,8 +340,8 @@ START_TEST(test_nmi_exit_runs_the_host_handler)
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
 	ck_assert_uint_eq(fake_hw.nmis_raised, 1);
-	ck_assert_uint_eq(v->host_nmis, 1);
-	ck_assert_uint_eq(fake_env.vm_stops, 0);
+	ck_assert_uint_eq(v->arch.host_nmis, 1);
+	ck_assert_str_eq(v->arch.stop_reason, "");
 	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD)); /* the guest never sees the host's NMI */
 }
 END_TEST
@@ -373,14 +373,14 @@ static struct cpuid_regs guest_cpuid(unsigned vcpus, unsigned id, uint32_t leaf,
 {
 	exit_at(vcpus, id, EXIT_REASON_CPUID, 0);
 	fake_hw.cpuid = host_all_features;
-	v->regs.rax = 0xffffffff00000000ull | leaf;
-	v->regs.rcx = subleaf;
-	v->regs.rbx = v->regs.rdx = ~0ull;
+	v->arch.regs.rax = 0xffffffff00000000ull | leaf;
+	v->arch.regs.rcx = subleaf;
+	v->arch.regs.rbx = v->arch.regs.rdx = ~0ull;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.rax >> 32, 0);
-	ck_assert_uint_eq(v->regs.rbx >> 32, 0);
-	return (struct cpuid_regs){ (uint32_t)v->regs.rax, (uint32_t)v->regs.rbx, (uint32_t)v->regs.rcx,
-				    (uint32_t)v->regs.rdx };
+	ck_assert_uint_eq(v->arch.regs.rax >> 32, 0);
+	ck_assert_uint_eq(v->arch.regs.rbx >> 32, 0);
+	return (struct cpuid_regs){ (uint32_t)v->arch.regs.rax, (uint32_t)v->arch.regs.rbx, (uint32_t)v->arch.regs.rcx,
+				    (uint32_t)v->arch.regs.rdx };
 }
 
 START_TEST(test_cpuid_exit_applies_the_policy_per_vcpu)

@@ -1,7 +1,5 @@
 #include "tests/unit/fake/fake_env.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/gdt.h"
@@ -22,17 +20,6 @@ void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
 	(void)fmt;
 	if (level == LOG_ERROR)
 		fake_env.log_errors++;
-}
-
-void vm_stop(struct vm *vm, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(fake_env.stop_reason, sizeof(fake_env.stop_reason), fmt, ap);
-	va_end(ap);
-	vm->state = VM_STOPPED;
-	fake_env.vm_stops++;
 }
 
 void vcpu_finish(struct vcpu *v, int status)

@@ -19,53 +19,9 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_PML_FULL] = exit_pml_full,
 };
 
-static const char *const exit_names[EXIT_REASON_MAX] = {
-	[EXIT_REASON_EXCEPTION_NMI] = "exception or NMI",
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = "external interrupt",
-	[EXIT_REASON_TRIPLE_FAULT] = "triple fault",
-	[EXIT_REASON_INIT_SIGNAL] = "INIT signal",
-	[EXIT_REASON_SIPI] = "SIPI",
-	[EXIT_REASON_INTERRUPT_WINDOW] = "interrupt window",
-	[EXIT_REASON_NMI_WINDOW] = "NMI window",
-	[EXIT_REASON_TASK_SWITCH] = "task switch",
-	[EXIT_REASON_CPUID] = "CPUID",
-	[EXIT_REASON_HLT] = "HLT",
-	[EXIT_REASON_INVD] = "INVD",
-	[EXIT_REASON_INVLPG] = "INVLPG",
-	[EXIT_REASON_RDPMC] = "RDPMC",
-	[EXIT_REASON_RDTSC] = "RDTSC",
-	[EXIT_REASON_VMCALL] = "VMCALL",
-	[EXIT_REASON_CR_ACCESS] = "control-register access",
-	[EXIT_REASON_DR_ACCESS] = "debug-register access",
-	[EXIT_REASON_IO_INSTRUCTION] = "I/O instruction",
-	[EXIT_REASON_MSR_READ] = "RDMSR",
-	[EXIT_REASON_MSR_WRITE] = "WRMSR",
-	[EXIT_REASON_INVALID_GUEST_STATE] = "VM-entry failure: invalid guest state",
-	[EXIT_REASON_MSR_LOADING] = "VM-entry failure: MSR loading",
-	[EXIT_REASON_MWAIT] = "MWAIT",
-	[EXIT_REASON_MONITOR_TRAP] = "monitor trap flag",
-	[EXIT_REASON_MONITOR] = "MONITOR",
-	[EXIT_REASON_PAUSE] = "PAUSE",
-	[EXIT_REASON_MACHINE_CHECK] = "VM-entry failure: machine check",
-	[EXIT_REASON_EPT_VIOLATION] = "EPT violation",
-	[EXIT_REASON_EPT_MISCONFIG] = "EPT misconfiguration",
-	[EXIT_REASON_INVEPT] = "INVEPT",
-	[EXIT_REASON_RDTSCP] = "RDTSCP",
-	[EXIT_REASON_PREEMPTION_TIMER] = "VMX-preemption timer",
-	[EXIT_REASON_INVVPID] = "INVVPID",
-	[EXIT_REASON_WBINVD] = "WBINVD",
-	[EXIT_REASON_XSETBV] = "XSETBV",
-	[EXIT_REASON_PML_FULL] = "page-modification log full",
-};
-
-const char *exit_reason_name(unsigned reason)
-{
-	return reason < EXIT_REASON_MAX && exit_names[reason] ? exit_names[reason] : "reason without a name";
-}
-
 static void exit_decode(struct vcpu *v)
 {
-	struct vcpu_exit *e = &v->exit;
+	struct vcpu_exit *e = &v->arch.exit;
 
 	e->raw_reason = vmcs_read32(VM_EXIT_REASON);
 	e->reason = e->raw_reason & VM_EXIT_REASON_BASIC_MASK;
@@ -112,13 +68,13 @@ static void exit_fix_entry(struct vcpu *v)
 	struct vmx_entry_fixup f;
 
 	/* The common case, cheaply: no delivery interrupted, and an exit without an NMI-unblocking bit. */
-	if (!(v->exit.idt_vectoring & INTR_INFO_VALID) && !vmx_exit_reports_nmi_unblocking(v->exit.reason))
+	if (!(v->arch.exit.idt_vectoring & INTR_INFO_VALID) && !vmx_exit_reports_nmi_unblocking(v->arch.exit.reason))
 		return;
-	vectoring = vmx_event_decode(v->exit.idt_vectoring, v->exit.idt_vectoring_error_code, v->exit.insn_len);
-	f = vmx_entry_fixup(v->exit.reason, v->exit.intr_info, v->exit.qualification, &vectoring);
+	vectoring = vmx_event_decode(v->arch.exit.idt_vectoring, v->arch.exit.idt_vectoring_error_code, v->arch.exit.insn_len);
+	f = vmx_entry_fixup(v->arch.exit.reason, v->arch.exit.intr_info, v->arch.exit.qualification, &vectoring);
 
 	if (f.inject.valid) {
-		v->events_reinjected++;
+		v->arch.events_reinjected++;
 		exit_inject(&f.inject);
 	}
 	if (f.block_nmi)
@@ -131,7 +87,7 @@ static void exit_skip_instruction(struct vcpu *v)
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	uint64_t rflags = vmcs_read64(GUEST_RFLAGS);
 
-	vmcs_write64(GUEST_RIP, v->exit.rip + v->exit.insn_len);
+	vmcs_write64(GUEST_RIP, v->arch.exit.rip + v->arch.exit.insn_len);
 	/* Blocking by STI and by MOV SS ends with the instruction, as does RF. */
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
@@ -153,15 +109,15 @@ enum exit_action exit_dispatch(struct vcpu *v)
 	enum exit_action action;
 
 	exit_decode(v);
-	if (v->exit.raw_reason & VM_EXIT_REASON_ENTRY_FAILURE) {
-		v->entry_failures++;
+	if (v->arch.exit.raw_reason & VM_EXIT_REASON_ENTRY_FAILURE) {
+		v->arch.entry_failures++;
 		return exit_entry_failure(v);
 	}
-	v->exits_total++;
-	if (v->exit.reason >= EXIT_REASON_MAX)
+	v->arch.exits_total++;
+	if (v->arch.exit.reason >= EXIT_REASON_MAX)
 		return exit_unhandled(v);
-	v->exits[v->exit.reason]++;
-	handler = exit_handlers[v->exit.reason] ? exit_handlers[v->exit.reason] : exit_unhandled;
+	v->arch.exits[v->arch.exit.reason]++;
+	handler = exit_handlers[v->arch.exit.reason] ? exit_handlers[v->arch.exit.reason] : exit_unhandled;
 	action = handler(v);
 	if (action == EXIT_SKIP_INSN)
 		exit_skip_instruction(v);

@@ -1,5 +1,5 @@
 /*
- * VM-exit handling: the exit is decoded once into vcpu->exit, counted, and
+ * VM-exit handling: the exit is decoded once into vcpu->arch.exit, counted, and
  * handed to the one handler of its reason (a table; empty slots stop the VM).
  */
 #ifndef HV_KERNEL_VMX_EXIT_H
@@ -14,7 +14,7 @@ struct vmx_event;
 enum exit_action {
 	EXIT_RESUME,     /* re-enter at the same instruction */
 	EXIT_SKIP_INSN,  /* the instruction was emulated: advance RIP, re-enter */
-	EXIT_STOP_VM,    /* the handler stopped the VM (vm_stop has logged why) */
+	EXIT_STOP_VM,    /* the VM must stop: exit_stop() has recorded why */
 };
 
 /*
@@ -46,6 +46,12 @@ enum exit_action exit_unhandled(struct vcpu *v);
  */
 void exit_inject(const struct vmx_event *e);
 void exit_inject_exception(uint8_t vector, bool has_error_code, uint32_t error_code);
+
+/*
+ * Records why v's VM must stop (printf-style) and returns EXIT_STOP_VM: the
+ * run ends and the VM model stops the VM with this reason.
+ */
+enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Logs the guest's registers and the exit, for every path that stops a VM. */
 void exit_dump_guest(const struct vcpu *v);

@@ -40,7 +40,7 @@
 #define EXIT_REASON_PML_FULL 62
 #define EXIT_REASON_MAX 70 /* table size: every basic reason the SDM defines is below this */
 
-/* A printable name for an exit reason ("reason-N" for those without one). */
+/* A printable name for an exit reason ("reason without a name" for those without one). */
 const char *exit_reason_name(unsigned reason);
 
 #endif

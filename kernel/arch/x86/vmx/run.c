@@ -1,11 +1,12 @@
 /* Running one vCPU for one time slice: VM entries and exits until the slice ends. */
+#include <stdio.h>
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/debug.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/arch/x86/vmx/vmx.h"
-#include "kernel/lib/log.h"
+#include "kernel/vmm/arch.h"
 #include "kernel/vmm/vm.h"
 
 #define PREEMPTION_TIMER_MAX 0xffffffffull
@@ -19,13 +20,15 @@ static void vcpu_entry_failed(struct vcpu *v, int rc)
 
 	if (rc == 2)
 		vmread(VM_INSTRUCTION_ERROR, &err);
-	v->entry_failures++;
-	vm_stop(v->vm, "%s: %s failed (%s, VM-instruction error %llu)", v->name, v->launched ? "VMRESUME" : "VMLAUNCH",
-		rc == 1 ? "VMfailInvalid" : "VMfailValid", (unsigned long long)err);
+	v->arch.entry_failures++;
+	snprintf(v->arch.stop_reason, sizeof(v->arch.stop_reason), "%s: %s failed (%s, VM-instruction error %llu)",
+		 v->name, v->arch.launched ? "VMRESUME" : "VMLAUNCH", rc == 1 ? "VMfailInvalid" : "VMfailValid",
+		 (unsigned long long)err);
 }
 
-void vcpu_run(struct vcpu *v, uint64_t slice_end)
+enum vcpu_run_end vcpu_arch_run(struct vcpu *v, uint64_t slice_end)
 {
+	enum vcpu_run_end end = VCPU_RUN_YIELD;
 	unsigned shift = vmx_get_caps()->preemption_timer_shift;
 	struct vcpu_debug host_debug;
 
@@ -34,7 +37,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice_end)
 	 * host code sets no breakpoints and runs with DR7 as a VM exit leaves it
 	 * (0x400, all disabled), so they cannot fire in the host.
 	 */
-	vmx_debug_switch(&host_debug, &v->debug);
+	vmx_debug_switch(&host_debug, &v->arch.debug);
 	while (v->vm->state == VM_RUNNING && v->se.state == SCHED_RUNNABLE) {
 		uint64_t now = time_now(), timer;
 		int rc;
@@ -43,7 +46,8 @@ void vcpu_run(struct vcpu *v, uint64_t slice_end)
 			break;
 		/* An exit handler may have loaded another VMCS (a harvest drains every vCPU's log). */
 		if (vmcs_load(v)) {
-			vm_stop(v->vm, "%s: VMPTRLD failed", v->name);
+			snprintf(v->arch.stop_reason, sizeof(v->arch.stop_reason), "%s: VMPTRLD failed", v->name);
+			end = VCPU_RUN_STOP_VM;
 			break;
 		}
 		timer = (slice_end - now) >> shift;
@@ -51,18 +55,22 @@ void vcpu_run(struct vcpu *v, uint64_t slice_end)
 
 		/* No host code may touch SSE between these two pairs (kernel code is general-regs-only). */
 		fxsave(host_fpu);
-		fxrstor(v->fpu);
-		rc = vmx_run(&v->regs, v->launched);
-		fxsave(v->fpu);
+		fxrstor(v->arch.fpu);
+		rc = vmx_run(&v->arch.regs, v->arch.launched);
+		fxsave(v->arch.fpu);
 		fxrstor(host_fpu);
 
 		if (rc) {
 			vcpu_entry_failed(v, rc);
+			end = VCPU_RUN_STOP_VM;
 			break;
 		}
-		v->launched = true;
-		if (exit_dispatch(v) == EXIT_STOP_VM)
+		v->arch.launched = true;
+		if (exit_dispatch(v) == EXIT_STOP_VM) {
+			end = VCPU_RUN_STOP_VM;
 			break;
+		}
 	}
-	vmx_debug_switch(&v->debug, &host_debug);
+	vmx_debug_switch(&v->arch.debug, &host_debug);
+	return end;
 }

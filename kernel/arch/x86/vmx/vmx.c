@@ -199,13 +199,13 @@ int vmcs_create(struct vcpu *v)
 	uint64_t errors = vmcs_error_count();
 	int rc;
 
-	v->vmcs_pa = frames_alloc(FRAME_SIZE, FRAME_SIZE);
-	if (!v->vmcs_pa)
+	v->arch.vmcs_pa = frames_alloc(FRAME_SIZE, FRAME_SIZE);
+	if (!v->arch.vmcs_pa)
 		return HV_ENOMEM;
-	*(uint32_t *)(uintptr_t)v->vmcs_pa = caps.revision;
-	if (vmclear(v->vmcs_pa) || vmptrld(v->vmcs_pa))
+	*(uint32_t *)(uintptr_t)v->arch.vmcs_pa = caps.revision;
+	if (vmclear(v->arch.vmcs_pa) || vmptrld(v->arch.vmcs_pa))
 		return HV_EIO;
-	current_vmcs_pa = v->vmcs_pa;
+	current_vmcs_pa = v->arch.vmcs_pa;
 	rc = vmcs_controls(v);
 	if (rc)
 		return rc;
@@ -216,10 +216,10 @@ int vmcs_create(struct vcpu *v)
 
 int vmcs_load(struct vcpu *v)
 {
-	if (current_vmcs_pa == v->vmcs_pa)
+	if (current_vmcs_pa == v->arch.vmcs_pa)
 		return HV_OK;
-	if (vmptrld(v->vmcs_pa))
+	if (vmptrld(v->arch.vmcs_pa))
 		return HV_EIO;
-	current_vmcs_pa = v->vmcs_pa;
+	current_vmcs_pa = v->arch.vmcs_pa;
 	return HV_OK;
 }

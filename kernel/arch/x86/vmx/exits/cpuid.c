@@ -6,7 +6,7 @@
 
 enum exit_action exit_cpuid(struct vcpu *v)
 {
-	uint32_t leaf = (uint32_t)v->regs.rax, subleaf = (uint32_t)v->regs.rcx;
+	uint32_t leaf = (uint32_t)v->arch.regs.rax, subleaf = (uint32_t)v->arch.regs.rcx;
 	static uint32_t host_max_basic, host_max_ext;
 	struct cpuid_vcpu who;
 	struct cpuid_regs r;
@@ -19,9 +19,9 @@ enum exit_action exit_cpuid(struct vcpu *v)
 	who = (struct cpuid_vcpu){ host_max_basic, host_max_ext, v->id, v->vm->vcpu_count };
 	r = cpuid_policy(leaf, subleaf, cpuid(leaf, subleaf), &who);
 	/* CPUID writes 32-bit registers: in 64-bit mode the upper halves become zero. */
-	v->regs.rax = r.eax;
-	v->regs.rbx = r.ebx;
-	v->regs.rcx = r.ecx;
-	v->regs.rdx = r.edx;
+	v->arch.regs.rax = r.eax;
+	v->arch.regs.rbx = r.ebx;
+	v->arch.regs.rcx = r.ecx;
+	v->arch.regs.rdx = r.edx;
 	return EXIT_SKIP_INSN;
 }

@@ -45,7 +45,7 @@ static const size_t cr_gpr_offset[GPR_COUNT] = {
 
 static uint64_t *cr_gpr(struct vcpu *v, unsigned n)
 {
-	return (uint64_t *)((char *)&v->regs + cr_gpr_offset[n % GPR_COUNT]);
+	return (uint64_t *)((char *)&v->arch.regs + cr_gpr_offset[n % GPR_COUNT]);
 }
 
 static uint64_t cr_gpr_read(struct vcpu *v, unsigned n)
@@ -66,7 +66,7 @@ static enum exit_action cr8_access(struct vcpu *v, const struct cr_access *a)
 	uint64_t value;
 
 	if (a->type == CR_ACCESS_MOV_FROM_CR) {
-		cr_gpr_write(v, a->gpr, v->tpr);
+		cr_gpr_write(v, a->gpr, v->arch.tpr);
 		return EXIT_SKIP_INSN;
 	}
 	value = cr_gpr_read(v, a->gpr);
@@ -75,18 +75,17 @@ static enum exit_action cr8_access(struct vcpu *v, const struct cr_access *a)
 		exit_inject_exception(X86_VEC_GP, true, 0);
 		return EXIT_RESUME;
 	}
-	v->tpr = (uint8_t)value;
+	v->arch.tpr = (uint8_t)value;
 	return EXIT_SKIP_INSN;
 }
 
 enum exit_action exit_cr_access(struct vcpu *v)
 {
-	struct cr_access a = cr_decode(v->exit.qualification);
+	struct cr_access a = cr_decode(v->arch.exit.qualification);
 
 	if (a.cr == CR_NUMBER_CR8 && (a.type == CR_ACCESS_MOV_TO_CR || a.type == CR_ACCESS_MOV_FROM_CR))
 		return cr8_access(v, &a);
 	exit_dump_guest(v);
-	vm_stop(v->vm, "%s: CR%u access (type %u, register %u) is not emulated, rip %#llx", v->name, a.cr, a.type,
-		a.gpr, (unsigned long long)v->exit.rip);
-	return EXIT_STOP_VM;
+	return exit_stop(v, "%s: CR%u access (type %u, register %u) is not emulated, rip %#llx", v->name, a.cr, a.type,
+		a.gpr, (unsigned long long)v->arch.exit.rip);
 }

@@ -18,16 +18,15 @@ static const char *ept_access_kind(uint64_t q)
 
 enum exit_action exit_ept_violation(struct vcpu *v)
 {
-	uint64_t gpa = v->exit.guest_phys;
+	uint64_t gpa = v->arch.exit.guest_phys;
 	const char *where;
 
-	if ((v->exit.qualification & EPT_QUAL_WRITE) && dirty_wp_fault(v, gpa))
+	if ((v->arch.exit.qualification & EPT_QUAL_WRITE) && dirty_wp_fault(v, gpa))
 		return EXIT_RESUME;
 	where = gpa < v->vm->ram_size ? "inside guest RAM with no permission" : "outside guest RAM";
 
 	exit_dump_guest(v);
-	vm_stop(v->vm, "%s: EPT violation: %s at guest-physical %#llx, %s (RAM is %#llx bytes), rip %#llx", v->name,
-		ept_access_kind(v->exit.qualification), (unsigned long long)gpa, where,
-		(unsigned long long)v->vm->ram_size, (unsigned long long)v->exit.rip);
-	return EXIT_STOP_VM;
+	return exit_stop(v, "%s: EPT violation: %s at guest-physical %#llx, %s (RAM is %#llx bytes), rip %#llx", v->name,
+		ept_access_kind(v->arch.exit.qualification), (unsigned long long)gpa, where,
+		(unsigned long long)v->vm->ram_size, (unsigned long long)v->arch.exit.rip);
 }

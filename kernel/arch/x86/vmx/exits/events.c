@@ -9,18 +9,18 @@
 enum exit_action exit_external_interrupt(struct vcpu *v)
 {
 	/* "Acknowledge interrupt on exit" delivered the vector here; the host handles it now. */
-	if (v->exit.intr_info & INTR_INFO_VALID)
-		irq_dispatch((uint8_t)(v->exit.intr_info & INTR_INFO_VECTOR_MASK));
+	if (v->arch.exit.intr_info & INTR_INFO_VALID)
+		irq_dispatch((uint8_t)(v->arch.exit.intr_info & INTR_INFO_VECTOR_MASK));
 	return EXIT_RESUME;
 }
 
 enum exit_action exit_exception_nmi(struct vcpu *v)
 {
-	struct vmx_event x = vmx_event_decode(v->exit.intr_info, v->exit.intr_error_code, 0);
+	struct vmx_event x = vmx_event_decode(v->arch.exit.intr_info, v->arch.exit.intr_error_code, 0);
 
 	if (x.valid && x.type == INTR_TYPE_NMI) {
 		/* NMI exiting took the host's NMI away from the host: give it back (docs/vmx.md). */
-		v->host_nmis++;
+		v->arch.host_nmis++;
 		host_nmi_raise();
 		return EXIT_RESUME;
 	}

@@ -1,16 +1,19 @@
 /* Exits that end the VM: triple fault, failed VM entry, and every reason without a handler. */
 #include "kernel/arch/x86/vmx/exit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
 
 void exit_dump_guest(const struct vcpu *v)
 {
-	const struct vcpu_regs *r = &v->regs;
+	const struct vcpu_regs *r = &v->arch.regs;
 
 	log_err("vmx", "%s: exit reason %u (%s) raw %#x qualification %#llx guest-physical %#llx", v->name,
-		v->exit.reason, exit_reason_name(v->exit.reason), v->exit.raw_reason,
-		(unsigned long long)v->exit.qualification, (unsigned long long)v->exit.guest_phys);
+		v->arch.exit.reason, exit_reason_name(v->arch.exit.reason), v->arch.exit.raw_reason,
+		(unsigned long long)v->arch.exit.qualification, (unsigned long long)v->arch.exit.guest_phys);
 	log_err("vmx", "%s: rip=%#llx rsp=%#llx rflags=%#llx cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx", v->name,
 		(unsigned long long)vmcs_read64(GUEST_RIP), (unsigned long long)vmcs_read64(GUEST_RSP),
 		(unsigned long long)vmcs_read64(GUEST_RFLAGS), (unsigned long long)vmcs_read64(GUEST_CR0),
@@ -30,25 +33,32 @@ void exit_dump_guest(const struct vcpu *v)
 		vmcs_read32(GUEST_INTERRUPTIBILITY_INFO), vmcs_read32(GUEST_ACTIVITY_STATE));
 }
 
+enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->arch.stop_reason, sizeof(v->arch.stop_reason), fmt, ap);
+	va_end(ap);
+	return EXIT_STOP_VM;
+}
+
 enum exit_action exit_triple_fault(struct vcpu *v)
 {
 	exit_dump_guest(v);
-	vm_stop(v->vm, "%s: triple fault at rip %#llx", v->name, (unsigned long long)v->exit.rip);
-	return EXIT_STOP_VM;
+	return exit_stop(v, "%s: triple fault at rip %#llx", v->name, (unsigned long long)v->arch.exit.rip);
 }
 
 enum exit_action exit_entry_failure(struct vcpu *v)
 {
 	exit_dump_guest(v);
-	vm_stop(v->vm, "%s: VM entry failed: %s (reason %u), qualification %#llx", v->name,
-		exit_reason_name(v->exit.reason), v->exit.reason, (unsigned long long)v->exit.qualification);
-	return EXIT_STOP_VM;
+	return exit_stop(v, "%s: VM entry failed: %s (reason %u), qualification %#llx", v->name,
+		exit_reason_name(v->arch.exit.reason), v->arch.exit.reason, (unsigned long long)v->arch.exit.qualification);
 }
 
 enum exit_action exit_unhandled(struct vcpu *v)
 {
 	exit_dump_guest(v);
-	vm_stop(v->vm, "%s: unhandled exit reason %u (%s) at rip %#llx", v->name, v->exit.reason,
-		exit_reason_name(v->exit.reason), (unsigned long long)v->exit.rip);
-	return EXIT_STOP_VM;
+	return exit_stop(v, "%s: unhandled exit reason %u (%s) at rip %#llx", v->name, v->arch.exit.reason,
+		exit_reason_name(v->arch.exit.reason), (unsigned long long)v->arch.exit.rip);
 }

@@ -39,25 +39,24 @@ static uint64_t io_in_result(uint64_t rax, unsigned size, uint32_t value)
 
 enum exit_action exit_io(struct vcpu *v)
 {
-	struct io_access io = io_decode(v->exit.qualification);
+	struct io_access io = io_decode(v->arch.exit.qualification);
 
 	if (io.string) {
 		exit_dump_guest(v);
-		vm_stop(v->vm, "%s: string I/O (port %#x) is not emulated", v->name, io.port);
-		return EXIT_STOP_VM;
+		return exit_stop(v, "%s: string I/O (port %#x) is not emulated", v->name, io.port);
 	}
 	if (vuart_claims(&v->vm->console, io.port)) {
-		uint8_t b = (uint8_t)v->regs.rax;
+		uint8_t b = (uint8_t)v->arch.regs.rax;
 
 		vuart_access(&v->vm->console, v->id, io.port, io.in, &b);
 		if (io.in)
-			v->regs.rax = io_in_result(v->regs.rax, io.size, b);
+			v->arch.regs.rax = io_in_result(v->arch.regs.rax, io.size, b);
 		return EXIT_SKIP_INSN;
 	}
 	/* No device there: reads float high, writes vanish, as on an empty ISA bus. */
 	log_debug("io", "%s: %s of %u bytes at unclaimed port %#x", v->name, io.in ? "read" : "write", io.size,
 		  io.port);
 	if (io.in)
-		v->regs.rax = io_in_result(v->regs.rax, io.size, IO_FLOATING_BUS);
+		v->arch.regs.rax = io_in_result(v->arch.regs.rax, io.size, IO_FLOATING_BUS);
 	return EXIT_SKIP_INSN;
 }

@@ -14,7 +14,7 @@ static int64_t hc_version(struct vcpu *v)
 
 static int64_t hc_sleep_until(struct vcpu *v)
 {
-	uint64_t deadline = (v->regs.rbx & 0xffffffffull) | (v->regs.rcx << 32);
+	uint64_t deadline = (v->arch.regs.rbx & 0xffffffffull) | (v->arch.regs.rcx << 32);
 
 	if (deadline > time_now())
 		sched_block(&v->se, deadline);
@@ -23,7 +23,7 @@ static int64_t hc_sleep_until(struct vcpu *v)
 
 static int64_t hc_vcpu_stop(struct vcpu *v)
 {
-	vcpu_finish(v, (int)(int32_t)v->regs.rbx);
+	vcpu_finish(v, (int)(int32_t)v->arch.regs.rbx);
 	return HV_HC_OK;
 }
 
@@ -32,8 +32,8 @@ static int64_t hc_report_error(struct vcpu *v)
 	v->vm->guest_errors++;
 	/* Work mode: a corrupt page and its generations; events mode: an exception vector and its counts. */
 	log_err("guest", "%s reports an error: item %llu expected %llu found %llu", v->name,
-		(unsigned long long)(uint32_t)v->regs.rbx, (unsigned long long)(uint32_t)v->regs.rcx,
-		(unsigned long long)(uint32_t)v->regs.rdx);
+		(unsigned long long)(uint32_t)v->arch.regs.rbx, (unsigned long long)(uint32_t)v->arch.regs.rcx,
+		(unsigned long long)(uint32_t)v->arch.regs.rdx);
 	return HV_HC_OK;
 }
 
@@ -41,12 +41,12 @@ static int64_t hc_test_will_write(struct vcpu *v)
 {
 	const struct vm_test_hooks *h = &v->vm->test;
 
-	return h->will_write ? h->will_write(h->will_write_ctx, (uint32_t)v->regs.rbx) : HV_HC_EINVAL;
+	return h->will_write ? h->will_write(h->will_write_ctx, (uint32_t)v->arch.regs.rbx) : HV_HC_EINVAL;
 }
 
 static int64_t hc_work_counter(struct vcpu *v)
 {
-	uint64_t gpa = (uint32_t)v->regs.rbx;
+	uint64_t gpa = (uint32_t)v->arch.regs.rbx;
 
 	/* 4-byte alignment: a 32-bit guest aligns 64-bit struct members to 4. */
 	if (gpa % sizeof(uint32_t) || !vm_gpa_to_hva(v->vm, gpa, sizeof(uint64_t)))
@@ -67,7 +67,7 @@ static const hypercall_fn hypercalls[HV_HC_COUNT] = {
 
 enum exit_action exit_vmcall(struct vcpu *v)
 {
-	uint32_t fn = (uint32_t)v->regs.rax;
+	uint32_t fn = (uint32_t)v->arch.regs.rax;
 	int64_t rc;
 
 	if (fn >= HV_HC_COUNT || !hypercalls[fn]) {
@@ -76,6 +76,6 @@ enum exit_action exit_vmcall(struct vcpu *v)
 	} else {
 		rc = hypercalls[fn](v);
 	}
-	v->regs.rax = (uint64_t)rc & 0xffffffffull; /* a 32-bit guest reads EAX */
+	v->arch.regs.rax = (uint64_t)rc & 0xffffffffull; /* a 32-bit guest reads EAX */
 	return EXIT_SKIP_INSN;
 }
