@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct vcpu;
+struct vcpu_state;
 
 /* Enables virtualisation on this CPU; HV_ENOTSUP with the reason in why when it cannot run VMs. */
 int vm_arch_init(char *why, size_t len);
@@ -37,6 +38,16 @@ enum vcpu_run_end vcpu_arch_run(struct vcpu *v, uint64_t deadline);
 
 /* Why the last vcpu_arch_run() ended with VCPU_RUN_STOP_VM. */
 const char *vcpu_arch_stop_reason(const struct vcpu *v);
+
+/*
+ * A vCPU's whole guest-visible state (kernel/arch/x86/vcpu_state.h), read
+ * or written as one value. v must not run meanwhile: the caller pauses it
+ * (vm_pause) first. Neither assumes v last ran on this CPU: each makes v's
+ * hardware context current itself. Load checks s whole before it changes
+ * anything (HV_EINVAL). HV_EIO when the hardware refuses an access.
+ */
+int vcpu_arch_state_save(struct vcpu *v, struct vcpu_state *s);
+int vcpu_arch_state_load(struct vcpu *v, const struct vcpu_state *s);
 
 /* VM exits of v so far. */
 uint64_t vcpu_arch_exits(const struct vcpu *v);

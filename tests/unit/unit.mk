@@ -43,6 +43,9 @@ UNIT_TESTS += test_dirty
 UNIT_FAKE_test_dirty := fake_vmcs
 UNIT_SRCS_test_dirty := kernel/arch/x86/vmx/dirty.c kernel/arch/x86/vmx/vmcs_access.c kernel/core/ept.c \
 	kernel/core/dirty_bitmap.c kernel/core/rate.c kernel/lib/err.c
+UNIT_TESTS += test_vcpu_state
+UNIT_FAKE_test_vcpu_state := fake_vmcs
+UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmcs_access.c
 UNIT_TESTS += test_vmx_exits test_cpuid_policy
 UNIT_FAKE_test_vmx_exits := fake
 UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \

@@ -11,6 +11,8 @@ struct fake_vmx fake_vmx;
 
 void fake_vmx_reset(void) { memset(&fake_vmx, 0, sizeof(fake_vmx)); }
 
+uint64_t rdtsc(void) { return fake_vmx.tsc; }
+
 static struct fake_vmcs *fake_find(uint64_t pa, bool create)
 {
 	unsigned i;

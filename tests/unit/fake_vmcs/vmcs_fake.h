@@ -26,6 +26,7 @@ struct fake_vmx {
 	uint64_t current_pa;            /* the current VMCS; 0: none */
 	unsigned vmptrld_calls, invept_calls;
 	uint64_t invept_eptp;           /* the last INVEPT's EPT pointer */
+	uint64_t tsc;                   /* what RDTSC reads */
 	/* Asked before each VMPTRLD and INVEPT ("vmptrld", "invept"): true makes it fail. */
 	bool (*fail)(const char *op);
 	/* Called at each INVEPT before it completes: lets a test see the state at that moment. */

@@ -60,6 +60,7 @@
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_VMXE (1ull << 13)
+#define CR8_TPR_MASK 0xfull /* CR8 holds TPR[7:4]; bits 63:4 are reserved (SDM 10.8.6.1) */
 
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)

@@ -11,7 +11,6 @@
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/vmm/vm.h"
 
-#define CR8_TPR_MASK 0xfull /* CR8 holds TPR[7:4]; bits 63:4 are reserved (SDM 10.8.6.1) */
 #define CR_NUMBER_CR8 8
 #define GPR_RSP 4           /* general-register numbering of exit qualifications (SDM table 28-3) */
 #define GPR_COUNT 16

@@ -17,5 +17,7 @@ int vmclear(uint64_t pa);
 int vmread(uint64_t field, uint64_t *value);
 int vmwrite(uint64_t field, uint64_t value);
 int invept(uint64_t type, uint64_t eptp);
+/* Reads fake_vmx.tsc (tests/unit/fake_vmcs/vmcs_fake.h). */
+uint64_t rdtsc(void);
 
 #endif
