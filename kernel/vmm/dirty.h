@@ -1,7 +1,8 @@
 /*
  * Log-dirty mode of a VM: which guest pages were written since the last
  * harvest, whoever wrote them (a vCPU, or the hypervisor through
- * vm_guest_write). Two backends feed one bitmap:
+ * vm_guest_write). Two backends (kernel/vmm/dirty_ops.h, implemented in
+ * kernel/arch/x86/vmx/) feed one bitmap:
  *   wp   EPT write-protection: the first write to a page takes an EPT
  *        violation, which marks the page and gives write access back;
  *   pml  Page-Modification Logging with EPT accessed/dirty flags: the CPU
@@ -9,14 +10,15 @@
  * Only one physical CPU runs host code and vCPUs, so no vCPU is in guest
  * mode while any function here runs.
  */
-#ifndef HV_KERNEL_DIRTY_H
-#define HV_KERNEL_DIRTY_H
+#ifndef HV_KERNEL_VMM_DIRTY_H
+#define HV_KERNEL_VMM_DIRTY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/core/dirty_bitmap.h"
 #include "kernel/core/rate.h"
 
+struct dirty_ops;
 struct vm;
 struct vcpu;
 
@@ -31,6 +33,7 @@ enum dirty_backend {
 struct vm_dirty {
 	bool logging;
 	enum dirty_backend backend;     /* the one in use while logging */
+	const struct dirty_ops *ops;    /* its operations (kernel/vmm/dirty_ops.h), chosen at start */
 	struct dirty_bitmap log;        /* pages written since the last harvest */
 	struct rate_window rate;        /* newly dirtied pages, whole VM */
 	uint64_t harvests;
@@ -50,9 +53,6 @@ struct vcpu_dirty {
 };
 
 const char *dirty_backend_name(enum dirty_backend b);
-
-/* Chooses the backend for a request (auto, wp or pml) on this CPU; HV_ENOTSUP if pml is asked and absent. */
-int dirty_backend_resolve(enum dirty_backend want, enum dirty_backend *out);
 
 /*
  * Starts logging: 2 MiB pages are split, every page starts clean (pages

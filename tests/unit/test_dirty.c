@@ -1,5 +1,6 @@
 /*
- * Host tests of kernel/arch/x86/vmx/dirty.c, the real file, against a fake VMCS
+ * Host tests of log-dirty mode, the real files (kernel/vmm/dirty.c and the
+ * VT-x backends of kernel/arch/x86/vmx/dirty_*.c), against a fake VMCS
  * (tests/unit/fake_vmcs/) and a fake CPU that writes guest pages the way VT-x
  * would: an EPT violation on a write-protected page, or a PML entry when it
  * sets a page's dirty flag. Checks that no write is lost over a harvest or

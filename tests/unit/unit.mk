@@ -41,8 +41,9 @@ UNIT_SRCS_test_api := net/api/api.c net/api/http.c $(UNIT_LIB)
 # Code that touches the VMCS: compiled as it is, against tests/unit/fake_vmcs/.
 UNIT_TESTS += test_dirty
 UNIT_FAKE_test_dirty := fake_vmcs
-UNIT_SRCS_test_dirty := kernel/arch/x86/vmx/dirty.c kernel/arch/x86/vmx/vmcs_access.c kernel/core/ept.c \
-	kernel/core/dirty_bitmap.c kernel/core/rate.c kernel/lib/err.c
+UNIT_SRCS_test_dirty := kernel/vmm/dirty.c kernel/vmm/dirty_log.c kernel/arch/x86/vmx/dirty_backends.c \
+	kernel/arch/x86/vmx/dirty_pml.c kernel/arch/x86/vmx/dirty_wp.c kernel/arch/x86/vmx/vmcs_access.c \
+	kernel/core/ept.c kernel/core/dirty_bitmap.c kernel/core/rate.c kernel/lib/err.c
 UNIT_TESTS += test_vcpu_state
 UNIT_FAKE_test_vcpu_state := fake_vmcs
 UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmcs_access.c
