@@ -50,7 +50,7 @@ DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 NETBOOT := $(BUILD)/netboot
 HOSTS ?= netboot/hosts.example
 
-.PHONY: all deps test unit-test system-test lint-openapi check-layout demo bench clean netboot
+.PHONY: all deps test unit-test system-test lint-openapi check-layout check-cycles demo bench clean netboot
 
 all: $(HV_ISO)
 
@@ -98,15 +98,19 @@ OPENAPI_LINT := tools/openapi-lint/node_modules/.bin/redocly
 lint-openapi:
 	@$(OPENAPI_LINT) lint --format=summary docs/openapi.yaml
 
-# Every #include against the rule of its folder (README.md, "Layout").
+# Every #include against the rule of its folder, and no call cycle between files (README.md, "Layout").
 check-layout:
 	@tools/check-layout.sh
+
+check-cycles: $(KERNEL_OBJS)
+	@/usr/bin/python3 tools/check-cycles.py $(KERNEL_OBJS)
 
 test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(CMDLINE_CHECK)
+	@$(MAKE) --no-print-directory check-cycles
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps

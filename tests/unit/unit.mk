@@ -50,9 +50,9 @@ UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmc
 UNIT_TESTS += test_vmx_exits test_cpuid_policy
 UNIT_FAKE_test_vmx_exits := fake
 UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \
-	kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c kernel/arch/x86/vmx/cpuid_policy.c \
-	kernel/arch/x86/vmx/debug.c kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c \
-	kernel/arch/x86/vmx/caps_check.c kernel/arch/x86/vmx/exit_reason.c kernel/lib/err.c
+	kernel/arch/x86/vmx/exit_reason.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c \
+	kernel/arch/x86/vmx/inject.c kernel/arch/x86/vmx/cpuid_policy.c kernel/arch/x86/vmx/debug.c \
+	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c
 UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
 UNIT_TESTS += test_api_policy
 UNIT_SRCS_test_api_policy := net/api/api_policy.c net/siphash.c

@@ -39,28 +39,6 @@ static void exit_decode(struct vcpu *v)
 				: 0;
 }
 
-void exit_inject(const struct vmx_event *e)
-{
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vmx_event_encode(e));
-	if (e->has_error_code)
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, e->error_code);
-	if (vmx_event_is_software(e))
-		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, e->insn_len);
-}
-
-void exit_inject_exception(uint8_t vector, bool has_error_code, uint32_t error_code)
-{
-	struct vmx_event e = {
-		.valid = true,
-		.vector = vector,
-		.type = INTR_TYPE_HARD_EXCEPTION,
-		.has_error_code = has_error_code,
-		.error_code = error_code,
-	};
-
-	exit_inject(&e);
-}
-
 /* Re-injects what the exit interrupted, or restores NMI blocking after an interrupted IRET. */
 static void exit_fix_entry(struct vcpu *v)
 {
