@@ -1,7 +1,7 @@
 /*
  * Host tests of log-dirty mode, the real files (kernel/vmm/dirty.c and the
  * VT-x backends of kernel/arch/x86/vmx/dirty_*.c), against a fake VMCS
- * (tests/unit/fake_vmcs/) and a fake CPU that writes guest pages the way VT-x
+ * (tests/unit/fake/) and a fake CPU that writes guest pages the way VT-x
  * would: an EPT violation on a write-protected page, or a PML entry when it
  * sets a page's dirty flag. Checks that no write is lost over a harvest or
  * a stop, that a harvest re-arms pages before handing them over, and that a
@@ -20,7 +20,7 @@
 #include "kernel/lib/log.h"
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/vm.h"
-#include "tests/unit/fake_vmcs/vmcs_fake.h"
+#include "tests/unit/fake/fake_vmcs.h"
 
 #define MiB (1ull << 20)
 #define RAM_SIZE (8 * MiB)                 /* four 2 MiB pages */

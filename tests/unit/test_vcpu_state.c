@@ -1,6 +1,6 @@
 /*
  * Host tests of kernel/arch/x86/vmx/state.c, the real file, against the fake
- * VMCS of tests/unit/fake_vmcs/ (one VMCS per address): a vCPU's state saved
+ * VMCS of tests/unit/fake/ (one VMCS per address): a vCPU's state saved
  * and loaded as one value, on a vCPU whose VMCS is not the current one.
  */
 #include <check.h>
@@ -15,7 +15,7 @@
 #include "kernel/lib/log.h"
 #include "kernel/vmm/arch.h"
 #include "kernel/vmm/vm.h"
-#include "tests/unit/fake_vmcs/vmcs_fake.h"
+#include "tests/unit/fake/fake_vmcs.h"
 
 #define VMCS_PA(i) (0x100000ull * ((i) + 1))
 #define HOST_TSC 1000000ull
@@ -44,8 +44,8 @@ static struct vcpu *a, *b;
 
 static void setup(void)
 {
-	fake_vmx_reset();
-	fake_vmx.tsc = HOST_TSC;
+	fake_hw_reset();
+	fake_hw.tsc = HOST_TSC;
 	memset(&vm, 0, sizeof(vm));
 	vm.vcpu_count = 2;
 	a = &vm.vcpus[0];
@@ -168,7 +168,7 @@ START_TEST(the_guest_tsc_goes_on_from_the_saved_value)
 	ck_assert_int_eq(vcpu_arch_state_load(a, &s), HV_OK);
 	ck_assert(fake_vmcs_get(a->arch.vmcs_pa, CPU_BASED_VM_EXEC_CONTROL) & CPU_BASED_USE_TSC_OFFSETTING);
 	ck_assert_uint_eq(fake_vmcs_get(a->arch.vmcs_pa, TSC_OFFSET), 4 * HOST_TSC);
-	fake_vmx.tsc += 777;
+	fake_hw.tsc += 777;
 	ck_assert_int_eq(vcpu_arch_state_save(a, &out), HV_OK);
 	ck_assert_uint_eq(out.tsc, 5 * HOST_TSC + 777);
 }

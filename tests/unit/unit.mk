@@ -5,13 +5,14 @@
 #   UNIT_TESTS += test_<name>
 #   UNIT_SRCS_test_<name> := kernel/core/<name>.c kernel/lib/err.c
 # Both may come after the include: they are read through second expansion.
-# A test of code that executes privileged instructions also names a fake,
-#   UNIT_FAKE_test_<name> := fake        (or fake_vmcs)
-# and its sources are built with tests/unit/<fake>/ first on the include
-# path, so that kernel/arch/x86/hw/hwops.h is the fake one, and linked with
-# the fake's own sources (tests/unit/<fake>/*.c). tests/unit/fake/: a VMCS in
-# an array, registers in variables, the kernel services around the VM-exit
-# handlers; tests/unit/fake_vmcs/: one VMCS per address with injected faults.
+# A test of code that executes privileged instructions also sets
+#   UNIT_FAKE_test_<name> := yes
+# and its sources are built apart with tests/unit/fake/ first on the include
+# path, so that kernel/arch/x86/hw/hwops.h is the fake one (registers, MSRs,
+# CPUID and the TSC in variables, one VMCS per address with injected
+# faults), and linked with the fake hardware (UNIT_FAKE_HW). The fakes of
+# the kernel services around the exit handlers (tests/unit/fake/fake_env.c)
+# are a source like any other.
 # Note: this turns on .SECONDEXPANSION for every rule that follows the include
 # ("$$" in a later prerequisite list is expanded twice).
 
@@ -38,21 +39,22 @@ UNIT_SRCS_test_throttle_ctl := kernel/core/throttle_ctl.c kernel/lib/err.c
 UNIT_TESTS += test_http test_api
 UNIT_SRCS_test_http := net/api/http.c kernel/lib/err.c
 UNIT_SRCS_test_api := net/api/api.c net/api/http.c $(UNIT_LIB)
-# Code that touches the VMCS: compiled as it is, against tests/unit/fake_vmcs/.
+# Code that touches the VMCS: compiled as it is, against tests/unit/fake/.
 UNIT_TESTS += test_dirty
-UNIT_FAKE_test_dirty := fake_vmcs
+UNIT_FAKE_test_dirty := yes
 UNIT_SRCS_test_dirty := kernel/vmm/dirty.c kernel/vmm/dirty_log.c kernel/arch/x86/vmx/dirty_backends.c \
 	kernel/arch/x86/vmx/dirty_pml.c kernel/arch/x86/vmx/dirty_wp.c kernel/arch/x86/vmx/vmcs_access.c \
 	kernel/core/ept.c kernel/core/dirty_bitmap.c kernel/core/rate.c kernel/lib/err.c
 UNIT_TESTS += test_vcpu_state
-UNIT_FAKE_test_vcpu_state := fake_vmcs
+UNIT_FAKE_test_vcpu_state := yes
 UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmcs_access.c
 UNIT_TESTS += test_vmx_exits test_cpuid_policy
-UNIT_FAKE_test_vmx_exits := fake
+UNIT_FAKE_test_vmx_exits := yes
 UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \
 	kernel/arch/x86/vmx/exit_reason.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c \
 	kernel/arch/x86/vmx/inject.c kernel/arch/x86/vmx/cpuid_policy.c kernel/arch/x86/vmx/debug.c \
-	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c
+	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c \
+	tests/unit/fake/fake_env.c
 UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
 UNIT_TESTS += test_api_policy
 UNIT_SRCS_test_api_policy := net/api/api_policy.c net/siphash.c
@@ -70,23 +72,19 @@ $(BUILD)/unit/obj/%.o: %.c tests/unit/unit.mk
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
-# A fake's tests compile their sources apart, with the fake's folder first on
-# the include path, and link the fake's own sources.
-UNIT_FAKES := fake fake_vmcs
-define unit_fake_rule
-$(BUILD)/unit/obj-$(1)/%.o: %.c tests/unit/unit.mk
-	@mkdir -p $$(@D)
-	$$(UNIT_CC) -Itests/unit/$(1) $$(UNIT_CFLAGS) $$(UNIT_CHECK_CFLAGS) -MMD -MP -c $$< -o $$@
-endef
-$(foreach f,$(UNIT_FAKES),$(eval $(call unit_fake_rule,$(f))))
+# A fake's tests compile their sources apart, with the fake first on the
+# include path, and link the fake hardware.
+UNIT_FAKE_HW := tests/unit/fake/fake_hw.c tests/unit/fake/fake_vmcs.c
+$(BUILD)/unit/obj-fake/%.o: %.c tests/unit/unit.mk
+	@mkdir -p $(@D)
+	$(UNIT_CC) -Itests/unit/fake $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
-.PRECIOUS: $(BUILD)/unit/obj/%.o $(foreach f,$(UNIT_FAKES),$(BUILD)/unit/obj-$(f)/%.o)
-# unit_objs SOURCES,FAKE: the objects of SOURCES, built against FAKE if one is named
-unit_objs = $(addprefix $(BUILD)/unit/obj$(if $(2),-$(2))/,$(addsuffix .o,$(basename $(1))))
-unit_fake_srcs = $(if $(1),$(wildcard tests/unit/$(1)/*.c))
+.PRECIOUS: $(BUILD)/unit/obj/%.o $(BUILD)/unit/obj-fake/%.o
+# unit_objs SOURCES,FAKE: the objects of SOURCES, built against the fake if FAKE is set
+unit_objs = $(addprefix $(BUILD)/unit/obj$(if $(2),-fake)/,$(addsuffix .o,$(basename $(1))))
 
 $(BUILD)/unit/test_%: $$(call unit_objs,tests/unit/test_$$*.c $$(UNIT_SRCS_test_$$*) \
-		$$(call unit_fake_srcs,$$(UNIT_FAKE_test_$$*)),$$(UNIT_FAKE_test_$$*))
+		$$(if $$(UNIT_FAKE_test_$$*),$$(UNIT_FAKE_HW)),$$(UNIT_FAKE_test_$$*))
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $^ $(UNIT_CHECK_LIBS)
 
 -include $(shell find $(BUILD)/unit -name '*.d' 2>/dev/null)

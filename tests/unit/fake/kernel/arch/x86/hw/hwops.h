@@ -1,10 +1,11 @@
 /*
- * Host-test fake of kernel/arch/x86/hw/hwops.h. Put tests/unit/fake first on the
- * include path and the real code's `#include "kernel/arch/x86/hw/hwops.h"` lands
- * here: the VMCS is an array indexed by field encoding, debug and control
- * registers are variables, CPUID answers through a function the test sets,
- * and every other instruction records what it was asked to do. Tests reach
- * all of it through `fake_hw` (tests/unit/fake/fake_hw.c).
+ * Host-test fake of kernel/arch/x86/hw/hwops.h. Put tests/unit/fake first on
+ * the include path and the real code's `#include "kernel/arch/x86/hw/hwops.h"`
+ * lands here: debug and control registers, MSRs and the TSC are variables,
+ * CPUID answers through a function the test sets, and every other
+ * instruction records what it was asked to do; tests reach all of it
+ * through `fake_hw` (tests/unit/fake/fake_hw.c). The VMX instructions act on
+ * one VMCS per address with fault injection (tests/unit/fake/fake_vmcs.h).
  */
 #ifndef HV_KERNEL_HW_HWOPS_H
 #define HV_KERNEL_HW_HWOPS_H
@@ -13,7 +14,6 @@
 #include <stdint.h>
 #include "kernel/arch/x86/hw/cpuid.h"
 
-#define FAKE_VMCS_FIELDS 0x8000 /* every encoding of kernel/arch/x86/vmx/vmcs.h is below this */
 #define FAKE_MSRS 32
 
 struct fake_msr {
@@ -22,10 +22,6 @@ struct fake_msr {
 };
 
 struct fake_hw {
-	uint64_t vmcs[FAKE_VMCS_FIELDS];
-	bool vmcs_written[FAKE_VMCS_FIELDS];
-	int vmcs_fail;           /* nonzero: VMREAD/VMWRITE fail with this status */
-	uint64_t current_vmcs;   /* VMPTRLD's operand */
 	uint64_t dr[8];          /* DR0-DR7 */
 	unsigned dr_writes;
 	uint64_t cr[5];
@@ -38,10 +34,8 @@ struct fake_hw {
 
 extern struct fake_hw fake_hw;
 
-/* Zeroes everything: an empty VMCS, no MSRs, CPUID all zero. */
+/* Zeroes everything: no VMCS, no MSRs, CPUID all zero. */
 void fake_hw_reset(void);
-/* Sets a VMCS field as the CPU would before an exit, without marking it written. */
-void fake_vmcs_set(uint32_t field, uint64_t value);
 void fake_msr_set(uint32_t index, uint64_t value);
 
 static inline void outb(uint16_t port, uint8_t v) { (void)port, (void)v; }
@@ -106,28 +100,15 @@ static inline void fxsave(void *area) { (void)area; }
 static inline void fxrstor(const void *area) { (void)area; }
 
 static inline int vmxon(uint64_t pa) { (void)pa; return 0; }
-static inline int vmclear(uint64_t pa) { (void)pa; return 0; }
-static inline int vmptrld(uint64_t pa) { fake_hw.current_vmcs = pa; return 0; }
-
-static inline int vmread(uint64_t field, uint64_t *value)
-{
-	if (fake_hw.vmcs_fail || field >= FAKE_VMCS_FIELDS)
-		return fake_hw.vmcs_fail ? fake_hw.vmcs_fail : -2;
-	*value = fake_hw.vmcs[field];
-	return 0;
-}
-
-static inline int vmwrite(uint64_t field, uint64_t value)
-{
-	if (fake_hw.vmcs_fail || field >= FAKE_VMCS_FIELDS)
-		return fake_hw.vmcs_fail ? fake_hw.vmcs_fail : -2;
-	fake_hw.vmcs[field] = value;
-	fake_hw.vmcs_written[field] = true;
-	return 0;
-}
 
 #define INVEPT_SINGLE_CONTEXT 1
 #define INVEPT_ALL_CONTEXT 2
-static inline int invept(uint64_t type, uint64_t eptp) { (void)type, (void)eptp; return 0; }
+
+/* On the fake VMCS (tests/unit/fake/fake_vmcs.c): 0, or -1 VMfailInvalid, -2 VMfailValid as the real ones. */
+int vmptrld(uint64_t pa);
+int vmclear(uint64_t pa);
+int vmread(uint64_t field, uint64_t *value);
+int vmwrite(uint64_t field, uint64_t value);
+int invept(uint64_t type, uint64_t eptp);
 
 #endif

@@ -1,4 +1,4 @@
-#include "tests/unit/fake_vmcs/vmcs_fake.h"
+#include "tests/unit/fake/fake_vmcs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +10,6 @@
 struct fake_vmx fake_vmx;
 
 void fake_vmx_reset(void) { memset(&fake_vmx, 0, sizeof(fake_vmx)); }
-
-uint64_t rdtsc(void) { return fake_vmx.tsc; }
 
 static struct fake_vmcs *fake_find(uint64_t pa, bool create)
 {
@@ -45,18 +43,31 @@ uint64_t fake_vmcs_get(uint64_t pa, uint32_t field)
 	return v ? *v : 0;
 }
 
-void fake_vmcs_set(uint64_t pa, uint32_t field, uint64_t value)
+/* The slot of field in the VMCS at pa, made if new. */
+static unsigned fake_slot(uint64_t pa, uint32_t field)
 {
 	struct fake_vmcs *c = fake_find(pa, true);
-	uint64_t *v = c ? (uint64_t *)fake_field(c, field) : NULL;
+	const uint64_t *v = c ? fake_field(c, field) : NULL;
 
 	if (!c || (!v && c->count == FAKE_VMCS_FIELDS))
 		abort(); /* the fake is too small for the test: make it bigger */
-	if (!v) {
-		c->field[c->count] = field;
-		v = &c->value[c->count++];
-	}
-	*v = value;
+	if (v)
+		return (unsigned)(v - c->value);
+	c->field[c->count] = field;
+	return c->count++;
+}
+
+void fake_vmcs_set(uint64_t pa, uint32_t field, uint64_t value)
+{
+	fake_find(pa, true)->value[fake_slot(pa, field)] = value;
+}
+
+bool fake_vmcs_written(uint64_t pa, uint32_t field)
+{
+	const struct fake_vmcs *c = fake_find(pa, false);
+	const uint64_t *v = fake_field(c, field);
+
+	return v && c->written[v - c->value];
 }
 
 struct fake_vmcs fake_vmcs_copy(uint64_t pa)
@@ -111,9 +122,15 @@ int vmread(uint64_t field, uint64_t *value)
 
 int vmwrite(uint64_t field, uint64_t value)
 {
+	struct fake_vmcs *c;
+	unsigned i;
+
 	if (!fake_vmx.current_pa)
 		return VMFAIL_INVALID;
-	fake_vmcs_set(fake_vmx.current_pa, (uint32_t)field, value);
+	i = fake_slot(fake_vmx.current_pa, (uint32_t)field);
+	c = fake_find(fake_vmx.current_pa, false);
+	c->value[i] = value;
+	c->written[i] = true;
 	return 0;
 }
 
