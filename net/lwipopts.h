@@ -6,8 +6,8 @@
  * API only. Values not listed here keep lwIP's defaults (lwip/opt.h).
  * Anything kernel-specific (hooks, rand, byte order) lives in arch/cc.h.
  */
-#ifndef HV_LWIPOPTS_H
-#define HV_LWIPOPTS_H
+#ifndef HV_NET_LWIPOPTS_H
+#define HV_NET_LWIPOPTS_H
 
 /* ---- System model ------------------------------------------------------ */
 #define NO_SYS                      1   /* no threads/semaphores/mboxes: lwIP runs in the kernel's main loop */
@@ -87,4 +87,4 @@
 #define LWIP_CHKSUM_ALGORITHM       3   /* lwIP's fastest portable checksum loop (32-bit accumulation) */
 #define LWIP_STATS                  0   /* no counters on the hot path; enable (with LWIP_STATS_DISPLAY) to debug */
 
-#endif /* HV_LWIPOPTS_H */
+#endif /* HV_NET_LWIPOPTS_H */

@@ -3,8 +3,8 @@
  * (README.md, "Command line"). Pure: no hardware, no globals. Only
  * kernel/main.c reads it: it hands each subsystem its own parameters.
  */
-#ifndef HV_KERNEL_CONFIG_H
-#define HV_KERNEL_CONFIG_H
+#ifndef HV_KERNEL_CORE_CONFIG_H
+#define HV_KERNEL_CORE_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>

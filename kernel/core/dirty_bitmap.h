@@ -3,8 +3,8 @@
  * Pure: the storage is the caller's. Used for the dirty log (written pages
  * since the last harvest) and for the harvest handed to migration.
  */
-#ifndef HV_KERNEL_DIRTY_BITMAP_H
-#define HV_KERNEL_DIRTY_BITMAP_H
+#ifndef HV_KERNEL_CORE_DIRTY_BITMAP_H
+#define HV_KERNEL_CORE_DIRTY_BITMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * is allocated and reached (struct ept_mem), so the same code builds tables
  * in the hypervisor and in host buffers for unit tests.
  */
-#ifndef HV_KERNEL_EPT_H
-#define HV_KERNEL_EPT_H
+#ifndef HV_KERNEL_CORE_EPT_H
+#define HV_KERNEL_CORE_EPT_H
 
 #include <stdbool.h>
 #include <stdint.h>

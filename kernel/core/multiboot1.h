@@ -4,8 +4,8 @@
  * a caller's function, so the parser runs on the host over a buffer.
  * Layout from the Multiboot specification, version 0.6.96.
  */
-#ifndef HV_KERNEL_MULTIBOOT1_H
-#define HV_KERNEL_MULTIBOOT1_H
+#ifndef HV_KERNEL_CORE_MULTIBOOT1_H
+#define HV_KERNEL_CORE_MULTIBOOT1_H
 
 #include <stddef.h>
 #include <stdint.h>

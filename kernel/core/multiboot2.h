@@ -3,8 +3,8 @@
  * plain struct. Pure: the parser reads a buffer and writes *out.
  * Layout from the Multiboot2 specification, version 2.0.
  */
-#ifndef HV_KERNEL_MULTIBOOT2_H
-#define HV_KERNEL_MULTIBOOT2_H
+#ifndef HV_KERNEL_CORE_MULTIBOOT2_H
+#define HV_KERNEL_CORE_MULTIBOOT2_H
 
 #include <stddef.h>
 #include <stdint.h>

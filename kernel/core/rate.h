@@ -2,8 +2,8 @@
  * A rate over a sliding window of fixed buckets (e.g. dirtied pages per
  * second over the last second). Pure: time comes in as TSC ticks.
  */
-#ifndef HV_KERNEL_RATE_H
-#define HV_KERNEL_RATE_H
+#ifndef HV_KERNEL_CORE_RATE_H
+#define HV_KERNEL_CORE_RATE_H
 
 #include <stdint.h>
 

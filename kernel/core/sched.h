@@ -3,8 +3,8 @@
  * granted. Pure: no hardware, time passed in as TSC ticks. One instance per
  * physical CPU; vCPUs and the hypervisor's own tasks are its entities.
  */
-#ifndef HV_KERNEL_SCHED_H
-#define HV_KERNEL_SCHED_H
+#ifndef HV_KERNEL_CORE_SCHED_H
+#define HV_KERNEL_CORE_SCHED_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * the throttle it ran under, the throttle that brings the VM to its target
  * rate. Pure: numbers in, numbers out.
  */
-#ifndef HV_KERNEL_THROTTLE_CTL_H
-#define HV_KERNEL_THROTTLE_CTL_H
+#ifndef HV_KERNEL_CORE_THROTTLE_CTL_H
+#define HV_KERNEL_CORE_THROTTLE_CTL_H
 
 #include <stdint.h>
 

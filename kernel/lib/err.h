@@ -1,6 +1,6 @@
 /* Error values shared by every layer: functions return 0 or a negative hv_err. */
-#ifndef HV_KERNEL_ERR_H
-#define HV_KERNEL_ERR_H
+#ifndef HV_KERNEL_LIB_ERR_H
+#define HV_KERNEL_LIB_ERR_H
 
 enum hv_err {
 	HV_OK = 0,

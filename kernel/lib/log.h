@@ -5,8 +5,8 @@
  * Where lines go, the clock and how to stop the machine come in through a
  * port (log_init), so logging depends on nothing of the host.
  */
-#ifndef HV_KERNEL_LOG_H
-#define HV_KERNEL_LOG_H
+#ifndef HV_KERNEL_LIB_LOG_H
+#define HV_KERNEL_LIB_LOG_H
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -16,8 +16,8 @@
  * guest RAM byte for byte (stale = 0): the stop lost no write.
  * With dirty.verify=0 it only harvests and times the harvests (benchmarks).
  */
-#ifndef HV_KERNEL_DIRTY_CHECK_H
-#define HV_KERNEL_DIRTY_CHECK_H
+#ifndef HV_KERNEL_SELFTEST_DIRTY_CHECK_H
+#define HV_KERNEL_SELFTEST_DIRTY_CHECK_H
 
 #include <stdint.h>
 #include "kernel/core/dirty_bitmap.h"

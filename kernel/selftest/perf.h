@@ -14,8 +14,8 @@
  * the 24-byte iperf header only, so a server's byte count is up to one
  * segment below the client's.
  */
-#ifndef HV_NET_PERF_H
-#define HV_NET_PERF_H
+#ifndef HV_KERNEL_SELFTEST_PERF_H
+#define HV_KERNEL_SELFTEST_PERF_H
 
 #include <stdint.h>
 

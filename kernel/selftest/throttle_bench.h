@@ -6,8 +6,8 @@
  * vCPU's work and dirty rates without and with the limit. Prints one line
  * per measurement and powers the machine off when done.
  */
-#ifndef HV_KERNEL_THROTTLE_BENCH_H
-#define HV_KERNEL_THROTTLE_BENCH_H
+#ifndef HV_KERNEL_SELFTEST_THROTTLE_BENCH_H
+#define HV_KERNEL_SELFTEST_THROTTLE_BENCH_H
 
 #include <stdint.h>
 #include <stdbool.h>

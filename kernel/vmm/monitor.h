@@ -1,6 +1,6 @@
 /* The host's housekeeping task: a status line every second, and the run_for limit. */
-#ifndef HV_KERNEL_MONITOR_H
-#define HV_KERNEL_MONITOR_H
+#ifndef HV_KERNEL_VMM_MONITOR_H
+#define HV_KERNEL_VMM_MONITOR_H
 
 #include <stdint.h>
 #include "kernel/task.h"

@@ -6,8 +6,8 @@
  * to the hypervisor's tasks and other VMs, not to their siblings, just as on
  * a host where each vCPU has a CPU of its own.
  */
-#ifndef HV_KERNEL_THROTTLE_H
-#define HV_KERNEL_THROTTLE_H
+#ifndef HV_KERNEL_VMM_THROTTLE_H
+#define HV_KERNEL_VMM_THROTTLE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * A virtual machine: its RAM (one contiguous host block mapped by EPT from
  * GPA 0), its vCPUs, its emulated devices and why it stopped, if it did.
  */
-#ifndef HV_KERNEL_VM_H
-#define HV_KERNEL_VM_H
+#ifndef HV_KERNEL_VMM_VM_H
+#define HV_KERNEL_VMM_VM_H
 
 #include <stdbool.h>
 #include <stdint.h>

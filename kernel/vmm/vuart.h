@@ -3,8 +3,8 @@
  * polls the line status and writes bytes. Output becomes host console lines
  * prefixed with the VM and vCPU that wrote them. Knows nothing of VT-x.
  */
-#ifndef HV_KERNEL_VUART_H
-#define HV_KERNEL_VUART_H
+#ifndef HV_KERNEL_VMM_VUART_H
+#define HV_KERNEL_VMM_VUART_H
 
 #include <stdbool.h>
 #include <stdint.h>

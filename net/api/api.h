@@ -10,8 +10,8 @@
  * and validate the whole request into a plain struct first and only then
  * invoke one backend action (decode, then invoke): bad input changes nothing.
  */
-#ifndef HV_NET_API_H
-#define HV_NET_API_H
+#ifndef HV_NET_API_API_H
+#define HV_NET_API_API_H
 
 #include <stdbool.h>
 #include <stddef.h>

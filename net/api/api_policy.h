@@ -8,8 +8,8 @@
  * are never evicted; everyone else's are, oldest first, so that idle,
  * slow or unauthenticated clients cannot hold the operator out.
  */
-#ifndef HV_NET_API_POLICY_H
-#define HV_NET_API_POLICY_H
+#ifndef HV_NET_API_API_POLICY_H
+#define HV_NET_API_API_POLICY_H
 
 #include <stdbool.h>
 #include <stdint.h>

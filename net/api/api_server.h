@@ -23,8 +23,8 @@
  * Expect: 100-continue is answered before the body is read; HEAD wherever
  * GET is.
  */
-#ifndef HV_NET_API_SERVER_H
-#define HV_NET_API_SERVER_H
+#ifndef HV_NET_API_API_SERVER_H
+#define HV_NET_API_API_SERVER_H
 
 #include <stdint.h>
 #include "net/api/api.h"

@@ -14,8 +14,8 @@
  * On HTTP_BAD, req->status (4xx/5xx) and req->reason say why; the state is
  * sticky (every later call returns HTTP_BAD): answer and close the connection.
  */
-#ifndef HV_NET_HTTP_H
-#define HV_NET_HTTP_H
+#ifndef HV_NET_API_HTTP_H
+#define HV_NET_API_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* The management plane of the host: the API server on the management NIC, wired to the hypervisor. */
-#ifndef HV_NET_MGMT_H
-#define HV_NET_MGMT_H
+#ifndef HV_NET_API_MGMT_H
+#define HV_NET_API_MGMT_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* The host GDT (built in kernel/arch/x86/boot/boot.S) and its TSS. */
-#ifndef HV_KERNEL_GDT_H
-#define HV_KERNEL_GDT_H
+#ifndef HV_KERNEL_ARCH_X86_GDT_H
+#define HV_KERNEL_ARCH_X86_GDT_H
 
 #include <stdint.h>
 

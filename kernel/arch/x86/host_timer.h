@@ -2,8 +2,8 @@
  * The host's timer: the LAPIC timer, a periodic tick that bounds idle
  * waits and counts host time, and a one-shot deadline for the idle loop.
  */
-#ifndef HV_KERNEL_HOST_TIMER_H
-#define HV_KERNEL_HOST_TIMER_H
+#ifndef HV_KERNEL_ARCH_X86_HOST_TIMER_H
+#define HV_KERNEL_ARCH_X86_HOST_TIMER_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* Host time: the TSC, calibrated once against the PIT. */
-#ifndef HV_KERNEL_TIME_H
-#define HV_KERNEL_TIME_H
+#ifndef HV_KERNEL_ARCH_X86_TIME_H
+#define HV_KERNEL_ARCH_X86_TIME_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* Host exceptions and interrupts: the IDT, the saved frame, IRQ handlers. */
-#ifndef HV_KERNEL_TRAP_H
-#define HV_KERNEL_TRAP_H
+#ifndef HV_KERNEL_ARCH_X86_TRAP_H
+#define HV_KERNEL_ARCH_X86_TRAP_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* CPUID leaves and feature bits (Intel SDM vol. 2A, CPUID). Safe to include from host tests. */
-#ifndef HV_KERNEL_HW_CPUID_H
-#define HV_KERNEL_HW_CPUID_H
+#ifndef HV_KERNEL_ARCH_X86_HW_CPUID_H
+#define HV_KERNEL_ARCH_X86_HW_CPUID_H
 
 #include <stdint.h>
 

@@ -3,8 +3,8 @@
  * A host unit test that needs them puts a header of the same path earlier
  * on its include path, to replace these with fakes.
  */
-#ifndef HV_KERNEL_HW_HWOPS_H
-#define HV_KERNEL_HW_HWOPS_H
+#ifndef HV_KERNEL_ARCH_X86_HW_HWOPS_H
+#define HV_KERNEL_ARCH_X86_HW_HWOPS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* Model-specific registers and control-register bits (Intel SDM vol. 4, vol. 3A 2.5). */
-#ifndef HV_KERNEL_HW_MSR_H
-#define HV_KERNEL_HW_MSR_H
+#ifndef HV_KERNEL_ARCH_X86_HW_MSR_H
+#define HV_KERNEL_ARCH_X86_HW_MSR_H
 
 #define MSR_IA32_FEATURE_CONTROL 0x03a
 #define MSR_IA32_SYSENTER_CS 0x174

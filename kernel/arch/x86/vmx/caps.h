@@ -1,6 +1,6 @@
 /* What the CPU's VMX implementation offers, read once from its capability MSRs. */
-#ifndef HV_KERNEL_VMX_CAPS_H
-#define HV_KERNEL_VMX_CAPS_H
+#ifndef HV_KERNEL_ARCH_X86_VMX_CAPS_H
+#define HV_KERNEL_ARCH_X86_VMX_CAPS_H
 
 #include <stdbool.h>
 #include <stddef.h>

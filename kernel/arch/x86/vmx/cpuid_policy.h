@@ -5,8 +5,8 @@
  * vCPU, each with its own APIC ID. Pure: the host's answers come in as
  * arguments, so the policy is tested on the host.
  */
-#ifndef HV_KERNEL_VMX_CPUID_POLICY_H
-#define HV_KERNEL_VMX_CPUID_POLICY_H
+#ifndef HV_KERNEL_ARCH_X86_VMX_CPUID_POLICY_H
+#define HV_KERNEL_ARCH_X86_VMX_CPUID_POLICY_H
 
 #include <stdint.h>
 #include "kernel/arch/x86/hw/cpuid.h"

@@ -4,8 +4,8 @@
  * and DR6, which the guest reads and writes without exiting: they are
  * switched here around each run of a vCPU.
  */
-#ifndef HV_KERNEL_VMX_DEBUG_H
-#define HV_KERNEL_VMX_DEBUG_H
+#ifndef HV_KERNEL_ARCH_X86_VMX_DEBUG_H
+#define HV_KERNEL_ARCH_X86_VMX_DEBUG_H
 
 struct vcpu_debug;
 

@@ -5,8 +5,8 @@
  * the NMI blocking an interrupted IRET had lifted (SDM 28.2.3), and the
  * single-step trap of an instruction the hypervisor emulated.
  */
-#ifndef HV_KERNEL_VMX_EVENT_H
-#define HV_KERNEL_VMX_EVENT_H
+#ifndef HV_KERNEL_ARCH_X86_VMX_EVENT_H
+#define HV_KERNEL_ARCH_X86_VMX_EVENT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * VM-exit handling: the exit is decoded once into vcpu->arch.exit, counted, and
  * handed to the one handler of its reason (a table; empty slots stop the VM).
  */
-#ifndef HV_KERNEL_VMX_EXIT_H
-#define HV_KERNEL_VMX_EXIT_H
+#ifndef HV_KERNEL_ARCH_X86_VMX_EXIT_H
+#define HV_KERNEL_ARCH_X86_VMX_EXIT_H
 
 #include <stdbool.h>
 #include <stdint.h>

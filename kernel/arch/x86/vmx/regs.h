@@ -1,6 +1,6 @@
 /* The guest registers the VMCS does not hold, saved and loaded by kernel/arch/x86/vmx/entry.S. */
-#ifndef HV_KERNEL_VMX_REGS_H
-#define HV_KERNEL_VMX_REGS_H
+#ifndef HV_KERNEL_ARCH_X86_VMX_REGS_H
+#define HV_KERNEL_ARCH_X86_VMX_REGS_H
 
 #define VCPU_REGS_RAX 0
 #define VCPU_REGS_RCX 8

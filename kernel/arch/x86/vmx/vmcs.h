@@ -2,8 +2,8 @@
  * VMCS field encodings (Intel SDM vol. 3D, appendix B) with Intel's names,
  * and width-typed accessors. A failed access logs the field and the caller.
  */
-#ifndef HV_KERNEL_VMX_VMCS_H
-#define HV_KERNEL_VMX_VMCS_H
+#ifndef HV_KERNEL_ARCH_X86_VMX_VMCS_H
+#define HV_KERNEL_ARCH_X86_VMX_VMCS_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* VMX operation on this CPU: enabling it, and building each vCPU's VMCS. */
-#ifndef HV_KERNEL_VMX_VMX_H
-#define HV_KERNEL_VMX_VMX_H
+#ifndef HV_KERNEL_ARCH_X86_VMX_VMX_H
+#define HV_KERNEL_ARCH_X86_VMX_VMX_H
 
 #include <stddef.h>
 #include "kernel/arch/x86/vmx/caps.h"

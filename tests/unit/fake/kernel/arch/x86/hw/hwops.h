@@ -7,8 +7,8 @@
  * through `fake_hw` (tests/unit/fake/fake_hw.c). The VMX instructions act on
  * one VMCS per address with fault injection (tests/unit/fake/fake_vmcs.h).
  */
-#ifndef HV_KERNEL_HW_HWOPS_H
-#define HV_KERNEL_HW_HWOPS_H
+#ifndef HV_KERNEL_ARCH_X86_HW_HWOPS_H
+#define HV_KERNEL_ARCH_X86_HW_HWOPS_H
 
 #include <stdbool.h>
 #include <stdint.h>
