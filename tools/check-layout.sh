@@ -4,7 +4,6 @@
 # each include that breaks a rule and fails if there is one.
 cd "$(dirname "$0")/.." || exit 2
 
-
 bad=0
 # includes FILE: the project headers FILE includes, one a line
 includes() { sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$1"; }
@@ -19,9 +18,12 @@ for f in $(git ls-files 'kernel/*.[chS]' 'drivers/*.[ch]' 'net/*.[ch]' 'migratio
 			case "$h" in kernel/lib/* | kernel/core/* | kernel/guest_abi.h) ;;
 			*) fail "$f" "$h" "kernel/core is pure: kernel/lib, kernel/core and the guest ABI only" ;; esac ;;
 		migration/*)
-			# Host-tested through its port (migration/port.h) for now.
-			case "$h" in migration/* | kernel/lib/*) ;;
-			*) fail "$f" "$h" "migration uses migration and kernel/lib only, for now" ;; esac ;;
+			# A top layer beside the harnesses: the VM model's public interface (a
+			# vCPU's state value included), pure core code, the network below the API.
+			case "$h" in migration/* | kernel/lib/* | kernel/core/* | kernel/vmm/* | kernel/arch/x86/vcpu_state.h) ;;
+			net/api/*) ;; # the rule of net/api below says why not
+			net/*) ;;
+			*) fail "$f" "$h" "migration stands on kernel/vmm, kernel/core, kernel/lib and net only" ;; esac ;;
 		esac
 		case "$h" in
 		kernel/arch/x86/vmx/*)
@@ -37,9 +39,10 @@ for f in $(git ls-files 'kernel/*.[chS]' 'drivers/*.[ch]' 'net/*.[ch]' 'migratio
 		net/api/*)
 			case "$f" in net/api/* | kernel/main.c) ;; *) fail "$f" "$h" "the management API is a top layer" ;; esac ;;
 		migration/*)
-			case "$f" in migration/*) ;; *) fail "$f" "$h" "migration is a top layer" ;; esac ;;
+			case "$f" in migration/* | kernel/main.c | net/api/*) ;;
+			*) fail "$f" "$h" "migration is a top layer: kmain and the management API start it" ;; esac ;;
 		net/*)
-			case "$f" in net/* | kernel/main.c | kernel/selftest/*) ;;
+			case "$f" in net/* | kernel/main.c | kernel/selftest/* | migration/*) ;;
 			*) fail "$f" "$h" "the hypervisor below net/ does not know the network" ;; esac ;;
 		esac
 	done
