@@ -17,6 +17,7 @@
 
 #define STATE_FIELD(f, member) { f, offsetof(struct vcpu_state, member), sizeof(((struct vcpu_state *)0)->member) }
 #define STATE_SEG_STRIDE 2 /* consecutive segment registers' encodings differ by 2 */
+#define STATE_SEG_FIELDS 4 /* selector, limit, access rights, base */
 
 struct state_field {
 	uint32_t field;
@@ -56,8 +57,11 @@ static const struct state_field state_fields[] = {
 	STATE_FIELD(VM_ENTRY_INSTRUCTION_LEN, pending_insn_len),
 };
 
+#define STATE_TABLE_FIELDS (sizeof(state_fields) / sizeof(state_fields[0]))
+#define STATE_FIELDS_MAX (STATE_TABLE_FIELDS + VCPU_SEG_COUNT * STATE_SEG_FIELDS)
+
 /* The four VMCS fields of segment register i, as table entries. */
-static void state_seg_fields(unsigned i, struct state_field out[4])
+static void state_seg_fields(unsigned i, struct state_field out[STATE_SEG_FIELDS])
 {
 	const size_t seg = offsetof(struct vcpu_state, seg) + i * sizeof(struct vcpu_segment);
 	const uint32_t step = i * STATE_SEG_STRIDE;
@@ -66,6 +70,18 @@ static void state_seg_fields(unsigned i, struct state_field out[4])
 	out[1] = (struct state_field){ GUEST_ES_LIMIT + step, seg + offsetof(struct vcpu_segment, limit), 4 };
 	out[2] = (struct state_field){ GUEST_ES_AR_BYTES + step, seg + offsetof(struct vcpu_segment, ar), 4 };
 	out[3] = (struct state_field){ GUEST_ES_BASE + step, seg + offsetof(struct vcpu_segment, base), 8 };
+}
+
+/* Every VMCS-held field of the state: the table, then the segment registers'. */
+static unsigned state_all_fields(struct state_field out[STATE_FIELDS_MAX])
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < STATE_TABLE_FIELDS; i++)
+		out[n++] = state_fields[i];
+	for (i = 0; i < VCPU_SEG_COUNT; i++, n += STATE_SEG_FIELDS)
+		state_seg_fields(i, &out[n]);
+	return n;
 }
 
 /* Little-endian x86: the low size bytes of a VMCS value are the field's. */
@@ -84,34 +100,19 @@ static void state_put(const struct state_field *f, const struct vcpu_state *s)
 	vmcs_write64(f->field, v);
 }
 
-/* Calls each on every VMCS-held field of the state. */
-static void state_walk(void (*each)(const struct state_field *f, void *s), void *s)
-{
-	struct state_field seg[4];
-	unsigned i, j;
-
-	for (i = 0; i < sizeof(state_fields) / sizeof(state_fields[0]); i++)
-		each(&state_fields[i], s);
-	for (i = 0; i < VCPU_SEG_COUNT; i++) {
-		state_seg_fields(i, seg);
-		for (j = 0; j < 4; j++)
-			each(&seg[j], s);
-	}
-}
-
-static void state_get_one(const struct state_field *f, void *s) { state_get(f, s); }
-static void state_put_one(const struct state_field *f, void *s) { state_put(f, s); }
-
 int vcpu_arch_state_save(struct vcpu *v, struct vcpu_state *s)
 {
 	const struct vcpu_regs *r = &v->arch.regs;
+	struct state_field f[STATE_FIELDS_MAX];
 	uint64_t errors = vmcs_error_count();
+	unsigned i, n = state_all_fields(f);
 	int rc = vmcs_load(v);
 
 	if (rc)
 		return HV_TRACE(rc);
 	memset(s, 0, sizeof(*s));
-	state_walk(state_get_one, s);
+	for (i = 0; i < n; i++)
+		state_get(&f[i], s);
 	memcpy(s->fxsave, v->arch.fpu, sizeof(s->fxsave));
 	s->rax = r->rax, s->rcx = r->rcx, s->rdx = r->rdx, s->rbx = r->rbx;
 	s->rbp = r->rbp, s->rsi = r->rsi, s->rdi = r->rdi;
@@ -143,7 +144,9 @@ static int state_check(const struct vcpu_state *s)
 int vcpu_arch_state_load(struct vcpu *v, const struct vcpu_state *s)
 {
 	struct vcpu_regs *r = &v->arch.regs;
+	struct state_field f[STATE_FIELDS_MAX];
 	uint64_t errors = vmcs_error_count();
+	unsigned i, n = state_all_fields(f);
 	int rc = state_check(s);
 
 	if (rc)
@@ -151,7 +154,8 @@ int vcpu_arch_state_load(struct vcpu *v, const struct vcpu_state *s)
 	rc = vmcs_load(v);
 	if (rc)
 		return HV_TRACE(rc);
-	state_walk(state_put_one, (void *)s);
+	for (i = 0; i < n; i++)
+		state_put(&f[i], s);
 	/* The guest's TSC goes on from the saved value, whatever this host's TSC reads. */
 	vmcs_write64(TSC_OFFSET, s->tsc - rdtsc());
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
