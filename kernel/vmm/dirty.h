@@ -87,6 +87,9 @@ int64_t dirty_harvest(struct vm *vm, struct dirty_bitmap *out);
 /* Records that v (NULL: the hypervisor) wrote guest page pfn. */
 void dirty_mark(struct vm *vm, struct vcpu *v, uint64_t pfn);
 
+/* Records that v wrote each page of gpas[0..n) (guest-physical addresses: a page-modification log). */
+void dirty_mark_gpas(struct vm *vm, struct vcpu *v, const uint64_t *gpas, unsigned n);
+
 /* Write-protection fault on a page inside RAM: true if log-dirty handled it. */
 bool dirty_wp_fault(struct vcpu *v, uint64_t gpa);
 

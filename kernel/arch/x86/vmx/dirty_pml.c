@@ -126,9 +126,7 @@ void dirty_pml_drain(struct vcpu *v)
 	uint16_t index = vmcs_read16(GUEST_PML_INDEX);
 	unsigned i = index >= PML_ENTRIES ? 0 : (unsigned)index + 1u; /* 0xffff: the log is full */
 
-	for (; i < PML_ENTRIES; i++) {
-		dirty_mark(v->vm, v, log[i] / FRAME_SIZE);
-		v->vm->dirty.pml_entries++;
-	}
+	dirty_mark_gpas(v->vm, v, log + i, PML_ENTRIES - i);
+	v->vm->dirty.pml_entries += PML_ENTRIES - i;
 	vmcs_write16(GUEST_PML_INDEX, PML_INDEX_START);
 }
