@@ -2,9 +2,10 @@
 #include "drivers/e1000.h"
 
 #include <string.h>
-#include "kernel/err.h"
-#include "kernel/mem/frames.h"
-#include "kernel/time.h"
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/lib/err.h"
 
 #define E1000_EERD_TIMEOUT_US 10000u
 
@@ -14,12 +15,12 @@ _Static_assert(E1000_BUF_SIZE == 2048, "RCTL.BSIZE is programmed for 2048-byte b
 
 static uint32_t e1000_rd(const struct e1000 *nic, uint32_t reg)
 {
-	return *(volatile const uint32_t *)(nic->mmio + reg);
+	return mmio_read32(nic->mmio + reg);
 }
 
 static void e1000_wr(struct e1000 *nic, uint32_t reg, uint32_t v)
 {
-	*(volatile uint32_t *)(nic->mmio + reg) = v;
+	mmio_write32(nic->mmio + reg, v);
 }
 
 /* One EEPROM word through EERD; -1 if the device does not answer. */

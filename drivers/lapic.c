@@ -1,16 +1,16 @@
 #include "drivers/lapic.h"
 
 #include "drivers/pit.h"
-#include "kernel/hw/hwops.h"
-#include "kernel/hw/msr.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/hw/msr.h"
 
 #define LAPIC_CALIBRATE_MS 10
 
-static volatile uint32_t *lapic_mmio;
+static volatile uint8_t *lapic_mmio;
 static uint64_t timer_hz;
 
-static uint32_t lapic_read(uint32_t reg) { return lapic_mmio[reg / 4]; }
-static void lapic_write(uint32_t reg, uint32_t v) { lapic_mmio[reg / 4] = v; }
+static uint32_t lapic_read(uint32_t reg) { return mmio_read32(lapic_mmio + reg); }
+static void lapic_write(uint32_t reg, uint32_t v) { mmio_write32(lapic_mmio + reg, v); }
 
 void lapic_init(uint8_t svr_vector)
 {
@@ -18,7 +18,7 @@ void lapic_init(uint8_t svr_vector)
 
 	wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_ENABLE);
 	/* The boot page tables identity-map the first 4 GiB, the LAPIC page included. */
-	lapic_mmio = (volatile uint32_t *)(uintptr_t)(base & APIC_BASE_ADDR_MASK);
+	lapic_mmio = (volatile uint8_t *)(uintptr_t)(base & APIC_BASE_ADDR_MASK);
 	lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | svr_vector);
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED);
 }

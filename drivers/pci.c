@@ -1,7 +1,7 @@
 /* PCI configuration mechanism #1: a 32-bit address at 0xcf8, the data at 0xcfc. */
 #include "drivers/pci.h"
 
-#include "kernel/hw/hwops.h"
+#include "kernel/arch/x86/hw/hwops.h"
 
 static uint32_t pci_address(uint8_t bus, uint8_t slot, uint8_t func, uint8_t off)
 {

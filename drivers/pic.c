@@ -1,6 +1,6 @@
 #include "drivers/pic.h"
 
-#include "kernel/hw/hwops.h"
+#include "kernel/arch/x86/hw/hwops.h"
 
 void pic_disable(unsigned vector_base)
 {

@@ -1,6 +1,6 @@
 #include "drivers/pit.h"
 
-#include "kernel/hw/hwops.h"
+#include "kernel/arch/x86/hw/hwops.h"
 
 uint64_t pit_measure_tsc(unsigned ms)
 {

@@ -1,7 +1,7 @@
 #include "drivers/poweroff.h"
 
 #include "drivers/serial.h"
-#include "kernel/hw/hwops.h"
+#include "kernel/arch/x86/hw/hwops.h"
 
 void poweroff(void)
 {

@@ -1,7 +1,7 @@
 #include "drivers/serial.h"
 
 #include "drivers/uart16550.h"
-#include "kernel/hw/hwops.h"
+#include "kernel/arch/x86/hw/hwops.h"
 
 static uint16_t serial_base;
 static char ring[SERIAL_RING_SIZE];

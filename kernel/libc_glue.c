@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include "drivers/serial.h"
-#include "kernel/hw/hwops.h"
+#include "kernel/arch/x86/hw/hwops.h"
 
 #undef errno
 extern int errno;

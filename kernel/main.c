@@ -1,33 +1,42 @@
-/* Boot: bring up the host, check VT-x, create the VM from the command line, run the scheduler. */
+/*
+ * Boot: bring up the host, check VT-x, create the VM from the command line,
+ * run the scheduler. This file and kernel/core/config.c alone know the
+ * command line: each subsystem gets its own parameters, made here.
+ */
 #include <stddef.h>
 #include <string.h>
 #include "drivers/pic.h"
 #include "drivers/poweroff.h"
 #include "drivers/serial.h"
 #include "drivers/uart16550.h"
-#include "kernel/config.h"
-#include "kernel/dirty_check.h"
-#include "kernel/err.h"
-#include "kernel/host_timer.h"
-#include "kernel/throttle_bench.h"
-#include "kernel/hw/hwops.h"
-#include "kernel/hw/msr.h"
-#include "kernel/log.h"
-#include "kernel/mem/frames.h"
-#include "kernel/monitor.h"
-#include "kernel/multiboot1.h"
-#include "kernel/multiboot2.h"
-#include "kernel/sched.h"
-#include "kernel/time.h"
-#include "kernel/trap.h"
-#include "kernel/vm.h"
-#include "kernel/vmx/vmx.h"
-#include "net/mgmt.h"
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/host_timer.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/arch/x86/trap.h"
+#include "kernel/core/config.h"
+#include "kernel/core/multiboot1.h"
+#include "kernel/core/multiboot2.h"
+#include "kernel/core/sched.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "kernel/sched_loop.h"
+#include "kernel/selftest/dirty_check.h"
+#include "kernel/selftest/perf.h"
+#include "kernel/selftest/throttle_bench.h"
+#include "kernel/vmm/arch.h"
+#include "kernel/vmm/monitor.h"
+#include "kernel/vmm/throttle.h"
+#include "kernel/vmm/vm.h"
+#include "net/api/mgmt.h"
 #include "net/net.h"
-#include "net/perf.h" /* iperf service */
 
 #define MBI_MAX_SIZE (1u << 20)
 #define IDENTITY_MAPPED_END (4ull << 30) /* boot.S maps the first 4 GiB */
+
+_Static_assert(NET_MAX_NICS == CONFIG_NET_NICS_MAX, "one slot per NIC the command line may ask for");
+_Static_assert(PERF_CONNS_MAX == CONFIG_NET_IPERF_CONNS_MAX, "one slot per client the command line may ask for");
 
 void kmain(uint32_t magic, uint64_t mbi_pa);
 
@@ -41,11 +50,86 @@ static struct monitor monitor;
 static struct dirty_check dirty_check;
 static struct throttle_bench throttle_bench;
 
+/* ---- Each subsystem's parameters, from the command line ----------------- */
+
+static struct vm_params vm_params(const struct hv_config *c)
+{
+	return (struct vm_params){
+		.ram_bytes = c->mem_bytes,
+		.vcpus = c->vcpus,
+		.throttle_max = c->throttle_max,
+		.guest = c->guest,
+	};
+}
+
+static struct net_params net_params(const struct hv_config *c)
+{
+	return (struct net_params){
+		.nics = c->net_nics,
+		.mgmt = { .addr = c->net_mgmt_addr, .prefix = c->net_mgmt_prefix, .dhcp = c->net_mgmt_dhcp },
+		.migr = { .addr = c->net_migr_addr, .prefix = c->net_migr_prefix, .dhcp = c->net_migr_dhcp },
+		.gw = c->net_gw,
+	};
+}
+
+static struct perf_params perf_params(const struct hv_config *c)
+{
+	static const enum perf_mode modes[] = {
+		[CONFIG_IPERF_OFF] = PERF_OFF,
+		[CONFIG_IPERF_SERVER] = PERF_SERVER,
+		[CONFIG_IPERF_CLIENT] = PERF_CLIENT,
+	};
+
+	return (struct perf_params){ .mode = modes[c->net_iperf], .peer = c->net_iperf_peer, .conns = c->net_iperf_conns };
+}
+
+static struct dirty_check_params dirty_check_params(const struct hv_config *c)
+{
+	return (struct dirty_check_params){
+		.period_ms = c->dirty_check_ms,
+		.rounds = c->dirty_rounds,
+		.verify = c->dirty_verify,
+		.backend = (enum dirty_backend)c->dirty_backend, /* the option's names are in enum order */
+	};
+}
+
+static struct throttle_bench_params throttle_bench_params(const struct hv_config *c)
+{
+	static const enum throttle_bench_run runs[] = {
+		[THROTTLE_BENCH_QUICK] = THROTTLE_BENCH_RUN_QUICK,
+		[THROTTLE_BENCH_FULL] = THROTTLE_BENCH_RUN_FULL,
+		[THROTTLE_BENCH_DIRTY] = THROTTLE_BENCH_RUN_DIRTY,
+	};
+
+	return (struct throttle_bench_params){
+		.run = runs[c->throttle_bench],
+		.step_ms = c->step_ms,
+		.dirty_limit = c->dirty_limit,
+	};
+}
+
+/* ---- Boot steps --------------------------------------------------------- */
+
 /* newlib uses SSE even for integers: enable it before the first library call. */
 static void sse_enable(void)
 {
 	write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+static void host_halt(void) { cpu_halt_forever(); }
+
+static void console_init(void)
+{
+	static const struct log_port port = {
+		.write = serial_write,
+		.flush = serial_drain,
+		.uptime_us = time_uptime_us,
+		.halt = host_halt,
+	};
+
+	serial_init(COM1_BASE);
+	log_init(&port);
 }
 
 /* A configuration or platform the hypervisor cannot run with: say so once, then stop. */
@@ -97,74 +181,109 @@ static void boot_parse(uint32_t magic, uint64_t mbi_pa)
 	frames_init(&boot_info, mbi_pa, total);
 }
 
-void kmain(uint32_t magic, uint64_t mbi_pa)
+static void vtx_init(void)
 {
 	char why[160];
-	const struct mb2_module *guest;
-	int rc;
 
-	sse_enable();
-	serial_init(COM1_BASE);
-	log_set_sink(serial_write, serial_drain);
-	trap_init();
-	pic_disable(VEC_PIC_SPURIOUS);
-	time_init();
-	/* The TSC counts from the CPU's reset: how long firmware and loader took (PXE, GRUB) is visible. */
-	log_info("boot", "FerryHV starting: TSC %llu kHz, %llu ms since reset", (unsigned long long)(time_tsc_hz() / 1000),
-		 (unsigned long long)(time_ticks_to_us(time_now()) / 1000));
-	boot_parse(magic, mbi_pa);
-	log_info("mem", "%llu MiB of host memory free", (unsigned long long)(frames_free_bytes() >> 20));
-
-	host_timer_init();
-
-	rc = vmx_init(why, sizeof(why));
-	if (rc) {
+	if (vm_arch_init(why, sizeof(why))) {
 		log_err("vmx", "cannot run VMs: %s; the hypervisor needs Intel VT-x with EPT, unrestricted guest and the "
 			"VMX-preemption timer", why);
 		boot_fail("no usable VT-x");
 	}
+}
+
+static void vm0_create(void)
+{
+	const struct vm_params p = vm_params(&config);
+	const struct mb2_module *guest;
+	int rc;
 
 	if (boot_info.module_count == 0)
 		boot_fail("no guest image: load one as the first Multiboot module");
 	guest = &boot_info.modules[0];
-	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));
-	sched_set_period(&cpu_sched, time_us_to_ticks(config.period_us), time_now());
-	rc = vm_create(&vm0, 0, &config, (const void *)(uintptr_t)guest->start, guest->end - guest->start, &cpu_sched);
+	rc = vm_create(&vm0, 0, &p, (const void *)(uintptr_t)guest->start, guest->end - guest->start, &cpu_sched);
 	if (rc) {
 		log_err("vm", "vm0 not created: %s", hv_strerror(rc));
 		boot_fail("no VM to run");
 	}
-	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
-		boot_fail("no scheduler slot for the monitor task");
-	/* Networking only with net.mgmt=: runs without it are unchanged. */
-	if (config_net_on(&config)) {
-		rc = net_init(&config, &cpu_sched);
-		if (rc) {
-			log_err("net", "network not started: %s", hv_strerror(rc));
-			boot_fail("net.mgmt asked for and no network");
-		}
-		if (!config.api_token[0])
-			log_warn("api", "no api.token: the management API is off");
-		else if ((rc = mgmt_start(&config, &vm0)))
-			log_err("api", "management API not started: %s", hv_strerror(rc));
-		if ((rc = perf_start(&config)))
-			log_err("perf", "iperf service not started: %s", hv_strerror(rc));
+}
+
+/* Networking only with net.mgmt=: runs without it are unchanged. */
+static void net_start(void)
+{
+	const struct net_params np = net_params(&config);
+	const struct mgmt_params mp = { .token = config.api_token, .port = (uint16_t)config.api_port };
+	const struct perf_params pp = perf_params(&config);
+	int rc;
+
+	if (!config_net_on(&config))
+		return;
+	rc = net_init(&np, &cpu_sched);
+	if (rc) {
+		log_err("net", "network not started: %s", hv_strerror(rc));
+		boot_fail("net.mgmt asked for and no network");
 	}
-	if (config.dirty_check_ms) {
-		rc = dirty_check_start(&dirty_check, &cpu_sched, &vm0, &config);
-		if (rc) {
-			log_err("dirty", "log-dirty self-check not started: %s", hv_strerror(rc));
-			boot_fail("dirty.check asked for and impossible");
-		}
+	if (!config.api_token[0])
+		log_warn("api", "no api.token: the management API is off");
+	else if ((rc = mgmt_start(&mp, &vm0)))
+		log_err("api", "management API not started: %s", hv_strerror(rc));
+	if ((rc = perf_start(&pp)))
+		log_err("perf", "iperf service not started: %s", hv_strerror(rc));
+}
+
+static void dirty_check_begin(void)
+{
+	const struct dirty_check_params p = dirty_check_params(&config);
+	int rc;
+
+	if (!config.dirty_check_ms)
+		return;
+	rc = dirty_check_start(&dirty_check, &cpu_sched, &vm0, &p);
+	if (rc) {
+		log_err("dirty", "log-dirty self-check not started: %s", hv_strerror(rc));
+		boot_fail("dirty.check asked for and impossible");
 	}
-	/* config_parse() checked these options against each other: what fails here is the host. */
+}
+
+/* config_parse() checked these options against each other: what fails here is the host. */
+static void throttle_begin(void)
+{
+	const struct throttle_bench_params p = throttle_bench_params(&config);
+	int rc;
+
 	if (config.throttle && (rc = throttle_set_vm(&vm0, config.throttle)))
 		log_err("throttle", "throttle=%u not applied: %s", config.throttle, hv_strerror(rc));
 	if (config.dirty_limit && config.throttle_bench != THROTTLE_BENCH_DIRTY &&
 	    (rc = throttle_dirty_limit_start(&vm0, config.dirty_limit)))
 		log_err("throttle", "dirty-rate limit not started: %s", hv_strerror(rc));
-	if (config.throttle_bench && (rc = throttle_bench_start(&throttle_bench, &cpu_sched, &vm0, &config)))
+	if (config.throttle_bench && (rc = throttle_bench_start(&throttle_bench, &cpu_sched, &vm0, &p)))
 		log_err("throttle", "throttle measurement not started: %s", hv_strerror(rc));
+}
+
+void kmain(uint32_t magic, uint64_t mbi_pa)
+{
+	sse_enable();                /* before the C library's first call */
+	console_init();              /* COM1 and log lines */
+	trap_init();                 /* GDT, IDT: faults are reported from here on */
+	pic_disable(VEC_PIC_SPURIOUS);
+	time_init();                 /* the TSC calibrated against the PIT */
+	/* The TSC counts from the CPU's reset: how long firmware and loader took (PXE, GRUB) is visible. */
+	log_info("boot", "FerryHV starting: TSC %llu kHz, %llu ms since reset", (unsigned long long)(time_tsc_hz() / 1000),
+		 (unsigned long long)(time_ticks_to_us(time_now()) / 1000));
+	boot_parse(magic, mbi_pa);   /* boot information, command line, host memory */
+	log_info("mem", "%llu MiB of host memory free", (unsigned long long)(frames_free_bytes() >> 20));
+	host_timer_init();           /* the LAPIC timer that wakes the idle loop */
+	vtx_init();                  /* VMXON, or a clear reason why not */
+
+	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));
+	sched_set_period(&cpu_sched, time_us_to_ticks(config.period_us), time_now());
+	vm0_create();                /* the guest image is the first Multiboot module */
+	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
+		boot_fail("no scheduler slot for the monitor task");
+	net_start();                 /* NICs, the management API, the iperf service */
+	dirty_check_begin();         /* log-dirty mode and its self-check */
+	throttle_begin();            /* a throttle at boot, the dirty-rate limit, the throttle bench */
+
 	log_info("sched", "round-robin, %u us slices, throttle period %u us, %u vCPUs", config.slice_us,
 		 config.period_us, config.vcpus);
 	sched_loop(&cpu_sched);

@@ -1,17 +1,15 @@
 /* The per-CPU loop that carries out the scheduler's decisions. */
+#include "kernel/sched_loop.h"
+
 #include "drivers/serial.h"
-#include "kernel/host_timer.h"
-#include "kernel/hw/hwops.h"
-#include "kernel/task.h"
-#include "kernel/time.h"
-#include "kernel/vm.h"
+#include "kernel/arch/x86/host_timer.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/time.h"
 
 /* Waits shorter than this spin: arming the timer and halting would take longer. */
 #define IDLE_SPIN_MAX_US 20
 /* While console output waits, the idle loop wakes this often to feed the UART (16 bytes take 1.4 ms). */
 #define IDLE_CONSOLE_US 1000
-
-int task_add(struct sched *s, struct host_task *t) { return sched_add(s, &t->se, t->name, SCHED_KIND_TASK, t); }
 
 /* Nothing may run before wake: halt until then (the host tick bounds the wait otherwise). */
 static void sched_idle(struct sched *s, uint64_t now)
@@ -45,13 +43,7 @@ void sched_loop(struct sched *s)
 			mark = time_now();
 			continue;
 		}
-		if (e->kind == SCHED_KIND_VCPU) {
-			vcpu_run(e->owner, start + sched_grant(s, e));
-		} else {
-			struct host_task *t = e->owner;
-
-			t->run(t, start);
-		}
+		e->run(e, start, start + sched_grant(s, e));
 		end = time_now();
 		sched_charge(e, end - mark);
 		mark = end;

@@ -3,7 +3,7 @@
 #define HV_KERNEL_TASK_H
 
 #include <stdint.h>
-#include "kernel/sched.h"
+#include "kernel/core/sched.h"
 
 struct host_task {
 	const char *name;
@@ -13,9 +13,7 @@ struct host_task {
 	struct sched_entity se;
 };
 
+/* Adds t to s as a task entity; HV_ENOMEM when s is full. */
 int task_add(struct sched *s, struct host_task *t);
-
-/* Runs the scheduler forever: vCPUs, tasks, and idle time when nothing is runnable. */
-void sched_loop(struct sched *s) __attribute__((noreturn));
 
 #endif

@@ -1,6 +1,6 @@
 /* Record encoder and incremental decoder: see codec.h and docs/migration-stream.md. */
 #include <string.h>
-#include "kernel/err.h"
+#include "kernel/lib/err.h"
 #include "migration/codec.h"
 
 enum { STAGE_PREAMBLE, STAGE_HDR, STAGE_BODY };

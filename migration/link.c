@@ -1,6 +1,6 @@
 /* Connection plumbing shared by the sender and the receiver: see link.h. */
 #include <string.h>
-#include "kernel/err.h"
+#include "kernel/lib/err.h"
 #include "migration/link.h"
 
 void migr_link_init(struct migr_link *l, uint32_t slot, uint8_t *out, size_t out_cap, uint8_t *in, size_t in_cap,

@@ -1,6 +1,6 @@
 /* The receiving state machine: see receiver.h and docs/migration-stream.md. */
 #include <string.h>
-#include "kernel/err.h"
+#include "kernel/lib/err.h"
 #include "migration/receiver.h"
 #include "migration/xxh.h"
 

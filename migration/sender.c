@@ -1,6 +1,6 @@
 /* The sending state machine: see sender.h and docs/migration-stream.md. */
 #include <string.h>
-#include "kernel/err.h"
+#include "kernel/lib/err.h"
 #include "migration/sender.h"
 #include "migration/sender_priv.h"
 #include "migration/xxh.h"

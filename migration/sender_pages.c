@@ -3,7 +3,7 @@
  * in chunks, and how chunks go to the data connections (see sender.h).
  */
 #include <string.h>
-#include "kernel/err.h"
+#include "kernel/lib/err.h"
 #include "migration/sender.h"
 #include "migration/sender_priv.h"
 #include "migration/xxh.h"

@@ -6,8 +6,8 @@
  * API only. Values not listed here keep lwIP's defaults (lwip/opt.h).
  * Anything kernel-specific (hooks, rand, byte order) lives in arch/cc.h.
  */
-#ifndef HV_LWIPOPTS_H
-#define HV_LWIPOPTS_H
+#ifndef HV_NET_LWIPOPTS_H
+#define HV_NET_LWIPOPTS_H
 
 /* ---- System model ------------------------------------------------------ */
 #define NO_SYS                      1   /* no threads/semaphores/mboxes: lwIP runs in the kernel's main loop */
@@ -66,17 +66,17 @@
  * TCP connections of every service at once. When the pool runs dry lwIP
  * reuses the oldest TIME_WAIT, LAST_ACK, CLOSING pcb, in that order, then
  * refuses the SYN (the peer retries), so the count covers what must coexist:
- *   API (net/api_server.h): 16 served + a backlog of 40 (8 queued, 32 half-open)  56
+ *   API (net/api/api_server.h): 16 served + a backlog of 40 (8 queued, 32 half-open) 56
  *   migration: 1 control + 16 data connections (API_CONNECTIONS_MAX), as sender
  *     and as receiver at once                                                          34
- *   iperf (net/perf.h): 4 streams + a backlog of 8 half-open                           12
+ *   iperf (kernel/selftest/perf.h): 4 streams + a backlog of 8 half-open             12
  *   TIME_WAIT of connections we closed first (2 MSL unless the pool needs them)         8
  */
 #define MEMP_NUM_TCP_PCB            (56 + 34 + 12 + 8)
 #define MEMP_NUM_TCP_PCB_LISTEN     8                    /* listening TCP ports: API, iperf, migration, and spares */
 #define MEMP_NUM_UDP_PCB            8                    /* DHCP uses one; a few spare */
 #define MEMP_NUM_TCP_SEG            (2 * TCP_SND_QUEUELEN) /* >= TCP_SND_QUEUELEN (sanity check) + room for RX ooseq / a 2nd sender */
-/* PBUF_REF/ROM for zero-copy tcp_write: lwiperf's 4 clients (net/perf.h) each keep a TCP_SND_BUF of
+/* PBUF_REF/ROM for zero-copy tcp_write: lwiperf's 4 clients (kernel/selftest/perf.h) each keep a TCP_SND_BUF of
  * MSS-sized ROM pbufs queued or unacked (4 * 48); TCP_SND_QUEUELEN (180) alone ran short with 4. */
 #define MEMP_NUM_PBUF               (4 * (TCP_SND_BUF / TCP_MSS + 4))
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4) /* lwIP's own timers + a few for the kernel */
@@ -87,4 +87,4 @@
 #define LWIP_CHKSUM_ALGORITHM       3   /* lwIP's fastest portable checksum loop (32-bit accumulation) */
 #define LWIP_STATS                  0   /* no counters on the hot path; enable (with LWIP_STATS_DISPLAY) to debug */
 
-#endif /* HV_LWIPOPTS_H */
+#endif /* HV_NET_LWIPOPTS_H */

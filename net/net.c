@@ -4,21 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/err.h"
-#include "kernel/log.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "kernel/lib/parse.h"
 #include "kernel/task.h"
-#include "kernel/time.h"
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
-#include "net/api.h"
 #include "net/netif_e1000.h"
 
 #define NET_RX_BUDGET 32u /* frames per NIC per poll: bounds the task's run */
 
-_Static_assert(NET_MAX_NICS == CONFIG_NET_NICS_MAX, "one slot per NIC the command line may ask for");
 
 static struct netif_e1000 net_nics[NET_MAX_NICS];
 static unsigned net_nic_count;
@@ -55,8 +54,6 @@ static ip4_addr_t net_ip4(uint32_t host_order)
 	ip4_addr_set_u32(&a, lwip_htonl(host_order));
 	return a;
 }
-
-static uint32_t net_mask(uint32_t prefix) { return prefix ? 0xffffffffu << (32 - prefix) : 0; }
 
 /* The prefix length of a netif's mask (masks are contiguous: count the ones). */
 static unsigned net_prefix(const struct netif *n)
@@ -96,7 +93,7 @@ static void net_status_changed(struct netif *n)
 		 ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw)));
 }
 
-unsigned net_nic_info(struct api_nic_info *out, unsigned max)
+unsigned net_nic_info(struct net_nic_info *out, unsigned max)
 {
 	unsigned i;
 
@@ -105,7 +102,7 @@ unsigned net_nic_info(struct api_nic_info *out, unsigned max)
 		const struct netif *n = &net_nics[i].netif;
 
 		e1000_stats_update(nic);
-		out[i] = (struct api_nic_info){
+		out[i] = (struct net_nic_info){
 			.role = net_role(i),
 			.link_up = net_nics[i].link,
 			.rx_frames = nic->rx_frames,
@@ -126,28 +123,27 @@ struct netif *net_mgmt_netif(void) { return net_nic_count ? &net_nics[0].netif :
 
 struct netif *net_migr_netif(void) { return net_nic_count > 1 ? &net_nics[1].netif : net_mgmt_netif(); }
 
-int net_init(const struct hv_config *cfg, struct sched *s)
+int net_init(const struct net_params *p, struct sched *s)
 {
 	struct pci_dev devs[NET_MAX_NICS];
 	unsigned found, i;
 	int rc;
 
-	if (cfg->net_nics == 0 || cfg->net_nics > NET_MAX_NICS)
+	if (p->nics == 0 || p->nics > NET_MAX_NICS)
 		return HV_TRACE(HV_EINVAL);
 	found = pci_find(E1000_VENDOR_INTEL, E1000_DEV_82540EM, devs, NET_MAX_NICS);
-	if (found < cfg->net_nics) {
-		log_err("net", "net.nics=%u but %u e1000 (%04x:%04x) found on PCI", cfg->net_nics, found,
+	if (found < p->nics) {
+		log_err("net", "net.nics=%u but %u e1000 (%04x:%04x) found on PCI", p->nics, found,
 			E1000_VENDOR_INTEL, E1000_DEV_82540EM);
 		return HV_ENOENT;
 	}
 	lwip_init();
-	for (i = 0; i < cfg->net_nics; i++) {
+	for (i = 0; i < p->nics; i++) {
 		struct netif_e1000 *ne = &net_nics[i];
-		uint32_t addr = i == 0 ? cfg->net_mgmt_addr : i == 1 ? cfg->net_migr_addr : 0;
-		uint32_t prefix = i == 0 ? cfg->net_mgmt_prefix : i == 1 ? cfg->net_migr_prefix : 0;
-		int dhcp = i == 0 ? cfg->net_mgmt_dhcp : i == 1 ? cfg->net_migr_dhcp : 0;
-		ip4_addr_t ip = net_ip4(addr), mask = net_ip4(net_mask(prefix));
-		ip4_addr_t gw = net_ip4(i == 0 ? cfg->net_gw : 0);
+		const struct net_nic_params *np = i == 0 ? &p->mgmt : &p->migr;
+		int dhcp = np->dhcp;
+		ip4_addr_t ip = net_ip4(np->addr), mask = net_ip4(ipv4_mask(np->prefix));
+		ip4_addr_t gw = net_ip4(i == 0 ? p->gw : 0);
 
 		rc = e1000_init(&ne->nic, &devs[i]);
 		if (rc) {

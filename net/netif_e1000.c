@@ -6,7 +6,7 @@
 #include "net/netif_e1000.h"
 
 #include <string.h>
-#include "kernel/mem/frames.h"
+#include "kernel/arch/x86/frames.h"
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"

@@ -1,9 +1,9 @@
 /* lwIP's platform hooks (arch/cc.h, lwip/sys.h): time, diagnostics, asserts, random numbers. */
 #include <stdarg.h>
 #include <stdio.h>
-#include "kernel/hw/hwops.h"
-#include "kernel/log.h"
-#include "kernel/time.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/lib/log.h"
 #include "lwip/sys.h"
 
 /* Milliseconds since boot; lwIP only compares differences, so the 32-bit wrap (49 days) is fine. */

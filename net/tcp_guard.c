@@ -20,10 +20,10 @@
  *    all); a bad one costs at most one half-open connection.
  */
 #include <string.h>
-#include "kernel/hw/hwops.h"
-#include "kernel/hw/cpuid.h"
-#include "kernel/log.h"
-#include "kernel/time.h"
+#include "kernel/arch/x86/hw/cpuid.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/lib/log.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/priv/tcp_priv.h"

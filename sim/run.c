@@ -18,7 +18,7 @@
 #if __has_include("kernel/core/throttle_ctl.h")
 #include "kernel/core/throttle_ctl.h"
 #else
-#include "kernel/throttle_ctl.h"
+#include "kernel/core/throttle_ctl.h"
 #endif
 
 #define STEP_S 0.01                          /* longest step of the clock */

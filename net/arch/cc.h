@@ -7,8 +7,8 @@
  * provides the platform hooks. The kernel implements hv_lwip_diag(),
  * hv_lwip_assert() and hv_lwip_rand() (and sys_now(), declared by lwip/sys.h).
  */
-#ifndef HV_LWIP_ARCH_CC_H
-#define HV_LWIP_ARCH_CC_H
+#ifndef HV_NET_ARCH_CC_H
+#define HV_NET_ARCH_CC_H
 
 #include <limits.h>
 #include <stdint.h>
@@ -60,4 +60,4 @@ int hv_ip4_input_hook(struct pbuf *p, struct netif *inp);
 #define lwip_htons(x) ((u16_t)__builtin_bswap16((u16_t)(x)))
 #define lwip_htonl(x) ((u32_t)__builtin_bswap32((u32_t)(x)))
 
-#endif /* HV_LWIP_ARCH_CC_H */
+#endif /* HV_NET_ARCH_CC_H */

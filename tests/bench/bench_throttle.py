@@ -54,7 +54,7 @@ def main():
     print(f"worst |error| from 10% to 99%: {worst:.2f} points")
     for n, r in (("1", one), ("4", four)):
         firsts = ", ".join(f"{k} {v} us" for k, v in r["release_first_entry_us"].items())
-        print(f"{n} vCPU(s): release from 99%, first VM entry after it: {firsts}; "
+        print(f"{n} vCPU(s): release from 99%, first scheduled after it: {firsts}; "
               f"pause: {r['pause_latency_us']} us, guest work while paused: {r['work_while_paused']}")
     print("\nJSON: build/bench/throttle.json")
 

@@ -13,15 +13,16 @@ FUZZ_MAX_LEN ?= 81920
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I.
 FUZZ_TARGETS := fuzz_http fuzz_api
-FUZZ_SRCS_fuzz_http := tests/fuzz/fuzz_http.c net/http.c kernel/err.c
-FUZZ_SRCS_fuzz_api := tests/fuzz/fuzz_api.c net/api.c net/http.c kernel/err.c
+FUZZ_SRCS_fuzz_http := tests/fuzz/fuzz_http.c net/api/http.c kernel/lib/err.c
+FUZZ_SRCS_fuzz_api := tests/fuzz/fuzz_api.c net/api/api.c net/api/http.c kernel/lib/err.c kernel/lib/parse.c \
+	kernel/lib/strbuf.c
 
-$(BUILD)/fuzz/fuzz_http: $(FUZZ_SRCS_fuzz_http) net/http.h tests/fuzz/fuzz.mk
+$(BUILD)/fuzz/fuzz_http: $(FUZZ_SRCS_fuzz_http) net/api/http.h tests/fuzz/fuzz.mk
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (Debian package clang)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
-$(BUILD)/fuzz/fuzz_api: $(FUZZ_SRCS_fuzz_api) net/api.h net/http.h tests/fuzz/fuzz.mk
+$(BUILD)/fuzz/fuzz_api: $(FUZZ_SRCS_fuzz_api) net/api/api.h net/api/http.h tests/fuzz/fuzz.mk
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (Debian package clang)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
@@ -73,7 +74,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/fuzz/corpus_http/.see
 
 # The migration stream's decoder (docs/migration-stream.md).
 FUZZ_TARGETS += fuzz_migr_decoder
-FUZZ_SRCS_fuzz_migr_decoder := tests/fuzz/fuzz_migr_decoder.c migration/codec.c migration/mac.c kernel/err.c
+FUZZ_SRCS_fuzz_migr_decoder := tests/fuzz/fuzz_migr_decoder.c migration/codec.c migration/mac.c kernel/lib/err.c
 
 $(BUILD)/fuzz/fuzz_migr_decoder: $(FUZZ_SRCS_fuzz_migr_decoder) migration/codec.h migration/stream.h tests/fuzz/fuzz.mk
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (Debian package clang)" >&2; exit 1; }

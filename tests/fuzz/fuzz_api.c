@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for net/api.c (with net/http.c in front): the first byte
+ * libFuzzer target for net/api/api.c (with net/api/http.c in front): the first byte
  * picks an endpoint and the rest is its JSON body behind a valid,
  * authenticated head; with the top bit set the whole input is the raw
  * request instead. A fake backend records whether an action ran: it must
@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/err.h"
-#include "net/api.h"
+#include "kernel/lib/err.h"
+#include "net/api/api.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 #define TOKEN "fuzz-token"

@@ -1,12 +1,12 @@
 /*
- * libFuzzer target for net/http.c: the input is a byte stream as a client
+ * libFuzzer target for net/api/http.c: the input is a byte stream as a client
  * might send it, cut into pieces of varying size (the first byte picks the
  * cut length), carrying any number of pipelined requests.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "net/http.h"
+#include "net/api/http.h"
 
 static struct http_req req;
 static char out[HTTP_HEAD_ROOM + 1024];

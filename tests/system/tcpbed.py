@@ -1,4 +1,4 @@
-"""Hypervisor hosts on the namespace test bed for TCP tests and benchmarks (lwiperf, net/perf.h).
+"""Hypervisor hosts on the namespace test bed for TCP tests and benchmarks (lwiperf, kernel/selftest/perf.h).
 
 tools/netbed.sh makes a namespace with a bridge (10.77.0.1/24) and taps
 tap0..tapN-1; each host is a Bochs with an e1000 on its own tap, its own MAC
@@ -17,7 +17,7 @@ NETBED = os.path.join(ROOT, "tools", "netbed.sh")
 RUN_BOCHS = os.path.join(ROOT, "tools", "run-bochs.sh")
 
 BRIDGE = "10.77.0.1"
-# One serial line per finished or aborted lwiperf session, and the clients' summary (net/perf.h).
+# One serial line per finished or aborted lwiperf session, and the clients' summary (kernel/selftest/perf.h).
 REPORT_RE = re.compile(r"^\[\s*[\d.]+\] (?P<level>[IE]) perf: (?P<role>server|client) (?P<dir>rx from|tx to) "
                        r"(?P<addr>[\d.]+):(?P<port>\d+) (?P<outcome>done|aborted \([\w ]+\)): (?P<bytes>\d+) bytes "
                        r"in (?P<ms>\d+) ms, (?P<kbit>\d+) kbit/s$", re.M)

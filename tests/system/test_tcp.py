@@ -1,4 +1,4 @@
-"""TCP between hypervisor hosts, and from Linux, with lwIP's lwiperf (net.iperf=, net/perf.h) and Linux iperf 2.
+"""TCP between hypervisor hosts, and from Linux, with lwIP's lwiperf (net.iperf=, kernel/selftest/perf.h) and Linux iperf 2.
 
 Two hypervisors in Bochs on one bridge of a namespace test bed (tap0, tap1,
 their own MACs and addresses): host A runs the iperf server, Linux sends to
@@ -57,7 +57,7 @@ def test_tcp_between_hypervisors_and_from_linux(request):
             assert re.search(r"I perf: clients done: 1 of 1, ", btext), btext
             rx = _one(a.reports(), role="server", addr=b_addr)
             assert rx["outcome"] == "done" and int(rx["bytes"]) > 0, rx
-            # lwIP 2.1.3's server may count its first segment as the 24-byte header only (net/perf.h).
+            # lwIP 2.1.3's server may count its first segment as the 24-byte header only (kernel/selftest/perf.h).
             assert 0 <= int(tx["bytes"]) - int(rx["bytes"]) <= MSS, (tx, rx)
             # lwiperf's client always sends for 10 s of its own (emulated) clock.
             assert 10000 <= int(tx["ms"]) < 10500, tx

@@ -1,10 +1,10 @@
-/* Unit tests for net/api.c: routing, auth, each endpoint against a fake backend. */
+/* Unit tests for net/api/api.c: routing, auth, each endpoint against a fake backend. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/err.h"
-#include "net/api.h"
+#include "kernel/lib/err.h"
+#include "net/api/api.h"
 
 #define TOKEN "t0ken-0123456789"
 
@@ -43,7 +43,7 @@ static int fake_host_info(void *ctx, struct api_host_info *h)
 	h->features[1] = "ept";
 	h->features[2] = "pml";
 	h->nic_count = 1;
-	h->nics[0] = (struct api_nic_info){ .name = "en0", .role = "management", .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
+	h->nics[0] = (struct net_nic_info){ .name = "en0", .role = "management", .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
 					    .link_up = true, .rx_frames = 7, .tx_frames = 5, .rx_bytes = 900, .tx_bytes = 700,
 					    .rx_dropped = 1, .tx_ring_full = 2, .rx_copied = 3 };
 	return f->rc;

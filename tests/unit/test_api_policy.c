@@ -1,7 +1,7 @@
-/* Unit tests for net/api_policy.c (who gives way, how long each phase lasts) and net/siphash.c. */
+/* Unit tests for net/api/api_policy.c (who gives way, how long each phase lasts) and net/siphash.c. */
 #include <check.h>
 #include <stdlib.h>
-#include "net/api_policy.h"
+#include "net/api/api_policy.h"
 #include "net/siphash.h"
 
 #define N 4

@@ -1,11 +1,11 @@
-/* Unit tests for kernel/config.c: defaults, every option, and bad input. */
+/* Unit tests for kernel/core/config.c: defaults, every option, and bad input. */
 #define _POSIX_C_SOURCE 200809L  /* strnlen */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/config.h"
-#include "kernel/err.h"
+#include "kernel/core/config.h"
+#include "kernel/lib/err.h"
 
 /* Field-wise, so struct padding can never make two equal configs differ. */
 static void ck_config_eq(const struct hv_config *a, const struct hv_config *b)

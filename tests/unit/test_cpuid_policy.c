@@ -1,10 +1,10 @@
-/* Unit tests for kernel/vmx/cpuid_policy.c: what CPUID tells a guest, from the host's answers. */
+/* Unit tests for kernel/arch/x86/vmx/cpuid_policy.c: what CPUID tells a guest, from the host's answers. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "kernel/hw/cpuid.h"
-#include "kernel/vmx/cpuid_policy.h"
+#include "kernel/arch/x86/hw/cpuid.h"
+#include "kernel/arch/x86/vmx/cpuid_policy.h"
 
 static const struct cpuid_regs all = { ~0u, ~0u, ~0u, ~0u };
 

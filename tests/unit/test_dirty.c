@@ -1,6 +1,7 @@
 /*
- * Host tests of kernel/vmx/dirty.c, the real file, against a fake VMCS
- * (tests/unit/fake_vmcs/) and a fake CPU that writes guest pages the way VT-x
+ * Host tests of log-dirty mode, the real files (kernel/vmm/dirty.c and the
+ * VT-x backends of kernel/arch/x86/vmx/dirty_*.c), against a fake VMCS
+ * (tests/unit/fake/) and a fake CPU that writes guest pages the way VT-x
  * would: an EPT violation on a write-protected page, or a PML entry when it
  * sets a page's dirty flag. Checks that no write is lost over a harvest or
  * a stop, that a harvest re-arms pages before handing them over, and that a
@@ -10,16 +11,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/dirty.h"
-#include "kernel/err.h"
-#include "kernel/hw/hwops.h"
-#include "kernel/log.h"
-#include "kernel/mem/frames.h"
-#include "kernel/time.h"
-#include "kernel/vm.h"
-#include "kernel/vmx/vmcs.h"
-#include "kernel/vmx/vmx.h"
-#include "tests/unit/fake_vmcs/vmcs_fake.h"
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/dirty.h"
+#include "kernel/vmm/vm.h"
+#include "tests/unit/fake/fake_vmcs.h"
 
 #define MiB (1ull << 20)
 #define RAM_SIZE (8 * MiB)                 /* four 2 MiB pages */
@@ -80,7 +81,7 @@ int hv_trace_error(int err, const char *file, int line, const char *func)
 static struct vmx_caps caps;
 const struct vmx_caps *vmx_get_caps(void) { return &caps; }
 
-int vmcs_load(struct vcpu *v) { return vmptrld(v->vmcs_pa) ? HV_EIO : HV_OK; }
+int vmcs_load(struct vcpu *v) { return vmptrld(v->arch.vmcs_pa) ? HV_EIO : HV_OK; }
 
 static uint64_t table_alloc(void *ctx) { return (void)ctx, fault_now() ? 0 : host_alloc(FRAME_SIZE); }
 static uint64_t *table_ptr(void *ctx, uint64_t pa) { return (void)ctx, (uint64_t *)(uintptr_t)pa; }
@@ -110,7 +111,7 @@ static void setup(void)
 	for (i = 0; i < VCPUS; i++) {
 		vm.vcpus[i].vm = &vm;
 		vm.vcpus[i].id = i;
-		vm.vcpus[i].vmcs_pa = VMCS_PA(i);
+		vm.vcpus[i].arch.vmcs_pa = VMCS_PA(i);
 		fake_vmcs_set(VMCS_PA(i), SECONDARY_VM_EXEC_CONTROL, BOOT_PROC2);
 		fake_vmcs_set(VMCS_PA(i), EPT_POINTER, vm.eptp);
 	}
@@ -125,7 +126,7 @@ static void teardown(void)
 
 static bool pml_on(const struct vcpu *v)
 {
-	return fake_vmcs_get(v->vmcs_pa, SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_PML;
+	return fake_vmcs_get(v->arch.vmcs_pa, SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_PML;
 }
 
 /* What the CPU does when v writes to guest page pfn. */
@@ -141,17 +142,17 @@ static void cpu_write(struct vcpu *v, uint64_t pfn)
 		ck_assert_uint_ne(*leaf & EPT_WRITE, 0);
 		return;
 	}
-	if (!pml_on(v) || !(fake_vmcs_get(v->vmcs_pa, EPT_POINTER) & EPTP_AD_ENABLE) || (*leaf & EPT_DIRTY))
+	if (!pml_on(v) || !(fake_vmcs_get(v->arch.vmcs_pa, EPT_POINTER) & EPTP_AD_ENABLE) || (*leaf & EPT_DIRTY))
 		return;
-	index = (uint16_t)fake_vmcs_get(v->vmcs_pa, GUEST_PML_INDEX);
+	index = (uint16_t)fake_vmcs_get(v->arch.vmcs_pa, GUEST_PML_INDEX);
 	if (index >= PML_LOG_ENTRIES) { /* a PML-full exit first */
 		ck_assert_int_eq(vmcs_load(v), HV_OK);
 		dirty_pml_drain(v);
-		index = (uint16_t)fake_vmcs_get(v->vmcs_pa, GUEST_PML_INDEX);
+		index = (uint16_t)fake_vmcs_get(v->arch.vmcs_pa, GUEST_PML_INDEX);
 	}
-	log = (uint64_t *)(uintptr_t)fake_vmcs_get(v->vmcs_pa, PML_ADDRESS);
+	log = (uint64_t *)(uintptr_t)fake_vmcs_get(v->arch.vmcs_pa, PML_ADDRESS);
 	log[index] = pfn * FRAME_SIZE;
-	fake_vmcs_set(v->vmcs_pa, GUEST_PML_INDEX, (uint16_t)(index - 1));
+	fake_vmcs_set(v->arch.vmcs_pa, GUEST_PML_INDEX, (uint16_t)(index - 1));
 	*leaf |= EPT_ACCESSED | EPT_DIRTY;
 }
 

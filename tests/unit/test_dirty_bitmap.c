@@ -1,10 +1,10 @@
-/* Unit tests for kernel/dirty_bitmap.c: one bit per guest page over caller storage. */
+/* Unit tests for kernel/core/dirty_bitmap.c: one bit per guest page over caller storage. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/dirty_bitmap.h"
+#include "kernel/core/dirty_bitmap.h"
 
 #define MAX_PAGES 8300
 #define MAX_WORDS ((MAX_PAGES + 63) / 64)

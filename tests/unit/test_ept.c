@@ -1,10 +1,10 @@
-/* Unit tests for kernel/ept.c: table construction over a fake physical memory. */
+/* Unit tests for kernel/core/ept.c: table construction over a fake physical memory. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/ept.h"
-#include "kernel/err.h"
+#include "kernel/core/ept.h"
+#include "kernel/lib/err.h"
 
 #define MiB (1ull << 20)
 #define POOL_TABLES 64

@@ -1,10 +1,10 @@
-/* Unit tests for kernel/mem/frame_pool.c: the pure frame pool arithmetic. */
+/* Unit tests for kernel/core/frame_pool.c: the pure frame pool arithmetic. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "kernel/err.h"
-#include "kernel/mem/frames.h"
+#include "kernel/core/frame_pool.h"
+#include "kernel/lib/err.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)

@@ -1,10 +1,10 @@
-/* Unit tests for net/http.c: the incremental request parser and the response writer. */
+/* Unit tests for net/api/http.c: the incremental request parser and the response writer. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/err.h"
-#include "net/http.h"
+#include "kernel/lib/err.h"
+#include "net/api/http.h"
 
 static struct http_req req;
 static char big[2 * HTTP_BODY_MAX + 2 * HTTP_HEAD_MAX];

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/err.h"
+#include "kernel/lib/err.h"
 #include "migration/receiver.h"
 #include "migration/sender.h"
 #include "migration/xxh.h"

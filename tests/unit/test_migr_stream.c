@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/err.h"
+#include "kernel/lib/err.h"
 #include "migration/codec.h"
 #include "migration/xxh.h"
 

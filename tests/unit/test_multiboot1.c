@@ -1,10 +1,10 @@
-/* Unit tests for kernel/multiboot1.c: boot information as iPXE lays it out, and every pointer gone wrong. */
+/* Unit tests for kernel/core/multiboot1.c: boot information as iPXE lays it out, and every pointer gone wrong. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/err.h"
-#include "kernel/multiboot1.h"
+#include "kernel/core/multiboot1.h"
+#include "kernel/lib/err.h"
 
 /* A small physical memory: addresses are offsets into mem; anything past MEM_SIZE is not memory. */
 #define MEM_SIZE 4096u

@@ -1,11 +1,11 @@
-/* Unit tests for kernel/multiboot2.c: good boot information and every malformation. */
+/* Unit tests for kernel/core/multiboot2.c: good boot information and every malformation. */
 #include <check.h>
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/multiboot2.h"
-#include "kernel/err.h"
+#include "kernel/core/multiboot2.h"
+#include "kernel/lib/err.h"
 
 /* Builds boot information the way a loader lays it out. */
 struct mb {

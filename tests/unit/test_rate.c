@@ -1,8 +1,8 @@
-/* Unit tests for kernel/rate.c: a sliding-window rate over fixed buckets. */
+/* Unit tests for kernel/core/rate.c: a sliding-window rate over fixed buckets. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "kernel/rate.h"
+#include "kernel/core/rate.h"
 
 /* 100-tick buckets at 1000 ticks/s: the 10 complete buckets are 1000 ticks = 1 s. */
 #define BUCKET 100ull

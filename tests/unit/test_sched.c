@@ -1,9 +1,9 @@
-/* Unit tests for kernel/sched.c: round-robin policy driven by a fake clock. */
+/* Unit tests for kernel/core/sched.c: round-robin policy driven by a fake clock. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "kernel/err.h"
-#include "kernel/sched.h"
+#include "kernel/core/sched.h"
+#include "kernel/lib/err.h"
 
 #define SLICE 1000
 
@@ -17,7 +17,7 @@ static void add_n(unsigned n, enum sched_kind kind)
 	unsigned i, base = s.count;
 
 	for (i = 0; i < n; i++)
-		ck_assert_int_eq(sched_add(&s, &ents[base + i], names[base + i], kind, &ents[base + i]), HV_OK);
+		ck_assert_int_eq(sched_add(&s, &ents[base + i], names[base + i], kind, NULL, &ents[base + i]), HV_OK);
 }
 
 static void setup(void) { sched_init(&s, SLICE); }
@@ -45,7 +45,7 @@ START_TEST(test_init_and_add)
 	ck_assert_uint_eq(s.idle_ticks, 0);
 	ents[0].runtime = 77; /* add resets the entity */
 	ents[0].state = SCHED_STOPPED;
-	ck_assert_int_eq(sched_add(&s, &ents[0], "vcpu0", SCHED_KIND_VCPU, &owner), HV_OK);
+	ck_assert_int_eq(sched_add(&s, &ents[0], "vcpu0", SCHED_KIND_VCPU, NULL, &owner), HV_OK);
 	ck_assert_uint_eq(s.count, 1);
 	ck_assert_ptr_eq(s.entities[0], &ents[0]);
 	ck_assert_str_eq(ents[0].name, "vcpu0");
@@ -238,7 +238,7 @@ START_TEST(test_max_entities)
 	unsigned i, j;
 
 	add_n(SCHED_MAX_ENTITIES, SCHED_KIND_TASK);
-	ck_assert_int_eq(sched_add(&s, &ents[SCHED_MAX_ENTITIES], "extra", SCHED_KIND_TASK, NULL), HV_ENOMEM);
+	ck_assert_int_eq(sched_add(&s, &ents[SCHED_MAX_ENTITIES], "extra", SCHED_KIND_TASK, NULL, NULL), HV_ENOMEM);
 	ck_assert_uint_eq(s.count, SCHED_MAX_ENTITIES);
 	/* One full round visits each of the 16 exactly once, the extra never. */
 	for (i = 0; i < SCHED_MAX_ENTITIES; i++) {
@@ -760,6 +760,45 @@ START_TEST(test_throttle_task_alone_with_throttled_vcpu)
 }
 END_TEST
 
+/* A release caps the next grants to share one slice and stamps, at each entity's pick, how long it waited. */
+START_TEST(test_release_shares_slice_and_stamps_wait_at_pick)
+{
+	struct sched_entity *rel[2] = { &ents[0], &ents[1] };
+
+	add_n(3, SCHED_KIND_VCPU);
+	sched_share_next_slice(&s, rel, 2, 1000);
+	ck_assert(ents[0].release_pending && ents[1].release_pending && !ents[2].release_pending);
+	ck_assert_uint_eq(sched_grant(&s, &ents[0]), SLICE / 2);
+	ck_assert_uint_eq(sched_grant(&s, &ents[2]), SLICE);
+	ck_assert_ptr_eq(sched_pick(&s, 1250), &ents[0]);
+	ck_assert(!ents[0].release_pending);
+	ck_assert_uint_eq(ents[0].release_wait, 250);
+	sched_charge(&ents[0], SLICE / 2);
+	ck_assert_uint_eq(sched_grant(&s, &ents[0]), SLICE); /* the cap was for one grant only */
+	ck_assert_ptr_eq(sched_pick(&s, 1900), &ents[1]);
+	ck_assert_uint_eq(ents[1].release_wait, 900);
+	ck_assert_ptr_eq(sched_pick(&s, 2000), &ents[2]);
+	ck_assert_uint_eq(ents[2].release_wait, 0);
+	/* Picked again: the first pick's stamp stays. */
+	ck_assert_ptr_eq(sched_pick(&s, 5000), &ents[0]);
+	ck_assert_uint_eq(ents[0].release_wait, 250);
+}
+END_TEST
+
+static void run_nothing(struct sched_entity *e, uint64_t now, uint64_t deadline)
+{
+	(void)e;
+	(void)now;
+	(void)deadline;
+}
+
+START_TEST(test_add_keeps_run_operation)
+{
+	ck_assert_int_eq(sched_add(&s, &ents[0], "t", SCHED_KIND_TASK, run_nothing, NULL), HV_OK);
+	ck_assert_ptr_eq((void *)ents[0].run, (void *)run_nothing);
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
 	Suite *su = suite_create("sched");
@@ -801,6 +840,8 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_throttle_change_exact_without_overhead);
 	tcase_add_test(tc, test_throttle_release_immediately_eligible);
 	tcase_add_test(tc, test_throttle_release_in_debt);
+	tcase_add_test(tc, test_release_shares_slice_and_stamps_wait_at_pick);
+	tcase_add_test(tc, test_add_keeps_run_operation);
 	tcase_add_test(tc, test_throttle_grant);
 	tcase_add_test(tc, test_throttle_withheld_accumulates);
 	tcase_add_loop_test(tc, test_throttle_withheld_accumulates_3_vcpus, 0, N_SHARE_PCTS);

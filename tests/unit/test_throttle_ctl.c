@@ -1,8 +1,8 @@
-/* Unit tests for kernel/throttle_ctl.c: the dirty-rate limit controller. */
+/* Unit tests for kernel/core/throttle_ctl.c: the dirty-rate limit controller. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "kernel/throttle_ctl.h"
+#include "kernel/core/throttle_ctl.h"
 
 #define MAXP 99
 

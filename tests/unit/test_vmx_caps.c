@@ -1,11 +1,11 @@
-/* Unit tests for kernel/vmx/caps_check.c: control adjustment and the go/no-go check. */
+/* Unit tests for kernel/arch/x86/vmx/caps_check.c: control adjustment and the go/no-go check. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/err.h"
-#include "kernel/hw/msr.h"
-#include "kernel/vmx/caps.h"
+#include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/vmx/caps.h"
+#include "kernel/lib/err.h"
 
 /* IA32_VMX_BASIC and IA32_VMX_EPT_VPID_CAP as Bochs reports them; the control MSRs below are illustrative. */
 #define BOCHS_VMX_BASIC 0x00d810000000002bull

@@ -1,5 +1,5 @@
 /*
- * The real VM-exit dispatcher and handlers (kernel/vmx/exit.c, exits/) run
+ * The real VM-exit dispatcher and handlers (kernel/arch/x86/vmx/exit.c, exits/) run
  * against a fake VMCS (tests/unit/fake/): each test sets the fields an exit
  * leaves, dispatches, and checks what the next VM entry would find.
  */
@@ -7,20 +7,22 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/hw/cpuid.h"
-#include "kernel/hw/hwops.h"
-#include "kernel/hw/msr.h"
-#include "kernel/vm.h"
-#include "kernel/vmx/debug.h"
-#include "kernel/vmx/event.h"
-#include "kernel/vmx/exit.h"
-#include "kernel/vmx/vmcs.h"
-#include "kernel/vmx/vmx.h"
+#include "kernel/arch/x86/hw/cpuid.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/vmx/debug.h"
+#include "kernel/arch/x86/vmx/event.h"
+#include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/vmm/vm.h"
 #include "tests/unit/fake/fake_env.h"
+#include "tests/unit/fake/fake_vmcs.h"
 
 #define GUEST_RIP_AT 0x1000u
 #define UNCLAIMED_PORT 0x80u
 #define INSN_LEN 3u
+#define EXIT_VMCS_PA 0x200000u /* the exiting vCPU's VMCS */
 
 static struct vm vm;
 static struct vcpu *v;
@@ -30,7 +32,10 @@ static uint32_t event_info(uint32_t type, uint32_t vector, bool error_code)
 	return INTR_INFO_VALID | (type << INTR_INFO_TYPE_SHIFT) | vector | (error_code ? INTR_INFO_ERROR_CODE_VALID : 0);
 }
 
-/* A fresh VM of vcpus vCPUs, and the VMCS as the CPU leaves it at an exit of vCPU id. */
+/* A field of the current VMCS as the CPU leaves it at an exit (not a write by the code). */
+static void cpu_set(uint32_t field, uint64_t value) { fake_vmcs_set(fake_vmx.current_pa, field, value); }
+
+/* A fresh VM of vcpus vCPUs, and the VMCS as the CPU leaves it at an exit of vCPU id, current. */
 static void exit_at(unsigned vcpus, unsigned id, uint32_t reason, uint64_t qualification)
 {
 	fake_hw_reset();
@@ -42,22 +47,24 @@ static void exit_at(unsigned vcpus, unsigned id, uint32_t reason, uint64_t quali
 	v->vm = &vm;
 	v->id = id;
 	strcpy(v->name, "vm0/vcpuN");
-	fake_vmcs_set(VM_EXIT_REASON, reason);
-	fake_vmcs_set(EXIT_QUALIFICATION, qualification);
-	fake_vmcs_set(VM_EXIT_INSTRUCTION_LEN, INSN_LEN);
-	fake_vmcs_set(GUEST_RIP, GUEST_RIP_AT);
-	fake_vmcs_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_IF);
+	v->arch.vmcs_pa = EXIT_VMCS_PA;
+	ck_assert_int_eq(vmptrld(v->arch.vmcs_pa), 0);
+	cpu_set(VM_EXIT_REASON, reason);
+	cpu_set(EXIT_QUALIFICATION, qualification);
+	cpu_set(VM_EXIT_INSTRUCTION_LEN, INSN_LEN);
+	cpu_set(GUEST_RIP, GUEST_RIP_AT);
+	cpu_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_IF);
 }
 
-static uint64_t vmcs(uint32_t field) { return fake_hw.vmcs[field]; }
-static bool written(uint32_t field) { return fake_hw.vmcs_written[field]; }
+static uint64_t vmcs(uint32_t field) { return fake_vmcs_get(fake_vmx.current_pa, field); }
+static bool written(uint32_t field) { return fake_vmcs_written(fake_vmx.current_pa, field); }
 
 /* --- events interrupted by an exit -------------------------------------------------------------- */
 
 START_TEST(test_db_interrupted_by_ept_violation_goes_in_again)
 {
 	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE);
-	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_DB, false));
+	cpu_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_DB, false));
 	fake_env.wp_fault_result = true;
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
@@ -66,15 +73,15 @@ START_TEST(test_db_interrupted_by_ept_violation_goes_in_again)
 	ck_assert(!written(VM_ENTRY_EXCEPTION_ERROR_CODE));
 	ck_assert(!written(VM_ENTRY_INSTRUCTION_LEN));
 	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT); /* the trap's instruction is done: RIP stays */
-	ck_assert_uint_eq(v->events_reinjected, 1);
+	ck_assert_uint_eq(v->arch.events_reinjected, 1);
 }
 END_TEST
 
 START_TEST(test_software_exception_goes_in_again_with_its_length)
 {
 	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE);
-	fake_vmcs_set(VM_EXIT_INSTRUCTION_LEN, 1);
-	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_SOFT_EXCEPTION, X86_VEC_BP, false));
+	cpu_set(VM_EXIT_INSTRUCTION_LEN, 1);
+	cpu_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_SOFT_EXCEPTION, X86_VEC_BP, false));
 	fake_env.wp_fault_result = true;
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
@@ -88,8 +95,8 @@ END_TEST
 START_TEST(test_exception_with_error_code_interrupted_by_pml_full)
 {
 	exit_at(1, 0, EXIT_REASON_PML_FULL, 0);
-	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
-	fake_vmcs_set(IDT_VECTORING_ERROR_CODE, 0x18);
+	cpu_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
+	cpu_set(IDT_VECTORING_ERROR_CODE, 0x18);
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
 	ck_assert_uint_eq(fake_env.pml_drains, 1);
@@ -105,7 +112,7 @@ START_TEST(test_external_interrupt_and_nmi_go_in_again)
 	uint32_t e = INTR_INFO_VALID | events[_i];
 
 	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE | EPT_QUAL_NMI_UNBLOCKING);
-	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, e);
+	cpu_set(IDT_VECTORING_INFO_FIELD, e);
 	fake_env.wp_fault_result = true;
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
@@ -123,18 +130,18 @@ START_TEST(test_no_event_no_injection)
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
 	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD));
 	ck_assert(!written(GUEST_INTERRUPTIBILITY_INFO));
-	ck_assert_uint_eq(v->events_reinjected, 0);
+	ck_assert_uint_eq(v->arch.events_reinjected, 0);
 }
 END_TEST
 
 START_TEST(test_stopped_vm_gets_no_injection)
 {
 	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE);
-	fake_vmcs_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_UD, false));
+	cpu_set(IDT_VECTORING_INFO_FIELD, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_UD, false));
 	fake_env.wp_fault_result = false; /* not a log-dirty fault: the VM stops */
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
-	ck_assert_uint_eq(fake_env.vm_stops, 1);
+	ck_assert_str_ne(v->arch.stop_reason, "");
 	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD));
 }
 END_TEST
@@ -144,7 +151,7 @@ END_TEST
 START_TEST(test_iret_interrupted_by_ept_violation_blocks_nmis_again)
 {
 	exit_at(1, 0, EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE | EPT_QUAL_NMI_UNBLOCKING);
-	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_STI);
+	cpu_set(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_STI);
 	fake_env.wp_fault_result = true;
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
@@ -193,7 +200,7 @@ END_TEST
 START_TEST(test_tf_over_emulated_instruction_raises_db)
 {
 	exit_at(1, 0, EXIT_REASON_VMCALL, 0);
-	fake_vmcs_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF);
+	cpu_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF);
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
 	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT + INSN_LEN);
@@ -204,9 +211,9 @@ END_TEST
 START_TEST(test_tf_keeps_pending_breakpoints_and_ends_the_shadow)
 {
 	exit_at(1, 0, EXIT_REASON_CPUID, 0);
-	fake_vmcs_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF | RFLAGS_RF);
-	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_MOV_SS);
-	fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS, 1); /* B0: a data breakpoint on the MOV SS */
+	cpu_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF | RFLAGS_RF);
+	cpu_set(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_MOV_SS);
+	cpu_set(GUEST_PENDING_DBG_EXCEPTIONS, 1); /* B0: a data breakpoint on the MOV SS */
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
 	ck_assert_uint_eq(vmcs(GUEST_PENDING_DBG_EXCEPTIONS), PENDING_DBG_BS | 1);
@@ -222,8 +229,8 @@ START_TEST(test_no_db_without_tf_or_with_btf)
 	ck_assert(!written(GUEST_PENDING_DBG_EXCEPTIONS));
 
 	exit_at(1, 0, EXIT_REASON_CPUID, 0);
-	fake_vmcs_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF);
-	fake_vmcs_set(GUEST_IA32_DEBUGCTL, DEBUGCTL_BTF); /* TF traps on branches only; CPUID is none */
+	cpu_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_TF);
+	cpu_set(GUEST_IA32_DEBUGCTL, DEBUGCTL_BTF); /* TF traps on branches only; CPUID is none */
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
 	ck_assert(!written(GUEST_PENDING_DBG_EXCEPTIONS));
 }
@@ -239,45 +246,45 @@ static uint64_t cr_qual(unsigned cr, unsigned access, unsigned gpr)
 START_TEST(test_mov_to_cr8_sets_the_virtual_tpr)
 {
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_TO_CR, 3 /* RBX */));
-	v->regs.rbx = 0xf;
+	v->arch.regs.rbx = 0xf;
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->tpr, 0xf);
+	ck_assert_uint_eq(v->arch.tpr, 0xf);
 	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT + INSN_LEN);
-	ck_assert_uint_eq(fake_env.vm_stops, 0);
+	ck_assert_str_eq(v->arch.stop_reason, "");
 }
 END_TEST
 
 START_TEST(test_mov_from_cr8_reads_it_into_any_register)
 {
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 12 /* R12 */));
-	v->tpr = 9;
-	v->regs.r12 = 0xdeadbeefcafef00dull;
+	v->arch.tpr = 9;
+	v->arch.regs.r12 = 0xdeadbeefcafef00dull;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.r12, 9);
+	ck_assert_uint_eq(v->arch.regs.r12, 9);
 
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 4 /* RSP, in the VMCS */));
-	v->tpr = 2;
-	fake_vmcs_set(GUEST_RSP, 0x7000);
+	v->arch.tpr = 2;
+	cpu_set(GUEST_RSP, 0x7000);
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
 	ck_assert_uint_eq(vmcs(GUEST_RSP), 2);
 
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_FROM_CR, 5 /* RBP, after RSP */));
-	v->tpr = 4;
+	v->arch.tpr = 4;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.rbp, 4);
-	ck_assert_uint_eq(v->regs.rsi, 0);
+	ck_assert_uint_eq(v->arch.regs.rbp, 4);
+	ck_assert_uint_eq(v->arch.regs.rsi, 0);
 }
 END_TEST
 
 START_TEST(test_mov_to_cr8_reserved_bits_raise_gp)
 {
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(8, CR_ACCESS_MOV_TO_CR, 0 /* RAX */));
-	v->tpr = 3;
-	v->regs.rax = 0x10;
+	v->arch.tpr = 3;
+	v->arch.regs.rax = 0x10;
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
-	ck_assert_uint_eq(v->tpr, 3);
+	ck_assert_uint_eq(v->arch.tpr, 3);
 	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT);
 	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
 	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
@@ -288,8 +295,8 @@ START_TEST(test_other_cr_access_stops_the_vm)
 {
 	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(0, CR_ACCESS_MOV_TO_CR, 0));
 	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
-	ck_assert_uint_eq(fake_env.vm_stops, 1);
-	ck_assert_ptr_nonnull(strstr(fake_env.stop_reason, "CR0 access"));
+	ck_assert_str_ne(v->arch.stop_reason, "");
+	ck_assert_ptr_nonnull(strstr(v->arch.stop_reason, "CR0 access"));
 }
 END_TEST
 
@@ -315,19 +322,19 @@ START_TEST(test_in_sizes_write_rax_as_the_cpu_does)
 	};
 
 	exit_at(1, 0, EXIT_REASON_IO_INSTRUCTION, io_qual(cases[_i].port, cases[_i].size, true));
-	v->regs.rax = 0xdeadbeef12345678ull;
+	v->arch.regs.rax = 0xdeadbeef12345678ull;
 	fake_env.uart_in = 0x41;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.rax, cases[_i].rax);
+	ck_assert_uint_eq(v->arch.regs.rax, cases[_i].rax);
 }
 END_TEST
 
 START_TEST(test_out_leaves_rax)
 {
 	exit_at(1, 0, EXIT_REASON_IO_INSTRUCTION, io_qual(UNCLAIMED_PORT, 4, false));
-	v->regs.rax = 0xdeadbeef12345678ull;
+	v->arch.regs.rax = 0xdeadbeef12345678ull;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.rax, 0xdeadbeef12345678ull);
+	ck_assert_uint_eq(v->arch.regs.rax, 0xdeadbeef12345678ull);
 }
 END_TEST
 
@@ -336,12 +343,12 @@ END_TEST
 START_TEST(test_nmi_exit_runs_the_host_handler)
 {
 	exit_at(1, 0, EXIT_REASON_EXCEPTION_NMI, 0);
-	fake_vmcs_set(VM_EXIT_INTR_INFO, event_info(INTR_TYPE_NMI, X86_VEC_NMI, false));
+	cpu_set(VM_EXIT_INTR_INFO, event_info(INTR_TYPE_NMI, X86_VEC_NMI, false));
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
 	ck_assert_uint_eq(fake_hw.nmis_raised, 1);
-	ck_assert_uint_eq(v->host_nmis, 1);
-	ck_assert_uint_eq(fake_env.vm_stops, 0);
+	ck_assert_uint_eq(v->arch.host_nmis, 1);
+	ck_assert_str_eq(v->arch.stop_reason, "");
 	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD)); /* the guest never sees the host's NMI */
 }
 END_TEST
@@ -349,7 +356,7 @@ END_TEST
 START_TEST(test_guest_exception_exit_stops_the_vm)
 {
 	exit_at(1, 0, EXIT_REASON_EXCEPTION_NMI, 0);
-	fake_vmcs_set(VM_EXIT_INTR_INFO, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_UD, false));
+	cpu_set(VM_EXIT_INTR_INFO, event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_UD, false));
 
 	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
 	ck_assert_uint_eq(fake_hw.nmis_raised, 0);
@@ -373,14 +380,14 @@ static struct cpuid_regs guest_cpuid(unsigned vcpus, unsigned id, uint32_t leaf,
 {
 	exit_at(vcpus, id, EXIT_REASON_CPUID, 0);
 	fake_hw.cpuid = host_all_features;
-	v->regs.rax = 0xffffffff00000000ull | leaf;
-	v->regs.rcx = subleaf;
-	v->regs.rbx = v->regs.rdx = ~0ull;
+	v->arch.regs.rax = 0xffffffff00000000ull | leaf;
+	v->arch.regs.rcx = subleaf;
+	v->arch.regs.rbx = v->arch.regs.rdx = ~0ull;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
-	ck_assert_uint_eq(v->regs.rax >> 32, 0);
-	ck_assert_uint_eq(v->regs.rbx >> 32, 0);
-	return (struct cpuid_regs){ (uint32_t)v->regs.rax, (uint32_t)v->regs.rbx, (uint32_t)v->regs.rcx,
-				    (uint32_t)v->regs.rdx };
+	ck_assert_uint_eq(v->arch.regs.rax >> 32, 0);
+	ck_assert_uint_eq(v->arch.regs.rbx >> 32, 0);
+	return (struct cpuid_regs){ (uint32_t)v->arch.regs.rax, (uint32_t)v->arch.regs.rbx, (uint32_t)v->arch.regs.rcx,
+				    (uint32_t)v->arch.regs.rdx };
 }
 
 START_TEST(test_cpuid_exit_applies_the_policy_per_vcpu)

@@ -3,72 +3,91 @@
 #
 # To add a test: put it in tests/unit/test_<name>.c, then in the includer
 #   UNIT_TESTS += test_<name>
-#   UNIT_SRCS_test_<name> := kernel/<name>.c kernel/err.c
+#   UNIT_SRCS_test_<name> := kernel/core/<name>.c kernel/lib/err.c
 # Both may come after the include: they are read through second expansion.
 # A test of code that executes privileged instructions also sets
 #   UNIT_FAKE_test_<name> := yes
-# and is built with tests/unit/fake/ first on the include path, so that
-# kernel/hw/hwops.h is the fake one (a VMCS in an array, registers in
-# variables), plus the fakes of the kernel services around the VM-exit
-# handlers (tests/unit/fake/*.c).
-# The log-dirty test keeps a fake of its own, one VMCS per address with injected faults:
-#   UNIT_INCS_test_<name> := -Itests/unit/fake_vmcs
+# and its sources are built apart with tests/unit/fake/ first on the include
+# path, so that kernel/arch/x86/hw/hwops.h is the fake one (registers, MSRs,
+# CPUID and the TSC in variables, one VMCS per address with injected
+# faults), and linked with the fake hardware (UNIT_FAKE_HW). The fakes of
+# the kernel services around the exit handlers (tests/unit/fake/fake_env.c)
+# are a source like any other.
 # Note: this turns on .SECONDEXPANSION for every rule that follows the include
 # ("$$" in a later prerequisite list is expanded twice).
 
 BUILD ?= build
 
-UNIT_TESTS := test_config test_multiboot2
-UNIT_SRCS_test_config := kernel/config.c kernel/err.c
-UNIT_SRCS_test_multiboot2 := kernel/multiboot2.c kernel/err.c
+# kernel/lib: what the command line and the API share.
+UNIT_LIB := kernel/lib/err.c kernel/lib/parse.c kernel/lib/strbuf.c
+UNIT_TESTS := test_lib test_config test_multiboot2
+UNIT_SRCS_test_lib := $(UNIT_LIB)
+UNIT_SRCS_test_config := kernel/core/config.c $(UNIT_LIB)
+UNIT_SRCS_test_multiboot2 := kernel/core/multiboot2.c kernel/lib/err.c
 UNIT_TESTS += test_multiboot1
-UNIT_SRCS_test_multiboot1 := kernel/multiboot1.c kernel/multiboot2.c kernel/err.c
+UNIT_SRCS_test_multiboot1 := kernel/core/multiboot1.c kernel/core/multiboot2.c kernel/lib/err.c
 UNIT_TESTS += test_ept test_sched test_frame_pool test_vmx_caps
-UNIT_SRCS_test_ept := kernel/ept.c kernel/err.c
-UNIT_SRCS_test_sched := kernel/sched.c kernel/err.c
-UNIT_SRCS_test_frame_pool := kernel/mem/frame_pool.c kernel/err.c
-UNIT_SRCS_test_vmx_caps := kernel/vmx/caps_check.c kernel/err.c
+UNIT_SRCS_test_ept := kernel/core/ept.c kernel/lib/err.c
+UNIT_SRCS_test_sched := kernel/core/sched.c kernel/lib/err.c
+UNIT_SRCS_test_frame_pool := kernel/core/frame_pool.c kernel/lib/err.c
+UNIT_SRCS_test_vmx_caps := kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c
 UNIT_TESTS += test_dirty_bitmap test_rate
-UNIT_SRCS_test_dirty_bitmap := kernel/dirty_bitmap.c kernel/err.c
-UNIT_SRCS_test_rate := kernel/rate.c kernel/err.c
+UNIT_SRCS_test_dirty_bitmap := kernel/core/dirty_bitmap.c kernel/lib/err.c
+UNIT_SRCS_test_rate := kernel/core/rate.c kernel/lib/err.c
 UNIT_TESTS += test_throttle_ctl
-UNIT_SRCS_test_throttle_ctl := kernel/throttle_ctl.c kernel/err.c
+UNIT_SRCS_test_throttle_ctl := kernel/core/throttle_ctl.c kernel/lib/err.c
 UNIT_TESTS += test_http test_api
-UNIT_SRCS_test_http := net/http.c kernel/err.c
-UNIT_SRCS_test_api := net/api.c net/http.c kernel/err.c
-# Code that touches the VMCS: compiled as it is, against tests/unit/fake_vmcs/.
+UNIT_SRCS_test_http := net/api/http.c kernel/lib/err.c
+UNIT_SRCS_test_api := net/api/api.c net/api/http.c $(UNIT_LIB)
+# Code that touches the VMCS: compiled as it is, against tests/unit/fake/.
 UNIT_TESTS += test_dirty
-UNIT_SRCS_test_dirty := kernel/vmx/dirty.c kernel/vmx/vmcs_access.c kernel/ept.c kernel/dirty_bitmap.c \
-	kernel/rate.c kernel/err.c tests/unit/fake_vmcs/vmcs_fake.c
-UNIT_INCS_test_dirty := -Itests/unit/fake_vmcs
+UNIT_FAKE_test_dirty := yes
+UNIT_SRCS_test_dirty := kernel/vmm/dirty.c kernel/vmm/dirty_log.c kernel/arch/x86/vmx/dirty_backends.c \
+	kernel/arch/x86/vmx/dirty_pml.c kernel/arch/x86/vmx/dirty_wp.c kernel/arch/x86/vmx/vmcs_access.c \
+	kernel/core/ept.c kernel/core/dirty_bitmap.c kernel/core/rate.c kernel/lib/err.c
+UNIT_TESTS += test_vcpu_state
+UNIT_FAKE_test_vcpu_state := yes
+UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmcs_access.c
 UNIT_TESTS += test_vmx_exits test_cpuid_policy
 UNIT_FAKE_test_vmx_exits := yes
-UNIT_SRCS_test_vmx_exits := kernel/vmx/exit.c $(wildcard kernel/vmx/exits/*.c) kernel/vmx/vmcs_access.c \
-	kernel/vmx/event.c kernel/vmx/cpuid_policy.c kernel/vmx/debug.c kernel/vmx/vmx.c kernel/vmx/caps.c \
-	kernel/vmx/caps_check.c kernel/err.c
-UNIT_SRCS_test_cpuid_policy := kernel/vmx/cpuid_policy.c
+UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \
+	kernel/arch/x86/vmx/exit_reason.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c \
+	kernel/arch/x86/vmx/inject.c kernel/arch/x86/vmx/cpuid_policy.c kernel/arch/x86/vmx/debug.c \
+	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c \
+	tests/unit/fake/fake_env.c
+UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
 UNIT_TESTS += test_api_policy
-UNIT_SRCS_test_api_policy := net/api_policy.c net/siphash.c
+UNIT_SRCS_test_api_policy := net/api/api_policy.c net/siphash.c
 
 UNIT_CC ?= gcc
-UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror \
+UNIT_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror $(filter-out -Wshadow,$(HV_WARNINGS)) \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -I.
 UNIT_CHECK_CFLAGS := $(shell pkg-config --cflags check)
 UNIT_CHECK_LIBS := $(shell pkg-config --libs check)
-# No per-file dependency tracking: rebuild when any project header changes.
-UNIT_HDRS = $(wildcard kernel/*.h kernel/*/*.h drivers/*.h net/*.h migration/*.h tests/unit/*.h) \
-	$(wildcard tests/unit/fake/*.h tests/unit/fake/kernel/hw/*.h tests/unit/fake_vmcs/*.h \
-	tests/unit/fake_vmcs/kernel/hw/*.h)
-UNIT_FAKE_SRCS := $(wildcard tests/unit/fake/*.c)
-
 .SECONDEXPANSION:
 
-# Each test is one compile-and-link of its file plus the sources it lists.
-$(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_test_$$*) $$(if $$(UNIT_FAKE_test_$$*),$$(UNIT_FAKE_SRCS)) \
-		$$(UNIT_HDRS) tests/unit/unit.mk
+# Sources compile once each, with the headers they include listed beside
+# the object (-MMD); a test links its own file's object with its sources'.
+$(BUILD)/unit/obj/%.o: %.c tests/unit/unit.mk
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(if $(UNIT_FAKE_test_$*),-Itests/unit/fake) $(UNIT_INCS_test_$*) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -o $@ \
-		$(filter %.c,$^) $(UNIT_CHECK_LIBS)
+	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+# A fake's tests compile their sources apart, with the fake first on the
+# include path, and link the fake hardware.
+UNIT_FAKE_HW := tests/unit/fake/fake_hw.c tests/unit/fake/fake_vmcs.c
+$(BUILD)/unit/obj-fake/%.o: %.c tests/unit/unit.mk
+	@mkdir -p $(@D)
+	$(UNIT_CC) -Itests/unit/fake $(UNIT_CFLAGS) $(UNIT_CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+.PRECIOUS: $(BUILD)/unit/obj/%.o $(BUILD)/unit/obj-fake/%.o
+# unit_objs SOURCES,FAKE: the objects of SOURCES, built against the fake if FAKE is set
+unit_objs = $(addprefix $(BUILD)/unit/obj$(if $(2),-fake)/,$(addsuffix .o,$(basename $(1))))
+
+$(BUILD)/unit/test_%: $$(call unit_objs,tests/unit/test_$$*.c $$(UNIT_SRCS_test_$$*) \
+		$$(if $$(UNIT_FAKE_test_$$*),$$(UNIT_FAKE_HW)),$$(UNIT_FAKE_test_$$*))
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $^ $(UNIT_CHECK_LIBS)
+
+-include $(shell find $(BUILD)/unit -name '*.d' 2>/dev/null)
 
 # Runs each test in turn and stops at the first failure; Check prints one
 # summary line per test ("100%: Checks: N, Failures: 0, Errors: 0").
@@ -79,20 +98,20 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 		$$t || { echo "unit-test: $$t failed" >&2; exit 1; }; \
 	done
 UNIT_TESTS += test_migr_stream
-UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_test.c kernel/err.c
+UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_test.c kernel/lib/err.c
 UNIT_TESTS += test_migr_policy
-UNIT_SRCS_test_migr_policy := migration/policy.c kernel/err.c
+UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
 UNIT_TESTS += test_migr_e2e
 UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
-	migration/mac.c migration/mac_test.c migration/policy.c kernel/err.c
+	migration/mac.c migration/mac_test.c migration/policy.c kernel/lib/err.c
 # The record MACs on mbed TLS (mk/mbedtls.mk's host library, same sources and configuration as the hypervisor's).
 UNIT_TESTS += test_migr_mac
 UNIT_SRCS_test_migr_mac := migration/mac_mbedtls.c migration/mac.c
-UNIT_INCS_test_migr_mac := $(MBEDTLS_CPPFLAGS)
 UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c
-UNIT_INCS_test_migr_e2e := $(MBEDTLS_CPPFLAGS)
-$(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB) $(MBEDTLS_STAMP) $(MBEDTLS_CONFIG)
-$(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: UNIT_CHECK_LIBS += $(MBEDTLS_HOST_LIB)
+UNIT_MBEDTLS_OBJS := $(call unit_objs,migration/mac_mbedtls.c tests/unit/test_migr_mac.c tests/unit/test_migr_e2e.c)
+$(UNIT_MBEDTLS_OBJS): UNIT_CFLAGS += $(MBEDTLS_CPPFLAGS)
+$(UNIT_MBEDTLS_OBJS): | $(MBEDTLS_STAMP)
+$(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB)
 UNIT_TESTS += test_sim_model
 SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
 UNIT_SRCS_test_sim_model := sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)

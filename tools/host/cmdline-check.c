@@ -5,8 +5,8 @@
  * The message names the word that is wrong; a secret's value is never shown.
  */
 #include <stdio.h>
-#include "kernel/config.h"
-#include "kernel/err.h"
+#include "kernel/core/config.h"
+#include "kernel/lib/err.h"
 
 int main(int argc, char **argv)
 {

@@ -1,17 +1,14 @@
 #include "tests/unit/fake/fake_env.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include "kernel/dirty.h"
-#include "kernel/gdt.h"
-#include "kernel/mem/frames.h"
-#include "kernel/dirty_check.h"
-#include "kernel/log.h"
-#include "kernel/time.h"
-#include "kernel/trap.h"
-#include "kernel/vm.h"
-#include "kernel/vuart.h"
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/gdt.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/arch/x86/trap.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/dirty.h"
+#include "kernel/vmm/vm.h"
+#include "kernel/vmm/vuart.h"
 
 struct fake_env fake_env;
 
@@ -23,17 +20,6 @@ void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
 	(void)fmt;
 	if (level == LOG_ERROR)
 		fake_env.log_errors++;
-}
-
-void vm_stop(struct vm *vm, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(fake_env.stop_reason, sizeof(fake_env.stop_reason), fmt, ap);
-	va_end(ap);
-	vm->state = VM_STOPPED;
-	fake_env.vm_stops++;
 }
 
 void vcpu_finish(struct vcpu *v, int status)
@@ -74,12 +60,6 @@ void dirty_pml_drain(struct vcpu *v)
 {
 	(void)v;
 	fake_env.pml_drains++;
-}
-
-int dirty_check_will_write(struct vm *vm, uint64_t pfn)
-{
-	(void)vm, (void)pfn;
-	return 0;
 }
 
 bool vuart_claims(const struct vuart *u, uint16_t port)

@@ -1,6 +1,6 @@
 /*
- * Host-test fakes of what the VM-exit handlers call outside kernel/vmx/:
- * logging, the VM and scheduler, dirty tracking and the virtual UART. Each
+ * Host-test fakes of what the VM-exit handlers call outside kernel/arch/x86/vmx/:
+ * logging, the vCPU and scheduler, dirty tracking and the virtual UART. Each
  * records its calls in `fake_env` so that a test can check them.
  */
 #ifndef TESTS_UNIT_FAKE_ENV_H
@@ -12,8 +12,6 @@
 #define FAKE_UART_PORT 0x3f8 /* the one port vuart_claims() claims */
 
 struct fake_env {
-	unsigned vm_stops;
-	char stop_reason[200];
 	unsigned log_errors;
 	unsigned irqs;
 	uint8_t last_irq;

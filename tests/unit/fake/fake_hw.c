@@ -1,11 +1,15 @@
 #include <string.h>
-#include "kernel/hw/hwops.h"
+#include "kernel/arch/x86/hw/hwops.h"
+#include "tests/unit/fake/fake_vmcs.h"
 
 struct fake_hw fake_hw;
 
-void fake_hw_reset(void) { memset(&fake_hw, 0, sizeof(fake_hw)); }
-
-void fake_vmcs_set(uint32_t field, uint64_t value) { fake_hw.vmcs[field % FAKE_VMCS_FIELDS] = value; }
+/* The registers and the VMCS both: a test starts from a CPU that has done nothing. */
+void fake_hw_reset(void)
+{
+	memset(&fake_hw, 0, sizeof(fake_hw));
+	fake_vmx_reset();
+}
 
 void fake_msr_set(uint32_t index, uint64_t value)
 {

@@ -1,0 +1,21 @@
+/*
+ * Physical memory: free regions from the boot memory map, handed out as
+ * contiguous, aligned runs of 4 KiB frames. The first 4 GiB are identity-
+ * mapped, so a frame's physical address is also its host pointer.
+ */
+#ifndef HV_KERNEL_ARCH_X86_FRAMES_H
+#define HV_KERNEL_ARCH_X86_FRAMES_H
+
+#include <stdint.h>
+#include "kernel/core/frame_pool.h"
+#include "kernel/core/multiboot2.h"
+
+#define FRAMES_LIMIT (4ull << 30) /* what the boot page tables map */
+
+/* The hypervisor's pool, built from the Multiboot2 memory map. */
+void frames_init(const struct mb2_info *mb, uint64_t mbi_pa, uint64_t mbi_size);
+/* Zeroed, contiguous frames; 0 when none are left. */
+uint64_t frames_alloc(uint64_t size, uint64_t align);
+uint64_t frames_free_bytes(void);
+
+#endif

@@ -1,0 +1,165 @@
+/* The iperf service: lwiperf server or clients on the management NIC (kernel/selftest/perf.h). */
+#include "kernel/selftest/perf.h"
+
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "lwip/apps/lwiperf.h"
+#include "lwip/etharp.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+
+_Static_assert(PERF_PORT == LWIPERF_TCP_PORT_DEFAULT, "lwiperf's clients always ask for port 5001");
+
+#define PERF_BACKLOG 8u         /* SYNs the listener holds at once: iperf -P 4 sends its four together */
+#define PERF_ARP_POLL_MS 100u   /* how often the clients look for the next hop's ARP entry */
+#define PERF_ARP_WAIT_MS 30000u /* then they connect anyway and leave ARP to lwIP */
+
+static ip4_addr_t perf_peer;
+static unsigned perf_conns, perf_done, perf_failed;
+static unsigned long long perf_bytes;
+static uint32_t perf_max_ms, perf_waited_ms;
+
+static const char *perf_outcome(enum lwiperf_report_type t)
+{
+	switch (t) {
+	case LWIPERF_TCP_DONE_SERVER:
+	case LWIPERF_TCP_DONE_CLIENT: return "done";
+	case LWIPERF_TCP_ABORTED_LOCAL: return "aborted (local)";
+	case LWIPERF_TCP_ABORTED_LOCAL_DATAERROR: return "aborted (data error)";
+	case LWIPERF_TCP_ABORTED_LOCAL_TXERROR: return "aborted (tx error)";
+	case LWIPERF_TCP_ABORTED_REMOTE: return "aborted (remote)";
+	}
+	return "ended (?)";
+}
+
+/* bits per ms = kbit/s, without lwiperf's rounding of bytes/ms first */
+static unsigned long long perf_kbit(unsigned long long bytes, uint32_t ms) { return ms ? bytes * 8u / ms : 0; }
+
+static void perf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr, u16_t local_port,
+			const ip_addr_t *remote_addr, u16_t remote_port, u32_t bytes, u32_t ms, u32_t kbit)
+{
+	int server = type == LWIPERF_TCP_DONE_SERVER || arg == NULL;
+	int ok = type == LWIPERF_TCP_DONE_SERVER || type == LWIPERF_TCP_DONE_CLIENT;
+	char remote[IP4ADDR_STRLEN_MAX];
+
+	(void)local_addr;
+	(void)local_port;
+	(void)kbit;
+	ip4addr_ntoa_r(ip_2_ip4(remote_addr), remote, sizeof(remote));
+	hv_log(ok ? LOG_INFO : LOG_ERROR, "perf", "%s %s %s:%u %s: %lu bytes in %lu ms, %llu kbit/s",
+	       server ? "server" : "client", server ? "rx from" : "tx to", remote, remote_port, perf_outcome(type),
+	       (unsigned long)bytes, (unsigned long)ms, perf_kbit(bytes, ms));
+	if (server)
+		return;
+	/* A client's summary once all of them have ended. */
+	perf_done++;
+	perf_failed += !ok;
+	perf_bytes += bytes;
+	if (ms > perf_max_ms)
+		perf_max_ms = ms;
+	if (perf_done == perf_conns)
+		hv_log(perf_failed ? LOG_ERROR : LOG_INFO, "perf", "clients done: %u of %u, %llu bytes in %lu ms, %llu kbit/s",
+		       perf_conns - perf_failed, perf_conns, perf_bytes, (unsigned long)perf_max_ms,
+		       perf_kbit(perf_bytes, perf_max_ms));
+}
+
+static void perf_clients_go(void)
+{
+	char peer[IP4ADDR_STRLEN_MAX];
+	ip_addr_t remote;
+	unsigned i;
+
+	ip_addr_copy_from_ip4(remote, perf_peer);
+	log_info("perf", "%u iperf client%s to %s:%u (lwiperf sends for 10 s)", perf_conns, perf_conns > 1 ? "s" : "",
+		 ip4addr_ntoa_r(&perf_peer, peer, sizeof(peer)), PERF_PORT);
+	for (i = 0; i < perf_conns; i++) {
+		/* report_arg non-NULL marks a client's report (the server's passes NULL) */
+		if (!lwiperf_start_tcp_client(&remote, PERF_PORT, LWIPERF_CLIENT, perf_report, &perf_peer)) {
+			log_err("perf", "iperf client %u not started (out of lwIP memory)", i);
+			perf_conns = i; /* the summary counts the ones that run */
+			break;
+		}
+	}
+}
+
+/*
+ * Waits for the link, an address and the next hop's MAC before connecting:
+ * with lwIP's ARP_QUEUEING=0 only the last of several SYNs sent to an
+ * unresolved address survives, and the others would wait for TCP's 3 s
+ * retransmission.
+ */
+static void perf_clients_wait(void *arg)
+{
+	struct netif *n = netif_default;
+	const ip4_addr_t *hop = &perf_peer, *ip_ret;
+	struct eth_addr *mac_ret;
+
+	(void)arg;
+	if (n && netif_is_link_up(n) && !ip4_addr_isany_val(*netif_ip4_addr(n))) {
+		if (!ip4_addr_netcmp(&perf_peer, netif_ip4_addr(n), netif_ip4_netmask(n)) &&
+		    !ip4_addr_isany_val(*netif_ip4_gw(n)))
+			hop = netif_ip4_gw(n);
+		if (etharp_find_addr(n, hop, &mac_ret, &ip_ret) >= 0 || perf_waited_ms >= PERF_ARP_WAIT_MS) {
+			perf_clients_go();
+			return;
+		}
+		etharp_request(n, hop);
+	}
+	perf_waited_ms += PERF_ARP_POLL_MS;
+	sys_timeout(PERF_ARP_POLL_MS, perf_clients_wait, NULL);
+}
+
+/*
+ * lwiperf listens with a backlog of 1 (a second SYN arriving before the first
+ * handshake ends is dropped and Linux retries a second later) and on every
+ * NIC, and offers no way to change either. The link step routes its call to
+ * lwIP's public tcp_listen_with_backlog() through here (the
+ * Makefile's --wrap), so that while perf_start() starts the server the
+ * listener gets a larger backlog and stays on the management NIC, like the
+ * API server.
+ */
+static struct netif *perf_listen_netif; /* set only inside lwiperf_start_tcp_server() */
+
+struct tcp_pcb *__real_tcp_listen_with_backlog(struct tcp_pcb *pcb, u8_t backlog);
+struct tcp_pcb *__wrap_tcp_listen_with_backlog(struct tcp_pcb *pcb, u8_t backlog);
+
+struct tcp_pcb *__wrap_tcp_listen_with_backlog(struct tcp_pcb *pcb, u8_t backlog)
+{
+	if (perf_listen_netif) {
+		tcp_bind_netif(pcb, perf_listen_netif);
+		backlog = PERF_BACKLOG;
+	}
+	return __real_tcp_listen_with_backlog(pcb, backlog);
+}
+
+int perf_start(const struct perf_params *p)
+{
+	struct netif *n = netif_default;
+	char addr[IP4ADDR_STRLEN_MAX];
+
+	if (p->mode == PERF_OFF)
+		return HV_OK;
+	if (!n)
+		return HV_TRACE(HV_EINVAL);
+	if (p->mode == PERF_SERVER) {
+		/* On the management NIC's address, or any address while DHCP has given none yet. */
+		void *server;
+
+		perf_listen_netif = n;
+		server = lwiperf_start_tcp_server(&n->ip_addr, PERF_PORT, perf_report, NULL);
+		perf_listen_netif = NULL;
+		if (!server)
+			return HV_TRACE(HV_ENOMEM);
+		log_info("perf", "iperf server on %s:%u", ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
+			 PERF_PORT);
+		return HV_OK;
+	}
+	if (p->conns == 0 || p->conns > PERF_CONNS_MAX || !p->peer)
+		return HV_TRACE(HV_EINVAL);
+	ip4_addr_set_u32(&perf_peer, lwip_htonl(p->peer));
+	perf_conns = p->conns;
+	perf_clients_wait(NULL);
+	return HV_OK;
+}

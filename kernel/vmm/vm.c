@@ -1,0 +1,169 @@
+#include "kernel/vmm/vm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "drivers/uart16550.h"
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/arch.h"
+
+static uint64_t ept_alloc_table(void *ctx)
+{
+	(void)ctx;
+	return frames_alloc(FRAME_SIZE, FRAME_SIZE);
+}
+
+static uint64_t *ept_table(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return (uint64_t *)(uintptr_t)pa; /* host memory is identity-mapped */
+}
+
+static const struct ept_mem ept_host_mem = { ept_alloc_table, ept_table, NULL };
+
+static int vm_load_guest(struct vm *vm, const struct vm_params *p, const void *image, uint64_t image_len)
+{
+	const struct hv_boot_params bp = {
+		.magic = HV_BOOT_MAGIC,
+		.version = HV_BOOT_VERSION,
+		.ram_size = vm->ram_size,
+		.tsc_hz = time_tsc_hz(),
+		.vcpus = vm->vcpu_count,
+		.vm_id = vm->id,
+		.guest = p->guest,
+	};
+	int rc;
+
+	if (image_len == 0 || image_len > HV_GUEST_IMAGE_MAX)
+		return HV_EINVAL;
+	rc = vm_guest_write(vm, HV_GUEST_LOAD_GPA, image, image_len);
+	return rc ? rc : vm_guest_write(vm, HV_GUEST_BOOT_GPA, &bp, sizeof(bp));
+}
+
+/* The scheduler's view of a vCPU: it runs its guest until the deadline. */
+static void vcpu_sched_run(struct sched_entity *e, uint64_t now, uint64_t deadline)
+{
+	struct vcpu *v = e->owner;
+
+	(void)now;
+	if (vcpu_arch_run(v, deadline) == VCPU_RUN_STOP_VM)
+		vm_stop(v->vm, "%s", vcpu_arch_stop_reason(v));
+}
+
+int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
+	      struct sched *sched)
+{
+	unsigned i;
+	int rc;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->id = id;
+	vm->ram_size = p->ram_bytes;
+	vm->vcpu_count = p->vcpus;
+	vm->sched = sched;
+	throttle_init(vm, p->throttle_max);
+	vuart_init(&vm->console, COM1_BASE, id);
+	/* 2 MiB alignment lets EPT map RAM with large pages. */
+	vm->ram_hpa = frames_alloc(vm->ram_size, EPT_PAGE_2M);
+	if (!vm->ram_hpa) {
+		log_err("vm", "vm%u: no %llu MiB block of host memory for guest RAM (%llu MiB free)", id,
+			(unsigned long long)(vm->ram_size >> 20), (unsigned long long)(frames_free_bytes() >> 20));
+		return HV_ENOMEM;
+	}
+	rc = ept_init(&vm->ept, &ept_host_mem);
+	if (!rc)
+		rc = ept_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size, EPT_RWX, vm_arch_large_pages());
+	if (rc)
+		return HV_TRACE(rc);
+	vm->eptp = ept_pointer(&vm->ept, false);
+	rc = vm_load_guest(vm, p, image, image_len);
+	if (rc) {
+		log_err("vm", "vm%u: guest image of %llu bytes does not fit (at most %u bytes at %#x)", id,
+			(unsigned long long)image_len, HV_GUEST_IMAGE_MAX, HV_GUEST_LOAD_GPA);
+		return rc;
+	}
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		snprintf(v->name, sizeof(v->name), "vm%u/vcpu%u", id, i);
+		rc = vcpu_arch_create(v);
+		if (rc)
+			return HV_TRACE(rc);
+		rc = sched_add(sched, &v->se, v->name, SCHED_KIND_VCPU, vcpu_sched_run, v);
+		if (rc)
+			return HV_TRACE(rc);
+	}
+	vm->state = VM_RUNNING;
+	log_info("vm", "vm%u: %llu MiB RAM at host %#llx (EPT: %llu x 2M + %llu x 4K pages, %llu tables), %u vCPUs, "
+		 "guest image %llu bytes",
+		 id, (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_hpa,
+		 (unsigned long long)vm->ept.pages_2m, (unsigned long long)vm->ept.pages_4k,
+		 (unsigned long long)vm->ept.tables, vm->vcpu_count, (unsigned long long)image_len);
+	return HV_OK;
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned i;
+
+	if (vm->state != VM_RUNNING)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+	vm->state = VM_STOPPED;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		vuart_flush(&vm->console, i);
+		sched_stop(&vm->vcpus[i].se);
+	}
+	log_err("vm", "vm%u stopped: %s", vm->id, vm->stop_reason);
+	log_info("vm", "vm%u: the hypervisor keeps running", vm->id);
+}
+
+void vm_pause(struct vm *vm)
+{
+	unsigned i;
+
+	if (vm->paused)
+		return;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->paused_state = v->se.state;
+		v->paused_wake_at = v->se.wake_at;
+		if (v->se.state != SCHED_STOPPED)
+			sched_block(&v->se, SCHED_NEVER);
+	}
+	vm->paused = true;
+}
+
+void vm_resume(struct vm *vm)
+{
+	unsigned i;
+
+	if (!vm->paused)
+		return;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->se.state == SCHED_STOPPED)
+			continue; /* stopped while paused (vm_stop) */
+		v->se.state = v->paused_state;
+		v->se.wake_at = v->paused_wake_at;
+	}
+	vm->paused = false;
+}
+
+void vm_log_stats(const struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->vcpu_count; i++)
+		vcpu_arch_log_stats(&vm->vcpus[i]);
+}

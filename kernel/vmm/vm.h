@@ -1,0 +1,113 @@
+/*
+ * A virtual machine: its RAM (one contiguous host block mapped by EPT from
+ * GPA 0), its vCPUs, its emulated devices and why it stopped, if it did.
+ */
+#ifndef HV_KERNEL_VMM_VM_H
+#define HV_KERNEL_VMM_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel/arch/x86/vcpu_arch.h"
+#include "kernel/core/ept.h"
+#include "kernel/core/sched.h"
+#include "kernel/guest_abi.h"
+#include "kernel/vmm/dirty.h"
+#include "kernel/vmm/throttle.h"
+#include "kernel/vmm/vuart.h"
+
+#define VM_STOP_REASON_MAX 200
+
+enum vm_state {
+	VM_RUNNING,
+	VM_STOPPED,    /* a fault or a request stopped it; its memory stays for inspection */
+	VM_FINISHED,   /* every vCPU ended on its own */
+};
+
+/*
+ * The test guest's measurement hypercalls (kernel/guest_abi.h) go to the
+ * harness that registered for them (kernel/selftest/), so that the VM model
+ * keeps none of a harness's state. Unset, HV_HC_TEST_WILL_WRITE is refused
+ * and HV_HC_WORK_COUNTER is accepted and ignored.
+ */
+struct vm_test_hooks {
+	int64_t (*will_write)(void *ctx, uint64_t pfn);             /* returns the hypercall's status */
+	void *will_write_ctx;
+	void (*work_counter)(void *ctx, unsigned vcpu, uint64_t gpa); /* gpa checked to lie in RAM */
+	void *work_counter_ctx;
+};
+
+struct vcpu {
+	struct vcpu_arch arch;  /* registers, VMCS, exit state: kernel/arch/x86/ only */
+	struct vm *vm;
+	unsigned id;
+	char name[16];          /* "vm0/vcpu1" */
+	struct sched_entity se;
+	int stop_status;        /* HV_HC_VCPU_STOP status */
+	enum sched_state paused_state; /* scheduler state saved by vm_pause() */
+	uint64_t paused_wake_at;
+	struct vcpu_dirty dirty;
+};
+
+struct vm {
+	unsigned id;
+	enum vm_state state;
+	char stop_reason[VM_STOP_REASON_MAX];
+	uint64_t ram_size;
+	uint64_t ram_hpa;       /* host-physical (= host-virtual) base of guest RAM */
+	struct ept ept;
+	uint64_t eptp;
+	unsigned vcpu_count;
+	struct vcpu vcpus[HV_MAX_VCPUS];
+	struct vuart console;
+	uint64_t guest_errors;  /* corruptions the guest reported */
+	struct vm_dirty dirty;
+	struct vm_test_hooks test;
+	struct vm_throttle throttle;
+	struct sched *sched;    /* the scheduler its vCPUs run on */
+	bool paused;
+};
+
+/* What a VM is made of. */
+struct vm_params {
+	uint64_t ram_bytes;             /* guest RAM, a multiple of 4 KiB */
+	unsigned vcpus;                 /* 1..HV_MAX_VCPUS */
+	unsigned throttle_max;          /* the VM's throttle ceiling, percent */
+	struct hv_guest_params guest;   /* handed to the guest in its boot block, untouched */
+};
+
+/*
+ * Creates a VM as p describes it: allocates and maps its RAM, copies
+ * the flat guest image to HV_GUEST_LOAD_GPA, writes the boot parameters and
+ * sets up one VMCS per vCPU; adds the vCPUs to the scheduler.
+ */
+int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
+	      struct sched *sched);
+
+/* Stops the VM (a guest fault or a request): its vCPUs never run again. */
+void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Host pointer to [gpa, gpa + len) of guest RAM, or NULL when any byte lies outside it. */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/*
+ * The hypervisor's writes into guest memory go through here, so that
+ * log-dirty mode sees them. HV_ERANGE (nothing written) outside guest RAM.
+ */
+int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
+
+/*
+ * Pauses every vCPU (the final copy of a migration): they are off the CPU
+ * from this call on, since host code runs only while no vCPU is in guest
+ * mode. vm_resume() puts each back as it was (runnable, or asleep until its
+ * deadline). Throttling is left as it is.
+ */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+
+/* Marks a vCPU finished; the VM finishes when all of them have. */
+void vcpu_finish(struct vcpu *v, int status);
+
+/* Logs per-vCPU run time and exit counts. */
+void vm_log_stats(const struct vm *vm);
+
+#endif

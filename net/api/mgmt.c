@@ -1,0 +1,121 @@
+/* The API's backend: what each endpoint reads from and does to the hypervisor. */
+#include "net/api/mgmt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/lib/err.h"
+#include "kernel/vmm/arch.h"
+#include "kernel/vmm/throttle.h"
+#include "kernel/vmm/vm.h"
+#include "net/api/api.h"
+#include "net/api/api_server.h"
+#include "net/net.h"
+
+static struct vm *mgmt_vm;
+static uint64_t mgmt_vm_created;
+static struct api_backend mgmt_backend;
+static struct api mgmt_api;
+
+static int mgmt_host_info(void *ctx, struct api_host_info *out)
+{
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	out->uptime_ms = time_uptime_us() / 1000;
+	out->mem_free_bytes = frames_free_bytes();
+	out->mem_total_bytes = out->mem_free_bytes + (mgmt_vm ? mgmt_vm->ram_size : 0);
+	out->cpus = 1;
+	out->tsc_hz = time_tsc_hz();
+	out->feature_count = vm_arch_features(out->features, API_FEATURES_MAX);
+	out->nic_count = net_nic_info(out->nics, API_NICS_MAX);
+	return HV_OK;
+}
+
+static enum api_vm_state mgmt_state(const struct vm *vm)
+{
+	if (vm->state == VM_STOPPED)
+		return API_VM_STOPPED;
+	if (vm->state == VM_FINISHED)
+		return API_VM_FINISHED;
+	return vm->paused ? API_VM_PAUSED : API_VM_RUNNING;
+}
+
+static int mgmt_vm_info(void *ctx, struct api_vm_info *out)
+{
+	struct vm *vm = mgmt_vm;
+	unsigned i;
+
+	(void)ctx;
+	if (!vm)
+		return HV_ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->state = mgmt_state(vm);
+	snprintf(out->stop_reason, sizeof(out->stop_reason), "%s", vm->stop_reason);
+	out->memory_bytes = vm->ram_size;
+	out->runtime_ms = time_ticks_to_us(time_now() - mgmt_vm_created) / 1000;
+	out->tsc_hz = time_tsc_hz();
+	out->throttle_max = vm->throttle.max_pct;
+	out->dirty_limit = vm->throttle.dirty_limit;
+	out->dirty_rate = vm->dirty.logging ? dirty_rate_vm(vm) : 0;
+	out->vcpu_count = vm->vcpu_count;
+	for (i = 0; i < vm->vcpu_count; i++) {
+		struct throttle_times t;
+
+		throttle_get_times(&vm->vcpus[i], &t);
+		out->vcpus[i] = (struct api_vcpu_info){
+			.exits = vcpu_arch_exits(&vm->vcpus[i]),
+			.throttle_pct = throttle_get_vcpu(&vm->vcpus[i]),
+			.granted_ticks = t.granted,
+			.throttled_ticks = t.throttled,
+		};
+		/* The VM-wide figure: the throttle every vCPU shares, or the largest when they differ. */
+		if (out->vcpus[i].throttle_pct > out->throttle_pct)
+			out->throttle_pct = out->vcpus[i].throttle_pct;
+	}
+	return HV_OK;
+}
+
+static int mgmt_set_throttle(void *ctx, int vcpu, unsigned pct)
+{
+	(void)ctx;
+	if (!mgmt_vm || mgmt_vm->state != VM_RUNNING)
+		return HV_EBUSY;
+	if (vcpu < 0)
+		return throttle_set_vm(mgmt_vm, pct);
+	if ((unsigned)vcpu >= mgmt_vm->vcpu_count)
+		return HV_EINVAL;
+	return throttle_set_vcpu(&mgmt_vm->vcpus[vcpu], pct);
+}
+
+static int mgmt_set_dirty_limit(void *ctx, uint64_t pages_per_s)
+{
+	(void)ctx;
+	if (!mgmt_vm || mgmt_vm->state != VM_RUNNING)
+		return HV_EBUSY;
+	if (pages_per_s == 0) {
+		throttle_dirty_limit_stop(mgmt_vm);
+		return HV_OK;
+	}
+	/* The limit acts on measured dirty rates: log-dirty mode must be on (a migration turns it on). */
+	return mgmt_vm->dirty.logging ? throttle_dirty_limit_start(mgmt_vm, pages_per_s) : HV_EBUSY;
+}
+
+int mgmt_start(const struct mgmt_params *p, struct vm *vm)
+{
+	mgmt_vm = vm;
+	mgmt_vm_created = time_now();
+	mgmt_backend = (struct api_backend){
+		.host_info = mgmt_host_info,
+		.vm_info = mgmt_vm_info,
+		.set_throttle = mgmt_set_throttle,
+		.set_dirty_limit = mgmt_set_dirty_limit,
+	};
+	mgmt_api = (struct api){
+		.token = p->token,
+		.token_len = strlen(p->token),
+		.version = API_VERSION,
+		.be = &mgmt_backend,
+	};
+	return api_server_start(&mgmt_api, net_mgmt_netif(), p->port);
+}

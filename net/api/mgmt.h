@@ -1,0 +1,17 @@
+/* The management plane of the host: the API server on the management NIC, wired to the hypervisor. */
+#ifndef HV_NET_API_MGMT_H
+#define HV_NET_API_MGMT_H
+
+#include <stdint.h>
+
+struct vm;
+
+struct mgmt_params {
+	const char *token;   /* the bearer token clients must present; outlives the API */
+	uint16_t port;       /* TCP port on the management NIC */
+};
+
+/* Starts the management API for vm on the management NIC. */
+int mgmt_start(const struct mgmt_params *p, struct vm *vm);
+
+#endif

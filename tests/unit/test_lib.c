@@ -1,0 +1,122 @@
+/* Unit tests for kernel/lib: bounded parsing and the bounded text buffer. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/lib/err.h"
+#include "kernel/lib/parse.h"
+#include "kernel/lib/strbuf.h"
+
+static int dec(const char *s, uint32_t max, uint32_t *out) { return parse_dec(s, strlen(s), max, out); }
+static int ip(const char *s, uint32_t *out) { return ipv4_parse(s, strlen(s), out); }
+
+START_TEST(test_dec)
+{
+	static const char *const bad[] = { "", "-1", "+1", "01", "00", "1a", " 1", "256", "99999999999999999999" };
+	uint32_t v = 7;
+	size_t i;
+
+	ck_assert_int_eq(dec("0", 255, &v), HV_OK);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(dec("255", 255, &v), HV_OK);
+	ck_assert_uint_eq(v, 255);
+	ck_assert_int_eq(dec("4294967295", UINT32_MAX, &v), HV_OK);
+	ck_assert_uint_eq(v, UINT32_MAX);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		ck_assert_msg(dec(bad[i], 255, &v) == HV_EINVAL && v == 7, "%s", bad[i]);
+	}
+	/* Only len bytes count: a longer string is not read past them. */
+	ck_assert_int_eq(parse_dec("12x", 2, 255, &v), HV_OK);
+	ck_assert_uint_eq(v, 12);
+}
+END_TEST
+
+START_TEST(test_ipv4)
+{
+	static const char *const bad[] = { "", "1.2.3", "1.2.3.4.5", "1..3.4", "1.2.3.", ".1.2.3", "256.0.0.1",
+					   "01.2.3.4", "1.2.3.4 ", "a.b.c.d", "1.2.3.4/24" };
+	uint32_t a = 0;
+	size_t i;
+
+	ck_assert_int_eq(ip("192.168.1.20", &a), HV_OK);
+	ck_assert_uint_eq(a, 0xc0a80114u);
+	ck_assert_int_eq(ip("0.0.0.0", &a), HV_OK);
+	ck_assert_uint_eq(a, 0);
+	ck_assert_int_eq(ip("255.255.255.255", &a), HV_OK);
+	ck_assert_uint_eq(a, 0xffffffffu);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(ip(bad[i], &a) == HV_EINVAL, "%s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_ipv4_mask_unicast)
+{
+	ck_assert_uint_eq(ipv4_mask(0), 0);
+	ck_assert_uint_eq(ipv4_mask(1), 0x80000000u);
+	ck_assert_uint_eq(ipv4_mask(24), 0xffffff00u);
+	ck_assert_uint_eq(ipv4_mask(32), 0xffffffffu);
+	ck_assert(ipv4_is_unicast(0x0a000001u));
+	ck_assert(ipv4_is_unicast(0xdfffffffu));
+	ck_assert(!ipv4_is_unicast(0x00000001u));
+	ck_assert(!ipv4_is_unicast(0x7f000001u));
+	ck_assert(!ipv4_is_unicast(0xe0000001u));
+	ck_assert(!ipv4_is_unicast(0xffffffffu));
+	ck_assert(parse_is_space(' ') && parse_is_space('\t') && parse_is_space('\n') && parse_is_space('\r'));
+	ck_assert(!parse_is_space('\0') && !parse_is_space('x') && !parse_is_space('\v'));
+}
+END_TEST
+
+START_TEST(test_strbuf_fits_and_truncates)
+{
+	char buf[8];
+	struct strbuf sb;
+
+	strbuf_init(&sb, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	strbuf_printf(&sb, "%s=%u", "ab", 12u);
+	ck_assert_str_eq(buf, "ab=12");
+	ck_assert_uint_eq(sb.len, 5);
+	ck_assert(!sb.overflow);
+	strbuf_printf(&sb, "%s", "xyz");   /* 8 bytes with the NUL: one too many */
+	ck_assert(sb.overflow);
+	ck_assert_str_eq(buf, "ab=12xy");
+	ck_assert_uint_eq(sb.len, 7);
+	strbuf_printf(&sb, "more");        /* dropped after an overflow */
+	ck_assert_str_eq(buf, "ab=12xy");
+	strbuf_reset(&sb);
+	ck_assert(!sb.overflow);
+	ck_assert_str_eq(buf, "");
+	strbuf_printf(&sb, "%.*s", 2, "abcdef");
+	ck_assert_str_eq(buf, "ab");
+	/* No room at all: nothing written anywhere, the overflow is told. */
+	strbuf_init(&sb, NULL, 16);
+	strbuf_printf(&sb, "x");
+	ck_assert(sb.overflow);
+	ck_assert_uint_eq(sb.len, 0);
+}
+END_TEST
+
+static Suite *lib_suite(void)
+{
+	Suite *s = suite_create("lib");
+	TCase *tc = tcase_create("lib");
+
+	tcase_add_test(tc, test_dec);
+	tcase_add_test(tc, test_ipv4);
+	tcase_add_test(tc, test_ipv4_mask_unicast);
+	tcase_add_test(tc, test_strbuf_fits_and_truncates);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(lib_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

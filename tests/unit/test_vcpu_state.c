@@ -1,0 +1,242 @@
+/*
+ * Host tests of kernel/arch/x86/vmx/state.c, the real file, against the fake
+ * VMCS of tests/unit/fake/ (one VMCS per address): a vCPU's state saved
+ * and loaded as one value, on a vCPU whose VMCS is not the current one.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/vcpu_state.h"
+#include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "kernel/vmm/arch.h"
+#include "kernel/vmm/vm.h"
+#include "tests/unit/fake/fake_vmcs.h"
+
+#define VMCS_PA(i) (0x100000ull * ((i) + 1))
+#define HOST_TSC 1000000ull
+
+/* ---- The hypervisor's surroundings, faked. ---- */
+
+void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
+{
+	(void)level, (void)subsys, (void)fmt;
+}
+
+int hv_trace_error(int err, const char *file, int line, const char *func)
+{
+	(void)file, (void)line, (void)func;
+	return err;
+}
+
+int vmcs_load(struct vcpu *v) { return vmptrld(v->arch.vmcs_pa) ? HV_EIO : HV_OK; }
+
+static bool fail_vmptrld(const char *op) { return !strcmp(op, "vmptrld"); }
+
+/* ---- Two vCPUs, and states with every field set. ---- */
+
+static struct vm vm;
+static struct vcpu *a, *b;
+
+static void setup(void)
+{
+	fake_hw_reset();
+	fake_hw.tsc = HOST_TSC;
+	memset(&vm, 0, sizeof(vm));
+	vm.vcpu_count = 2;
+	a = &vm.vcpus[0];
+	b = &vm.vcpus[1];
+	a->arch.vmcs_pa = VMCS_PA(0);
+	b->arch.vmcs_pa = VMCS_PA(1);
+	a->vm = b->vm = &vm;
+}
+
+/* Every field a value of its own (x seeds them), reserved fields zero, CR8 within its 4 bits. */
+static struct vcpu_state state_sample(uint64_t x)
+{
+	struct vcpu_state s;
+	uint64_t *w;
+	unsigned i;
+
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < sizeof(s.fxsave); i++)
+		s.fxsave[i] = (uint8_t)(x + i * 7);
+	/* The 64-bit fields from rax to pending_dbg, in order. */
+	for (w = &s.rax, i = 0; w <= &s.pending_dbg; w++, i++)
+		*w = x * 0x9e3779b97f4a7c15ull + i;
+	s.cr8 = x & CR8_TPR_MASK;
+	for (i = 0; i < VCPU_SEG_COUNT; i++)
+		s.seg[i] = (struct vcpu_segment){ .base = x + 0x1000 * i, .limit = (uint32_t)(x + i),
+						  .ar = (uint32_t)(0x93 + i), .selector = (uint16_t)(8 * i + x) };
+	s.gdtr = (struct vcpu_dtable){ .base = x + 0x7000, .limit = 0x27 };
+	s.idtr = (struct vcpu_dtable){ .base = x + 0x8000, .limit = 0xfff };
+	s.interruptibility = GUEST_INTR_STATE_STI;
+	s.activity = GUEST_ACTIVITY_HLT;
+	s.pending_event = (uint32_t)(x | INTR_INFO_VALID);
+	s.pending_error_code = (uint32_t)x + 1;
+	s.pending_insn_len = 2;
+	return s;
+}
+
+static void assert_same(const struct vcpu_state *x, const struct vcpu_state *y)
+{
+	ck_assert_mem_eq(x, y, sizeof(*x));
+}
+
+START_TEST(load_then_save_gives_the_same_value)
+{
+	struct vcpu_state in = state_sample(3), out;
+
+	ck_assert_int_eq(vcpu_arch_state_load(a, &in), HV_OK);
+	ck_assert_int_eq(vcpu_arch_state_save(a, &out), HV_OK);
+	assert_same(&in, &out);
+}
+END_TEST
+
+START_TEST(save_then_load_then_save_is_stable)
+{
+	struct vcpu_state first, second;
+
+	/* A VMCS as a guest's run left it, written behind the code's back. */
+	fake_vmcs_set(a->arch.vmcs_pa, GUEST_RIP, 0x100123);
+	fake_vmcs_set(a->arch.vmcs_pa, GUEST_CR0, CR0_PE | CR0_ET | CR0_NE);
+	fake_vmcs_set(a->arch.vmcs_pa, GUEST_CS_SELECTOR, 0x10);
+	fake_vmcs_set(a->arch.vmcs_pa, GUEST_TR_AR_BYTES, 0x8b);
+	a->arch.regs.rbx = 0x5000;
+	a->arch.tpr = 9;
+	ck_assert_int_eq(vcpu_arch_state_save(a, &first), HV_OK);
+	ck_assert_int_eq(vcpu_arch_state_load(a, &first), HV_OK);
+	ck_assert_int_eq(vcpu_arch_state_save(a, &second), HV_OK);
+	assert_same(&first, &second);
+	ck_assert_uint_eq(first.rip, 0x100123);
+	ck_assert_uint_eq(first.seg[VCPU_SEG_CS].selector, 0x10);
+	ck_assert_uint_eq(first.seg[VCPU_SEG_TR].ar, 0x8b);
+	ck_assert_uint_eq(first.rbx, 0x5000);
+	ck_assert_uint_eq(first.cr8, 9);
+}
+END_TEST
+
+START_TEST(fields_land_in_their_vmcs_encodings)
+{
+	struct vcpu_state s = state_sample(5);
+	uint64_t pa = a->arch.vmcs_pa;
+
+	ck_assert_int_eq(vcpu_arch_state_load(a, &s), HV_OK);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_RSP), s.rsp);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_RIP), s.rip);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_RFLAGS), s.rflags);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_CR3), s.cr3);
+	ck_assert_uint_eq(fake_vmcs_get(pa, CR0_READ_SHADOW), s.cr0_shadow);
+	ck_assert_uint_eq(fake_vmcs_get(pa, CR4_READ_SHADOW), s.cr4_shadow);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_DR7), s.dr7);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_IA32_EFER), s.efer);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_IA32_PAT), s.pat);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_SYSENTER_EIP), s.sysenter_eip);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_PDPTE3), s.pdpte[3]);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_ES_SELECTOR), s.seg[VCPU_SEG_ES].selector);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_SS_LIMIT), s.seg[VCPU_SEG_SS].limit);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_LDTR_AR_BYTES), s.seg[VCPU_SEG_LDTR].ar);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_TR_BASE), s.seg[VCPU_SEG_TR].base);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_GS_BASE), s.seg[VCPU_SEG_GS].base);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_IDTR_LIMIT), s.idtr.limit);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_GDTR_BASE), s.gdtr.base);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_INTERRUPTIBILITY_INFO), s.interruptibility);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_ACTIVITY_STATE), s.activity);
+	ck_assert_uint_eq(fake_vmcs_get(pa, GUEST_PENDING_DBG_EXCEPTIONS), s.pending_dbg);
+	ck_assert_uint_eq(fake_vmcs_get(pa, VM_ENTRY_INTR_INFO_FIELD), s.pending_event);
+	ck_assert_uint_eq(fake_vmcs_get(pa, VM_ENTRY_EXCEPTION_ERROR_CODE), s.pending_error_code);
+	ck_assert_uint_eq(fake_vmcs_get(pa, VM_ENTRY_INSTRUCTION_LEN), s.pending_insn_len);
+	/* What VMX does not keep in the VMCS stays with the vCPU. */
+	ck_assert_uint_eq(a->arch.regs.r15, s.r15);
+	ck_assert_uint_eq(a->arch.regs.cr2, s.cr2);
+	ck_assert_uint_eq(a->arch.tpr, s.cr8);
+	ck_assert_uint_eq(a->arch.debug.dr[2], s.dr[2]);
+	ck_assert_uint_eq(a->arch.debug.dr6, s.dr6);
+	ck_assert_mem_eq(a->arch.fpu, s.fxsave, sizeof(s.fxsave));
+}
+END_TEST
+
+START_TEST(the_guest_tsc_goes_on_from_the_saved_value)
+{
+	struct vcpu_state s = state_sample(1), out;
+
+	s.tsc = 5 * HOST_TSC; /* the source host had run longer */
+	ck_assert_int_eq(vcpu_arch_state_load(a, &s), HV_OK);
+	ck_assert(fake_vmcs_get(a->arch.vmcs_pa, CPU_BASED_VM_EXEC_CONTROL) & CPU_BASED_USE_TSC_OFFSETTING);
+	ck_assert_uint_eq(fake_vmcs_get(a->arch.vmcs_pa, TSC_OFFSET), 4 * HOST_TSC);
+	fake_hw.tsc += 777;
+	ck_assert_int_eq(vcpu_arch_state_save(a, &out), HV_OK);
+	ck_assert_uint_eq(out.tsc, 5 * HOST_TSC + 777);
+}
+END_TEST
+
+START_TEST(save_uses_the_vcpus_own_vmcs_not_the_current_one)
+{
+	struct vcpu_state sa = state_sample(2), sb = state_sample(9), out;
+
+	ck_assert_int_eq(vcpu_arch_state_load(a, &sa), HV_OK);
+	ck_assert_int_eq(vcpu_arch_state_load(b, &sb), HV_OK);
+	ck_assert_uint_eq(fake_vmx.current_pa, b->arch.vmcs_pa);
+	ck_assert_int_eq(vcpu_arch_state_save(a, &out), HV_OK);
+	assert_same(&sa, &out);
+	ck_assert_uint_eq(fake_vmcs_get(b->arch.vmcs_pa, GUEST_RIP), sb.rip);
+}
+END_TEST
+
+START_TEST(load_refuses_a_bad_state_and_changes_nothing)
+{
+	struct vcpu_state good = state_sample(4), bad = state_sample(6), out;
+
+	ck_assert_int_eq(vcpu_arch_state_load(a, &good), HV_OK);
+	bad.cr8 = 0x10;
+	ck_assert_int_eq(vcpu_arch_state_load(a, &bad), HV_EINVAL);
+	bad = state_sample(6);
+	bad.seg[VCPU_SEG_FS].reserved[1] = 1;
+	ck_assert_int_eq(vcpu_arch_state_load(a, &bad), HV_EINVAL);
+	ck_assert_int_eq(vcpu_arch_state_save(a, &out), HV_OK);
+	assert_same(&good, &out);
+}
+END_TEST
+
+START_TEST(a_vmcs_that_cannot_be_loaded_is_an_error)
+{
+	struct vcpu_state s = state_sample(7);
+
+	fake_vmx.fail = fail_vmptrld;
+	ck_assert_int_eq(vcpu_arch_state_load(a, &s), HV_EIO);
+	ck_assert_int_eq(vcpu_arch_state_save(a, &s), HV_EIO);
+	ck_assert_uint_eq(fake_vmcs_get(a->arch.vmcs_pa, GUEST_RIP), 0);
+}
+END_TEST
+
+static Suite *vcpu_state_suite(void)
+{
+	Suite *s = suite_create("vcpu_state");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, load_then_save_gives_the_same_value);
+	tcase_add_test(tc, save_then_load_then_save_is_stable);
+	tcase_add_test(tc, fields_land_in_their_vmcs_encodings);
+	tcase_add_test(tc, the_guest_tsc_goes_on_from_the_saved_value);
+	tcase_add_test(tc, save_uses_the_vcpus_own_vmcs_not_the_current_one);
+	tcase_add_test(tc, load_refuses_a_bad_state_and_changes_nothing);
+	tcase_add_test(tc, a_vmcs_that_cannot_be_loaded_is_an_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(vcpu_state_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
