@@ -4,6 +4,7 @@
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
+#   make sim      the migration simulator: policies compared at production sizes (build/bench/sim.json, plots)
 #   make fuzz     libFuzzer runs of the API's parsers (FUZZ_TIME seconds each)
 #   make deps     installs the Debian packages everything needs (as root)
 
@@ -17,6 +18,7 @@ KCFLAGS_BASE := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel
 
 include mk/newlib.mk
 include mk/lwip.mk
+include mk/mbedtls.mk
 include tests/guest/guest.mk
 
 GCC_INC := $(shell $(KCC) -print-file-name=include)
@@ -50,7 +52,7 @@ DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 NETBOOT := $(BUILD)/netboot
 HOSTS ?= netboot/hosts.example
 
-.PHONY: all deps test unit-test system-test lint-openapi check-layout demo bench clean netboot
+.PHONY: all deps test unit-test system-test lint-openapi check-layout demo bench clean netboot sim
 
 all: $(HV_ISO)
 
@@ -106,17 +108,30 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(CMDLINE_CHECK)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK)
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(MIGR_CRYPTO_BENCH)
+	@/usr/bin/python3 tests/bench/bench_migr_crypto.py
 	@/usr/bin/python3 tests/bench/bench_foundation.py
 	@/usr/bin/python3 tests/bench/bench_dirty.py
 	@/usr/bin/python3 tests/bench/bench_throttle.py
 	@/usr/bin/python3 tests/bench/bench_net.py
 	@/usr/bin/python3 tests/bench/bench_pxe.py
 	@/usr/bin/python3 tests/bench/bench_api.py
+
+# The simulator links the sender's policy and the scheduler's dirty-limit controller unchanged.
+SIM := $(BUILD)/sim/sim
+SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
+SIM_SRCS = $(wildcard sim/*.c) migration/policy.c $(SIM_THROTTLE_CTL)
+$(SIM): $(SIM_SRCS) $(wildcard sim/*.h) migration/policy.h migration/stream.h
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	@gcc -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $(SIM_SRCS) -lm
+sim: deps $(SIM)
+	@$(SIM) -t -o $(BUILD)/bench
+	@tools/sim-plot.sh $(BUILD)/bench/sim
 
 demo: deps
 ifeq ($(PXE),1)

@@ -2,12 +2,11 @@
  * The cryptography the stream needs, behind one small table so that the
  * codec and the state machines never name a library.
  *
- * TODO: the real implementation is mbedTLS (built freestanding, like lwIP):
- * mbedtls_md_hmac_* with MBEDTLS_MD_SHA256 for hmac256 and MIGR_MAC_HMAC_SHA256_128,
- * and mbedtls_poly1305_* keyed from mbedtls_chacha20_* for MIGR_MAC_POLY1305.
- * Until it is built, only migr_mac_test_ops exists, and it is NOT a MAC:
- * a keyed checksum that catches accidents and the tests' forgeries, nothing
- * an attacker would respect.
+ * mac_mbedtls.c implements both record MACs of docs/migration-stream.md on
+ * mbed TLS: HMAC-SHA256-128 and Poly1305 with a per-record ChaCha20 key, the
+ * default. migr_mac_unsound_test_ops (mac_test.c) is NOT a MAC: a keyed
+ * checksum for host tests that need a stand-in with cheap, predictable tags;
+ * migr_mac_find() never returns it.
  */
 #ifndef MIGR_MAC_H
 #define MIGR_MAC_H
@@ -37,7 +36,15 @@ struct migr_mac {
 	uint8_t key[MIGR_KEY_SIZE];
 };
 
-extern const struct migr_mac_ops migr_mac_test_ops;
+extern const struct migr_mac_ops migr_mac_hmac_sha256_ops;
+extern const struct migr_mac_ops migr_mac_poly1305_ops;
+extern const struct migr_mac_ops migr_mac_unsound_test_ops;
+
+/* The record MAC a sender proposes unless told otherwise: the fastest sound one. */
+#define MIGR_MAC_DEFAULT MIGR_MAC_POLY1305
+
+/* The real implementation of an algorithm named in HELLO, or NULL. */
+const struct migr_mac_ops *migr_mac_find(uint32_t alg);
 
 /*
  * Handshake derivations (docs/migration-stream.md, "The record MAC"):

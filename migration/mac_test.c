@@ -56,7 +56,7 @@ static void test_hmac256(const uint8_t *key, size_t key_len, const void *msg, si
 	}
 }
 
-const struct migr_mac_ops migr_mac_test_ops = {
+const struct migr_mac_ops migr_mac_unsound_test_ops = {
 	.alg = MIGR_MAC_TEST,
 	.init = test_init,
 	.update = test_update,

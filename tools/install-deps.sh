@@ -14,6 +14,7 @@ PKGS=(
   qemu-system-x86
   iproute2 iputils-ping dnsmasq-base curl iperf apache2-utils
   ipxe-qemu
+  gnuplot-nox
 )
 
 missing=()

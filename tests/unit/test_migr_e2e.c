@@ -5,6 +5,9 @@
  * source until the pause. Then the ways it must fail: a forged record, a
  * source without the secret, memory outside the VM, a bad page hash, the
  * link cut before and after COMMIT, a cancel, a VM the host cannot take.
+ * Every record carries the real MAC (Poly1305 unless a test picks
+ * HMAC-SHA256-128), and records replayed, reordered or moved to another
+ * connection are refused by it.
  */
 #include <check.h>
 #include <stdint.h>
@@ -23,6 +26,10 @@
 
 static const uint8_t secret[] = "correct horse battery staple";
 static const uint8_t wrong[] = "correct horse battery stable";
+
+/* The record MAC of both sides; a test may choose another before begin(). */
+static const struct migr_mac_ops *a_mac = &migr_mac_poly1305_ops, *b_mac = &migr_mac_poly1305_ops;
+static const struct migr_mac_ops *const real_macs[] = { &migr_mac_poly1305_ops, &migr_mac_hmac_sha256_ops };
 
 /* ---- the in-memory network ---- */
 
@@ -498,7 +505,7 @@ static void begin(const struct setup *su)
 		.tsc_hz = 2000000000,
 		.secret = su->a_secret ? su->a_secret : secret,
 		.secret_len = sizeof(secret),
-		.mac_ops = &migr_mac_test_ops,
+		.mac_ops = a_mac,
 	};
 	struct migr_sender_ports sp = {
 		{ &a_net, &n }, { &mem_ops, &g.src }, { &dirty_ops, &g }, { &throttle_ops, &g }, { &clock_ops, &g },
@@ -508,7 +515,7 @@ static void begin(const struct setup *su)
 	struct migr_receiver_cfg rc = {
 		.secret = su->b_secret ? su->b_secret : secret,
 		.secret_len = sizeof(secret),
-		.mac_ops = &migr_mac_test_ops,
+		.mac_ops = b_mac,
 		.max_connections = MIGR_CONN_MAX,
 	};
 	struct migr_receiver_ports rp = { { &b_net, &n }, { &mem_ops, &g.dst }, { &clock_ops, &g }, &dst_vm, &g };
@@ -778,6 +785,156 @@ START_TEST(test_protocol_breaches)
 }
 END_TEST
 
+/* ---- the record MAC against an attacker on the wire, under each real algorithm ---- */
+
+/*
+ * Four connections, just in precopy: no chunk has been built yet, so once a
+ * data link's queue (preamble, CONN_BIND) is drained, the next bytes on it
+ * start a record, and records sealed here take their place in its sequence.
+ */
+static void start_to_precopy_four(const struct migr_mac_ops *mac)
+{
+	struct setup su = { .conns = 4, .window = 4, .rate = 0, .cap = PIPE_CAP / 4 };
+	uint32_t i;
+
+	a_mac = b_mac = mac;
+	begin(&su);
+	run_until(sender_precopy, 1000);
+	for (i = 0; i < 4; i++)
+		ck_assert_uint_eq(snd.chunk[i].conn, 0);
+}
+
+/* An authentic, well-formed record (zero page `gfn` of pass 1) under `tx`'s key, index and sequence. */
+static size_t seal_zero_page(struct migr_tx *tx, uint64_t gfn, uint8_t out[MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(1))])
+{
+	uint32_t body[4] = { 1, 1, (uint32_t)gfn, (uint32_t)(gfn >> 32) };
+	long k = migr_enc(tx, MIGR_REC_ZERO_PAGES, body, MIGR_ZERO_PAGES_LEN(1), out,
+			  MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(1)));
+
+	ck_assert_int_eq(k, MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(1)));
+	return (size_t)k;
+}
+
+/* What the sender queued on connection c is on the wire: what follows starts a record. */
+static void drain(uint32_t c)
+{
+	struct migr_transport t = { &a_net, &n };
+
+	while (migr_link_flush(&snd.link[c], &t) != 1)
+		;
+}
+
+/*
+ * The MAC refused it: B failed on integrity and dropped the VM; A runs it.
+ * (Other connections' genuine pages may have been written by then: B
+ * discards the VM they belong to.)
+ */
+static void refused_by_mac(void)
+{
+	run_until(finished, 20000);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_uint_eq(rcv.prog.error, MIGR_ERR_INTEGRITY);
+	ck_assert(!g.started && g.discarded);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert(!g.paused && !g.released);
+}
+
+START_TEST(test_forged_record_four)
+{
+	struct setup su = { .conns = 4, .window = 2, .rate = 3, .cap = 16u << 10 };
+
+	srand(40 + (unsigned)_i);
+	a_mac = b_mac = real_macs[_i];
+	begin(&su);
+	/* Past the preamble and CONN_BIND of data connection 4: inside its first page record. */
+	n.tamper_conn = 4;
+	n.tamper_at = 16 + 48 + 1000;
+	refused_by_mac();
+}
+END_TEST
+
+/* A record delivered twice: the copy is checked as the connection's next record and fails. */
+START_TEST(test_replayed_record)
+{
+	uint8_t rec[MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(1))];
+	size_t k;
+
+	srand(30 + (unsigned)_i);
+	start_to_precopy_four(real_macs[_i]);
+	drain(3);
+	k = seal_zero_page(&snd.link[3].tx, 9, rec);
+	pipe_push(&n, &n.a2b[3], rec, k, 0);
+	pipe_push(&n, &n.a2b[3], rec, k, 0);
+	refused_by_mac();
+}
+END_TEST
+
+/* Two records of a connection swapped: the first to arrive carries the wrong sequence. */
+START_TEST(test_reordered_records)
+{
+	uint8_t r1[MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(1))], r2[sizeof(r1)];
+	size_t k1, k2;
+
+	srand(32 + (unsigned)_i);
+	start_to_precopy_four(real_macs[_i]);
+	drain(2);
+	k1 = seal_zero_page(&snd.link[2].tx, 9, r1);
+	k2 = seal_zero_page(&snd.link[2].tx, 10, r2);
+	pipe_push(&n, &n.a2b[2], r2, k2, 0);
+	pipe_push(&n, &n.a2b[2], r1, k1, 0);
+	refused_by_mac();
+}
+END_TEST
+
+/*
+ * A record of connection 1 moved onto connection 2, at the very sequence
+ * number connection 2 expects next: only the index in its nonce block differs.
+ */
+START_TEST(test_moved_record)
+{
+	uint8_t rec[MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(1))];
+	struct migr_tx t;
+	size_t k;
+
+	srand(34 + (unsigned)_i);
+	start_to_precopy_four(real_macs[_i]);
+	drain(2);
+	t = snd.link[1].tx;
+	t.seq = snd.link[2].tx.seq;
+	k = seal_zero_page(&t, 9, rec);
+	snd.link[2].tx.seq = t.seq; /* the sender's own records follow it in sequence */
+	pipe_push(&n, &n.a2b[2], rec, k, 0);
+	refused_by_mac();
+}
+END_TEST
+
+/* HMAC-SHA256-128 carries a whole migration over four connections too. */
+START_TEST(test_migrate_hmac)
+{
+	a_mac = b_mac = &migr_mac_hmac_sha256_ops;
+	srand(36);
+	migrate_ok(4, 2, 24u << 10);
+}
+END_TEST
+
+/* A and B disagree on the record MAC: B refuses in HELLO, before any VM exists. */
+START_TEST(test_mac_mismatch)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 0, .cap = PIPE_CAP };
+
+	a_mac = &migr_mac_hmac_sha256_ops;
+	b_mac = &migr_mac_poly1305_ops;
+	srand(37);
+	begin(&su);
+	run_until(finished, 2000);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_uint_eq(rcv.prog.error, MIGR_ERR_VERSION);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert(!g.created && !g.paused);
+	ck_assert_uint_eq(n.a2b[1].total, 0);
+}
+END_TEST
+
 /* An idle guest: the first pass, then the final one, nothing in between. */
 START_TEST(test_idle_one_pass)
 {
@@ -798,7 +955,7 @@ END_TEST
 START_TEST(test_source_without_secret)
 {
 	struct setup su = { .conns = 1, .window = 1, .rate = 0, .cap = PIPE_CAP };
-	struct migr_hello hello = { .version = MIGR_VERSION, .mac_alg = MIGR_MAC_TEST };
+	struct migr_hello hello = { .version = MIGR_VERSION, .mac_alg = MIGR_MAC_DEFAULT };
 	struct migr_auth auth;
 	struct migr_rec rec;
 	struct migr_dec dec;
@@ -824,7 +981,7 @@ START_TEST(test_source_without_secret)
 	ck_assert_int_eq(migr_dec_feed(&dec, buf, k, &used, &rec), 1);
 	ck_assert_uint_eq(rec.type, MIGR_REC_HELLO);
 	memcpy(&hello, rec.body, sizeof(hello));
-	migr_mac_derive(&migr_mac_test_ops, wrong, sizeof(wrong), "ferry A", (uint8_t[32]){ 0 }, hello.nonce,
+	migr_mac_derive(migr_mac_find(MIGR_MAC_DEFAULT), wrong, sizeof(wrong), "ferry A", (uint8_t[32]){ 0 }, hello.nonce,
 			auth.proof);
 	k = (size_t)migr_enc(&tx, MIGR_REC_AUTH, &auth, sizeof(auth), buf, sizeof(buf));
 	pipe_push(&n, &n.a2b[0], buf, k, 0);
@@ -1020,6 +1177,12 @@ int main(void)
 	tcase_add_test(tc, test_confirm_timeout);
 	tcase_add_test(tc, test_cancel_precopy);
 	tcase_add_test(tc, test_destination_refuses_vm);
+	tcase_add_loop_test(tc, test_forged_record_four, 0, 2);
+	tcase_add_loop_test(tc, test_replayed_record, 0, 2);
+	tcase_add_loop_test(tc, test_reordered_records, 0, 2);
+	tcase_add_loop_test(tc, test_moved_record, 0, 2);
+	tcase_add_test(tc, test_migrate_hmac);
+	tcase_add_test(tc, test_mac_mismatch);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

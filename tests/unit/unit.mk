@@ -106,3 +106,14 @@ UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
 UNIT_TESTS += test_migr_e2e
 UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
 	migration/mac.c migration/mac_test.c migration/policy.c kernel/lib/err.c
+# The record MACs on mbed TLS (mk/mbedtls.mk's host library, same sources and configuration as the hypervisor's).
+UNIT_TESTS += test_migr_mac
+UNIT_SRCS_test_migr_mac := migration/mac_mbedtls.c migration/mac.c
+UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c
+UNIT_MBEDTLS_OBJS := $(call unit_objs,migration/mac_mbedtls.c tests/unit/test_migr_mac.c tests/unit/test_migr_e2e.c)
+$(UNIT_MBEDTLS_OBJS): UNIT_CFLAGS += $(MBEDTLS_CPPFLAGS)
+$(UNIT_MBEDTLS_OBJS): | $(MBEDTLS_STAMP)
+$(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB)
+UNIT_TESTS += test_sim_model
+SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
+UNIT_SRCS_test_sim_model := sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)

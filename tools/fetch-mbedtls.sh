@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Fetches mbed TLS 2.28.3 (Debian 12's source package) and leaves the
+# unpacked upstream tree, unmodified, at OUTDIR/mbedtls.
+#
+#   tools/fetch-mbedtls.sh OUTDIR
+#
+# `apt-get source --download-only` needs the deb-src entry that
+# tools/install-deps.sh adds; `dpkg-source --skip-patches -x` unpacks the
+# upstream release without Debian's patches. The tree is never edited: our
+# configuration is migration/mbedtls_config.h, the build is mk/mbedtls.mk.
+# Idempotent (a stamp names what is there) and serialized with flock, so two
+# make runs reaching this rule at once fetch once.
+set -euo pipefail
+
+[ "$#" -eq 1 ] && [ -n "$1" ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+
+PKG=mbedtls
+UPSTREAM_WANTED=2.28.3
+STAMP_TEXT="$PKG $UPSTREAM_WANTED debian-source skip-patches"
+
+mkdir -p "$1"
+OUTDIR=$(cd "$1" && pwd)
+TREE=$OUTDIR/$PKG
+exec 9>"$OUTDIR/.lock"
+flock 9
+
+have_tree() {
+  [ "$(cat "$OUTDIR/stamp" 2>/dev/null)" = "$STAMP_TEXT" ] &&
+    [ -f "$TREE/library/poly1305.c" ] && [ -f "$TREE/include/mbedtls/check_config.h" ]
+}
+if have_tree; then
+  touch "$OUTDIR/stamp" # newer than this script, so make stops asking
+  exit 0
+fi
+
+die() { echo "fetch-mbedtls: $*" >&2; [ -f "${WORK:-}/log" ] && tail -n 20 "$WORK/log" >&2; exit 1; }
+command -v apt-get >/dev/null && command -v dpkg-source >/dev/null ||
+  die "needs apt-get and dpkg-source (tools/install-deps.sh)"
+
+rm -rf "$OUTDIR/stamp" "$TREE"
+WORK=$(mktemp -d "$OUTDIR/.work.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+# apt drops privileges to _apt for downloads; it must be able to write here.
+if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$WORK" || true; fi
+
+get_source() { (cd "$WORK" && apt-get source --download-only -q "$PKG") >>"$WORK/log" 2>&1; }
+if ! get_source; then
+  # A fresh machine may lack the deb-src index: refresh once when we may.
+  [ "$(id -u)" -eq 0 ] || die "apt-get source $PKG failed (deb-src enabled and indexed? see tools/install-deps.sh)"
+  apt-get update -q >>"$WORK/log" 2>&1 || true
+  get_source || die "apt-get source $PKG failed"
+fi
+
+shopt -s nullglob
+dsc=("$WORK"/${PKG}_*.dsc)
+[ "${#dsc[@]}" -eq 1 ] || die "expected one ${PKG}_*.dsc, found ${#dsc[@]}"
+version=$(sed -n 's/^Version: *//p' "${dsc[0]}" | head -n1)
+upstream=${version#*:}
+upstream=${upstream%%-*}
+[ "$upstream" = "$UPSTREAM_WANTED" ] || die "Debian offers $PKG $version; this build is written for $UPSTREAM_WANTED"
+
+(cd "$WORK" && dpkg-source --skip-patches -x "${dsc[0]}" src) >>"$WORK/log" 2>&1 || die "dpkg-source -x failed"
+[ -f "$WORK/src/library/poly1305.c" ] || die "unexpected layout of the $PKG tree"
+mv "$WORK/src" "$TREE"
+echo "$STAMP_TEXT" >"$OUTDIR/stamp"
+echo "$PKG: fetched $version (upstream tree, Debian patches not applied) -> $TREE"
