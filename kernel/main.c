@@ -29,6 +29,7 @@
 #include "kernel/vmm/monitor.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
+#include "migration/hv_migr.h"
 #include "net/api/mgmt.h"
 #include "net/net.h"
 
@@ -214,6 +215,32 @@ static struct vm *vm0_create(void)
 	return &vm0;
 }
 
+/* A VM arrived by migration or left by it: the monitor and the API follow. */
+static void vm_changed(void *ctx, struct vm *vm)
+{
+	(void)ctx;
+	monitor.vm = vm;
+	mgmt_set_vm(vm);
+}
+
+static void migration_start(struct vm *vm)
+{
+	const struct migr_hv_params p = {
+		.sched = &cpu_sched,
+		.store = &vm0,
+		.vm = vm,
+		.secret = config.migr_secret,
+		.vm_changed = vm_changed,
+	};
+
+	if (!config_net_on(&config))
+		return;
+	if (!config.migr_secret[0])
+		log_info("migr", "no migr.secret: this host neither sends nor receives VMs");
+	if (migr_hv_init(&p))
+		boot_fail("no scheduler slot for the migration task");
+}
+
 /* Networking only with net.mgmt=: runs without it are unchanged. */
 static void net_start(struct vm *vm)
 {
@@ -289,6 +316,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	if (monitor_start(&monitor, &cpu_sched, vm, config.run_for_ms))
 		boot_fail("no scheduler slot for the monitor task");
 	net_start(vm);               /* NICs, the management API, the iperf service */
+	migration_start(vm);         /* the migration task: the API starts migrations */
 	dirty_check_begin();         /* log-dirty mode and its self-check */
 	throttle_begin();            /* a throttle at boot, the dirty-rate limit, the throttle bench */
 

@@ -1,0 +1,130 @@
+"""Live migration between two hypervisors, as an operator runs it: curl to the hosts' management APIs.
+
+Two Bochs hosts on the namespace test bed: A boots the test guest on 2 vCPUs
+with 8 MiB of RAM that it keeps writing and checking; B boots with no VM
+(vm=none). B is told to receive, A to send; the guest must carry on on B
+without an error (its progress lines continue there, its self-check stays
+clean), B's check of the memory digest must have passed, A must report the
+downtime it measured, and the guest's clock must have moved forward by
+about that downtime, never back. Then the VM goes back from B to A.
+"""
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+from machine import workdir_for
+from netbed import needs_bed
+from tcpbed import Host, bed, error_lines, host_addr
+
+IPS = 10_000_000
+TOKEN = "migration-test-token-0123456789"
+SECRET = "shared-migration-secret-0123"
+PORT = 7000
+GUEST = "vcpus=2 mem=8M guest.rate=50 guest.report_ms=200"
+PROGRESS_RE = re.compile(r"\[vm0/vcpu(?P<vcpu>\d)\] progress vcpu=\d+ t=(?P<t>\d+) writes=(?P<writes>\d+) .* "
+                         r"errors=(?P<errors>\d+)")
+SEND_DONE_RE = re.compile(r"I migr: send done: .* downtime (?P<downtime>\d+) ms, (?P<passes>\d+) passes, "
+                          r"(?P<bytes>\d+) bytes sent")
+RECV_DONE_RE = re.compile(r"I migr: receive done: memory digest matched over (?P<pages>\d+) pages")
+
+
+def curl(ns, host, method, path, body=None):
+    cmd = ["ip", "netns", "exec", ns, "curl", "-s", "-m", "20", "-X", method, "-w", "\n%{http_code}",
+           "-H", f"Authorization: Bearer {TOKEN}"]
+    if body is not None:
+        cmd += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
+    cmd.append(f"http://{host_addr(host)}:8080/api/v1/{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    text, _, code = out.rpartition("\n")
+    return int(code or 0), text
+
+
+def status(ns, host):
+    code, body = curl(ns, host, "GET", "vm.migration-status")
+    assert code == 200, body
+    return json.loads(body)
+
+
+def wait_state(ns, host, states, seconds):
+    deadline = time.monotonic() + seconds
+    while True:
+        s = status(ns, host)
+        if s["state"] in states or time.monotonic() > deadline:
+            return s
+        time.sleep(1)
+
+
+def progress(text):
+    return [m.groupdict() for m in PROGRESS_RE.finditer(text)]
+
+
+def migrate(ns, src, dst, hosts, connections):
+    """One migration src -> dst with curl; returns (sender status, src log, dst log)."""
+    code, body = curl(ns, dst, "PUT", "vm.receive-migration",
+                      {"listen": f"{host_addr(dst)}:{PORT}", "connections": connections})
+    assert code == 202, body
+    # A second request while one is set up: 409.
+    code, body = curl(ns, dst, "PUT", "vm.receive-migration", {"listen": f"{host_addr(dst)}:{PORT}"})
+    assert code == 409, body
+    code, body = curl(ns, src, "PUT", "vm.send-migration",
+                      {"destination": f"{host_addr(dst)}:{PORT}", "connections": connections, "downtime_ms": 300})
+    assert code == 202, body
+    code, body = curl(ns, src, "PUT", "vm.send-migration", {"destination": f"{host_addr(dst)}:{PORT}"})
+    assert code == 409, body
+    s = wait_state(ns, src, ("done", "failed", "committed-unconfirmed"), 240)
+    d = wait_state(ns, dst, ("done", "failed"), 30)
+    return s, d
+
+
+@needs_bed
+@pytest.mark.timeout(900)
+def test_migration_there_and_back(request):
+    work = workdir_for(request.node.name)
+    common = f"api.token={TOKEN} migr.secret={SECRET}"
+    with bed("hvmig", 2) as ns:
+        hosts = []
+        try:
+            a = Host(ns, f"{work}/a", 0, f"{GUEST} {common}", IPS, wall_limit=800)
+            b = Host(ns, f"{work}/b", 1, f"vm=none {common}", IPS, wall_limit=800)
+            hosts = [a, b]
+            for h in hosts:
+                text = h.wait(r"I api: listening on", 120)
+                assert "I api: listening on" in text, text
+                assert SECRET not in text and TOKEN not in text, "secrets must never reach the console"
+            a.wait(r"\[vm0/vcpu1\] progress", 60, count=3)
+
+            results = []
+            for (src, dst, conns) in ((0, 1, 1), (1, 0, 4)):
+                before = len(progress(hosts[dst].text()))
+                s, d = migrate(ns, src, dst, hosts, conns)
+                print(json.dumps(s), json.dumps(d))
+                assert s["state"] == "done" and d["state"] == "done", (s, d)
+                assert s["role"] == "send" and d["role"] == "receive"
+                assert s["downtime_ms"] > 0 and s["connections"] == conns, s
+                src_text = hosts[src].wait(r"I migr: send done", 30)
+                dst_text = hosts[dst].wait(r"I migr: receive done", 30)
+                done = SEND_DONE_RE.search(src_text)
+                assert done and RECV_DONE_RE.search(dst_text), (src_text[-3000:], dst_text[-3000:])
+                assert int(RECV_DONE_RE.search(dst_text)["pages"]) == 8 << 20 >> 12
+                # The guest carries on at the destination: new progress lines from both vCPUs, no error.
+                dst_text = hosts[dst].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+                after = progress(dst_text)[before:]
+                assert {p["vcpu"] for p in after} == {"0", "1"}, dst_text[-3000:]
+                assert all(p["errors"] == "0" for p in progress(src_text) + after), "the guest found corruption"
+                # Its clock moved on by about the downtime, never back.
+                last_src = max(int(p["t"]) for p in progress(src_text) if p["vcpu"] == "0")
+                first_dst = min(int(p["t"]) for p in after if p["vcpu"] == "0")
+                assert first_dst > last_src, (last_src, first_dst)
+                results.append((conns, int(done["downtime"]), int(done["passes"]), int(done["bytes"])))
+                # The source has no VM any more.
+                assert "no VM" in hosts[src].wait(r"I host: uptime \d+ ms, no VM", 30)
+            print("migrations (connections, downtime ms, passes, bytes):", results)
+            texts = [h.text() for h in hosts]
+        finally:
+            for h in hosts:
+                h.stop()
+    for text in texts:
+        assert not error_lines(text), error_lines(text)
