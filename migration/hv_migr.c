@@ -282,7 +282,7 @@ static void mh_recv_ended(uint32_t st)
 			 "(this host's view) %llu ms, %llu pages written, %llu zero pages, %llu bytes in",
 			 (unsigned long long)(mh.hv.header.ram_bytes / MIGR_PAGE_SIZE), (unsigned long long)g->downtime_ms,
 			 (unsigned long long)g->pages_written, (unsigned long long)g->zero_pages,
-			 (unsigned long long)g->bytes_in);
+			 (unsigned long long)mh.tr.bytes_in);
 		migr_lwip_shutdown(&mh.tr);
 		mh_buffers_free();
 		return;
@@ -368,7 +368,7 @@ void migr_hv_status(struct migr_hv_status *o)
 		o->pass = g->pass;
 		o->zero_pages = g->zero_pages;
 		o->pages_written = g->pages_written;
-		o->bytes_in = g->bytes_in;
+		o->bytes_in = mh.tr.bytes_in;
 		o->downtime_ms = g->downtime_ms;
 		o->elapsed_ms = mh.started_at ? mh_ms(time_now() - mh.started_at) : 0;
 	}

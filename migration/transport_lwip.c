@@ -302,6 +302,8 @@ int migr_lwip_listen(struct migr_lwip *t, struct netif *netif, uint16_t port, ui
 	pcb = tcp_new();
 	if (!pcb)
 		return HV_ENOMEM;
+	/* The port of the last migration may still be held by its connections in TIME-WAIT. */
+	ip_set_option(pcb, SOF_REUSEADDR);
 	if (tcp_bind(pcb, netif_ip_addr4(netif), port) != ERR_OK) {
 		tcp_abort(pcb);
 		return HV_EBUSY;

@@ -95,6 +95,8 @@ def test_migration_there_and_back(request):
                 assert "I api: listening on" in text, text
                 assert SECRET not in text and TOKEN not in text, "secrets must never reach the console"
             a.wait(r"\[vm0/vcpu1\] progress", 60, count=3)
+            # Status answers at any time, before any migration too.
+            assert (status(ns, 0)["role"], status(ns, 0)["state"]) == ("none", "idle")
 
             results = []
             for (src, dst, conns) in ((0, 1, 1), (1, 0, 4)):
@@ -122,6 +124,33 @@ def test_migration_there_and_back(request):
                 # The source has no VM any more.
                 assert "no VM" in hosts[src].wait(r"I host: uptime \d+ ms, no VM", 30)
             print("migrations (connections, downtime ms, passes, bytes):", results)
+
+            # Cancelled during precopy (a bandwidth cap keeps it there): the VM runs on where it was, the
+            # destination throws away what it got and waits again.
+            code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+            assert code == 202, body
+            code, body = curl(ns, 0, "PUT", "vm.send-migration",
+                              {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000})
+            assert code == 202, body
+            deadline = time.monotonic() + 120
+            while status(ns, 0)["phase"] != "precopy" and time.monotonic() < deadline:
+                time.sleep(0.5)
+            code, body = curl(ns, 0, "PUT", "vm.migration-cancel")
+            assert code == 200, body
+            s = wait_state(ns, 0, ("failed",), 30)
+            assert s["failure"] == "cancelled", s
+            d = wait_state(ns, 1, ("listening",), 30)
+            assert d["peer_failure"] == "cancelled" or d["failure"], d
+            assert "receive failed" in hosts[1].wait(r"receive failed", 30)
+            before = len(progress(hosts[0].text()))
+            text = hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+            assert all(p["errors"] == "0" for p in progress(text)), "the guest found corruption"
+            btext = hosts[1].wait(r"receive failed(.|\n)*I host: uptime \d+ ms, no VM", 30)
+            assert re.search(r"receive failed(.|\n)*I host: uptime \d+ ms, no VM", btext), btext[-2000:]
+            code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+            assert code == 200 and status(ns, 1)["state"] == "idle", body
+            code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+            assert code == 404, body
             texts = [h.text() for h in hosts]
         finally:
             for h in hosts:
