@@ -157,3 +157,43 @@ def test_migration_there_and_back(request):
                 h.stop()
     for text in texts:
         assert not error_lines(text), error_lines(text)
+
+
+@needs_bed
+@pytest.mark.timeout(600)
+def test_migration_refused_without_the_secret(request):
+    """B holds another secret: the handshake fails before any memory moves; A's VM never stops, B makes no VM
+    and waits again."""
+    work = workdir_for(request.node.name)
+    with bed("hvmigs", 2) as ns:
+        hosts = []
+        try:
+            a = Host(ns, f"{work}/a", 0, f"{GUEST} api.token={TOKEN} migr.secret={SECRET}", IPS, wall_limit=500)
+            b = Host(ns, f"{work}/b", 1, f"vm=none api.token={TOKEN} migr.secret=another-secret-0123456789", IPS,
+                     wall_limit=500)
+            hosts = [a, b]
+            for h in hosts:
+                assert "I api: listening on" in h.wait(r"I api: listening on", 120)
+            a.wait(r"\[vm0/vcpu1\] progress", 60, count=3)
+            code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+            assert code == 202, body
+            code, body = curl(ns, 0, "PUT", "vm.send-migration", {"destination": f"{host_addr(1)}:{PORT}"})
+            assert code == 202, body
+            s = wait_state(ns, 0, ("done", "failed", "committed-unconfirmed"), 120)
+            # A checks B's proof first: B does not know the secret.
+            assert s["state"] == "failed" and s["failure"] == "authentication", s
+            assert s["pages_sent"] == 0 and s["zero_pages"] == 0, s
+            d = wait_state(ns, 1, ("listening",), 30)
+            assert d["attempts"] == 1 and d["pages_written"] == 0, d
+            before = len(progress(a.text()))
+            text = a.wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+            assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+            btext = b.text()
+            assert "receive failed: protocol, source said: authentication" in btext, btext[-2000:]
+            assert not re.search(r"I vm: vm0: \d+ MiB RAM", btext), "B built a VM for a source it did not trust"
+            texts = [h.text() for h in hosts]
+        finally:
+            for h in hosts:
+                h.stop()
+    for text in texts:
+        assert not error_lines(text), error_lines(text)
