@@ -8,6 +8,7 @@ clean), B's check of the memory digest must have passed, A must report the
 downtime it measured, and the guest's clock must have moved forward by
 about that downtime, never back. Then the VM goes back from B to A.
 """
+import contextlib
 import json
 import re
 import subprocess
@@ -79,84 +80,90 @@ def migrate(ns, src, dst, hosts, connections):
     return s, d
 
 
-@needs_bed
-@pytest.mark.timeout(900)
-def test_migration_there_and_back(request):
+@contextlib.contextmanager
+def two_hosts(request, name, a_cmdline, b_cmdline, wall):
+    """A and B booted on a fresh bed, their APIs up and A's guest at work; afterwards neither logged an error."""
     work = workdir_for(request.node.name)
-    common = f"api.token={TOKEN} migr.secret={SECRET}"
-    with bed("hvmig", 2) as ns:
+    with bed(name, 2) as ns:
         hosts = []
         try:
-            a = Host(ns, f"{work}/a", 0, f"{GUEST} {common}", IPS, wall_limit=800)
-            b = Host(ns, f"{work}/b", 1, f"vm=none {common}", IPS, wall_limit=800)
-            hosts = [a, b]
+            hosts.append(Host(ns, f"{work}/a", 0, a_cmdline, IPS, wall_limit=wall))
+            hosts.append(Host(ns, f"{work}/b", 1, b_cmdline, IPS, wall_limit=wall))
             for h in hosts:
                 text = h.wait(r"I api: listening on", 120)
                 assert "I api: listening on" in text, text
                 assert SECRET not in text and TOKEN not in text, "secrets must never reach the console"
-            a.wait(r"\[vm0/vcpu1\] progress", 60, count=3)
-            # Status answers at any time, before any migration too.
-            assert (status(ns, 0)["role"], status(ns, 0)["state"]) == ("none", "idle")
-
-            results = []
-            for (src, dst, conns) in ((0, 1, 1), (1, 0, 4)):
-                before = len(progress(hosts[dst].text()))
-                s, d = migrate(ns, src, dst, hosts, conns)
-                print(json.dumps(s), json.dumps(d))
-                assert s["state"] == "done" and d["state"] == "done", (s, d)
-                assert s["role"] == "send" and d["role"] == "receive"
-                assert s["downtime_ms"] > 0 and s["connections"] == conns, s
-                src_text = hosts[src].wait(r"I migr: send done", 30)
-                dst_text = hosts[dst].wait(r"I migr: receive done", 30)
-                done = SEND_DONE_RE.search(src_text)
-                assert done and RECV_DONE_RE.search(dst_text), (src_text[-3000:], dst_text[-3000:])
-                assert int(RECV_DONE_RE.search(dst_text)["pages"]) == 8 << 20 >> 12
-                # The guest carries on at the destination: new progress lines from both vCPUs, no error.
-                dst_text = hosts[dst].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
-                after = progress(dst_text)[before:]
-                assert {p["vcpu"] for p in after} == {"0", "1"}, dst_text[-3000:]
-                assert all(p["errors"] == "0" for p in progress(src_text) + after), "the guest found corruption"
-                # Its clock moved on by about the downtime, never back.
-                last_src = max(int(p["t"]) for p in progress(src_text) if p["vcpu"] == "0")
-                first_dst = min(int(p["t"]) for p in after if p["vcpu"] == "0")
-                assert first_dst > last_src, (last_src, first_dst)
-                results.append((conns, int(done["downtime"]), int(done["passes"]), int(done["bytes"])))
-                # The source has no VM any more.
-                assert "no VM" in hosts[src].wait(r"I host: uptime \d+ ms, no VM", 30)
-            print("migrations (connections, downtime ms, passes, bytes):", results)
-
-            # Cancelled during precopy (a bandwidth cap keeps it there): the VM runs on where it was, the
-            # destination throws away what it got and waits again.
-            code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
-            assert code == 202, body
-            code, body = curl(ns, 0, "PUT", "vm.send-migration",
-                              {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000})
-            assert code == 202, body
-            deadline = time.monotonic() + 120
-            while status(ns, 0)["phase"] != "precopy" and time.monotonic() < deadline:
-                time.sleep(0.5)
-            code, body = curl(ns, 0, "PUT", "vm.migration-cancel")
-            assert code == 200, body
-            s = wait_state(ns, 0, ("failed",), 30)
-            assert s["failure"] == "cancelled", s
-            d = wait_state(ns, 1, ("listening",), 30)
-            assert d["peer_failure"] == "cancelled" or d["failure"], d
-            assert "receive failed" in hosts[1].wait(r"receive failed", 30)
-            before = len(progress(hosts[0].text()))
-            text = hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
-            assert all(p["errors"] == "0" for p in progress(text)), "the guest found corruption"
-            btext = hosts[1].wait(r"receive failed(.|\n)*I host: uptime \d+ ms, no VM", 30)
-            assert re.search(r"receive failed(.|\n)*I host: uptime \d+ ms, no VM", btext), btext[-2000:]
-            code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
-            assert code == 200 and status(ns, 1)["state"] == "idle", body
-            code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
-            assert code == 404, body
+            hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=3)
+            yield ns, hosts
             texts = [h.text() for h in hosts]
         finally:
             for h in hosts:
                 h.stop()
     for text in texts:
         assert not error_lines(text), error_lines(text)
+
+
+@needs_bed
+@pytest.mark.timeout(900)
+def test_migration_there_and_back(request):
+    common = f"api.token={TOKEN} migr.secret={SECRET}"
+    with two_hosts(request, "hvmig", f"{GUEST} {common}", f"vm=none {common}", 800) as (ns, hosts):
+        # Status answers at any time, before any migration too.
+        assert (status(ns, 0)["role"], status(ns, 0)["state"]) == ("none", "idle")
+
+        results = []
+        for (src, dst, conns) in ((0, 1, 1), (1, 0, 4)):
+            before = len(progress(hosts[dst].text()))
+            s, d = migrate(ns, src, dst, hosts, conns)
+            print(json.dumps(s), json.dumps(d))
+            assert s["state"] == "done" and d["state"] == "done", (s, d)
+            assert s["role"] == "send" and d["role"] == "receive"
+            assert s["downtime_ms"] > 0 and s["connections"] == conns, s
+            src_text = hosts[src].wait(r"I migr: send done", 30)
+            dst_text = hosts[dst].wait(r"I migr: receive done", 30)
+            done = SEND_DONE_RE.search(src_text)
+            assert done and RECV_DONE_RE.search(dst_text), (src_text[-3000:], dst_text[-3000:])
+            assert int(RECV_DONE_RE.search(dst_text)["pages"]) == 8 << 20 >> 12
+            # The guest carries on at the destination: new progress lines from both vCPUs, no error.
+            dst_text = hosts[dst].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+            after = progress(dst_text)[before:]
+            assert {p["vcpu"] for p in after} == {"0", "1"}, dst_text[-3000:]
+            assert all(p["errors"] == "0" for p in progress(src_text) + after), "the guest found corruption"
+            # Its clock moved on by about the downtime, never back.
+            last_src = max(int(p["t"]) for p in progress(src_text) if p["vcpu"] == "0")
+            first_dst = min(int(p["t"]) for p in after if p["vcpu"] == "0")
+            assert first_dst > last_src, (last_src, first_dst)
+            results.append((conns, int(done["downtime"]), int(done["passes"]), int(done["bytes"])))
+            # The source has no VM any more.
+            assert "no VM" in hosts[src].wait(r"I host: uptime \d+ ms, no VM", 30)
+        print("migrations (connections, downtime ms, passes, bytes):", results)
+
+        # Cancelled during precopy (a bandwidth cap keeps it there): the VM runs on where it was, the
+        # destination throws away what it got and waits again.
+        code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+        assert code == 202, body
+        code, body = curl(ns, 0, "PUT", "vm.send-migration",
+                          {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000})
+        assert code == 202, body
+        deadline = time.monotonic() + 120
+        while status(ns, 0)["phase"] != "precopy" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        code, body = curl(ns, 0, "PUT", "vm.migration-cancel")
+        assert code == 200, body
+        s = wait_state(ns, 0, ("failed",), 30)
+        assert s["failure"] == "cancelled", s
+        d = wait_state(ns, 1, ("listening",), 30)
+        assert d["peer_failure"] == "cancelled" or d["failure"], d
+        assert "receive failed" in hosts[1].wait(r"receive failed", 30)
+        before = len(progress(hosts[0].text()))
+        text = hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+        assert all(p["errors"] == "0" for p in progress(text)), "the guest found corruption"
+        btext = hosts[1].wait(r"receive failed(.|\n)*I host: uptime \d+ ms, no VM", 30)
+        assert re.search(r"receive failed(.|\n)*I host: uptime \d+ ms, no VM", btext), btext[-2000:]
+        code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+        assert code == 200 and status(ns, 1)["state"] == "idle", body
+        code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+        assert code == 404, body
 
 
 @needs_bed
@@ -164,36 +171,22 @@ def test_migration_there_and_back(request):
 def test_migration_refused_without_the_secret(request):
     """B holds another secret: the handshake fails before any memory moves; A's VM never stops, B makes no VM
     and waits again."""
-    work = workdir_for(request.node.name)
-    with bed("hvmigs", 2) as ns:
-        hosts = []
-        try:
-            a = Host(ns, f"{work}/a", 0, f"{GUEST} api.token={TOKEN} migr.secret={SECRET}", IPS, wall_limit=500)
-            b = Host(ns, f"{work}/b", 1, f"vm=none api.token={TOKEN} migr.secret=another-secret-0123456789", IPS,
-                     wall_limit=500)
-            hosts = [a, b]
-            for h in hosts:
-                assert "I api: listening on" in h.wait(r"I api: listening on", 120)
-            a.wait(r"\[vm0/vcpu1\] progress", 60, count=3)
-            code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
-            assert code == 202, body
-            code, body = curl(ns, 0, "PUT", "vm.send-migration", {"destination": f"{host_addr(1)}:{PORT}"})
-            assert code == 202, body
-            s = wait_state(ns, 0, ("done", "failed", "committed-unconfirmed"), 120)
-            # A checks B's proof first: B does not know the secret.
-            assert s["state"] == "failed" and s["failure"] == "authentication", s
-            assert s["pages_sent"] == 0 and s["zero_pages"] == 0, s
-            d = wait_state(ns, 1, ("listening",), 30)
-            assert d["attempts"] == 1 and d["pages_written"] == 0, d
-            before = len(progress(a.text()))
-            text = a.wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
-            assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
-            btext = b.text()
-            assert "receive failed: protocol, source said: authentication" in btext, btext[-2000:]
-            assert not re.search(r"I vm: vm0: \d+ MiB RAM", btext), "B built a VM for a source it did not trust"
-            texts = [h.text() for h in hosts]
-        finally:
-            for h in hosts:
-                h.stop()
-    for text in texts:
-        assert not error_lines(text), error_lines(text)
+    b_cmdline = f"vm=none api.token={TOKEN} migr.secret=another-secret-0123456789"
+    with two_hosts(request, "hvmigs", f"{GUEST} api.token={TOKEN} migr.secret={SECRET}", b_cmdline, 500) as (ns, hosts):
+        a, b = hosts
+        code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+        assert code == 202, body
+        code, body = curl(ns, 0, "PUT", "vm.send-migration", {"destination": f"{host_addr(1)}:{PORT}"})
+        assert code == 202, body
+        s = wait_state(ns, 0, ("done", "failed", "committed-unconfirmed"), 120)
+        # A checks B's proof first: B does not know the secret.
+        assert s["state"] == "failed" and s["failure"] == "authentication", s
+        assert s["pages_sent"] == 0 and s["zero_pages"] == 0, s
+        d = wait_state(ns, 1, ("listening",), 30)
+        assert d["attempts"] == 1 and d["pages_written"] == 0, d
+        before = len(progress(a.text()))
+        text = a.wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+        assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+        btext = b.text()
+        assert "receive failed: protocol, source said: authentication" in btext, btext[-2000:]
+        assert not re.search(r"I vm: vm0: \d+ MiB RAM", btext), "B built a VM for a source it did not trust"
