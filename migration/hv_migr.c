@@ -35,6 +35,8 @@ static struct {
 	uint64_t next_progress;
 	uint32_t error, peer_error;   /* of the last migration that ended */
 	uint64_t started_at;
+	uint64_t phase_at[MIGR_SP_END + 1]; /* send: when each phase was first seen, for the switchover's timeline */
+	uint64_t final_pages;               /* pages of the final pass */
 } mh;
 
 static const char *const mh_state_names[] = {
@@ -118,7 +120,15 @@ static void mh_send_ended(uint32_t st)
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	if (st == MIGR_SEND_DONE) {
+		const uint64_t *at = mh.phase_at, now = time_now();
+
 		mh.state = MIGR_HV_DONE;
+		/* Where the downtime went, on this clock: the last pages, the state, B's check, B's start. */
+		log_info("migr", "switchover: %llu pages in the final pass; pause to state %llu ms, to READY %llu ms, "
+			 "to CONFIRM %llu ms",
+			 (unsigned long long)mh.final_pages, (unsigned long long)mh_ms(at[MIGR_SP_STATE] - at[MIGR_SP_FINAL]),
+			 (unsigned long long)mh_ms(at[MIGR_SP_CONFIRM] - at[MIGR_SP_FINAL]),
+			 (unsigned long long)mh_ms(now - at[MIGR_SP_FINAL]));
 		log_info("migr", "send done: the VM runs on the destination; downtime %llu ms, %u passes, %llu bytes "
 			 "sent, %llu pages, %llu zero pages, peak throttle %u%%, %llu ms in all",
 			 (unsigned long long)g->downtime_ms, g->pass, (unsigned long long)g->bytes_sent,
@@ -195,6 +205,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 		return rc;
 	}
 	mh.connections = req->connections;
+	memset(mh.phase_at, 0, sizeof(mh.phase_at));
 	mh.attempts++;
 	mh.error = mh.peer_error = 0;
 	mh.started_at = time_now();
@@ -407,6 +418,11 @@ static void mh_run(struct host_task *t, uint64_t now)
 	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
 		st = migr_sender_step(&mh.snd);
 		busy = mh.snd.phase >= MIGR_SP_PRECOPY && mh.snd.phase <= MIGR_SP_STATE;
+		if (mh.snd.phase <= MIGR_SP_END && !mh.phase_at[mh.snd.phase]) {
+			mh.phase_at[mh.snd.phase] = time_now();
+			if (mh.snd.phase == MIGR_SP_FINAL)
+				mh.final_pages = mh.snd.pass_pages;
+		}
 		if (st != MIGR_SEND_RUNNING)
 			mh_send_ended(st);
 	} else if (mh.role == MIGR_HV_RECEIVE && mh.state == MIGR_HV_LISTENING) {

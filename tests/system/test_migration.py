@@ -165,6 +165,29 @@ def test_migration_there_and_back(request):
         code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
         assert code == 404, body
 
+        # Precopy out of time (a bandwidth cap makes it slow): abort keeps the VM here, force moves it anyway.
+        slow = {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000, "timeout_ms": 3000}
+        for on_timeout, want in (("abort", "failed"), ("force", "done")):
+            code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+            assert code == 202, body
+            code, body = curl(ns, 0, "PUT", "vm.send-migration", dict(slow, on_timeout=on_timeout))
+            assert code == 202, body
+            s = wait_state(ns, 0, ("done", "failed", "committed-unconfirmed"), 300)
+            print(on_timeout, json.dumps(s))
+            assert s["state"] == want, s
+            assert s["policy"].startswith("precopy timed out"), s
+            if want == "failed":
+                assert s["failure"] == "timeout" and s["elapsed_ms"] >= 3000, s
+                assert wait_state(ns, 1, ("listening",), 30)["state"] == "listening"
+                code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+                assert code == 200, body
+            else:
+                assert s["downtime_ms"] > 0, s
+                assert RECV_DONE_RE.search(hosts[1].wait(r"I migr: receive done(.|\n)*receive done", 60, count=1))
+                before = len(progress(hosts[1].text()))
+                text = hosts[1].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+                assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+
 
 @needs_bed
 @pytest.mark.timeout(600)
