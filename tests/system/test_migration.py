@@ -213,3 +213,25 @@ def test_migration_refused_without_the_secret(request):
         btext = b.text()
         assert "receive failed: protocol, source said: authentication" in btext, btext[-2000:]
         assert not re.search(r"I vm: vm0: \d+ MiB RAM", btext), "B built a VM for a source it did not trust"
+
+
+@needs_bed
+@pytest.mark.timeout(900)
+def test_write_heavy_guest_converges_with_the_throttle(request):
+    """The guest rewrites a hot quarter of its RAM flat out, far faster than the link carries: the migration
+    converges only because the policy throttles it, sends well under twice the RAM, and the guest is intact."""
+    common = f"api.token={TOKEN} migr.secret={SECRET}"
+    heavy = "vcpus=2 mem=8M guest.pattern=hot guest.hot=256 guest.report_ms=200"
+    with two_hosts(request, "hvmigw", f"{heavy} {common}", f"vm=none {common}", 800) as (ns, hosts):
+        s, d = migrate(ns, 0, 1, hosts, 1)
+        print(json.dumps(s))
+        assert s["state"] == "done" and d["state"] == "done", (s, d)
+        assert s["peak_throttle_percent"] > 0 or s["dirty_limit"] > 0, "converged without a throttle: not write-heavy"
+        ram = 8 << 20
+        print(f"bytes sent {s['bytes_sent']} = {s['bytes_sent'] / ram:.2f} x RAM, passes {s['pass']}, "
+              f"downtime {s['downtime_ms']} ms, peak throttle {s['peak_throttle_percent']}%")
+        assert s["bytes_sent"] <= 1.5 * ram, s
+        assert RECV_DONE_RE.search(hosts[1].wait(r"I migr: receive done", 30))
+        before = len(progress(hosts[1].text()))
+        text = hosts[1].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+        assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
