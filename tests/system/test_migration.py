@@ -80,6 +80,18 @@ def migrate(ns, src, dst, hosts, connections):
     return s, d
 
 
+def start_slow_migration(ns):
+    """A to B with a bandwidth cap that keeps it in precopy; returns once A is there."""
+    code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+    assert code == 202, body
+    code, body = curl(ns, 0, "PUT", "vm.send-migration", {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000})
+    assert code == 202, body
+    deadline = time.monotonic() + 120
+    while status(ns, 0)["phase"] != "precopy" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert status(ns, 0)["phase"] == "precopy"
+
+
 @contextlib.contextmanager
 def two_hosts(request, name, a_cmdline, b_cmdline, wall):
     """A and B booted on a fresh bed, their APIs up and A's guest at work; afterwards neither logged an error."""
@@ -140,14 +152,7 @@ def test_migration_there_and_back(request):
 
         # Cancelled during precopy (a bandwidth cap keeps it there): the VM runs on where it was, the
         # destination throws away what it got and waits again.
-        code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
-        assert code == 202, body
-        code, body = curl(ns, 0, "PUT", "vm.send-migration",
-                          {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000})
-        assert code == 202, body
-        deadline = time.monotonic() + 120
-        while status(ns, 0)["phase"] != "precopy" and time.monotonic() < deadline:
-            time.sleep(0.5)
+        start_slow_migration(ns)
         code, body = curl(ns, 0, "PUT", "vm.migration-cancel")
         assert code == 200, body
         s = wait_state(ns, 0, ("failed",), 30)
@@ -235,3 +240,33 @@ def test_write_heavy_guest_converges_with_the_throttle(request):
         before = len(progress(hosts[1].text()))
         text = hosts[1].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
         assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+
+
+@needs_bed
+@pytest.mark.timeout(900)
+def test_link_cut_before_commit(request):
+    """B's link is cut during precopy: A gives up and its VM runs on, B throws away what it had and waits
+    again; once the link is back the same two hosts migrate the VM."""
+    common = f"api.token={TOKEN} migr.secret={SECRET}"
+    with two_hosts(request, "hvmigc", f"{GUEST} {common}", f"vm=none {common}", 800) as (ns, hosts):
+        start_slow_migration(ns)
+        # Out of the bridge, not down: Bochs keeps running and its frames go nowhere.
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "tap1", "nomaster"], check=True)
+        try:
+            s = wait_state(ns, 0, ("done", "failed", "committed-unconfirmed"), 300)
+            assert s["state"] == "failed", s
+            btext = hosts[1].wait(r"receive failed", 300)
+        finally:
+            subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "tap1", "master", "br0"], check=True)
+        print(json.dumps(s))
+        assert "receive failed" in btext and not re.search(r"I migr: receive done", btext), btext[-2000:]
+        before = len(progress(hosts[0].text()))
+        text = hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+        assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+        assert wait_state(ns, 1, ("listening",), 60)["state"] == "listening"
+        # B is ready again: the next attempt goes through.
+        code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+        assert code == 200, body
+        s, d = migrate(ns, 0, 1, hosts, 2)
+        assert s["state"] == "done" and d["state"] == "done", (s, d)
+        assert RECV_DONE_RE.search(hosts[1].wait(r"I migr: receive done", 30))
