@@ -346,8 +346,9 @@ static void apply(struct migr_sender *s, const struct migr_decision *d)
 		s->switching = 1;
 		break;
 	case MIGR_ACT_GIVE_UP:
-		(void)migr_sender_fail(s, d->reason == MIGR_WHY_TIMEOUT_ABORT ? MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL,
-			   migr_reason_str(d->reason));
+		/* Out of precopy time, or nothing moved for too long: both are timeouts to an operator. */
+		(void)migr_sender_fail(s, d->reason == MIGR_WHY_TIMEOUT_ABORT || d->reason == MIGR_WHY_LINK_STALLED ?
+				       MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL, migr_reason_str(d->reason));
 		break;
 	}
 }

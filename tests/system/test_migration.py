@@ -259,7 +259,8 @@ def test_link_cut_before_commit(request):
         finally:
             subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "tap1", "master", "br0"], check=True)
         print(json.dumps(s))
-        assert "receive failed" in btext and not re.search(r"I migr: receive done", btext), btext[-2000:]
+        assert s["failure"] == "timeout" and s["policy"] == "nothing moved on the link", s
+        assert "receive failed: timeout" in btext and not re.search(r"I migr: receive done", btext), btext[-2000:]
         before = len(progress(hosts[0].text()))
         text = hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
         assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
