@@ -29,6 +29,7 @@
 #include "kernel/vmm/monitor.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
+#include "migration/hv_migr.h"
 #include "net/api/mgmt.h"
 #include "net/net.h"
 
@@ -192,12 +193,17 @@ static void vtx_init(void)
 	}
 }
 
-static void vm0_create(void)
+/* vm=none: no VM until one arrives by migration. */
+static struct vm *vm0_create(void)
 {
 	const struct vm_params p = vm_params(&config);
 	const struct mb2_module *guest;
 	int rc;
 
+	if (config.vm_none) {
+		log_info("vm", "vm=none: no VM at boot; this host waits to receive one");
+		return NULL;
+	}
 	if (boot_info.module_count == 0)
 		boot_fail("no guest image: load one as the first Multiboot module");
 	guest = &boot_info.modules[0];
@@ -206,10 +212,37 @@ static void vm0_create(void)
 		log_err("vm", "vm0 not created: %s", hv_strerror(rc));
 		boot_fail("no VM to run");
 	}
+	return &vm0;
+}
+
+/* A VM arrived by migration or left by it: the monitor and the API follow. */
+static void vm_changed(void *ctx, struct vm *vm)
+{
+	(void)ctx;
+	monitor.vm = vm;
+	mgmt_set_vm(vm);
+}
+
+static void migration_start(struct vm *vm)
+{
+	const struct migr_hv_params p = {
+		.sched = &cpu_sched,
+		.store = &vm0,
+		.vm = vm,
+		.secret = config.migr_secret,
+		.vm_changed = vm_changed,
+	};
+
+	if (!config_net_on(&config))
+		return;
+	if (!config.migr_secret[0])
+		log_info("migr", "no migr.secret: this host neither sends nor receives VMs");
+	if (migr_hv_init(&p))
+		boot_fail("no scheduler slot for the migration task");
 }
 
 /* Networking only with net.mgmt=: runs without it are unchanged. */
-static void net_start(void)
+static void net_start(struct vm *vm)
 {
 	const struct net_params np = net_params(&config);
 	const struct mgmt_params mp = { .token = config.api_token, .port = (uint16_t)config.api_port };
@@ -225,7 +258,7 @@ static void net_start(void)
 	}
 	if (!config.api_token[0])
 		log_warn("api", "no api.token: the management API is off");
-	else if ((rc = mgmt_start(&mp, &vm0)))
+	else if ((rc = mgmt_start(&mp, vm)))
 		log_err("api", "management API not started: %s", hv_strerror(rc));
 	if ((rc = perf_start(&pp)))
 		log_err("perf", "iperf service not started: %s", hv_strerror(rc));
@@ -262,6 +295,8 @@ static void throttle_begin(void)
 
 void kmain(uint32_t magic, uint64_t mbi_pa)
 {
+	struct vm *vm;
+
 	sse_enable();                /* before the C library's first call */
 	console_init();              /* COM1 and log lines */
 	trap_init();                 /* GDT, IDT: faults are reported from here on */
@@ -277,10 +312,11 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 
 	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));
 	sched_set_period(&cpu_sched, time_us_to_ticks(config.period_us), time_now());
-	vm0_create();                /* the guest image is the first Multiboot module */
-	if (monitor_start(&monitor, &cpu_sched, &vm0, config.run_for_ms))
+	vm = vm0_create();           /* the guest image is the first Multiboot module */
+	if (monitor_start(&monitor, &cpu_sched, vm, config.run_for_ms))
 		boot_fail("no scheduler slot for the monitor task");
-	net_start();                 /* NICs, the management API, the iperf service */
+	net_start(vm);               /* NICs, the management API, the iperf service */
+	migration_start(vm);         /* the migration task: the API starts migrations */
 	dirty_check_begin();         /* log-dirty mode and its self-check */
 	throttle_begin();            /* a throttle at boot, the dirty-rate limit, the throttle bench */
 

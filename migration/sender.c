@@ -31,11 +31,6 @@ const char *migr_send_phase_str(uint32_t phase)
 	return phase <= MIGR_SP_END ? phase_text[phase] : "unknown";
 }
 
-uint64_t migr_sender_now(const struct migr_sender *s)
-{
-	return s->p.clock.ops->now(s->p.clock.ctx);
-}
-
 static uint64_t since_ms(const struct migr_sender *s, uint64_t t)
 {
 	return MS(s, migr_sender_now(s) - t);
@@ -346,8 +341,9 @@ static void apply(struct migr_sender *s, const struct migr_decision *d)
 		s->switching = 1;
 		break;
 	case MIGR_ACT_GIVE_UP:
-		(void)migr_sender_fail(s, d->reason == MIGR_WHY_TIMEOUT_ABORT ? MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL,
-			   migr_reason_str(d->reason));
+		/* Out of precopy time, or nothing moved for too long: both are timeouts to an operator. */
+		(void)migr_sender_fail(s, d->reason == MIGR_WHY_TIMEOUT_ABORT || d->reason == MIGR_WHY_LINK_STALLED ?
+				       MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL, migr_reason_str(d->reason));
 		break;
 	}
 }
@@ -464,6 +460,7 @@ static int send_state(struct migr_sender *s)
 static int transfer(struct migr_sender *s)
 {
 	struct migr_rec rec;
+	int rc;
 
 	if (control_record(s, &rec))
 		(void)expect(s, &rec, MIGR_REC_ERROR);
@@ -475,8 +472,10 @@ static int transfer(struct migr_sender *s)
 	if (s->cfg.limits.bandwidth_cap && s->prog.first_byte_ticks &&
 	    bytes_sent(s) > migr_scale(migr_sender_now(s) - s->prog.first_byte_ticks, s->cfg.limits.bandwidth_cap, s->p.clock.ops->hz))
 		return HV_OK;
-	if (migr_sender_pump(s) < 0)
-		return HV_EINVAL;
+	rc = migr_sender_pump(s);
+	if (rc < 0)
+		return migr_sender_fail(s, rc == HV_ERANGE ? MIGR_ERR_INTERNAL : MIGR_ERR_PROTOCOL,
+					rc == HV_ERANGE ? "cannot read guest memory" : "data connection failed");
 	if (migr_sender_pass_complete(s)) {
 		if (s->phase == MIGR_SP_FINAL)
 			s->phase = MIGR_SP_STATE;

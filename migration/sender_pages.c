@@ -207,8 +207,7 @@ int migr_sender_pump(struct migr_sender *s)
 				rc = drain(s, c);
 			}
 			if (rc < 0)
-				return migr_sender_fail(s, rc == HV_ERANGE ? MIGR_ERR_INTERNAL : MIGR_ERR_PROTOCOL,
-					    rc == HV_ERANGE ? "cannot read guest memory" : "data connection failed");
+				return rc;
 		}
 		s->rr++;
 	} while (took);

@@ -5,14 +5,18 @@
 #include <stdint.h>
 #include "migration/sender.h"
 
-uint64_t migr_sender_now(const struct migr_sender *s);
+static inline uint64_t migr_sender_now(const struct migr_sender *s) { return s->p.clock.ops->now(s->p.clock.ctx); }
 /*
  * Ends the migration: before COMMIT the VM runs here again (throttle
  * released, log stopped, B told why); after it the VM stays paused and the
  * status is committed-unconfirmed. Returns HV_EINVAL, for "return fail()".
  */
 int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why);
-/* Moves chunks of the current pass to the data connections, as much as they take now. */
+/*
+ * Moves chunks of the current pass to the data connections, as much as they
+ * take now. A negative hv_err when a connection failed (HV_ERANGE: guest
+ * memory could not be read); the caller ends the migration.
+ */
 int migr_sender_pump(struct migr_sender *s);
 /* Every page of the pass is in a chunk and every PASS_END is with the transport. */
 int migr_sender_pass_complete(const struct migr_sender *s);

@@ -72,6 +72,7 @@
  *   iperf (kernel/selftest/perf.h): 4 streams + a backlog of 8 half-open             12
  *   TIME_WAIT of connections we closed first (2 MSL unless the pool needs them)         8
  */
+#define SO_REUSE                    1   /* a migration listener binds its port again while the last one's connections sit in TIME-WAIT */
 #define MEMP_NUM_TCP_PCB            (56 + 34 + 12 + 8)
 #define MEMP_NUM_TCP_PCB_LISTEN     8                    /* listening TCP ports: API, iperf, migration, and spares */
 #define MEMP_NUM_UDP_PCB            8                    /* DHCP uses one; a few spare */

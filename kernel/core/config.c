@@ -10,6 +10,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "kernel/core/config.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/parse.h"
@@ -54,6 +55,8 @@ void config_defaults(struct hv_config *cfg)
 	cfg->step_ms = CONFIG_STEP_MS_DEFAULT;
 	cfg->api_token[0] = '\0';     /* no token: the management API stays off */
 	cfg->api_port = CONFIG_API_PORT_DEFAULT;
+	cfg->migr_secret[0] = '\0';  /* no secret: this host neither sends nor receives VMs */
+	cfg->vm_none = 0;             /* the guest image becomes vm0 */
 	cfg->net_mgmt_addr = 0;       /* no networking */
 	cfg->net_mgmt_prefix = 0;
 	cfg->net_gw = 0;
@@ -73,7 +76,7 @@ enum config_kind {
 	CONFIG_NAME,    /* one of a list of names; the value is its index */
 	CONFIG_IPV4,    /* unicast IPv4 host address a.b.c.d; the value is the address */
 	CONFIG_IPV4_PREFIX, /* a.b.c.d/n, a host of its subnet; the value is address << 8 | n */
-	CONFIG_TOKEN,   /* a secret of min..max bearer-token characters, copied to cfg->api_token */
+	CONFIG_TOKEN,   /* a secret of min..max bearer-token characters, copied to the option's text field */
 };
 
 /* RFC 6750 b64token characters, without the trailing '=' padding. */
@@ -118,6 +121,31 @@ CONFIG_SETTER(net_nics, net_nics, uint32_t)
 CONFIG_SETTER(net_iperf, net_iperf, uint32_t)
 CONFIG_SETTER(net_iperf_peer, net_iperf_peer, uint32_t)
 CONFIG_SETTER(net_iperf_conns, net_iperf_conns, uint32_t)
+CONFIG_SETTER(vm_none, vm_none, uint32_t)
+
+/* Where a CONFIG_TOKEN option's text goes (room for its max characters and a NUL). */
+typedef char *(*config_text_field)(struct hv_config *cfg);
+static char *config_text_api_token(struct hv_config *cfg) { return cfg->api_token; }
+static char *config_text_migr_secret(struct hv_config *cfg) { return cfg->migr_secret; }
+
+static const struct {
+	const char *key;
+	config_text_field field;
+} config_texts[] = {
+	{ "api.token", config_text_api_token },
+	{ "migr.secret", config_text_migr_secret },
+};
+
+/* The field of a CONFIG_TOKEN option; every such option has one (the host tests set each). */
+static char *config_text(struct hv_config *cfg, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(config_texts) / sizeof(config_texts[0]); i++)
+		if (!strcmp(config_texts[i].key, key))
+			return config_texts[i].field(cfg);
+	return NULL;
+}
 
 /* The value of an address/prefix option that said "dhcp" (beyond any address << 8 | prefix). */
 #define CONFIG_IPV4_DHCP (1ull << 40)
@@ -144,6 +172,7 @@ static const char *const config_bench_names[] = { "off", "quick", "full", "dirty
 static const char *const config_pattern_names[] = { "seq", "random", "hot", NULL };
 static const char *const config_dirty_names[] = { "auto", "wp", "pml", NULL };
 static const char *const config_iperf_names[] = { "off", "server", "client", NULL }; /* enum config_iperf */
+static const char *const config_vm_names[] = { "guest", "none", NULL };
 
 struct config_opt {
 	const char *key;
@@ -190,6 +219,8 @@ static const struct config_opt config_opts[] = {
 	{ "net.iperf_conns", CONFIG_NUM, 1, CONFIG_NET_IPERF_CONNS_MAX, config_set_net_iperf_conns, NULL, 0 },
 	{ "api.token", CONFIG_TOKEN, CONFIG_API_TOKEN_MIN, CONFIG_API_TOKEN_MAX, NULL, NULL, CONFIG_SECRET },
 	{ "api.port", CONFIG_NUM, 1, 65535, config_set_api_port, NULL, 0 },
+	{ "migr.secret", CONFIG_TOKEN, CONFIG_MIGR_SECRET_MIN, CONFIG_MIGR_SECRET_MAX, NULL, NULL, CONFIG_SECRET },
+	{ "vm", CONFIG_NAME, 0, 0, config_set_vm_none, config_vm_names, 0 },
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
@@ -456,9 +487,11 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *
 		return rc;
 	*seen |= 1ull << i;
 	if (config_opts[i].kind == CONFIG_TOKEN) {
+		char *text = config_text(cfg, config_opts[i].key);
+
 		for (i = 0; i < val.len; i++)
-			cfg->api_token[i] = val.p[i];
-		cfg->api_token[val.len] = '\0';
+			text[i] = val.p[i];
+		text[val.len] = '\0';
 	} else {
 		config_opts[i].set(cfg, v);
 	}
@@ -487,7 +520,8 @@ static int config_seen(uint64_t seen, const char *key)
 static int config_check_net(struct hv_config *c, uint64_t seen, struct strbuf *m)
 {
 	static const char *const needs_mgmt[] = { "net.gw",    "net.nics",       "net.migr",       "api.token",
-						  "api.port",  "net.iperf",      "net.iperf_peer", "net.iperf_conns" };
+						  "api.port",  "net.iperf",      "net.iperf_peer", "net.iperf_conns",
+						  "migr.secret" };
 	uint32_t mask = ipv4_mask(c->net_mgmt_prefix);
 	size_t i;
 
@@ -566,6 +600,22 @@ static int config_check_throttle(const struct hv_config *c, struct strbuf *m)
 	return HV_OK;
 }
 
+/* vm=none: nothing at boot acts on a VM; one arrives by migration with its own shape. */
+static int config_check_vm(const struct hv_config *c, uint64_t seen, struct strbuf *m)
+{
+	static const char *const needs_vm[] = { "mem", "vcpus", "dirty.check", "throttle", "throttle.dirty_limit",
+						"throttle.bench" };
+	size_t i;
+
+	for (i = 0; c->vm_none && i < sizeof(needs_vm) / sizeof(needs_vm[0]); i++) {
+		if (config_seen(seen, needs_vm[i])) {
+			strbuf_printf(m, "%s: there is no VM at boot with vm=none", needs_vm[i]);
+			return HV_EINVAL;
+		}
+	}
+	return HV_OK;
+}
+
 int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
 {
 	struct strbuf m;
@@ -608,6 +658,8 @@ int config_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t e
 		rc = config_check_iperf(&tmp, seen, &m);
 	if (rc == HV_OK)
 		rc = config_check_throttle(&tmp, &m);
+	if (rc == HV_OK)
+		rc = config_check_vm(&tmp, seen, &m);
 	if (rc != HV_OK) {
 		config_defaults(cfg);
 		return rc;

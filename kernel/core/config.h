@@ -31,6 +31,8 @@
 #define CONFIG_API_TOKEN_MIN 16u
 #define CONFIG_API_TOKEN_MAX 64u
 #define CONFIG_API_PORT_DEFAULT 8080u
+#define CONFIG_MIGR_SECRET_MIN 16u
+#define CONFIG_MIGR_SECRET_MAX 64u
 /* networking (net.*) */
 #define CONFIG_NET_NICS_MAX 2u
 /* the iperf service (net.iperf*) */
@@ -75,8 +77,10 @@ struct hv_config {
 	uint32_t net_iperf;          /* net.iperf= off|server|client (enum config_iperf) */
 	uint32_t net_iperf_peer;     /* net.iperf_peer= the server the clients connect to; 0 = none */
 	uint32_t net_iperf_conns;    /* net.iperf_conns= parallel clients, 1..CONFIG_NET_IPERF_CONNS_MAX */
-		char api_token[CONFIG_API_TOKEN_MAX + 1]; /* api.token= bearer token of the management API; "" = API off */
+	char api_token[CONFIG_API_TOKEN_MAX + 1]; /* api.token= bearer token of the management API; "" = API off */
 	uint32_t api_port;           /* api.port= TCP port of the management API */
+	char migr_secret[CONFIG_MIGR_SECRET_MAX + 1]; /* migr.secret= shared by migration peers; "" = no migration */
+	uint32_t vm_none;            /* vm=none: boot without a VM (a host that receives one) */
 };
 
 /* Networking is on: net.mgmt= gave an address or dhcp. */

@@ -1,5 +1,7 @@
 /* The frame pool's arithmetic: pure, tested on the host (tests/unit/test_frame_pool.c). */
 #include "kernel/core/frame_pool.h"
+
+#include <stddef.h>
 #include "kernel/lib/err.h"
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
@@ -86,6 +88,39 @@ uint64_t frame_pool_take(struct frame_pool *p, uint64_t size, uint64_t align)
 		}
 	}
 	return 0;
+}
+
+int frame_pool_give(struct frame_pool *p, uint64_t base, uint64_t size)
+{
+	uint64_t end = base + align_up(size, FRAME_SIZE);
+	struct frame_region *before = NULL, *after = NULL;
+	unsigned i;
+
+	if (!size || base % FRAME_SIZE || end < base)
+		return HV_EINVAL;
+	for (i = 0; i < p->count; i++) {
+		struct frame_region *r = &p->regions[i];
+
+		if (r->end <= r->base)
+			continue;
+		if (base < r->end && end > r->base)
+			return HV_EINVAL; /* a double free would hand the same frames out twice */
+		if (r->end == base)
+			before = r;
+		else if (r->base == end)
+			after = r;
+	}
+	if (before && after) {
+		before->end = after->end;
+		after->end = after->base; /* its slot is reused by the next add */
+	} else if (before) {
+		before->end = end;
+	} else if (after) {
+		after->base = base;
+	} else {
+		return frame_pool_add(p, base, end);
+	}
+	return HV_OK;
 }
 
 uint64_t frame_pool_free_bytes(const struct frame_pool *p)

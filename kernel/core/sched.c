@@ -118,6 +118,25 @@ int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sc
 	return HV_OK;
 }
 
+bool sched_remove(struct sched *s, struct sched_entity *e)
+{
+	unsigned i, at;
+
+	for (at = 0; at < s->count && s->entities[at] != e; at++)
+		;
+	if (at == s->count)
+		return false;
+	for (i = at; i + 1 < s->count; i++)
+		s->entities[i] = s->entities[i + 1];
+	s->count--;
+	/* The entity the cursor named moved down one place if it came after e. */
+	if (at < s->cursor)
+		s->cursor--;
+	if (s->cursor >= s->count)
+		s->cursor = 0;
+	return true;
+}
+
 struct sched_entity *sched_pick(struct sched *s, uint64_t now)
 {
 	unsigned i;

@@ -100,6 +100,12 @@ int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sc
 	      void *owner);
 
 /*
+ * Takes e out of s (a VM that migrated away, or was thrown away): the
+ * round-robin order of the others is kept. False if e is not in s.
+ */
+bool sched_remove(struct sched *s, struct sched_entity *e);
+
+/*
  * Starts a new throttle period if one is due, wakes every blocked entity
  * whose deadline has passed, then returns the next runnable entity with
  * budget left in round-robin order, or NULL when there is none.

@@ -130,6 +130,17 @@ static int dirty_rearm(struct vm *vm)
 	return ops->flush(vm);
 }
 
+uint64_t dirty_pending(struct vm *vm)
+{
+	struct vm_dirty *d = &vm->dirty;
+
+	if (!d->logging)
+		return 0;
+	if (d->ops->collect)
+		(void)d->ops->collect(vm); /* a failure shows at the next harvest, which collects again */
+	return dirty_bitmap_count(&d->log);
+}
+
 int64_t dirty_harvest(struct vm *vm, struct dirty_bitmap *out)
 {
 	struct vm_dirty *d = &vm->dirty;

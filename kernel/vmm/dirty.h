@@ -84,6 +84,14 @@ int dirty_log_stop(struct vm *vm);
  */
 int64_t dirty_harvest(struct vm *vm, struct dirty_bitmap *out);
 
+/*
+ * Pages written since the last harvest, without clearing anything: what
+ * the hardware logged so far (every vCPU's page-modification log) is
+ * collected into the log first, so that the count is current, not as of
+ * the last full log. 0 when not logging.
+ */
+uint64_t dirty_pending(struct vm *vm);
+
 /* Records that v (NULL: the hypervisor) wrote guest page pfn. */
 void dirty_mark(struct vm *vm, struct vcpu *v, uint64_t pfn);
 

@@ -119,8 +119,14 @@ int throttle_dirty_limit_start(struct vm *vm, uint64_t pages_per_s)
 	if (!vm->dirty.logging)
 		return HV_EINVAL; /* the controller needs measured dirty rates */
 	t->dirty_limit = pages_per_s;
-	if (t->ctl_task.run)
+	if (t->ctl_task.run && t->ctl_task.se.state != SCHED_STOPPED)
 		return HV_OK; /* already running: the new limit applies at its next step */
+	if (t->ctl_task.run) {
+		/* Stopped itself after an earlier limit was lifted: it is still the scheduler's. */
+		t->ctl_task.se.state = SCHED_RUNNABLE;
+		log_info("throttle", "vm%u: dirty-rate limit %llu pages/s", vm->id, (unsigned long long)pages_per_s);
+		return HV_OK;
+	}
 	t->ctl_task = (struct host_task){ .name = "dirty-limit", .run = throttle_ctl_run, .ctx = vm };
 	rc = task_add(vm->sched, &t->ctl_task);
 	if (!rc)

@@ -79,7 +79,7 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 	if (rc)
 		return HV_TRACE(rc);
 	vm->eptp = ept_pointer(&vm->ept, false);
-	rc = vm_load_guest(vm, p, image, image_len);
+	rc = image ? vm_load_guest(vm, p, image, image_len) : HV_OK;
 	if (rc) {
 		log_err("vm", "vm%u: guest image of %llu bytes does not fit (at most %u bytes at %#x)", id,
 			(unsigned long long)image_len, HV_GUEST_IMAGE_MAX, HV_GUEST_LOAD_GPA);

@@ -78,10 +78,20 @@ struct vm_params {
 /*
  * Creates a VM as p describes it: allocates and maps its RAM, copies
  * the flat guest image to HV_GUEST_LOAD_GPA, writes the boot parameters and
- * sets up one VMCS per vCPU; adds the vCPUs to the scheduler.
+ * sets up one VMCS per vCPU; adds the vCPUs to the scheduler. Without an
+ * image (NULL) its RAM stays zero: a VM that arrives by migration, whose
+ * memory and vCPU state are loaded before it runs.
  */
 int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
 	      struct sched *sched);
+
+/*
+ * Throws the VM away (it runs on another host now, or never started here):
+ * its vCPUs and tasks leave the scheduler and its RAM goes back to the
+ * frame pool, so that another VM can be created in *vm. Its page tables
+ * and VMCSs stay allocated (a few pages).
+ */
+void vm_destroy(struct vm *vm);
 
 /* Stops the VM (a guest fault or a request): its vCPUs never run again. */
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -566,6 +566,82 @@ static int api_migration_cancel(struct api_call *c)
 	return HV_OK;
 }
 
+static void api_put_field(struct strbuf *o, const char *key, const char *v)
+{
+	strbuf_printf(o, ",\"%s\":", key);
+	api_put_str(o, v ? v : "", v ? strlen(v) : 0);
+}
+
+static int api_migration_status(struct api_call *c)
+{
+	const struct api_backend *be = c->api->be;
+	struct api_migration_status m;
+	int rc;
+
+	if (!be->migration_status)
+		return api_not_implemented(c);
+	memset(&m, 0, sizeof(m));
+	if ((rc = be->migration_status(be->ctx, &m)) < 0)
+		return api_backend_fail(c->err, rc);
+	strbuf_printf(c->out, "{\"role\":");
+	api_put_str(c->out, m.role ? m.role : "", m.role ? strlen(m.role) : 0);
+	api_put_field(c->out, "state", m.state);
+	api_put_field(c->out, "phase", m.phase);
+	strbuf_printf(c->out,
+		      ",\"pass\":%u,\"connections\":%u,\"bytes_sent\":%llu,\"pages_sent\":%llu,\"zero_pages\":%llu,"
+		      "\"remaining_bytes\":%llu,\"dirty_rate\":%llu,\"bandwidth\":%llu,\"throttle_percent\":%u,"
+		      "\"peak_throttle_percent\":%u,\"dirty_limit\":%llu,\"expected_downtime_ms\":",
+		      m.pass, m.connections, (unsigned long long)m.bytes_sent, (unsigned long long)m.pages_sent,
+		      (unsigned long long)m.zero_pages, (unsigned long long)m.remaining_bytes,
+		      (unsigned long long)m.dirty_rate, (unsigned long long)m.bandwidth, m.throttle_pct,
+		      m.peak_throttle_pct, (unsigned long long)m.dirty_limit);
+	if (m.expected_downtime_ms == UINT64_MAX)
+		strbuf_printf(c->out, "null");
+	else
+		strbuf_printf(c->out, "%llu", (unsigned long long)m.expected_downtime_ms);
+	strbuf_printf(c->out, ",\"downtime_ms\":%llu,\"elapsed_ms\":%llu,\"pages_written\":%llu,\"bytes_in\":%llu,"
+		      "\"attempts\":%llu",
+		      (unsigned long long)m.downtime_ms, (unsigned long long)m.elapsed_ms,
+		      (unsigned long long)m.pages_written, (unsigned long long)m.bytes_in, (unsigned long long)m.attempts);
+	api_put_field(c->out, "policy", m.policy);
+	api_put_field(c->out, "failure", m.failure);
+	api_put_field(c->out, "peer_failure", m.peer_failure);
+	strbuf_printf(c->out, "}");
+	return HV_OK;
+}
+
+enum { API_RESOLVE_ACTION, API_RESOLVE_N };
+
+static int api_migration_resolve(struct api_call *c)
+{
+	static const struct api_field fields[API_RESOLVE_N] = {
+		[API_RESOLVE_ACTION] = { "action", API_F_STRING, 0, 0, "must be \"discard\" or \"resume\"" },
+	};
+	const struct api_backend *be = c->api->be;
+	struct api_value v[API_RESOLVE_N];
+	struct api_obj *o = &(struct api_obj){ 0 };
+	enum api_resolve action;
+	int rc;
+
+	if ((rc = api_obj_parse(o, c->req->body, c->req->content_length, c->err)) < 0 ||
+	    (rc = api_decode(o, fields, API_RESOLVE_N, v, c->err)) < 0)
+		return rc;
+	if (!v[API_RESOLVE_ACTION].present)
+		return API_FAIL(c->err, "action", "required");
+	if (v[API_RESOLVE_ACTION].len == 7 && !memcmp(v[API_RESOLVE_ACTION].s, "discard", 7))
+		action = API_RESOLVE_DISCARD;
+	else if (v[API_RESOLVE_ACTION].len == 6 && !memcmp(v[API_RESOLVE_ACTION].s, "resume", 6))
+		action = API_RESOLVE_RESUME;
+	else
+		return API_FAIL(c->err, "action", fields[API_RESOLVE_ACTION].range_msg);
+	if (!be->migration_resolve)
+		return api_not_implemented(c);
+	if ((rc = be->migration_resolve(be->ctx, action)) < 0)
+		return api_backend_fail(c->err, rc);
+	strbuf_printf(c->out, "{\"action\":\"%s\"}", action == API_RESOLVE_RESUME ? "resume" : "discard");
+	return HV_OK;
+}
+
 /* ---- Routing ------------------------------------------------------------------ */
 
 struct api_route {
@@ -581,8 +657,9 @@ static const struct api_route api_routes[] = {
 	{ "/api/v1/vm.throttle", HTTP_M_PUT, api_throttle },
 	{ "/api/v1/vm.send-migration", HTTP_M_PUT, api_send_migration },
 	{ "/api/v1/vm.receive-migration", HTTP_M_PUT, api_receive_migration },
-	{ "/api/v1/vm.migration-status", HTTP_M_GET, api_not_implemented },
+	{ "/api/v1/vm.migration-status", HTTP_M_GET, api_migration_status },
 	{ "/api/v1/vm.migration-cancel", HTTP_M_PUT, api_migration_cancel },
+	{ "/api/v1/vm.migration-resolve", HTTP_M_PUT, api_migration_resolve },
 };
 
 bool api_token_ok(const char *want, size_t want_len, const char *got, size_t got_len)

@@ -100,6 +100,28 @@ struct api_receive_migration {
 	unsigned connections;              /* 1..API_CONNECTIONS_MAX, default 1 */
 };
 
+/* GET vm.migration-status: the last or the running migration of this host. */
+struct api_migration_status {
+	const char *role;            /* "none", "send", "receive" */
+	const char *state;           /* "idle", "listening", "running", "done", "failed", "committed-unconfirmed" */
+	const char *phase;           /* the state machine's phase, or "" */
+	const char *policy;          /* why the policy decided as it last did, or "" */
+	const char *failure;         /* this host's error, or "" */
+	const char *peer_failure;    /* the error the peer sent, or "" */
+	unsigned pass, connections, throttle_pct, peak_throttle_pct;
+	uint64_t bytes_sent, pages_sent, zero_pages, remaining_bytes;
+	uint64_t dirty_rate;         /* pages/s */
+	uint64_t bandwidth;          /* bytes/s */
+	uint64_t dirty_limit;        /* pages/s, 0 = off */
+	uint64_t expected_downtime_ms; /* UINT64_MAX: not known yet */
+	uint64_t downtime_ms, elapsed_ms;
+	uint64_t pages_written, bytes_in; /* receive */
+	uint64_t attempts;
+};
+
+/* PUT vm.migration-resolve: the operator's decision after committed-unconfirmed. */
+enum api_resolve { API_RESOLVE_DISCARD, API_RESOLVE_RESUME };
+
 /*
  * The hypervisor, as the API sees it. Every callback returns 0 or a negative
  * hv_err (kernel/lib/err.h); a NULL callback makes its endpoint answer 501.
@@ -114,6 +136,8 @@ struct api_backend {
 	int (*send_migration)(void *ctx, const struct api_send_migration *req);
 	int (*receive_migration)(void *ctx, const struct api_receive_migration *req);
 	int (*migration_cancel)(void *ctx);
+	int (*migration_status)(void *ctx, struct api_migration_status *out);
+	int (*migration_resolve)(void *ctx, enum api_resolve action);
 	void *ctx;
 };
 

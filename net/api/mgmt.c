@@ -9,6 +9,7 @@
 #include "kernel/vmm/arch.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
+#include "migration/hv_migr.h"
 #include "net/api/api.h"
 #include "net/api/api_server.h"
 #include "net/net.h"
@@ -101,6 +102,82 @@ static int mgmt_set_dirty_limit(void *ctx, uint64_t pages_per_s)
 	return mgmt_vm->dirty.logging ? throttle_dirty_limit_start(mgmt_vm, pages_per_s) : HV_EBUSY;
 }
 
+static int mgmt_send_migration(void *ctx, const struct api_send_migration *m)
+{
+	const struct migr_hv_send_req r = {
+		.ip = m->destination.ip,
+		.port = m->destination.port,
+		.connections = m->connections,
+		.downtime_ms = (uint32_t)m->downtime_ms,
+		.bandwidth = m->bandwidth,
+		.max_throttle = m->max_throttle,
+		.timeout_ms = m->timeout_ms,
+		.abort_on_timeout = m->on_timeout == API_ON_TIMEOUT_ABORT,
+	};
+
+	(void)ctx;
+	return migr_hv_send(&r);
+}
+
+/* The listen address names the migration NIC: only its port is ours to choose. */
+static int mgmt_receive_migration(void *ctx, const struct api_receive_migration *m)
+{
+	(void)ctx;
+	return migr_hv_receive(m->listen.port, m->connections);
+}
+
+static int mgmt_migration_cancel(void *ctx)
+{
+	(void)ctx;
+	return migr_hv_cancel();
+}
+
+static int mgmt_migration_status(void *ctx, struct api_migration_status *out)
+{
+	struct migr_hv_status s;
+
+	(void)ctx;
+	migr_hv_status(&s);
+	*out = (struct api_migration_status){
+		.role = migr_hv_role_str(s.role),
+		.state = migr_hv_state_str(s.state),
+		.phase = s.phase,
+		.policy = s.policy,
+		.failure = s.failure,
+		.peer_failure = s.peer_failure,
+		.pass = s.pass,
+		.connections = s.connections,
+		.throttle_pct = s.throttle_pct,
+		.peak_throttle_pct = s.peak_throttle_pct,
+		.bytes_sent = s.bytes_sent,
+		.pages_sent = s.pages_sent,
+		.zero_pages = s.zero_pages,
+		.remaining_bytes = s.remaining_bytes,
+		.dirty_rate = s.dirty_rate,
+		.bandwidth = s.bandwidth,
+		.dirty_limit = s.dirty_limit,
+		.expected_downtime_ms = s.expected_downtime_ms,
+		.downtime_ms = s.downtime_ms,
+		.elapsed_ms = s.elapsed_ms,
+		.pages_written = s.pages_written,
+		.bytes_in = s.bytes_in,
+		.attempts = s.attempts,
+	};
+	return HV_OK;
+}
+
+static int mgmt_migration_resolve(void *ctx, enum api_resolve action)
+{
+	(void)ctx;
+	return migr_hv_resolve(action == API_RESOLVE_RESUME);
+}
+
+void mgmt_set_vm(struct vm *vm)
+{
+	mgmt_vm = vm;
+	mgmt_vm_created = time_now();
+}
+
 int mgmt_start(const struct mgmt_params *p, struct vm *vm)
 {
 	mgmt_vm = vm;
@@ -110,6 +187,11 @@ int mgmt_start(const struct mgmt_params *p, struct vm *vm)
 		.vm_info = mgmt_vm_info,
 		.set_throttle = mgmt_set_throttle,
 		.set_dirty_limit = mgmt_set_dirty_limit,
+		.send_migration = mgmt_send_migration,
+		.receive_migration = mgmt_receive_migration,
+		.migration_cancel = mgmt_migration_cancel,
+		.migration_status = mgmt_migration_status,
+		.migration_resolve = mgmt_migration_resolve,
 	};
 	mgmt_api = (struct api){
 		.token = p->token,

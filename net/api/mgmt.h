@@ -11,7 +11,9 @@ struct mgmt_params {
 	uint16_t port;       /* TCP port on the management NIC */
 };
 
-/* Starts the management API for vm on the management NIC. */
+/* Starts the management API for vm (NULL: none yet) on the management NIC. */
 int mgmt_start(const struct mgmt_params *p, struct vm *vm);
+/* The VM the API shows from now on: one arrived by migration, or NULL when it left. */
+void mgmt_set_vm(struct vm *vm);
 
 #endif

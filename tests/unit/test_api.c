@@ -19,6 +19,8 @@ struct fake {
 	uint64_t dirty_limit;
 	struct api_send_migration send;
 	struct api_receive_migration recv;
+	struct api_migration_status mig;
+	int resolved;                /* enum api_resolve + 1 of the last resolve */
 };
 
 static struct fake fk;
@@ -103,6 +105,24 @@ static int fake_cancel(void *ctx)
 	return f->rc;
 }
 
+static int fake_status(void *ctx, struct api_migration_status *m)
+{
+	struct fake *f = ctx;
+
+	f->info_calls++;
+	*m = f->mig;
+	return f->rc;
+}
+
+static int fake_resolve(void *ctx, enum api_resolve action)
+{
+	struct fake *f = ctx;
+
+	f->actions++;
+	f->resolved = (int)action + 1;
+	return f->rc;
+}
+
 static struct api_backend be;
 static struct api api;
 
@@ -133,6 +153,8 @@ static void with_migration(void)
 	be.send_migration = fake_send;
 	be.receive_migration = fake_recv;
 	be.migration_cancel = fake_cancel;
+	be.migration_status = fake_status;
+	be.migration_resolve = fake_resolve;
 }
 
 /* Sends one request with the given Authorization line (or none) and parses the response. */
@@ -551,6 +573,51 @@ START_TEST(test_receive_and_cancel)
 }
 END_TEST
 
+/* Status at any time: every figure an operator follows, and null while the expected downtime is unknown. */
+START_TEST(test_migration_status)
+{
+	with_migration();
+	fk.mig = (struct api_migration_status){ .role = "send", .state = "running", .phase = "precopy",
+						.policy = "dirty rate outruns the link", .failure = "", .peer_failure = "",
+						.pass = 3, .connections = 4, .throttle_pct = 40, .peak_throttle_pct = 60,
+						.bytes_sent = 123456, .pages_sent = 30, .zero_pages = 2000,
+						.remaining_bytes = 4096, .dirty_rate = 500, .bandwidth = 1048576,
+						.dirty_limit = 250, .expected_downtime_ms = UINT64_MAX, .elapsed_ms = 900 };
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.migration-status", NULL), 200);
+	ck_assert_str_eq(body, "{\"role\":\"send\",\"state\":\"running\",\"phase\":\"precopy\",\"pass\":3,"
+			 "\"connections\":4,\"bytes_sent\":123456,\"pages_sent\":30,\"zero_pages\":2000,"
+			 "\"remaining_bytes\":4096,\"dirty_rate\":500,\"bandwidth\":1048576,\"throttle_percent\":40,"
+			 "\"peak_throttle_percent\":60,\"dirty_limit\":250,\"expected_downtime_ms\":null,"
+			 "\"downtime_ms\":0,\"elapsed_ms\":900,\"pages_written\":0,\"bytes_in\":0,\"attempts\":0,"
+			 "\"policy\":\"dirty rate outruns the link\",\"failure\":\"\",\"peer_failure\":\"\"}");
+	fk.mig.expected_downtime_ms = 42;
+	fk.mig.state = "failed";
+	fk.mig.failure = "integrity";
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.migration-status", NULL), 200);
+	ck_assert_ptr_nonnull(strstr(body, "\"expected_downtime_ms\":42,"));
+	ck_assert_ptr_nonnull(strstr(body, "\"failure\":\"integrity\""));
+	ck_assert_uint_eq(fk.actions, 0);
+}
+END_TEST
+
+START_TEST(test_migration_resolve)
+{
+	with_migration();
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-resolve", "{\"action\":\"discard\"}"), 200);
+	ck_assert_int_eq(fk.resolved, API_RESOLVE_DISCARD + 1);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-resolve", "{\"action\":\"resume\"}"), 200);
+	ck_assert_int_eq(fk.resolved, API_RESOLVE_RESUME + 1);
+	ck_assert_uint_eq(fk.actions, 2);
+	expect_400("/api/v1/vm.migration-resolve", "{}", "action");
+	expect_400("/api/v1/vm.migration-resolve", "{\"action\":\"keep\"}", "action");
+	expect_400("/api/v1/vm.migration-resolve", "{\"action\":\"resume\",\"force\":true}", "force");
+	ck_assert_uint_eq(fk.actions, 2);
+	fk.rc = HV_EINVAL; /* nothing waits for a decision */
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-resolve", "{\"action\":\"resume\"}"), 400);
+	ck_assert_uint_eq(call("GET", "/api/v1/vm.migration-resolve", NULL), 405);
+}
+END_TEST
+
 START_TEST(test_parse_endpoint)
 {
 	static const char *const bad[] = { "", ":", "1.2.3.4", "1.2.3.4:", "1.2.3:4", "1.2.3.4.5:6", "256.0.0.1:1",
@@ -590,6 +657,8 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_bad_request_from_parser);
 	tcase_add_test(tc, test_migration_not_implemented);
 	tcase_add_test(tc, test_send_migration);
+	tcase_add_test(tc, test_migration_status);
+	tcase_add_test(tc, test_migration_resolve);
 	tcase_add_test(tc, test_receive_and_cancel);
 	tcase_add_test(tc, test_parse_endpoint);
 	suite_add_tcase(s, tc);

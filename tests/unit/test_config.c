@@ -572,6 +572,35 @@ START_TEST(test_token_and_redaction)
 }
 END_TEST
 
+/* The migration secret is a secret like the API token; vm=none boots a host that only receives. */
+START_TEST(test_migr_secret_and_no_vm)
+{
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX], shown[128];
+
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.2/24 migr.secret=0123456789abcdef-migr vm=none", &cfg, err,
+				      sizeof(err)), HV_OK);
+	ck_assert_str_eq(cfg.migr_secret, "0123456789abcdef-migr");
+	ck_assert_str_eq(cfg.api_token, "");
+	ck_assert_uint_eq(cfg.vm_none, 1);
+	ck_assert_int_eq(config_parse("net.mgmt=10.0.0.2/24 migr.secret=tooshort", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_ptr_null(strstr(err, "tooshort"));
+	ck_assert_ptr_nonnull(strstr(err, "migr.secret=<secret>: must be 16..64"));
+	ck_assert_str_eq(cfg.migr_secret, "");
+	ck_assert_int_eq(config_parse("migr.secret=0123456789abcdef", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "migr.secret: needs net.mgmt=<a.b.c.d/n>");
+	ck_assert_int_eq(config_parse("vm=none vcpus=2", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "vcpus: there is no VM at boot with vm=none");
+	ck_assert_int_eq(config_parse("vm=none dirty.check=100", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_int_eq(config_parse("vm=nothing", &cfg, err, sizeof(err)), HV_EINVAL);
+	ck_assert_str_eq(err, "vm=nothing: must be one of guest|none");
+	ck_assert_int_eq(config_parse("vm=guest vcpus=2", &cfg, err, sizeof(err)), HV_OK);
+	ck_assert_uint_eq(cfg.vm_none, 0);
+	config_redact("vm=none migr.secret=0123456789abcdef api.token=abcdefghijklmnop", shown, sizeof(shown));
+	ck_assert_str_eq(shown, "vm=none migr.secret=<secret> api.token=<secret>");
+}
+END_TEST
+
 /* --- iperf service (net.iperf*) --- */
 static const struct {
 	const char *cmdline;
@@ -646,6 +675,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_net_options);
 	tcase_add_test(tc, test_token_and_redaction);
+	tcase_add_test(tc, test_migr_secret_and_no_vm);
 	tcase_add_test(tc, test_throttle_cross_checks);
 	tcase_add_loop_test(tc, test_empty_lines, 0, sizeof(empty_lines) / sizeof(empty_lines[0]));
 	tcase_add_test(tc, test_null_cmdline);

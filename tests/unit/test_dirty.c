@@ -246,6 +246,29 @@ START_TEST(test_pml_stop_keeps_logged_writes)
 }
 END_TEST
 
+/* Pending counts what PML logged and nobody drained yet, and clears nothing: the harvest still gets it all. */
+START_TEST(test_pending_counts_undrained_pml)
+{
+	unsigned b;
+
+	for (b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+		dirty_bitmap_clear_all(&out);
+		ck_assert_uint_eq(dirty_pending(&vm), 0);
+		ck_assert_int_eq(dirty_log_start(&vm, backends[b]), HV_OK);
+		cpu_write(&vm.vcpus[0], 3);
+		cpu_write(&vm.vcpus[1], 7);
+		cpu_write(&vm.vcpus[1], 7);
+		ck_assert_uint_eq(dirty_pending(&vm), 2);
+		cpu_write(&vm.vcpus[0], 11);
+		ck_assert_uint_eq(dirty_pending(&vm), 3);
+		ck_assert_int_eq(dirty_harvest(&vm, &out), 3);
+		ck_assert_uint_eq(dirty_pending(&vm), 0);
+		ck_assert_int_eq(dirty_log_stop(&vm), HV_OK);
+		ck_assert_uint_eq(dirty_pending(&vm), 0);
+	}
+}
+END_TEST
+
 /* A migration's last pass: pause, then harvest and stop in either order; every page written turns up. */
 START_TEST(test_final_pass_either_order)
 {
@@ -422,6 +445,7 @@ static Suite *dirty_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pml_stop_keeps_logged_writes);
+	tcase_add_test(tc, test_pending_counts_undrained_pml);
 	tcase_add_loop_test(tc, test_final_pass_either_order, 0, 4);
 	tcase_add_loop_test(tc, test_harvest_rearms_before_handing_over, 0, 2);
 	tcase_add_test(tc, test_pml_full_log_drained);

@@ -289,6 +289,59 @@ START_TEST(test_random_takes_consistent)
 }
 END_TEST
 
+/* A VM's RAM given back can be taken again whole: the freed block joins its neighbours. */
+START_TEST(test_give_joins_neighbours)
+{
+	uint64_t a, b, c;
+
+	ck_assert_int_eq(frame_pool_add(&p, 0x200000, 0x2200000), HV_OK);
+	a = frame_pool_take(&p, 8 * MiB, 2 * MiB);
+	b = frame_pool_take(&p, 8 * MiB, 2 * MiB);
+	c = frame_pool_take(&p, 8 * MiB, 2 * MiB);
+	ck_assert(a && b && c);
+	ck_assert_uint_eq(frame_pool_take(&p, 16 * MiB, 2 * MiB), 0);
+	ck_assert_int_eq(frame_pool_give(&p, a, 8 * MiB), HV_OK);
+	ck_assert_int_eq(frame_pool_give(&p, c, 8 * MiB), HV_OK);
+	ck_assert_int_eq(frame_pool_give(&p, b, 8 * MiB), HV_OK);
+	ck_assert_uint_eq(frame_pool_free_bytes(&p), 32 * MiB);
+	ck_assert_uint_eq(nonempty_regions(), 1);
+	ck_assert(has_region(0x200000, 0x2200000));
+	ck_assert_uint_eq(frame_pool_take(&p, 32 * MiB, 2 * MiB), 0x200000);
+}
+END_TEST
+
+START_TEST(test_give_refuses_double_and_bad)
+{
+	uint64_t a;
+
+	ck_assert_int_eq(frame_pool_add(&p, 0x100000, 0x500000), HV_OK);
+	a = frame_pool_take(&p, 1 * MiB, FRAME_SIZE);
+	ck_assert_int_eq(frame_pool_give(&p, a, 1 * MiB), HV_OK);
+	ck_assert_int_eq(frame_pool_give(&p, a, 1 * MiB), HV_EINVAL);
+	ck_assert_int_eq(frame_pool_give(&p, a + 0x800, FRAME_SIZE), HV_EINVAL);
+	ck_assert_int_eq(frame_pool_give(&p, a, 0), HV_EINVAL);
+	ck_assert_uint_eq(frame_pool_free_bytes(&p), 4 * MiB);
+}
+END_TEST
+
+/* Frames given back apart from any region take a slot of their own. */
+START_TEST(test_give_apart_adds_region)
+{
+	uint64_t a, b;
+
+	ck_assert_int_eq(frame_pool_add(&p, 0x100000, 0x400000), HV_OK);
+	a = frame_pool_take(&p, 1 * MiB, FRAME_SIZE);
+	b = frame_pool_take(&p, 1 * MiB, FRAME_SIZE);
+	(void)frame_pool_take(&p, 1 * MiB, FRAME_SIZE);
+	ck_assert_uint_eq(frame_pool_free_bytes(&p), 0);
+	ck_assert_int_eq(frame_pool_give(&p, b, 1 * MiB), HV_OK);
+	ck_assert(has_region(b, b + 1 * MiB));
+	ck_assert_int_eq(frame_pool_give(&p, a, 1 * MiB), HV_OK);
+	ck_assert(has_region(a, b + 1 * MiB));
+	ck_assert_uint_eq(nonempty_regions(), 1);
+}
+END_TEST
+
 static Suite *frame_pool_suite(void)
 {
 	Suite *s = suite_create("frame_pool");
@@ -312,6 +365,9 @@ static Suite *frame_pool_suite(void)
 	tcase_add_test(tc, test_frame_zero_never_handed_out);
 	tcase_add_test(tc, test_many_aligned_gaps_stay_accounted);
 	tcase_add_test(tc, test_random_takes_consistent);
+	tcase_add_test(tc, test_give_joins_neighbours);
+	tcase_add_test(tc, test_give_refuses_double_and_bad);
+	tcase_add_test(tc, test_give_apart_adds_region);
 	suite_add_tcase(s, tc);
 	return s;
 }

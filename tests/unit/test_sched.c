@@ -799,6 +799,26 @@ START_TEST(test_add_keeps_run_operation)
 }
 END_TEST
 
+/* A removed entity is never picked again; the others keep their round-robin order. */
+START_TEST(test_remove_keeps_order)
+{
+	static const int before[] = { 0, 1 }, after[] = { 2, 3, 0, 2 };
+
+	add_n(4, SCHED_KIND_VCPU);
+	ck_picks(0, before, 2);
+	ck_assert(sched_remove(&s, &ents[1]));
+	ck_assert(!sched_remove(&s, &ents[1]));
+	ck_assert_uint_eq(s.count, 3);
+	ck_picks(0, after, 4); /* the cursor stayed on e2 */
+	ck_assert(sched_remove(&s, &ents[3]));
+	ck_assert(sched_remove(&s, &ents[0]));
+	ck_assert(sched_remove(&s, &ents[2]));
+	ck_assert_ptr_null(sched_pick(&s, 0));
+	add_n(1, SCHED_KIND_TASK);
+	ck_assert_ptr_eq(sched_pick(&s, 0), &ents[0]);
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
 	Suite *su = suite_create("sched");
@@ -806,6 +826,7 @@ static Suite *sched_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_init_and_add);
+	tcase_add_test(tc, test_remove_keeps_order);
 	tcase_add_test(tc, test_pick_empty_is_null);
 	tcase_add_test(tc, test_round_robin_order);
 	tcase_add_test(tc, test_single_entity_picked_every_time);

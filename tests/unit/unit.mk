@@ -100,6 +100,8 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 UNIT_TESTS += test_migr_stream
 UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_test.c kernel/lib/err.c
 UNIT_TESTS += test_migr_policy
+UNIT_TESTS += test_migr_hv_vcpu
+UNIT_SRCS_test_migr_hv_vcpu := migration/hv_vcpu.c migration/codec.c migration/mac.c kernel/lib/err.c
 UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
 UNIT_TESTS += test_migr_e2e
 UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \

@@ -40,4 +40,6 @@ uint64_t frames_alloc(uint64_t size, uint64_t align)
 	return pa;
 }
 
+int frames_free(uint64_t pa, uint64_t size) { return frame_pool_give(&pool, pa, size); }
+
 uint64_t frames_free_bytes(void) { return frame_pool_free_bytes(&pool); }

@@ -1,0 +1,453 @@
+/* Live migration on this host: the task that drives the sender or the receiver (migration/hv_migr.h). */
+#include "migration/hv_migr.h"
+
+#include <string.h>
+#include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/time.h"
+#include "kernel/lib/err.h"
+#include "kernel/lib/log.h"
+#include "kernel/task.h"
+#include "kernel/vmm/vm.h"
+#include "migration/hv_ports.h"
+#include "migration/receiver.h"
+#include "migration/sender.h"
+#include "migration/transport_lwip.h"
+#include "net/net.h"
+
+#define MH_POLL_US 1000u          /* between steps while waiting for the network */
+#define MH_PROGRESS_US 1000000u   /* a console line per second */
+#define MH_ALIGN(n) (((n) + 4095u) & ~(uint64_t)4095u)
+
+static struct {
+	struct migr_hv_params p;
+	struct host_task task;
+	struct vm *vm;                /* the VM on this host now */
+	uint8_t uuid[16];
+	uint32_t role, state;
+	bool rcv_started;
+	uint32_t connections;
+	uint64_t attempts;
+	struct migr_hv_vm hv;
+	struct migr_lwip tr;
+	struct migr_sender snd;
+	struct migr_receiver rcv;
+	uint64_t buf, buf_size;       /* frames holding the state machine's buffers */
+	uint64_t next_progress;
+	uint32_t error, peer_error;   /* of the last migration that ended */
+	uint64_t started_at;
+	uint64_t phase_at[MIGR_SP_END + 1]; /* send: when each phase was first seen, for the switchover's timeline */
+	uint64_t final_pages;               /* pages of the final pass */
+} mh;
+
+static const char *const mh_state_names[] = {
+	[MIGR_HV_IDLE] = "idle", [MIGR_HV_LISTENING] = "listening", [MIGR_HV_RUNNING] = "running",
+	[MIGR_HV_DONE] = "done", [MIGR_HV_FAILED] = "failed",
+	[MIGR_HV_COMMITTED_UNCONFIRMED] = "committed-unconfirmed",
+};
+static const char *const mh_role_names[] = { [MIGR_HV_NONE] = "none", [MIGR_HV_SEND] = "send",
+					     [MIGR_HV_RECEIVE] = "receive" };
+static const char *const mh_recv_phase_names[] = {
+	[MIGR_RP_HELLO] = "hello", [MIGR_RP_AUTH] = "auth", [MIGR_RP_HEADER] = "header",
+	[MIGR_RP_TRANSFER] = "transfer", [MIGR_RP_COMMIT] = "wait-commit", [MIGR_RP_END] = "end",
+};
+
+const char *migr_hv_state_str(uint32_t state)
+{
+	return state < sizeof(mh_state_names) / sizeof(mh_state_names[0]) ? mh_state_names[state] : "unknown";
+}
+
+const char *migr_hv_role_str(uint32_t role)
+{
+	return role < sizeof(mh_role_names) / sizeof(mh_role_names[0]) ? mh_role_names[role] : "unknown";
+}
+
+struct vm *migr_hv_vm(void) { return mh.vm; }
+
+static uint64_t mh_ms(uint64_t ticks) { return time_ticks_to_us(ticks) / 1000; }
+
+static void mh_vm_changed(void *ctx, struct vm *vm)
+{
+	(void)ctx;
+	mh.vm = vm;
+	if (mh.p.vm_changed)
+		mh.p.vm_changed(mh.p.ctx, vm);
+}
+
+static void mh_buffers_free(void)
+{
+	if (mh.buf && frames_free(mh.buf, mh.buf_size))
+		log_err("migr", "buffers at %#llx not given back", (unsigned long long)mh.buf);
+	mh.buf = 0;
+	mh.buf_size = 0;
+}
+
+static uint8_t *mh_buffers_take(uint64_t size)
+{
+	mh.buf_size = MH_ALIGN(size);
+	mh.buf = frames_alloc(mh.buf_size, 4096);
+	return (uint8_t *)(uintptr_t)mh.buf;
+}
+
+static int mh_receiver_start(void);
+
+static void mh_event(void *owner, uint32_t conn, uint32_t event)
+{
+	(void)owner;
+	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
+		migr_sender_link(&mh.snd, conn, event);
+		return;
+	}
+	if (mh.role != MIGR_HV_RECEIVE || mh.state != MIGR_HV_LISTENING)
+		return;
+	/* The first connection of an attempt starts the receiver: its timeouts count from here. */
+	if (!mh.rcv_started && event == MIGR_LINK_UP) {
+		if (mh_receiver_start()) {
+			log_err("migr", "receiver not started");
+			return;
+		}
+		mh.rcv_started = true;
+	}
+	if (mh.rcv_started)
+		migr_receiver_link(&mh.rcv, conn, event);
+}
+
+/* ---- sending ---- */
+
+static void mh_send_ended(uint32_t st)
+{
+	const struct migr_send_progress *g = &mh.snd.prog;
+
+	mh.error = g->error;
+	mh.peer_error = g->peer_error;
+	if (st == MIGR_SEND_DONE) {
+		const uint64_t *at = mh.phase_at, now = time_now();
+
+		mh.state = MIGR_HV_DONE;
+		/* Where the downtime went, on this clock: the last pages, the state, B's check, B's start. */
+		log_info("migr", "switchover: %llu pages in the final pass; pause to state %llu ms, to READY %llu ms, "
+			 "to CONFIRM %llu ms",
+			 (unsigned long long)mh.final_pages, (unsigned long long)mh_ms(at[MIGR_SP_STATE] - at[MIGR_SP_FINAL]),
+			 (unsigned long long)mh_ms(at[MIGR_SP_CONFIRM] - at[MIGR_SP_FINAL]),
+			 (unsigned long long)mh_ms(now - at[MIGR_SP_FINAL]));
+		log_info("migr", "send done: the VM runs on the destination; downtime %llu ms, %u passes, %llu bytes "
+			 "sent, %llu pages, %llu zero pages, peak throttle %u%%, %llu ms in all",
+			 (unsigned long long)g->downtime_ms, g->pass, (unsigned long long)g->bytes_sent,
+			 (unsigned long long)g->pages_sent, (unsigned long long)g->zero_pages, g->peak_throttle_pct,
+			 (unsigned long long)mh_ms(time_now() - mh.started_at));
+	} else if (st == MIGR_SEND_COMMITTED_UNCONFIRMED) {
+		mh.state = MIGR_HV_COMMITTED_UNCONFIRMED;
+		log_warn("migr", "send: COMMIT sent and no confirmation (%s): the paused VM is kept; resolve it with "
+			 "vm.migration-resolve after asking the destination", migr_error_str(g->error));
+	} else {
+		mh.state = MIGR_HV_FAILED;
+		log_warn("migr", "send failed: %s%s%s; the VM runs here", migr_error_str(g->error),
+			 g->peer_error ? ", destination said: " : "", g->peer_error ? migr_error_str(g->peer_error) : "");
+	}
+	migr_lwip_shutdown(&mh.tr);
+	mh_buffers_free();
+}
+
+int migr_hv_send(const struct migr_hv_send_req *req)
+{
+	struct vm *vm = mh.vm;
+	struct migr_sender_cfg cfg = { 0 };
+	struct migr_sender_ports ports;
+	struct migr_sender_bufs b = { 0 };
+	uint64_t npages, bitmap_bytes, hash_bytes;
+	uint8_t *m;
+	int rc;
+
+	if (!mh.p.secret || !mh.p.secret[0])
+		return HV_ENOTSUP;
+	if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING || mh.state == MIGR_HV_COMMITTED_UNCONFIRMED)
+		return HV_EBUSY;
+	if (!vm || vm->state != VM_RUNNING || vm->paused)
+		return HV_ENOENT;
+	npages = vm->ram_size / MIGR_PAGE_SIZE;
+	bitmap_bytes = (npages + 63) / 64 * 8;
+	hash_bytes = npages * 8;
+	b.window = req->connections * 2 < MIGR_CONN_MAX ? req->connections * 2 : MIGR_CONN_MAX;
+	b.chunk_size = MIGR_PAD8(MIGR_SEND_CHUNK_MIN);
+	m = mh_buffers_take(bitmap_bytes + hash_bytes + b.window * b.chunk_size);
+	if (!m)
+		return HV_ENOMEM;
+	b.bitmap = (uint64_t *)m;
+	b.hashes = (uint64_t *)(m + bitmap_bytes);
+	b.chunks = m + bitmap_bytes + hash_bytes;
+	b.npages = npages;
+
+	cfg.limits = (struct migr_limits){ .downtime_ms = req->downtime_ms, .bandwidth_cap = req->bandwidth,
+					   .max_throttle_pct = req->max_throttle, .max_precopy_ms = req->timeout_ms,
+					   .on_timeout = req->abort_on_timeout ? MIGR_TIMEOUT_ABORT : MIGR_TIMEOUT_FORCE };
+	cfg.connections = req->connections;
+	memcpy(cfg.uuid, mh.uuid, sizeof(cfg.uuid));
+	cfg.vcpus = vm->vcpu_count;
+	cfg.cpu_features = migr_hv_cpu_features();
+	cfg.tsc_hz = time_tsc_hz();
+	cfg.secret = (const uint8_t *)mh.p.secret;
+	cfg.secret_len = strlen(mh.p.secret);
+	cfg.mac_ops = migr_mac_find(MIGR_MAC_DEFAULT);
+
+	mh.hv = (struct migr_hv_vm){ .vm = vm, .store = mh.p.store, .sched = mh.p.sched,
+				     .throttle_max = vm->throttle.max_pct, .vm_changed = mh_vm_changed };
+	migr_lwip_init_client(&mh.tr, net_migr_netif(), req->ip, req->port, mh_event, NULL);
+	ports = (struct migr_sender_ports){
+		{ &migr_lwip_ops, &mh.tr }, { &migr_hv_memory_ops, &mh.hv }, { &migr_hv_dirty_ops, &mh.hv },
+		{ &migr_hv_throttle_ops, &mh.hv }, { &migr_hv_clock_ops, NULL }, &migr_hv_source_ops, &mh.hv,
+	};
+	mh.role = MIGR_HV_SEND;
+	mh.state = MIGR_HV_RUNNING;
+	rc = migr_sender_start(&mh.snd, &cfg, &ports, &b);
+	if (rc) {
+		mh.state = MIGR_HV_FAILED;
+		migr_lwip_shutdown(&mh.tr);
+		mh_buffers_free();
+		return rc;
+	}
+	mh.connections = req->connections;
+	memset(mh.phase_at, 0, sizeof(mh.phase_at));
+	mh.attempts++;
+	mh.error = mh.peer_error = 0;
+	mh.started_at = time_now();
+	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
+	log_info("migr", "send: to %u.%u.%u.%u:%u, %u connections, downtime limit %u ms, %llu MiB of RAM",
+		 req->ip >> 24, req->ip >> 16 & 0xff, req->ip >> 8 & 0xff, req->ip & 0xff, req->port,
+		 req->connections, req->downtime_ms, (unsigned long long)(vm->ram_size >> 20));
+	sched_wake(&mh.task.se);
+	return HV_OK;
+}
+
+/* ---- receiving ---- */
+
+static int mh_receiver_start(void)
+{
+	struct migr_receiver_cfg cfg = {
+		.secret = (const uint8_t *)mh.p.secret,
+		.secret_len = strlen(mh.p.secret),
+		.mac_ops = migr_mac_find(MIGR_MAC_DEFAULT),
+		.max_connections = mh.connections,
+	};
+	struct migr_receiver_ports ports = {
+		{ &migr_lwip_ops, &mh.tr }, { &migr_hv_memory_ops, &mh.hv }, { &migr_hv_clock_ops, NULL },
+		&migr_hv_dest_ops, &mh.hv,
+	};
+	struct migr_receiver_bufs b = { { 0 }, NULL, 0 };
+	uint8_t *m = (uint8_t *)(uintptr_t)mh.buf;
+	uint64_t data = (uint64_t)mh.connections * MIGR_PAD8(MIGR_REC_MAX);
+	uint32_t i;
+
+	for (i = 0; i < mh.connections; i++)
+		b.data_in[i] = m + i * MIGR_PAD8(MIGR_REC_MAX);
+	b.hashes = (uint64_t *)(m + data);
+	b.npages = (mh.buf_size - data) / 8;
+	mh.hv = (struct migr_hv_vm){ .store = mh.p.store, .sched = mh.p.sched, .vm_changed = mh_vm_changed };
+	mh.attempts++;
+	mh.started_at = time_now();
+	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
+	return migr_receiver_start(&mh.rcv, &cfg, &ports, &b);
+}
+
+int migr_hv_receive(uint16_t port, uint32_t connections)
+{
+	uint64_t data = (uint64_t)connections * MIGR_PAD8(MIGR_REC_MAX), free, pages;
+	int rc;
+
+	if (!mh.p.secret || !mh.p.secret[0])
+		return HV_ENOTSUP;
+	if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING || mh.state == MIGR_HV_COMMITTED_UNCONFIRMED ||
+	    mh.vm)
+		return HV_EBUSY;
+	/* Page hashes for the largest VM this host's free memory could hold. */
+	free = frames_free_bytes();
+	if (free < data + (8u << 20))
+		return HV_ENOMEM;
+	pages = (free - data) / (MIGR_PAGE_SIZE + 8);
+	if (!mh_buffers_take(data + pages * 8))
+		return HV_ENOMEM;
+	mh.connections = connections;
+	rc = migr_lwip_listen(&mh.tr, net_migr_netif(), port, connections + 1, mh_event, NULL);
+	if (rc) {
+		mh_buffers_free();
+		return rc;
+	}
+	mh.role = MIGR_HV_RECEIVE;
+	mh.state = MIGR_HV_LISTENING;
+	mh.rcv_started = false;
+	mh.error = mh.peer_error = 0;
+	log_info("migr", "receive: listening on port %u for up to %u connections", port, connections);
+	sched_wake(&mh.task.se);
+	return HV_OK;
+}
+
+static void mh_recv_ended(uint32_t st)
+{
+	const struct migr_recv_progress *g = &mh.rcv.prog;
+
+	mh.error = g->error;
+	mh.peer_error = g->peer_error;
+	mh.rcv_started = false;
+	if (st == MIGR_RECV_DONE) {
+		mh.state = MIGR_HV_DONE;
+		memcpy(mh.uuid, mh.hv.header.uuid, sizeof(mh.uuid));
+		log_info("migr", "receive done: memory digest matched over %llu pages; the VM runs here; downtime "
+			 "(this host's view) %llu ms, %llu pages written, %llu zero pages, %llu bytes in",
+			 (unsigned long long)(mh.hv.header.ram_bytes / MIGR_PAGE_SIZE), (unsigned long long)g->downtime_ms,
+			 (unsigned long long)g->pages_written, (unsigned long long)g->zero_pages,
+			 (unsigned long long)mh.tr.bytes_in);
+		migr_lwip_shutdown(&mh.tr);
+		mh_buffers_free();
+		return;
+	}
+	log_warn("migr", "receive failed: %s%s%s; nothing kept, listening again", migr_error_str(g->error),
+		 g->peer_error ? ", source said: " : "", g->peer_error ? migr_error_str(g->peer_error) : "");
+	migr_lwip_rearm(&mh.tr);
+	mh.state = MIGR_HV_LISTENING;
+}
+
+/* ---- the operator ---- */
+
+int migr_hv_cancel(void)
+{
+	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
+		if (mh.snd.committed)
+			return HV_EBUSY; /* the VM is the destination's now */
+		migr_sender_cancel(&mh.snd);
+		return HV_OK;
+	}
+	if (mh.role == MIGR_HV_RECEIVE && mh.state == MIGR_HV_LISTENING && !mh.rcv_started) {
+		migr_lwip_shutdown(&mh.tr);
+		mh_buffers_free();
+		mh.state = MIGR_HV_IDLE;
+		return HV_OK;
+	}
+	if (mh.role == MIGR_HV_RECEIVE && mh.rcv_started && mh.rcv.phase < MIGR_RP_END) {
+		migr_receiver_link(&mh.rcv, 0, MIGR_LINK_FAILED); /* the next step fails it and discards the VM */
+		return HV_OK;
+	}
+	return HV_ENOENT;
+}
+
+int migr_hv_resolve(bool resume)
+{
+	int rc;
+
+	if (mh.role != MIGR_HV_SEND || mh.state != MIGR_HV_COMMITTED_UNCONFIRMED)
+		return HV_EINVAL;
+	rc = migr_sender_resolve(&mh.snd, resume);
+	if (rc)
+		return rc;
+	mh.state = resume ? MIGR_HV_FAILED : MIGR_HV_DONE;
+	log_info("migr", "resolved by the operator: the VM %s", resume ? "runs here again" : "was freed here");
+	return HV_OK;
+}
+
+void migr_hv_status(struct migr_hv_status *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->role = mh.role;
+	o->state = mh.state;
+	o->phase = "";
+	o->policy = "";
+	o->failure = mh.error ? migr_error_str(mh.error) : "";
+	o->peer_failure = mh.peer_error ? migr_error_str(mh.peer_error) : "";
+	o->connections = mh.connections;
+	o->attempts = mh.attempts;
+	if (mh.role == MIGR_HV_SEND) {
+		const struct migr_send_progress *g = &mh.snd.prog;
+
+		o->phase = migr_send_phase_str(mh.snd.phase);
+		o->policy = migr_reason_str(g->reason);
+		o->pass = g->pass;
+		o->bytes_sent = g->bytes_sent;
+		o->pages_sent = g->pages_sent;
+		o->zero_pages = g->zero_pages;
+		o->remaining_bytes = g->remaining_bytes;
+		o->dirty_rate = g->dirty_rate;
+		o->bandwidth = g->bandwidth;
+		o->throttle_pct = g->throttle_pct;
+		o->peak_throttle_pct = g->peak_throttle_pct;
+		o->dirty_limit = g->dirty_limit;
+		o->expected_downtime_ms = g->expected_downtime_ms;
+		o->downtime_ms = g->downtime_ms;
+		o->elapsed_ms = g->elapsed_ms;
+		o->connections = mh.snd.granted ? mh.snd.granted : mh.connections;
+	} else if (mh.role == MIGR_HV_RECEIVE) {
+		const struct migr_recv_progress *g = &mh.rcv.prog;
+
+		o->phase = mh.state == MIGR_HV_LISTENING && !mh.rcv_started ? "listening"
+			   : mh.rcv.phase <= MIGR_RP_END ? mh_recv_phase_names[mh.rcv.phase] : "unknown";
+		o->pass = g->pass;
+		o->zero_pages = g->zero_pages;
+		o->pages_written = g->pages_written;
+		o->bytes_in = mh.tr.bytes_in;
+		o->downtime_ms = g->downtime_ms;
+		o->elapsed_ms = mh.started_at ? mh_ms(time_now() - mh.started_at) : 0;
+	}
+}
+
+/* ---- the task ---- */
+
+static void mh_progress(uint64_t now)
+{
+	struct migr_hv_status s;
+
+	if (now < mh.next_progress || (mh.state != MIGR_HV_RUNNING && !(mh.state == MIGR_HV_LISTENING && mh.rcv_started)))
+		return;
+	mh.next_progress = now + time_us_to_ticks(MH_PROGRESS_US);
+	migr_hv_status(&s);
+	if (mh.role == MIGR_HV_SEND)
+		log_info("migr", "send: %s, pass %u, %llu KiB sent, %llu KiB left, %llu zero pages, dirty %llu pages/s, "
+			 "%llu KiB/s, throttle %u%%, expected downtime %llu ms, %llu ms (%s)",
+			 s.phase, s.pass, (unsigned long long)(s.bytes_sent >> 10),
+			 (unsigned long long)(s.remaining_bytes >> 10), (unsigned long long)s.zero_pages,
+			 (unsigned long long)s.dirty_rate, (unsigned long long)(s.bandwidth >> 10), s.throttle_pct,
+			 (unsigned long long)(s.expected_downtime_ms == UINT64_MAX ? 0 : s.expected_downtime_ms),
+			 (unsigned long long)s.elapsed_ms, s.policy);
+	else
+		log_info("migr", "receive: %s, pass %u, %llu pages written, %llu zero pages, %llu KiB in, %llu ms",
+			 s.phase, s.pass, (unsigned long long)s.pages_written, (unsigned long long)s.zero_pages,
+			 (unsigned long long)(s.bytes_in >> 10), (unsigned long long)s.elapsed_ms);
+}
+
+static void mh_run(struct host_task *t, uint64_t now)
+{
+	bool busy = false;
+	uint32_t st;
+
+	migr_lwip_events(&mh.tr);
+	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
+		st = migr_sender_step(&mh.snd);
+		busy = mh.snd.phase >= MIGR_SP_PRECOPY && mh.snd.phase <= MIGR_SP_STATE;
+		if (mh.snd.phase <= MIGR_SP_END && !mh.phase_at[mh.snd.phase]) {
+			mh.phase_at[mh.snd.phase] = time_now();
+			if (mh.snd.phase == MIGR_SP_FINAL)
+				mh.final_pages = mh.snd.pass_pages;
+		}
+		if (st != MIGR_SEND_RUNNING)
+			mh_send_ended(st);
+	} else if (mh.role == MIGR_HV_RECEIVE && mh.state == MIGR_HV_LISTENING) {
+		if (mh.rcv_started) {
+			st = migr_receiver_step(&mh.rcv);
+			busy = migr_lwip_readable(&mh.tr);
+			if (st != MIGR_RECV_RUNNING)
+				mh_recv_ended(st);
+		}
+	}
+	migr_lwip_events(&mh.tr); /* what the step wrote goes out now */
+	mh_progress(now);
+	if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING)
+		sched_block(&t->se, busy ? now : now + time_us_to_ticks(MH_POLL_US));
+	else
+		sched_block(&t->se, SCHED_NEVER); /* until the operator starts something */
+}
+
+int migr_hv_init(const struct migr_hv_params *p)
+{
+	memset(&mh, 0, sizeof(mh));
+	mh.p = *p;
+	mh.vm = p->vm;
+	migr_hv_ports_init();
+	migr_hv_random(mh.uuid, sizeof(mh.uuid));
+	mh.task = (struct host_task){ .name = "migration", .run = mh_run };
+	return task_add(p->sched, &mh.task);
+}

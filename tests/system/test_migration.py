@@ -1,0 +1,273 @@
+"""Live migration between two hypervisors, as an operator runs it: curl to the hosts' management APIs.
+
+Two Bochs hosts on the namespace test bed: A boots the test guest on 2 vCPUs
+with 8 MiB of RAM that it keeps writing and checking; B boots with no VM
+(vm=none). B is told to receive, A to send; the guest must carry on on B
+without an error (its progress lines continue there, its self-check stays
+clean), B's check of the memory digest must have passed, A must report the
+downtime it measured, and the guest's clock must have moved forward by
+about that downtime, never back. Then the VM goes back from B to A.
+"""
+import contextlib
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+from machine import workdir_for
+from netbed import needs_bed
+from tcpbed import Host, bed, error_lines, host_addr
+
+IPS = 10_000_000
+TOKEN = "migration-test-token-0123456789"
+SECRET = "shared-migration-secret-0123"
+PORT = 7000
+GUEST = "vcpus=2 mem=8M guest.rate=50 guest.report_ms=200"
+PROGRESS_RE = re.compile(r"\[vm0/vcpu(?P<vcpu>\d)\] progress vcpu=\d+ t=(?P<t>\d+) writes=(?P<writes>\d+) .* "
+                         r"errors=(?P<errors>\d+)")
+SEND_DONE_RE = re.compile(r"I migr: send done: .* downtime (?P<downtime>\d+) ms, (?P<passes>\d+) passes, "
+                          r"(?P<bytes>\d+) bytes sent")
+RECV_DONE_RE = re.compile(r"I migr: receive done: memory digest matched over (?P<pages>\d+) pages")
+
+
+def curl(ns, host, method, path, body=None):
+    cmd = ["ip", "netns", "exec", ns, "curl", "-s", "-m", "20", "-X", method, "-w", "\n%{http_code}",
+           "-H", f"Authorization: Bearer {TOKEN}"]
+    if body is not None:
+        cmd += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
+    cmd.append(f"http://{host_addr(host)}:8080/api/v1/{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    text, _, code = out.rpartition("\n")
+    return int(code or 0), text
+
+
+def status(ns, host):
+    code, body = curl(ns, host, "GET", "vm.migration-status")
+    assert code == 200, body
+    return json.loads(body)
+
+
+def wait_state(ns, host, states, seconds):
+    deadline = time.monotonic() + seconds
+    while True:
+        s = status(ns, host)
+        if s["state"] in states or time.monotonic() > deadline:
+            return s
+        time.sleep(1)
+
+
+def progress(text):
+    return [m.groupdict() for m in PROGRESS_RE.finditer(text)]
+
+
+def migrate(ns, src, dst, hosts, connections):
+    """One migration src -> dst with curl; returns (sender status, src log, dst log)."""
+    code, body = curl(ns, dst, "PUT", "vm.receive-migration",
+                      {"listen": f"{host_addr(dst)}:{PORT}", "connections": connections})
+    assert code == 202, body
+    # A second request while one is set up: 409.
+    code, body = curl(ns, dst, "PUT", "vm.receive-migration", {"listen": f"{host_addr(dst)}:{PORT}"})
+    assert code == 409, body
+    code, body = curl(ns, src, "PUT", "vm.send-migration",
+                      {"destination": f"{host_addr(dst)}:{PORT}", "connections": connections, "downtime_ms": 300})
+    assert code == 202, body
+    code, body = curl(ns, src, "PUT", "vm.send-migration", {"destination": f"{host_addr(dst)}:{PORT}"})
+    assert code == 409, body
+    s = wait_state(ns, src, ("done", "failed", "committed-unconfirmed"), 240)
+    d = wait_state(ns, dst, ("done", "failed"), 30)
+    return s, d
+
+
+def start_slow_migration(ns):
+    """A to B with a bandwidth cap that keeps it in precopy; returns once A is there."""
+    code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+    assert code == 202, body
+    code, body = curl(ns, 0, "PUT", "vm.send-migration", {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000})
+    assert code == 202, body
+    deadline = time.monotonic() + 120
+    while status(ns, 0)["phase"] != "precopy" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert status(ns, 0)["phase"] == "precopy"
+
+
+@contextlib.contextmanager
+def two_hosts(request, name, a_cmdline, b_cmdline, wall):
+    """A and B booted on a fresh bed, their APIs up and A's guest at work; afterwards neither logged an error."""
+    work = workdir_for(request.node.name)
+    with bed(name, 2) as ns:
+        hosts = []
+        try:
+            hosts.append(Host(ns, f"{work}/a", 0, a_cmdline, IPS, wall_limit=wall))
+            hosts.append(Host(ns, f"{work}/b", 1, b_cmdline, IPS, wall_limit=wall))
+            for h in hosts:
+                text = h.wait(r"I api: listening on", 120)
+                assert "I api: listening on" in text, text
+                assert SECRET not in text and TOKEN not in text, "secrets must never reach the console"
+            hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=3)
+            yield ns, hosts
+            texts = [h.text() for h in hosts]
+        finally:
+            for h in hosts:
+                h.stop()
+    for text in texts:
+        assert not error_lines(text), error_lines(text)
+
+
+@needs_bed
+@pytest.mark.timeout(900)
+def test_migration_there_and_back(request):
+    common = f"api.token={TOKEN} migr.secret={SECRET}"
+    with two_hosts(request, "hvmig", f"{GUEST} {common}", f"vm=none {common}", 800) as (ns, hosts):
+        # Status answers at any time, before any migration too.
+        assert (status(ns, 0)["role"], status(ns, 0)["state"]) == ("none", "idle")
+
+        results = []
+        for (src, dst, conns) in ((0, 1, 1), (1, 0, 4)):
+            before = len(progress(hosts[dst].text()))
+            s, d = migrate(ns, src, dst, hosts, conns)
+            print(json.dumps(s), json.dumps(d))
+            assert s["state"] == "done" and d["state"] == "done", (s, d)
+            assert s["role"] == "send" and d["role"] == "receive"
+            assert s["downtime_ms"] > 0 and s["connections"] == conns, s
+            src_text = hosts[src].wait(r"I migr: send done", 30)
+            dst_text = hosts[dst].wait(r"I migr: receive done", 30)
+            done = SEND_DONE_RE.search(src_text)
+            assert done and RECV_DONE_RE.search(dst_text), (src_text[-3000:], dst_text[-3000:])
+            assert int(RECV_DONE_RE.search(dst_text)["pages"]) == 8 << 20 >> 12
+            # The guest carries on at the destination: new progress lines from both vCPUs, no error.
+            dst_text = hosts[dst].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+            after = progress(dst_text)[before:]
+            assert {p["vcpu"] for p in after} == {"0", "1"}, dst_text[-3000:]
+            assert all(p["errors"] == "0" for p in progress(src_text) + after), "the guest found corruption"
+            # Its clock moved on by about the downtime, never back.
+            last_src = max(int(p["t"]) for p in progress(src_text) if p["vcpu"] == "0")
+            first_dst = min(int(p["t"]) for p in after if p["vcpu"] == "0")
+            assert first_dst > last_src, (last_src, first_dst)
+            results.append((conns, int(done["downtime"]), int(done["passes"]), int(done["bytes"])))
+            # The source has no VM any more.
+            assert "no VM" in hosts[src].wait(r"I host: uptime \d+ ms, no VM", 30)
+        print("migrations (connections, downtime ms, passes, bytes):", results)
+
+        # Cancelled during precopy (a bandwidth cap keeps it there): the VM runs on where it was, the
+        # destination throws away what it got and waits again.
+        start_slow_migration(ns)
+        code, body = curl(ns, 0, "PUT", "vm.migration-cancel")
+        assert code == 200, body
+        s = wait_state(ns, 0, ("failed",), 30)
+        assert s["failure"] == "cancelled", s
+        d = wait_state(ns, 1, ("listening",), 30)
+        assert d["peer_failure"] == "cancelled" or d["failure"], d
+        assert "receive failed" in hosts[1].wait(r"receive failed", 30)
+        before = len(progress(hosts[0].text()))
+        text = hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+        assert all(p["errors"] == "0" for p in progress(text)), "the guest found corruption"
+        btext = hosts[1].wait(r"receive failed(.|\n)*I host: uptime \d+ ms, no VM", 30)
+        assert re.search(r"receive failed(.|\n)*I host: uptime \d+ ms, no VM", btext), btext[-2000:]
+        code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+        assert code == 200 and status(ns, 1)["state"] == "idle", body
+        code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+        assert code == 404, body
+
+        # Precopy out of time (a bandwidth cap makes it slow): abort keeps the VM here, force moves it anyway.
+        slow = {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000, "timeout_ms": 3000}
+        for on_timeout, want in (("abort", "failed"), ("force", "done")):
+            code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+            assert code == 202, body
+            code, body = curl(ns, 0, "PUT", "vm.send-migration", dict(slow, on_timeout=on_timeout))
+            assert code == 202, body
+            s = wait_state(ns, 0, ("done", "failed", "committed-unconfirmed"), 300)
+            print(on_timeout, json.dumps(s))
+            assert s["state"] == want, s
+            assert s["policy"].startswith("precopy timed out"), s
+            if want == "failed":
+                assert s["failure"] == "timeout" and s["elapsed_ms"] >= 3000, s
+                assert wait_state(ns, 1, ("listening",), 30)["state"] == "listening"
+                code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+                assert code == 200, body
+            else:
+                assert s["downtime_ms"] > 0, s
+                assert RECV_DONE_RE.search(hosts[1].wait(r"I migr: receive done(.|\n)*receive done", 60, count=1))
+                before = len(progress(hosts[1].text()))
+                text = hosts[1].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+                assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+
+
+@needs_bed
+@pytest.mark.timeout(600)
+def test_migration_refused_without_the_secret(request):
+    """B holds another secret: the handshake fails before any memory moves; A's VM never stops, B makes no VM
+    and waits again."""
+    b_cmdline = f"vm=none api.token={TOKEN} migr.secret=another-secret-0123456789"
+    with two_hosts(request, "hvmigs", f"{GUEST} api.token={TOKEN} migr.secret={SECRET}", b_cmdline, 500) as (ns, hosts):
+        a, b = hosts
+        code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
+        assert code == 202, body
+        code, body = curl(ns, 0, "PUT", "vm.send-migration", {"destination": f"{host_addr(1)}:{PORT}"})
+        assert code == 202, body
+        s = wait_state(ns, 0, ("done", "failed", "committed-unconfirmed"), 120)
+        # A checks B's proof first: B does not know the secret.
+        assert s["state"] == "failed" and s["failure"] == "authentication", s
+        assert s["pages_sent"] == 0 and s["zero_pages"] == 0, s
+        d = wait_state(ns, 1, ("listening",), 30)
+        assert d["attempts"] == 1 and d["pages_written"] == 0, d
+        before = len(progress(a.text()))
+        text = a.wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+        assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+        btext = b.text()
+        assert "receive failed: protocol, source said: authentication" in btext, btext[-2000:]
+        assert not re.search(r"I vm: vm0: \d+ MiB RAM", btext), "B built a VM for a source it did not trust"
+
+
+@needs_bed
+@pytest.mark.timeout(900)
+def test_write_heavy_guest_converges_with_the_throttle(request):
+    """The guest rewrites a hot quarter of its RAM flat out, far faster than the link carries: the migration
+    converges only because the policy throttles it, sends well under twice the RAM, and the guest is intact."""
+    common = f"api.token={TOKEN} migr.secret={SECRET}"
+    heavy = "vcpus=2 mem=8M guest.pattern=hot guest.hot=256 guest.report_ms=200"
+    with two_hosts(request, "hvmigw", f"{heavy} {common}", f"vm=none {common}", 800) as (ns, hosts):
+        s, d = migrate(ns, 0, 1, hosts, 1)
+        print(json.dumps(s))
+        assert s["state"] == "done" and d["state"] == "done", (s, d)
+        assert s["peak_throttle_percent"] > 0 or s["dirty_limit"] > 0, "converged without a throttle: not write-heavy"
+        ram = 8 << 20
+        print(f"bytes sent {s['bytes_sent']} = {s['bytes_sent'] / ram:.2f} x RAM, passes {s['pass']}, "
+              f"downtime {s['downtime_ms']} ms, peak throttle {s['peak_throttle_percent']}%")
+        assert s["bytes_sent"] <= 1.5 * ram, s
+        assert RECV_DONE_RE.search(hosts[1].wait(r"I migr: receive done", 30))
+        before = len(progress(hosts[1].text()))
+        text = hosts[1].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+        assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+
+
+@needs_bed
+@pytest.mark.timeout(900)
+def test_link_cut_before_commit(request):
+    """B's link is cut during precopy: A gives up and its VM runs on, B throws away what it had and waits
+    again; once the link is back the same two hosts migrate the VM."""
+    common = f"api.token={TOKEN} migr.secret={SECRET}"
+    with two_hosts(request, "hvmigc", f"{GUEST} {common}", f"vm=none {common}", 800) as (ns, hosts):
+        start_slow_migration(ns)
+        # Out of the bridge, not down: Bochs keeps running and its frames go nowhere.
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "tap1", "nomaster"], check=True)
+        try:
+            s = wait_state(ns, 0, ("done", "failed", "committed-unconfirmed"), 300)
+            assert s["state"] == "failed", s
+            btext = hosts[1].wait(r"receive failed", 300)
+        finally:
+            subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "tap1", "master", "br0"], check=True)
+        print(json.dumps(s))
+        assert s["failure"] == "timeout" and s["policy"] == "nothing moved on the link", s
+        assert "receive failed: timeout" in btext and not re.search(r"I migr: receive done", btext), btext[-2000:]
+        before = len(progress(hosts[0].text()))
+        text = hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
+        assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
+        assert wait_state(ns, 1, ("listening",), 60)["state"] == "listening"
+        # B is ready again: the next attempt goes through.
+        code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
+        assert code == 200, body
+        s, d = migrate(ns, 0, 1, hosts, 2)
+        assert s["state"] == "done" and d["state"] == "done", (s, d)
+        assert RECV_DONE_RE.search(hosts[1].wait(r"I migr: receive done", 30))
