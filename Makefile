@@ -169,6 +169,6 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
-		$(NETBOOT) $(CMDLINE_CHECK)
+		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB)
 
 -include $(KERNEL_OBJS:.o=.d)
