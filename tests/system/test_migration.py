@@ -8,111 +8,16 @@ clean), B's check of the memory digest must have passed, A must report the
 downtime it measured, and the guest's clock must have moved forward by
 about that downtime, never back. Then the VM goes back from B to A.
 """
-import contextlib
 import json
 import re
 import subprocess
-import time
 
 import pytest
 
-from machine import workdir_for
+from migbed import (GUEST, PORT, RECV_DONE_RE, SECRET, SEND_DONE_RE, TOKEN, curl, migrate, progress,
+                    start_slow_migration, status, two_hosts, wait_state)
 from netbed import needs_bed
-from tcpbed import Host, bed, error_lines, host_addr
-
-IPS = 10_000_000
-TOKEN = "migration-test-token-0123456789"
-SECRET = "shared-migration-secret-0123"
-PORT = 7000
-GUEST = "vcpus=2 mem=8M guest.rate=50 guest.report_ms=200"
-PROGRESS_RE = re.compile(r"\[vm0/vcpu(?P<vcpu>\d)\] progress vcpu=\d+ t=(?P<t>\d+) writes=(?P<writes>\d+) .* "
-                         r"errors=(?P<errors>\d+)")
-SEND_DONE_RE = re.compile(r"I migr: send done: .* downtime (?P<downtime>\d+) ms, (?P<passes>\d+) passes, "
-                          r"(?P<bytes>\d+) bytes sent")
-RECV_DONE_RE = re.compile(r"I migr: receive done: memory digest matched over (?P<pages>\d+) pages")
-
-
-def curl(ns, host, method, path, body=None):
-    cmd = ["ip", "netns", "exec", ns, "curl", "-s", "-m", "20", "-X", method, "-w", "\n%{http_code}",
-           "-H", f"Authorization: Bearer {TOKEN}"]
-    if body is not None:
-        cmd += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
-    cmd.append(f"http://{host_addr(host)}:8080/api/v1/{path}")
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
-    text, _, code = out.rpartition("\n")
-    return int(code or 0), text
-
-
-def status(ns, host):
-    code, body = curl(ns, host, "GET", "vm.migration-status")
-    assert code == 200, body
-    return json.loads(body)
-
-
-def wait_state(ns, host, states, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        s = status(ns, host)
-        if s["state"] in states or time.monotonic() > deadline:
-            return s
-        time.sleep(1)
-
-
-def progress(text):
-    return [m.groupdict() for m in PROGRESS_RE.finditer(text)]
-
-
-def migrate(ns, src, dst, hosts, connections):
-    """One migration src -> dst with curl; returns (sender status, src log, dst log)."""
-    code, body = curl(ns, dst, "PUT", "vm.receive-migration",
-                      {"listen": f"{host_addr(dst)}:{PORT}", "connections": connections})
-    assert code == 202, body
-    # A second request while one is set up: 409.
-    code, body = curl(ns, dst, "PUT", "vm.receive-migration", {"listen": f"{host_addr(dst)}:{PORT}"})
-    assert code == 409, body
-    code, body = curl(ns, src, "PUT", "vm.send-migration",
-                      {"destination": f"{host_addr(dst)}:{PORT}", "connections": connections, "downtime_ms": 300})
-    assert code == 202, body
-    code, body = curl(ns, src, "PUT", "vm.send-migration", {"destination": f"{host_addr(dst)}:{PORT}"})
-    assert code == 409, body
-    s = wait_state(ns, src, ("done", "failed", "committed-unconfirmed"), 240)
-    d = wait_state(ns, dst, ("done", "failed"), 30)
-    return s, d
-
-
-def start_slow_migration(ns):
-    """A to B with a bandwidth cap that keeps it in precopy; returns once A is there."""
-    code, body = curl(ns, 1, "PUT", "vm.receive-migration", {"listen": f"{host_addr(1)}:{PORT}"})
-    assert code == 202, body
-    code, body = curl(ns, 0, "PUT", "vm.send-migration", {"destination": f"{host_addr(1)}:{PORT}", "bandwidth": 100000})
-    assert code == 202, body
-    deadline = time.monotonic() + 120
-    while status(ns, 0)["phase"] != "precopy" and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert status(ns, 0)["phase"] == "precopy"
-
-
-@contextlib.contextmanager
-def two_hosts(request, name, a_cmdline, b_cmdline, wall):
-    """A and B booted on a fresh bed, their APIs up and A's guest at work; afterwards neither logged an error."""
-    work = workdir_for(request.node.name)
-    with bed(name, 2) as ns:
-        hosts = []
-        try:
-            hosts.append(Host(ns, f"{work}/a", 0, a_cmdline, IPS, wall_limit=wall))
-            hosts.append(Host(ns, f"{work}/b", 1, b_cmdline, IPS, wall_limit=wall))
-            for h in hosts:
-                text = h.wait(r"I api: listening on", 120)
-                assert "I api: listening on" in text, text
-                assert SECRET not in text and TOKEN not in text, "secrets must never reach the console"
-            hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=3)
-            yield ns, hosts
-            texts = [h.text() for h in hosts]
-        finally:
-            for h in hosts:
-                h.stop()
-    for text in texts:
-        assert not error_lines(text), error_lines(text)
+from tcpbed import host_addr
 
 
 @needs_bed
