@@ -2,7 +2,7 @@
  * sim: runs every scenario under every policy; prints a table per scenario
  * (one column per policy), writes the records as JSON and each run's
  * timeline as CSV for the plots.
- *   sim [-s substring] [-a] [-o dir] [-t] [-V]
+ *   sim [-s substring] [-a] [-o dir] [-t] [-V] [-C scenario]
  *   -s  only the scenarios whose name contains substring
  *   -a  every policy model, not only the standard columns
  *   -o  output directory (sim.json, sim/<scenario>.csv); default build/bench
@@ -10,6 +10,7 @@
  *   -V  page-by-page against aggregate tracking, on the scenarios where both run
  *   -x  trace every decision on stderr (with -s: one scenario's runs)
  *   -P  GiB: the largest VM tracked page by page (default 64; above it, aggregate)
+ *   -C  run this one scenario instead (sim/custom.c says its text): replays a measured migration
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -23,7 +24,7 @@
 #define MAX_POL 8
 
 struct opts {
-	const char *filter, *out;
+	const char *filter, *out, *custom;
 	int all, timelines, validate;
 };
 
@@ -34,7 +35,7 @@ static void table(const struct sim_scenario *s, const struct sim_result *r, unsi
 {
 	unsigned p;
 
-	printf("\n%s  (%.0f GiB, %u vCPUs, %.0f Gb/s, rtt %.1f ms, %u conn %s)\n", s->name, s->ram / SIM_GIB, s->nvcpu,
+	printf("\n%s  (%.4g GiB, %u vCPUs, %.4g Gb/s, rtt %.1f ms, %u conn %s)\n", s->name, s->ram / SIM_GIB, s->nvcpu,
 	       s->link.bandwidth / SIM_GBIT, s->link.rtt * 1e3, s->link.conns,
 	       s->link.mode == SIM_STOP_WAIT ? "stop-and-wait" : "pipelined");
 	printf("  %-16s", "");
@@ -195,7 +196,7 @@ int main(int argc, char **argv)
 	unsigned n, ns = 0, np, s, p;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:ao:tVP:x")) != -1) {
+	while ((c = getopt(argc, argv, "s:ao:tVP:xC:")) != -1) {
 		if (c == 's')
 			o.filter = optarg;
 		else if (c == 'a')
@@ -208,16 +209,27 @@ int main(int argc, char **argv)
 			o.validate = 1;
 		else if (c == 'x')
 			sim_trace = stderr;
+		else if (c == 'C')
+			o.custom = optarg;
 		else if (c == 'P')
 			sim_page_level_max = atof(optarg) * SIM_GIB;
 		else
 			return 2;
 	}
 	np = o.all ? sim_npolicies : sim_nstandard;
-	n = sim_scenarios(all, MAX_SCEN);
-	for (s = 0; s < n; s++)
-		if (!o.filter || strstr(all[s].name, o.filter))
-			scen[ns++] = all[s];
+	if (o.custom) {
+		char err[160];
+
+		if (sim_scenario_parse(o.custom, &scen[ns++], err, sizeof(err))) {
+			fprintf(stderr, "sim: -C: %s\n", err);
+			return 2;
+		}
+	} else {
+		n = sim_scenarios(all, MAX_SCEN);
+		for (s = 0; s < n; s++)
+			if (!o.filter || strstr(all[s].name, o.filter))
+				scen[ns++] = all[s];
+	}
 	if (o.validate) {
 		validate(ns);
 		return 0;

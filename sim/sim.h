@@ -115,4 +115,7 @@ double sim_link_burst_s(const struct sim_link *l, double bytes);
 /* The scenarios of `make sim`. */
 unsigned sim_scenarios(struct sim_scenario *out, unsigned max);
 
+/* One scenario from its text (sim/custom.c); -1 with a reason in err. */
+int sim_scenario_parse(const char *spec, struct sim_scenario *sc, char *err, size_t errlen);
+
 #endif

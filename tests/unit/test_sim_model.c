@@ -219,6 +219,48 @@ START_TEST(test_ours_is_the_policy)
 }
 END_TEST
 
+/* A measured migration replayed: its text gives exactly that VM, and a wrong text changes nothing silently. */
+START_TEST(test_custom_scenario_text)
+{
+	struct sim_scenario sc;
+	char err[160];
+
+	ck_assert_int_eq(sim_scenario_parse("name=emu,ram_mib=8,vcpus=2,bw_mib_s=0.5,rtt_ms=2,conns=4,downtime_ms=300,"
+					    "max_throttle=90,writer=1/sweep/64/512/256/immune",
+					    &sc, err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(sc.name, "emu");
+	ck_assert_double_eq(sc.ram, 8 * MIB);
+	ck_assert_uint_eq(sc.nvcpu, 2);
+	ck_assert_double_eq(sc.link.bandwidth, 0.5 * MIB);
+	ck_assert_double_eq_tol(sc.link.rtt, 0.002, 1e-12);
+	ck_assert_uint_eq(sc.link.conns, 4);
+	ck_assert_uint_eq(sc.lim.downtime_ms, 300);
+	ck_assert_uint_eq(sc.lim.max_throttle_pct, 90);
+	ck_assert_uint_eq(sc.nwriters, 1);
+	ck_assert_uint_eq(sc.w[0].vcpu, 1);
+	ck_assert_uint_eq(sc.w[0].pattern, SIM_SWEEP);
+	ck_assert_double_eq(sc.w[0].rate, 64);
+	ck_assert_uint_eq(sc.w[0].set_start, 512);
+	ck_assert_uint_eq(sc.w[0].set_pages, 256);
+	ck_assert_int_eq(sc.w[0].immune, 1);
+
+	ck_assert_int_eq(sim_scenario_parse("ram_mib=8,vcpus=2,bw=1", &sc, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "bw=1"));
+	ck_assert_int_eq(sim_scenario_parse("ram_mib=8,vcpus=2,bw_mib_s=1,writer=0/uniform/9/2000/100", &sc, err,
+					    sizeof(err)),
+			 -1); /* pages 2000-2099 of a 2048-page VM */
+	ck_assert_int_eq(sim_scenario_parse("ram_mib=8,vcpus=2,bw_mib_s=1,writer=2/uniform/9/0/100", &sc, err,
+					    sizeof(err)),
+			 -1); /* no vCPU 2 */
+	ck_assert_int_eq(sim_scenario_parse("ram_mib=8,vcpus=2,bw_mib_s=-1", &sc, err, sizeof(err)), -1);
+	ck_assert_int_eq(sim_scenario_parse("ram_mib=8,bw_mib_s=1", &sc, err, sizeof(err)), -1);
+	ck_assert_int_eq(sim_scenario_parse("ram_mib=8,vcpus=2,bw_mib_s=1,writer=0/spiral/9/0/100", &sc, err,
+					    sizeof(err)),
+			 -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim");
@@ -232,6 +274,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_qemu_auto_converge_steps);
 	tcase_add_test(tc, test_cloud_hypervisor_and_xen);
 	tcase_add_test(tc, test_ours_is_the_policy);
+	tcase_add_test(tc, test_custom_scenario_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -116,4 +116,4 @@ $(UNIT_MBEDTLS_OBJS): | $(MBEDTLS_STAMP)
 $(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB)
 UNIT_TESTS += test_sim_model
 SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
-UNIT_SRCS_test_sim_model := sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
+UNIT_SRCS_test_sim_model := sim/custom.c sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
