@@ -102,6 +102,7 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
+include mk/linerate-bench.mk
 
 system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
@@ -169,6 +170,6 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
-		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB)
+		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB) $(RELAY)
 
 -include $(KERNEL_OBJS:.o=.d)
