@@ -86,7 +86,7 @@ def summarize(records):
     """Medians per (connections, delay, memory)."""
     keys = ["ours_mib_s", "iperf3_mib_s", "qemu_mib_s", "cpu_s_per_gib_send", "cpu_s_per_gib_recv",
             "iperf3_cpu_s_per_gib_send", "iperf3_cpu_s_per_gib_recv", "qemu_cpu_s_per_gib_send",
-            "qemu_cpu_s_per_gib_recv", "qemu_downtime_ms", "downtime_ms", "bytes"]
+            "qemu_cpu_s_per_gib_recv", "qemu_downtime_ms", "downtime_ms", "bytes", "memory_mib_s"]
     groups = {}
     for r in records:
         groups.setdefault((r["connections"], r["delay_ms"], r["memory"]), []).append(r)
@@ -127,6 +127,10 @@ def table(summary, ours_note):
               f"{cpu(s['iperf3_cpu_s_per_gib_send'], s['iperf3_cpu_s_per_gib_recv'])} "
               f"{cpu(s['qemu_cpu_s_per_gib_send'], s['qemu_cpu_s_per_gib_recv'])} | "
               f"{fmt(s['qemu_downtime_ms'], 7)} {fmt(s['digest_match'], 6)}")
+    for s in summary:
+        if s["memory"] == "zero" and s["memory_mib_s"] is not None:
+            print(f"  all-zero memory, {s['connections']} conn: {s['memory_mib_s']:.0f} MiB of memory per second, "
+                  f"{s['bytes']} bytes on the wire (CPU s/GiB above: per GiB on the wire)")
 
 
 def zero_runs(ns, ours_ok):
