@@ -13,6 +13,7 @@ import sys
 
 # First match wins: the more specific kinds of work come first.
 CATEGORIES = [
+    ("the program's memory fill and self-check", r"^lr_guest"),
     ("MACs and crypto", r"mbedtls|poly1305|sha256|sha512|chacha|hmac|_gcm|aesni|aes_"),
     ("checksums and digests", r"xxh|XXH|csum|crc"),
     ("copies", r"memcpy|memmove|copy_user|_copy_to_iter|_copy_from_iter|copy_page|rep_movs|skb_copy|copyout|copyin"),
