@@ -4,6 +4,7 @@
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
+#   make bench-linerate  the migration stream as a Linux program beside iperf3 and QEMU (part of bench)
 #   make sim      the migration simulator: policies compared at production sizes (build/bench/sim.json, plots)
 #   make fuzz     libFuzzer runs of the API's parsers (FUZZ_TIME seconds each)
 #   make deps     installs the Debian packages everything needs (as root)
@@ -102,6 +103,7 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
+include mk/linerate-bench.mk
 
 system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
@@ -135,6 +137,7 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_net.py
 	@/usr/bin/python3 tests/bench/bench_pxe.py
 	@/usr/bin/python3 tests/bench/bench_api.py
+	@$(MAKE) --no-print-directory bench-linerate
 
 # The simulator links the sender's policy and the scheduler's dirty-limit controller unchanged.
 SIM := $(BUILD)/sim/sim
@@ -169,6 +172,7 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
-		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB)
+		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB) $(RELAY) \
+		$(QEMU_FILL) $(QEMU_FILL:.elf=.o)
 
 -include $(KERNEL_OBJS:.o=.d)

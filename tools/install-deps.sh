@@ -12,7 +12,8 @@ PKGS=(
   python3-pytest python3-pytest-timeout
   clang
   qemu-system-x86
-  iproute2 iputils-ping dnsmasq-base curl iperf apache2-utils
+  iproute2 iputils-ping dnsmasq-base curl iperf iperf3 apache2-utils
+  linux-perf
   ipxe-qemu
   gnuplot-nox
 )

@@ -117,3 +117,6 @@ $(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB)
 UNIT_TESTS += test_sim_model
 SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
 UNIT_SRCS_test_sim_model := sim/custom.c sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
+# The line-rate benchmark's delay relay: its release times on a fake clock.
+UNIT_TESTS += test_relay_delayq
+UNIT_SRCS_test_relay_delayq := tools/relay/delayq.c
