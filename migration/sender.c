@@ -467,9 +467,11 @@ static int transfer(struct migr_sender *s)
 		(void)expect(s, &rec, MIGR_REC_ERROR);
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_OK;
-	/* A test's hold: the VM paused, nothing of the last pass sent yet. */
-	if (s->phase == MIGR_SP_FINAL && migr_hold_wait(&s->hold, MIGR_HOLD_SWITCHOVER, &s->p.clock))
+	/* A test's hold: the VM paused, nothing of the last pass sent yet (and no stall either). */
+	if (s->phase == MIGR_SP_FINAL && migr_hold_wait(&s->hold, MIGR_HOLD_SWITCHOVER, &s->p.clock)) {
+		s->last_bytes_t = migr_sender_now(s);
 		return HV_OK;
+	}
 	if (s->phase == MIGR_SP_STATE)
 		return send_state(s);
 	/* The cap: no more bytes than it allows since the first one. */
@@ -557,6 +559,9 @@ static void check_timeouts(struct migr_sender *s)
 		wait = s->cfg.confirm_timeout_ms ? s->cfg.confirm_timeout_ms : 10000;
 	if ((p <= MIGR_SP_DATA_CONNECT || p >= MIGR_SP_READY) && p != MIGR_SP_END && since_ms(s, s->t_wait) > wait)
 		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "the destination did not answer");
+	/* Paused, and the link takes nothing: before COMMIT the VM had better run here again. */
+	else if ((p == MIGR_SP_FINAL || p == MIGR_SP_STATE) && since_ms(s, s->last_bytes_t) > wait)
+		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "nothing moved on the link while paused");
 }
 
 /* What is queued on control goes out; a test's hold keeps COMMIT back for a while. */

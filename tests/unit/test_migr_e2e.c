@@ -45,6 +45,7 @@ struct net {
 	uint32_t idx_of_slot[MIGR_CONN_MAX + 1], next_slot;
 	size_t cap;      /* pipe capacity in use: a small window */
 	int cut;         /* every connection fails */
+	int stall;       /* A's connections take nothing, and nothing fails */
 	uint32_t closes; /* by either side */
 	int tamper_conn; /* flip a byte of this A->B stream ... */
 	uint64_t tamper_at;
@@ -108,7 +109,7 @@ static size_t a_room(void *ctx, uint32_t c)
 {
 	struct net *n = ctx;
 
-	return n->cut ? 0 : random_piece(pipe_room(n, &n->a2b[c]));
+	return n->cut || n->stall ? 0 : random_piece(pipe_room(n, &n->a2b[c]));
 }
 
 static long a_write(void *ctx, uint32_t c, const void *b, size_t k)
@@ -1218,6 +1219,25 @@ START_TEST(test_hold_switchover_cancel)
 }
 END_TEST
 
+/* Paused, and the link takes nothing for the reply timeout (B gone): the VM runs on A again. */
+START_TEST(test_stall_while_paused)
+{
+	int i;
+
+	begin_to_final(36);
+	n.stall = 1;
+	for (i = 0; i < 4000 && snd.status == MIGR_SEND_RUNNING; i++) {
+		g.now += TICK_US;
+		migr_sender_step(&snd); /* B is gone: nothing reaches it, nothing comes back */
+	}
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_TIMEOUT);
+	ck_assert_uint_ge(i, 3000); /* not before the default reply timeout, 30 s */
+	ck_assert_uint_le(snd.prog.phase, MIGR_SP_STATE); /* it never got as far as waiting for READY */
+	ck_assert(!g.paused && g.resumed == 1 && !g.released);
+}
+END_TEST
+
 /* A hold that ends: the migration completes, its downtime covering the hold. */
 START_TEST(test_hold_switchover_passes)
 {
@@ -1354,6 +1374,7 @@ int main(void)
 	tcase_add_test(tc, test_hold_timer);
 	tcase_add_test(tc, test_hold_switchover_cancel);
 	tcase_add_test(tc, test_hold_switchover_passes);
+	tcase_add_test(tc, test_stall_while_paused);
 	tcase_add_test(tc, test_hold_commit_past_b_timeout);
 	tcase_add_test(tc, test_hold_start_then_cut);
 	tcase_add_test(tc, test_hold_ready_cancel);
