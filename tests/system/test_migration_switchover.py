@@ -46,10 +46,23 @@ def wait_phase(ns, host, phase, seconds):
         time.sleep(0.2)
 
 
-def link(ns, i, up):
-    """Host i's tap into or out of the bridge: out, Bochs runs on and its frames go nowhere (its API too)."""
-    cmd = ["master", "br0"] if up else ["nomaster"]
-    subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", f"tap{i}"] + cmd, check=True)
+def held(ns, host, phase):
+    """Waits until host's migration is held in phase (its debug hold)."""
+    s = wait_phase(ns, host, phase, 120)
+    assert s["phase"] == phase, s
+
+
+def cut_until_ended(ns, tap, host, log_host=None, log=None):
+    """Host tap's link out of the bridge (Bochs runs on, its frames go nowhere, its API too) until host's
+    migration ended and, if asked, log_host logged log; returns host's status and log_host's log."""
+    subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", f"tap{tap}", "nomaster"], check=True)
+    try:
+        s = wait_state(ns, host, ENDED, 120)
+        text = log_host.wait(log, 120) if log_host else ""
+    finally:
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", f"tap{tap}", "master", "br0"], check=True)
+    print(json.dumps(s))
+    return s, text
 
 
 def vm_state(ns, host):
@@ -83,8 +96,7 @@ def test_faults_before_commit_during_switchover(request):
         # Cancel while paused.
         receive(ns, 1)
         send(ns, 0, 1, debug_hold="switchover:8000")
-        s = wait_phase(ns, 0, "final", 120)
-        assert s["phase"] == "final", s
+        held(ns, 0, "final")
         assert vm_state(ns, 0) == "paused"
         code, body = curl(ns, 0, "PUT", "vm.migration-cancel")
         assert code == 200, body
@@ -101,15 +113,8 @@ def test_faults_before_commit_during_switchover(request):
         assert code == 200, body
         receive(ns, 1, idle_timeout_ms=10000)
         send(ns, 0, 1, debug_hold="switchover:8000", reply_timeout_ms=3000)
-        s = wait_phase(ns, 0, "final", 120)
-        assert s["phase"] == "final", s
-        link(ns, 1, False)
-        try:
-            s = wait_state(ns, 0, ENDED, 120)
-            btext = hosts[1].wait(r"receive failed", 120)
-        finally:
-            link(ns, 1, True)
-        print(json.dumps(s))
+        held(ns, 0, "final")
+        s, btext = cut_until_ended(ns, 1, 0, hosts[1], r"receive failed")
         assert (s["state"], s["failure"]) == ("failed", "timeout"), s
         assert "receive failed: timeout" in btext, btext[-2000:]
         assert vm_state(ns, 0) == "running"
@@ -122,8 +127,7 @@ def test_faults_before_commit_during_switchover(request):
 
         # After COMMIT a cancel changes nothing: the VM is B's (B, ready again, takes it).
         send(ns, 0, 1, debug_hold="commit:8000")
-        s = wait_phase(ns, 0, "wait-confirm", 120)
-        assert s["phase"] == "wait-confirm", s
+        held(ns, 0, "wait-confirm")
         code, body = curl(ns, 0, "PUT", "vm.migration-cancel")
         assert code == 409, body
         s = wait_state(ns, 0, ENDED, 60)
@@ -144,16 +148,10 @@ def test_link_cut_after_commit(request):
         # (a) B holds after COMMIT, before it starts the VM and confirms; the link goes meanwhile.
         receive(ns, 1, debug_hold="start:20000")
         send(ns, 0, 1, confirm_timeout_ms=5000)
-        d = wait_phase(ns, 1, "start", 120)
-        assert d["phase"] == "start", d
+        held(ns, 1, "start")
         code, body = curl(ns, 1, "PUT", "vm.migration-cancel")
         assert code == 409, body  # COMMIT came: the VM is B's
-        link(ns, 1, False)
-        try:
-            s = wait_state(ns, 0, ENDED, 120)
-        finally:
-            link(ns, 1, True)
-        print(json.dumps(s))
+        s, _ = cut_until_ended(ns, 1, 0)
         assert (s["state"], s["failure"]) == ("committed-unconfirmed", "timeout"), s
         assert vm_state(ns, 0) == "paused"
         # The operator asks B: it runs the VM. A lets its copy go.
@@ -167,15 +165,8 @@ def test_link_cut_after_commit(request):
         # (b) Back from B to A: B holds COMMIT back and the link to A goes before it leaves.
         receive(ns, 0, commit_timeout_ms=5000)
         send(ns, 1, 0, debug_hold="commit:15000", confirm_timeout_ms=25000)
-        s = wait_phase(ns, 1, "wait-confirm", 120)
-        assert s["phase"] == "wait-confirm", s
-        link(ns, 0, False)
-        try:
-            s = wait_state(ns, 1, ENDED, 120)
-            atext = hosts[0].wait(r"receive failed", 120)
-        finally:
-            link(ns, 0, True)
-        print(json.dumps(s))
+        held(ns, 1, "wait-confirm")
+        s, atext = cut_until_ended(ns, 0, 1, hosts[0], r"receive failed")
         assert (s["state"], s["failure"]) == ("committed-unconfirmed", "timeout"), s
         assert "receive failed: timeout" in atext, atext[-2000:]
         # The operator asks A: no VM there. B resumes its copy.
