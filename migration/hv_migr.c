@@ -25,6 +25,7 @@ static struct {
 	uint8_t uuid[16];
 	uint32_t role, state;
 	bool rcv_started;
+	struct migr_hv_recv_req recv_req;
 	uint32_t connections;
 	uint64_t attempts;
 	struct migr_hv_vm hv;
@@ -48,7 +49,8 @@ static const char *const mh_role_names[] = { [MIGR_HV_NONE] = "none", [MIGR_HV_S
 					     [MIGR_HV_RECEIVE] = "receive" };
 static const char *const mh_recv_phase_names[] = {
 	[MIGR_RP_HELLO] = "hello", [MIGR_RP_AUTH] = "auth", [MIGR_RP_HEADER] = "header",
-	[MIGR_RP_TRANSFER] = "transfer", [MIGR_RP_COMMIT] = "wait-commit", [MIGR_RP_END] = "end",
+	[MIGR_RP_TRANSFER] = "transfer", [MIGR_RP_COMMIT] = "wait-commit", [MIGR_RP_START] = "start",
+	[MIGR_RP_END] = "end",
 };
 
 const char *migr_hv_state_str(uint32_t state)
@@ -109,6 +111,18 @@ static void mh_event(void *owner, uint32_t conn, uint32_t event)
 	}
 	if (mh.rcv_started)
 		migr_receiver_link(&mh.rcv, conn, event);
+}
+
+/* A debug hold is for tests: the console says when one is on. */
+static void mh_log_hold(uint32_t phase, uint64_t ms)
+{
+	static const char *const names[MIGR_HOLD_PHASES] = {
+		[MIGR_HOLD_SWITCHOVER] = "switchover", [MIGR_HOLD_COMMIT] = "commit",
+		[MIGR_HOLD_READY] = "ready", [MIGR_HOLD_START] = "start",
+	};
+
+	if (phase != MIGR_HOLD_NONE && phase < MIGR_HOLD_PHASES)
+		log_info("migr", "debug hold: phase %s held open for %llu ms", names[phase], (unsigned long long)ms);
 }
 
 /* ---- sending ---- */
@@ -187,6 +201,10 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	cfg.secret = (const uint8_t *)mh.p.secret;
 	cfg.secret_len = strlen(mh.p.secret);
 	cfg.mac_ops = migr_mac_find(MIGR_MAC_DEFAULT);
+	cfg.confirm_timeout_ms = req->confirm_timeout_ms;
+	cfg.reply_timeout_ms = req->reply_timeout_ms;
+	cfg.hold_phase = req->hold_phase;
+	cfg.hold_ms = req->hold_ms;
 
 	mh.hv = (struct migr_hv_vm){ .vm = vm, .store = mh.p.store, .sched = mh.p.sched,
 				     .throttle_max = vm->throttle.max_pct, .vm_changed = mh_vm_changed };
@@ -213,6 +231,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	log_info("migr", "send: to %u.%u.%u.%u:%u, %u connections, downtime limit %u ms, %llu MiB of RAM",
 		 req->ip >> 24, req->ip >> 16 & 0xff, req->ip >> 8 & 0xff, req->ip & 0xff, req->port,
 		 req->connections, req->downtime_ms, (unsigned long long)(vm->ram_size >> 20));
+	mh_log_hold(req->hold_phase, req->hold_ms);
 	sched_wake(&mh.task.se);
 	return HV_OK;
 }
@@ -226,6 +245,10 @@ static int mh_receiver_start(void)
 		.secret_len = strlen(mh.p.secret),
 		.mac_ops = migr_mac_find(MIGR_MAC_DEFAULT),
 		.max_connections = mh.connections,
+		.commit_timeout_ms = mh.recv_req.commit_timeout_ms,
+		.idle_timeout_ms = mh.recv_req.idle_timeout_ms,
+		.hold_phase = mh.recv_req.hold_phase,
+		.hold_ms = mh.recv_req.hold_ms,
 	};
 	struct migr_receiver_ports ports = {
 		{ &migr_lwip_ops, &mh.tr }, { &migr_hv_memory_ops, &mh.hv }, { &migr_hv_clock_ops, NULL },
@@ -247,8 +270,9 @@ static int mh_receiver_start(void)
 	return migr_receiver_start(&mh.rcv, &cfg, &ports, &b);
 }
 
-int migr_hv_receive(uint16_t port, uint32_t connections)
+int migr_hv_receive(const struct migr_hv_recv_req *req)
 {
+	uint32_t connections = req->connections;
 	uint64_t data = (uint64_t)connections * MIGR_PAD8(MIGR_REC_MAX), free, pages;
 	int rc;
 
@@ -265,7 +289,8 @@ int migr_hv_receive(uint16_t port, uint32_t connections)
 	if (!mh_buffers_take(data + pages * 8))
 		return HV_ENOMEM;
 	mh.connections = connections;
-	rc = migr_lwip_listen(&mh.tr, net_migr_netif(), port, connections + 1, mh_event, NULL);
+	mh.recv_req = *req;
+	rc = migr_lwip_listen(&mh.tr, net_migr_netif(), req->port, connections + 1, mh_event, NULL);
 	if (rc) {
 		mh_buffers_free();
 		return rc;
@@ -274,7 +299,8 @@ int migr_hv_receive(uint16_t port, uint32_t connections)
 	mh.state = MIGR_HV_LISTENING;
 	mh.rcv_started = false;
 	mh.error = mh.peer_error = 0;
-	log_info("migr", "receive: listening on port %u for up to %u connections", port, connections);
+	log_info("migr", "receive: listening on port %u for up to %u connections", req->port, connections);
+	mh_log_hold(req->hold_phase, req->hold_ms);
 	sched_wake(&mh.task.se);
 	return HV_OK;
 }
@@ -320,7 +346,10 @@ int migr_hv_cancel(void)
 		mh.state = MIGR_HV_IDLE;
 		return HV_OK;
 	}
-	if (mh.role == MIGR_HV_RECEIVE && mh.rcv_started && mh.rcv.phase < MIGR_RP_END) {
+	if (mh.role == MIGR_HV_RECEIVE && mh.rcv_started && mh.rcv.phase >= MIGR_RP_START &&
+	    mh.rcv.status == MIGR_RECV_RUNNING)
+		return HV_EBUSY; /* COMMIT came: the VM is this host's */
+	if (mh.role == MIGR_HV_RECEIVE && mh.rcv_started && mh.rcv.phase < MIGR_RP_START) {
 		migr_receiver_link(&mh.rcv, 0, MIGR_LINK_FAILED); /* the next step fails it and discards the VM */
 		return HV_OK;
 	}
@@ -417,7 +446,7 @@ static void mh_run(struct host_task *t, uint64_t now)
 	migr_lwip_events(&mh.tr);
 	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
 		st = migr_sender_step(&mh.snd);
-		busy = mh.snd.phase >= MIGR_SP_PRECOPY && mh.snd.phase <= MIGR_SP_STATE;
+		busy = mh.snd.phase >= MIGR_SP_PRECOPY && mh.snd.phase <= MIGR_SP_STATE && !migr_hold_is_open(&mh.snd.hold);
 		if (mh.snd.phase <= MIGR_SP_END && !mh.phase_at[mh.snd.phase]) {
 			mh.phase_at[mh.snd.phase] = time_now();
 			if (mh.snd.phase == MIGR_SP_FINAL)

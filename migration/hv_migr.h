@@ -38,6 +38,10 @@ struct migr_hv_send_req {
 	uint32_t max_throttle;  /* percent */
 	uint64_t timeout_ms;    /* precopy limit, 0: none */
 	bool abort_on_timeout;  /* else force the switchover */
+	uint64_t confirm_timeout_ms; /* COMMIT to CONFIRM; 0: the sender's default */
+	uint64_t reply_timeout_ms;   /* any other wait for the destination; 0: the sender's default */
+	uint32_t hold_phase;    /* a test's debug hold (migration/hold.h), 0: none */
+	uint64_t hold_ms;
 };
 
 /*
@@ -46,13 +50,26 @@ struct migr_hv_send_req {
  * HV_ENOTSUP without migr.secret (receive too).
  */
 int migr_hv_send(const struct migr_hv_send_req *req);
+struct migr_hv_recv_req {
+	uint16_t port;
+	uint32_t connections;        /* 1..16 */
+	uint64_t commit_timeout_ms;  /* READY to COMMIT; 0: the receiver's default */
+	uint64_t idle_timeout_ms;    /* the source silent; 0: the receiver's default */
+	uint32_t hold_phase;         /* a test's debug hold (migration/hold.h), 0: none */
+	uint64_t hold_ms;
+};
+
 /*
  * Listens on port of the migration NIC for one VM, taking at most
  * connections data connections. HV_EBUSY while a migration runs or when
- * this host has a VM. A failed attempt leaves the host listening again.
+ * this host has a VM. A failed attempt leaves the host listening again,
+ * with the same request.
  */
-int migr_hv_receive(uint16_t port, uint32_t connections);
-/* Before COMMIT: the VM resumes here (send) or is thrown away (receive). HV_ENOENT with nothing to cancel. */
+int migr_hv_receive(const struct migr_hv_recv_req *req);
+/*
+ * Before COMMIT: the VM resumes here (send) or is thrown away (receive).
+ * HV_EBUSY after COMMIT, HV_ENOENT with nothing to cancel.
+ */
 int migr_hv_cancel(void);
 /* After committed-unconfirmed: resume the paused copy here, or discard it (it runs on the destination). */
 int migr_hv_resolve(bool resume);

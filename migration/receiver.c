@@ -54,6 +54,7 @@ int migr_receiver_start(struct migr_receiver *r, const struct migr_receiver_cfg 
 	r->cfg = *cfg;
 	r->p = *p;
 	r->b = *b;
+	migr_hold_init(&r->hold, cfg->hold_phase, cfg->hold_ms);
 	r->zero_hash = migr_page_hash(zero_page);
 	migr_link_init(&r->link[0], 0, r->ctl_out, sizeof(r->ctl_out), r->ctl_in, sizeof(r->ctl_in),
 		       MIGR_CONN_CONTROL, 0, MIGR_DIR_A_TO_B);
@@ -189,6 +190,9 @@ static int on_digest(struct migr_receiver *r, const struct migr_rec *rec)
 	memcpy(&d, rec->body, sizeof(d));
 	if (!r->final_done || r->vcpus_seen != all || !r->time_seen || d.pages != r->npages)
 		return fail(r, MIGR_ERR_PROTOCOL, "digest before all state");
+	/* A test's hold: everything in, READY not sent yet. */
+	if (migr_hold_wait(&r->hold, MIGR_HOLD_READY, &r->p.clock))
+		return HOLD;
 	if (d.digest != XXH3_64bits(r->b.hashes, r->npages * sizeof(uint64_t)))
 		return fail(r, MIGR_ERR_INTEGRITY, "memory digest differs");
 	if (migr_link_queue(&r->link[0], MIGR_REC_READY, NULL, 0))
@@ -198,15 +202,19 @@ static int on_digest(struct migr_receiver *r, const struct migr_rec *rec)
 	return APPLIED;
 }
 
-static int on_commit(struct migr_receiver *r)
+/* After COMMIT: start the VM and confirm, once a test's hold lets go. */
+static void start_vm(struct migr_receiver *r)
 {
-	if (r->p.vm->start(r->p.vm_ctx, since(r, r->t_final, 1000000000)) < 0)
-		return fail(r, MIGR_ERR_INTERNAL, "the VM does not start");
+	if (migr_hold_wait(&r->hold, MIGR_HOLD_START, &r->p.clock))
+		return;
+	if (r->p.vm->start(r->p.vm_ctx, since(r, r->t_final, 1000000000)) < 0) {
+		(void)fail(r, MIGR_ERR_INTERNAL, "the VM does not start");
+		return;
+	}
 	r->created = 0; /* it runs: never discarded from here on */
 	(void)migr_link_queue(&r->link[0], MIGR_REC_CONFIRM, NULL, 0);
 	r->prog.downtime_ms = since(r, r->t_final, 1000);
 	r->phase = MIGR_RP_END;
-	return APPLIED;
 }
 
 static int control(struct migr_receiver *r, const struct migr_rec *rec)
@@ -248,8 +256,10 @@ static int control(struct migr_receiver *r, const struct migr_rec *rec)
 		}
 		break;
 	case MIGR_RP_COMMIT:
-		if (rec->type == MIGR_REC_COMMIT)
-			return on_commit(r);
+		if (rec->type == MIGR_REC_COMMIT) {
+			r->phase = MIGR_RP_START;
+			return APPLIED;
+		}
 		break;
 	case MIGR_RP_END:
 		if (rec->type == MIGR_REC_END)
@@ -441,7 +451,7 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 	if (r->status != MIGR_RECV_RUNNING)
 		return r->status;
 	for (s = 0; s <= r->cfg.max_connections; s++)
-		if (r->link[s].failed && r->phase < MIGR_RP_END)
+		if (r->link[s].failed && r->phase < MIGR_RP_START)
 			(void)fail(r, MIGR_ERR_PROTOCOL, "connection lost");
 	for (s = 1; s <= r->cfg.max_connections; s++)
 		serve(r, s);
@@ -449,15 +459,20 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 	pass_barrier(r);
 	if (r->status != MIGR_RECV_RUNNING)
 		return r->status;
-	if (migr_link_flush(&r->link[0], &r->p.transport) < 0 && r->phase < MIGR_RP_END) {
+	if (r->phase == MIGR_RP_START)
+		start_vm(r);
+	if (r->status != MIGR_RECV_RUNNING)
+		return r->status;
+	if (migr_link_flush(&r->link[0], &r->p.transport) < 0 && r->phase < MIGR_RP_START) {
 		(void)fail(r, MIGR_ERR_PROTOCOL, "connection lost");
 		return r->status;
 	}
-	if (r->phase == MIGR_RP_END && r->link[0].out_off == r->link[0].out_len)
+	/* CONFIRM out, or no way to send it: the VM runs here either way. */
+	if (r->phase == MIGR_RP_END && (r->link[0].out_off == r->link[0].out_len || r->link[0].failed))
 		r->status = MIGR_RECV_DONE;
 	timeout = r->phase == MIGR_RP_COMMIT ? (r->cfg.commit_timeout_ms ? r->cfg.commit_timeout_ms : 10000)
 					     : (r->cfg.idle_timeout_ms ? r->cfg.idle_timeout_ms : 30000);
-	if (r->status == MIGR_RECV_RUNNING && r->phase != MIGR_RP_END && since(r, r->t_wait, 1000) > timeout)
+	if (r->status == MIGR_RECV_RUNNING && r->phase < MIGR_RP_START && since(r, r->t_wait, 1000) > timeout)
 		(void)fail(r, MIGR_ERR_TIMEOUT, "the source went silent");
 	r->prog.phase = r->phase;
 	return r->status;

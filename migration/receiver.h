@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "migration/hold.h"
 #include "migration/link.h"
 #include "migration/mac.h"
 #include "migration/port.h"
@@ -35,6 +36,7 @@ enum migr_recv_phase {
 	MIGR_RP_HEADER,
 	MIGR_RP_TRANSFER,
 	MIGR_RP_COMMIT, /* READY sent */
+	MIGR_RP_START,  /* COMMIT in: the VM is this host's whatever befalls the link */
 	MIGR_RP_END,
 };
 
@@ -45,6 +47,8 @@ struct migr_receiver_cfg {
 	uint32_t max_connections;   /* cap on data connections, 1..MIGR_CONN_MAX */
 	uint64_t commit_timeout_ms; /* READY to COMMIT; 0: 10 s */
 	uint64_t idle_timeout_ms;   /* no record at all for this long; 0: 30 s */
+	uint32_t hold_phase;        /* a test's debug hold (hold.h): MIGR_HOLD_READY or _START; 0: none */
+	uint64_t hold_ms;
 };
 
 struct migr_receiver_ports {
@@ -88,6 +92,7 @@ struct migr_receiver {
 	uint64_t vcpus_seen;
 	uint8_t time_seen;
 	struct migr_mac mac;
+	struct migr_hold hold;
 	uint8_t nonce_a[MIGR_NONCE_SIZE], nonce_b[MIGR_NONCE_SIZE];
 	uint8_t session_id[MIGR_SESSION_ID_SIZE];
 	uint64_t t_wait, t_final;

@@ -78,6 +78,7 @@ int migr_sender_start(struct migr_sender *s, const struct migr_sender_cfg *cfg, 
 	s->p = *p;
 	s->b = *b;
 	s->npages = bytes / MIGR_PAGE_SIZE;
+	migr_hold_init(&s->hold, cfg->hold_phase, cfg->hold_ms);
 	s->zero_hash = migr_page_hash(zero);
 	s->prog.expected_downtime_ms = UINT64_MAX;
 	migr_link_init(&s->link[0], 0, s->ctl_out, sizeof(s->ctl_out), s->ctl_in, sizeof(s->ctl_in),
@@ -466,6 +467,11 @@ static int transfer(struct migr_sender *s)
 		(void)expect(s, &rec, MIGR_REC_ERROR);
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_OK;
+	/* A test's hold: the VM paused, nothing of the last pass sent yet (and no stall either). */
+	if (s->phase == MIGR_SP_FINAL && migr_hold_wait(&s->hold, MIGR_HOLD_SWITCHOVER, &s->p.clock)) {
+		s->last_bytes_t = migr_sender_now(s);
+		return HV_OK;
+	}
 	if (s->phase == MIGR_SP_STATE)
 		return send_state(s);
 	/* The cap: no more bytes than it allows since the first one. */
@@ -553,6 +559,18 @@ static void check_timeouts(struct migr_sender *s)
 		wait = s->cfg.confirm_timeout_ms ? s->cfg.confirm_timeout_ms : 10000;
 	if ((p <= MIGR_SP_DATA_CONNECT || p >= MIGR_SP_READY) && p != MIGR_SP_END && since_ms(s, s->t_wait) > wait)
 		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "the destination did not answer");
+	/* Paused, and the link takes nothing: before COMMIT the VM had better run here again. */
+	else if ((p == MIGR_SP_FINAL || p == MIGR_SP_STATE) && since_ms(s, s->last_bytes_t) > wait)
+		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "nothing moved on the link while paused");
+}
+
+/* What is queued on control goes out; a test's hold keeps COMMIT back for a while. */
+static void flush_control(struct migr_sender *s)
+{
+	if (s->phase == MIGR_SP_CONFIRM && migr_hold_wait(&s->hold, MIGR_HOLD_COMMIT, &s->p.clock))
+		return;
+	if (migr_link_flush(&s->link[0], &s->p.transport) < 0)
+		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
 }
 
 uint32_t migr_sender_step(struct migr_sender *s)
@@ -568,8 +586,8 @@ uint32_t migr_sender_step(struct migr_sender *s)
 	for (c = 0; c <= s->granted; c++)
 		if (s->link[c].failed)
 			(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
-	if (s->link[0].up && migr_link_flush(&s->link[0], &s->p.transport) < 0)
-		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+	if (s->link[0].up)
+		flush_control(s);
 	sample(s);
 	if (s->status != MIGR_SEND_RUNNING)
 		return s->status;
@@ -581,8 +599,8 @@ uint32_t migr_sender_step(struct migr_sender *s)
 		(void)finish(s);
 	if (s->status == MIGR_SEND_RUNNING)
 		check_timeouts(s);
-	if (s->status == MIGR_SEND_RUNNING && migr_link_flush(&s->link[0], &s->p.transport) < 0)
-		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+	if (s->status == MIGR_SEND_RUNNING)
+		flush_control(s);
 	s->prog.phase = s->phase;
 	return s->status;
 }

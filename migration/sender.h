@@ -8,7 +8,8 @@
  * Ownership of the VM (docs/migration-stream.md): until COMMIT is sent any
  * failure resumes the VM here; once COMMIT is sent the sender never
  * resumes it by itself: without CONFIRM it ends in
- * MIGR_SEND_COMMITTED_UNCONFIRMED and the operator decides. The sender
+ * MIGR_SEND_COMMITTED_UNCONFIRMED and the operator decides (the confirm
+ * timeout counts from COMMIT, a debug hold included). The sender
  * closes its connections when it ends (after END, or after its ERROR).
  */
 #ifndef MIGR_SENDER_H
@@ -16,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "migration/hold.h"
 #include "migration/link.h"
 #include "migration/mac.h"
 #include "migration/policy.h"
@@ -54,6 +56,8 @@ struct migr_sender_cfg {
 	const struct migr_mac_ops *mac_ops;
 	uint64_t confirm_timeout_ms; /* after COMMIT; 0: 10 s */
 	uint64_t reply_timeout_ms;   /* any other wait for B; 0: 30 s */
+	uint32_t hold_phase;         /* a test's debug hold (hold.h): MIGR_HOLD_SWITCHOVER or _COMMIT; 0: none */
+	uint64_t hold_ms;
 };
 
 struct migr_sender_ports {
@@ -119,6 +123,7 @@ struct migr_sender {
 	struct migr_send_chunk chunk[MIGR_CONN_MAX];
 	struct migr_link link[MIGR_CONN_MAX + 1];
 	struct migr_mac mac;
+	struct migr_hold hold;
 	uint8_t nonce_a[MIGR_NONCE_SIZE], nonce_b[MIGR_NONCE_SIZE];
 	uint8_t session_id[MIGR_SESSION_ID_SIZE];
 	uint64_t zero_hash;

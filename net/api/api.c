@@ -456,8 +456,47 @@ static int api_throttle(struct api_call *c)
 	return HV_OK;
 }
 
+/* The phases a debug hold may name, and whose they are. */
+static const struct {
+	const char *name;
+	enum api_hold phase;
+	bool send;
+} api_holds[] = {
+	{ "switchover", API_HOLD_SWITCHOVER, true }, { "commit", API_HOLD_COMMIT, true },
+	{ "ready", API_HOLD_READY, false },           { "start", API_HOLD_START, false },
+};
+
+/* "<phase>:<ms>", with a phase of this side (send or receive); absent: no hold. */
+static int api_hold_decode(struct api_call *c, const struct api_value *v, bool send, struct api_debug_hold *h)
+{
+	const char *colon = v->present ? memchr(v->s, ':', v->len) : NULL;
+	size_t name_len = colon ? (size_t)(colon - v->s) : 0;
+	const char *msg = send ? "must be \"switchover:<ms>\" or \"commit:<ms>\", ms from 1 to 60000"
+			       : "must be \"ready:<ms>\" or \"start:<ms>\", ms from 1 to 60000";
+	uint32_t ms;
+	unsigned i;
+
+	h->phase = API_HOLD_NONE;
+	h->ms = 0;
+	if (!v->present)
+		return HV_OK;
+	if (!colon || parse_dec(colon + 1, v->len - name_len - 1, API_HOLD_MS_MAX, &ms) || ms == 0)
+		return API_FAIL(c->err, "debug_hold", msg);
+	for (i = 0; i < sizeof(api_holds) / sizeof(api_holds[0]); i++)
+		if (api_holds[i].send == send && strlen(api_holds[i].name) == name_len &&
+		    !memcmp(api_holds[i].name, v->s, name_len)) {
+			h->phase = api_holds[i].phase;
+			h->ms = ms;
+			return HV_OK;
+		}
+	return API_FAIL(c->err, "debug_hold", msg);
+}
+
+#define API_TIMEOUT_FIELD(name) { name, API_F_UINT, 1, API_TIMEOUT_MS_MAX, "must be an integer from 1 to 3600000" }
+#define API_HOLD_FIELD { "debug_hold", API_F_STRING, 0, 0, "must be a string \"<phase>:<ms>\"" }
+
 enum { API_SEND_DEST, API_SEND_CONN, API_SEND_DOWNTIME, API_SEND_BW, API_SEND_THROTTLE, API_SEND_TIMEOUT,
-       API_SEND_ON_TIMEOUT, API_SEND_N };
+       API_SEND_ON_TIMEOUT, API_SEND_CONFIRM, API_SEND_REPLY, API_SEND_HOLD, API_SEND_N };
 
 static int api_send_decode(struct api_call *c, struct api_send_migration *m)
 {
@@ -471,6 +510,9 @@ static int api_send_decode(struct api_call *c, struct api_send_migration *m)
 		[API_SEND_TIMEOUT] = { "timeout_ms", API_F_UINT, 0, 86400000,
 				       "must be an integer from 0 to 86400000 (0 = none)" },
 		[API_SEND_ON_TIMEOUT] = { "on_timeout", API_F_STRING, 0, 0, "must be \"abort\" or \"force\"" },
+		[API_SEND_CONFIRM] = API_TIMEOUT_FIELD("confirm_timeout_ms"),
+		[API_SEND_REPLY] = API_TIMEOUT_FIELD("reply_timeout_ms"),
+		[API_SEND_HOLD] = API_HOLD_FIELD,
 	};
 	struct api_value v[API_SEND_N];
 	struct api_obj *o = &(struct api_obj){ 0 };
@@ -488,6 +530,10 @@ static int api_send_decode(struct api_call *c, struct api_send_migration *m)
 	m->bandwidth = v[API_SEND_BW].u;
 	m->max_throttle = v[API_SEND_THROTTLE].present ? (unsigned)v[API_SEND_THROTTLE].u : API_SEND_DEFAULT_MAX_THROTTLE;
 	m->timeout_ms = v[API_SEND_TIMEOUT].u;
+	m->confirm_timeout_ms = v[API_SEND_CONFIRM].u;
+	m->reply_timeout_ms = v[API_SEND_REPLY].u;
+	if ((rc = api_hold_decode(c, &v[API_SEND_HOLD], true, &m->hold)) < 0)
+		return rc;
 	m->on_timeout = API_ON_TIMEOUT_ABORT;
 	if (v[API_SEND_ON_TIMEOUT].present) {
 		struct api_value *t = &v[API_SEND_ON_TIMEOUT];
@@ -516,13 +562,16 @@ static int api_send_migration(struct api_call *c)
 	return HV_OK;
 }
 
-enum { API_RECV_LISTEN, API_RECV_CONN, API_RECV_N };
+enum { API_RECV_LISTEN, API_RECV_CONN, API_RECV_COMMIT, API_RECV_IDLE, API_RECV_HOLD, API_RECV_N };
 
 static int api_receive_migration(struct api_call *c)
 {
 	static const struct api_field fields[API_RECV_N] = {
 		[API_RECV_LISTEN] = { "listen", API_F_STRING, 0, 0, "must be a string \"a.b.c.d:port\"" },
 		[API_RECV_CONN] = { "connections", API_F_UINT, 1, API_CONNECTIONS_MAX, "must be an integer from 1 to 16" },
+		[API_RECV_COMMIT] = API_TIMEOUT_FIELD("commit_timeout_ms"),
+		[API_RECV_IDLE] = API_TIMEOUT_FIELD("idle_timeout_ms"),
+		[API_RECV_HOLD] = API_HOLD_FIELD,
 	};
 	const struct api_backend *be = c->api->be;
 	struct api_value v[API_RECV_N];
@@ -538,6 +587,10 @@ static int api_receive_migration(struct api_call *c)
 	if (api_parse_endpoint(v[API_RECV_LISTEN].s, v[API_RECV_LISTEN].len, &m.listen) < 0)
 		return API_FAIL(c->err, "listen", fields[API_RECV_LISTEN].range_msg);
 	m.connections = v[API_RECV_CONN].present ? (unsigned)v[API_RECV_CONN].u : 1;
+	m.commit_timeout_ms = v[API_RECV_COMMIT].u;
+	m.idle_timeout_ms = v[API_RECV_IDLE].u;
+	if ((rc = api_hold_decode(c, &v[API_RECV_HOLD], false, &m.hold)) < 0)
+		return rc;
 	if (!be->receive_migration)
 		return api_not_implemented(c);
 	if ((rc = be->receive_migration(be->ctx, &m)) < 0)

@@ -80,6 +80,19 @@ struct api_endpoint {
 
 enum api_on_timeout { API_ON_TIMEOUT_ABORT, API_ON_TIMEOUT_FORCE };
 
+/*
+ * A debug option for tests, "debug_hold": "<phase>:<ms>": one switchover
+ * phase held open for ms, so that a fault can land in it (docs/openapi.yaml).
+ * switchover and commit are the sender's, ready and start the receiver's.
+ */
+enum api_hold { API_HOLD_NONE, API_HOLD_SWITCHOVER, API_HOLD_COMMIT, API_HOLD_READY, API_HOLD_START };
+#define API_HOLD_MS_MAX 60000
+struct api_debug_hold {
+	enum api_hold phase;
+	uint32_t ms;
+};
+#define API_TIMEOUT_MS_MAX 3600000 /* of the switchover's waits */
+
 /* PUT vm.send-migration, decoded; fields left out of the body keep these defaults. */
 #define API_SEND_DEFAULT_CONNECTIONS 1
 #define API_SEND_DEFAULT_DOWNTIME_MS 300
@@ -92,12 +105,18 @@ struct api_send_migration {
 	unsigned max_throttle;             /* 0..99 */
 	uint64_t timeout_ms;               /* 0 = none */
 	enum api_on_timeout on_timeout;    /* what happens when timeout_ms passes */
+	uint64_t confirm_timeout_ms;       /* COMMIT to CONFIRM; 0 = the default (10 s) */
+	uint64_t reply_timeout_ms;         /* any other wait for the destination; 0 = the default (30 s) */
+	struct api_debug_hold hold;
 };
 
 /* PUT vm.receive-migration, decoded. */
 struct api_receive_migration {
 	struct api_endpoint listen;        /* required */
 	unsigned connections;              /* 1..API_CONNECTIONS_MAX, default 1 */
+	uint64_t commit_timeout_ms;        /* READY to COMMIT; 0 = the default (10 s) */
+	uint64_t idle_timeout_ms;          /* the source silent; 0 = the default (30 s) */
+	struct api_debug_hold hold;
 };
 
 /* GET vm.migration-status: the last or the running migration of this host. */

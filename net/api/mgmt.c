@@ -9,6 +9,7 @@
 #include "kernel/vmm/arch.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
+#include "migration/hold.h"
 #include "migration/hv_migr.h"
 #include "net/api/api.h"
 #include "net/api/api_server.h"
@@ -102,6 +103,12 @@ static int mgmt_set_dirty_limit(void *ctx, uint64_t pages_per_s)
 	return mgmt_vm->dirty.logging ? throttle_dirty_limit_start(mgmt_vm, pages_per_s) : HV_EBUSY;
 }
 
+/* The API's names of the debug hold's phases, as the migration knows them. */
+static const uint32_t mgmt_holds[] = {
+	[API_HOLD_NONE] = MIGR_HOLD_NONE, [API_HOLD_SWITCHOVER] = MIGR_HOLD_SWITCHOVER,
+	[API_HOLD_COMMIT] = MIGR_HOLD_COMMIT, [API_HOLD_READY] = MIGR_HOLD_READY, [API_HOLD_START] = MIGR_HOLD_START,
+};
+
 static int mgmt_send_migration(void *ctx, const struct api_send_migration *m)
 {
 	const struct migr_hv_send_req r = {
@@ -113,6 +120,10 @@ static int mgmt_send_migration(void *ctx, const struct api_send_migration *m)
 		.max_throttle = m->max_throttle,
 		.timeout_ms = m->timeout_ms,
 		.abort_on_timeout = m->on_timeout == API_ON_TIMEOUT_ABORT,
+		.confirm_timeout_ms = m->confirm_timeout_ms,
+		.reply_timeout_ms = m->reply_timeout_ms,
+		.hold_phase = mgmt_holds[m->hold.phase],
+		.hold_ms = m->hold.ms,
 	};
 
 	(void)ctx;
@@ -122,8 +133,17 @@ static int mgmt_send_migration(void *ctx, const struct api_send_migration *m)
 /* The listen address names the migration NIC: only its port is ours to choose. */
 static int mgmt_receive_migration(void *ctx, const struct api_receive_migration *m)
 {
+	const struct migr_hv_recv_req r = {
+		.port = m->listen.port,
+		.connections = m->connections,
+		.commit_timeout_ms = m->commit_timeout_ms,
+		.idle_timeout_ms = m->idle_timeout_ms,
+		.hold_phase = mgmt_holds[m->hold.phase],
+		.hold_ms = m->hold.ms,
+	};
+
 	(void)ctx;
-	return migr_hv_receive(m->listen.port, m->connections);
+	return migr_hv_receive(&r);
 }
 
 static int mgmt_migration_cancel(void *ctx)

@@ -573,6 +573,72 @@ START_TEST(test_receive_and_cancel)
 }
 END_TEST
 
+/* The switchover's timeouts and the tests' debug hold: each side takes its own phases only. */
+START_TEST(test_migration_timeouts_and_hold)
+{
+	static const char *const bad_send[] = {
+		"\"debug_hold\":\"ready:100\"", "\"debug_hold\":\"switchover\"", "\"debug_hold\":\"switchover:0\"",
+		"\"debug_hold\":\"switchover:60001\"", "\"debug_hold\":\"switchover:-1\"", "\"debug_hold\":\":100\"",
+		"\"debug_hold\":\"Commit:100\"", "\"debug_hold\":100",
+	};
+	static const char *const bad_recv[] = {
+		"\"debug_hold\":\"commit:100\"", "\"debug_hold\":\"start:\"", "\"debug_hold\":\"start:1x\"",
+	};
+	char buf[256];
+	unsigned i;
+
+	with_migration();
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\"}"), 202);
+	ck_assert_int_eq(fk.send.hold.phase, API_HOLD_NONE);
+	ck_assert_uint_eq(fk.send.confirm_timeout_ms, 0);
+	ck_assert_uint_eq(fk.send.reply_timeout_ms, 0);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration",
+			       "{\"destination\":\"10.0.0.2:6000\",\"confirm_timeout_ms\":4000,"
+			       "\"reply_timeout_ms\":3600000,\"debug_hold\":\"commit:2500\"}"),
+			  202);
+	ck_assert_uint_eq(fk.send.confirm_timeout_ms, 4000);
+	ck_assert_uint_eq(fk.send.reply_timeout_ms, 3600000);
+	ck_assert_int_eq(fk.send.hold.phase, API_HOLD_COMMIT);
+	ck_assert_uint_eq(fk.send.hold.ms, 2500);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration",
+			       "{\"destination\":\"10.0.0.2:6000\",\"debug_hold\":\"switchover:60000\"}"), 202);
+	ck_assert_int_eq(fk.send.hold.phase, API_HOLD_SWITCHOVER);
+	ck_assert_uint_eq(fk.send.hold.ms, 60000);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.receive-migration",
+			       "{\"listen\":\"0.0.0.0:6000\",\"commit_timeout_ms\":1,\"idle_timeout_ms\":5000,"
+			       "\"debug_hold\":\"start:1\"}"),
+			  202);
+	ck_assert_uint_eq(fk.recv.commit_timeout_ms, 1);
+	ck_assert_uint_eq(fk.recv.idle_timeout_ms, 5000);
+	ck_assert_int_eq(fk.recv.hold.phase, API_HOLD_START);
+	ck_assert_uint_eq(fk.recv.hold.ms, 1);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.receive-migration",
+			       "{\"listen\":\"0.0.0.0:6000\",\"debug_hold\":\"ready:700\"}"), 202);
+	ck_assert_int_eq(fk.recv.hold.phase, API_HOLD_READY);
+	ck_assert_uint_eq(fk.actions, 5);
+
+	for (i = 0; i < sizeof(bad_send) / sizeof(bad_send[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"destination\":\"10.0.0.2:6000\",%s}", bad_send[i]);
+		expect_400("/api/v1/vm.send-migration", buf, "debug_hold");
+	}
+	for (i = 0; i < sizeof(bad_recv) / sizeof(bad_recv[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"listen\":\"0.0.0.0:6000\",%s}", bad_recv[i]);
+		expect_400("/api/v1/vm.receive-migration", buf, "debug_hold");
+	}
+	expect_400("/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\",\"confirm_timeout_ms\":0}",
+		   "confirm_timeout_ms");
+	expect_400("/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\",\"reply_timeout_ms\":3600001}",
+		   "reply_timeout_ms");
+	expect_400("/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\",\"commit_timeout_ms\":100}",
+		   "commit_timeout_ms");
+	expect_400("/api/v1/vm.receive-migration", "{\"listen\":\"0.0.0.0:6000\",\"idle_timeout_ms\":0}",
+		   "idle_timeout_ms");
+	expect_400("/api/v1/vm.receive-migration", "{\"listen\":\"0.0.0.0:6000\",\"confirm_timeout_ms\":100}",
+		   "confirm_timeout_ms");
+	ck_assert_uint_eq(fk.actions, 5);
+}
+END_TEST
+
 /* Status at any time: every figure an operator follows, and null while the expected downtime is unknown. */
 START_TEST(test_migration_status)
 {
@@ -658,6 +724,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_migration_not_implemented);
 	tcase_add_test(tc, test_send_migration);
 	tcase_add_test(tc, test_migration_status);
+	tcase_add_test(tc, test_migration_timeouts_and_hold);
 	tcase_add_test(tc, test_migration_resolve);
 	tcase_add_test(tc, test_receive_and_cancel);
 	tcase_add_test(tc, test_parse_endpoint);

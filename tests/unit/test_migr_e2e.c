@@ -45,6 +45,7 @@ struct net {
 	uint32_t idx_of_slot[MIGR_CONN_MAX + 1], next_slot;
 	size_t cap;      /* pipe capacity in use: a small window */
 	int cut;         /* every connection fails */
+	int stall;       /* A's connections take nothing, and nothing fails */
 	uint32_t closes; /* by either side */
 	int tamper_conn; /* flip a byte of this A->B stream ... */
 	uint64_t tamper_at;
@@ -108,7 +109,7 @@ static size_t a_room(void *ctx, uint32_t c)
 {
 	struct net *n = ctx;
 
-	return n->cut ? 0 : random_piece(pipe_room(n, &n->a2b[c]));
+	return n->cut || n->stall ? 0 : random_piece(pipe_room(n, &n->a2b[c]));
 }
 
 static long a_write(void *ctx, uint32_t c, const void *b, size_t k)
@@ -493,6 +494,8 @@ struct setup {
 	const uint8_t *a_secret, *b_secret;
 	uint32_t downtime_ms;
 	uint64_t bandwidth_cap;
+	uint32_t a_hold, b_hold;  /* debug holds (hold.h) */
+	uint64_t hold_ms, confirm_ms, commit_ms;
 };
 
 static void begin(const struct setup *su)
@@ -506,6 +509,9 @@ static void begin(const struct setup *su)
 		.secret = su->a_secret ? su->a_secret : secret,
 		.secret_len = sizeof(secret),
 		.mac_ops = a_mac,
+		.confirm_timeout_ms = su->confirm_ms,
+		.hold_phase = su->a_hold,
+		.hold_ms = su->hold_ms,
 	};
 	struct migr_sender_ports sp = {
 		{ &a_net, &n }, { &mem_ops, &g.src }, { &dirty_ops, &g }, { &throttle_ops, &g }, { &clock_ops, &g },
@@ -517,6 +523,9 @@ static void begin(const struct setup *su)
 		.secret_len = sizeof(secret),
 		.mac_ops = b_mac,
 		.max_connections = MIGR_CONN_MAX,
+		.commit_timeout_ms = su->commit_ms,
+		.hold_phase = su->b_hold,
+		.hold_ms = su->hold_ms,
 	};
 	struct migr_receiver_ports rp = { { &b_net, &n }, { &mem_ops, &g.dst }, { &clock_ops, &g }, &dst_vm, &g };
 	struct migr_receiver_bufs rb = { .hashes = rhash, .npages = NPAGES };
@@ -1150,6 +1159,185 @@ START_TEST(test_destination_refuses_vm)
 }
 END_TEST
 
+/* The hold itself: it opens at its phase only, lets go after its time, and holds once. */
+START_TEST(test_hold_timer)
+{
+	struct migr_clock clk = { &clock_ops, &g };
+	struct migr_hold h;
+
+	g.now = 5;
+	migr_hold_init(&h, MIGR_HOLD_READY, 30);
+	ck_assert(!migr_hold_wait(&h, MIGR_HOLD_START, &clk));
+	ck_assert(!migr_hold_is_open(&h));
+	ck_assert(migr_hold_wait(&h, MIGR_HOLD_READY, &clk));
+	ck_assert(migr_hold_is_open(&h));
+	g.now += 29999;
+	ck_assert(migr_hold_wait(&h, MIGR_HOLD_READY, &clk));
+	g.now += 1;
+	ck_assert(!migr_hold_wait(&h, MIGR_HOLD_READY, &clk));
+	ck_assert(!migr_hold_is_open(&h));
+	g.now += 1;
+	ck_assert(!migr_hold_wait(&h, MIGR_HOLD_READY, &clk));
+	migr_hold_init(&h, MIGR_HOLD_NONE, 30);
+	ck_assert(!migr_hold_wait(&h, MIGR_HOLD_NONE, &clk));
+	migr_hold_init(&h, MIGR_HOLD_PHASES, 30);
+	ck_assert(!migr_hold_wait(&h, MIGR_HOLD_PHASES, &clk));
+}
+END_TEST
+
+static void rounds(int k)
+{
+	while (k--)
+		round_trip();
+}
+
+/* A paused and held before the last pages: a cancel resumes it there, B throws its copy away. */
+START_TEST(test_hold_switchover_cancel)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10, .a_hold = MIGR_HOLD_SWITCHOVER,
+			    .hold_ms = 5000 };
+	uint64_t pages;
+
+	srand(31);
+	begin(&su);
+	run_until(sender_final, 200000);
+	pages = snd.prog.pages_sent + snd.prog.zero_pages;
+	rounds(200); /* 2 s */
+	ck_assert_uint_eq(snd.phase, MIGR_SP_FINAL);
+	ck_assert(g.paused && migr_hold_is_open(&snd.hold));
+	/* Nothing of the last pass went. */
+	ck_assert_uint_eq(snd.prog.pages_sent + snd.prog.zero_pages, pages);
+	ck_assert(!rcv.final_done);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_RUNNING);
+	migr_sender_cancel(&snd);
+	run_until(finished, 1000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_CANCELLED);
+	ck_assert(!g.paused && g.resumed == 1 && !g.released);
+	ck_assert_uint_eq(rcv.prog.peer_error, MIGR_ERR_CANCELLED);
+	ck_assert(g.discarded && !g.started);
+}
+END_TEST
+
+/* Paused, and the link takes nothing for the reply timeout (B gone): the VM runs on A again. */
+START_TEST(test_stall_while_paused)
+{
+	int i;
+
+	begin_to_final(36);
+	n.stall = 1;
+	for (i = 0; i < 4000 && snd.status == MIGR_SEND_RUNNING; i++) {
+		g.now += TICK_US;
+		migr_sender_step(&snd); /* B is gone: nothing reaches it, nothing comes back */
+	}
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_TIMEOUT);
+	ck_assert_uint_ge(i, 3000); /* not before the default reply timeout, 30 s */
+	ck_assert_uint_le(snd.prog.phase, MIGR_SP_STATE); /* it never got as far as waiting for READY */
+	ck_assert(!g.paused && g.resumed == 1 && !g.released);
+}
+END_TEST
+
+/* A hold that ends: the migration completes, its downtime covering the hold. */
+START_TEST(test_hold_switchover_passes)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 3, .cap = 16u << 10, .a_hold = MIGR_HOLD_SWITCHOVER,
+			    .hold_ms = 700 };
+
+	srand(32);
+	begin(&su);
+	run_until(finished, 200000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_DONE);
+	ck_assert_uint_ge(snd.prog.downtime_ms, 700);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+}
+END_TEST
+
+/*
+ * COMMIT held back on A past B's commit timeout: B throws the VM away, A
+ * (committed) keeps its paused copy, a cancel changes nothing, and the
+ * operator's resume runs it on A: never on both.
+ */
+START_TEST(test_hold_commit_past_b_timeout)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10, .a_hold = MIGR_HOLD_COMMIT,
+			    .hold_ms = 3000, .confirm_ms = 6000, .commit_ms = 1000 };
+
+	srand(33);
+	begin(&su);
+	run_until(sender_confirm, 200000);
+	ck_assert(snd.committed && migr_hold_is_open(&snd.hold));
+	rounds(50);
+	ck_assert_uint_eq(rcv.phase, MIGR_RP_COMMIT); /* COMMIT did not reach B */
+	migr_sender_cancel(&snd);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_RUNNING);
+	run_until(finished, 2000);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_uint_eq(rcv.prog.error, MIGR_ERR_TIMEOUT);
+	ck_assert(g.discarded && !g.started);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
+	ck_assert(g.paused && !g.resumed && !g.released);
+	ck_assert_int_eq(migr_sender_resolve(&snd, 1), HV_OK);
+	ck_assert(!g.paused && g.resumed == 1);
+}
+END_TEST
+
+static int receiver_starting(void)
+{
+	return rcv.phase == MIGR_RP_START || finished();
+}
+
+/*
+ * B holds after COMMIT and the link dies: the VM is B's, B starts it when
+ * the hold lets go; A reports committed-unconfirmed and the operator's
+ * discard frees A's copy.
+ */
+START_TEST(test_hold_start_then_cut)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10, .b_hold = MIGR_HOLD_START,
+			    .hold_ms = 2000 };
+
+	srand(34);
+	begin(&su);
+	run_until(receiver_starting, 200000);
+	ck_assert_uint_eq(rcv.phase, MIGR_RP_START);
+	rounds(20);
+	ck_assert(!g.started && migr_hold_is_open(&rcv.hold));
+	n.cut = 1;
+	run_until(finished, 1000);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_DONE);
+	ck_assert(g.started && !g.discarded);
+	ck_assert_uint_ge(rcv.prog.downtime_ms, 2000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
+	ck_assert_int_eq(migr_sender_resolve(&snd, 0), HV_OK);
+	ck_assert(g.released && g.paused && !g.resumed);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+}
+END_TEST
+
+/* B holds READY back; A's cancel meanwhile resumes the VM on A and B discards it. */
+START_TEST(test_hold_ready_cancel)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 3, .cap = 16u << 10, .b_hold = MIGR_HOLD_READY,
+			    .hold_ms = 1500 };
+
+	srand(35);
+	begin(&su);
+	run_until(sender_final, 200000);
+	while (!migr_hold_is_open(&rcv.hold) && !finished())
+		round_trip();
+	rounds(20);
+	ck_assert_uint_eq(snd.phase, MIGR_SP_READY);
+	migr_sender_cancel(&snd);
+	run_until(finished, 1000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert(!g.paused && g.resumed == 1);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert(g.discarded && !g.started);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("migr_e2e");
@@ -1183,6 +1371,13 @@ int main(void)
 	tcase_add_loop_test(tc, test_moved_record, 0, 2);
 	tcase_add_test(tc, test_migrate_hmac);
 	tcase_add_test(tc, test_mac_mismatch);
+	tcase_add_test(tc, test_hold_timer);
+	tcase_add_test(tc, test_hold_switchover_cancel);
+	tcase_add_test(tc, test_hold_switchover_passes);
+	tcase_add_test(tc, test_stall_while_paused);
+	tcase_add_test(tc, test_hold_commit_past_b_timeout);
+	tcase_add_test(tc, test_hold_start_then_cut);
+	tcase_add_test(tc, test_hold_ready_cancel);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -105,7 +105,7 @@ UNIT_SRCS_test_migr_hv_vcpu := migration/hv_vcpu.c migration/codec.c migration/m
 UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
 UNIT_TESTS += test_migr_e2e
 UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
-	migration/mac.c migration/mac_test.c migration/policy.c kernel/lib/err.c
+	migration/mac.c migration/mac_test.c migration/policy.c migration/hold.c kernel/lib/err.c
 # The record MACs on mbed TLS (mk/mbedtls.mk's host library, same sources and configuration as the hypervisor's).
 UNIT_TESTS += test_migr_mac
 UNIT_SRCS_test_migr_mac := migration/mac_mbedtls.c migration/mac.c
