@@ -135,6 +135,7 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_net.py
 	@/usr/bin/python3 tests/bench/bench_pxe.py
 	@/usr/bin/python3 tests/bench/bench_api.py
+	@/usr/bin/python3 tests/bench/bench_migration.py
 
 # The simulator links the sender's policy and the scheduler's dirty-limit controller unchanged.
 SIM := $(BUILD)/sim/sim
