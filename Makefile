@@ -137,6 +137,7 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_net.py
 	@/usr/bin/python3 tests/bench/bench_pxe.py
 	@/usr/bin/python3 tests/bench/bench_api.py
+	@/usr/bin/python3 tests/bench/bench_migration.py
 	@$(MAKE) --no-print-directory bench-linerate
 
 # The simulator links the sender's policy and the scheduler's dirty-limit controller unchanged.

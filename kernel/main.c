@@ -245,7 +245,8 @@ static void migration_start(struct vm *vm)
 static void net_start(struct vm *vm)
 {
 	const struct net_params np = net_params(&config);
-	const struct mgmt_params mp = { .token = config.api_token, .port = (uint16_t)config.api_port };
+	const struct mgmt_params mp = { .token = config.api_token, .port = (uint16_t)config.api_port,
+					.link = &perf_link_ops };
 	const struct perf_params pp = perf_params(&config);
 	int rc;
 

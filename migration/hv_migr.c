@@ -370,6 +370,20 @@ int migr_hv_resolve(bool resume)
 	return HV_OK;
 }
 
+static void mh_goodput(const struct migr_sender *s, struct migr_hv_status *o)
+{
+	const struct migr_send_progress *g = &s->prog;
+	uint64_t us;
+
+	o->page_bytes_sent = g->pages_sent * MIGR_PAGE_SIZE;
+	if (!g->first_byte_ticks || g->last_page_ticks <= g->first_byte_ticks)
+		return;
+	o->memory_first_ms = mh_ms(g->first_byte_ticks - s->t_start);
+	o->memory_last_ms = mh_ms(g->last_page_ticks - s->t_start);
+	us = time_ticks_to_us(g->last_page_ticks - g->first_byte_ticks);
+	o->goodput = us ? o->page_bytes_sent * 1000000u / us : 0;
+}
+
 void migr_hv_status(struct migr_hv_status *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -400,6 +414,7 @@ void migr_hv_status(struct migr_hv_status *o)
 		o->downtime_ms = g->downtime_ms;
 		o->elapsed_ms = g->elapsed_ms;
 		o->connections = mh.snd.granted ? mh.snd.granted : mh.connections;
+		mh_goodput(&mh.snd, o);
 	} else if (mh.role == MIGR_HV_RECEIVE) {
 		const struct migr_recv_progress *g = &mh.rcv.prog;
 

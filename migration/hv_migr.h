@@ -100,6 +100,9 @@ struct migr_hv_status {
 	const char *peer_failure;
 	uint64_t pages_written, bytes_in; /* receive */
 	uint64_t attempts;             /* migrations started (send) or accepted (receive) here */
+	/* send: page data sent (zero pages excluded), when its first and last byte went to the transport
+	 * (ms since the start, this host's clock), and the goodput over that window in bytes/s */
+	uint64_t page_bytes_sent, memory_first_ms, memory_last_ms, goodput;
 };
 
 void migr_hv_status(struct migr_hv_status *out);

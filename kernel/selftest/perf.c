@@ -1,14 +1,17 @@
 /* The iperf service: lwiperf server or clients on the management NIC (kernel/selftest/perf.h). */
 #include "kernel/selftest/perf.h"
 
+#include <string.h>
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
 #include "lwip/apps/lwiperf.h"
 #include "lwip/etharp.h"
+#include "lwip/ip4.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
+#include "net/net.h"
 
 _Static_assert(PERF_PORT == LWIPERF_TCP_PORT_DEFAULT, "lwiperf's clients always ask for port 5001");
 
@@ -16,10 +19,20 @@ _Static_assert(PERF_PORT == LWIPERF_TCP_PORT_DEFAULT, "lwiperf's clients always 
 #define PERF_ARP_POLL_MS 100u   /* how often the clients look for the next hop's ARP entry */
 #define PERF_ARP_WAIT_MS 30000u /* then they connect anyway and leave ARP to lwIP */
 
-static ip4_addr_t perf_peer;
-static unsigned perf_conns, perf_done, perf_failed;
-static unsigned long long perf_bytes;
-static uint32_t perf_max_ms, perf_waited_ms;
+/* The clients of a run (net.iperf=client at boot, or a link test) and what they measured. */
+static struct {
+	enum net_link_state state;
+	ip4_addr_t peer;
+	u16_t port;
+	unsigned conns, done, failed;
+	unsigned long long bytes;
+	uint32_t max_ms, waited_ms;
+} perf_run;
+
+/* The link-test listener on the migration NIC, and what every server session received. */
+static void *perf_link_server;
+static u16_t perf_link_port;
+static unsigned long long perf_rx_sessions, perf_rx_bytes;
 
 static const char *perf_outcome(enum lwiperf_report_type t)
 {
@@ -37,6 +50,14 @@ static const char *perf_outcome(enum lwiperf_report_type t)
 /* bits per ms = kbit/s, without lwiperf's rounding of bytes/ms first */
 static unsigned long long perf_kbit(unsigned long long bytes, uint32_t ms) { return ms ? bytes * 8u / ms : 0; }
 
+static void perf_run_end(void)
+{
+	perf_run.state = perf_run.failed || !perf_run.conns ? NET_LINK_FAILED : NET_LINK_DONE;
+	hv_log(perf_run.failed ? LOG_ERROR : LOG_INFO, "perf", "clients done: %u of %u, %llu bytes in %lu ms, %llu kbit/s",
+	       perf_run.conns - perf_run.failed, perf_run.conns, perf_run.bytes, (unsigned long)perf_run.max_ms,
+	       perf_kbit(perf_run.bytes, perf_run.max_ms));
+}
+
 static void perf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr, u16_t local_port,
 			const ip_addr_t *remote_addr, u16_t remote_port, u32_t bytes, u32_t ms, u32_t kbit)
 {
@@ -51,37 +72,40 @@ static void perf_report(void *arg, enum lwiperf_report_type type, const ip_addr_
 	hv_log(ok ? LOG_INFO : LOG_ERROR, "perf", "%s %s %s:%u %s: %lu bytes in %lu ms, %llu kbit/s",
 	       server ? "server" : "client", server ? "rx from" : "tx to", remote, remote_port, perf_outcome(type),
 	       (unsigned long)bytes, (unsigned long)ms, perf_kbit(bytes, ms));
-	if (server)
+	if (server) {
+		perf_rx_sessions++;
+		perf_rx_bytes += bytes;
 		return;
+	}
 	/* A client's summary once all of them have ended. */
-	perf_done++;
-	perf_failed += !ok;
-	perf_bytes += bytes;
-	if (ms > perf_max_ms)
-		perf_max_ms = ms;
-	if (perf_done == perf_conns)
-		hv_log(perf_failed ? LOG_ERROR : LOG_INFO, "perf", "clients done: %u of %u, %llu bytes in %lu ms, %llu kbit/s",
-		       perf_conns - perf_failed, perf_conns, perf_bytes, (unsigned long)perf_max_ms,
-		       perf_kbit(perf_bytes, perf_max_ms));
+	perf_run.done++;
+	perf_run.failed += !ok;
+	perf_run.bytes += bytes;
+	if (ms > perf_run.max_ms)
+		perf_run.max_ms = ms;
+	if (perf_run.done == perf_run.conns)
+		perf_run_end();
 }
 
 static void perf_clients_go(void)
 {
 	char peer[IP4ADDR_STRLEN_MAX];
 	ip_addr_t remote;
-	unsigned i;
+	unsigned i, want = perf_run.conns;
 
-	ip_addr_copy_from_ip4(remote, perf_peer);
-	log_info("perf", "%u iperf client%s to %s:%u (lwiperf sends for 10 s)", perf_conns, perf_conns > 1 ? "s" : "",
-		 ip4addr_ntoa_r(&perf_peer, peer, sizeof(peer)), PERF_PORT);
-	for (i = 0; i < perf_conns; i++) {
+	ip_addr_copy_from_ip4(remote, perf_run.peer);
+	log_info("perf", "%u iperf client%s to %s:%u (lwiperf sends for 10 s)", want, want > 1 ? "s" : "",
+		 ip4addr_ntoa_r(&perf_run.peer, peer, sizeof(peer)), perf_run.port);
+	for (i = 0; i < want; i++) {
 		/* report_arg non-NULL marks a client's report (the server's passes NULL) */
-		if (!lwiperf_start_tcp_client(&remote, PERF_PORT, LWIPERF_CLIENT, perf_report, &perf_peer)) {
+		if (!lwiperf_start_tcp_client(&remote, perf_run.port, LWIPERF_CLIENT, perf_report, &perf_run)) {
 			log_err("perf", "iperf client %u not started (out of lwIP memory)", i);
-			perf_conns = i; /* the summary counts the ones that run */
+			perf_run.conns = i; /* the summary counts the ones that run */
 			break;
 		}
 	}
+	if (perf_run.conns == 0 || perf_run.done == perf_run.conns)
+		perf_run_end();
 }
 
 /*
@@ -92,22 +116,22 @@ static void perf_clients_go(void)
  */
 static void perf_clients_wait(void *arg)
 {
-	struct netif *n = netif_default;
-	const ip4_addr_t *hop = &perf_peer, *ip_ret;
+	struct netif *n = ip4_route(&perf_run.peer);
+	const ip4_addr_t *hop = &perf_run.peer, *ip_ret;
 	struct eth_addr *mac_ret;
 
 	(void)arg;
 	if (n && netif_is_link_up(n) && !ip4_addr_isany_val(*netif_ip4_addr(n))) {
-		if (!ip4_addr_netcmp(&perf_peer, netif_ip4_addr(n), netif_ip4_netmask(n)) &&
+		if (!ip4_addr_netcmp(&perf_run.peer, netif_ip4_addr(n), netif_ip4_netmask(n)) &&
 		    !ip4_addr_isany_val(*netif_ip4_gw(n)))
 			hop = netif_ip4_gw(n);
-		if (etharp_find_addr(n, hop, &mac_ret, &ip_ret) >= 0 || perf_waited_ms >= PERF_ARP_WAIT_MS) {
+		if (etharp_find_addr(n, hop, &mac_ret, &ip_ret) >= 0 || perf_run.waited_ms >= PERF_ARP_WAIT_MS) {
 			perf_clients_go();
 			return;
 		}
 		etharp_request(n, hop);
 	}
-	perf_waited_ms += PERF_ARP_POLL_MS;
+	perf_run.waited_ms += PERF_ARP_POLL_MS;
 	sys_timeout(PERF_ARP_POLL_MS, perf_clients_wait, NULL);
 }
 
@@ -134,6 +158,68 @@ struct tcp_pcb *__wrap_tcp_listen_with_backlog(struct tcp_pcb *pcb, u8_t backlog
 	return __real_tcp_listen_with_backlog(pcb, backlog);
 }
 
+static int perf_clients_start(uint32_t peer, uint16_t port, unsigned conns)
+{
+	if (perf_run.state == NET_LINK_RUNNING)
+		return HV_EBUSY;
+	if (conns == 0 || conns > PERF_CONNS_MAX || !peer || !port)
+		return HV_TRACE(HV_EINVAL);
+	memset(&perf_run, 0, sizeof(perf_run));
+	ip4_addr_set_u32(&perf_run.peer, lwip_htonl(peer));
+	perf_run.port = port;
+	perf_run.conns = conns;
+	perf_run.state = NET_LINK_RUNNING;
+	perf_clients_wait(NULL);
+	return HV_OK;
+}
+
+/* A server on port of nif, its listener tuned by the wrapper above; NULL when lwIP refused it. */
+static void *perf_server_start(struct netif *nif, u16_t port)
+{
+	void *server;
+
+	/* On the NIC's address, or any address while DHCP has given none yet. */
+	perf_listen_netif = nif;
+	server = lwiperf_start_tcp_server(&nif->ip_addr, port, perf_report, NULL);
+	perf_listen_netif = NULL;
+	return server;
+}
+
+static int perf_link_listen(uint16_t port)
+{
+	struct netif *n = net_migr_netif();
+	char addr[IP4ADDR_STRLEN_MAX];
+
+	if (perf_link_server)
+		return HV_EBUSY;
+	if (!n || !port)
+		return HV_TRACE(HV_EINVAL);
+	perf_link_server = perf_server_start(n, port);
+	if (!perf_link_server)
+		return HV_EBUSY; /* the port is taken, or no listener slot is left */
+	perf_link_port = port;
+	log_info("perf", "link test: listening on %s:%u", ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)), port);
+	return HV_OK;
+}
+
+static void perf_link_status(struct net_link_status *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->state = perf_run.state;
+	o->peer = lwip_ntohl(ip4_addr_get_u32(&perf_run.peer));
+	o->peer_port = perf_run.port;
+	o->connections = perf_run.conns;
+	o->connections_ok = perf_run.done - perf_run.failed;
+	o->bytes = perf_run.bytes;
+	o->ms = perf_run.max_ms;
+	o->rate = perf_run.max_ms ? perf_run.bytes * 1000u / perf_run.max_ms : 0;
+	o->listen_port = perf_link_port;
+	o->received_sessions = perf_rx_sessions;
+	o->received_bytes = perf_rx_bytes;
+}
+
+const struct net_link_ops perf_link_ops = { perf_link_listen, perf_clients_start, perf_link_status };
+
 int perf_start(const struct perf_params *p)
 {
 	struct netif *n = netif_default;
@@ -144,22 +230,11 @@ int perf_start(const struct perf_params *p)
 	if (!n)
 		return HV_TRACE(HV_EINVAL);
 	if (p->mode == PERF_SERVER) {
-		/* On the management NIC's address, or any address while DHCP has given none yet. */
-		void *server;
-
-		perf_listen_netif = n;
-		server = lwiperf_start_tcp_server(&n->ip_addr, PERF_PORT, perf_report, NULL);
-		perf_listen_netif = NULL;
-		if (!server)
+		if (!perf_server_start(n, PERF_PORT))
 			return HV_TRACE(HV_ENOMEM);
 		log_info("perf", "iperf server on %s:%u", ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr)),
 			 PERF_PORT);
 		return HV_OK;
 	}
-	if (p->conns == 0 || p->conns > PERF_CONNS_MAX || !p->peer)
-		return HV_TRACE(HV_EINVAL);
-	ip4_addr_set_u32(&perf_peer, lwip_htonl(p->peer));
-	perf_conns = p->conns;
-	perf_clients_wait(NULL);
-	return HV_OK;
+	return perf_clients_start(p->peer, PERF_PORT, p->conns);
 }

@@ -13,11 +13,16 @@
  * always sends for 10 s; its server counts the first segment it receives as
  * the 24-byte iperf header only, so a server's byte count is up to one
  * segment below the client's.
+ *
+ * The same service runs on demand as the link test (net/link_test.h): a
+ * listener on a port of the migration NIC, and clients to a peer's
+ * listener, started through the management API.
  */
 #ifndef HV_KERNEL_SELFTEST_PERF_H
 #define HV_KERNEL_SELFTEST_PERF_H
 
 #include <stdint.h>
+#include "net/link_test.h"
 
 #define PERF_PORT 5001u        /* = LWIPERF_TCP_PORT_DEFAULT */
 #define PERF_CONNS_MAX 4u
@@ -36,5 +41,8 @@ struct perf_params {
  * before connecting. Returns 0 or a negative hv_err.
  */
 int perf_start(const struct perf_params *p);
+
+/* The link test for the management API; a boot-time client run shows in its status too. */
+extern const struct net_link_ops perf_link_ops;
 
 #endif

@@ -4,17 +4,16 @@
 #include "kernel/lib/err.h"
 #include "kernel/lib/parse.h"
 #include "kernel/lib/strbuf.h"
+#include "net/api/api_priv.h"
 
 #define JSMN_STATIC
 #define JSMN_STRICT
 #include <jsmn.h>
 
-#define API_FIELD_MAX 48  /* bytes of a field name quoted back in an error */
-
 /* ---- JSON output ---------------------------------------------------------- */
 
 /* A JSON string literal; everything outside printable ASCII is \u-escaped. */
-static void api_put_str(struct strbuf *o, const char *s, size_t len)
+void api_put_str(struct strbuf *o, const char *s, size_t len)
 {
 	size_t i;
 
@@ -33,14 +32,7 @@ static void api_put_str(struct strbuf *o, const char *s, size_t len)
 
 /* ---- Request decoding ----------------------------------------------------- */
 
-/* Why a request was refused: status, message, and the field it concerns, if any. */
-struct api_err {
-	unsigned status;
-	const char *msg;
-	char field[API_FIELD_MAX + 1];
-};
-
-static int api_fail(struct api_err *e, unsigned status, const char *field, size_t field_len, const char *msg)
+int api_fail(struct api_err *e, unsigned status, const char *field, size_t field_len, const char *msg)
 {
 	e->status = status;
 	e->msg = msg;
@@ -50,8 +42,6 @@ static int api_fail(struct api_err *e, unsigned status, const char *field, size_
 	e->field[field ? field_len : 0] = '\0';
 	return HV_EINVAL;
 }
-
-#define API_FAIL(e, field, msg) api_fail((e), 400, (field), strlen(field), (msg))
 
 /* A request body: one flat JSON object, checked pair by pair. */
 struct api_obj {
@@ -163,24 +153,6 @@ static int api_obj_parse(struct api_obj *o, const char *js, size_t len, struct a
 	return HV_OK;
 }
 
-enum api_ftype { API_F_UINT, API_F_STRING };
-
-/* One field a body may carry, with its range (API_F_UINT). */
-struct api_field {
-	const char *name;
-	enum api_ftype type;
-	uint64_t min, max;
-	const char *range_msg;       /* the 400 message for a wrong type or range */
-};
-
-/* What api_decode() found for each field of the table. */
-struct api_value {
-	bool present;
-	uint64_t u;
-	const char *s;
-	size_t len;
-};
-
 static int api_decode_uint(const char *s, size_t n, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -233,6 +205,14 @@ static int api_decode(const struct api_obj *o, const struct api_field *f, unsign
 	return HV_OK;
 }
 
+int api_decode_body(struct api_call *c, const struct api_field *f, unsigned nf, struct api_value *v)
+{
+	struct api_obj *o = &(struct api_obj){ 0 };
+	int rc = api_obj_parse(o, c->req->body, c->req->content_length, c->err);
+
+	return rc < 0 ? rc : api_decode(o, f, nf, v, c->err);
+}
+
 /* ---- Endpoints: decode, then invoke ------------------------------------------ */
 
 int api_parse_endpoint(const char *s, size_t len, struct api_endpoint *ep)
@@ -262,21 +242,12 @@ static unsigned api_status_of(int err)
 	return 500;
 }
 
-static int api_backend_fail(struct api_err *e, int err)
+int api_backend_fail(struct api_err *e, int err)
 {
 	return api_fail(e, api_status_of(err), NULL, 0, hv_strerror(err));
 }
 
-/* The context every handler gets. */
-struct api_call {
-	const struct api *api;
-	const struct http_req *req;
-	struct strbuf *out;
-	struct api_err *err;
-	unsigned status;             /* on success */
-};
-
-static int api_not_implemented(struct api_call *c)
+int api_not_implemented(struct api_call *c)
 {
 	return api_fail(c->err, 501, NULL, 0, "not implemented yet");
 }
@@ -402,11 +373,9 @@ static int api_throttle_decode(struct api_call *c, struct api_throttle *t)
 	};
 	struct api_value v[API_THR_N];
 	struct api_vm_info vm;
-	struct api_obj *o = &(struct api_obj){ 0 };
 	int rc;
 
-	if ((rc = api_obj_parse(o, c->req->body, c->req->content_length, c->err)) < 0 ||
-	    (rc = api_decode(o, fields, API_THR_N, v, c->err)) < 0)
+	if ((rc = api_decode_body(c, fields, API_THR_N, v)) < 0)
 		return rc;
 	if (v[API_THR_DIRTY].present) {
 		if (v[API_THR_PERCENT].present || v[API_THR_VCPU].present)
@@ -515,11 +484,9 @@ static int api_send_decode(struct api_call *c, struct api_send_migration *m)
 		[API_SEND_HOLD] = API_HOLD_FIELD,
 	};
 	struct api_value v[API_SEND_N];
-	struct api_obj *o = &(struct api_obj){ 0 };
 	int rc;
 
-	if ((rc = api_obj_parse(o, c->req->body, c->req->content_length, c->err)) < 0 ||
-	    (rc = api_decode(o, fields, API_SEND_N, v, c->err)) < 0)
+	if ((rc = api_decode_body(c, fields, API_SEND_N, v)) < 0)
 		return rc;
 	if (!v[API_SEND_DEST].present)
 		return API_FAIL(c->err, "destination", "required");
@@ -576,11 +543,9 @@ static int api_receive_migration(struct api_call *c)
 	const struct api_backend *be = c->api->be;
 	struct api_value v[API_RECV_N];
 	struct api_receive_migration m;
-	struct api_obj *o = &(struct api_obj){ 0 };
 	int rc;
 
-	if ((rc = api_obj_parse(o, c->req->body, c->req->content_length, c->err)) < 0 ||
-	    (rc = api_decode(o, fields, API_RECV_N, v, c->err)) < 0)
+	if ((rc = api_decode_body(c, fields, API_RECV_N, v)) < 0)
 		return rc;
 	if (!v[API_RECV_LISTEN].present)
 		return API_FAIL(c->err, "listen", "required");
@@ -653,9 +618,12 @@ static int api_migration_status(struct api_call *c)
 	else
 		strbuf_printf(c->out, "%llu", (unsigned long long)m.expected_downtime_ms);
 	strbuf_printf(c->out, ",\"downtime_ms\":%llu,\"elapsed_ms\":%llu,\"pages_written\":%llu,\"bytes_in\":%llu,"
-		      "\"attempts\":%llu",
+		      "\"attempts\":%llu,\"page_bytes_sent\":%llu,\"memory_first_ms\":%llu,\"memory_last_ms\":%llu,"
+		      "\"goodput\":%llu",
 		      (unsigned long long)m.downtime_ms, (unsigned long long)m.elapsed_ms,
-		      (unsigned long long)m.pages_written, (unsigned long long)m.bytes_in, (unsigned long long)m.attempts);
+		      (unsigned long long)m.pages_written, (unsigned long long)m.bytes_in, (unsigned long long)m.attempts,
+		      (unsigned long long)m.page_bytes_sent, (unsigned long long)m.memory_first_ms,
+		      (unsigned long long)m.memory_last_ms, (unsigned long long)m.goodput);
 	api_put_field(c->out, "policy", m.policy);
 	api_put_field(c->out, "failure", m.failure);
 	api_put_field(c->out, "peer_failure", m.peer_failure);
@@ -672,12 +640,10 @@ static int api_migration_resolve(struct api_call *c)
 	};
 	const struct api_backend *be = c->api->be;
 	struct api_value v[API_RESOLVE_N];
-	struct api_obj *o = &(struct api_obj){ 0 };
 	enum api_resolve action;
 	int rc;
 
-	if ((rc = api_obj_parse(o, c->req->body, c->req->content_length, c->err)) < 0 ||
-	    (rc = api_decode(o, fields, API_RESOLVE_N, v, c->err)) < 0)
+	if ((rc = api_decode_body(c, fields, API_RESOLVE_N, v)) < 0)
 		return rc;
 	if (!v[API_RESOLVE_ACTION].present)
 		return API_FAIL(c->err, "action", "required");
@@ -713,6 +679,9 @@ static const struct api_route api_routes[] = {
 	{ "/api/v1/vm.migration-status", HTTP_M_GET, api_migration_status },
 	{ "/api/v1/vm.migration-cancel", HTTP_M_PUT, api_migration_cancel },
 	{ "/api/v1/vm.migration-resolve", HTTP_M_PUT, api_migration_resolve },
+	{ "/api/v1/host.link-listen", HTTP_M_PUT, api_link_listen },
+	{ "/api/v1/host.link-test", HTTP_M_PUT, api_link_test },
+	{ "/api/v1/host.link-status", HTTP_M_GET, api_link_status },
 };
 
 bool api_token_ok(const char *want, size_t want_len, const char *got, size_t got_len)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "kernel/guest_abi.h"
 #include "net/api/http.h"
+#include "net/link_test.h"
 #include "net/net.h"
 
 #define API_VERSION "0.1.0"
@@ -136,6 +137,16 @@ struct api_migration_status {
 	uint64_t downtime_ms, elapsed_ms;
 	uint64_t pages_written, bytes_in; /* receive */
 	uint64_t attempts;
+	/* send: page data (zero pages excluded) and when its first and last byte went out, in ms since the
+	 * start on this host's clock; goodput is page bytes over that window, in bytes/s (0 until known) */
+	uint64_t page_bytes_sent, memory_first_ms, memory_last_ms, goodput;
+};
+
+/* PUT host.link-test, decoded: TCP senders towards a peer's link-test listener. */
+#define API_LINK_CONNECTIONS_MAX 4
+struct api_link_test {
+	struct api_endpoint peer;          /* required */
+	unsigned connections;              /* 1..API_LINK_CONNECTIONS_MAX, default 1 */
 };
 
 /* PUT vm.migration-resolve: the operator's decision after committed-unconfirmed. */
@@ -157,6 +168,10 @@ struct api_backend {
 	int (*migration_cancel)(void *ctx);
 	int (*migration_status)(void *ctx, struct api_migration_status *out);
 	int (*migration_resolve)(void *ctx, enum api_resolve action);
+	/* The link test (net/link_test.h): listen on a port of the migration NIC, test towards a peer, read. */
+	int (*link_listen)(void *ctx, uint16_t port);
+	int (*link_test)(void *ctx, const struct api_link_test *req);
+	int (*link_status)(void *ctx, struct net_link_status *out);
 	void *ctx;
 };
 

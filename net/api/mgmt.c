@@ -19,6 +19,7 @@ static struct vm *mgmt_vm;
 static uint64_t mgmt_vm_created;
 static struct api_backend mgmt_backend;
 static struct api mgmt_api;
+static const struct net_link_ops *mgmt_link;
 
 static int mgmt_host_info(void *ctx, struct api_host_info *out)
 {
@@ -182,6 +183,10 @@ static int mgmt_migration_status(void *ctx, struct api_migration_status *out)
 		.pages_written = s.pages_written,
 		.bytes_in = s.bytes_in,
 		.attempts = s.attempts,
+		.page_bytes_sent = s.page_bytes_sent,
+		.memory_first_ms = s.memory_first_ms,
+		.memory_last_ms = s.memory_last_ms,
+		.goodput = s.goodput,
 	};
 	return HV_OK;
 }
@@ -190,6 +195,25 @@ static int mgmt_migration_resolve(void *ctx, enum api_resolve action)
 {
 	(void)ctx;
 	return migr_hv_resolve(action == API_RESOLVE_RESUME);
+}
+
+static int mgmt_link_listen(void *ctx, uint16_t port)
+{
+	(void)ctx;
+	return mgmt_link->listen(port);
+}
+
+static int mgmt_link_test(void *ctx, const struct api_link_test *t)
+{
+	(void)ctx;
+	return mgmt_link->start(t->peer.ip, t->peer.port, t->connections);
+}
+
+static int mgmt_link_status(void *ctx, struct net_link_status *out)
+{
+	(void)ctx;
+	mgmt_link->status(out);
+	return HV_OK;
 }
 
 void mgmt_set_vm(struct vm *vm)
@@ -212,7 +236,11 @@ int mgmt_start(const struct mgmt_params *p, struct vm *vm)
 		.migration_cancel = mgmt_migration_cancel,
 		.migration_status = mgmt_migration_status,
 		.migration_resolve = mgmt_migration_resolve,
+		.link_listen = p->link ? mgmt_link_listen : NULL,
+		.link_test = p->link ? mgmt_link_test : NULL,
+		.link_status = p->link ? mgmt_link_status : NULL,
 	};
+	mgmt_link = p->link;
 	mgmt_api = (struct api){
 		.token = p->token,
 		.token_len = strlen(p->token),

@@ -3,12 +3,14 @@
 #define HV_NET_API_MGMT_H
 
 #include <stdint.h>
+#include "net/link_test.h"
 
 struct vm;
 
 struct mgmt_params {
 	const char *token;   /* the bearer token clients must present; outlives the API */
 	uint16_t port;       /* TCP port on the management NIC */
+	const struct net_link_ops *link; /* the link test, or NULL (its endpoints answer 501) */
 };
 
 /* Starts the management API for vm (NULL: none yet) on the management NIC. */

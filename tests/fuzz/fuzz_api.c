@@ -78,16 +78,34 @@ static int f_cancel(void *ctx)
 	return 0;
 }
 
+static int f_link_listen(void *ctx, uint16_t port)
+{
+	(void)ctx;
+	CHECK(port != 0);
+	actions++;
+	return 0;
+}
+
+static int f_link_test(void *ctx, const struct api_link_test *t)
+{
+	(void)ctx;
+	CHECK(t->peer.ip != 0 && t->peer.port != 0 && t->connections >= 1 && t->connections <= API_LINK_CONNECTIONS_MAX);
+	actions++;
+	return 0;
+}
+
 static const struct api_backend be = {
 	.host_info = f_host_info, .vm_info = f_vm_info, .set_throttle = f_throttle, .set_dirty_limit = f_dirty,
 	.send_migration = f_send, .receive_migration = f_recv, .migration_cancel = f_cancel,
+	.link_listen = f_link_listen, .link_test = f_link_test,
 };
 static const struct api api = { .token = TOKEN, .token_len = sizeof(TOKEN) - 1, .version = "fuzz", .be = &be };
 
 static const char *const paths[] = {
 	"PUT /api/v1/vm.throttle", "PUT /api/v1/vm.send-migration", "PUT /api/v1/vm.receive-migration",
 	"PUT /api/v1/vm.migration-cancel", "GET /api/v1/vm.info", "GET /api/v1/host.info",
-	"GET /api/v1/vmm.ping", "GET /api/v1/vm.migration-status",
+	"GET /api/v1/vmm.ping", "GET /api/v1/vm.migration-status", "PUT /api/v1/host.link-listen",
+	"PUT /api/v1/host.link-test",
 };
 
 /* The response is one well-formed HTTP message whose Content-Length is its body (absent for a HEAD). */

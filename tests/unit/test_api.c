@@ -21,6 +21,9 @@ struct fake {
 	struct api_receive_migration recv;
 	struct api_migration_status mig;
 	int resolved;                /* enum api_resolve + 1 of the last resolve */
+	uint16_t link_port;
+	struct api_link_test link;
+	struct net_link_status link_status;
 };
 
 static struct fake fk;
@@ -123,6 +126,33 @@ static int fake_resolve(void *ctx, enum api_resolve action)
 	return f->rc;
 }
 
+static int fake_link_listen(void *ctx, uint16_t port)
+{
+	struct fake *f = ctx;
+
+	f->actions++;
+	f->link_port = port;
+	return f->rc;
+}
+
+static int fake_link_test(void *ctx, const struct api_link_test *t)
+{
+	struct fake *f = ctx;
+
+	f->actions++;
+	f->link = *t;
+	return f->rc;
+}
+
+static int fake_link_status(void *ctx, struct net_link_status *out)
+{
+	struct fake *f = ctx;
+
+	f->info_calls++;
+	*out = f->link_status;
+	return f->rc;
+}
+
 static struct api_backend be;
 static struct api api;
 
@@ -155,6 +185,13 @@ static void with_migration(void)
 	be.migration_cancel = fake_cancel;
 	be.migration_status = fake_status;
 	be.migration_resolve = fake_resolve;
+}
+
+static void with_link_test(void)
+{
+	be.link_listen = fake_link_listen;
+	be.link_test = fake_link_test;
+	be.link_status = fake_link_status;
 }
 
 /* Sends one request with the given Authorization line (or none) and parses the response. */
@@ -648,13 +685,16 @@ START_TEST(test_migration_status)
 						.pass = 3, .connections = 4, .throttle_pct = 40, .peak_throttle_pct = 60,
 						.bytes_sent = 123456, .pages_sent = 30, .zero_pages = 2000,
 						.remaining_bytes = 4096, .dirty_rate = 500, .bandwidth = 1048576,
-						.dirty_limit = 250, .expected_downtime_ms = UINT64_MAX, .elapsed_ms = 900 };
+						.dirty_limit = 250, .expected_downtime_ms = UINT64_MAX, .elapsed_ms = 900,
+						.page_bytes_sent = 122880, .memory_first_ms = 12, .memory_last_ms = 812,
+						.goodput = 153600 };
 	ck_assert_uint_eq(call("GET", "/api/v1/vm.migration-status", NULL), 200);
 	ck_assert_str_eq(body, "{\"role\":\"send\",\"state\":\"running\",\"phase\":\"precopy\",\"pass\":3,"
 			 "\"connections\":4,\"bytes_sent\":123456,\"pages_sent\":30,\"zero_pages\":2000,"
 			 "\"remaining_bytes\":4096,\"dirty_rate\":500,\"bandwidth\":1048576,\"throttle_percent\":40,"
 			 "\"peak_throttle_percent\":60,\"dirty_limit\":250,\"expected_downtime_ms\":null,"
 			 "\"downtime_ms\":0,\"elapsed_ms\":900,\"pages_written\":0,\"bytes_in\":0,\"attempts\":0,"
+			 "\"page_bytes_sent\":122880,\"memory_first_ms\":12,\"memory_last_ms\":812,\"goodput\":153600,"
 			 "\"policy\":\"dirty rate outruns the link\",\"failure\":\"\",\"peer_failure\":\"\"}");
 	fk.mig.expected_downtime_ms = 42;
 	fk.mig.state = "failed";
@@ -681,6 +721,74 @@ START_TEST(test_migration_resolve)
 	fk.rc = HV_EINVAL; /* nothing waits for a decision */
 	ck_assert_uint_eq(call("PUT", "/api/v1/vm.migration-resolve", "{\"action\":\"resume\"}"), 400);
 	ck_assert_uint_eq(call("GET", "/api/v1/vm.migration-resolve", NULL), 405);
+}
+END_TEST
+
+START_TEST(test_link_not_implemented)
+{
+	ck_assert_uint_eq(call("PUT", "/api/v1/host.link-listen", "{\"listen\":\"10.0.0.3:5001\"}"), 501);
+	ck_assert_uint_eq(call("PUT", "/api/v1/host.link-test", "{\"peer\":\"10.0.0.3:5001\"}"), 501);
+	ck_assert_uint_eq(call("GET", "/api/v1/host.link-status", NULL), 501);
+	ck_assert_uint_eq(fk.actions, 0);
+}
+END_TEST
+
+START_TEST(test_link_listen)
+{
+	with_link_test();
+	ck_assert_uint_eq(call("PUT", "/api/v1/host.link-listen", "{\"listen\":\"10.0.0.3:5002\"}"), 202);
+	ck_assert_str_eq(body, "{\"port\":5002}");
+	ck_assert_uint_eq(fk.link_port, 5002);
+	expect_400("/api/v1/host.link-listen", "{}", "listen");
+	expect_400("/api/v1/host.link-listen", "{\"listen\":\"10.0.0.3\"}", "listen");
+	expect_400("/api/v1/host.link-listen", "{\"listen\":5002}", "listen");
+	expect_400("/api/v1/host.link-listen", "{\"listen\":\"10.0.0.3:5002\",\"connections\":2}", "connections");
+	ck_assert_uint_eq(fk.actions, 1);
+	fk.rc = HV_EBUSY; /* already listening */
+	ck_assert_uint_eq(call("PUT", "/api/v1/host.link-listen", "{\"listen\":\"10.0.0.3:5003\"}"), 409);
+	ck_assert_uint_eq(call("GET", "/api/v1/host.link-listen", NULL), 405);
+}
+END_TEST
+
+START_TEST(test_link_test)
+{
+	with_link_test();
+	ck_assert_uint_eq(call("PUT", "/api/v1/host.link-test", "{\"peer\":\"10.0.0.3:5002\"}"), 202);
+	ck_assert_uint_eq(fk.link.peer.ip, 0x0a000003);
+	ck_assert_uint_eq(fk.link.peer.port, 5002);
+	ck_assert_uint_eq(fk.link.connections, 1);
+	ck_assert_uint_eq(call("PUT", "/api/v1/host.link-test", "{\"connections\":4,\"peer\":\"10.0.0.4:6\"}"), 202);
+	ck_assert_uint_eq(fk.link.connections, 4);
+	ck_assert_uint_eq(fk.link.peer.ip, 0x0a000004);
+	ck_assert_uint_eq(fk.actions, 2);
+	expect_400("/api/v1/host.link-test", "{}", "peer");
+	expect_400("/api/v1/host.link-test", "{\"peer\":\"0.0.0.0:5002\"}", "peer");
+	expect_400("/api/v1/host.link-test", "{\"peer\":\"10.0.0.3:0\"}", "peer");
+	expect_400("/api/v1/host.link-test", "{\"peer\":\"10.0.0.3:5002\",\"connections\":0}", "connections");
+	expect_400("/api/v1/host.link-test", "{\"peer\":\"10.0.0.3:5002\",\"connections\":5}", "connections");
+	expect_400("/api/v1/host.link-test", "{\"peer\":\"10.0.0.3:5002\",\"bytes\":1000}", "bytes");
+	ck_assert_uint_eq(fk.actions, 2);
+	fk.rc = HV_EBUSY; /* a test runs */
+	ck_assert_uint_eq(call("PUT", "/api/v1/host.link-test", "{\"peer\":\"10.0.0.3:5002\"}"), 409);
+}
+END_TEST
+
+START_TEST(test_link_status)
+{
+	with_link_test();
+	fk.link_status = (struct net_link_status){ .state = NET_LINK_DONE, .peer = 0x0a4d0003, .peer_port = 5002,
+						   .connections = 2, .connections_ok = 2, .bytes = 10485760, .ms = 10001,
+						   .rate = 1048471, .listen_port = 5002, .received_sessions = 3,
+						   .received_bytes = 777 };
+	ck_assert_uint_eq(call("GET", "/api/v1/host.link-status", NULL), 200);
+	ck_assert_str_eq(body, "{\"state\":\"done\",\"peer\":\"10.77.0.3:5002\",\"connections\":2,"
+			 "\"connections_ok\":2,\"bytes\":10485760,\"ms\":10001,\"rate\":1048471,\"listen_port\":5002,"
+			 "\"received_sessions\":3,\"received_bytes\":777}");
+	fk.link_status = (struct net_link_status){ .state = NET_LINK_IDLE };
+	ck_assert_uint_eq(call("GET", "/api/v1/host.link-status", NULL), 200);
+	ck_assert_ptr_nonnull(strstr(body, "{\"state\":\"idle\",\"peer\":\"0.0.0.0:0\","));
+	ck_assert_uint_eq(call("PUT", "/api/v1/host.link-status", "{}"), 405);
+	ck_assert_uint_eq(fk.actions, 0);
 }
 END_TEST
 
@@ -728,6 +836,10 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_migration_resolve);
 	tcase_add_test(tc, test_receive_and_cancel);
 	tcase_add_test(tc, test_parse_endpoint);
+	tcase_add_test(tc, test_link_not_implemented);
+	tcase_add_test(tc, test_link_listen);
+	tcase_add_test(tc, test_link_test);
+	tcase_add_test(tc, test_link_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
