@@ -57,9 +57,10 @@ def test_link_test_between_two_hosts(request):
             # lwiperf sends for 10 s of A's clock; the rate is its bytes over that time.
             assert 10000 <= a["ms"] <= 11000, a
             assert abs(a["rate"] - a["bytes"] * 1000 // a["ms"]) <= 1, a
-            # Bochs receives at most one frame per emulated millisecond: under ~1.5 MB/s, and a working link
-            # carries far more than a trickle.
-            assert 100_000 <= a["rate"] <= 1_600_000, a
+            # Bochs receives at most one frame per emulated millisecond of B's clock, but A's rate is on A's
+            # clock, which runs at its own pace when A idles (clock sync=none): only a loose bound holds. A
+            # working link carries far more than a trickle.
+            assert 100_000 <= a["rate"] <= 16_000_000, a
             # B got it all, less the iperf header segment of each connection.
             assert b["listen_port"] == LINK_PORT and b["received_sessions"] == CONNS, b
             assert a["bytes"] - CONNS * 1460 <= b["received_bytes"] <= a["bytes"], (a, b)

@@ -38,7 +38,7 @@ UNIT_TESTS += test_throttle_ctl
 UNIT_SRCS_test_throttle_ctl := kernel/core/throttle_ctl.c kernel/lib/err.c
 UNIT_TESTS += test_http test_api
 UNIT_SRCS_test_http := net/api/http.c kernel/lib/err.c
-UNIT_SRCS_test_api := net/api/api.c net/api/api_link.c net/api/http.c $(UNIT_LIB)
+UNIT_SRCS_test_api := net/api/api.c net/api/api_body.c net/api/api_link.c net/api/http.c $(UNIT_LIB)
 # Code that touches the VMCS: compiled as it is, against tests/unit/fake/.
 UNIT_TESTS += test_dirty
 UNIT_FAKE_test_dirty := yes
