@@ -101,6 +101,7 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 	@tools/mkiso.sh $@ $(HV_ELF) $(GUEST_BIN) "$(DEMO_CMDLINE)"
 
 include tests/unit/unit.mk
+include linerate/linerate.mk
 include tests/fuzz/fuzz.mk
 
 system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
