@@ -4,6 +4,7 @@
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
+#   make linerate  ferry-migrate, the migration stream as a Linux program (linerate/README.md)
 #   make sim      the migration simulator: policies compared at production sizes (build/bench/sim.json, plots)
 #   make fuzz     libFuzzer runs of the API's parsers (FUZZ_TIME seconds each)
 #   make deps     installs the Debian packages everything needs (as root)
@@ -104,7 +105,7 @@ include tests/unit/unit.mk
 include linerate/linerate.mk
 include tests/fuzz/fuzz.mk
 
-system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
+system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK) $(LINERATE)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
 
 # Redocly's recommended-strict rules (redocly.yaml); tools/install-deps.sh installs the pinned linter.
@@ -123,7 +124,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK) $(LINERATE)
 	@$(MAKE) --no-print-directory check-cycles
 	@$(MAKE) --no-print-directory system-test
 
@@ -169,7 +170,7 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/mknetboot.sh $(NETBOOT) $(HV_ELF) $(GUEST_BIN) $(HOSTS)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
+	rm -rf $(BUILD)/obj $(BUILD)/linerate $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
 		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB)
 
 -include $(KERNEL_OBJS:.o=.d)

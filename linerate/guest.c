@@ -150,6 +150,9 @@ static void pace(struct lr_writer *w, uint64_t *t_rate, uint64_t *n_rate, uint64
 			*t_rate = now;
 			*n_rate = 0;
 		}
+	} else {
+		*t_rate = now; /* unpaced: a rate set later counts from here */
+		*n_rate = 0;
 	}
 	if (pct && now - *t_period >= LR_THROTTLE_PERIOD_NS * (100 - pct) / 100) {
 		sleep_until(g, *t_period + LR_THROTTLE_PERIOD_NS);

@@ -261,9 +261,10 @@ int lr_send(const struct lr_opts *o)
 	run(&r);
 	fill_report(&r, cpu0, cpup0, t0);
 	lr_guest_stop(&r.g);
-	lr_tcp_shutdown(&r.tcp, 2000);
 	if (r.snd.status == MIGR_SEND_DONE)
 		verify(&r);
+	/* After the check: the receiver closes its side of the stream once it has answered. */
+	lr_tcp_shutdown(&r.tcp, 2000);
 	if (lr_report_emit(&r.rep, o->json))
 		lr_say("cannot write %s", o->json);
 	if (o->fault) {

@@ -117,3 +117,7 @@ $(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB)
 UNIT_TESTS += test_sim_model
 SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
 UNIT_SRCS_test_sim_model := sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
+# ferry-migrate's ports and command line (linerate/), on the host as they run.
+UNIT_TESTS += test_lr_opts test_lr_track
+UNIT_SRCS_test_lr_opts := linerate/opts.c
+UNIT_SRCS_test_lr_track := linerate/track.c linerate/guest.c kernel/lib/err.c
