@@ -232,7 +232,7 @@ static int no_secret(struct send_run *r)
 				     .connections = r->o->connections, .mem = r->o->mem,
 				     .peer_error = code ? migr_error_str(code) : NULL };
 	lr_report_emit(&r->rep, r->o->json);
-	lr_say("fault no-secret: the destination %s", code ? migr_error_str(code) : "did not refuse");
+	lr_say("fault no-secret: the destination %s%s", code ? "refused: " : "did not refuse", code ? migr_error_str(code) : "");
 	return code ? LR_EXIT_REFUSED : LR_EXIT_FAILED;
 }
 
