@@ -4,6 +4,7 @@
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
+#   make linerate  ferry-migrate, the migration stream as a Linux program (linerate/README.md)
 #   make bench-linerate  the migration stream as a Linux program beside iperf3 and QEMU (part of bench)
 #   make sim      the migration simulator: policies compared at production sizes (build/bench/sim.json, plots)
 #   make fuzz     libFuzzer runs of the API's parsers (FUZZ_TIME seconds each)
@@ -102,10 +103,11 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 	@tools/mkiso.sh $@ $(HV_ELF) $(GUEST_BIN) "$(DEMO_CMDLINE)"
 
 include tests/unit/unit.mk
+include linerate/linerate.mk
 include tests/fuzz/fuzz.mk
 include mk/linerate-bench.mk
 
-system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
+system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK) $(LINERATE)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
 
 # Redocly's recommended-strict rules (redocly.yaml); tools/install-deps.sh installs the pinned linter.
@@ -124,7 +126,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK) $(LINERATE)
 	@$(MAKE) --no-print-directory check-cycles
 	@$(MAKE) --no-print-directory system-test
 
@@ -172,7 +174,7 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/mknetboot.sh $(NETBOOT) $(HV_ELF) $(GUEST_BIN) $(HOSTS)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
+	rm -rf $(BUILD)/obj $(BUILD)/linerate $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
 		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB) $(RELAY) \
 		$(QEMU_FILL) $(QEMU_FILL:.elf=.o)
 

@@ -204,7 +204,9 @@ void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *
 	*d = (struct migr_decision){ .expected_downtime_ms = UINT64_MAX };
 	if (bw)
 		d->expected_downtime_ms = downtime_ms(st, bw);
-	if (bw && d->expected_downtime_ms <= downtime) {
+	else if (st->pass_done && st->remaining_bytes == 0)
+		d->expected_downtime_ms = 0; /* nothing to send: no rate needed to know it fits */
+	if (d->expected_downtime_ms <= downtime) {
 		set(d, MIGR_ACT_SWITCHOVER, MIGR_WHY_DOWNTIME_FITS);
 	} else if (lim->max_precopy_ms && st->elapsed_ms >= lim->max_precopy_ms) {
 		if (lim->on_timeout == MIGR_TIMEOUT_ABORT)

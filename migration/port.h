@@ -36,7 +36,10 @@ struct migr_transport_ops {
 	int (*open)(void *ctx, uint32_t c);
 	/* Bytes connection c takes now without blocking; 0 when its send buffer is full. */
 	size_t (*room)(void *ctx, uint32_t c);
-	/* Copies n <= room(c) bytes from buf (the caller keeps buf); returns n or a negative hv_err. */
+	/*
+	 * Copies up to n <= room(c) bytes from buf (the caller keeps buf); returns the count taken (fewer
+	 * than n when the room shrank meanwhile: the link writes the rest later) or a negative hv_err.
+	 */
 	long (*write)(void *ctx, uint32_t c, const void *buf, size_t n);
 	/* Copies up to n received bytes into buf: the count, 0 if none yet, negative if failed. */
 	long (*read)(void *ctx, uint32_t c, void *buf, size_t n);

@@ -9,7 +9,7 @@ bad=0
 includes() { sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$1"; }
 fail() { echo "check-layout: $1 includes $2: $3" >&2; bad=1; }
 
-for f in $(git ls-files 'kernel/*.[chS]' 'drivers/*.[ch]' 'net/*.[ch]' 'migration/*.[ch]'); do
+for f in $(git ls-files 'kernel/*.[chS]' 'drivers/*.[ch]' 'net/*.[ch]' 'migration/*.[ch]' 'linerate/*.[ch]'); do
 	for h in $(includes "$f"); do
 		case "$f" in
 		kernel/lib/*)
@@ -26,6 +26,12 @@ for f in $(git ls-files 'kernel/*.[chS]' 'drivers/*.[ch]' 'net/*.[ch]' 'migratio
 			net/api/*) fail "$f" "$h" "the management API sits above migration" ;;
 			net/*) ;;
 			*) fail "$f" "$h" "migration's ports use the VM model, net/, the scheduler and below" ;; esac ;;
+		linerate/*)
+			# A Linux program above the stream's core: it supplies the core's ports, never the hypervisor's.
+			case "$h" in linerate/* | kernel/lib/* | mbedtls/* | xxhash.h) ;;
+			migration/hv_* | migration/transport_lwip.h) fail "$f" "$h" "linerate/ has its own ports, not the hypervisor's" ;;
+			migration/*) ;;
+			*) fail "$f" "$h" "linerate/ uses migration's core, kernel/lib, mbed TLS and xxHash only" ;; esac ;;
 		migration/*)
 			# The stream's core stands on its ports (migration/port.h) and its libraries (mbed TLS, xxHash),
 			# so that it also builds on the host.
@@ -43,11 +49,13 @@ for f in $(git ls-files 'kernel/*.[chS]' 'drivers/*.[ch]' 'net/*.[ch]' 'migratio
 		kernel/selftest/*)
 			case "$f" in kernel/selftest/* | kernel/main.c) ;;
 			*) fail "$f" "$h" "measurement harnesses sit on top: only kmain starts them" ;; esac ;;
+		linerate/*)
+			case "$f" in linerate/*) ;; *) fail "$f" "$h" "linerate/ is a program on top: nothing includes it" ;; esac ;;
 		net/api/*)
 			case "$f" in net/api/* | kernel/main.c) ;; *) fail "$f" "$h" "the management API is a top layer" ;; esac ;;
 		migration/*)
-			case "$f" in migration/* | net/api/mgmt.c | kernel/main.c) ;;
-			*) fail "$f" "$h" "migration is a top layer: only the API's backend and kmain start it" ;; esac ;;
+			case "$f" in migration/* | net/api/mgmt.c | kernel/main.c | linerate/*) ;;
+			*) fail "$f" "$h" "migration is a top layer: only the API's backend, kmain and linerate/ start it" ;; esac ;;
 		net/*)
 			case "$f" in net/* | kernel/main.c | kernel/selftest/* | migration/hv_* | migration/transport_lwip.c) ;;
 			*) fail "$f" "$h" "the hypervisor below net/ does not know the network" ;; esac ;;

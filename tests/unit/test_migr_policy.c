@@ -357,6 +357,29 @@ START_TEST(test_bandwidth_cap)
 }
 END_TEST
 
+/*
+ * Nothing left at a pass boundary: switch over even before any bandwidth
+ * was measured (an idle or all-zero VM whose full copy took under the
+ * sender's one-second window), instead of opening empty pass after empty pass.
+ */
+START_TEST(test_nothing_left_switches_over)
+{
+	struct migr_limits lim = { .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 1, .pass_done = 1, .remaining_bytes = 0, .elapsed_ms = 40 };
+	struct migr_decision d;
+
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_DOWNTIME_FITS);
+	ck_assert_uint_eq(d.expected_downtime_ms, 0);
+	/* Within a pass nothing is known of what it leaves: measuring goes on. */
+	st.pass_done = 0;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_MEASURING);
+}
+END_TEST
+
 START_TEST(test_single_decisions)
 {
 	struct migr_limits lim = { .max_throttle_pct = 90 };
@@ -624,6 +647,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, test_single_decisions);
+	tcase_add_test(tc, test_nothing_left_switches_over);
 	tcase_add_test(tc, test_idle_one_pass);
 	tcase_add_test(tc, test_hot_needs_throttle);
 	tcase_add_test(tc, test_hot_converges_with_throttle);

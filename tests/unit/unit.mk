@@ -120,3 +120,7 @@ UNIT_SRCS_test_sim_model := sim/custom.c sim/run.c sim/track.c sim/link.c sim/po
 # The line-rate benchmark's delay relay: its release times on a fake clock.
 UNIT_TESTS += test_relay_delayq
 UNIT_SRCS_test_relay_delayq := tools/relay/delayq.c
+# ferry-migrate's ports and command line (linerate/), on the host as they run.
+UNIT_TESTS += test_lr_opts test_lr_track
+UNIT_SRCS_test_lr_opts := linerate/opts.c
+UNIT_SRCS_test_lr_track := linerate/track.c linerate/guest.c kernel/lib/err.c

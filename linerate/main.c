@@ -1,0 +1,69 @@
+/*
+ * ferry-migrate: the migration stream of migration/ (the same sender,
+ * receiver and policy the hypervisor runs) as a Linux program over TCP,
+ * to measure it at line rate. linerate/README.md describes its use.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "linerate/opts.h"
+#include "linerate/run.h"
+
+static double seconds(const struct rusage *u)
+{
+	return (double)u->ru_utime.tv_sec + (double)u->ru_utime.tv_usec / 1e6 + (double)u->ru_stime.tv_sec +
+	       (double)u->ru_stime.tv_usec / 1e6;
+}
+
+double lr_cpu_thread(void)
+{
+	struct rusage u;
+
+	return getrusage(RUSAGE_THREAD, &u) ? 0 : seconds(&u);
+}
+
+double lr_cpu_process(void)
+{
+	struct rusage u;
+
+	return getrusage(RUSAGE_SELF, &u) ? 0 : seconds(&u);
+}
+
+uint64_t lr_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void lr_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ferry-migrate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *env(const char *name)
+{
+	return getenv(name);
+}
+
+int main(int argc, char **argv)
+{
+	struct lr_opts o;
+	char err[256];
+
+	if (lr_opts_parse(argc, argv, &o, err, sizeof(err), env)) {
+		lr_say("%s", err);
+		return LR_EXIT_USAGE;
+	}
+	return o.role == LR_ROLE_SEND ? lr_send(&o) : lr_recv(&o);
+}

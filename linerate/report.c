@@ -1,0 +1,94 @@
+/* The run's JSON record: see report.h. */
+#include "linerate/report.h"
+
+static void str(FILE *f, const char *k, const char *v, int *first)
+{
+	fprintf(f, "%s\"%s\": ", *first ? "" : ", ", k);
+	*first = 0;
+	if (v)
+		fprintf(f, "\"%s\"", v); /* our own fixed words only: nothing to escape */
+	else
+		fputs("null", f);
+}
+
+static void u64(FILE *f, const char *k, uint64_t v, int *first)
+{
+	fprintf(f, "%s\"%s\": %llu", *first ? "" : ", ", k, (unsigned long long)v);
+	*first = 0;
+}
+
+static void dbl(FILE *f, const char *k, double v, int *first)
+{
+	fprintf(f, "%s\"%s\": %.3f", *first ? "" : ", ", k, v);
+	*first = 0;
+}
+
+static void boolean(FILE *f, const char *k, int v, int *first)
+{
+	fprintf(f, "%s\"%s\": %s", *first ? "" : ", ", k, v ? "true" : "false");
+	*first = 0;
+}
+
+void lr_report_write(FILE *f, const struct lr_report *r)
+{
+	int first = 1;
+	char hex[2][17];
+
+	snprintf(hex[0], sizeof(hex[0]), "%016llx", (unsigned long long)r->digest_send);
+	snprintf(hex[1], sizeof(hex[1]), "%016llx", (unsigned long long)r->digest_recv);
+	fputc('{', f);
+	str(f, "role", r->role, &first);
+	str(f, "status", r->status, &first);
+	str(f, "error", r->error, &first);
+	str(f, "peer_error", r->peer_error, &first);
+	str(f, "tracker", r->tracker, &first);
+	str(f, "fault", r->fault, &first);
+	u64(f, "connections", r->connections, &first);
+	u64(f, "mem_bytes", r->mem, &first);
+	str(f, "memory", r->zero ? "zero" : "nonzero", &first);
+	str(f, "pattern", r->pattern, &first);
+	u64(f, "writers", r->writers, &first);
+	u64(f, "rate_mib_s", r->rate_mib_s, &first);
+	u64(f, "bandwidth_cap_mib_s", r->bandwidth_cap_mib_s, &first);
+	u64(f, "bytes", r->bytes, &first);
+	u64(f, "pages_sent", r->pages_sent, &first);
+	u64(f, "zero_pages", r->zero_pages, &first);
+	u64(f, "pages_written", r->pages_written, &first);
+	dbl(f, "ours_mib_s", r->goodput_mib_s, &first);
+	dbl(f, "total_ms", r->total_ms, &first);
+	u64(f, "passes", r->passes, &first);
+	dbl(f, "downtime_ms", r->downtime_ms, &first);
+	dbl(f, "downtime_recv_ms", r->downtime_recv_ms, &first);
+	u64(f, "downtime_limit_ms", r->downtime_limit_ms, &first);
+	boolean(f, "converged", r->converged, &first);
+	u64(f, "peak_throttle", r->peak_throttle, &first);
+	u64(f, "writes", r->writes, &first);
+	dbl(f, "cpu_s_send", r->cpu_s_send, &first);
+	dbl(f, "cpu_s_send_process", r->cpu_s_send_process, &first);
+	dbl(f, "cpu_s_recv", r->cpu_s_recv, &first);
+	dbl(f, "cpu_s_per_gib_send", r->cpu_s_per_gib_send, &first);
+	dbl(f, "cpu_s_per_gib_recv", r->cpu_s_per_gib_recv, &first);
+	str(f, "digest_send", hex[0], &first);
+	str(f, "digest_recv", r->verified ? hex[1] : NULL, &first);
+	u64(f, "selfcheck_errors", r->selfcheck_errors, &first);
+	boolean(f, "digest_match", r->digest_match, &first);
+	fputs("}\n", f);
+}
+
+int lr_report_emit(const struct lr_report *r, const char *path)
+{
+	FILE *f;
+	int rc = 0;
+
+	lr_report_write(stdout, r);
+	fflush(stdout);
+	if (!path)
+		return 0;
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	lr_report_write(f, r);
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}

@@ -1,0 +1,26 @@
+/* One JSON object per run (linerate/README.md lists the fields), on stdout and optionally in a file. */
+#ifndef LR_REPORT_H
+#define LR_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct lr_report {
+	const char *role, *status, *error, *peer_error, *tracker, *pattern, *fault;
+	uint32_t connections, passes, peak_throttle, writers, downtime_limit_ms;
+	int zero, digest_match, converged;
+	uint64_t mem, bytes, pages_sent, zero_pages, pages_written;
+	uint64_t rate_mib_s, bandwidth_cap_mib_s;
+	double goodput_mib_s, total_ms, downtime_ms, downtime_recv_ms;
+	double cpu_s_send, cpu_s_send_process, cpu_s_recv;
+	double cpu_s_per_gib_send, cpu_s_per_gib_recv;
+	uint64_t digest_send, digest_recv, selfcheck_errors, writes;
+	int verified; /* the receiver answered the check */
+};
+
+/* Writes r as one line to f. */
+void lr_report_write(FILE *f, const struct lr_report *r);
+/* To stdout, and to path if not NULL; 0 or -1 if the file could not be written. */
+int lr_report_emit(const struct lr_report *r, const char *path);
+
+#endif

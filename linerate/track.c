@@ -1,0 +1,291 @@
+/* Dirty tracking of the source's memory: see track.h. */
+#define _GNU_SOURCE
+#include "linerate/track.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "kernel/lib/err.h"
+#include "linerate/uffd_abi.h"
+
+#define VEC_REGIONS 4096u
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A userfaultfd with async write-protection over len bytes at mem; -1 if the kernel has none. */
+static int uffd_open(void *mem, uint64_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED };
+	struct uffdio_register reg = { .range = { (uintptr_t)mem, len }, .mode = UFFDIO_REGISTER_MODE_WP };
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+
+	if (fd < 0)
+		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int protect(struct lr_track *t, int on)
+{
+	struct uffdio_writeprotect wp = { .range = { (uintptr_t)t->g->mem, t->g->bytes },
+					  .mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0 };
+
+	return ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) ? HV_EIO : HV_OK;
+}
+
+int lr_track_pagemap_available(void)
+{
+	struct lr_guest g = { 0 };
+	struct lr_track t = { .g = &g };
+	struct pm_scan_arg a = { 0 };
+	struct page_region r;
+	int ok = 0, pm;
+
+	g.bytes = 4096;
+	g.mem = mmap(NULL, g.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g.mem == MAP_FAILED)
+		return 0;
+	g.mem[0] = 1;
+	t.uffd = uffd_open(g.mem, g.bytes);
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (t.uffd >= 0 && pm >= 0 && protect(&t, 1) == HV_OK) {
+		g.mem[0] = 2;
+		a = (struct pm_scan_arg){ .size = sizeof(a), .flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+					  .start = (uintptr_t)g.mem, .end = (uintptr_t)g.mem + g.bytes,
+					  .vec = (uintptr_t)&r, .vec_len = 1, .category_mask = PAGE_IS_WRITTEN,
+					  .return_mask = PAGE_IS_WRITTEN };
+		ok = ioctl(pm, PAGEMAP_SCAN, &a) == 1;
+	}
+	if (pm >= 0)
+		close(pm);
+	if (t.uffd >= 0)
+		close(t.uffd);
+	munmap(g.mem, g.bytes);
+	return ok;
+}
+
+static void self_write(void *ctx, uint32_t writer, uint64_t gfn);
+
+int lr_track_init(struct lr_track *t, struct lr_guest *g, uint32_t choice, char *why, size_t whylen)
+{
+	memset(t, 0, sizeof(*t));
+	t->g = g;
+	t->uffd = t->pagemap = -1;
+	if (choice != LR_TRACK_SELF) {
+		t->uffd = uffd_open(g->mem, g->bytes);
+		t->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		t->vec_len = VEC_REGIONS;
+		t->vec = calloc(VEC_REGIONS, sizeof(struct page_region));
+		if (t->uffd >= 0 && t->pagemap >= 0 && t->vec && lr_track_pagemap_available()) {
+			t->kind = LR_TRACKER_PAGEMAP;
+			return 0;
+		}
+		lr_track_free(t);
+		t->g = g;
+		if (choice == LR_TRACK_PAGEMAP) {
+			snprintf(why, whylen, "the kernel offers no userfaultfd async write-protection with PAGEMAP_SCAN");
+			return -1;
+		}
+	}
+	t->bits = calloc((g->npages + 63) / 64, sizeof(uint64_t));
+	if (!t->bits) {
+		snprintf(why, whylen, "no memory for the dirty bitmap");
+		return -1;
+	}
+	t->kind = LR_TRACKER_SELF;
+	/* Before the writers start: they read the hook without a lock. */
+	g->on_write_ctx = t;
+	g->on_write = self_write;
+	return 0;
+}
+
+const char *lr_track_name(const struct lr_track *t)
+{
+	return t->kind == LR_TRACKER_PAGEMAP ? "pagemap-uffd-wp" : "self-recorded";
+}
+
+void lr_track_free(struct lr_track *t)
+{
+	if (t->uffd >= 0)
+		close(t->uffd);
+	if (t->pagemap >= 0)
+		close(t->pagemap);
+	free(t->vec);
+	free((void *)t->bits);
+	memset(t, 0, sizeof(*t));
+	t->uffd = t->pagemap = -1;
+}
+
+/* ---- the writers' own record ---- */
+
+static void self_write(void *ctx, uint32_t writer, uint64_t gfn)
+{
+	struct lr_track *t = ctx;
+	uint64_t bit = 1ull << (gfn % 64);
+
+	/* After the write it stands for: a harvest that clears it came after the write too. */
+	if (!(atomic_fetch_or_explicit(&t->bits[gfn / 64], bit, memory_order_release) & bit))
+		atomic_fetch_add_explicit(&t->fresh[writer], 1, memory_order_relaxed);
+}
+
+/* ---- the kernel's ---- */
+
+/* Adds [a, b) pages to per-writer counts, split at the writers' slices. */
+static void attribute(struct lr_track *t, uint64_t a, uint64_t b, uint64_t *per)
+{
+	const struct lr_guest *g = t->g;
+	uint64_t slice = g->nwriters ? g->npages / g->nwriters : g->npages, end;
+	uint32_t w;
+
+	while (a < b) {
+		w = lr_guest_owner(g, a);
+		end = g->nwriters && w + 1 < g->nwriters ? (uint64_t)(w + 1) * slice : g->npages;
+		if (end > b)
+			end = b;
+		per[w] += end - a;
+		a = end;
+	}
+}
+
+/*
+ * One walk over the memory: written pages into bitmap (if given) and
+ * per-writer counts; with clear, protected again in the same walk.
+ */
+static long scan(struct lr_track *t, uint64_t *bitmap, int clear, uint64_t *per)
+{
+	uintptr_t base = (uintptr_t)t->g->mem, end = base + t->g->bytes, from = base;
+	struct page_region *v = t->vec;
+	struct pm_scan_arg a;
+	uint64_t p, q, fresh = 0;
+	long n, i;
+
+	while (from < end) {
+		a = (struct pm_scan_arg){ .size = sizeof(a), .flags = clear ? PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC : 0,
+					  .start = from, .end = end, .vec = (uintptr_t)v, .vec_len = t->vec_len,
+					  .category_mask = PAGE_IS_WRITTEN, .return_mask = PAGE_IS_WRITTEN };
+		n = ioctl(t->pagemap, PAGEMAP_SCAN, &a);
+		if (n < 0)
+			return HV_EIO;
+		for (i = 0; i < n; i++) {
+			p = (v[i].start - base) / LR_PAGE;
+			q = (v[i].end - base) / LR_PAGE;
+			if (per)
+				attribute(t, p, q, per);
+			for (; bitmap && p < q; p++)
+				if (!((bitmap[p / 64] >> (p % 64)) & 1)) {
+					bitmap[p / 64] |= 1ull << (p % 64);
+					fresh++;
+				}
+		}
+		if (a.walk_end <= from)
+			return HV_EIO;
+		from = a.walk_end;
+	}
+	return (long)fresh;
+}
+
+/* ---- the port ---- */
+
+static int tr_start(void *ctx)
+{
+	struct lr_track *t = ctx;
+	uint64_t i;
+
+	t->t_harvest = now_ns();
+	t->logging = 1;
+	memset(t->pending_w, 0, sizeof(t->pending_w));
+	if (t->kind == LR_TRACKER_PAGEMAP)
+		return protect(t, 1);
+	for (i = 0; i < (t->g->npages + 63) / 64; i++)
+		atomic_store(&t->bits[i], 0);
+	for (i = 0; i < LR_WRITERS_MAX; i++)
+		atomic_store(&t->fresh[i], 0);
+	return HV_OK;
+}
+
+static long tr_harvest(void *ctx, uint64_t *bitmap, uint64_t npages)
+{
+	struct lr_track *t = ctx;
+	uint64_t i, v, words = (npages + 63) / 64;
+	long fresh = 0;
+
+	if (npages != t->g->npages)
+		return HV_EINVAL;
+	t->t_harvest = now_ns();
+	memset(t->pending_w, 0, sizeof(t->pending_w));
+	if (t->kind == LR_TRACKER_PAGEMAP)
+		return scan(t, bitmap, 1, NULL);
+	for (i = 0; i < LR_WRITERS_MAX; i++)
+		atomic_store(&t->fresh[i], 0);
+	for (i = 0; i < words; i++) {
+		v = atomic_exchange_explicit(&t->bits[i], 0, memory_order_acquire);
+		fresh += __builtin_popcountll(v & ~bitmap[i]);
+		bitmap[i] |= v;
+	}
+	return fresh;
+}
+
+static uint64_t tr_pending(void *ctx)
+{
+	struct lr_track *t = ctx;
+	uint64_t sum = 0, i;
+
+	if (t->kind == LR_TRACKER_PAGEMAP) {
+		memset(t->pending_w, 0, sizeof(t->pending_w));
+		if (scan(t, NULL, 0, t->pending_w) < 0)
+			return 0;
+		for (i = 0; i < LR_WRITERS_MAX; i++)
+			sum += t->pending_w[i];
+		return sum;
+	}
+	for (i = 0; i < LR_WRITERS_MAX; i++)
+		sum += atomic_load(&t->fresh[i]);
+	return sum;
+}
+
+/* Pages/s each writer dirtied since the last harvest. */
+static uint32_t tr_rates(void *ctx, uint64_t *out, uint32_t max)
+{
+	struct lr_track *t = ctx;
+	uint64_t dt = now_ns() - t->t_harvest, n;
+	uint32_t i, k = t->g->nwriters < max ? t->g->nwriters : max;
+
+	for (i = 0; i < k; i++) {
+		n = t->kind == LR_TRACKER_PAGEMAP ? t->pending_w[i] : atomic_load(&t->fresh[i]);
+		out[i] = dt ? n * 1000000ull / (dt / 1000 ? dt / 1000 : 1) : 0;
+	}
+	return k;
+}
+
+static void tr_stop(void *ctx)
+{
+	struct lr_track *t = ctx;
+
+	if (!t->logging)
+		return;
+	t->logging = 0;
+	if (t->kind == LR_TRACKER_PAGEMAP)
+		(void)protect(t, 0);
+}
+
+const struct migr_dirty_ops lr_track_ops = { tr_start, tr_harvest, tr_pending, tr_rates, tr_stop };

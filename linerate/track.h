@@ -1,0 +1,50 @@
+/*
+ * Dirty tracking of the source's memory, as the migration's dirty-log port
+ * (migration/port.h: get-and-clear harvests).
+ *
+ *   pagemap  userfaultfd write-protection in async mode: the kernel marks a
+ *            page written at its first write and lets it through;
+ *            PAGEMAP_SCAN with PM_SCAN_WP_MATCHING returns the written pages
+ *            and protects them again in the same walk, like a PML drain.
+ *   self     the writers record their own writes in a bitmap (write first,
+ *            then set the bit, so a harvest never clears a bit before the
+ *            write it stands for). A fallback for kernels without the
+ *            above: it trusts the writers, so every output names it.
+ *
+ * Pages are attributed to writers by their slice (lr_guest_owner), which
+ * gives the policy per-writer dirty rates for its dirty-limit mode.
+ */
+#ifndef LR_TRACK_H
+#define LR_TRACK_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include "linerate/guest.h"
+#include "linerate/opts.h"
+#include "migration/port.h"
+
+enum lr_tracker { LR_TRACKER_PAGEMAP = 1, LR_TRACKER_SELF };
+
+struct lr_track {
+	uint32_t kind;
+	struct lr_guest *g;
+	int uffd, pagemap;
+	int logging;
+	_Atomic uint64_t *bits;     /* self: one bit per page */
+	_Atomic uint64_t fresh[LR_WRITERS_MAX]; /* self: bits set since the last harvest, per writer */
+	uint64_t t_harvest;         /* ns */
+	uint64_t pending_w[LR_WRITERS_MAX]; /* pagemap: from the last count */
+	void *vec;                  /* pagemap: the scan's region buffer */
+	uint64_t vec_len;
+};
+
+/* Sets up the tracker asked for (auto: pagemap where the kernel has it); message in why on failure. */
+int lr_track_init(struct lr_track *t, struct lr_guest *g, uint32_t choice, char *why, size_t whylen);
+const char *lr_track_name(const struct lr_track *t);
+void lr_track_free(struct lr_track *t);
+/* Whether the kernel offers userfaultfd async write-protection with PAGEMAP_SCAN. */
+int lr_track_pagemap_available(void);
+
+extern const struct migr_dirty_ops lr_track_ops;
+
+#endif

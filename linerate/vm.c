@@ -1,0 +1,259 @@
+/* Memory, clock, throttle and VM hooks of the Linux program: see vm.h. */
+#define _GNU_SOURCE
+#include "linerate/vm.h"
+
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include "kernel/lib/err.h"
+
+/* ---- memory ---- */
+
+static uint64_t mem_size(void *ctx)
+{
+	return ((struct lr_mem *)ctx)->bytes;
+}
+
+static int mem_read(void *ctx, uint64_t gfn, void *dst)
+{
+	struct lr_mem *m = ctx;
+
+	if (gfn >= m->bytes / MIGR_PAGE_SIZE)
+		return HV_ERANGE;
+	memcpy(dst, m->mem + gfn * MIGR_PAGE_SIZE, MIGR_PAGE_SIZE);
+	return HV_OK;
+}
+
+static int mem_write(void *ctx, uint64_t gfn, const void *src)
+{
+	struct lr_mem *m = ctx;
+
+	if (gfn >= m->bytes / MIGR_PAGE_SIZE)
+		return HV_ERANGE;
+	memcpy(m->mem + gfn * MIGR_PAGE_SIZE, src, MIGR_PAGE_SIZE);
+	return HV_OK;
+}
+
+/* In place, from the first word: a page of data answers after one load. */
+static int mem_zero(void *ctx, uint64_t gfn)
+{
+	const struct lr_mem *m = ctx;
+	const uint64_t *w = (const uint64_t *)(const void *)(m->mem + gfn * MIGR_PAGE_SIZE);
+	size_t i;
+
+	for (i = 0; i < MIGR_PAGE_SIZE / 8; i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+const struct migr_memory_ops lr_mem_ops = { mem_size, mem_read, mem_write, mem_zero };
+
+static uint64_t dest_size(void *ctx)
+{
+	return ((struct lr_dest *)ctx)->m.bytes;
+}
+
+static int dest_read(void *ctx, uint64_t gfn, void *dst)
+{
+	return mem_read(&((struct lr_dest *)ctx)->m, gfn, dst);
+}
+
+static int dest_write(void *ctx, uint64_t gfn, const void *src)
+{
+	struct lr_dest *d = ctx;
+	int rc = mem_write(&d->m, gfn, src);
+
+	d->pages_written += rc == HV_OK;
+	return rc;
+}
+
+static int dest_zero(void *ctx, uint64_t gfn)
+{
+	return mem_zero(&((struct lr_dest *)ctx)->m, gfn);
+}
+
+const struct migr_memory_ops lr_dest_mem_ops = { dest_size, dest_read, dest_write, dest_zero };
+
+/* ---- clock ---- */
+
+uint64_t lr_clock_now(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+}
+
+const struct migr_clock_ops lr_clock_ops = { lr_clock_now, 1000000 };
+
+/* ---- throttle ---- */
+
+static int th_percent(void *ctx, uint32_t pct)
+{
+	lr_guest_throttle(ctx, pct);
+	return HV_OK;
+}
+
+/* The limit is shared among the writers; each is held to its share (max_pct is the policy's bound on it). */
+static int th_limit(void *ctx, uint64_t pages_per_s, uint32_t max_pct)
+{
+	(void)max_pct;
+	lr_guest_dirty_limit(ctx, pages_per_s);
+	return HV_OK;
+}
+
+static void th_release(void *ctx)
+{
+	lr_guest_throttle(ctx, 0);
+	lr_guest_dirty_limit(ctx, 0);
+}
+
+const struct migr_throttle_ops lr_throttle_ops = { th_percent, th_limit, th_release };
+
+/* ---- the source VM ---- */
+
+static int src_pause(void *ctx)
+{
+	struct lr_source *s = ctx;
+
+	lr_guest_pause(s->g);
+	s->t_pause = lr_clock_now(NULL);
+	s->paused = 1;
+	return HV_OK;
+}
+
+static int src_resume(void *ctx)
+{
+	struct lr_source *s = ctx;
+
+	lr_guest_resume(s->g);
+	s->paused = 0;
+	return HV_OK;
+}
+
+/* The VM runs elsewhere now; its memory stays for the verification. */
+static void src_release(void *ctx)
+{
+	((struct lr_source *)ctx)->released = 1;
+}
+
+static long src_vcpu(void *ctx, uint32_t i, uint8_t *buf, size_t cap, uint32_t *count)
+{
+	struct migr_sub_hdr h = { MIGR_SUB_GPRS, sizeof(struct migr_gprs) };
+	struct migr_gprs r;
+	uint32_t k;
+
+	(void)ctx;
+	if (cap < sizeof(h) + sizeof(r))
+		return HV_ERANGE;
+	r.reg[0] = LR_VCPU_MAGIC;
+	for (k = 1; k < 18; k++)
+		r.reg[k] = (uint64_t)i << 32 | k;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), &r, sizeof(r));
+	*count = 1;
+	return (long)(sizeof(h) + sizeof(r));
+}
+
+static long src_device(void *ctx, uint32_t i, uint8_t *buf, size_t cap)
+{
+	(void)ctx, (void)i, (void)buf, (void)cap;
+	return 0; /* no devices */
+}
+
+static int src_time(void *ctx, uint8_t *buf, size_t cap)
+{
+	struct lr_source *s = ctx;
+	struct migr_time t = { .tsc_hz = s->tsc_hz, .pause_ns = s->t_pause * 1000 };
+
+	if (cap < sizeof(t))
+		return HV_ERANGE;
+	t.tsc_at_pause = s->t_pause / 1000000 * s->tsc_hz + s->t_pause % 1000000 * (s->tsc_hz / 1000000);
+	memcpy(buf, &t, sizeof(t));
+	return HV_OK;
+}
+
+void lr_random(void *ctx, uint8_t *buf, size_t n)
+{
+	ssize_t k;
+
+	(void)ctx;
+	while (n) {
+		k = getrandom(buf, n, 0);
+		if (k <= 0)
+			continue;
+		buf += k;
+		n -= (size_t)k;
+	}
+}
+
+const struct migr_source_vm_ops lr_source_ops = { src_pause, src_resume, src_release, src_vcpu, src_device,
+						  src_time, lr_random };
+
+/* ---- the destination VM ---- */
+
+static int dst_create(void *ctx, const uint8_t *body)
+{
+	struct lr_dest *d = ctx;
+
+	memcpy(&d->hdr, body, sizeof(d->hdr));
+	if (d->created || !d->hdr.ram_bytes || d->hdr.ram_bytes % MIGR_PAGE_SIZE || d->hdr.ram_bytes > d->cap ||
+	    !d->hdr.vcpus || d->hdr.vcpus > MIGR_VCPUS_MAX)
+		return HV_ENOMEM;
+	d->m.mem = d->buf;
+	d->m.bytes = d->hdr.ram_bytes;
+	d->created = 1;
+	return HV_OK;
+}
+
+static int dst_vcpu(void *ctx, uint32_t i, const uint8_t *subs, uint32_t len, uint32_t count)
+{
+	struct lr_dest *d = ctx;
+	struct migr_gprs r;
+
+	if (count != 1 || len != sizeof(struct migr_sub_hdr) + sizeof(r))
+		return HV_EINVAL;
+	memcpy(&r, subs + sizeof(struct migr_sub_hdr), sizeof(r));
+	if (r.reg[0] != LR_VCPU_MAGIC || r.reg[17] != ((uint64_t)i << 32 | 17))
+		return HV_EINVAL;
+	d->vcpus_loaded |= 1ull << i;
+	return HV_OK;
+}
+
+static int dst_device(void *ctx, const uint8_t *body, uint32_t len)
+{
+	(void)ctx, (void)body, (void)len;
+	return HV_EINVAL; /* this VM has none */
+}
+
+static int dst_time(void *ctx, const uint8_t *body)
+{
+	(void)ctx, (void)body;
+	return HV_OK;
+}
+
+static int dst_start(void *ctx, uint64_t downtime_ns)
+{
+	struct lr_dest *d = ctx;
+	uint64_t all = d->hdr.vcpus == 64 ? ~0ull : (1ull << d->hdr.vcpus) - 1;
+
+	if (!d->created || d->vcpus_loaded != all)
+		return HV_EINVAL;
+	d->started = 1;
+	d->downtime_ns = downtime_ns;
+	return HV_OK;
+}
+
+static void dst_discard(void *ctx)
+{
+	struct lr_dest *d = ctx;
+
+	d->discarded = 1;
+	d->created = 0;
+	d->m.bytes = 0;
+}
+
+const struct migr_dest_vm_ops lr_dest_ops = { dst_create, dst_vcpu, dst_device, dst_time, dst_start, dst_discard,
+					      lr_random };

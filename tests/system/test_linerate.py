@@ -1,0 +1,105 @@
+"""The migration stream as a Linux program (linerate/, ferry-migrate): the same sender, receiver and policy as
+the hypervisor's, over TCP on loopback, with writer threads dirtying the source while it moves.
+
+Each run must end with both processes reporting success, the destination's digest over its whole buffer equal
+to the source's, and the writers' self-check clean (every page holds what its writer wrote last). The soak runs
+20 small migrations back to back, each verified and each bounded in time, so a hang fails.
+"""
+import os
+import subprocess
+
+import pytest
+
+from linerate import FERRY, loopback_ns, migrate, secret_file
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (a network namespace)")
+
+MIB = 1 << 20
+
+
+def checked(s, r, mem_bytes):
+    """The user's view of a good migration: both sides done, digests equal, nothing lost."""
+    assert s.rc == 0 and r.rc == 0, (s.rc, r.rc, s.stderr[-2000:], r.stderr[-2000:])
+    sr, rr = s.record, r.record
+    assert sr["status"] == "done" and rr["status"] == "done", (sr, rr)
+    assert sr["digest_match"] is True and rr["digest_match"] is True, (sr, rr)
+    assert sr["digest_send"] == sr["digest_recv"] == rr["digest_recv"] == rr["digest_send"], (sr, rr)
+    assert sr["selfcheck_errors"] == 0, sr
+    assert sr["mem_bytes"] == mem_bytes and rr["mem_bytes"] == mem_bytes
+    # Every page reached the destination at least once, as data or as a zero page.
+    assert sr["pages_sent"] + sr["zero_pages"] >= mem_bytes // 4096, sr
+    assert rr["pages_written"] + rr["zero_pages"] >= mem_bytes // 4096, rr
+    assert sr["passes"] >= 2 and 0 <= sr["downtime_ms"] <= sr["total_ms"], sr
+    for k in ("cpu_s_per_gib_send", "cpu_s_per_gib_recv"):
+        assert sr[k] > 0, (k, sr)
+    assert sr["ours_mib_s"] > 0 or sr["pages_sent"] == 0, sr  # goodput counts page bytes only
+    return sr
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("connections", [1, 4])
+def test_migrate_with_writers(request, connections):
+    """64 MiB of non-zero memory while two writers dirty random pages: the pages they dirty go again."""
+    work, secret = secret_file(request)
+    with loopback_ns("lrmig") as ns:
+        s, r = migrate(ns, work, secret, "64M", connections,
+                       ["--pattern", "random", "--writers", "2", "--rate", "40"], seconds=120)
+    sr = checked(s, r, 64 * MIB)
+    print(sr)
+    assert "tracker:" in s.stderr, s.stderr  # said at start-up
+    assert sr["connections"] == connections
+    assert sr["writes"] > 0 and sr["pages_sent"] > 64 * MIB // 4096, sr  # dirtied pages went again
+    if sr["tracker"] != "pagemap-uffd-wp":
+        assert sr["tracker"] == "self-recorded" and "fallback" in s.stderr, s.stderr
+
+
+@pytest.mark.timeout(300)
+def test_write_heavy_hot_set_and_fallback_tracker(request):
+    """A hot set written flat out over the writers' own record: labelled as the fallback, and still exact."""
+    work, secret = secret_file(request)
+    with loopback_ns("lrhot") as ns:
+        s, r = migrate(ns, work, secret, "32M", 2,
+                       ["--pattern", "hot", "--writers", "2", "--rate", "flat", "--tracker", "self"], seconds=120)
+    sr = checked(s, r, 32 * MIB)
+    print(sr)
+    assert sr["tracker"] == "self-recorded" and "fallback" in s.stderr, (sr, s.stderr)
+
+
+@pytest.mark.timeout(120)
+def test_zero_memory_is_elided(request):
+    """All-zero memory goes as lists of zero pages: almost no bytes on the wire."""
+    work, secret = secret_file(request)
+    with loopback_ns("lrzero") as ns:
+        s, r = migrate(ns, work, secret, "64M", 2, ["--zero"], seconds=60)
+    sr = checked(s, r, 64 * MIB)
+    assert sr["memory"] == "zero" and sr["pages_sent"] == 0 and sr["zero_pages"] >= 64 * MIB // 4096, sr
+    assert sr["bytes"] < 1 * MIB, sr
+    assert sr["passes"] == 2, sr  # the full copy and the final pass: nothing was left to go again
+
+
+@pytest.mark.timeout(240)
+def test_soak_back_to_back(request):
+    """20 small migrations in a row, 1 to 4 connections, writers running; each verified, each bounded."""
+    work, secret = secret_file(request)
+    with loopback_ns("lrsoak") as ns:
+        for i in range(20):
+            conns = 1 + i % 4
+            s, r = migrate(ns, work, secret, "8M", conns, ["--pattern", "random", "--writers", "1", "--rate", "20"],
+                           port=7200 + i, seconds=20, tag=f"soak{i}")
+            sr = checked(s, r, 8 * MIB)
+            assert sr["connections"] == conns, (i, sr)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("args,needle", [
+    (["send", "--to", "127.0.0.1:1", "--mem", "64M", "--connections", "17"], "--connections"),
+    (["recv", "--listen", "127.0.0.1:1", "--mem", "9G"], "--mem"),
+    (["send", "--mem", "64M"], "--to HOST:PORT is required"),
+    (["send", "--to", "127.0.0.1:1", "--mem", "64M", "--fault", "bogus"], "--fault"),
+])
+def test_bad_options(args, needle):
+    """A bad command line: exit code 2 and one line naming the problem; the secret is never printed."""
+    env = dict(os.environ, FERRY_MIGR_SECRET="environment-secret-0123456789")
+    p = subprocess.run([FERRY, *args], capture_output=True, text=True, timeout=30, env=env)
+    assert p.returncode == 2 and needle in p.stderr, (p.returncode, p.stderr)
+    assert "environment-secret" not in p.stderr + p.stdout

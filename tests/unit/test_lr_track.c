@@ -1,0 +1,214 @@
+/*
+ * ferry-migrate's source side on the host, as it runs: dirty tracking by
+ * userfaultfd async write-protection with PAGEMAP_SCAN (where the kernel
+ * has it) and by the writers' own record, and the writer threads with
+ * their pause, throttle, dirty limit and self-check.
+ *
+ * The property that matters: a copy of the memory updated only from
+ * harvests, as a destination is, equals the memory after the writers are
+ * paused and a last harvest is taken, while writers ran the whole time.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "linerate/guest.h"
+#include "linerate/track.h"
+
+#define PAGES 1024u
+
+static const uint32_t kinds[] = { LR_TRACK_PAGEMAP, LR_TRACK_SELF };
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The tracker of loop index i, or 0 (and a note) when this kernel cannot run it. */
+static int open_tracker(struct lr_track *t, struct lr_guest *g, int i)
+{
+	char why[160];
+
+	if (kinds[i] == LR_TRACK_PAGEMAP && !lr_track_pagemap_available()) {
+		printf("test_lr_track: no userfaultfd async write-protection here; the pagemap tracker is not tested\n");
+		return 0;
+	}
+	ck_assert_int_eq(lr_track_init(t, g, kinds[i], why, sizeof(why)), 0);
+	ck_assert_uint_eq(t->kind, kinds[i] == LR_TRACK_PAGEMAP ? LR_TRACKER_PAGEMAP : LR_TRACKER_SELF);
+	return 1;
+}
+
+static void poke(struct lr_guest *g, uint64_t p)
+{
+	g->mem[p * LR_PAGE + 8] ^= 0x5a;
+	if (g->on_write)
+		g->on_write(g->on_write_ctx, lr_guest_owner(g, p), p);
+}
+
+static uint64_t count(const uint64_t *bm)
+{
+	uint64_t n = 0, i;
+
+	for (i = 0; i < PAGES / 64; i++)
+		n += (uint64_t)__builtin_popcountll(bm[i]);
+	return n;
+}
+
+/* Exactly the pages written since the last harvest, every round; bits already set stay set. */
+START_TEST(test_harvest_exact)
+{
+	struct lr_guest g;
+	struct lr_track t;
+	uint64_t bm[PAGES / 64], rates[LR_WRITERS_MAX], p;
+	int round;
+
+	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, 0, 1), 0);
+	if (!open_tracker(&t, &g, _i)) {
+		lr_guest_free(&g);
+		return;
+	}
+	g.nwriters = 2; /* slices for the per-writer rates; no threads */
+	ck_assert_int_eq(lr_track_ops.start(&t), 0);
+	for (round = 0; round < 3; round++) {
+		memset(bm, 0, sizeof(bm));
+		for (p = (uint64_t)round; p < PAGES / 2; p += 7) /* 147 pages or so, all in writer 0's slice */
+			poke(&g, p);
+		ck_assert_uint_eq(lr_track_ops.pending(&t), (PAGES / 2 - (uint64_t)round + 6) / 7);
+		ck_assert_uint_eq(lr_track_ops.vcpu_rates(&t, rates, LR_WRITERS_MAX), 2);
+		ck_assert_uint_gt(rates[0], 0);
+		ck_assert_uint_eq(rates[1], 0);
+		bm[0] = 1ull << round; /* already set: not counted again */
+		ck_assert_int_eq(lr_track_ops.harvest(&t, bm, PAGES), (long)((PAGES / 2 - (uint64_t)round + 6) / 7) - 1);
+		for (p = 0; p < PAGES; p++)
+			ck_assert_int_eq((int)((bm[p / 64] >> (p % 64)) & 1), p < PAGES / 2 && p % 7 == (uint64_t)round);
+		/* Nothing written since: the next harvest is empty. */
+		memset(bm, 0, sizeof(bm));
+		ck_assert_int_eq(lr_track_ops.harvest(&t, bm, PAGES), 0);
+		ck_assert_uint_eq(count(bm), 0);
+	}
+	ck_assert_int_lt(lr_track_ops.harvest(&t, bm, PAGES - 1), 0); /* the wrong size is refused */
+	lr_track_ops.stop(&t);
+	lr_track_free(&t);
+	lr_guest_free(&g);
+}
+END_TEST
+
+/* Writers at work the whole time; a shadow fed only from harvests ends equal to the memory. */
+START_TEST(test_shadow_from_harvests)
+{
+	struct lr_guest g;
+	struct lr_track t;
+	uint64_t bm[PAGES / 64], p, harvested = 0;
+	uint8_t *shadow = malloc(PAGES * LR_PAGE);
+	int round;
+
+	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, 0, 1), 0);
+	if (!open_tracker(&t, &g, _i)) {
+		lr_guest_free(&g);
+		free(shadow);
+		return;
+	}
+	ck_assert_int_eq(lr_track_ops.start(&t), 0);
+	memcpy(shadow, g.mem, PAGES * LR_PAGE); /* the first pass: everything */
+	ck_assert_int_eq(lr_guest_start(&g, LR_PAT_RANDOM, 3, 0, 25), 0);
+	for (round = 0; round <= 10; round++) {
+		if (round == 10)
+			lr_guest_pause(&g); /* the switchover: the last harvest drains everything */
+		else
+			sleep_ms(10);
+		memset(bm, 0, sizeof(bm));
+		harvested += (uint64_t)lr_track_ops.harvest(&t, bm, PAGES);
+		for (p = 0; p < PAGES; p++)
+			if ((bm[p / 64] >> (p % 64)) & 1)
+				memcpy(shadow + p * LR_PAGE, g.mem + p * LR_PAGE, LR_PAGE);
+	}
+	lr_track_ops.stop(&t);
+	ck_assert_uint_gt(lr_guest_writes(&g), 0);
+	ck_assert_uint_gt(harvested, 0);
+	for (p = 0; p < PAGES; p++)
+		ck_assert_msg(!memcmp(shadow + p * LR_PAGE, g.mem + p * LR_PAGE, LR_PAGE), "page %llu missed",
+			      (unsigned long long)p);
+	lr_guest_stop(&g);
+	ck_assert_uint_eq(lr_guest_errors(&g), 0);
+	ck_assert_uint_eq(lr_guest_check(&g, g.mem), 0);
+	ck_assert_uint_eq(lr_guest_check(&g, shadow), 0);
+	shadow[5 * LR_PAGE + 100] ^= 1; /* the check sees a single changed byte */
+	ck_assert_uint_eq(lr_guest_check(&g, shadow), 1);
+	lr_track_free(&t);
+	lr_guest_free(&g);
+	free(shadow);
+}
+END_TEST
+
+static uint64_t writes_in(struct lr_guest *g, long ms)
+{
+	uint64_t before = lr_guest_writes(g);
+
+	sleep_ms(ms);
+	return lr_guest_writes(g) - before;
+}
+
+/* Paused writers write nothing; the throttle and the dirty limit slow them; the rate holds them. */
+START_TEST(test_writers_pace)
+{
+	struct lr_guest g;
+	uint64_t flat, throttled, limited;
+
+	ck_assert_int_eq(lr_guest_init(&g, 256 * LR_PAGE, 1, 0), 0);
+	ck_assert_int_eq(lr_guest_start(&g, LR_PAT_HOT, 2, 0, 50), 0);
+	flat = writes_in(&g, 200);
+	ck_assert_uint_gt(flat, 1000);
+	lr_guest_pause(&g);
+	ck_assert_uint_eq(writes_in(&g, 50), 0);
+	lr_guest_resume(&g);
+	lr_guest_throttle(&g, 90);
+	(void)writes_in(&g, 40); /* the period under way ends */
+	throttled = writes_in(&g, 200);
+	ck_assert_msg(throttled * 10 < flat * 8, "90%% throttle: %llu writes against %llu", (unsigned long long)throttled,
+		      (unsigned long long)flat);
+	lr_guest_throttle(&g, 0);
+	lr_guest_dirty_limit(&g, 1000); /* 500 pages/s per writer */
+	(void)writes_in(&g, 20);
+	limited = writes_in(&g, 400);
+	ck_assert_msg(limited <= 600, "dirty limit 1000/s: %llu writes in 400 ms", (unsigned long long)limited);
+	ck_assert_uint_gt(limited, 0);
+	lr_guest_stop(&g);
+	ck_assert_uint_eq(lr_guest_errors(&g), 0);
+	ck_assert_uint_eq(lr_guest_check(&g, g.mem), 0);
+	lr_guest_free(&g);
+
+	/* A writer held to a rate (4 MiB/s = 1024 pages/s for one writer) keeps to it. */
+	ck_assert_int_eq(lr_guest_init(&g, 256 * LR_PAGE, 0, 0), 0);
+	ck_assert_int_eq(lr_guest_start(&g, LR_PAT_SEQ, 1, 4, 25), 0);
+	(void)writes_in(&g, 20);
+	limited = writes_in(&g, 500);
+	ck_assert_msg(limited <= 700, "4 MiB/s: %llu writes in 500 ms", (unsigned long long)limited);
+	ck_assert_uint_gt(limited, 0);
+	lr_guest_stop(&g);
+	ck_assert_uint_eq(lr_guest_check(&g, g.mem), 0);
+	lr_guest_free(&g);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lr_track");
+	TCase *tc = tcase_create("track");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_harvest_exact, 0, 2);
+	tcase_add_loop_test(tc, test_shadow_from_harvests, 0, 2);
+	tcase_add_test(tc, test_writers_pace);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
