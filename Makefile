@@ -49,7 +49,7 @@ HV_ISO := $(BUILD)/hv.iso
 # The kernel's command-line parser, built for the build machine: host files are checked before any host boots.
 CMDLINE_CHECK := $(BUILD)/tools/cmdline-check
 CMDLINE_CHECK_SRCS := tools/host/cmdline-check.c kernel/core/config.c kernel/lib/err.c kernel/lib/parse.c \
-	kernel/lib/strbuf.c
+	kernel/lib/strbuf.c kernel/lib/uuid.c
 DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 
 NETBOOT := $(BUILD)/netboot
@@ -157,7 +157,8 @@ else
 	@tools/demo.sh $(HV_ISO)
 endif
 
-$(CMDLINE_CHECK): $(CMDLINE_CHECK_SRCS) kernel/core/config.h kernel/lib/err.h kernel/lib/parse.h kernel/lib/strbuf.h
+$(CMDLINE_CHECK): $(CMDLINE_CHECK_SRCS) kernel/core/config.h kernel/lib/err.h kernel/lib/parse.h kernel/lib/strbuf.h \
+		kernel/lib/uuid.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
 	@gcc -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $(filter %.c,$^)

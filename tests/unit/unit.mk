@@ -19,7 +19,7 @@
 BUILD ?= build
 
 # kernel/lib: what the command line and the API share.
-UNIT_LIB := kernel/lib/err.c kernel/lib/parse.c kernel/lib/strbuf.c
+UNIT_LIB := kernel/lib/err.c kernel/lib/parse.c kernel/lib/strbuf.c kernel/lib/uuid.c
 UNIT_TESTS := test_lib test_config test_multiboot2
 UNIT_SRCS_test_lib := $(UNIT_LIB)
 UNIT_SRCS_test_config := kernel/core/config.c $(UNIT_LIB)
