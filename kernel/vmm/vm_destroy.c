@@ -2,7 +2,6 @@
 #include "kernel/vmm/vm.h"
 
 #include "kernel/arch/x86/frames.h"
-#include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/arch.h"
 
