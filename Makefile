@@ -1,6 +1,7 @@
 # FerryHV: a bare-metal VT-x micro-hypervisor for live migration.
 #   make          the ISO (build/hv.iso): hypervisor, test guest, GRUB
-#   make demo     boots it in Bochs with the test guest on 2 vCPUs (PXE=1: through PXE, diskless)
+#   make demo     two diskless hosts boot through PXE; the running test guest moves from one to the other
+#                 (DEMO_HOSTS=1: one host with the test guest on 2 vCPUs, from the ISO; PXE=1: through PXE)
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
@@ -51,7 +52,7 @@ HV_ISO := $(BUILD)/hv.iso
 # The kernel's command-line parser, built for the build machine: host files are checked before any host boots.
 CMDLINE_CHECK := $(BUILD)/tools/cmdline-check
 CMDLINE_CHECK_SRCS := tools/host/cmdline-check.c kernel/core/config.c kernel/lib/err.c kernel/lib/parse.c \
-	kernel/lib/strbuf.c
+	kernel/lib/strbuf.c kernel/lib/uuid.c
 DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 
 NETBOOT := $(BUILD)/netboot
@@ -154,7 +155,10 @@ sim: deps $(SIM)
 	@$(SIM) -t -o $(BUILD)/bench
 	@tools/sim-plot.sh $(BUILD)/bench/sim
 
+# The whole story by default: two hosts boot through PXE and the running guest moves from A to B.
+# DEMO_HOSTS=1: one host and its guest, from the ISO (PXE=1: through PXE).
 demo: deps
+ifeq ($(DEMO_HOSTS),1)
 ifeq ($(PXE),1)
 	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN)
 	@tools/demo.sh --pxe $(HV_ELF) $(GUEST_BIN) "$(DEMO_CMDLINE)"
@@ -162,8 +166,13 @@ else
 	@$(MAKE) --no-print-directory $(HV_ISO)
 	@tools/demo.sh $(HV_ISO)
 endif
+else
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
+	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/demo-migration.sh $(HV_ELF) $(GUEST_BIN)
+endif
 
-$(CMDLINE_CHECK): $(CMDLINE_CHECK_SRCS) kernel/core/config.h kernel/lib/err.h kernel/lib/parse.h kernel/lib/strbuf.h
+$(CMDLINE_CHECK): $(CMDLINE_CHECK_SRCS) kernel/core/config.h kernel/lib/err.h kernel/lib/parse.h kernel/lib/strbuf.h \
+		kernel/lib/uuid.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
 	@gcc -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $(filter %.c,$^)

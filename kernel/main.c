@@ -55,12 +55,15 @@ static struct throttle_bench throttle_bench;
 
 static struct vm_params vm_params(const struct hv_config *c)
 {
-	return (struct vm_params){
+	struct vm_params p = {
 		.ram_bytes = c->mem_bytes,
 		.vcpus = c->vcpus,
 		.throttle_max = c->throttle_max,
 		.guest = c->guest,
 	};
+
+	memcpy(p.uuid, c->vm_uuid, sizeof(p.uuid));
+	return p;
 }
 
 static struct net_params net_params(const struct hv_config *c)

@@ -22,7 +22,6 @@ static struct {
 	struct migr_hv_params p;
 	struct host_task task;
 	struct vm *vm;                /* the VM on this host now */
-	uint8_t uuid[16];
 	uint32_t role, state;
 	bool rcv_started;
 	struct migr_hv_recv_req recv_req;
@@ -194,7 +193,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 					   .max_throttle_pct = req->max_throttle, .max_precopy_ms = req->timeout_ms,
 					   .on_timeout = req->abort_on_timeout ? MIGR_TIMEOUT_ABORT : MIGR_TIMEOUT_FORCE };
 	cfg.connections = req->connections;
-	memcpy(cfg.uuid, mh.uuid, sizeof(cfg.uuid));
+	memcpy(cfg.uuid, vm->uuid, sizeof(cfg.uuid));
 	cfg.vcpus = vm->vcpu_count;
 	cfg.cpu_features = migr_hv_cpu_features();
 	cfg.tsc_hz = time_tsc_hz();
@@ -314,7 +313,6 @@ static void mh_recv_ended(uint32_t st)
 	mh.rcv_started = false;
 	if (st == MIGR_RECV_DONE) {
 		mh.state = MIGR_HV_DONE;
-		memcpy(mh.uuid, mh.hv.header.uuid, sizeof(mh.uuid));
 		log_info("migr", "receive done: memory digest matched over %llu pages; the VM runs here; downtime "
 			 "(this host's view) %llu ms, %llu pages written, %llu zero pages, %llu bytes in",
 			 (unsigned long long)(mh.hv.header.ram_bytes / MIGR_PAGE_SIZE), (unsigned long long)g->downtime_ms,
@@ -491,7 +489,6 @@ int migr_hv_init(const struct migr_hv_params *p)
 	mh.p = *p;
 	mh.vm = p->vm;
 	migr_hv_ports_init();
-	migr_hv_random(mh.uuid, sizeof(mh.uuid));
 	mh.task = (struct host_task){ .name = "migration", .run = mh_run };
 	return task_add(p->sched, &mh.task);
 }

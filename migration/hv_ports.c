@@ -3,14 +3,13 @@
 
 #include <string.h>
 #include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/random.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/core/dirty_bitmap.h"
 #include "kernel/lib/err.h"
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
-
-#define RDRAND_TRIES 10 /* Intel's advice for a transient underflow */
 
 /* ---- guest memory ---- */
 
@@ -155,28 +154,4 @@ uint64_t migr_hv_cpu_features(void)
 	return (uint64_t)r.ecx << 32 | r.edx;
 }
 
-void migr_hv_random(uint8_t *buf, size_t n)
-{
-	static uint64_t mix;
-	uint64_t v;
-	size_t k;
-	unsigned t;
-
-	while (n) {
-		/* The TSC alone still makes nonces unique; RDRAND makes them unpredictable. */
-		mix = (mix + rdtsc()) * 0x9e3779b97f4a7c15ull + 1;
-		v = mix ^ (mix >> 29);
-		for (t = 0; t < RDRAND_TRIES; t++) {
-			uint64_t r;
-
-			if (rdrand64(&r)) {
-				v ^= r;
-				break;
-			}
-		}
-		k = n < sizeof(v) ? n : sizeof(v);
-		memcpy(buf, &v, k);
-		buf += k;
-		n -= k;
-	}
-}
+void migr_hv_random(uint8_t *buf, size_t n) { random_bytes(buf, n); }

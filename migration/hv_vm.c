@@ -140,6 +140,8 @@ static int dst_check(const struct migr_header *hd)
 	return HV_OK;
 }
 
+_Static_assert(sizeof(((struct migr_header *)0)->uuid) == UUID_LEN, "the stream carries struct vm's uuid");
+
 static int dst_create(void *ctx, const uint8_t *header_body)
 {
 	struct migr_hv_vm *h = ctx;
@@ -154,6 +156,7 @@ static int dst_create(void *ctx, const uint8_t *header_body)
 	p.ram_bytes = h->header.ram_bytes;
 	p.vcpus = h->header.vcpus;
 	p.throttle_max = SCHED_THROTTLE_MAX;
+	memcpy(p.uuid, h->header.uuid, sizeof(p.uuid)); /* the same VM: its identity comes with it */
 	rc = vm_create(h->store, 0, &p, NULL, 0, h->sched);
 	if (rc) {
 		vm_destroy(h->store);

@@ -57,6 +57,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->api_port = CONFIG_API_PORT_DEFAULT;
 	cfg->migr_secret[0] = '\0';  /* no secret: this host neither sends nor receives VMs */
 	cfg->vm_none = 0;             /* the guest image becomes vm0 */
+	memset(cfg->vm_uuid, 0, sizeof(cfg->vm_uuid)); /* a random identity when the VM is made */
 	cfg->net_mgmt_addr = 0;       /* no networking */
 	cfg->net_mgmt_prefix = 0;
 	cfg->net_gw = 0;
@@ -77,6 +78,7 @@ enum config_kind {
 	CONFIG_IPV4,    /* unicast IPv4 host address a.b.c.d; the value is the address */
 	CONFIG_IPV4_PREFIX, /* a.b.c.d/n, a host of its subnet; the value is address << 8 | n */
 	CONFIG_TOKEN,   /* a secret of min..max bearer-token characters, copied to the option's text field */
+	CONFIG_UUID,    /* 8-4-4-4-12 hex digits, not all zero, parsed into cfg->vm_uuid */
 };
 
 /* RFC 6750 b64token characters, without the trailing '=' padding. */
@@ -221,6 +223,7 @@ static const struct config_opt config_opts[] = {
 	{ "api.port", CONFIG_NUM, 1, 65535, config_set_api_port, NULL, 0 },
 	{ "migr.secret", CONFIG_TOKEN, CONFIG_MIGR_SECRET_MIN, CONFIG_MIGR_SECRET_MAX, NULL, NULL, CONFIG_SECRET },
 	{ "vm", CONFIG_NAME, 0, 0, config_set_vm_none, config_vm_names, 0 },
+	{ "vm.uuid", CONFIG_UUID, 0, 0, NULL, NULL, 0 },
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
@@ -423,6 +426,16 @@ static int config_value(const struct config_opt *o, struct config_str val,
 		return HV_OK;
 	}
 
+	if (o->kind == CONFIG_UUID) {
+		uint8_t u[UUID_LEN];
+
+		if (uuid_parse(val.p, val.len, u) || uuid_is_nil(u)) {
+			strbuf_printf(m, "must be a UUID other than the nil one (8-4-4-4-12 hex digits)");
+			return HV_EINVAL;
+		}
+		return HV_OK;
+	}
+
 	st = config_parse_num(val, o->kind == CONFIG_SIZE, out);
 	if (st == CONFIG_NUM_BAD) {
 		strbuf_printf(m, "%s", o->kind == CONFIG_SIZE ?
@@ -492,6 +505,8 @@ static int config_word(struct config_str word, struct hv_config *cfg, uint64_t *
 		for (i = 0; i < val.len; i++)
 			text[i] = val.p[i];
 		text[val.len] = '\0';
+	} else if (config_opts[i].kind == CONFIG_UUID) {
+		(void)uuid_parse(val.p, val.len, cfg->vm_uuid); /* checked by config_value */
 	} else {
 		config_opts[i].set(cfg, v);
 	}
@@ -604,7 +619,7 @@ static int config_check_throttle(const struct hv_config *c, struct strbuf *m)
 static int config_check_vm(const struct hv_config *c, uint64_t seen, struct strbuf *m)
 {
 	static const char *const needs_vm[] = { "mem", "vcpus", "dirty.check", "throttle", "throttle.dirty_limit",
-						"throttle.bench" };
+						"throttle.bench", "vm.uuid" };
 	size_t i;
 
 	for (i = 0; c->vm_none && i < sizeof(needs_vm) / sizeof(needs_vm[0]); i++) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "kernel/guest_abi.h"
 #include "kernel/lib/log.h" /* enum hv_log_level */
+#include "kernel/lib/uuid.h"
 
 #define CONFIG_MEM_MIN (8ull << 20)
 #define CONFIG_MEM_MAX (2048ull << 20)
@@ -81,6 +82,7 @@ struct hv_config {
 	uint32_t api_port;           /* api.port= TCP port of the management API */
 	char migr_secret[CONFIG_MIGR_SECRET_MAX + 1]; /* migr.secret= shared by migration peers; "" = no migration */
 	uint32_t vm_none;            /* vm=none: boot without a VM (a host that receives one) */
+	uint8_t vm_uuid[UUID_LEN];   /* vm.uuid= the VM's identity; all zero: a random one at creation */
 };
 
 /* Networking is on: net.mgmt= gave an address or dhcp. */

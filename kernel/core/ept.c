@@ -53,6 +53,34 @@ int ept_init(struct ept *e, const struct ept_mem *mem)
 	return HV_OK;
 }
 
+/* Gives back the table at pa of the given level (3 = PML4) and every table below it. */
+static void ept_destroy_table(struct ept *e, uint64_t pa, int level)
+{
+	const uint64_t *t = e->mem.table(e->mem.ctx, pa);
+	unsigned i;
+
+	for (i = 0; level > 0 && i < EPT_ENTRIES; i++)
+		if (ept_present(t[i]) && !(t[i] & EPT_LARGE))
+			ept_destroy_table(e, t[i] & EPT_ADDR_MASK, level - 1);
+	e->mem.free_table(e->mem.ctx, pa);
+}
+
+void ept_destroy(struct ept *e)
+{
+	uint64_t pa;
+
+	if (!e->pml4_pa)
+		return;
+	if (e->mem.free_table) {
+		ept_destroy_table(e, e->pml4_pa, EPT_LEVELS - 1);
+		while ((pa = e->free_pa)) {
+			e->free_pa = e->mem.table(e->mem.ctx, pa)[0];
+			e->mem.free_table(e->mem.ctx, pa);
+		}
+	}
+	*e = (struct ept){ .mem = e->mem };
+}
+
 /* Walks to the table at stop_level for gpa, creating tables on the way. */
 static uint64_t *ept_walk_create(struct ept *e, uint64_t gpa, int stop_level)
 {

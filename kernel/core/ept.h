@@ -38,6 +38,8 @@ struct ept_mem {
 	/* Returns a pointer through which the table at pa can be read and written. */
 	uint64_t *(*table)(void *ctx, uint64_t pa);
 	void *ctx;
+	/* Takes back a table alloc_table returned (ept_destroy); NULL: the memory is the caller's to reclaim. */
+	void (*free_table)(void *ctx, uint64_t pa);
 };
 
 struct ept {
@@ -48,13 +50,20 @@ struct ept {
 	uint64_t pages_2m;
 	/*
 	 * Tables freed by ept_merge_range, for the next split or map to reuse
-	 * (the frame pool cannot take memory back). Linked through entry 0.
+	 * while the EPT lives (ept_destroy gives them back). Linked through entry 0.
 	 */
 	uint64_t free_pa;
 	uint64_t free_tables;
 };
 
 int ept_init(struct ept *e, const struct ept_mem *mem);
+
+/*
+ * Gives every table of e back through mem.free_table: the PML4, every table
+ * under it and the free list. The memory it mapped is not touched. Leaves e
+ * empty (pml4_pa 0); destroying an empty EPT does nothing.
+ */
+void ept_destroy(struct ept *e);
 
 /*
  * Maps [gpa, gpa + size) to [hpa, hpa + size) with permissions perms

@@ -28,6 +28,13 @@ unsigned vm_arch_features(const char **names, unsigned max);
  */
 int vcpu_arch_create(struct vcpu *v);
 
+/*
+ * Gives back everything vcpu_arch_create and log-dirty mode took for v
+ * (its VMCS, cleared first, and its page-modification log). v never runs
+ * again. Safe on a vCPU whose create failed part-way or never happened.
+ */
+void vcpu_arch_destroy(struct vcpu *v);
+
 enum vcpu_run_end {
 	VCPU_RUN_YIELD,     /* deadline reached, or v blocked or finished: the scheduler goes on */
 	VCPU_RUN_STOP_VM,   /* the VM must stop: vcpu_arch_stop_reason() says why */

@@ -46,7 +46,7 @@ int dirty_log_start(struct vm *vm, enum dirty_backend want)
 	rc = dirty_arch_select(want, &ops);
 	if (rc)
 		goto out;
-	/* Bitmap and logs stay allocated for the next start: the frame pool takes nothing back. */
+	/* Bitmap and logs stay allocated for the next start, until the VM goes (dirty_release). */
 	rc = dirty_alloc(vm);
 	if (!rc && ops->prepare)
 		rc = ops->prepare(vm);
@@ -112,6 +112,18 @@ int dirty_log_stop(struct vm *vm)
 	log_info("dirty", "vm%u: log-dirty off after %llu harvests, %d large pages merged back", vm->id,
 		 (unsigned long long)d->harvests, merged);
 	return rc ? HV_TRACE(rc) : HV_OK;
+}
+
+void dirty_release(struct vm *vm)
+{
+	struct vm_dirty *d = &vm->dirty;
+	uint64_t pa = (uint64_t)(uintptr_t)d->log.words;
+
+	if (d->logging)
+		(void)dirty_log_stop(vm);
+	if (pa && frames_free(pa, dirty_bitmap_words(d->log.pages) * sizeof(uint64_t)))
+		log_err("dirty", "vm%u: bitmap at %#llx not given back", vm->id, (unsigned long long)pa);
+	d->log = (struct dirty_bitmap){ 0 };
 }
 
 /* Makes the next write to each logged page visible again. */

@@ -74,6 +74,13 @@ int dirty_log_start(struct vm *vm, enum dirty_backend want);
 int dirty_log_stop(struct vm *vm);
 
 /*
+ * The VM goes (vm_destroy): logging stops if it is on and the bitmap goes
+ * back to the frame pool. The vCPUs' logs are the architecture's
+ * (vcpu_arch_destroy).
+ */
+void dirty_release(struct vm *vm);
+
+/*
  * Harvest (get and clear): ORs into out every page written since the
  * previous harvest, clears the log and re-arms tracking of those pages
  * before returning, so that a write made after this call, even to a page

@@ -1,6 +1,7 @@
 #include "kernel/vmm/monitor.h"
 
 #include "drivers/poweroff.h"
+#include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/host_timer.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
@@ -35,12 +36,14 @@ static void monitor_run(struct host_task *t, uint64_t now)
 	if (now >= m->next_report) {
 		if (m->vm)
 			log_info("host", "uptime %llu ms, vm%u %s, %llu exits, %llu guest errors, %llu host ticks, "
-				 "%llu host NMIs",
+				 "%llu host NMIs, %llu KiB free",
 				 (unsigned long long)(time_uptime_us() / 1000), m->vm->id, vm_state_names[m->vm->state],
 				 (unsigned long long)vm_exits(m->vm), (unsigned long long)m->vm->guest_errors,
-				 (unsigned long long)host_timer_ticks(), (unsigned long long)trap_nmi_count());
+				 (unsigned long long)host_timer_ticks(), (unsigned long long)trap_nmi_count(),
+				 (unsigned long long)(frames_free_bytes() >> 10));
 		else
-			log_info("host", "uptime %llu ms, no VM", (unsigned long long)(time_uptime_us() / 1000));
+			log_info("host", "uptime %llu ms, no VM, %llu KiB free", (unsigned long long)(time_uptime_us() / 1000),
+				 (unsigned long long)(frames_free_bytes() >> 10));
 		m->next_report += m->period_ticks;
 	}
 	sched_block(&t->se, m->stop_at && m->stop_at < m->next_report ? m->stop_at : m->next_report);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "drivers/uart16550.h"
 #include "kernel/arch/x86/frames.h"
+#include "kernel/arch/x86/random.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
@@ -22,7 +23,14 @@ static uint64_t *ept_table(void *ctx, uint64_t pa)
 	return (uint64_t *)(uintptr_t)pa; /* host memory is identity-mapped */
 }
 
-static const struct ept_mem ept_host_mem = { ept_alloc_table, ept_table, NULL };
+static void ept_free_table(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	if (frames_free(pa, FRAME_SIZE))
+		log_err("vm", "EPT table at %#llx not given back", (unsigned long long)pa);
+}
+
+static const struct ept_mem ept_host_mem = { ept_alloc_table, ept_table, NULL, ept_free_table };
 
 static int vm_load_guest(struct vm *vm, const struct vm_params *p, const void *image, uint64_t image_len)
 {
@@ -56,11 +64,17 @@ static void vcpu_sched_run(struct sched_entity *e, uint64_t now, uint64_t deadli
 int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
 	      struct sched *sched)
 {
+	char uuid[UUID_TEXT_LEN + 1];
 	unsigned i;
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
+	memcpy(vm->uuid, p->uuid, sizeof(vm->uuid));
+	if (uuid_is_nil(vm->uuid)) {
+		random_bytes(vm->uuid, sizeof(vm->uuid));
+		uuid_make_v4(vm->uuid);
+	}
 	vm->ram_size = p->ram_bytes;
 	vm->vcpu_count = p->vcpus;
 	vm->sched = sched;
@@ -77,34 +91,40 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 	if (!rc)
 		rc = ept_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size, EPT_RWX, vm_arch_large_pages());
 	if (rc)
-		return HV_TRACE(rc);
+		goto out;
 	vm->eptp = ept_pointer(&vm->ept, false);
 	rc = image ? vm_load_guest(vm, p, image, image_len) : HV_OK;
 	if (rc) {
 		log_err("vm", "vm%u: guest image of %llu bytes does not fit (at most %u bytes at %#x)", id,
 			(unsigned long long)image_len, HV_GUEST_IMAGE_MAX, HV_GUEST_LOAD_GPA);
-		return rc;
+		goto out;
 	}
 	for (i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		v->vm = vm;
 		v->id = i;
-		snprintf(v->name, sizeof(v->name), "vm%u/vcpu%u", id, i);
-		rc = vcpu_arch_create(v);
+		/* Short ids always fit; a name cut short would make the logs lie. */
+		rc = snprintf(v->name, sizeof(v->name), "vm%u/vcpu%u", id, i) < (int)sizeof(v->name) ? HV_OK : HV_EINVAL;
+		if (!rc)
+			rc = vcpu_arch_create(v);
+		if (!rc)
+			rc = sched_add(sched, &v->se, v->name, SCHED_KIND_VCPU, vcpu_sched_run, v);
 		if (rc)
-			return HV_TRACE(rc);
-		rc = sched_add(sched, &v->se, v->name, SCHED_KIND_VCPU, vcpu_sched_run, v);
-		if (rc)
-			return HV_TRACE(rc);
+			goto out;
 	}
 	vm->state = VM_RUNNING;
-	log_info("vm", "vm%u: %llu MiB RAM at host %#llx (EPT: %llu x 2M + %llu x 4K pages, %llu tables), %u vCPUs, "
-		 "guest image %llu bytes",
+	uuid_format(vm->uuid, uuid);
+	log_info("vm", "vm%u: %llu MiB RAM at host %#llx (EPT: %llu x 2M + %llu x 4K pages, %llu tables), "
+		 "%u vCPUs, guest image %llu bytes, uuid %s",
 		 id, (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_hpa,
 		 (unsigned long long)vm->ept.pages_2m, (unsigned long long)vm->ept.pages_4k,
-		 (unsigned long long)vm->ept.tables, vm->vcpu_count, (unsigned long long)image_len);
+		 (unsigned long long)vm->ept.tables, vm->vcpu_count, (unsigned long long)image_len, uuid);
 	return HV_OK;
+out:
+	/* Whatever was taken goes back: a failed create leaves the frame pool as it found it. */
+	vm_destroy(vm);
+	return HV_TRACE(rc);
 }
 
 void vm_stop(struct vm *vm, const char *fmt, ...)

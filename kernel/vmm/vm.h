@@ -11,6 +11,7 @@
 #include "kernel/core/ept.h"
 #include "kernel/core/sched.h"
 #include "kernel/guest_abi.h"
+#include "kernel/lib/uuid.h"
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vuart.h"
@@ -49,7 +50,8 @@ struct vcpu {
 };
 
 struct vm {
-	unsigned id;
+	unsigned id;            /* this host's index */
+	uint8_t uuid[UUID_LEN]; /* its identity everywhere: it moves with the VM */
 	enum vm_state state;
 	char stop_reason[VM_STOP_REASON_MAX];
 	uint64_t ram_size;
@@ -72,6 +74,7 @@ struct vm_params {
 	uint64_t ram_bytes;             /* guest RAM, a multiple of 4 KiB */
 	unsigned vcpus;                 /* 1..HV_MAX_VCPUS */
 	unsigned throttle_max;          /* the VM's throttle ceiling, percent */
+	uint8_t uuid[UUID_LEN];         /* its identity; all zero: a fresh random one */
 	struct hv_guest_params guest;   /* handed to the guest in its boot block, untouched */
 };
 
@@ -80,16 +83,17 @@ struct vm_params {
  * the flat guest image to HV_GUEST_LOAD_GPA, writes the boot parameters and
  * sets up one VMCS per vCPU; adds the vCPUs to the scheduler. Without an
  * image (NULL) its RAM stays zero: a VM that arrives by migration, whose
- * memory and vCPU state are loaded before it runs.
+ * memory and vCPU state are loaded before it runs. On failure everything
+ * it took is given back (vm_destroy).
  */
 int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
 	      struct sched *sched);
 
 /*
  * Throws the VM away (it runs on another host now, or never started here):
- * its vCPUs and tasks leave the scheduler and its RAM goes back to the
- * frame pool, so that another VM can be created in *vm. Its page tables
- * and VMCSs stay allocated (a few pages).
+ * its vCPUs and tasks leave the scheduler, and everything it took goes back
+ * to the frame pool (RAM, EPT tables, VMCSs, the dirty bitmap and logs), so
+ * that another VM can be created in *vm. Destroying it again does nothing.
  */
 void vm_destroy(struct vm *vm);
 

@@ -4,6 +4,7 @@
 #include "kernel/lib/err.h"
 #include "kernel/lib/parse.h"
 #include "kernel/lib/strbuf.h"
+#include "kernel/lib/uuid.h"
 #include "net/api/api_priv.h"
 
 /* ---- Endpoints: decode, then invoke ------------------------------------------ */
@@ -90,13 +91,15 @@ static int api_read_vm(struct api_call *c, struct api_vm_info *vm)
 static int api_vm_info(struct api_call *c)
 {
 	struct api_vm_info vm;
+	char uuid[UUID_TEXT_LEN + 1];
 	const char *end;
 	unsigned i;
 	int rc = api_read_vm(c, &vm);
 
 	if (rc < 0)
 		return rc;
-	strbuf_printf(c->out, "{\"state\":\"%s\",\"stop_reason\":",
+	uuid_format(vm.uuid, uuid);
+	strbuf_printf(c->out, "{\"uuid\":\"%s\",\"state\":\"%s\",\"stop_reason\":", uuid,
 		   (unsigned)vm.state < sizeof(api_vm_state_names) / sizeof(api_vm_state_names[0])
 			   ? api_vm_state_names[vm.state] : "unknown");
 	end = memchr(vm.stop_reason, '\0', sizeof(vm.stop_reason));

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kernel/guest_abi.h"
+#include "kernel/lib/uuid.h"
 #include "net/api/http.h"
 #include "net/link_test.h"
 #include "net/net.h"
@@ -51,6 +52,7 @@ struct api_vcpu_info {
 };
 
 struct api_vm_info {
+	uint8_t uuid[UUID_LEN];      /* the VM's identity, the same on every host it runs on */
 	enum api_vm_state state;
 	char stop_reason[API_STOP_REASON_MAX]; /* why it stopped, or "" */
 	uint64_t memory_bytes;

@@ -53,6 +53,7 @@ static int mgmt_vm_info(void *ctx, struct api_vm_info *out)
 	if (!vm)
 		return HV_ENOENT;
 	memset(out, 0, sizeof(*out));
+	memcpy(out->uuid, vm->uuid, sizeof(out->uuid));
 	out->state = mgmt_state(vm);
 	snprintf(out->stop_reason, sizeof(out->stop_reason), "%s", vm->stop_reason);
 	out->memory_bytes = vm->ram_size;

@@ -15,7 +15,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,u
 FUZZ_TARGETS := fuzz_http fuzz_api
 FUZZ_SRCS_fuzz_http := tests/fuzz/fuzz_http.c net/api/http.c kernel/lib/err.c
 FUZZ_SRCS_fuzz_api := tests/fuzz/fuzz_api.c net/api/api.c net/api/api_body.c net/api/api_link.c net/api/http.c kernel/lib/err.c kernel/lib/parse.c \
-	kernel/lib/strbuf.c
+	kernel/lib/strbuf.c kernel/lib/uuid.c
 
 $(BUILD)/fuzz/fuzz_http: $(FUZZ_SRCS_fuzz_http) net/api/http.h tests/fuzz/fuzz.mk
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (Debian package clang)" >&2; exit 1; }

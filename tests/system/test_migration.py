@@ -27,6 +27,10 @@ def test_migration_there_and_back(request):
     with two_hosts(request, "hvmig", f"{GUEST} {common}", f"vm=none {common}", 800) as (ns, hosts):
         # Status answers at any time, before any migration too.
         assert (status(ns, 0)["role"], status(ns, 0)["state"]) == ("none", "idle")
+        # The VM keeps its identity on every host; a host gets back every frame a VM took when it leaves.
+        info = lambda host, what: json.loads(curl(ns, host, "GET", what)[1])
+        uuid = info(0, "vm.info")["uuid"]
+        free = [info(h, "host.info")["memory"]["free_bytes"] for h in (0, 1)]
 
         results = []
         for (src, dst, conns) in ((0, 1, 1), (1, 0, 4)):
@@ -36,6 +40,7 @@ def test_migration_there_and_back(request):
             assert s["state"] == "done" and d["state"] == "done", (s, d)
             assert s["role"] == "send" and d["role"] == "receive"
             assert s["downtime_ms"] > 0 and s["connections"] == conns, s
+            assert info(dst, "vm.info")["uuid"] == uuid and f"uuid {uuid}" in hosts[dst].text()
             src_text = hosts[src].wait(r"I migr: send done", 30)
             dst_text = hosts[dst].wait(r"I migr: receive done", 30)
             done = SEND_DONE_RE.search(src_text)
@@ -54,6 +59,7 @@ def test_migration_there_and_back(request):
             # The source has no VM any more.
             assert "no VM" in hosts[src].wait(r"I host: uptime \d+ ms, no VM", 30)
         print("migrations (connections, downtime ms, passes, bytes):", results)
+        assert [info(h, "host.info")["memory"]["free_bytes"] for h in (0, 1)] == free, "frames leaked"
 
         # Cancelled during precopy (a bandwidth cap keeps it there): the VM runs on where it was, the
         # destination throws away what it got and waits again.

@@ -159,6 +159,7 @@ static struct api api;
 static void setup(void)
 {
 	memset(&fk, 0, sizeof(fk));
+	memcpy(fk.vm.uuid, "\x12\x34\x56\x78\x9a\xbc\x4d\xef\x80\x01\x02\x03\x04\x05\x06\xff", UUID_LEN);
 	fk.vm.state = API_VM_RUNNING;
 	fk.vm.memory_bytes = 32 << 20;
 	fk.vm.runtime_ms = 5000;
@@ -361,7 +362,7 @@ END_TEST
 START_TEST(test_vm_info)
 {
 	ck_assert_uint_eq(call("GET", "/api/v1/vm.info", NULL), 200);
-	ck_assert_str_eq(body, "{\"state\":\"running\",\"stop_reason\":\"\",\"memory_bytes\":33554432,"
+	ck_assert_str_eq(body, "{\"uuid\":\"12345678-9abc-4def-8001-0203040506ff\",\"state\":\"running\",\"stop_reason\":\"\",\"memory_bytes\":33554432,"
 			       "\"runtime_ms\":5000,\"tsc_hz\":50000000,\"throttle_percent\":0,\"throttle_max\":90,"
 			       "\"dirty_limit\":0,\"dirty_rate\":777,\"vcpus\":["
 			       "{\"id\":0,\"exits\":10,\"throttle_percent\":0,\"granted_ticks\":100,\"throttled_ticks\":0},"

@@ -33,6 +33,7 @@ static void ck_config_eq(const struct hv_config *a, const struct hv_config *b)
 	ck_assert_uint_eq(a->net_iperf, b->net_iperf); /* iperf service */
 	ck_assert_uint_eq(a->net_iperf_peer, b->net_iperf_peer);
 	ck_assert_uint_eq(a->net_iperf_conns, b->net_iperf_conns);
+	ck_assert_mem_eq(a->vm_uuid, b->vm_uuid, UUID_LEN);
 }
 
 static void ck_is_defaults(const struct hv_config *cfg)
@@ -601,6 +602,34 @@ START_TEST(test_migr_secret_and_no_vm)
 }
 END_TEST
 
+/* vm.uuid= names the VM: a canonical UUID, not the nil one, and only where there is a VM at boot. */
+START_TEST(test_vm_uuid)
+{
+	static const uint8_t want[UUID_LEN] = { 0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x41, 0xd1,
+						0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
+	struct hv_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&cfg);
+	ck_assert(uuid_is_nil(cfg.vm_uuid));
+	ck_assert_int_eq(config_parse("vcpus=2 vm.uuid=6BA7B810-9dad-41d1-80b4-00c04fd430c8", &cfg, err, sizeof(err)),
+			 HV_OK);
+	ck_assert_mem_eq(cfg.vm_uuid, want, UUID_LEN);
+	ck_assert_int_eq(config_parse("vm.uuid=6ba7b810-9dad-41d1-80b4-00c04fd430c", &cfg, err, sizeof(err)),
+			 HV_EINVAL);
+	ck_assert_str_eq(err, "vm.uuid=6ba7b810-9dad-41d1-80b4-00c04fd430c: must be a UUID other than the nil one "
+			      "(8-4-4-4-12 hex digits)");
+	ck_assert(uuid_is_nil(cfg.vm_uuid)); /* bad input changes nothing */
+	ck_assert_int_eq(config_parse("vm.uuid=00000000-0000-0000-0000-000000000000", &cfg, err, sizeof(err)),
+			 HV_EINVAL);
+	ck_assert_int_eq(config_parse("vm=none vm.uuid=6ba7b810-9dad-41d1-80b4-00c04fd430c8", &cfg, err, sizeof(err)),
+			 HV_EINVAL);
+	ck_assert_str_eq(err, "vm.uuid: there is no VM at boot with vm=none");
+	ck_assert_int_eq(config_parse("vm.uuid=6ba7b810-9dad-41d1-80b4-00c04fd430c8 vm.uuid=6ba7b810-9dad-41d1-80b4-"
+				      "00c04fd430c9", &cfg, err, sizeof(err)), HV_EINVAL);
+}
+END_TEST
+
 /* --- iperf service (net.iperf*) --- */
 static const struct {
 	const char *cmdline;
@@ -676,6 +705,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_net_options);
 	tcase_add_test(tc, test_token_and_redaction);
 	tcase_add_test(tc, test_migr_secret_and_no_vm);
+	tcase_add_test(tc, test_vm_uuid);
 	tcase_add_test(tc, test_throttle_cross_checks);
 	tcase_add_loop_test(tc, test_empty_lines, 0, sizeof(empty_lines) / sizeof(empty_lines[0]));
 	tcase_add_test(tc, test_null_cmdline);

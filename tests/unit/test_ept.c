@@ -39,7 +39,21 @@ static uint64_t *fake_table(void *ctx, uint64_t pa)
 	return m->bufs[(pa - POOL_BASE) / EPT_PAGE_4K];
 }
 
-static const struct ept_mem fake_ops = { fake_alloc, fake_table, &fm };
+static const struct ept_mem fake_ops = { fake_alloc, fake_table, &fm, NULL };
+
+/* Tables given back by ept_destroy, by pool index: each at most once. */
+static unsigned char freed[POOL_TABLES];
+static unsigned freed_count;
+
+static void fake_free(void *ctx, uint64_t pa)
+{
+	unsigned i = (unsigned)((pa - POOL_BASE) / EPT_PAGE_4K);
+
+	(void)fake_table(ctx, pa); /* one alloc_table handed out */
+	ck_assert_uint_eq(freed[i], 0);
+	freed[i] = 1;
+	freed_count++;
+}
 
 static void setup(void)
 {
@@ -788,6 +802,29 @@ START_TEST(test_freed_table_reused_by_map)
 }
 END_TEST
 
+/* Destroying gives back every table once: the walk's, split ones, and merged-away ones on the free list. */
+START_TEST(test_destroy_gives_back_every_table)
+{
+	const struct ept_mem mem = { fake_alloc, fake_table, &fm, fake_free };
+
+	memset(freed, 0, sizeof(freed));
+	freed_count = 0;
+	fm.used = 0;
+	ck_assert_int_eq(ept_init(&ept, &mem), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 0, SPLIT_HPA, 8 * MiB, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_map(&ept, 1ull << 39, SPLIT_HPA, 0x3000, EPT_RWX, true), HV_OK);
+	ck_assert_int_eq(ept_split_range(&ept, 0, 8 * MiB), 4);
+	ck_assert_int_eq(ept_merge_range(&ept, 0, 4 * MiB), 2);
+	ck_assert_uint_eq(ept.free_tables, 2);
+	ept_destroy(&ept);
+	ck_assert_uint_eq(freed_count, fm.used);
+	ck_assert_uint_eq(ept.pml4_pa, 0);
+	ck_assert_uint_eq(ept.tables + ept.free_tables, 0);
+	ept_destroy(&ept); /* an empty EPT: nothing more */
+	ck_assert_uint_eq(freed_count, fm.used);
+}
+END_TEST
+
 static Suite *ept_suite(void)
 {
 	Suite *s = suite_create("ept");
@@ -826,6 +863,7 @@ static Suite *ept_suite(void)
 	tcase_add_test(tc, test_merge_keeps_4k_maps);
 	tcase_add_test(tc, test_merge_partial_range);
 	tcase_add_test(tc, test_freed_table_reused_by_map);
+	tcase_add_test(tc, test_destroy_gives_back_every_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,4 +1,4 @@
-/* Unit tests for kernel/lib: bounded parsing and the bounded text buffer. */
+/* Unit tests for kernel/lib: bounded parsing, the bounded text buffer and UUIDs. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 #include "kernel/lib/err.h"
 #include "kernel/lib/parse.h"
 #include "kernel/lib/strbuf.h"
+#include "kernel/lib/uuid.h"
 
 static int dec(const char *s, uint32_t max, uint32_t *out) { return parse_dec(s, strlen(s), max, out); }
 static int ip(const char *s, uint32_t *out) { return ipv4_parse(s, strlen(s), out); }
@@ -97,6 +98,63 @@ START_TEST(test_strbuf_fits_and_truncates)
 }
 END_TEST
 
+/* UUIDs: the canonical text only, either case in, lower case out, the same 16 bytes both ways. */
+START_TEST(test_uuid_text)
+{
+	static const char *const bad[] = {
+		"",
+		"12345678-9abc-4def-8001-0203040506f",    /* short */
+		"12345678-9abc-4def-8001-0203040506ff0",  /* long */
+		"12345678-9abc-4def-8001x0203040506ff",   /* a hyphen missing */
+		"123456789-abc-4def-8001-0203040506ff",   /* a hyphen misplaced */
+		"12345678-9abc-4deg-8001-0203040506ff",   /* not hex */
+		"{2345678-9abc-4def-8001-0203040506ff}",
+		"12345678 9abc 4def 8001 0203040506ff",
+	};
+	static const uint8_t want[UUID_LEN] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef,
+						0x80, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0xff };
+	uint8_t u[UUID_LEN], keep[UUID_LEN];
+	char text[UUID_TEXT_LEN + 1];
+	size_t i;
+
+	ck_assert_int_eq(uuid_parse("12345678-9ABC-4dEf-8001-0203040506FF", 36, u), HV_OK);
+	ck_assert_mem_eq(u, want, UUID_LEN);
+	uuid_format(u, text);
+	ck_assert_str_eq(text, "12345678-9abc-4def-8001-0203040506ff");
+	memset(keep, 0x5a, sizeof(keep));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(u, keep, sizeof(u));
+		ck_assert_msg(uuid_parse(bad[i], strlen(bad[i]), u) == HV_EINVAL, "%s", bad[i]);
+		ck_assert_mem_eq(u, keep, UUID_LEN); /* nothing written */
+	}
+	/* Only len characters are read: a longer buffer holding a UUID and more is not one. */
+	ck_assert_int_eq(uuid_parse("12345678-9abc-4def-8001-0203040506ffZZ", 36, u), HV_OK);
+	ck_assert_mem_eq(u, want, UUID_LEN);
+	ck_assert(!uuid_is_nil(u));
+	memset(u, 0, sizeof(u));
+	ck_assert(uuid_is_nil(u));
+	uuid_format(u, text);
+	ck_assert_str_eq(text, "00000000-0000-0000-0000-000000000000");
+}
+END_TEST
+
+/* Version 4: the version nibble is 4 and the variant bits 10, whatever the random bytes were; the rest is kept. */
+START_TEST(test_uuid_v4)
+{
+	uint8_t u[UUID_LEN];
+	char text[UUID_TEXT_LEN + 1];
+
+	memset(u, 0xff, sizeof(u));
+	uuid_make_v4(u);
+	uuid_format(u, text);
+	ck_assert_str_eq(text, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+	memset(u, 0, sizeof(u));
+	uuid_make_v4(u);
+	uuid_format(u, text);
+	ck_assert_str_eq(text, "00000000-0000-4000-8000-000000000000");
+}
+END_TEST
+
 static Suite *lib_suite(void)
 {
 	Suite *s = suite_create("lib");
@@ -106,6 +164,8 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_ipv4);
 	tcase_add_test(tc, test_ipv4_mask_unicast);
 	tcase_add_test(tc, test_strbuf_fits_and_truncates);
+	tcase_add_test(tc, test_uuid_text);
+	tcase_add_test(tc, test_uuid_v4);
 	suite_add_tcase(s, tc);
 	return s;
 }

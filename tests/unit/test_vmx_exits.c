@@ -442,27 +442,9 @@ END_TEST
 /* A CPU like Bochs' (docs: testbed): TRUE controls that force nothing on and allow everything. */
 static void fake_vmx_cpu(void)
 {
-	static const struct fake_msr msrs[] = {
-		{ MSR_IA32_FEATURE_CONTROL, FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMX_OUTSIDE_SMX },
-		{ MSR_IA32_VMX_BASIC, 0x00d810000000002bull },
-		{ MSR_IA32_VMX_TRUE_PINBASED_CTLS, 0xffffffff00000000ull },
-		{ MSR_IA32_VMX_TRUE_PROCBASED_CTLS, 0xffffffff00000000ull },
-		{ MSR_IA32_VMX_PROCBASED_CTLS2, 0x02177fff00000000ull },
-		{ MSR_IA32_VMX_TRUE_EXIT_CTLS, 0xffffffff00000000ull },
-		{ MSR_IA32_VMX_TRUE_ENTRY_CTLS, 0xffffffff00000000ull },
-		{ MSR_IA32_VMX_MISC, 0x600401e0 },
-		{ MSR_IA32_VMX_CR0_FIXED0, CR0_PE | CR0_NE | CR0_PG },
-		{ MSR_IA32_VMX_CR0_FIXED1, ~0ull },
-		{ MSR_IA32_VMX_CR4_FIXED0, CR4_VMXE },
-		{ MSR_IA32_VMX_CR4_FIXED1, ~0ull },
-		{ MSR_IA32_VMX_EPT_VPID_CAP, 0x00000f0106334141ull },
-	};
-
-	fake_hw_reset();
+	fake_hw_vmx_cpu();
 	fake_env_reset();
 	fake_hw.cpuid = host_all_features;
-	for (unsigned i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
-		fake_msr_set(msrs[i].index, msrs[i].value);
 }
 
 START_TEST(test_vmcs_requests_cr8_exits_and_debug_controls)

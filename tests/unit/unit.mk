@@ -19,7 +19,7 @@
 BUILD ?= build
 
 # kernel/lib: what the command line and the API share.
-UNIT_LIB := kernel/lib/err.c kernel/lib/parse.c kernel/lib/strbuf.c
+UNIT_LIB := kernel/lib/err.c kernel/lib/parse.c kernel/lib/strbuf.c kernel/lib/uuid.c
 UNIT_TESTS := test_lib test_config test_multiboot2
 UNIT_SRCS_test_lib := $(UNIT_LIB)
 UNIT_SRCS_test_config := kernel/core/config.c $(UNIT_LIB)
@@ -56,6 +56,15 @@ UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x8
 	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c \
 	tests/unit/fake/fake_env.c
 UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
+# A VM created and destroyed over and over: the real VM model, VMCS and log-dirty code on the fake hardware.
+UNIT_TESTS += test_vm_lifecycle
+UNIT_FAKE_test_vm_lifecycle := yes
+UNIT_SRCS_test_vm_lifecycle := kernel/vmm/vm.c kernel/vmm/vm_destroy.c kernel/vmm/vm_mem.c kernel/vmm/vcpu.c \
+	kernel/vmm/dirty.c kernel/vmm/dirty_log.c kernel/vmm/throttle.c kernel/vmm/vuart.c \
+	kernel/arch/x86/vmx/vcpu.c kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c \
+	kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/dirty_backends.c kernel/arch/x86/vmx/dirty_pml.c \
+	kernel/arch/x86/vmx/dirty_wp.c kernel/core/ept.c kernel/core/frame_pool.c kernel/core/dirty_bitmap.c \
+	kernel/core/rate.c kernel/core/sched.c kernel/core/throttle_ctl.c $(UNIT_LIB)
 UNIT_TESTS += test_api_policy
 UNIT_SRCS_test_api_policy := net/api/api_policy.c net/siphash.c
 

@@ -91,4 +91,7 @@ uint64_t frames_alloc(uint64_t size, uint64_t align)
 	return (uint64_t)(uintptr_t)pool[used++];
 }
 
+/* The static pool is never taken back: a test makes a few frames only. */
+int frames_free(uint64_t pa, uint64_t size) { return (void)pa, (void)size, 0; }
+
 uint64_t gdt_tss_base(void) { return 0; }

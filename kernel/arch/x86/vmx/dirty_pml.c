@@ -74,6 +74,13 @@ int dirty_pml_prepare(struct vm *vm)
 	return HV_OK;
 }
 
+void dirty_pml_release(struct vcpu *v)
+{
+	if (v->dirty.pml_pa && frames_free(v->dirty.pml_pa, FRAME_SIZE))
+		log_err("dirty", "%s: PML page at %#llx not given back", v->name, (unsigned long long)v->dirty.pml_pa);
+	v->dirty.pml_pa = 0;
+}
+
 int dirty_pml_start(struct vm *vm)
 {
 	struct dirty_pml_saved saved[HV_MAX_VCPUS];

@@ -2,10 +2,14 @@
 #ifndef HV_KERNEL_ARCH_X86_VMX_DIRTY_VMX_H
 #define HV_KERNEL_ARCH_X86_VMX_DIRTY_VMX_H
 
+struct vcpu;
 struct vm;
 
 /* A page-modification log per vCPU, kept for later starts. */
 int dirty_pml_prepare(struct vm *vm);
+
+/* Gives v's log back to the frame pool (the vCPU goes); nothing if it has none. */
+void dirty_pml_release(struct vcpu *v);
 
 /* EPT pointer with A/D flags and PML on in every vCPU's VMCS; on failure every VMCS is as before. */
 int dirty_pml_start(struct vm *vm);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
+#include "kernel/arch/x86/vmx/dirty_vmx.h"
 #include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
@@ -59,6 +60,12 @@ int vcpu_arch_create(struct vcpu *v)
 	v->arch.regs.rbx = HV_GUEST_BOOT_GPA;
 	v->arch.regs.rsi = v->id;
 	return vmcs_create(v);
+}
+
+void vcpu_arch_destroy(struct vcpu *v)
+{
+	dirty_pml_release(v);
+	vmcs_destroy(v);
 }
 
 const char *vcpu_arch_stop_reason(const struct vcpu *v) { return v->arch.stop_reason; }

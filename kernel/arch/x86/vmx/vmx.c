@@ -214,6 +214,23 @@ int vmcs_create(struct vcpu *v)
 	return vmcs_error_count() == errors ? HV_OK : HV_EIO;
 }
 
+void vmcs_destroy(struct vcpu *v)
+{
+	uint64_t pa = v->arch.vmcs_pa;
+
+	if (!pa)
+		return;
+	/* SDM 24.11.1: VMCLEAR before the region's memory is used for anything else. */
+	if (vmclear(pa))
+		log_err("vmx", "%s: VMCLEAR of %#llx failed", v->name, (unsigned long long)pa);
+	if (current_vmcs_pa == pa)
+		current_vmcs_pa = 0;
+	if (frames_free(pa, FRAME_SIZE))
+		log_err("vmx", "%s: VMCS at %#llx not given back", v->name, (unsigned long long)pa);
+	v->arch.vmcs_pa = 0;
+	v->arch.launched = false;
+}
+
 int vmcs_load(struct vcpu *v)
 {
 	if (current_vmcs_pa == v->arch.vmcs_pa)

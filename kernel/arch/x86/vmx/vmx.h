@@ -18,6 +18,12 @@ const struct vmx_caps *vmx_get_caps(void);
 /* Allocates, clears and fills the VMCS of v for the boot convention (kernel/guest_abi.h). */
 int vmcs_create(struct vcpu *v);
 
+/*
+ * Clears v's VMCS (the CPU writes back what it cached of it and it is
+ * current no more) and gives its page back; nothing if v has none.
+ */
+void vmcs_destroy(struct vcpu *v);
+
 /* Makes v's VMCS current on this CPU (a no-op when it already is). */
 int vmcs_load(struct vcpu *v);
 

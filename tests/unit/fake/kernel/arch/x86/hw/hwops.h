@@ -37,6 +37,8 @@ extern struct fake_hw fake_hw;
 /* Zeroes everything: no VMCS, no MSRs, CPUID all zero. */
 void fake_hw_reset(void);
 void fake_msr_set(uint32_t index, uint64_t value);
+/* fake_hw_reset, then the VMX capability MSRs of a CPU like Bochs': TRUE controls that force nothing on. */
+void fake_hw_vmx_cpu(void);
 
 static inline void outb(uint16_t port, uint8_t v) { (void)port, (void)v; }
 static inline void outw(uint16_t port, uint16_t v) { (void)port, (void)v; }
