@@ -159,7 +159,7 @@ static int on_pass_begin(struct migr_receiver *r, const struct migr_rec *rec)
 	r->pass_expected = pb.pages;
 	r->pass_got = 0;
 	if (r->pass_final)
-		r->t_final = r->p.clock.ops->now(r->p.clock.ctx);
+		r->t_final = r->prog.t_final = r->p.clock.ops->now(r->p.clock.ctx);
 	memset(r->conn_pages, 0, sizeof(r->conn_pages));
 	return APPLIED;
 }
@@ -194,12 +194,13 @@ static int on_digest(struct migr_receiver *r, const struct migr_rec *rec)
 	if (migr_link_queue(&r->link[0], MIGR_REC_READY, NULL, 0))
 		return fail(r, MIGR_ERR_INTERNAL, "control queue full");
 	r->phase = MIGR_RP_COMMIT;
-	r->t_wait = r->p.clock.ops->now(r->p.clock.ctx);
+	r->t_wait = r->prog.t_ready = r->p.clock.ops->now(r->p.clock.ctx);
 	return APPLIED;
 }
 
 static int on_commit(struct migr_receiver *r)
 {
+	r->prog.t_commit = r->p.clock.ops->now(r->p.clock.ctx);
 	if (r->p.vm->start(r->p.vm_ctx, since(r, r->t_final, 1000000000)) < 0)
 		return fail(r, MIGR_ERR_INTERNAL, "the VM does not start");
 	r->created = 0; /* it runs: never discarded from here on */
@@ -401,8 +402,10 @@ static void pass_barrier(struct migr_receiver *r)
 	r->pass_open = 0;
 	r->pass++;
 	r->prog.pass = r->pass;
-	if (r->pass_final)
+	if (r->pass_final) {
 		r->final_done = 1;
+		r->prog.t_pages = r->p.clock.ops->now(r->p.clock.ctx);
+	}
 }
 
 /* Reads and applies records on one connection until it has nothing, or must wait. */
