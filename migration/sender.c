@@ -315,10 +315,10 @@ static uint64_t window_dirty_rate(const struct migr_sender *s)
 	return t > s->t_pass ? migr_scale(p, s->p.clock.ops->hz, t - s->t_pass) : 0;
 }
 
-/* What the transport holds that B has not acknowledged: it crosses before anything queued now. */
+/* What was built and B has not acknowledged (chunks, link queues, the transport): it crosses first. */
 static uint64_t queued(const struct migr_sender *s)
 {
-	uint64_t sum = 0;
+	uint64_t sum = migr_sender_unsent(s);
 	uint32_t c;
 
 	if (!s->p.transport.ops->queued)

@@ -636,7 +636,11 @@ START_TEST(test_bandwidth_cap)
 }
 END_TEST
 
-/* A write-heavy guest forces the policy to throttle before it converges. */
+/*
+ * A write-heavy guest forces the policy to throttle before it converges.
+ * The limit is 100 ms: this fake link's round trip measures 40 ms (a step
+ * is 10 ms), and the pause counts two of them.
+ */
 START_TEST(test_migrate_throttled)
 {
 	struct setup su = { .conns = 2, .window = 2, .rate = 40, .cap = 16u << 10, .downtime_ms = 100 };
