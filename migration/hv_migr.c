@@ -6,6 +6,7 @@
 #include "kernel/arch/x86/time.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
+#include "kernel/sched_loop.h"
 #include "kernel/task.h"
 #include "kernel/vmm/vm.h"
 #include "migration/hv_ports.h"
@@ -39,6 +40,7 @@ static struct {
 	uint64_t phase_at[MIGR_SP_END + 1]; /* send: when each phase was first seen, for the switchover's timeline */
 	uint64_t final_pages;               /* pages of the final pass */
 	uint64_t cpu_at_start, idle_at_start; /* the task's runtime and the host's idle time when it started */
+	bool polling;                 /* this host's CPU polls rather than halts (sched_loop_poll) */
 } mh;
 
 static const char *const mh_state_names[] = {
@@ -77,10 +79,25 @@ static void mh_log_cost(uint64_t bytes)
 		 (unsigned long long)mh_ms(idle), (unsigned long long)mh_ms(time_now() - mh.started_at));
 }
 
+/*
+ * A migration runs: the CPU polls rather than halts until it ends. Its
+ * pause waits on round trips, and in Bochs a halted CPU's clock skips
+ * ahead to its next timer while the peer's does not (docs/migration-policy.md).
+ */
 static void mh_cost_start(void)
 {
 	mh.cpu_at_start = mh.task.se.runtime;
 	mh.idle_at_start = mh.p.sched->idle_ticks;
+	if (!mh.polling)
+		sched_loop_poll(true);
+	mh.polling = true;
+}
+
+static void mh_poll_end(void)
+{
+	if (mh.polling)
+		sched_loop_poll(false);
+	mh.polling = false;
 }
 
 static void mh_vm_changed(void *ctx, struct vm *vm)
@@ -120,6 +137,7 @@ static void mh_event(void *owner, uint32_t conn, uint32_t event)
 	/* The first connection of an attempt starts the receiver: its timeouts count from here. */
 	if (!mh.rcv_started && event == MIGR_LINK_UP) {
 		if (mh_receiver_start()) {
+			mh_poll_end();
 			log_err("migr", "receiver not started");
 			return;
 		}
@@ -165,6 +183,7 @@ static void mh_send_ended(uint32_t st)
 	}
 	migr_lwip_shutdown(&mh.tr);
 	mh_buffers_free();
+	mh_poll_end();
 }
 
 /* What the pause sends besides pages: every vCPU, the UART, the time, the digest, the final pass's marks. */
@@ -318,6 +337,7 @@ static void mh_recv_ended(uint32_t st)
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	mh.rcv_started = false;
+	mh_poll_end();
 	if (st == MIGR_RECV_DONE) {
 		mh.state = MIGR_HV_DONE;
 		memcpy(mh.uuid, mh.hv.header.uuid, sizeof(mh.uuid));
@@ -450,13 +470,24 @@ static void mh_run(struct host_task *t, uint64_t now)
 {
 	bool busy = false;
 	uint32_t st, phase;
-	uint64_t sent;
+	uint64_t sent, yield = 0;
 
 	migr_lwip_events(&mh.tr);
 	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
 		sent = mh.tr.bytes_out;
 		phase = mh.snd.phase;
 		st = migr_sender_step(&mh.snd);
+		/*
+		 * While the guest runs, a step that built pages is followed by as
+		 * long for everyone else: the copy takes at most half the CPU. A
+		 * round-robin turn per step would give it nearly all of it (a step
+		 * is a chunk, many slices long), and a starved guest neither
+		 * works nor dirties: the migration would hide a write-heavy guest
+		 * and stall a quiet one for most of a second. Paused, nothing else
+		 * needs the time.
+		 */
+		if (!mh.snd.paused && mh.tr.bytes_out != sent)
+			yield = time_now() - now;
 		/*
 		 * Again at once only after progress: a step that found the link full
 		 * would spin on it, taking the time the vCPUs and the network task
@@ -481,7 +512,7 @@ static void mh_run(struct host_task *t, uint64_t now)
 	migr_lwip_events(&mh.tr); /* what the step wrote goes out now */
 	mh_progress(now);
 	if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING)
-		sched_block(&t->se, busy ? now : now + time_us_to_ticks(MH_POLL_US));
+		sched_block(&t->se, yield ? time_now() + yield : busy ? now : now + time_us_to_ticks(MH_POLL_US));
 	else
 		sched_block(&t->se, SCHED_NEVER); /* until the operator starts something */
 }
