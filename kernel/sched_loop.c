@@ -11,6 +11,16 @@
 /* While console output waits, the idle loop wakes this often to feed the UART (16 bytes take 1.4 ms). */
 #define IDLE_CONSOLE_US 1000
 
+static unsigned sched_polling;
+
+void sched_loop_poll(bool on)
+{
+	if (on)
+		sched_polling++;
+	else if (sched_polling)
+		sched_polling--;
+}
+
 /* Nothing may run before wake: halt until then (the host tick bounds the wait otherwise). */
 static void sched_idle(struct sched *s, uint64_t now)
 {
@@ -18,7 +28,10 @@ static void sched_idle(struct sched *s, uint64_t now)
 
 	if (serial_pending() && wake > now + time_us_to_ticks(IDLE_CONSOLE_US))
 		wake = now + time_us_to_ticks(IDLE_CONSOLE_US);
-	if (wake != SCHED_NEVER && wake <= now + time_us_to_ticks(IDLE_SPIN_MAX_US)) {
+	/* Polling: spin, back to the loop at least every IDLE_CONSOLE_US (interrupts are taken there). */
+	if (sched_polling && wake > now + time_us_to_ticks(IDLE_CONSOLE_US))
+		wake = now + time_us_to_ticks(IDLE_CONSOLE_US);
+	if (wake != SCHED_NEVER && (sched_polling || wake <= now + time_us_to_ticks(IDLE_SPIN_MAX_US))) {
 		while (time_now() < wake)
 			cpu_relax();
 	} else if (wake != SCHED_NEVER) {

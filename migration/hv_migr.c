@@ -6,9 +6,11 @@
 #include "kernel/arch/x86/time.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
+#include "kernel/sched_loop.h"
 #include "kernel/task.h"
 #include "kernel/vmm/vm.h"
 #include "migration/hv_ports.h"
+#include "migration/hv_vcpu.h"
 #include "migration/receiver.h"
 #include "migration/sender.h"
 #include "migration/transport_lwip.h"
@@ -37,6 +39,8 @@ static struct {
 	uint64_t started_at;
 	uint64_t phase_at[MIGR_SP_END + 1]; /* send: when each phase was first seen, for the switchover's timeline */
 	uint64_t final_pages;               /* pages of the final pass */
+	uint64_t cpu_at_start, idle_at_start; /* the task's runtime and the host's idle time when it started */
+	bool polling;                 /* this host's CPU polls rather than halts (sched_loop_poll) */
 } mh;
 
 static const char *const mh_state_names[] = {
@@ -65,6 +69,37 @@ const char *migr_hv_role_str(uint32_t role)
 struct vm *migr_hv_vm(void) { return mh.vm; }
 
 static uint64_t mh_ms(uint64_t ticks) { return time_ticks_to_us(ticks) / 1000; }
+
+/* What a migration cost this host: the task's CPU per byte moved, and how long the host had nothing to do. */
+static void mh_log_cost(uint64_t bytes)
+{
+	uint64_t cpu = mh.task.se.runtime - mh.cpu_at_start, idle = mh.p.sched->idle_ticks - mh.idle_at_start;
+
+	log_info("migr", "cost: the migration task ran %llu ms (%llu ticks per byte), the host idled %llu ms of %llu ms",
+		 (unsigned long long)mh_ms(cpu), (unsigned long long)(bytes ? cpu / bytes : 0),
+		 (unsigned long long)mh_ms(idle), (unsigned long long)mh_ms(time_now() - mh.started_at));
+}
+
+/*
+ * A migration runs: the CPU polls rather than halts until it ends. Its
+ * pause waits on round trips, and in Bochs a halted CPU's clock skips
+ * ahead to its next timer while the peer's does not (docs/migration-policy.md).
+ */
+static void mh_cost_start(void)
+{
+	mh.cpu_at_start = mh.task.se.runtime;
+	mh.idle_at_start = mh.p.sched->idle_ticks;
+	if (!mh.polling)
+		sched_loop_poll(true);
+	mh.polling = true;
+}
+
+static void mh_poll_end(void)
+{
+	if (mh.polling)
+		sched_loop_poll(false);
+	mh.polling = false;
+}
 
 static void mh_vm_changed(void *ctx, struct vm *vm)
 {
@@ -103,6 +138,7 @@ static void mh_event(void *owner, uint32_t conn, uint32_t event)
 	/* The first connection of an attempt starts the receiver: its timeouts count from here. */
 	if (!mh.rcv_started && event == MIGR_LINK_UP) {
 		if (mh_receiver_start()) {
+			mh_poll_end();
 			log_err("migr", "receiver not started");
 			return;
 		}
@@ -133,20 +169,22 @@ static void mh_send_ended(uint32_t st)
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	if (st == MIGR_SEND_DONE) {
-		const uint64_t *at = mh.phase_at, now = time_now();
+		const uint64_t *at = mh.phase_at, p0 = mh.snd.t_pause, now = time_now();
 
 		mh.state = MIGR_HV_DONE;
 		/* Where the downtime went, on this clock: the last pages, the state, B's check, B's start. */
-		log_info("migr", "switchover: %llu pages in the final pass; pause to state %llu ms, to READY %llu ms, "
-			 "to CONFIRM %llu ms",
-			 (unsigned long long)mh.final_pages, (unsigned long long)mh_ms(at[MIGR_SP_STATE] - at[MIGR_SP_FINAL]),
-			 (unsigned long long)mh_ms(at[MIGR_SP_CONFIRM] - at[MIGR_SP_FINAL]),
-			 (unsigned long long)mh_ms(now - at[MIGR_SP_FINAL]));
+		log_info("migr", "switchover: expected %llu ms; from the pause: final pass of %llu pages at %llu ms, "
+			 "its pages handed over %llu ms, state %llu ms, READY %llu ms, CONFIRM %llu ms",
+			 (unsigned long long)g->expected_downtime_ms, (unsigned long long)mh.final_pages,
+			 (unsigned long long)mh_ms(at[MIGR_SP_FINAL] - p0), (unsigned long long)mh_ms(at[MIGR_SP_STATE] - p0),
+			 (unsigned long long)mh_ms(at[MIGR_SP_READY] - p0), (unsigned long long)mh_ms(at[MIGR_SP_CONFIRM] - p0),
+			 (unsigned long long)mh_ms(now - p0));
 		log_info("migr", "send done: the VM runs on the destination; downtime %llu ms, %u passes, %llu bytes "
 			 "sent, %llu pages, %llu zero pages, peak throttle %u%%, %llu ms in all",
 			 (unsigned long long)g->downtime_ms, g->pass, (unsigned long long)g->bytes_sent,
 			 (unsigned long long)g->pages_sent, (unsigned long long)g->zero_pages, g->peak_throttle_pct,
 			 (unsigned long long)mh_ms(time_now() - mh.started_at));
+		mh_log_cost(g->bytes_sent);
 	} else if (st == MIGR_SEND_COMMITTED_UNCONFIRMED) {
 		mh.state = MIGR_HV_COMMITTED_UNCONFIRMED;
 		log_warn("migr", "send: COMMIT sent and no confirmation (%s): the paused VM is kept; resolve it with "
@@ -158,6 +196,16 @@ static void mh_send_ended(uint32_t st)
 	}
 	migr_lwip_shutdown(&mh.tr);
 	mh_buffers_free();
+	mh_poll_end();
+}
+
+/* What the pause sends besides pages: every vCPU, the UART, the time, the digest, the final pass's marks. */
+static uint64_t mh_state_bytes(uint32_t vcpus)
+{
+	return vcpus * MIGR_REC_SIZE(sizeof(struct migr_vcpu_state) + MIGR_HV_VCPU_BYTES) +
+	       MIGR_REC_SIZE(sizeof(struct migr_device_state) + sizeof(struct migr_uart16550)) +
+	       MIGR_REC_SIZE(sizeof(struct migr_time)) + MIGR_REC_SIZE(sizeof(struct migr_digest)) +
+	       MIGR_REC_SIZE(sizeof(struct migr_pass_begin)) + MIGR_CONN_MAX * MIGR_REC_SIZE(sizeof(struct migr_pass_end));
 }
 
 int migr_hv_send(const struct migr_hv_send_req *req)
@@ -204,6 +252,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	cfg.reply_timeout_ms = req->reply_timeout_ms;
 	cfg.hold_phase = req->hold_phase;
 	cfg.hold_ms = req->hold_ms;
+	cfg.state_bytes = mh_state_bytes(vm->vcpu_count);
 
 	mh.hv = (struct migr_hv_vm){ .vm = vm, .store = mh.p.store, .sched = mh.p.sched,
 				     .throttle_max = vm->throttle.max_pct, .vm_changed = mh_vm_changed };
@@ -226,6 +275,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	mh.attempts++;
 	mh.error = mh.peer_error = 0;
 	mh.started_at = time_now();
+	mh_cost_start();
 	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
 	log_info("migr", "send: to %u.%u.%u.%u:%u, %u connections, downtime limit %u ms, %llu MiB of RAM",
 		 req->ip >> 24, req->ip >> 16 & 0xff, req->ip >> 8 & 0xff, req->ip & 0xff, req->port,
@@ -265,6 +315,7 @@ static int mh_receiver_start(void)
 	mh.hv = (struct migr_hv_vm){ .store = mh.p.store, .sched = mh.p.sched, .vm_changed = mh_vm_changed };
 	mh.attempts++;
 	mh.started_at = time_now();
+	mh_cost_start();
 	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
 	return migr_receiver_start(&mh.rcv, &cfg, &ports, &b);
 }
@@ -311,13 +362,19 @@ static void mh_recv_ended(uint32_t st)
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	mh.rcv_started = false;
+	mh_poll_end();
 	if (st == MIGR_RECV_DONE) {
 		mh.state = MIGR_HV_DONE;
+		log_info("migr", "switchover (this host's clock): final pass begun to its pages in %llu ms, READY %llu ms, "
+			 "COMMIT %llu ms, CONFIRM %llu ms",
+			 (unsigned long long)mh_ms(g->t_pages - g->t_final), (unsigned long long)mh_ms(g->t_ready - g->t_final),
+			 (unsigned long long)mh_ms(g->t_commit - g->t_final), (unsigned long long)g->downtime_ms);
 		log_info("migr", "receive done: memory digest matched over %llu pages; the VM runs here; downtime "
 			 "(this host's view) %llu ms, %llu pages written, %llu zero pages, %llu bytes in",
 			 (unsigned long long)(mh.hv.header.ram_bytes / MIGR_PAGE_SIZE), (unsigned long long)g->downtime_ms,
 			 (unsigned long long)g->pages_written, (unsigned long long)g->zero_pages,
 			 (unsigned long long)mh.tr.bytes_in);
+		mh_log_cost(mh.tr.bytes_in);
 		migr_lwip_shutdown(&mh.tr);
 		mh_buffers_free();
 		return;
@@ -454,12 +511,31 @@ static void mh_progress(uint64_t now)
 static void mh_run(struct host_task *t, uint64_t now)
 {
 	bool busy = false;
-	uint32_t st;
+	uint32_t st, phase;
+	uint64_t sent, yield = 0;
 
 	migr_lwip_events(&mh.tr);
 	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
+		sent = mh.tr.bytes_out;
+		phase = mh.snd.phase;
 		st = migr_sender_step(&mh.snd);
-		busy = mh.snd.phase >= MIGR_SP_PRECOPY && mh.snd.phase <= MIGR_SP_STATE && !migr_hold_is_open(&mh.snd.hold);
+		/*
+		 * While the guest runs, a step that built pages is followed by as
+		 * long for everyone else: the copy takes at most half the CPU. A
+		 * round-robin turn per step would give it nearly all of it (a step
+		 * is a chunk, many slices long), and a starved guest neither
+		 * works nor dirties: the migration would hide a write-heavy guest
+		 * and stall a quiet one for most of a second. Paused, nothing else
+		 * needs the time.
+		 */
+		if (!mh.snd.paused && mh.tr.bytes_out != sent)
+			yield = time_now() - now;
+		/*
+		 * Again at once only after progress: a step that found the link full
+		 * would spin on it, taking the time the vCPUs and the network task
+		 * (which frees the link) need; the next poll is soon enough.
+		 */
+		busy = (mh.tr.bytes_out != sent || mh.snd.phase != phase) && !migr_hold_is_open(&mh.snd.hold);
 		if (mh.snd.phase <= MIGR_SP_END && !mh.phase_at[mh.snd.phase]) {
 			mh.phase_at[mh.snd.phase] = time_now();
 			if (mh.snd.phase == MIGR_SP_FINAL)
@@ -478,7 +554,7 @@ static void mh_run(struct host_task *t, uint64_t now)
 	migr_lwip_events(&mh.tr); /* what the step wrote goes out now */
 	mh_progress(now);
 	if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING)
-		sched_block(&t->se, busy ? now : now + time_us_to_ticks(MH_POLL_US));
+		sched_block(&t->se, yield ? time_now() + yield : busy ? now : now + time_us_to_ticks(MH_POLL_US));
 	else
 		sched_block(&t->se, SCHED_NEVER); /* until the operator starts something */
 }

@@ -82,12 +82,30 @@ static int spread_evenly(const struct migr_stats *st, uint64_t target)
 	return lo * 100 >= hi * pct;
 }
 
+/*
+ * The guest's dirty rate without the throttle in force. Under p percent a
+ * guest that needs the CPU to write dirties d = d0 (1 - p); a guest bound
+ * by its own pace (it sleeps between writes) dirties as much as before,
+ * and d / (1 - p) would grow with every raise. A throttle never makes a
+ * guest write more than it did free, so the estimate stops at the rate
+ * last measured free; *known says it did (the guest's rate does not
+ * depend on the throttle, and a low window rate is not a full working set).
+ */
+static uint64_t free_rate(const struct migr_stats *st, uint32_t cur, int *known)
+{
+	uint64_t d0 = st->dirty_rate * 100 / (100 - cur);
+
+	*known = st->free_dirty_rate && st->dirty_rate <= st->free_dirty_rate && d0 >= st->free_dirty_rate;
+	return *known ? st->free_dirty_rate : d0;
+}
+
 /* VM-wide: the throttle that brings the unthrottled dirty rate down to target. */
 static void vm_wide(const struct migr_limits *lim, const struct migr_stats *st, uint64_t target,
 		    struct migr_decision *d)
 {
 	uint32_t cur = st->throttle_pct < 100 ? st->throttle_pct : 99;
-	uint64_t d0 = st->dirty_rate * 100 / (100 - cur);
+	int known;
+	uint64_t d0 = free_rate(st, cur, &known);
 	uint32_t need = 0, pct;
 
 	if (d0 > target)
@@ -97,12 +115,13 @@ static void vm_wide(const struct migr_limits *lim, const struct migr_stats *st, 
 	/*
 	 * The rate counts pages first dirtied since the harvest, so a working
 	 * set that is all dirty already looks calm: lower the throttle only
-	 * when the guest is really calm (under a quarter of the target). That
-	 * is safe within a pass even when the calm comes from a full working
-	 * set: pages already dirty cost nothing more until the next harvest,
-	 * and the next pass's first calls, on a clean set, raise it again.
+	 * when the guest is really calm (under a quarter of the target), or
+	 * when its free rate is known. That is safe within a pass even when
+	 * the calm comes from a full working set: pages already dirty cost
+	 * nothing more until the next harvest, and the next pass's first
+	 * calls, on a clean set, raise it again.
 	 */
-	if (st->dirty_limit == 0 && pct < cur && st->dirty_rate * CALM_DIV > target) {
+	if (st->dirty_limit == 0 && pct < cur && !known && st->dirty_rate * CALM_DIV > target) {
 		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
 		return;
 	}
@@ -176,12 +195,15 @@ static uint64_t bandwidth(const struct migr_limits *lim, const struct migr_stats
 }
 
 /*
- * The pause: the final burst plus the READY/COMMIT round trip. A pipelined
- * burst takes remaining / bandwidth and the round trip of its last
- * acknowledgement. A stop-and-wait burst goes in whole chunks, the busiest
- * connection carrying ceil(chunks / conns) of them, each costing
- * chunk x conns / bandwidth at the measured rate (which already includes
- * its round trip): a burst just over a round of chunks pays a whole round.
+ * The pause: the final burst, what the pause sends besides pages, and the
+ * READY/COMMIT round trips. What the transport holds unacknowledged
+ * crosses before the burst, and the state after it, both at the measured
+ * rate. A pipelined burst takes remaining / bandwidth and two round trips
+ * after its last byte (DIGEST to READY, COMMIT to CONFIRM). A
+ * stop-and-wait burst goes in whole chunks, the busiest connection
+ * carrying ceil(chunks / conns) of them, each costing chunk x conns /
+ * bandwidth at the measured rate (which already includes its round trip):
+ * a burst just over a round of chunks pays a whole round.
  */
 static uint64_t downtime_ms(const struct migr_stats *st, uint64_t bw)
 {
@@ -193,6 +215,7 @@ static uint64_t downtime_ms(const struct migr_stats *st, uint64_t bw)
 		bytes = rounds * chunk * conns;
 		rtts = 1;
 	}
+	bytes += st->queued_bytes + st->state_bytes;
 	return bytes / bw * 1000 + bytes % bw * 1000 / bw + (rtts * st->rtt_us + 999) / 1000;
 }
 

@@ -51,6 +51,9 @@ struct migr_stats {
 	uint32_t conns;            /* data connections; 0: one */
 	uint64_t wait_chunk_bytes; /* stop-and-wait transport: what a connection sends before it
 	                              waits for the acknowledgement; 0: pipelined */
+	uint64_t queued_bytes;     /* handed to the transport, not yet acknowledged: they cross first */
+	uint64_t state_bytes;      /* what the pause sends besides pages: vCPU, device, time, digest */
+	uint64_t free_dirty_rate;  /* pages/s last measured with no throttle or limit in force; 0: unknown */
 };
 
 enum migr_action {

@@ -45,6 +45,8 @@ struct migr_transport_ops {
 	long (*read)(void *ctx, uint32_t c, void *buf, size_t n);
 	/* Closes c after what was written has gone out; no event follows. */
 	void (*close)(void *ctx, uint32_t c);
+	/* Bytes written on c that the peer has not acknowledged yet; NULL if unknown (counted as none). */
+	size_t (*queued)(void *ctx, uint32_t c);
 };
 
 /*

@@ -160,7 +160,7 @@ static int on_pass_begin(struct migr_receiver *r, const struct migr_rec *rec)
 	r->pass_expected = pb.pages;
 	r->pass_got = 0;
 	if (r->pass_final)
-		r->t_final = r->p.clock.ops->now(r->p.clock.ctx);
+		r->t_final = r->prog.t_final = r->p.clock.ops->now(r->p.clock.ctx);
 	memset(r->conn_pages, 0, sizeof(r->conn_pages));
 	return APPLIED;
 }
@@ -198,7 +198,7 @@ static int on_digest(struct migr_receiver *r, const struct migr_rec *rec)
 	if (migr_link_queue(&r->link[0], MIGR_REC_READY, NULL, 0))
 		return fail(r, MIGR_ERR_INTERNAL, "control queue full");
 	r->phase = MIGR_RP_COMMIT;
-	r->t_wait = r->p.clock.ops->now(r->p.clock.ctx);
+	r->t_wait = r->prog.t_ready = r->p.clock.ops->now(r->p.clock.ctx);
 	return APPLIED;
 }
 
@@ -207,6 +207,7 @@ static void start_vm(struct migr_receiver *r)
 {
 	if (migr_hold_wait(&r->hold, MIGR_HOLD_START, &r->p.clock))
 		return;
+	r->prog.t_commit = r->p.clock.ops->now(r->p.clock.ctx);
 	if (r->p.vm->start(r->p.vm_ctx, since(r, r->t_final, 1000000000)) < 0) {
 		(void)fail(r, MIGR_ERR_INTERNAL, "the VM does not start");
 		return;
@@ -411,8 +412,10 @@ static void pass_barrier(struct migr_receiver *r)
 	r->pass_open = 0;
 	r->pass++;
 	r->prog.pass = r->pass;
-	if (r->pass_final)
+	if (r->pass_final) {
 		r->final_done = 1;
+		r->prog.t_pages = r->p.clock.ops->now(r->p.clock.ctx);
+	}
 }
 
 /* Reads and applies records on one connection until it has nothing, or must wait. */

@@ -69,6 +69,8 @@ struct migr_recv_progress {
 	uint32_t phase, pass;
 	uint64_t pages_written, zero_pages, bytes_in;
 	uint64_t downtime_ms; /* first final-pass record to CONFIRM, on this clock */
+	/* The switchover on this clock, in ticks: final pass begun, its pages all in, READY queued, COMMIT taken. */
+	uint64_t t_final, t_pages, t_ready, t_commit;
 	uint32_t error;       /* enum migr_error_code, 0 if none */
 	uint32_t peer_error;
 };

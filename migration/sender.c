@@ -163,6 +163,7 @@ static int send_hello(struct migr_sender *s)
 	if (migr_link_queue_preamble(&s->link[0]) || migr_link_queue(&s->link[0], MIGR_REC_HELLO, &h, sizeof(h)))
 		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
 	s->phase = MIGR_SP_HELLO;
+	s->t_hello = migr_sender_now(s);
 	return HV_OK;
 }
 
@@ -176,6 +177,8 @@ static int on_hello(struct migr_sender *s, const struct migr_rec *rec)
 	uint8_t proof[32], sid[32];
 	const struct migr_mac_ops *ops = s->cfg.mac_ops;
 
+	/* HELLO to HELLO: the network both ways plus B handling one record, as at READY and CONFIRM. */
+	s->prog.rtt_us = (uint32_t)migr_scale(migr_sender_now(s) - s->t_hello, 1000000, s->p.clock.ops->hz);
 	memcpy(&h, rec->body, sizeof(h));
 	if (h.version != MIGR_VERSION || h.mac_alg != ops->alg)
 		return migr_sender_fail(s, MIGR_ERR_VERSION, "version or MAC algorithm refused");
@@ -313,6 +316,39 @@ static uint64_t window_dirty_rate(const struct migr_sender *s)
 	return t > s->t_pass ? migr_scale(p, s->p.clock.ops->hz, t - s->t_pass) : 0;
 }
 
+/* What was built and B has not acknowledged (chunks, link queues, the transport): it crosses first. */
+static uint64_t queued(const struct migr_sender *s)
+{
+	uint64_t sum = migr_sender_unsent(s);
+	uint32_t c;
+
+	if (!s->p.transport.ops->queued)
+		return 0;
+	for (c = 0; c <= s->granted; c++)
+		sum += s->p.transport.ops->queued(s->p.transport.ctx, c);
+	return sum;
+}
+
+/*
+ * The switchover starts here: the VM stops at once (the rest of a pass
+ * underway goes with it paused), the throttle is lifted, and from here on
+ * the status shows no throttle and no dirtying.
+ */
+static int pause_vm(struct migr_sender *s)
+{
+	if (s->paused)
+		return HV_OK;
+	if (s->p.vm->pause(s->p.vm_ctx) < 0)
+		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot pause the VM");
+	s->paused = 1;
+	s->t_pause = migr_sender_now(s);
+	s->p.throttle.ops->release(s->p.throttle.ctx);
+	s->prog.throttle_pct = 0;
+	s->prog.dirty_limit = 0;
+	s->prog.dirty_rate = 0;
+	return HV_OK;
+}
+
 static void apply(struct migr_sender *s, const struct migr_decision *d)
 {
 	const struct migr_throttle *t = &s->p.throttle;
@@ -363,6 +399,11 @@ static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 		.control_age_ms = MS(s, t - s->t_control),
 		.sent_bytes = bytes_sent(s),
 		.vcpu_dirty_rate = rates,
+		.rtt_us = s->prog.rtt_us,
+		.conns = s->granted,
+		.queued_bytes = queued(s),
+		.state_bytes = s->cfg.state_bytes,
+		.free_dirty_rate = s->free_rate,
 	};
 	struct migr_decision d;
 
@@ -378,9 +419,15 @@ static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 	s->prog.remaining_bytes = st.remaining_bytes;
 	s->prog.dirty_rate = st.dirty_rate;
 	s->t_policy = t;
+	/* A window within a pass, unthrottled: what the guest writes when nothing holds it back. */
+	if (!boundary && !st.throttle_pct && !st.dirty_limit && st.dirty_rate)
+		s->free_rate = st.dirty_rate;
 	migr_policy_decide(&s->cfg.limits, &st, &d);
 	s->prog.decisions++;
 	apply(s, &d);
+	/* Decided within a pass (what remains fits, or time is up): the pause starts now, not at the pass's end. */
+	if (s->switching && !boundary && s->status == MIGR_SEND_RUNNING)
+		(void)pause_vm(s);
 }
 
 /* A pass ended: harvest; go on live, or pause and send the last pages. */
@@ -390,15 +437,13 @@ static int next_pass(struct migr_sender *s)
 
 	if (got < 0)
 		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "harvest failed");
-	policy(s, 1, (uint64_t)got);
+	if (!s->switching)
+		policy(s, 1, (uint64_t)got);
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_OK;
 	if (s->switching) {
-		if (s->p.vm->pause(s->p.vm_ctx) < 0)
-			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot pause the VM");
-		s->paused = 1;
-		s->t_pause = migr_sender_now(s);
-		s->p.throttle.ops->release(s->p.throttle.ctx);
+		if (pause_vm(s) < 0)
+			return HV_OK;
 		/* Paused: this harvest drains every log, nothing is written after it. */
 		more = s->p.dirty.ops->harvest(s->p.dirty.ctx, s->b.bitmap, s->npages);
 		s->p.dirty.ops->stop(s->p.dirty.ctx);
@@ -467,6 +512,9 @@ static int transfer(struct migr_sender *s)
 		(void)expect(s, &rec, MIGR_REC_ERROR);
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_OK;
+	if (s->paused)
+		s->prog.remaining_bytes = s->phase == MIGR_SP_STATE ? 0 :
+					  (s->pass_pages - s->pass_done_pages) * MIGR_PAGE_SIZE;
 	/* A test's hold: the VM paused, nothing of the last pass sent yet (and no stall either). */
 	if (s->phase == MIGR_SP_FINAL && migr_hold_wait(&s->hold, MIGR_HOLD_SWITCHOVER, &s->p.clock)) {
 		s->last_bytes_t = migr_sender_now(s);
@@ -474,8 +522,18 @@ static int transfer(struct migr_sender *s)
 	}
 	if (s->phase == MIGR_SP_STATE)
 		return send_state(s);
-	/* The cap: no more bytes than it allows since the first one. */
-	if (s->cfg.limits.bandwidth_cap && s->prog.first_byte_ticks &&
+	/* The policy's tick comes whether or not the cap holds the pages back. */
+	if (s->phase == MIGR_SP_PRECOPY && !s->switching && since_ms(s, s->t_policy) >= MIGR_POLICY_PERIOD_MS) {
+		policy(s, 0, 0);
+		if (s->status != MIGR_SEND_RUNNING)
+			return HV_OK;
+	}
+	/*
+	 * The cap: no more bytes than it allows since the first one, while the
+	 * guest runs. It protects the link's other traffic from a copy that may
+	 * take long; once the VM is paused every millisecond is the guest's.
+	 */
+	if (s->cfg.limits.bandwidth_cap && s->prog.first_byte_ticks && !s->paused &&
 	    bytes_sent(s) > migr_scale(migr_sender_now(s) - s->prog.first_byte_ticks, s->cfg.limits.bandwidth_cap, s->p.clock.ops->hz))
 		return HV_OK;
 	rc = migr_sender_pump(s);
@@ -487,8 +545,6 @@ static int transfer(struct migr_sender *s)
 			s->phase = MIGR_SP_STATE;
 		else
 			return next_pass(s);
-	} else if (s->phase == MIGR_SP_PRECOPY && since_ms(s, s->t_policy) >= MIGR_POLICY_PERIOD_MS) {
-		policy(s, 0, 0);
 	}
 	return HV_OK;
 }
@@ -530,6 +586,7 @@ static int finish(struct migr_sender *s)
 		s->t_wait = migr_sender_now(s);
 	} else if (s->phase == MIGR_SP_CONFIRM && expect(s, &rec, MIGR_REC_CONFIRM)) {
 		s->prog.downtime_ms = since_ms(s, s->t_pause);
+		s->prog.remaining_bytes = 0;
 		s->p.vm->release(s->p.vm_ctx);
 		for (c = 0; c <= s->granted; c++)
 			(void)migr_link_queue(&s->link[c], MIGR_REC_END, NULL, 0);

@@ -58,6 +58,8 @@ struct migr_sender_cfg {
 	uint64_t reply_timeout_ms;   /* any other wait for B; 0: 30 s */
 	uint32_t hold_phase;         /* a test's debug hold (hold.h): MIGR_HOLD_SWITCHOVER or _COMMIT; 0: none */
 	uint64_t hold_ms;
+	uint64_t state_bytes;        /* what the pause sends besides pages (vCPU, device, time and
+	                                digest records), for the policy's estimate; 0: unknown */
 };
 
 struct migr_sender_ports {
@@ -82,6 +84,9 @@ struct migr_sender_bufs {
 
 #define MIGR_SEND_CHUNK_MIN \
 	(MIGR_REC_SIZE(MIGR_BODY_MAX) + MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(MIGR_ZERO_MAX)))
+/* A chunk carries what the link moves in this long at the measured bandwidth, at least MIGR_SEND_FILL_MIN. */
+#define MIGR_SEND_CHUNK_MS 50u
+#define MIGR_SEND_FILL_MIN (16u * 1024u)
 #define MIGR_SEND_CTL_OUT (4 * MIGR_REC_SIZE(MIGR_VCPU_STATE_MAX))
 #define MIGR_SEND_TAIL 128u
 
@@ -91,12 +96,13 @@ struct migr_send_progress {
 	uint64_t bytes_sent;    /* everything the transport took */
 	uint64_t pages_sent;    /* as page data */
 	uint64_t zero_pages;
-	uint64_t remaining_bytes;
+	uint64_t remaining_bytes;  /* after the pause: pages not yet handed to the transport; 0 at the end */
 	uint64_t dirty_rate, bandwidth;
 	uint32_t throttle_pct, peak_throttle_pct;
 	uint64_t dirty_limit;
-	uint64_t expected_downtime_ms;
+	uint64_t expected_downtime_ms; /* after the switchover: the estimate it was decided on */
 	uint64_t downtime_ms;   /* pause to CONFIRM, on this clock */
+	uint32_t rtt_us;        /* control round trip measured at the handshake */
 	uint64_t elapsed_ms;
 	uint32_t reason;        /* enum migr_reason of the last decision */
 	uint64_t decisions;     /* policy calls */
@@ -130,7 +136,8 @@ struct migr_sender {
 	uint64_t zl[MIGR_ZERO_MAX];
 	uint32_t zl_n;
 	/* time, in clock ticks */
-	uint64_t t_start, t_wait, t_pass, t_policy, t_pause, t_control;
+	uint64_t t_start, t_wait, t_pass, t_policy, t_pause, t_control, t_hello;
+	uint64_t free_rate; /* pages/s last measured within a pass with no throttle or limit in force */
 	uint64_t samples_t[5], samples_bytes[5], samples_pending[5];
 	uint32_t state_i, dev_i;
 	uint8_t time_sent, digest_sent;

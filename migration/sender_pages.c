@@ -86,17 +86,34 @@ static long page_run(struct migr_sender *s, struct migr_link *l, uint64_t gfn, u
 	return (long)migr_enc_close(&l->tx, out);
 }
 
+/*
+ * Bytes of pages a chunk carries: what the link moves in MIGR_SEND_CHUNK_MS
+ * at the measured bandwidth, within the buffer. A chunk is built in one
+ * step (the vCPUs wait meanwhile), and what is built but not acknowledged
+ * must cross before a switchover's last pages: on a slow link a full
+ * buffer would be most of the downtime by itself.
+ */
+static size_t chunk_fill(const struct migr_sender *s)
+{
+	uint64_t fill = s->prog.bandwidth * MIGR_SEND_CHUNK_MS / 1000;
+
+	if (!s->prog.bandwidth || fill > s->b.chunk_size)
+		return s->b.chunk_size;
+	return fill < MIGR_SEND_FILL_MIN ? MIGR_SEND_FILL_MIN : (size_t)fill;
+}
+
 /* Fills a chunk for connection c with the next dirty pages of the pass. */
 static int build_chunk(struct migr_sender *s, struct migr_send_chunk *ch, uint8_t *out, uint32_t c)
 {
 	struct migr_link *l = &s->link[c];
-	size_t reserve = MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(MIGR_ZERO_MAX));
+	size_t reserve = MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(MIGR_ZERO_MAX)), fill = chunk_fill(s);
 	uint64_t gfn, before = s->pass_done_pages;
-	uint32_t k;
+	uint32_t k, kmax;
 	long n;
 
 	ch->len = ch->off = 0;
-	while (s->cursor < s->npages && s->b.chunk_size - ch->len >= MIGR_REC_SIZE(MIGR_BODY_MAX) + reserve) {
+	while (s->cursor < s->npages && ch->len < fill &&
+	       s->b.chunk_size - ch->len >= MIGR_REC_SIZE(MIGR_BODY_MAX) + reserve) {
 		gfn = next_dirty(s, s->cursor);
 		if (gfn >= s->npages) {
 			s->cursor = s->npages;
@@ -112,8 +129,10 @@ static int build_chunk(struct migr_sender *s, struct migr_send_chunk *ch, uint8_
 				ch->len += flush_zero_list(s, l, out + ch->len, s->b.chunk_size - ch->len);
 			continue;
 		}
-		for (k = 1; k < MIGR_RUN_PAGES_MAX && gfn + k < s->npages && dirty_bit(s, gfn + k) &&
-			    !page_zero(s, gfn + k); k++)
+		kmax = (uint32_t)((fill - ch->len) / (MIGR_PAGE_SIZE + 8));
+		if (kmax > MIGR_RUN_PAGES_MAX)
+			kmax = MIGR_RUN_PAGES_MAX;
+		for (k = 1; k < kmax && gfn + k < s->npages && dirty_bit(s, gfn + k) && !page_zero(s, gfn + k); k++)
 			;
 		n = page_run(s, l, gfn, k, out + ch->len, s->b.chunk_size - ch->len);
 		if (n < 0)
@@ -185,33 +204,43 @@ static int take(struct migr_sender *s, uint32_t c)
 }
 
 /*
- * Pull: round after round, every connection writes what it holds, and each
- * one that drained takes a chunk, starting one further each round so that
- * a freed chunk goes to whichever connection has room, not back to the one
- * that freed it. Stops when no connection can take more.
+ * Pull: every connection writes what it holds, and each one that drained
+ * takes a chunk, starting one further each call so that a freed chunk goes
+ * to whichever connection has room, not back to the one that freed it. At
+ * most one chunk per connection per call: building is the step's cost (the
+ * vCPUs and the network wait meanwhile), and the owner calls again at once
+ * after progress.
  */
 int migr_sender_pump(struct migr_sender *s)
 {
 	uint32_t k, c;
-	int rc, took;
+	int rc;
 
-	do {
-		took = 0;
-		for (k = 0; k < s->granted; k++) {
-			c = 1 + (s->rr + k) % s->granted;
+	for (k = 0; k < s->granted; k++) {
+		c = 1 + (s->rr + k) % s->granted;
+		rc = drain(s, c);
+		if (rc == 1)
+			rc = take(s, c);
+		if (rc > 0)
 			rc = drain(s, c);
-			if (rc == 1)
-				rc = take(s, c);
-			if (rc > 0) {
-				took = 1;
-				rc = drain(s, c);
-			}
-			if (rc < 0)
-				return rc;
-		}
-		s->rr++;
-	} while (took);
+		if (rc < 0)
+			return rc;
+	}
+	s->rr++;
 	return HV_OK;
+}
+
+uint64_t migr_sender_unsent(const struct migr_sender *s)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; i < s->b.window; i++)
+		if (s->chunk[i].conn)
+			sum += s->chunk[i].len - s->chunk[i].off;
+	for (i = 0; i <= s->granted; i++)
+		sum += s->link[i].out_len - s->link[i].out_off;
+	return sum;
 }
 
 int migr_sender_pass_complete(const struct migr_sender *s)

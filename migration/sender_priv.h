@@ -18,6 +18,8 @@ int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why);
  * memory could not be read); the caller ends the migration.
  */
 int migr_sender_pump(struct migr_sender *s);
+/* Bytes built into chunks or queued on a link and not yet taken by the transport. */
+uint64_t migr_sender_unsent(const struct migr_sender *s);
 /* Every page of the pass is in a chunk and every PASS_END is with the transport. */
 int migr_sender_pass_complete(const struct migr_sender *s);
 

@@ -176,15 +176,19 @@ static int lw_open(void *ctx, uint32_t i)
 	return HV_OK;
 }
 
-/* Bytes of copied data every connection holds in lwIP (unsent or unacknowledged). */
+/* Bytes of copied data a connection holds in lwIP (unsent or unacknowledged). */
+static size_t conn_held(const struct migr_lwip_conn *c)
+{
+	return c && c->pcb ? TCP_SND_BUF - tcp_sndbuf(c->pcb) : 0;
+}
+
 static size_t tx_held(const struct migr_lwip *t)
 {
 	size_t held = 0;
 	unsigned i;
 
 	for (i = 0; i < MIGR_LWIP_CONNS; i++)
-		if (t->c[i].pcb)
-			held += TCP_SND_BUF - tcp_sndbuf(t->c[i].pcb);
+		held += conn_held(&t->c[i]);
 	return held;
 }
 
@@ -275,7 +279,12 @@ static void lw_close(void *ctx, uint32_t i)
 	conn_reset(t, c);
 }
 
-const struct migr_transport_ops migr_lwip_ops = { lw_open, lw_room, lw_write, lw_read, lw_close };
+static size_t lw_queued(void *ctx, uint32_t i)
+{
+	return conn_held(conn_of(ctx, i));
+}
+
+const struct migr_transport_ops migr_lwip_ops = { lw_open, lw_room, lw_write, lw_read, lw_close, lw_queued };
 
 void migr_lwip_init_client(struct migr_lwip *t, struct netif *netif, uint32_t ip, uint16_t port,
 			   migr_lwip_event_fn event, void *owner)

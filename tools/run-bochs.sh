@@ -5,8 +5,11 @@
 # BOCHS_EXTRA must give an e1000 with bootrom= (its option ROM does the PXE boot).
 # Stops after SECONDS of wall time (default 120) if the hypervisor has not
 # powered the machine off itself (run_for=...). Extra bochsrc lines may be
-# given in the BOCHS_EXTRA environment variable (one per line).
+# given in the BOCHS_EXTRA environment variable (one per line). BOCHS_SYNC picks Bochs' clock
+# synchronisation (none, slowdown, realtime, both; default none): see docs/migration-policy.md.
 set -euo pipefail
+sync=${BOCHS_SYNC:-none}
+case "$sync" in none|slowdown|realtime|both) ;; *) echo "run-bochs: BOCHS_SYNC=$sync: none, slowdown, realtime or both" >&2; exit 2 ;; esac
 [ $# -ge 2 ] || { echo "usage: $0 ISO SERIAL_LOG [SECONDS]" >&2; exit 2; }
 serial=$2 secs=${3:-120}
 if [ "$1" = pxe ]; then
@@ -20,6 +23,8 @@ serial=$(realpath "$serial")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # ips=50M with sync=none: the TSC advances one tick per emulated instruction, so runs are repeatable.
+# sync=slowdown keeps that tick but never lets emulated time run ahead of the wall clock (by more than
+# Bochs' one-second lead): two hosts then share one clock, as the migration tests need.
 # Self-contained: no sound card (Bochs 2.7 aborts at start-up when ALSA finds none), no speaker, no
 # display beyond a VNC server that never waits for a viewer, nothing read from a home directory.
 cat > "$work/bochsrc" <<RC
@@ -34,7 +39,7 @@ log: $work/bochs.log
 panic: action=fatal
 error: action=report
 info: action=ignore
-clock: sync=none, time0=local
+clock: sync=$sync, time0=local
 sound: driver=dummy
 speaker: enabled=0
 ${BOCHS_EXTRA:-}

@@ -5,6 +5,8 @@
 
 #define REPORT_MS_DEFAULT 1000
 #define MAX_BURST 4 /* writes a late vCPU may do back to back to catch up */
+/* A lapse of guest time this long (not asleep, not working) gets a clock line: twice a throttle period. */
+#define CLOCK_GAP_MS 20
 
 static uint32_t xorshift32(uint32_t *s)
 {
@@ -50,6 +52,7 @@ int work_init(struct work *w, const struct hv_boot_params *bp, uint32_t vcpu)
 	w->start = rdtsc();
 	w->next_due = w->start;
 	w->next_report = w->start + w->report_ticks;
+	w->mark = w->start;
 	return 0;
 }
 
@@ -71,6 +74,22 @@ static void report(struct work *w, uint64_t now)
 	w->next_report += w->report_ticks;
 	if (w->next_report <= now) /* missed periods (preempted, long sweep): skip them */
 		w->next_report = now + w->report_ticks;
+}
+
+/*
+ * Time that went by while this vCPU neither slept nor swept: it was
+ * descheduled, throttled, or its VM paused (a migration moves the TSC on
+ * by the pause). Measured from one pass of the loop to the next, so it
+ * includes the one page the vCPU verified and wrote in between (a few
+ * thousand instructions), and a pause within that write is seen too. A
+ * long one gets a line, so a test sees the jump the guest saw.
+ */
+static void clock_check(struct work *w, uint64_t now)
+{
+	if (now > w->mark && now - w->mark >= CLOCK_GAP_MS * w->ticks_per_ms)
+		con_printf("clock vcpu=%u t=%llu gap_us=%llu\n", w->vcpu, udiv64(now - w->start, w->ticks_per_ms, NULL),
+			   udiv64((now - w->mark) * 1000, w->ticks_per_ms, NULL));
+	w->mark = now;
 }
 
 static void maybe_report(struct work *w)
@@ -124,6 +143,7 @@ static void sweep(struct work *w)
 			write_page(w, i);
 		maybe_report(w);
 	}
+	w->mark = rdtsc(); /* a sweep's time is work, not a lapse */
 }
 
 static uint32_t next_page(struct work *w)
@@ -158,6 +178,7 @@ void work_run(struct work *w, uint64_t until_writes)
 	while (!until_writes || w->writes < until_writes) {
 		uint64_t now = rdtsc();
 
+		clock_check(w, now);
 		if (now >= w->next_report)
 			report(w, now);
 		if (!w->interval) {
@@ -176,5 +197,6 @@ void work_run(struct work *w, uint64_t until_writes)
 		if (hc_sleep_until(wake) != HV_HC_OK)
 			while (rdtsc() < wake) /* no sleep hypercall: spin */
 				cpu_relax();
+		w->mark = wake; /* asleep until then by its own choice */
 	}
 }

@@ -36,6 +36,7 @@ struct work {
 	uint32_t errors;          /* corrupt pages found */
 	uint64_t last_writes;     /* writes at the previous progress line */
 	uint64_t last_ms;         /* its time */
+	uint64_t mark;            /* TSC up to which this vCPU knows where its time went */
 };
 
 /* Sets *w up for vCPU vcpu; -1 if the guest RAM is too small for the slices. */

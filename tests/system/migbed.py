@@ -18,7 +18,12 @@ PROGRESS_RE = re.compile(r"\[vm0/vcpu(?P<vcpu>\d)\] progress vcpu=\d+ t=(?P<t>\d
                          r"errors=(?P<errors>\d+)")
 SEND_DONE_RE = re.compile(r"I migr: send done: .* downtime (?P<downtime>\d+) ms, (?P<passes>\d+) passes, "
                           r"(?P<bytes>\d+) bytes sent")
-RECV_DONE_RE = re.compile(r"I migr: receive done: memory digest matched over (?P<pages>\d+) pages")
+RECV_DONE_RE = re.compile(r"I migr: receive done: memory digest matched over (?P<pages>\d+) pages; the VM runs here; "
+                         r"downtime \(this host's view\) (?P<downtime>\d+) ms")
+CLOCK_RE = re.compile(r"\[vm0/vcpu(?P<vcpu>\d)\] clock vcpu=\d+ t=(?P<t>\d+) gap_us=(?P<gap_us>\d+)")
+DOWNTIME_LIMIT_MS = 300
+# The guest's clock after a migration: moved on by at most the pause A measured, plus this.
+CLOCK_SLACK_MS = 10
 
 
 def curl(ns, host, method, path, body=None):
@@ -49,6 +54,30 @@ def wait_state(ns, host, states, seconds):
 
 def progress(text):
     return [m.groupdict() for m in PROGRESS_RE.finditer(text)]
+
+
+def lapses(text, start):
+    """The longest lapse each vCPU's clock lines report in text[start:], in ms."""
+    out = {}
+    for m in CLOCK_RE.finditer(text[start:]):
+        out[m["vcpu"]] = max(out.get(m["vcpu"], 0), int(m["gap_us"]) / 1000)
+    return out
+
+
+def check_guest_clock(dst_text, before_len, downtime_ms, dst_view_ms, sleep_ms, src_lapses):
+    """The jump the guest saw on the destination (its first clock line per vCPU, tests/guest): at least B's own
+    view of the pause less the time a vCPU may still have had to sleep at the pause (it saw nothing of that
+    part), never back; at most A's downtime plus CLOCK_SLACK_MS, plus the longest lapse that vCPU already saw on
+    the source during the migration (the guest cannot tell the pause from host work just before it: a vCPU
+    descheduled for the migration's steps when the pause came saw both as one). Returns the jumps in ms."""
+    jumps = {}
+    for m in CLOCK_RE.finditer(dst_text[before_len:]):
+        jumps.setdefault(m["vcpu"], int(m["gap_us"]) / 1000)
+    assert jumps, "the guest saw no jump of its clock on the destination"
+    assert max(jumps.values()) >= dst_view_ms - sleep_ms, (jumps, dst_view_ms)
+    for vcpu, jump in jumps.items():
+        assert jump <= downtime_ms + CLOCK_SLACK_MS + src_lapses.get(vcpu, 0), (jumps, downtime_ms, src_lapses)
+    return jumps
 
 
 def migrate(ns, src, dst, hosts, connections):

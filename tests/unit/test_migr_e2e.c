@@ -164,8 +164,8 @@ static long b_read(void *ctx, uint32_t slot, void *b, size_t k)
 	return (long)pipe_pop(p, b, random_piece(k < p->len ? k : p->len));
 }
 
-static const struct migr_transport_ops a_net = { a_open, a_room, a_write, a_read, a_close };
-static const struct migr_transport_ops b_net = { NULL, b_room, b_write, b_read, a_close };
+static const struct migr_transport_ops a_net = { a_open, a_room, a_write, a_read, a_close, NULL };
+static const struct migr_transport_ops b_net = { NULL, b_room, b_write, b_read, a_close, NULL };
 
 /* Accepts opened connections in random order; a cut fails every one. */
 static void net_step(struct net *n)
@@ -645,10 +645,14 @@ START_TEST(test_bandwidth_cap)
 }
 END_TEST
 
-/* A write-heavy guest forces the policy to throttle before it converges. */
+/*
+ * A write-heavy guest forces the policy to throttle before it converges.
+ * The limit is 100 ms: this fake link's round trip measures 40 ms (a step
+ * is 10 ms), and the pause counts two of them.
+ */
 START_TEST(test_migrate_throttled)
 {
-	struct setup su = { .conns = 2, .window = 2, .rate = 40, .cap = 16u << 10, .downtime_ms = 50 };
+	struct setup su = { .conns = 2, .window = 2, .rate = 40, .cap = 16u << 10, .downtime_ms = 100 };
 
 	srand(3);
 	begin(&su);

@@ -639,6 +639,93 @@ START_TEST(test_early_bandwidth)
 }
 END_TEST
 
+/*
+ * The pause pays for more than the last pages: what the transport still
+ * holds unacknowledged crosses first, the vCPU and device state after
+ * them, then two round trips. Remaining pages that fit alone do not
+ * switch over when those do not fit with them.
+ */
+START_TEST(test_switchover_fixed_costs)
+{
+	struct migr_limits lim = { .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 3, .pass_done = 1, .bandwidth = 1000 * 1000, .remaining_bytes = 250000 };
+	struct migr_decision d;
+
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.expected_downtime_ms, 250);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	/* 64 KiB in flight, 9 KiB of state, a 10 ms round trip: 250 + 65.5 + 9.2 + 20 ms. */
+	st.queued_bytes = 65536;
+	st.state_bytes = 9216;
+	st.rtt_us = 10000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.expected_downtime_ms, (250000 + 65536 + 9216) / 1000 + 20);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	/* Less left: the whole pause fits again. */
+	st.remaining_bytes = 150000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_le(d.expected_downtime_ms, MIGR_DOWNTIME_DEFAULT_MS);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	/* Within a pass too: the limit is checked at every call, not only at a pass boundary. */
+	st.pass_done = 0;
+	st.remaining_bytes = 1ull << 30;
+	lim.max_precopy_ms = 3000;
+	st.elapsed_ms = 3000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_TIMEOUT_FORCE);
+}
+END_TEST
+
+/*
+ * A guest that sleeps between its writes dirties as fast under a throttle
+ * as without one. Read as "the throttle took p% off", its rate grows with
+ * every raise and the throttle climbs to the maximum (a guest writing 10
+ * pages/s under a 24 pages/s cap was held at 90%). Its free rate bounds
+ * the estimate: the throttle stays where the free rate puts it, and a
+ * guest whose free rate is under the target is not throttled at all.
+ */
+START_TEST(test_sleeping_writer_not_ratcheted)
+{
+	struct migr_limits lim = { .max_throttle_pct = 99, .bandwidth_cap = 100000 };
+	struct migr_stats st = { .pass = 2, .remaining_bytes = 4ull << 20, .bandwidth = 250000 };
+	struct migr_decision d;
+	uint64_t target = 100000 / MIGR_PAGE_SIZE * 33 / 100;
+	uint32_t peak = 0, i;
+
+	/* Ten settled ticks of a guest at 10 pages/s whatever the throttle. */
+	st.dirty_rate = st.free_dirty_rate = 10;
+	for (i = 0; i < 10; i++) {
+		migr_policy_decide(&lim, &st, &d);
+		if (d.action == MIGR_ACT_SET_THROTTLE) {
+			st.throttle_pct = d.throttle_pct;
+			peak = d.throttle_pct > peak ? d.throttle_pct : peak;
+		}
+		ck_assert_uint_ne(d.action, MIGR_ACT_SET_DIRTY_LIMIT);
+		st.control_age_ms = MIGR_POLICY_SETTLE_MS;
+	}
+	ck_assert_uint_eq(peak, 100 - target * 100 / 10);
+	ck_assert_uint_eq(st.throttle_pct, peak);
+	/* Held at 90% (as before): brought back to what its free rate needs. */
+	st.throttle_pct = 90;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_eq(d.throttle_pct, peak);
+	/* Free rate under the target: released, though its rate under the throttle is not calm. */
+	st.dirty_rate = st.free_dirty_rate = target - 1;
+	ck_assert_uint_gt(st.dirty_rate * 4, target);
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_eq(d.throttle_pct, 0);
+	/* A guest that writes more than it did free was measured short: the throttle's reading counts. */
+	st.dirty_rate = 50;
+	st.free_dirty_rate = 10;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_eq(d.throttle_pct, 99);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("migr_policy");
@@ -659,6 +746,8 @@ int main(void)
 	tcase_add_test(tc, test_tool_choice_steady);
 	tcase_add_test(tc, test_switchover_margin);
 	tcase_add_test(tc, test_early_bandwidth);
+	tcase_add_test(tc, test_switchover_fixed_costs);
+	tcase_add_test(tc, test_sleeping_writer_not_ratcheted);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

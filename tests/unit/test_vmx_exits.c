@@ -390,6 +390,25 @@ static struct cpuid_regs guest_cpuid(unsigned vcpus, unsigned id, uint32_t leaf,
 				    (uint32_t)v->arch.regs.rdx };
 }
 
+/* A sleep's deadline is the guest's TSC: after a migration it runs at an offset from this host's. */
+START_TEST(test_sleep_deadline_on_the_guest_clock)
+{
+	exit_at(1, 0, EXIT_REASON_VMCALL, 0);
+	cpu_set(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_USE_TSC_OFFSETTING);
+	cpu_set(TSC_OFFSET, 3000); /* the guest's clock reads 3000 ticks ahead of this host's (0) */
+	v->arch.regs.rax = HV_HC_SLEEP_UNTIL;
+	v->arch.regs.rbx = 5000;
+	v->arch.regs.rcx = 0;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.blocked_until, 2000);
+	/* A deadline the guest's clock has passed: no sleep. */
+	fake_env.blocked_until = 0;
+	cpu_set(TSC_OFFSET, 8000);
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.blocked_until, 0);
+}
+END_TEST
+
 START_TEST(test_cpuid_exit_applies_the_policy_per_vcpu)
 {
 	struct cpuid_regs r = guest_cpuid(3, 2, CPUID_LEAF_FEATURES, 0);
@@ -499,6 +518,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(misc, test_nmi_exit_runs_the_host_handler);
 	tcase_add_test(misc, test_guest_exception_exit_stops_the_vm);
 	tcase_add_test(misc, test_cpuid_exit_applies_the_policy_per_vcpu);
+	tcase_add_test(misc, test_sleep_deadline_on_the_guest_clock);
 	tcase_add_test(misc, test_debug_registers_switch_and_come_back);
 	tcase_add_test(misc, test_vmcs_requests_cr8_exits_and_debug_controls);
 	suite_add_tcase(s, misc);

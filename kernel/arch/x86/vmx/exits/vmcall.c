@@ -1,6 +1,7 @@
 /* VMCALL: the hypercall ABI of kernel/guest_abi.h, one handler per function. */
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
 
@@ -12,12 +13,20 @@ static int64_t hc_version(struct vcpu *v)
 	return HV_BOOT_VERSION;
 }
 
+/*
+ * The deadline is on the guest's TSC, which runs at an offset from this
+ * host's once a migration brought the VM here (or a state was loaded): the
+ * wait is how far the guest's clock is from it.
+ */
 static int64_t hc_sleep_until(struct vcpu *v)
 {
 	uint64_t deadline = (v->arch.regs.rbx & 0xffffffffull) | (v->arch.regs.rcx << 32);
+	uint64_t now = time_now(), guest_now = now;
 
-	if (deadline > time_now())
-		sched_block(&v->se, deadline);
+	if (vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) & CPU_BASED_USE_TSC_OFFSETTING)
+		guest_now += vmcs_read64(TSC_OFFSET);
+	if ((int64_t)(deadline - guest_now) > 0)
+		sched_block(&v->se, now + (deadline - guest_now));
 	return HV_HC_OK;
 }
 
