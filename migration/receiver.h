@@ -71,6 +71,7 @@ struct migr_recv_progress {
 	uint64_t downtime_ms; /* first final-pass record to CONFIRM, on this clock */
 	uint32_t error;       /* enum migr_error_code, 0 if none */
 	uint32_t peer_error;
+	char detail[MIGR_DETAIL_MAX]; /* what ended it, in words (record type and phase), "" if nothing did */
 };
 
 struct migr_receiver {
@@ -100,6 +101,9 @@ struct migr_receiver {
 	uint8_t ctl_out[1024];
 	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_VCPU_STATE_MAX)];
 };
+
+/* A phase's name for status reports ("transfer", "wait-commit", ...). */
+const char *migr_recv_phase_str(uint32_t phase);
 
 int migr_receiver_start(struct migr_receiver *r, const struct migr_receiver_cfg *cfg,
 			const struct migr_receiver_ports *p, const struct migr_receiver_bufs *b);

@@ -689,7 +689,7 @@ START_TEST(test_forged_record)
 	n.tamper_at = 16 + 48 + 300;
 	refused(MIGR_ERR_INTEGRITY);
 	ck_assert(g.discarded);
-	ck_assert_uint_eq(snd.prog.peer_error, MIGR_ERR_INTEGRITY);
+	ck_assert_msg(snd.prog.peer_error == MIGR_ERR_INTEGRITY, "A: %s; B: %s", snd.prog.detail, rcv.prog.detail);
 }
 END_TEST
 
@@ -1124,6 +1124,51 @@ START_TEST(test_confirm_timeout)
 }
 END_TEST
 
+/* A record sealed in l's sequence straight onto the pipe p: l's queue is on the wire already. */
+static void seal_onto(struct migr_link *l, struct pipe *p, uint32_t type)
+{
+	uint8_t rec[MIGR_REC_SIZE(0)];
+	long k;
+
+	ck_assert_uint_eq(l->out_off, l->out_len);
+	k = migr_enc(&l->tx, type, NULL, 0, rec, sizeof(rec));
+	ck_assert_int_eq(k, sizeof(rec));
+	pipe_push(&n, p, rec, (size_t)k, 0);
+}
+
+/* A record out of place ends the migration with words that name it and the phase. */
+START_TEST(test_failure_names_record_and_phase)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10, .b_hold = MIGR_HOLD_START,
+			    .hold_ms = 1000 };
+
+	/* A second READY where A waits for CONFIRM (B holds it back a while). */
+	srand(51);
+	begin(&su);
+	run_until(sender_confirm, 200000);
+	seal_onto(&rcv.link[0], &n.b2a[0], MIGR_REC_READY);
+	run_until(sender_failed, 1000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
+	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_PROTOCOL);
+	ck_assert_str_eq(snd.prog.detail, "unexpected READY record from the destination on control in phase wait-confirm");
+	ck_assert(g.paused && !g.resumed);
+
+	/* COMMIT in the middle of the copy: B refuses it, says so, and A's words carry B's. */
+	srand(52);
+	start_to_precopy();
+	drain(0);
+	seal_onto(&snd.link[0], &n.a2b[0], MIGR_REC_COMMIT);
+	run_until(finished, 1000);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_str_eq(rcv.prog.detail, "unexpected COMMIT record on control in phase transfer");
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.peer_error, MIGR_ERR_PROTOCOL);
+	ck_assert_str_eq(snd.prog.detail, "ERROR from the destination in phase precopy: protocol: unexpected COMMIT "
+					  "record on control in phase transfer");
+	ck_assert(g.discarded && !g.paused);
+}
+END_TEST
+
 START_TEST(test_cancel_precopy)
 {
 	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10 };
@@ -1370,6 +1415,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_reordered_records, 0, 2);
 	tcase_add_loop_test(tc, test_moved_record, 0, 2);
 	tcase_add_test(tc, test_migrate_hmac);
+	tcase_add_test(tc, test_failure_names_record_and_phase);
 	tcase_add_test(tc, test_mac_mismatch);
 	tcase_add_test(tc, test_hold_timer);
 	tcase_add_test(tc, test_hold_switchover_cancel);
