@@ -491,7 +491,9 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 	for (s = 0; s <= r->cfg.max_connections && r->status == MIGR_RECV_RUNNING; s++) {
 		if (!r->link[s].failed || r->phase >= MIGR_RP_START)
 			continue;
-		(void)fail(r, MIGR_ERR_PROTOCOL, "connection %u lost in phase %s", s, phase_now(r));
+		serve(r, 0); /* an ERROR the source sent before it closed says why better than the loss does */
+		if (r->phase < MIGR_RP_START)
+			(void)fail(r, MIGR_ERR_PROTOCOL, "connection %u lost in phase %s", s, phase_now(r));
 	}
 	for (s = 1; s <= r->cfg.max_connections; s++)
 		serve(r, s);

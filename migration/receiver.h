@@ -11,7 +11,9 @@
  * written. The VM is discarded on any failure before COMMIT, and when
  * COMMIT does not come within the commit timeout after READY.
  * On failure the receiver closes its connections (after its ERROR); once
- * DONE, the owner closes them when A has closed its side.
+ * DONE (CONFIRM handed to the transport), the owner may close them all at
+ * once: A needs nothing more, and it waits for CONFIRM on control alone,
+ * however soon the ends of the data connections reach it.
  */
 #ifndef MIGR_RECEIVER_H
 #define MIGR_RECEIVER_H

@@ -169,8 +169,16 @@ static int control_record(struct migr_sender *s, struct migr_rec *rec)
 	return 1;
 }
 
+/* A connection ended before COMMIT: an ERROR B sent before it closed says why better than the loss does. */
 static void connection_lost(struct migr_sender *s, uint32_t c)
 {
+	struct migr_link *l = &s->link[0];
+	struct migr_rec rec;
+
+	if (l->up && migr_link_poll(l, &s->p.transport) == 1 && l->pend.type == MIGR_REC_ERROR) {
+		(void)control_record(s, &rec);
+		return;
+	}
 	(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "%s connection %u lost in phase %s", c ? "data" : "control", c,
 			       phase_now(s));
 }
@@ -549,8 +557,12 @@ static int finish(struct migr_sender *s)
 	struct migr_rec rec;
 	uint32_t c;
 
-	if (!control_record(s, &rec))
+	if (!control_record(s, &rec)) {
+		/* Control ended and everything B sent before its end has been read: no answer is coming. */
+		if (s->status == MIGR_SEND_RUNNING && s->link[0].failed)
+			control_lost(s);
 		return HV_OK;
+	}
 	if (s->phase == MIGR_SP_READY && expect(s, &rec, MIGR_REC_READY)) {
 		if (migr_link_queue(&s->link[0], MIGR_REC_COMMIT, NULL, 0) < 0)
 			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
@@ -613,7 +625,12 @@ uint32_t migr_sender_step(struct migr_sender *s)
 		end(s);
 		return s->status;
 	}
-	for (c = 0; c <= s->granted && s->status == MIGR_SEND_RUNNING; c++)
+	/*
+	 * After COMMIT the data connections have carried all they had to: B may
+	 * close them as soon as it has confirmed, and their ends may be seen here
+	 * before CONFIRM is read from control. Control alone decides then.
+	 */
+	for (c = 0; c <= s->granted && !s->committed && s->status == MIGR_SEND_RUNNING; c++)
 		if (s->link[c].failed)
 			connection_lost(s, c);
 	if (s->link[0].up)
