@@ -70,6 +70,22 @@ const char *migr_error_str(uint32_t code)
 	return code < sizeof(error_text) / sizeof(error_text[0]) ? error_text[code] : "unknown";
 }
 
+static const char *const type_text[MIGR_REC_COUNT] = {
+	[MIGR_REC_HELLO] = "HELLO", [MIGR_REC_AUTH] = "AUTH", [MIGR_REC_HEADER] = "HEADER",
+	[MIGR_REC_CONN_BIND] = "CONN_BIND", [MIGR_REC_PAGE_DATA] = "PAGE_DATA", [MIGR_REC_ZERO_PAGES] = "ZERO_PAGES",
+	[MIGR_REC_PASS_BEGIN] = "PASS_BEGIN", [MIGR_REC_PASS_END] = "PASS_END", [MIGR_REC_VCPU_STATE] = "VCPU_STATE",
+	[MIGR_REC_DEVICE_STATE] = "DEVICE_STATE", [MIGR_REC_TIME] = "TIME", [MIGR_REC_DIGEST] = "DIGEST",
+	[MIGR_REC_READY] = "READY", [MIGR_REC_COMMIT] = "COMMIT", [MIGR_REC_CONFIRM] = "CONFIRM",
+	[MIGR_REC_ERROR] = "ERROR", [MIGR_REC_ACK] = "ACK", [MIGR_REC_END] = "END",
+};
+
+const char *migr_rec_type_str(uint32_t type)
+{
+	uint32_t t = type & MIGR_TYPE_MASK;
+
+	return t && t < MIGR_REC_COUNT ? type_text[t] : "unknown";
+}
+
 static int length_ok(const struct rec_rule *r, uint32_t len)
 {
 	if (len < r->min || len > r->max)

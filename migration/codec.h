@@ -96,6 +96,8 @@ int migr_dec_feed(struct migr_dec *d, const uint8_t *p, size_t n, size_t *used,
 
 /* An ERROR code as an operator reads it ("range", "integrity", ...). */
 const char *migr_error_str(uint32_t code);
+/* A record type's name as the stream document spells it ("CONFIRM"), the optional bit ignored; "unknown" if none. */
+const char *migr_rec_type_str(uint32_t type);
 
 /* Body checks of docs/migration-stream.md, without any VM knowledge. */
 int migr_body_check(uint32_t type, const uint8_t *body, uint32_t len);

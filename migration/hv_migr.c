@@ -50,11 +50,6 @@ static const char *const mh_state_names[] = {
 };
 static const char *const mh_role_names[] = { [MIGR_HV_NONE] = "none", [MIGR_HV_SEND] = "send",
 					     [MIGR_HV_RECEIVE] = "receive" };
-static const char *const mh_recv_phase_names[] = {
-	[MIGR_RP_HELLO] = "hello", [MIGR_RP_AUTH] = "auth", [MIGR_RP_HEADER] = "header",
-	[MIGR_RP_TRANSFER] = "transfer", [MIGR_RP_COMMIT] = "wait-commit", [MIGR_RP_START] = "start",
-	[MIGR_RP_END] = "end",
-};
 
 const char *migr_hv_state_str(uint32_t state)
 {
@@ -187,12 +182,13 @@ static void mh_send_ended(uint32_t st)
 		mh_log_cost(g->bytes_sent);
 	} else if (st == MIGR_SEND_COMMITTED_UNCONFIRMED) {
 		mh.state = MIGR_HV_COMMITTED_UNCONFIRMED;
-		log_warn("migr", "send: COMMIT sent and no confirmation (%s): the paused VM is kept; resolve it with "
-			 "vm.migration-resolve after asking the destination", migr_error_str(g->error));
+		log_warn("migr", "send: COMMIT sent and no confirmation (%s: %s): the paused VM is kept; resolve it with "
+			 "vm.migration-resolve after asking the destination", migr_error_str(g->error), g->detail);
 	} else {
 		mh.state = MIGR_HV_FAILED;
-		log_warn("migr", "send failed: %s%s%s; the VM runs here", migr_error_str(g->error),
-			 g->peer_error ? ", destination said: " : "", g->peer_error ? migr_error_str(g->peer_error) : "");
+		log_warn("migr", "send failed: %s%s%s (%s); the VM runs here", migr_error_str(g->error),
+			 g->peer_error ? ", destination said: " : "", g->peer_error ? migr_error_str(g->peer_error) : "",
+			 g->detail);
 	}
 	migr_lwip_shutdown(&mh.tr);
 	mh_buffers_free();
@@ -379,8 +375,8 @@ static void mh_recv_ended(uint32_t st)
 		mh_buffers_free();
 		return;
 	}
-	log_warn("migr", "receive failed: %s%s%s; nothing kept, listening again", migr_error_str(g->error),
-		 g->peer_error ? ", source said: " : "", g->peer_error ? migr_error_str(g->peer_error) : "");
+	log_warn("migr", "receive failed: %s%s%s (%s); nothing kept, listening again", migr_error_str(g->error),
+		 g->peer_error ? ", source said: " : "", g->peer_error ? migr_error_str(g->peer_error) : "", g->detail);
 	migr_lwip_rearm(&mh.tr);
 	mh.state = MIGR_HV_LISTENING;
 }
@@ -474,7 +470,7 @@ void migr_hv_status(struct migr_hv_status *o)
 		const struct migr_recv_progress *g = &mh.rcv.prog;
 
 		o->phase = mh.state == MIGR_HV_LISTENING && !mh.rcv_started ? "listening"
-			   : mh.rcv.phase <= MIGR_RP_END ? mh_recv_phase_names[mh.rcv.phase] : "unknown";
+			   : migr_recv_phase_str(mh.rcv.phase);
 		o->pass = g->pass;
 		o->zero_pages = g->zero_pages;
 		o->pages_written = g->pages_written;

@@ -1,4 +1,5 @@
 /* Connection plumbing shared by the sender and the receiver: see link.h. */
+#include <stdio.h>
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "migration/link.h"
@@ -63,6 +64,27 @@ void migr_link_queue_error(struct migr_link *l, uint32_t code, const char *text)
 	memcpy(body, &e, sizeof(e));
 	memcpy(body + sizeof(e), text, n);
 	(void)migr_link_queue(l, MIGR_REC_ERROR, body, (uint32_t)(sizeof(e) + n));
+}
+
+uint32_t migr_link_peer_error(const struct migr_rec *rec, char *out, size_t cap)
+{
+	char text[MIGR_ERROR_TEXT_MAX + 1];
+	struct migr_error e;
+	size_t i, n;
+
+	memcpy(&e, rec->body, sizeof(e));
+	n = rec->length - sizeof(e);
+	if (e.text_len < n)
+		n = e.text_len;
+	/* The peer's words go into our log: printable ASCII only. */
+	for (i = 0; i < n; i++) {
+		char ch = (char)rec->body[sizeof(e) + i];
+
+		text[i] = ch >= ' ' && ch <= '~' ? ch : '?';
+	}
+	text[n] = 0;
+	snprintf(out, cap, "%s: %s", migr_error_str(e.code), text);
+	return e.code;
 }
 
 int migr_link_write(struct migr_link *l, const struct migr_transport *t, const uint8_t *buf, size_t len,

@@ -12,6 +12,9 @@
 #include "migration/codec.h"
 #include "migration/port.h"
 
+/* Room for a one-line account of what ended a migration (its record type and phase, or the peer's word). */
+#define MIGR_DETAIL_MAX 192u
+
 struct migr_link {
 	uint32_t slot;    /* the transport's connection number */
 	uint8_t up;       /* MIGR_LINK_UP seen */
@@ -32,6 +35,8 @@ int migr_link_queue_preamble(struct migr_link *l);
 int migr_link_queue(struct migr_link *l, uint32_t type, const void *body, uint32_t len);
 /* Queues ERROR with code and text (cut to fit); best effort. */
 void migr_link_queue_error(struct migr_link *l, uint32_t code, const char *text);
+/* An ERROR record as words for a log line, "integrity: page hash differs", into out; returns its code. */
+uint32_t migr_link_peer_error(const struct migr_rec *rec, char *out, size_t cap);
 /* Writes queued bytes as far as room allows: 1 when the queue is empty, 0 if not, <0 on failure. */
 int migr_link_flush(struct migr_link *l, const struct migr_transport *t);
 /* Writes buf[*off..len) as far as room allows: 1 when all is written, 0 if not, <0 on failure. */

@@ -1,4 +1,6 @@
 /* The receiving state machine: see receiver.h and docs/migration-stream.md. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "migration/receiver.h"
@@ -9,6 +11,22 @@ enum { APPLIED = 0, HOLD = 1 };
 
 static const uint8_t zero_page[MIGR_PAGE_SIZE];
 
+static const char *const phase_text[] = {
+	[MIGR_RP_HELLO] = "hello", [MIGR_RP_AUTH] = "auth", [MIGR_RP_HEADER] = "header",
+	[MIGR_RP_TRANSFER] = "transfer", [MIGR_RP_COMMIT] = "wait-commit", [MIGR_RP_START] = "start",
+	[MIGR_RP_END] = "end",
+};
+
+const char *migr_recv_phase_str(uint32_t phase)
+{
+	return phase <= MIGR_RP_END ? phase_text[phase] : "unknown";
+}
+
+static const char *phase_now(const struct migr_receiver *r)
+{
+	return migr_recv_phase_str(r->phase);
+}
+
 /* Time since t on this host's clock, in units per second (1000: ms). */
 static uint64_t since(const struct migr_receiver *r, uint64_t t, uint64_t units)
 {
@@ -17,19 +35,24 @@ static uint64_t since(const struct migr_receiver *r, uint64_t t, uint64_t units)
 	return d / hz * units + d % hz * units / hz;
 }
 
-/* Ends the migration before COMMIT: the VM is thrown away, A is told why. */
-static int fail(struct migr_receiver *r, uint32_t code, const char *why)
+/* Ends the migration before COMMIT: the VM is thrown away, A is told why (the words go to prog.detail too). */
+static int fail(struct migr_receiver *r, uint32_t code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct migr_receiver *r, uint32_t code, const char *fmt, ...)
 {
+	va_list ap;
 	uint32_t s;
 
 	if (r->status != MIGR_RECV_RUNNING)
 		return HV_EINVAL;
 	r->prog.error = code;
+	va_start(ap, fmt);
+	vsnprintf(r->prog.detail, sizeof(r->prog.detail), fmt, ap);
+	va_end(ap);
 	if (r->created)
 		r->p.vm->discard(r->p.vm_ctx);
 	r->created = 0;
 	if (r->link[0].up && !r->link[0].failed) {
-		migr_link_queue_error(&r->link[0], code, why);
+		migr_link_queue_error(&r->link[0], code, r->prog.detail);
 		(void)migr_link_flush(&r->link[0], &r->p.transport);
 	}
 	for (s = 0; s <= r->cfg.max_connections; s++)
@@ -218,12 +241,20 @@ static void start_vm(struct migr_receiver *r)
 	r->phase = MIGR_RP_END;
 }
 
+/* The source gave up and said why: its words end the migration here. */
+static int peer_error(struct migr_receiver *r, uint32_t slot, const struct migr_rec *rec)
+{
+	char peer[MIGR_DETAIL_MAX];
+
+	r->prog.peer_error = migr_link_peer_error(rec, peer, sizeof(peer));
+	return fail(r, MIGR_ERR_PROTOCOL, "ERROR from the source on connection %u in phase %s: %.120s", slot,
+		    phase_now(r), peer);
+}
+
 static int control(struct migr_receiver *r, const struct migr_rec *rec)
 {
-	if (rec->type == MIGR_REC_ERROR) {
-		memcpy(&r->prog.peer_error, rec->body, 4);
-		return fail(r, MIGR_ERR_PROTOCOL, "the source reported an error");
-	}
+	if (rec->type == MIGR_REC_ERROR)
+		return peer_error(r, 0, rec);
 	switch (r->phase) {
 	case MIGR_RP_HELLO:
 		if (rec->type == MIGR_REC_HELLO)
@@ -267,7 +298,8 @@ static int control(struct migr_receiver *r, const struct migr_rec *rec)
 			return APPLIED;
 		break;
 	}
-	return fail(r, MIGR_ERR_PROTOCOL, "unexpected record on control");
+	return fail(r, MIGR_ERR_PROTOCOL, "unexpected %s record on control in phase %s", migr_rec_type_str(rec->type),
+		    phase_now(r));
 }
 
 /* Pages belong to the open pass; a pass not yet begun on control waits. */
@@ -370,10 +402,11 @@ static int data(struct migr_receiver *r, uint32_t slot, const struct migr_rec *r
 	int rc;
 
 	if (rec->type == MIGR_REC_ERROR)
-		return fail(r, MIGR_ERR_PROTOCOL, "the source reported an error");
+		return peer_error(r, slot, rec);
 	if (!index)
 		return rec->type == MIGR_REC_CONN_BIND ? on_bind(r, slot, rec)
-						       : fail(r, MIGR_ERR_PROTOCOL, "data before binding");
+						       : fail(r, MIGR_ERR_PROTOCOL, "%s record on connection %u before its "
+							      "binding", migr_rec_type_str(rec->type), slot);
 	switch (rec->type) {
 	case MIGR_REC_PAGE_DATA:
 		return on_pages(r, index, rec);
@@ -391,7 +424,8 @@ static int data(struct migr_receiver *r, uint32_t slot, const struct migr_rec *r
 	case MIGR_REC_END:
 		return APPLIED;
 	}
-	return fail(r, MIGR_ERR_PROTOCOL, "unexpected record on a data connection");
+	return fail(r, MIGR_ERR_PROTOCOL, "unexpected %s record on data connection %u in phase %s",
+		    migr_rec_type_str(rec->type), index, phase_now(r));
 }
 
 /* The barrier: a pass is complete when every data connection ended it and the pages add up. */
@@ -431,7 +465,11 @@ static void serve(struct migr_receiver *r, uint32_t slot)
 			return;
 		rc = migr_link_poll(l, &r->p.transport);
 		if (rc < 0) {
-			(void)fail(r, l->failed ? MIGR_ERR_PROTOCOL : l->dec.why, "bad record");
+			if (l->failed)
+				(void)fail(r, MIGR_ERR_PROTOCOL, "connection %u lost in phase %s", slot, phase_now(r));
+			else
+				(void)fail(r, l->dec.why, "bad record (type %s) on connection %u in phase %s",
+					   migr_rec_type_str(l->dec.type), slot, phase_now(r));
 			return;
 		}
 		if (rc == 0)
@@ -453,9 +491,13 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 
 	if (r->status != MIGR_RECV_RUNNING)
 		return r->status;
-	for (s = 0; s <= r->cfg.max_connections; s++)
-		if (r->link[s].failed && r->phase < MIGR_RP_START)
-			(void)fail(r, MIGR_ERR_PROTOCOL, "connection lost");
+	for (s = 0; s <= r->cfg.max_connections && r->status == MIGR_RECV_RUNNING; s++) {
+		if (!r->link[s].failed || r->phase >= MIGR_RP_START)
+			continue;
+		serve(r, 0); /* an ERROR the source sent before it closed says why better than the loss does */
+		if (r->phase < MIGR_RP_START)
+			(void)fail(r, MIGR_ERR_PROTOCOL, "connection %u lost in phase %s", s, phase_now(r));
+	}
 	for (s = 1; s <= r->cfg.max_connections; s++)
 		serve(r, s);
 	serve(r, 0);
@@ -467,7 +509,7 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 	if (r->status != MIGR_RECV_RUNNING)
 		return r->status;
 	if (migr_link_flush(&r->link[0], &r->p.transport) < 0 && r->phase < MIGR_RP_START) {
-		(void)fail(r, MIGR_ERR_PROTOCOL, "connection lost");
+		(void)fail(r, MIGR_ERR_PROTOCOL, "control connection lost in phase %s", phase_now(r));
 		return r->status;
 	}
 	/* CONFIRM out, or no way to send it: the VM runs here either way. */
@@ -476,7 +518,7 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 	timeout = r->phase == MIGR_RP_COMMIT ? (r->cfg.commit_timeout_ms ? r->cfg.commit_timeout_ms : 10000)
 					     : (r->cfg.idle_timeout_ms ? r->cfg.idle_timeout_ms : 30000);
 	if (r->status == MIGR_RECV_RUNNING && r->phase < MIGR_RP_START && since(r, r->t_wait, 1000) > timeout)
-		(void)fail(r, MIGR_ERR_TIMEOUT, "the source went silent");
+		(void)fail(r, MIGR_ERR_TIMEOUT, "the source went silent in phase %s", phase_now(r));
 	r->prog.phase = r->phase;
 	return r->status;
 }

@@ -11,7 +11,9 @@
  * written. The VM is discarded on any failure before COMMIT, and when
  * COMMIT does not come within the commit timeout after READY.
  * On failure the receiver closes its connections (after its ERROR); once
- * DONE, the owner closes them when A has closed its side.
+ * DONE (CONFIRM handed to the transport), the owner may close them all at
+ * once: A needs nothing more, and it waits for CONFIRM on control alone,
+ * however soon the ends of the data connections reach it.
  */
 #ifndef MIGR_RECEIVER_H
 #define MIGR_RECEIVER_H
@@ -73,6 +75,7 @@ struct migr_recv_progress {
 	uint64_t t_final, t_pages, t_ready, t_commit;
 	uint32_t error;       /* enum migr_error_code, 0 if none */
 	uint32_t peer_error;
+	char detail[MIGR_DETAIL_MAX]; /* what ended it, in words (record type and phase), "" if nothing did */
 };
 
 struct migr_receiver {
@@ -102,6 +105,9 @@ struct migr_receiver {
 	uint8_t ctl_out[1024];
 	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_VCPU_STATE_MAX)];
 };
+
+/* A phase's name for status reports ("transfer", "wait-commit", ...). */
+const char *migr_recv_phase_str(uint32_t phase);
 
 int migr_receiver_start(struct migr_receiver *r, const struct migr_receiver_cfg *cfg,
 			const struct migr_receiver_ports *p, const struct migr_receiver_bufs *b);

@@ -1,4 +1,6 @@
 /* The sending state machine: see sender.h and docs/migration-stream.md. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "migration/sender.h"
@@ -36,13 +38,17 @@ static uint64_t since_ms(const struct migr_sender *s, uint64_t t)
 	return MS(s, migr_sender_now(s) - t);
 }
 
-int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why)
+int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *fmt, ...)
 {
+	va_list ap;
 	uint32_t c;
 
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_EINVAL;
 	s->prog.error = code;
+	va_start(ap, fmt);
+	vsnprintf(s->prog.detail, sizeof(s->prog.detail), fmt, ap);
+	va_end(ap);
 	if (s->committed) {
 		s->status = MIGR_SEND_COMMITTED_UNCONFIRMED;
 		return HV_EINVAL;
@@ -53,7 +59,7 @@ int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why)
 		s->p.vm->resume(s->p.vm_ctx);
 	s->paused = 0;
 	if (s->link[0].up && !s->link[0].failed) {
-		migr_link_queue_error(&s->link[0], code, why);
+		migr_link_queue_error(&s->link[0], code, s->prog.detail);
 		(void)migr_link_flush(&s->link[0], &s->p.transport);
 	}
 	for (c = 0; c <= s->granted; c++)
@@ -124,14 +130,29 @@ int migr_sender_resolve(struct migr_sender *s, int resume)
 	return HV_OK;
 }
 
+static const char *phase_now(const struct migr_sender *s)
+{
+	return migr_send_phase_str(s->phase);
+}
+
+static void control_lost(struct migr_sender *s)
+{
+	(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "control connection lost in phase %s", phase_now(s));
+}
+
 /* The next record on control, or 0; ERROR from B ends the migration. */
 static int control_record(struct migr_sender *s, struct migr_rec *rec)
 {
 	struct migr_link *l = &s->link[0];
+	char peer[MIGR_DETAIL_MAX];
 	int rc = migr_link_poll(l, &s->p.transport);
 
 	if (rc < 0) {
-		(void)migr_sender_fail(s, l->failed ? MIGR_ERR_PROTOCOL : l->dec.why, "bad record from the destination");
+		if (l->failed)
+			control_lost(s);
+		else
+			(void)migr_sender_fail(s, l->dec.why, "bad record (type %s) from the destination on control in "
+					       "phase %s", migr_rec_type_str(l->dec.type), phase_now(s));
 		return 0;
 	}
 	if (rc == 0)
@@ -139,19 +160,35 @@ static int control_record(struct migr_sender *s, struct migr_rec *rec)
 	*rec = l->pend;
 	l->has_pend = 0;
 	if (rec->type == MIGR_REC_ERROR) {
-		memcpy(&s->prog.peer_error, rec->body, 4);
-		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "the destination reported an error");
+		s->prog.peer_error = migr_link_peer_error(rec, peer, sizeof(peer));
+		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "ERROR from the destination in phase %s: %.120s",
+				       phase_now(s), peer);
 		return 0;
 	}
 	s->t_wait = migr_sender_now(s);
 	return 1;
 }
 
+/* A connection ended before COMMIT: an ERROR B sent before it closed says why better than the loss does. */
+static void connection_lost(struct migr_sender *s, uint32_t c)
+{
+	struct migr_link *l = &s->link[0];
+	struct migr_rec rec;
+
+	if (l->up && migr_link_poll(l, &s->p.transport) == 1 && l->pend.type == MIGR_REC_ERROR) {
+		(void)control_record(s, &rec);
+		return;
+	}
+	(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "%s connection %u lost in phase %s", c ? "data" : "control", c,
+			       phase_now(s));
+}
+
 static int expect(struct migr_sender *s, const struct migr_rec *rec, uint32_t type)
 {
 	if (rec->type == type)
 		return 1;
-	(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "unexpected record from the destination");
+	(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "unexpected %s record from the destination on control in phase %s",
+			       migr_rec_type_str(rec->type), phase_now(s));
 	return 0;
 }
 
@@ -380,7 +417,7 @@ static void apply(struct migr_sender *s, const struct migr_decision *d)
 	case MIGR_ACT_GIVE_UP:
 		/* Out of precopy time, or nothing moved for too long: both are timeouts to an operator. */
 		(void)migr_sender_fail(s, d->reason == MIGR_WHY_TIMEOUT_ABORT || d->reason == MIGR_WHY_LINK_STALLED ?
-				       MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL, migr_reason_str(d->reason));
+				       MIGR_ERR_TIMEOUT : MIGR_ERR_PROTOCOL, "%s", migr_reason_str(d->reason));
 		break;
 	}
 }
@@ -538,8 +575,9 @@ static int transfer(struct migr_sender *s)
 		return HV_OK;
 	rc = migr_sender_pump(s);
 	if (rc < 0)
-		return migr_sender_fail(s, rc == HV_ERANGE ? MIGR_ERR_INTERNAL : MIGR_ERR_PROTOCOL,
-					rc == HV_ERANGE ? "cannot read guest memory" : "data connection failed");
+		return migr_sender_fail(s, rc == HV_ERANGE ? MIGR_ERR_INTERNAL : MIGR_ERR_PROTOCOL, "%s in phase %s",
+					rc == HV_ERANGE ? "cannot read guest memory" : "a data connection failed",
+					phase_now(s));
 	if (migr_sender_pass_complete(s)) {
 		if (s->phase == MIGR_SP_FINAL)
 			s->phase = MIGR_SP_STATE;
@@ -575,8 +613,12 @@ static int finish(struct migr_sender *s)
 	struct migr_rec rec;
 	uint32_t c;
 
-	if (!control_record(s, &rec))
+	if (!control_record(s, &rec)) {
+		/* Control ended and everything B sent before its end has been read: no answer is coming. */
+		if (s->status == MIGR_SEND_RUNNING && s->link[0].failed)
+			control_lost(s);
 		return HV_OK;
+	}
 	if (s->phase == MIGR_SP_READY && expect(s, &rec, MIGR_REC_READY)) {
 		if (migr_link_queue(&s->link[0], MIGR_REC_COMMIT, NULL, 0) < 0)
 			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
@@ -615,7 +657,7 @@ static void check_timeouts(struct migr_sender *s)
 	if (p == MIGR_SP_CONFIRM)
 		wait = s->cfg.confirm_timeout_ms ? s->cfg.confirm_timeout_ms : 10000;
 	if ((p <= MIGR_SP_DATA_CONNECT || p >= MIGR_SP_READY) && p != MIGR_SP_END && since_ms(s, s->t_wait) > wait)
-		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "the destination did not answer");
+		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "the destination did not answer in phase %s", phase_now(s));
 	/* Paused, and the link takes nothing: before COMMIT the VM had better run here again. */
 	else if ((p == MIGR_SP_FINAL || p == MIGR_SP_STATE) && since_ms(s, s->last_bytes_t) > wait)
 		(void)migr_sender_fail(s, MIGR_ERR_TIMEOUT, "nothing moved on the link while paused");
@@ -627,7 +669,7 @@ static void flush_control(struct migr_sender *s)
 	if (s->phase == MIGR_SP_CONFIRM && migr_hold_wait(&s->hold, MIGR_HOLD_COMMIT, &s->p.clock))
 		return;
 	if (migr_link_flush(&s->link[0], &s->p.transport) < 0)
-		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+		control_lost(s);
 }
 
 uint32_t migr_sender_step(struct migr_sender *s)
@@ -640,9 +682,14 @@ uint32_t migr_sender_step(struct migr_sender *s)
 		end(s);
 		return s->status;
 	}
-	for (c = 0; c <= s->granted; c++)
+	/*
+	 * After COMMIT the data connections have carried all they had to: B may
+	 * close them as soon as it has confirmed, and their ends may be seen here
+	 * before CONFIRM is read from control. Control alone decides then.
+	 */
+	for (c = 0; c <= s->granted && !s->committed && s->status == MIGR_SEND_RUNNING; c++)
 		if (s->link[c].failed)
-			(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "connection lost");
+			connection_lost(s, c);
 	if (s->link[0].up)
 		flush_control(s);
 	sample(s);

@@ -108,6 +108,7 @@ struct migr_send_progress {
 	uint64_t decisions;     /* policy calls */
 	uint32_t error;         /* enum migr_error_code, 0 if none */
 	uint32_t peer_error;    /* code of an ERROR B sent, 0 if none */
+	char detail[MIGR_DETAIL_MAX]; /* what ended it, in words (record type and phase), "" if nothing did */
 	uint64_t first_byte_ticks, last_page_ticks; /* goodput window */
 };
 

@@ -9,9 +9,11 @@ static inline uint64_t migr_sender_now(const struct migr_sender *s) { return s->
 /*
  * Ends the migration: before COMMIT the VM runs here again (throttle
  * released, log stopped, B told why); after it the VM stays paused and the
- * status is committed-unconfirmed. Returns HV_EINVAL, for "return fail()".
+ * status is committed-unconfirmed. The words (a printf format) go to
+ * prog.detail and into the ERROR for B: name what was unexpected and in
+ * which phase. Returns HV_EINVAL, for "return fail()".
  */
-int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *why);
+int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /*
  * Moves chunks of the current pass to the data connections, as much as they
  * take now. A negative hv_err when a connection failed (HV_ERANGE: guest

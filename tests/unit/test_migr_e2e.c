@@ -5,6 +5,10 @@
  * source until the pause. Then the ways it must fail: a forged record, a
  * source without the secret, memory outside the VM, a bad page hash, the
  * link cut before and after COMMIT, a cancel, a VM the host cannot take.
+ * A side's close reaches the other as the transport over lwIP reports a
+ * FIN: the link fails once the bytes sent before it have been read. B's
+ * owner closes every connection the moment B is done, as the hypervisor
+ * does, and back-to-back migrations alternate direction as the soak does.
  * Every record carries the real MAC (Poly1305 unless a test picks
  * HMAC-SHA256-128), and records replayed, reordered or moved to another
  * connection are refused by it.
@@ -47,6 +51,11 @@ struct net {
 	int cut;         /* every connection fails */
 	int stall;       /* A's connections take nothing, and nothing fails */
 	uint32_t closes; /* by either side */
+	/* by sender index: closed on that side, and the end reported to the other */
+	uint8_t a_closed[MIGR_CONN_MAX + 1], b_closed[MIGR_CONN_MAX + 1];
+	uint8_t a_told[MIGR_CONN_MAX + 1], b_told[MIGR_CONN_MAX + 1];
+	int b_shut;      /* B's owner closed everything */
+	uint32_t a_phase_data_end; /* the sender's phase when it was told of the first data connection's end */
 	int tamper_conn; /* flip a byte of this A->B stream ... */
 	uint64_t tamper_at;
 	struct migr_sender *s;
@@ -99,6 +108,18 @@ static size_t random_piece(size_t avail)
 	return 1 + rnd(avail);
 }
 
+/*
+ * A read takes some of what arrived, never none of it: as over lwIP, whose
+ * queue holds every byte received, bytes that arrived before the end of a
+ * connection was reported are there to be read.
+ */
+static size_t read_piece(size_t want, size_t avail)
+{
+	size_t k = want < avail ? want : avail;
+
+	return k ? 1 + rnd(k) : 0;
+}
+
 static int a_open(void *ctx, uint32_t c)
 {
 	((struct net *)ctx)->opened[c] = 1;
@@ -128,20 +149,26 @@ static long a_read(void *ctx, uint32_t c, void *b, size_t k)
 
 	if (n->cut)
 		return HV_EIO;
-	return (long)pipe_pop(&n->b2a[c], b, random_piece(k < n->b2a[c].len ? k : n->b2a[c].len));
+	return (long)pipe_pop(&n->b2a[c], b, read_piece(k, n->b2a[c].len));
 }
 
 static void a_close(void *ctx, uint32_t c)
 {
-	(void)c;
-	((struct net *)ctx)->closes++;
+	struct net *n = ctx;
+
+	n->closes++;
+	n->a_closed[c] = 1;
 }
 
+/*
+ * B's few small records go out whole, as lwIP's send buffer takes them: a
+ * final ERROR cut short by the close that follows it would be an artefact.
+ */
 static size_t b_room(void *ctx, uint32_t slot)
 {
 	struct net *n = ctx;
 
-	return n->cut ? 0 : random_piece(pipe_room(n, &n->b2a[n->idx_of_slot[slot]]));
+	return n->cut ? 0 : pipe_room(n, &n->b2a[n->idx_of_slot[slot]]);
 }
 
 static long b_write(void *ctx, uint32_t slot, const void *b, size_t k)
@@ -161,11 +188,41 @@ static long b_read(void *ctx, uint32_t slot, void *b, size_t k)
 
 	if (n->cut)
 		return HV_EIO;
-	return (long)pipe_pop(p, b, random_piece(k < p->len ? k : p->len));
+	return (long)pipe_pop(p, b, read_piece(k, p->len));
+}
+
+static void b_close(void *ctx, uint32_t slot)
+{
+	struct net *n = ctx;
+
+	n->closes++;
+	if (slot < n->next_slot)
+		n->b_closed[n->idx_of_slot[slot]] = 1;
 }
 
 static const struct migr_transport_ops a_net = { a_open, a_room, a_write, a_read, a_close, NULL };
-static const struct migr_transport_ops b_net = { NULL, b_room, b_write, b_read, a_close, NULL };
+static const struct migr_transport_ops b_net = { NULL, b_room, b_write, b_read, b_close, NULL };
+
+/* A close reaches the peer as lwIP's FIN does: its link fails once what was sent before is read. */
+static void net_ends(struct net *n)
+{
+	uint32_t c;
+
+	for (c = 0; c <= MIGR_CONN_MAX; c++) {
+		if (!n->accepted[c])
+			continue;
+		if (n->b_closed[c] && !n->a_told[c] && n->b2a[c].len == 0) {
+			n->a_told[c] = 1;
+			if (c && !n->a_phase_data_end)
+				n->a_phase_data_end = n->s->phase;
+			migr_sender_link(n->s, c, MIGR_LINK_FAILED);
+		}
+		if (n->a_closed[c] && !n->b_told[c] && n->a2b[c].len == 0) {
+			n->b_told[c] = 1;
+			migr_receiver_link(n->r, n->accepted[c] - 1, MIGR_LINK_FAILED);
+		}
+	}
+}
 
 /* Accepts opened connections in random order; a cut fails every one. */
 static void net_step(struct net *n)
@@ -181,6 +238,7 @@ static void net_step(struct net *n)
 		n->cut = 2;
 		return;
 	}
+	net_ends(n);
 	for (c = 0; c <= MIGR_CONN_MAX; c++)
 		if (n->opened[c] && !n->accepted[c])
 			pick[k++] = c;
@@ -496,6 +554,7 @@ struct setup {
 	uint64_t bandwidth_cap;
 	uint32_t a_hold, b_hold;  /* debug holds (hold.h) */
 	uint64_t hold_ms, confirm_ms, commit_ms;
+	int back;                 /* the way back: the last destination's memory is the source */
 };
 
 static void begin(const struct setup *su)
@@ -534,11 +593,11 @@ static void begin(const struct setup *su)
 
 	memset(&g, 0, sizeof(g));
 	memset(&n, 0, sizeof(n));
-	g.src.buf = src;
-	g.dst.buf = dst;
-	memset(dst, 0, RAM);
+	g.src.buf = su->back ? dst : src;
+	g.dst.buf = su->back ? src : dst;
+	memset(g.dst.buf, 0, RAM); /* a VM the destination creates has zeroed memory */
 	/* Source: a third zero pages, the rest patterned. */
-	for (i = 0; i < NPAGES; i++)
+	for (i = 0; i < NPAGES && !su->back; i++)
 		memset(src + (size_t)i * MIGR_PAGE_SIZE, i % 3 ? (int)(i * 7 + 1) : 0, MIGR_PAGE_SIZE);
 	g.rate = su->rate;
 	g.now = 1;
@@ -552,7 +611,19 @@ static void begin(const struct setup *su)
 	ck_assert_int_eq(migr_sender_start(&snd, &sc, &sp, &sb), HV_OK);
 }
 
-/* One round: time passes, the network connects, the guest writes, both sides work. */
+/* B's owner, as the hypervisor's: the moment B is done, it closes every connection. */
+static void b_owner(void)
+{
+	uint32_t slot;
+
+	if (rcv.status != MIGR_RECV_DONE || n.b_shut)
+		return;
+	n.b_shut = 1;
+	for (slot = 0; slot < n.next_slot; slot++)
+		b_close(&n, slot);
+}
+
+/* One round: time passes, the network connects (or reports ends), the guest writes, both sides work. */
 static void round_trip(void)
 {
 	g.now += TICK_US;
@@ -560,6 +631,7 @@ static void round_trip(void)
 	writer_step(&g);
 	migr_sender_step(&snd);
 	migr_receiver_step(&rcv);
+	b_owner();
 }
 
 static int finished(void)
@@ -693,7 +765,7 @@ START_TEST(test_forged_record)
 	n.tamper_at = 16 + 48 + 300;
 	refused(MIGR_ERR_INTEGRITY);
 	ck_assert(g.discarded);
-	ck_assert_uint_eq(snd.prog.peer_error, MIGR_ERR_INTEGRITY);
+	ck_assert_msg(snd.prog.peer_error == MIGR_ERR_INTEGRITY, "A: %s; B: %s", snd.prog.detail, rcv.prog.detail);
 }
 END_TEST
 
@@ -1128,6 +1200,80 @@ START_TEST(test_confirm_timeout)
 }
 END_TEST
 
+/*
+ * The soak: back to back, the direction alternating and 1, 2 and 4
+ * connections in turn. B's owner closes every connection the moment B has
+ * confirmed, so A learns of its data connections' ends before it reads
+ * CONFIRM on control: every migration still ends done on both sides.
+ */
+START_TEST(test_soak_back_to_back)
+{
+	static const uint32_t conns[] = { 1, 2, 4 };
+	struct setup su = { .window = 2, .rate = 3, .cap = 24u << 10 };
+	uint32_t i;
+
+	srand(50);
+	for (i = 0; i < 6; i++) {
+		su.conns = conns[i % 3];
+		su.back = i > 0;
+		begin(&su);
+		run_until(finished, 200000);
+		ck_assert_msg(snd.status == MIGR_SEND_DONE && rcv.status == MIGR_RECV_DONE,
+			      "migration %u (%s, %u connections): sender status %u error %u, receiver status %u", i + 1,
+			      i % 2 ? "B->A" : "A->B", su.conns, snd.status, snd.prog.error, rcv.status);
+		ck_assert_uint_eq(n.a_phase_data_end, MIGR_SP_CONFIRM);
+		ck_assert(g.started && g.released && !g.discarded && g.resumed == 0);
+		ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+		ck_assert_uint_eq(XXH3_64bits(shash, sizeof(shash)), XXH3_64bits(rhash, sizeof(rhash)));
+	}
+}
+END_TEST
+
+/* A record sealed in l's sequence straight onto the pipe p: l's queue is on the wire already. */
+static void seal_onto(struct migr_link *l, struct pipe *p, uint32_t type)
+{
+	uint8_t rec[MIGR_REC_SIZE(0)];
+	long k;
+
+	ck_assert_uint_eq(l->out_off, l->out_len);
+	k = migr_enc(&l->tx, type, NULL, 0, rec, sizeof(rec));
+	ck_assert_int_eq(k, sizeof(rec));
+	pipe_push(&n, p, rec, (size_t)k, 0);
+}
+
+/* A record out of place ends the migration with words that name it and the phase. */
+START_TEST(test_failure_names_record_and_phase)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10, .b_hold = MIGR_HOLD_START,
+			    .hold_ms = 1000 };
+
+	/* A second READY where A waits for CONFIRM (B holds it back a while). */
+	srand(51);
+	begin(&su);
+	run_until(sender_confirm, 200000);
+	seal_onto(&rcv.link[0], &n.b2a[0], MIGR_REC_READY);
+	run_until(sender_failed, 1000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
+	ck_assert_uint_eq(snd.prog.error, MIGR_ERR_PROTOCOL);
+	ck_assert_str_eq(snd.prog.detail, "unexpected READY record from the destination on control in phase wait-confirm");
+	ck_assert(g.paused && !g.resumed);
+
+	/* COMMIT in the middle of the copy: B refuses it, says so, and A's words carry B's. */
+	srand(52);
+	start_to_precopy();
+	drain(0);
+	seal_onto(&snd.link[0], &n.a2b[0], MIGR_REC_COMMIT);
+	run_until(finished, 1000);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_str_eq(rcv.prog.detail, "unexpected COMMIT record on control in phase transfer");
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert_uint_eq(snd.prog.peer_error, MIGR_ERR_PROTOCOL);
+	ck_assert_str_eq(snd.prog.detail, "ERROR from the destination in phase precopy: protocol: unexpected COMMIT "
+					  "record on control in phase transfer");
+	ck_assert(g.discarded && !g.paused);
+}
+END_TEST
+
 START_TEST(test_cancel_precopy)
 {
 	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10 };
@@ -1374,6 +1520,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_reordered_records, 0, 2);
 	tcase_add_loop_test(tc, test_moved_record, 0, 2);
 	tcase_add_test(tc, test_migrate_hmac);
+	tcase_add_test(tc, test_soak_back_to_back);
+	tcase_add_test(tc, test_failure_names_record_and_phase);
 	tcase_add_test(tc, test_mac_mismatch);
 	tcase_add_test(tc, test_hold_timer);
 	tcase_add_test(tc, test_hold_switchover_cancel);
