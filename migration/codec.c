@@ -2,6 +2,7 @@
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "migration/codec.h"
+#include "migration/prof.h"
 
 enum { STAGE_PREAMBLE, STAGE_HDR, STAGE_BODY };
 
@@ -124,6 +125,7 @@ static void compute_tag(const struct migr_mac *mac, uint32_t conn, uint32_t dir,
 {
 	struct migr_mac_state st;
 	uint8_t nb[16];
+	uint64_t t0 = migr_prof_begin();
 
 	memcpy(nb, &conn, 4);
 	memcpy(nb + 4, &dir, 4);
@@ -131,6 +133,7 @@ static void compute_tag(const struct migr_mac *mac, uint32_t conn, uint32_t dir,
 	mac->ops->init(&st, mac->key, nb);
 	mac->ops->update(&st, rec, covered);
 	mac->ops->final(&st, tag);
+	migr_prof_end(MIGR_PROF_MAC, t0, covered);
 }
 
 void migr_tx_init(struct migr_tx *tx, uint32_t conn, uint32_t dir)

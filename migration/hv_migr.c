@@ -11,6 +11,8 @@
 #include "kernel/vmm/vm.h"
 #include "migration/hv_ports.h"
 #include "migration/hv_vcpu.h"
+#include "migration/hv_prof.h"
+#include "migration/prof.h"
 #include "migration/receiver.h"
 #include "migration/sender.h"
 #include "migration/transport_lwip.h"
@@ -161,6 +163,7 @@ static void mh_send_ended(uint32_t st)
 {
 	const struct migr_send_progress *g = &mh.snd.prog;
 
+	migr_hv_prof_report(mh.p.sched, "send");
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	if (st == MIGR_SEND_DONE) {
@@ -273,6 +276,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	mh.started_at = time_now();
 	mh_cost_start();
 	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
+	migr_hv_prof_begin(mh.p.sched);
 	log_info("migr", "send: to %u.%u.%u.%u:%u, %u connections, downtime limit %u ms, %llu MiB of RAM",
 		 req->ip >> 24, req->ip >> 16 & 0xff, req->ip >> 8 & 0xff, req->ip & 0xff, req->port,
 		 req->connections, req->downtime_ms, (unsigned long long)(vm->ram_size >> 20));
@@ -313,6 +317,7 @@ static int mh_receiver_start(void)
 	mh.started_at = time_now();
 	mh_cost_start();
 	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
+	migr_hv_prof_begin(mh.p.sched);
 	return migr_receiver_start(&mh.rcv, &cfg, &ports, &b);
 }
 
@@ -355,6 +360,7 @@ static void mh_recv_ended(uint32_t st)
 {
 	const struct migr_recv_progress *g = &mh.rcv.prog;
 
+	migr_hv_prof_report(mh.p.sched, "receive");
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	mh.rcv_started = false;
@@ -509,6 +515,7 @@ static void mh_run(struct host_task *t, uint64_t now)
 	bool busy = false;
 	uint32_t st, phase;
 	uint64_t sent, yield = 0;
+	uint64_t t0 = migr_prof_begin();
 
 	migr_lwip_events(&mh.tr);
 	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
@@ -548,6 +555,7 @@ static void mh_run(struct host_task *t, uint64_t now)
 		}
 	}
 	migr_lwip_events(&mh.tr); /* what the step wrote goes out now */
+	migr_prof_end(MIGR_PROF_STEP, t0, 0);
 	mh_progress(now);
 	if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING)
 		sched_block(&t->se, yield ? time_now() + yield : busy ? now : now + time_us_to_ticks(MH_POLL_US));

@@ -10,6 +10,7 @@
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
+#include "migration/prof.h"
 
 /* ---- guest memory ---- */
 
@@ -73,8 +74,11 @@ static int dl_start(void *ctx) { return dirty_log_start(vm_of(ctx), DIRTY_BACKEN
 static long dl_harvest(void *ctx, uint64_t *bitmap, uint64_t npages)
 {
 	struct dirty_bitmap out = { .words = bitmap, .pages = npages };
+	uint64_t t0 = migr_prof_begin();
+	long got = (long)dirty_harvest(vm_of(ctx), &out);
 
-	return (long)dirty_harvest(vm_of(ctx), &out);
+	migr_prof_end(MIGR_PROF_HARVEST, t0, 0);
+	return got;
 }
 
 static uint64_t dl_pending(void *ctx) { return dirty_pending(vm_of(ctx)); }

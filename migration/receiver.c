@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "migration/receiver.h"
+#include "migration/prof.h"
 #include "migration/xxh.h"
 
 /* What handling a record came to. */
@@ -331,6 +332,7 @@ static int on_pages(struct migr_receiver *r, uint32_t index, const struct migr_r
 {
 	struct migr_page_run v;
 	uint32_t i;
+	uint64_t t0;
 	int rc;
 
 	migr_view_page_data(rec, &v);
@@ -341,14 +343,18 @@ static int on_pages(struct migr_receiver *r, uint32_t index, const struct migr_r
 		return fail(r, MIGR_ERR_RANGE, "pages outside the VM");
 	if (pass_room(r, v.count))
 		return HV_EINVAL;
+	t0 = migr_prof_begin();
 	for (i = 0; i < v.count; i++)
 		if (migr_page_hash(v.data + (size_t)i * MIGR_PAGE_SIZE) != migr_get_u64(v.hashes + (size_t)i * 8))
 			return fail(r, MIGR_ERR_INTEGRITY, "page hash differs");
+	migr_prof_end(MIGR_PROF_HASH, t0, (uint64_t)v.count * MIGR_PAGE_SIZE);
+	t0 = migr_prof_begin();
 	for (i = 0; i < v.count; i++) {
 		if (r->p.memory.ops->write_page(r->p.memory.ctx, v.gfn + i, v.data + (size_t)i * MIGR_PAGE_SIZE) < 0)
 			return fail(r, MIGR_ERR_RANGE, "guest memory refused a page");
 		r->b.hashes[v.gfn + i] = migr_get_u64(v.hashes + (size_t)i * 8);
 	}
+	migr_prof_end(MIGR_PROF_WRITE, t0, (uint64_t)v.count * MIGR_PAGE_SIZE);
 	count_pages(r, index, v.count);
 	r->prog.pages_written += v.count;
 	return APPLIED;

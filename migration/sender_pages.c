@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "migration/sender.h"
+#include "migration/prof.h"
 #include "migration/sender_priv.h"
 #include "migration/xxh.h"
 
@@ -34,17 +35,19 @@ static uint64_t next_dirty(const struct migr_sender *s, uint64_t from)
 
 static int page_zero(struct migr_sender *s, uint64_t gfn)
 {
-	uint64_t *w = (uint64_t *)s->scratch;
+	uint64_t *w = (uint64_t *)s->scratch, t0 = migr_prof_begin();
 	size_t i;
+	int zero = 1;
 
 	if (s->p.memory.ops->page_is_zero)
-		return s->p.memory.ops->page_is_zero(s->p.memory.ctx, gfn);
-	if (s->p.memory.ops->read_page(s->p.memory.ctx, gfn, s->scratch) < 0)
-		return 0;
-	for (i = 0; i < MIGR_PAGE_SIZE / 8; i++)
-		if (w[i])
-			return 0;
-	return 1;
+		zero = s->p.memory.ops->page_is_zero(s->p.memory.ctx, gfn);
+	else if (s->p.memory.ops->read_page(s->p.memory.ctx, gfn, s->scratch) < 0)
+		zero = 0;
+	else
+		for (i = 0; i < MIGR_PAGE_SIZE / 8 && zero; i++)
+			zero = !w[i];
+	migr_prof_end(MIGR_PROF_ZERO, t0, MIGR_PAGE_SIZE);
+	return zero;
 }
 
 static size_t flush_zero_list(struct migr_sender *s, struct migr_link *l, uint8_t *out, size_t cap)
@@ -70,14 +73,18 @@ static long page_run(struct migr_sender *s, struct migr_link *l, uint64_t gfn, u
 	struct migr_page_data h = { .gfn = gfn, .count = k, .pass = s->prog.pass };
 	uint8_t *b = migr_enc_open(out, cap, MIGR_REC_PAGE_DATA, (uint32_t)MIGR_PAGE_DATA_LEN(k));
 	uint8_t *hashes = b + sizeof(h), *data = hashes + (size_t)k * 8;
-	uint64_t hash;
+	uint64_t hash, t0;
 	uint32_t i;
 
 	memcpy(b, &h, sizeof(h));
 	for (i = 0; i < k; i++) {
+		t0 = migr_prof_begin();
 		if (s->p.memory.ops->read_page(s->p.memory.ctx, gfn + i, data + (size_t)i * MIGR_PAGE_SIZE) < 0)
 			return HV_ERANGE;
+		migr_prof_end(MIGR_PROF_READ, t0, MIGR_PAGE_SIZE);
+		t0 = migr_prof_begin();
 		hash = migr_page_hash(data + (size_t)i * MIGR_PAGE_SIZE);
+		migr_prof_end(MIGR_PROF_HASH, t0, MIGR_PAGE_SIZE);
 		memcpy(hashes + (size_t)i * 8, &hash, 8);
 		s->b.hashes[gfn + i] = hash;
 		clear_bit(s, gfn + i);

@@ -8,6 +8,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "migration/prof.h"
 
 /*
  * Bytes of copied send data all migration connections may hold in lwIP's
@@ -219,12 +220,15 @@ static long lw_write(void *ctx, uint32_t i, const void *buf, size_t n)
 	struct migr_lwip *t = ctx;
 	struct migr_lwip_conn *c = conn_of(ctx, i);
 	err_t err;
+	uint64_t t0;
 
 	if (!c || !c->pcb || c->failed)
 		return HV_EIO;
 	if (n > 0xffff)
 		n = 0xffff;
+	t0 = migr_prof_begin();
 	err = tcp_write(c->pcb, buf, (u16_t)n, TCP_WRITE_FLAG_COPY);
+	migr_prof_end(MIGR_PROF_TCP_WRITE, t0, err == ERR_OK ? n : 0);
 	if (err == ERR_MEM)
 		return 0; /* the heap is short: the state machine comes back */
 	if (err != ERR_OK)
@@ -238,6 +242,7 @@ static long lw_read(void *ctx, uint32_t i, void *buf, size_t n)
 {
 	struct migr_lwip_conn *c = conn_of(ctx, i);
 	size_t done = 0;
+	uint64_t t0 = migr_prof_begin();
 
 	if (!c)
 		return HV_EINVAL;
@@ -259,6 +264,8 @@ static long lw_read(void *ctx, uint32_t i, void *buf, size_t n)
 			c->rx_off = 0;
 		}
 	}
+	if (done)
+		migr_prof_end(MIGR_PROF_RX_COPY, t0, done);
 	if (done == 0 && (c->failed || c->fin))
 		return HV_EIO;
 	return (long)done;
@@ -349,7 +356,10 @@ void migr_lwip_events(struct migr_lwip *t)
 		struct migr_lwip_conn *c = &t->c[i];
 
 		if (c->wrote && c->pcb) {
+			uint64_t t0 = migr_prof_begin();
+
 			(void)tcp_output(c->pcb);
+			migr_prof_end(MIGR_PROF_TCP_OUTPUT, t0, 0);
 			c->wrote = false;
 		}
 		if (c->ev_up) {

@@ -74,7 +74,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/fuzz/corpus_http/.see
 
 # The migration stream's decoder (docs/migration-stream.md).
 FUZZ_TARGETS += fuzz_migr_decoder
-FUZZ_SRCS_fuzz_migr_decoder := tests/fuzz/fuzz_migr_decoder.c migration/codec.c migration/mac.c kernel/lib/err.c
+FUZZ_SRCS_fuzz_migr_decoder := tests/fuzz/fuzz_migr_decoder.c migration/codec.c migration/prof.c migration/mac.c kernel/lib/err.c
 
 $(BUILD)/fuzz/fuzz_migr_decoder: $(FUZZ_SRCS_fuzz_migr_decoder) migration/codec.h migration/stream.h tests/fuzz/fuzz.mk
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (Debian package clang)" >&2; exit 1; }

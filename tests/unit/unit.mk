@@ -107,13 +107,13 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 		$$t || { echo "unit-test: $$t failed" >&2; exit 1; }; \
 	done
 UNIT_TESTS += test_migr_stream
-UNIT_SRCS_test_migr_stream := migration/codec.c migration/mac.c migration/mac_test.c kernel/lib/err.c
+UNIT_SRCS_test_migr_stream := migration/codec.c migration/prof.c migration/mac.c migration/mac_test.c kernel/lib/err.c
 UNIT_TESTS += test_migr_policy
 UNIT_TESTS += test_migr_hv_vcpu
-UNIT_SRCS_test_migr_hv_vcpu := migration/hv_vcpu.c migration/codec.c migration/mac.c kernel/lib/err.c
+UNIT_SRCS_test_migr_hv_vcpu := migration/hv_vcpu.c migration/codec.c migration/prof.c migration/mac.c kernel/lib/err.c
 UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
 UNIT_TESTS += test_migr_e2e
-UNIT_SRCS_test_migr_e2e := migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
+UNIT_SRCS_test_migr_e2e := migration/prof.c migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
 	migration/mac.c migration/mac_test.c migration/policy.c migration/hold.c kernel/lib/err.c
 # The record MACs on mbed TLS (mk/mbedtls.mk's host library, same sources and configuration as the hypervisor's).
 UNIT_TESTS += test_migr_mac
