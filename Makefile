@@ -89,6 +89,9 @@ $(JSMN_DIR)/xxhash.h: /usr/include/xxhash.h
 
 $(patsubst %,$(BUILD)/obj/%.o,$(MIGR_C)): KCFLAGS += $(MBEDTLS_CPPFLAGS)
 $(patsubst %,$(BUILD)/obj/%.o,$(MIGR_C)): $(LWIP_STAMP) $(MBEDTLS_STAMP) $(JSMN_DIR)/xxhash.h $(JSMN_DIR)/jsmn.h
+# Where XXH3 is inlined: -O3 unrolls its eight lanes into registers (measured in Bochs: 1.8 instructions per
+# byte hashed at -O2, ~1.1 at -O3), the bulk of a page's cost after its MAC.
+$(BUILD)/obj/migration/sender_pages.c.o $(BUILD)/obj/migration/receiver.c.o: KCFLAGS += -O3
 
 # lwiperf's listener is tuned where it is made, through lwIP's public API (kernel/selftest/perf.c).
 HV_LDWRAP := --wrap=tcp_listen_with_backlog

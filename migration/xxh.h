@@ -8,6 +8,12 @@
 
 #define XXH_INLINE_ALL
 #define XXH_VECTOR XXH_SCALAR
+/*
+ * Loads through a packed struct, not memcpy: -ffreestanding implies
+ * -fno-builtin, so every 8-byte read became a call into newlib's memcpy
+ * (measured in Bochs: 6.5 instructions per byte hashed instead of ~1).
+ */
+#define XXH_FORCE_MEMORY_ACCESS 1
 #include <xxhash.h>
 
 #include <stdint.h>
