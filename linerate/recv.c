@@ -26,7 +26,7 @@ struct recv_run {
 	struct lr_dest dest;
 	struct migr_receiver rcv;
 	struct migr_receiver_bufs b;
-	int started, failed_start;
+	int started, failed_start, tcp_ready;
 	double cpu0;
 	uint64_t t0;
 };
@@ -77,13 +77,10 @@ static int setup(struct recv_run *r)
 			return -1;
 	if (!r->b.hashes)
 		return -1;
-	if (lr_tcp_server(&r->tcp, o->host, o->port, (int)o->sockbuf_kib * 1024, why, sizeof(why))) {
-		lr_say("%s", why);
-		return -1;
-	}
-	r->tcp.event = on_link;
-	r->tcp.owner = r;
-	/* Listening first: a sender that comes while the memory is being allocated waits in the backlog. */
+	/*
+	 * Allocated and touched before anything is measured, as a hypervisor's VM memory is, and before
+	 * listening: a sender that connected meanwhile would wait for it on its own migration clock.
+	 */
 	r->dest.cap = o->mem;
 	r->dest.buf = mmap(NULL, o->mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->dest.buf == MAP_FAILED) {
@@ -91,9 +88,15 @@ static int setup(struct recv_run *r)
 		lr_say("cannot map %llu bytes", (unsigned long long)o->mem);
 		return -1;
 	}
-	/* Allocated before anything is measured, as a hypervisor's VM memory is: no page faults in the stream. */
 	(void)madvise(r->dest.buf, o->mem, MADV_HUGEPAGE);
 	(void)madvise(r->dest.buf, o->mem, MADV_POPULATE_WRITE);
+	r->tcp_ready = 1; /* from here on the port's sockets are set (or -1), even if listening fails */
+	if (lr_tcp_server(&r->tcp, o->host, o->port, (int)o->sockbuf_kib * 1024, why, sizeof(why))) {
+		lr_say("%s", why);
+		return -1;
+	}
+	r->tcp.event = on_link;
+	r->tcp.owner = r;
 	if (!o->quiet)
 		lr_say("listening on %s:%u for up to %u data connections", o->host, o->port, o->connections);
 	return 0;
@@ -184,6 +187,9 @@ int lr_recv(const struct lr_opts *o)
 			lr_say("the source's check did not arrive");
 		p.digest_match = p.verified && p.digest_send == p.digest_recv && !p.selfcheck_errors;
 	}
+	/* The source's END records may still be unread: read them away before closing, or the close resets. */
+	for (i = 0; i < LR_TCP_SLOTS; i++)
+		lr_tcp_ops.close(&r.tcp, i);
 	lr_tcp_shutdown(&r.tcp, 2000);
 	if (lr_report_emit(&p, o->json))
 		lr_say("cannot write %s", o->json);
@@ -197,7 +203,8 @@ int lr_recv(const struct lr_opts *o)
 	else
 		rc = LR_EXIT_OK;
 out:
-	lr_tcp_shutdown(&r.tcp, 0);
+	if (r.tcp_ready)
+		lr_tcp_shutdown(&r.tcp, 0);
 	if (r.dest.buf)
 		munmap(r.dest.buf, o->mem);
 	free(r.b.hashes);

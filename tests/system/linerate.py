@@ -58,18 +58,19 @@ def _finish(proc, json_path, seconds):
     return Result(proc.returncode, record, err)
 
 
-def migrate(ns, work, secret, mem, connections, send_args=(), port=7100, seconds=60, tag="run"):
-    """One migration on the namespace's loopback; returns (sender, receiver) Results."""
+def migrate(ns, work, secret, mem, connections, send_args=(), port=7100, seconds=60, tag="run", recv_mem=None):
+    """One migration on the namespace's loopback (the receiver takes up to recv_mem, else mem); returns
+    (sender, receiver) Results."""
     rjson, sjson = os.path.join(work, f"{tag}-recv.json"), os.path.join(work, f"{tag}-send.json")
     for p in (rjson, sjson):
         if os.path.exists(p):
             os.remove(p)
-    common = ["--connections", str(connections), "--secret-file", secret, "--mem", mem]
+    common = ["--connections", str(connections), "--secret-file", secret]
     recv = subprocess.Popen(["ip", "netns", "exec", ns, FERRY, "recv", "--listen", f"127.0.0.1:{port}", *common,
-                             "--json", rjson, "--timeout", str(seconds)],
+                             "--mem", recv_mem or mem, "--json", rjson, "--timeout", str(seconds)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # the receiver says it listens before the sender may come
             out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Hltn", f"sport = :{port}"], capture_output=True,
                                  text=True).stdout
@@ -77,7 +78,7 @@ def migrate(ns, work, secret, mem, connections, send_args=(), port=7100, seconds
                 break
             time.sleep(0.05)
         send = subprocess.Popen(["ip", "netns", "exec", ns, FERRY, "send", "--to", f"127.0.0.1:{port}", *common,
-                                 "--json", sjson, "--timeout", str(seconds), *send_args],
+                                 "--mem", mem, "--json", sjson, "--timeout", str(seconds), *send_args],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         s = _finish(send, sjson, seconds + 15)
         r = _finish(recv, rjson, 15)

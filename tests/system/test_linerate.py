@@ -77,6 +77,35 @@ def test_zero_memory_is_elided(request):
     assert sr["passes"] == 2, sr  # the full copy and the final pass: nothing was left to go again
 
 
+def tcp_counters(ns):
+    """The namespace's TCP counters (its own, from zero at its creation): /proc/net/snmp and netstat."""
+    out = {}
+    for name in ("snmp", "netstat"):
+        lines = subprocess.run(["ip", "netns", "exec", ns, "cat", f"/proc/net/{name}"], capture_output=True,
+                               text=True, check=True).stdout.splitlines()
+        for head, vals in zip(lines[::2], lines[1::2]):
+            proto, keys = head.split(":")
+            out.update({f"{proto}.{k}": int(v) for k, v in zip(keys.split(), vals.split(":")[1].split())})
+    return out
+
+
+@pytest.mark.timeout(120)
+def test_ready_receiver_and_clean_close(request):
+    """A receiver listens only once its memory is ready, so a sender that comes at once does not spend its
+    migration waiting for it; and every connection ends with FIN both ways, none reset (a reset can cut what
+    the peer still had to read)."""
+    work, secret = secret_file(request)
+    with loopback_ns("lrclose") as ns:
+        s, r = migrate(ns, work, secret, "16M", 4, recv_mem="2G", seconds=60)
+        counters = tcp_counters(ns)
+    sr = checked(s, r, 16 * MIB)
+    rr = r.record
+    # The receiver's clock starts at the first connection; the sender's before it connects.
+    assert sr["total_ms"] < rr["total_ms"] + 500, (sr["total_ms"], rr["total_ms"])
+    assert counters["Tcp.OutRsts"] == 0 and counters["TcpExt.TCPAbortOnClose"] == 0, counters
+    assert counters["Tcp.EstabResets"] == 0, counters
+
+
 @pytest.mark.timeout(240)
 def test_soak_back_to_back(request):
     """20 small migrations in a row, 1 to 4 connections, writers running; each verified, each bounded."""
