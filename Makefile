@@ -1,5 +1,6 @@
 # FerryHV: a bare-metal VT-x micro-hypervisor for live migration.
 #   make          the ISO (build/hv.iso): hypervisor, test guest, GRUB
+#   make linux-guest  the Linux guest: Debian's cloud kernel and an initramfs (build/linux/)
 #   make demo     boots it in Bochs with the test guest on 2 vCPUs (PXE=1: through PXE, diskless)
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
@@ -20,6 +21,7 @@ include mk/newlib.mk
 include mk/lwip.mk
 include mk/mbedtls.mk
 include tests/guest/guest.mk
+include mk/linux.mk
 
 GCC_INC := $(shell $(KCC) -print-file-name=include)
 LIBGCC := $(shell $(KCC) -print-libgcc-file-name)
@@ -103,7 +105,7 @@ $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 
-system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
+system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK) $(LINUX_KERNEL) $(LINUX_INITRD)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
 
 # Redocly's recommended-strict rules (redocly.yaml); tools/install-deps.sh installs the pinned linter.
@@ -122,7 +124,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK) linux-guest
 	@$(MAKE) --no-print-directory check-cycles
 	@$(MAKE) --no-print-directory system-test
 
@@ -168,7 +170,7 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/mknetboot.sh $(NETBOOT) $(HV_ELF) $(GUEST_BIN) $(HOSTS)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
+	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(LINUX_INITRD) $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
 		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB)
 
 -include $(KERNEL_OBJS:.o=.d)
