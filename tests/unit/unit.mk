@@ -53,6 +53,7 @@ UNIT_FAKE_test_vmx_exits := yes
 UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \
 	kernel/arch/x86/vmx/exit_reason.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c \
 	kernel/arch/x86/vmx/inject.c kernel/arch/x86/vmx/cpuid_policy.c kernel/arch/x86/vmx/debug.c \
+	kernel/arch/x86/vmx/vmsr.c kernel/arch/x86/vmx/irq.c \
 	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c \
 	tests/unit/fake/fake_env.c
 UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
@@ -117,3 +118,7 @@ $(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB)
 UNIT_TESTS += test_sim_model
 SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
 UNIT_SRCS_test_sim_model := sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
+UNIT_TESTS += test_linux_boot
+UNIT_SRCS_test_linux_boot := kernel/core/linux_boot.c kernel/lib/err.c
+UNIT_TESTS += test_vdev
+UNIT_SRCS_test_vdev := kernel/vmm/vdev.c kernel/vmm/vpic.c kernel/vmm/vpit.c kernel/vmm/vrtc.c kernel/vmm/vuart.c

@@ -55,9 +55,11 @@ int vcpu_arch_create(struct vcpu *v)
 {
 	vcpu_fpu_reset(v);
 	v->arch.debug.dr6 = DR6_RESET;
-	/* The boot convention: EBX points at the boot parameters, ESI is the vCPU's index. */
-	v->arch.regs.rbx = HV_GUEST_BOOT_GPA;
-	v->arch.regs.rsi = v->id;
+	vmsr_reset(&v->arch.msrs, v->id == 0);
+	vmsr_disown(v);
+	/* The test guest: EBX points at its boot parameters, ESI is the vCPU's index; Linux: ESI is the zero page. */
+	v->arch.regs.rbx = v->vm->boot.rbx;
+	v->arch.regs.rsi = v->vm->boot.linux ? v->vm->boot.rsi : v->id;
 	return vmcs_create(v);
 }
 
