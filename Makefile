@@ -2,6 +2,7 @@
 #   make          the ISO (build/hv.iso): hypervisor, test guest, GRUB
 #   make linux-guest  the Linux guest: Debian's cloud kernel and an initramfs (build/linux/)
 #   make demo     boots it in Bochs with the test guest on 2 vCPUs (PXE=1: through PXE, diskless)
+#   make demo-linux  boots Debian's Linux under it to a shell, with a file-checking workload
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
@@ -53,11 +54,15 @@ CMDLINE_CHECK := $(BUILD)/tools/cmdline-check
 CMDLINE_CHECK_SRCS := tools/host/cmdline-check.c kernel/core/config.c kernel/lib/err.c kernel/lib/parse.c \
 	kernel/lib/strbuf.c
 DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
+# make demo-linux: Debian's kernel to its shell, with the workload (docs/linux-guest.md)
+LINUX_DEMO_ISO := $(BUILD)/hv-linux.iso
+LINUX_DEMO_CMDLINE := mem=128M vcpus=1 run_for=60000
+LINUX_DEMO_KERNEL := console=ttyS0 nokaslr lpj=50000 tsc=reliable hv.work=1000
 
 NETBOOT := $(BUILD)/netboot
 HOSTS ?= netboot/hosts.example
 
-.PHONY: all deps test unit-test system-test lint-openapi check-layout check-cycles demo bench clean netboot sim
+.PHONY: all deps test unit-test system-test lint-openapi check-layout check-cycles demo demo-linux bench clean netboot sim
 
 all: $(HV_ISO)
 
@@ -129,7 +134,7 @@ test: deps
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(MIGR_CRYPTO_BENCH)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(MIGR_CRYPTO_BENCH) linux-guest
 	@/usr/bin/python3 tests/bench/bench_migr_crypto.py
 	@/usr/bin/python3 tests/bench/bench_foundation.py
 	@/usr/bin/python3 tests/bench/bench_dirty.py
@@ -137,6 +142,7 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_net.py
 	@/usr/bin/python3 tests/bench/bench_pxe.py
 	@/usr/bin/python3 tests/bench/bench_api.py
+	@/usr/bin/python3 tests/bench/bench_linux.py
 
 # The simulator links the sender's policy and the scheduler's dirty-limit controller unchanged.
 SIM := $(BUILD)/sim/sim
@@ -159,6 +165,14 @@ else
 	@tools/demo.sh $(HV_ISO)
 endif
 
+$(LINUX_DEMO_ISO): $(HV_ELF) $(LINUX_KERNEL) $(LINUX_INITRD) tools/mkiso.sh
+	@echo "  ISO     $@"
+	@tools/mkiso.sh $@ $(HV_ELF) $(LINUX_KERNEL) "$(LINUX_DEMO_CMDLINE)" "$(LINUX_DEMO_KERNEL)" $(LINUX_INITRD)
+
+demo-linux: deps
+	@$(MAKE) --no-print-directory $(LINUX_DEMO_ISO)
+	@BOCHS_MEGS=512 tools/demo.sh $(LINUX_DEMO_ISO)
+
 $(CMDLINE_CHECK): $(CMDLINE_CHECK_SRCS) kernel/core/config.h kernel/lib/err.h kernel/lib/parse.h kernel/lib/strbuf.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
@@ -170,7 +184,7 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/mknetboot.sh $(NETBOOT) $(HV_ELF) $(GUEST_BIN) $(HOSTS)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(LINUX_INITRD) $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
+	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/guest $(LINUX_INITRD) $(LINUX_DEMO_ISO) $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
 		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB)
 
 -include $(KERNEL_OBJS:.o=.d)

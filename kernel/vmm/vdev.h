@@ -38,6 +38,9 @@ void vdev_reset(struct vm *vm, uint64_t now);
  */
 bool vdev_io(struct vm *vm, unsigned vcpu, uint64_t now, uint16_t port, unsigned size, bool in, uint32_t *val);
 
+/* Whether any interrupt can reach the CPU: not before the guest has initialised its master PIC. */
+static inline bool vdev_irqs_on(const struct vdev *d) { return d->pic.chip[0].initialized; }
+
 /* Brings the interrupt lines up to date at now (timer interrupts that fell due, the UART's level). */
 void vdev_update(struct vm *vm, uint64_t now);
 

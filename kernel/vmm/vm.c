@@ -145,4 +145,10 @@ void vm_log_stats(const struct vm *vm)
 
 	for (i = 0; i < vm->vcpu_count; i++)
 		vcpu_arch_log_stats(&vm->vcpus[i]);
+	if (vm->dev.pit_irqs)
+		log_info("stats", "vm%u: %llu timer interrupts raised, %llu coalesced; console %llu bytes out, %llu in; "
+			 "the CPU idled %llu ms",
+			 vm->id, (unsigned long long)vm->dev.pit_irqs, (unsigned long long)vm->dev.pit_coalesced,
+			 (unsigned long long)vm->console.bytes_out, (unsigned long long)vm->console.bytes_in,
+			 (unsigned long long)(time_ticks_to_us(vm->sched->idle_ticks) / 1000));
 }

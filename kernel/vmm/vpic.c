@@ -13,24 +13,18 @@ bool vpic_claims(uint16_t port)
 }
 
 /* Highest-priority level set in bits (0 is highest); 8 when none. */
-static unsigned top(uint8_t bits)
-{
-	unsigned i;
-
-	for (i = 0; i < 8; i++)
-		if (bits & (1u << i))
-			return i;
-	return 8;
-}
+static unsigned top(uint8_t bits) { return bits ? (unsigned)__builtin_ctz(bits) : 8; }
 
 /* The level a chip would raise INTR for: requested, unmasked, above everything in service; 8 when none. */
 static unsigned chip_request(const struct vpic_chip *c)
 {
-	unsigned req = top(c->irr & ~c->imr);
+	unsigned req;
 
-	if (!c->initialized || req == 8 || req >= top(c->isr))
+	/* Checked before every VM entry: the common answer, nothing, comes first. */
+	if (!c->initialized || !(c->irr & ~c->imr))
 		return 8;
-	return req;
+	req = top(c->irr & ~c->imr);
+	return req < top(c->isr) ? req : 8;
 }
 
 /* The slave's INTR is the master's cascade line. */

@@ -121,6 +121,7 @@ static void write_control(struct vpit *p, uint64_t now, uint8_t v)
 	if (c->mode > VPIT_MODE_SQUARE + 2)
 		c->mode -= 4;
 	c->counting = false;
+	c->irqs = 0;
 	c->latched = false;
 	c->write_msb_next = false;
 	c->read_msb_next = false;
@@ -166,10 +167,11 @@ void vpit_io(struct vpit *p, uint64_t now, uint16_t port, bool in, uint8_t *val)
 static uint64_t irqs_due(const struct vpit *p, uint64_t now)
 {
 	const struct vpit_channel *c = &p->ch[0];
-	uint64_t e = elapsed(p, c, now);
+	uint64_t e;
 
 	if (!c->counting)
-		return 0;
+		return 0; /* before every VM entry: the channel the test guest never programs costs nothing */
+	e = elapsed(p, c, now);
 	if (periodic(c))
 		return e / reload(c);
 	return e >= reload(c) ? 1 : 0;
@@ -177,7 +179,7 @@ static uint64_t irqs_due(const struct vpit *p, uint64_t now)
 
 unsigned vpit_update(struct vpit *p, uint64_t now)
 {
-	uint64_t due = irqs_due(p, now), fresh = due - p->ch[0].irqs;
+	uint64_t due = irqs_due(p, now), fresh = due > p->ch[0].irqs ? due - p->ch[0].irqs : 0;
 
 	p->ch[0].irqs = due;
 	return fresh > 0xffffu ? 0xffffu : (unsigned)fresh;

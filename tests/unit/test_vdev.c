@@ -189,6 +189,10 @@ START_TEST(test_pit_oneshot_interrupts_once)
 	ck_assert_uint_eq(vpit_update(&p, t0 + TSC_HZ), 1);
 	ck_assert_uint_eq(vpit_update(&p, t0 + 2 * TSC_HZ), 0);
 	ck_assert_uint_eq(vpit_next_irq(&p), VPIT_NEVER);
+	/* A new control word stops the channel: nothing falls due until a count is written. */
+	pit_out(&p, t0 + 2 * TSC_HZ, VPIT_COMMAND, 0x34);
+	ck_assert_uint_eq(vpit_update(&p, t0 + 3 * TSC_HZ), 0);
+	ck_assert_uint_eq(vpit_next_irq(&p), VPIT_NEVER);
 }
 END_TEST
 

@@ -45,6 +45,7 @@ static void exit_at(unsigned vcpus, unsigned id, uint32_t reason, uint64_t quali
 	memset(&vm, 0, sizeof(vm));
 	vm.state = VM_RUNNING;
 	vm.vcpu_count = vcpus;
+	vm.dev.pic.chip[0].initialized = true; /* the guest set up its PIC, as Linux does */
 	v = &vm.vcpus[id];
 	v->vm = &vm;
 	v->id = id;
@@ -595,6 +596,17 @@ START_TEST(test_interrupt_waits_for_the_window)
 }
 END_TEST
 
+START_TEST(test_no_interrupt_before_the_pic_is_set_up)
+{
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	vm.dev.pic.chip[0].initialized = false;
+	fake_env.irq_pending = true;
+	vmx_irq_prepare(v, 0);
+	ck_assert_uint_eq(fake_env.irq_acks + fake_env.dev_updates, 0);
+	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD) && !written(CPU_BASED_VM_EXEC_CONTROL));
+}
+END_TEST
+
 START_TEST(test_only_the_boot_vcpu_gets_device_interrupts)
 {
 	exit_at(2, 1, EXIT_REASON_HLT, 0);
@@ -815,6 +827,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(irq, test_interrupt_injected_when_the_guest_can_take_it);
 	tcase_add_loop_test(irq, test_interrupt_waits_for_the_window, 0, 4);
 	tcase_add_test(irq, test_only_the_boot_vcpu_gets_device_interrupts);
+	tcase_add_test(irq, test_no_interrupt_before_the_pic_is_set_up);
 	tcase_add_test(irq, test_hlt_sleeps_until_the_next_device_interrupt);
 	suite_add_tcase(s, irq);
 	tcase_add_test(misc, test_nmi_exit_runs_the_host_handler);

@@ -42,7 +42,7 @@ enum vcpu_run_end vcpu_arch_run(struct vcpu *v, uint64_t slice_end)
 	vmx_debug_switch(&host_debug, &v->arch.debug);
 	vmsr_switch_to(v);
 	while (v->vm->state == VM_RUNNING && v->se.state == SCHED_RUNNABLE) {
-		uint64_t now = time_now(), timer, stop = slice_end;
+		uint64_t now = time_now(), timer, stop = slice_end, event;
 		int rc;
 
 		if (now >= slice_end)
@@ -55,8 +55,9 @@ enum vcpu_run_end vcpu_arch_run(struct vcpu *v, uint64_t slice_end)
 		}
 		vmx_irq_prepare(v, now);
 		/* The guest runs until its slice ends or its next timer interrupt falls due, whichever is first. */
-		if (v->id == 0 && vdev_next_event(v->vm) < stop)
-			stop = vdev_next_event(v->vm) > now ? vdev_next_event(v->vm) : now;
+		event = v->id == 0 && vdev_irqs_on(&v->vm->dev) ? vdev_next_event(v->vm) : VDEV_NEVER;
+		if (event < stop)
+			stop = event > now ? event : now;
 		timer = (stop - now) >> shift;
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, timer > PREEMPTION_TIMER_MAX ? PREEMPTION_TIMER_MAX : timer);
 

@@ -80,8 +80,9 @@ void vcpu_arch_log_stats(const struct vcpu *v)
 	line[n] = '\0';
 	log_info("stats",
 		 "%s: ran %llu us in %llu slices, %llu exits (reason:count%s), %llu events re-injected, "
-		 "%llu host NMIs",
+		 "%llu host NMIs, %llu interrupts injected, %llu MSR accesses refused",
 		 v->name, (unsigned long long)time_ticks_to_us(v->se.runtime), (unsigned long long)v->se.slices,
 		 (unsigned long long)v->arch.exits_total, n ? line : " none",
-		 (unsigned long long)v->arch.events_reinjected, (unsigned long long)v->arch.host_nmis);
+		 (unsigned long long)v->arch.events_reinjected, (unsigned long long)v->arch.host_nmis,
+		 (unsigned long long)v->arch.irqs_injected, (unsigned long long)v->arch.msr_gp);
 }

@@ -1,5 +1,5 @@
 /*
- * The MSRs a guest sees (docs/msr.md). Three kinds:
+ * The MSRs a guest sees (docs/linux-guest.md, "MSRs"). Three kinds:
  *  - passed through (the MSR bitmap lets RDMSR/WRMSR reach the CPU): FS/GS
  *    base and SYSENTER (the VMCS switches them), the SYSCALL MSRs and
  *    KERNEL_GS_BASE (switched per vCPU by vmsr_switch_to), reads of the TSC;
