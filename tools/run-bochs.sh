@@ -5,7 +5,9 @@
 # BOCHS_EXTRA must give an e1000 with bootrom= (its option ROM does the PXE boot).
 # Stops after SECONDS of wall time (default 120) if the hypervisor has not
 # powered the machine off itself (run_for=...). Extra bochsrc lines may be
-# given in the BOCHS_EXTRA environment variable (one per line).
+# given in the BOCHS_EXTRA environment variable (one per line). BOCHS_COM1
+# replaces the serial port's mode (e.g. "mode=term, dev=/dev/pts/3" for a
+# console that also takes input); SERIAL_LOG then stays empty.
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 ISO SERIAL_LOG [SECONDS]" >&2; exit 2; }
 serial=$2 secs=${3:-120}
@@ -28,7 +30,7 @@ cpu: model=corei7_skylake_x, count=1, ips=${BOCHS_IPS:-50000000}
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 $media
-com1: enabled=1, mode=file, dev=$serial
+com1: enabled=1, ${BOCHS_COM1:-mode=file, dev=$serial}
 display_library: rfb, options="timeout=0"
 log: $work/bochs.log
 panic: action=fatal
@@ -51,7 +53,7 @@ HOME=$work timeout --signal=TERM --kill-after=5 "$secs" "${isolate[@]}" bochs -q
 rc=$?
 set -e
 if [ -n "${BOCHS_LOG_COPY:-}" ]; then cp "$work/bochs.log" "$BOCHS_LOG_COPY"; fi
-if [ ! -s "$serial" ]; then
+if [ -z "${BOCHS_COM1:-}" ] && [ ! -s "$serial" ]; then
   echo "run-bochs: Bochs (exit status $rc) wrote no serial output; its last words:" >&2
   tail -n 20 "$work/stdout" "$work/bochs.log" >&2 || true
 fi

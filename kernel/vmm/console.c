@@ -5,7 +5,8 @@
 #include "kernel/vmm/vdev.h"
 
 #define CONSOLE_PERIOD_US 10000     /* typing latency: well below what a person notices */
-#define CONSOLE_IDLE_FLUSH_US 20000 /* a guest quiet this long has finished its prompt */
+/* A guest quiet this long has finished its prompt; long enough that what a person types shows in words. */
+#define CONSOLE_IDLE_FLUSH_US 500000
 
 static void console_run(struct host_task *t, uint64_t now)
 {

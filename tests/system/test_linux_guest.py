@@ -6,11 +6,15 @@ file checked again each iteration) and reads an MSR the virtual CPU does not hav
 through /dev/cpu/0/msr. A second boot runs the same guest under log-dirty mode
 with PML and checks that a copy of guest RAM kept only from harvests equals RAM.
 """
+import os
 import re
+import select
+import subprocess
+import time
 
 import pytest
 
-from machine import LINUX_INITRD, LINUX_KERNEL, boot, workdir_for
+from machine import LINUX_INITRD, LINUX_KERNEL, ROOT, boot, make_iso, workdir_for
 
 # 128 MiB of guest RAM: the kernel decompresses itself into 51 MiB from 16 MiB up.
 HOST = "mem=128M vcpus=1"
@@ -105,3 +109,56 @@ def test_log_dirty_with_pml_misses_nothing_of_linux():
     assert not b.log_lines(level="E"), [x.group(0) for x in b.log_lines(level="E")]
     work = [w for w in (WORK_RE.search(l) for l in guest_lines(b)) if w]
     assert work and all(w["result"] == "ok" for w in work), [w.group(0) for w in work]
+
+
+class Console:
+    """The machine's serial port on a pseudo-terminal: what the hypervisor prints, and a keyboard."""
+
+    def __init__(self, name, cmdline, kernel_cmdline, wall_s):
+        self.workdir = workdir_for(name)
+        os.makedirs(self.workdir, exist_ok=True)
+        iso = make_iso(self.workdir, cmdline, (LINUX_KERNEL, kernel_cmdline, LINUX_INITRD))
+        # The slave stays open here too: while no one holds it, reading the master fails.
+        self.master, self.slave = os.openpty()
+        env = dict(os.environ, BOCHS_MEGS=str(MEGS), BOCHS_COM1=f"mode=term, dev={os.ttyname(self.slave)}")
+        self.proc = subprocess.Popen([os.path.join(ROOT, "tools", "run-bochs.sh"), iso,
+                                      os.path.join(self.workdir, "unused.log"), str(wall_s)], env=env)
+        self.text = ""
+
+    def wait_for(self, pattern, wall_s):
+        rx, end = re.compile(pattern), time.monotonic() + wall_s
+        while not rx.search(self.text) and time.monotonic() < end and self.proc.poll() is None:
+            if select.select([self.master], [], [], 0.2)[0]:
+                try:
+                    self.text += os.read(self.master, 65536).decode(errors="replace")
+                except OSError:
+                    break
+        return rx.search(self.text)
+
+    def type(self, keys):
+        for k in keys:  # one at a time, as a person types: the guest's UART holds 16
+            os.write(self.master, k.encode())
+            time.sleep(0.02)
+
+    def close(self):
+        self.wait_for(r"stats: vm0: .* idled \d+ ms", 120)
+        self.proc.wait(timeout=60)
+        os.close(self.master)
+        os.close(self.slave)
+        with open(os.path.join(self.workdir, "serial.log"), "w") as f:
+            f.write(self.text)
+        print(self.text)
+
+
+def test_what_is_typed_on_the_serial_port_reaches_the_shell():
+    command = "echo typed-$((6*7))\r"
+    c = Console("linux_guest_input", f"{HOST} run_for=50000", KERNEL, 400)
+    try:
+        assert c.wait_for(r"\[vm0/vcpu0\] guest# ", 300), "no shell prompt"
+        c.type(command)
+        # The shell read the line (receive interrupts), ran it and printed the result (transmit interrupts).
+        assert c.wait_for(r"\[vm0/vcpu0\] typed-42", 60), c.text[-2000:]
+    finally:
+        c.close()
+    received = re.search(r"console \d+ bytes out, (\d+) in", c.text)
+    assert received and int(received[1]) == len(command), received
