@@ -2,6 +2,8 @@
 #   make          the ISO (build/hv.iso): hypervisor, test guest, GRUB
 #   make demo     two diskless hosts boot through PXE; the running test guest moves from one to the other
 #                 (DEMO_HOSTS=1: one host with the test guest on 2 vCPUs, from the ISO; PXE=1: through PXE)
+#   make linux-guest  the Linux guest: Debian's cloud kernel and an initramfs (build/linux/)
+#   make demo-linux  boots Debian's Linux under it to a shell, with a file-checking workload
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
@@ -23,6 +25,7 @@ include mk/newlib.mk
 include mk/lwip.mk
 include mk/mbedtls.mk
 include tests/guest/guest.mk
+include mk/linux.mk
 
 GCC_INC := $(shell $(KCC) -print-file-name=include)
 LIBGCC := $(shell $(KCC) -print-libgcc-file-name)
@@ -54,11 +57,15 @@ CMDLINE_CHECK := $(BUILD)/tools/cmdline-check
 CMDLINE_CHECK_SRCS := tools/host/cmdline-check.c kernel/core/config.c kernel/lib/err.c kernel/lib/parse.c \
 	kernel/lib/strbuf.c kernel/lib/uuid.c
 DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
+# make demo-linux: Debian's kernel to its shell, with the workload (docs/linux-guest.md)
+LINUX_DEMO_ISO := $(BUILD)/hv-linux.iso
+LINUX_DEMO_CMDLINE := mem=128M vcpus=1 run_for=60000
+LINUX_DEMO_KERNEL := console=ttyS0 nokaslr lpj=50000 tsc=reliable hv.work=1000
 
 NETBOOT := $(BUILD)/netboot
 HOSTS ?= netboot/hosts.example
 
-.PHONY: all deps test unit-test system-test lint-openapi check-layout check-cycles demo bench clean netboot sim
+.PHONY: all deps test unit-test system-test lint-openapi check-layout check-cycles demo demo-linux bench clean netboot sim
 
 all: $(HV_ISO)
 
@@ -111,7 +118,7 @@ include linerate/linerate.mk
 include tests/fuzz/fuzz.mk
 include mk/linerate-bench.mk
 
-system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK) $(LINERATE)
+system-test: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK) $(LINERATE) $(LINUX_KERNEL) $(LINUX_INITRD)
 	@/usr/bin/python3 -m pytest -q -rs tests/system
 
 # Redocly's recommended-strict rules (redocly.yaml); tools/install-deps.sh installs the pinned linter.
@@ -130,12 +137,12 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK) $(LINERATE)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK) $(LINERATE) linux-guest
 	@$(MAKE) --no-print-directory check-cycles
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(MIGR_CRYPTO_BENCH)
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(MIGR_CRYPTO_BENCH) linux-guest
 	@/usr/bin/python3 tests/bench/bench_migr_crypto.py
 	@/usr/bin/python3 tests/bench/bench_foundation.py
 	@/usr/bin/python3 tests/bench/bench_dirty.py
@@ -143,6 +150,7 @@ bench: deps
 	@/usr/bin/python3 tests/bench/bench_net.py
 	@/usr/bin/python3 tests/bench/bench_pxe.py
 	@/usr/bin/python3 tests/bench/bench_api.py
+	@/usr/bin/python3 tests/bench/bench_linux.py
 	@/usr/bin/python3 tests/bench/bench_migration.py
 	@$(MAKE) --no-print-directory bench-linerate
 
@@ -174,6 +182,14 @@ else
 	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/demo-migration.sh $(HV_ELF) $(GUEST_BIN)
 endif
 
+$(LINUX_DEMO_ISO): $(HV_ELF) $(LINUX_KERNEL) $(LINUX_INITRD) tools/mkiso.sh
+	@echo "  ISO     $@"
+	@tools/mkiso.sh $@ $(HV_ELF) $(LINUX_KERNEL) "$(LINUX_DEMO_CMDLINE)" "$(LINUX_DEMO_KERNEL)" $(LINUX_INITRD)
+
+demo-linux: deps
+	@$(MAKE) --no-print-directory $(LINUX_DEMO_ISO)
+	@BOCHS_MEGS=512 tools/demo.sh $(LINUX_DEMO_ISO)
+
 $(CMDLINE_CHECK): $(CMDLINE_CHECK_SRCS) kernel/core/config.h kernel/lib/err.h kernel/lib/parse.h kernel/lib/strbuf.h \
 		kernel/lib/uuid.h
 	@mkdir -p $(@D)
@@ -186,7 +202,7 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 	@CMDLINE_CHECK=$(CMDLINE_CHECK) tools/mknetboot.sh $(NETBOOT) $(HV_ELF) $(GUEST_BIN) $(HOSTS)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/linerate $(BUILD)/unit $(BUILD)/guest $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
+	rm -rf $(BUILD)/obj $(BUILD)/linerate $(BUILD)/unit $(BUILD)/guest $(LINUX_INITRD) $(LINUX_DEMO_ISO) $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
 		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB) $(RELAY) \
 		$(QEMU_FILL) $(QEMU_FILL:.elf=.o)
 

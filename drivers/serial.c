@@ -32,6 +32,13 @@ void serial_poll(void)
 
 bool serial_pending(void) { return head != tail; }
 
+int serial_getc(void)
+{
+	if (!serial_base || !(inb(serial_base + UART_LSR) & UART_LSR_DATA_READY))
+		return -1;
+	return inb(serial_base + UART_RBR);
+}
+
 void serial_write(const char *s, unsigned long len)
 {
 	unsigned long i;

@@ -19,6 +19,8 @@ void serial_init(uint16_t base);
 void serial_write(const char *s, unsigned long len);
 /* Moves queued bytes to the UART while its FIFO is empty; never waits. */
 void serial_poll(void);
+/* A received byte, or -1 when none waits; never waits. */
+int serial_getc(void);
 /* True while bytes wait in the ring. */
 bool serial_pending(void);
 /* Sends everything queued and waits until the last byte has left (before powering off). */

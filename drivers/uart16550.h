@@ -18,6 +18,24 @@
 #define UART_MSR 6 /* modem status */
 #define UART_SCR 7 /* scratch */
 
+#define UART_IER_RDI 0x01 /* receive data available */
+#define UART_IER_THRI 0x02 /* transmit holding register empty */
+#define UART_IER_MASK 0x0f
+#define UART_IIR_THRI 0x02
+#define UART_IIR_RDI 0x04
+#define UART_IIR_FIFO_ON 0xc0
+#define UART_FCR_ENABLE 0x01
+#define UART_FCR_CLEAR_RX 0x02
+#define UART_MCR_DTR 0x01
+#define UART_MCR_RTS 0x02
+#define UART_MCR_OUT1 0x04
+#define UART_MCR_OUT2 0x08 /* on a PC, gates the UART's interrupt line */
+#define UART_MCR_LOOP 0x10
+#define UART_MCR_MASK 0x1f
+#define UART_MSR_CTS 0x10
+#define UART_MSR_DSR 0x20
+#define UART_MSR_RI 0x40
+#define UART_MSR_DCD 0x80
 #define UART_LCR_8N1 0x03
 #define UART_LCR_DLAB 0x80
 #define UART_FCR_ENABLE_CLEAR 0x07

@@ -17,7 +17,6 @@
 #define HV_GUEST_BOOT_GPA 0x1000u      /* struct hv_boot_params lives here */
 #define HV_GUEST_SHARED_GPA 0x2000u    /* struct hv_shared_info: written by the hypervisor */
 #define HV_GUEST_LOAD_GPA 0x100000u    /* the flat guest image is copied here */
-#define HV_GUEST_IMAGE_MAX 0x100000u   /* at most 1 MiB of image */
 #define HV_GUEST_DATA_GPA 0x400000u    /* first byte the test guest's workload may use */
 
 #define HV_BOOT_MAGIC 0x48564250u /* "HVBP" */

@@ -26,6 +26,7 @@
 #include "kernel/selftest/perf.h"
 #include "kernel/selftest/throttle_bench.h"
 #include "kernel/vmm/arch.h"
+#include "kernel/vmm/console.h"
 #include "kernel/vmm/monitor.h"
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
@@ -48,6 +49,7 @@ static char boot_strings[2 * MB1_STRING_MAX];
 static struct sched cpu_sched;
 static struct vm vm0;
 static struct monitor monitor;
+static struct console console;
 static struct dirty_check dirty_check;
 static struct throttle_bench throttle_bench;
 
@@ -199,7 +201,7 @@ static void vtx_init(void)
 /* vm=none: no VM until one arrives by migration. */
 static struct vm *vm0_create(void)
 {
-	const struct vm_params p = vm_params(&config);
+	struct vm_params p = vm_params(&config);
 	const struct mb2_module *guest;
 	int rc;
 
@@ -210,6 +212,12 @@ static struct vm *vm0_create(void)
 	if (boot_info.module_count == 0)
 		boot_fail("no guest image: load one as the first Multiboot module");
 	guest = &boot_info.modules[0];
+	/* A Linux kernel's command line is its module's string; its initrd is the second module. */
+	p.linux_cmdline = guest->string;
+	if (boot_info.module_count > 1) {
+		p.initrd = (const void *)(uintptr_t)boot_info.modules[1].start;
+		p.initrd_len = boot_info.modules[1].end - boot_info.modules[1].start;
+	}
 	rc = vm_create(&vm0, 0, &p, (const void *)(uintptr_t)guest->start, guest->end - guest->start, &cpu_sched);
 	if (rc) {
 		log_err("vm", "vm0 not created: %s", hv_strerror(rc));
@@ -223,6 +231,7 @@ static void vm_changed(void *ctx, struct vm *vm)
 {
 	(void)ctx;
 	monitor.vm = vm;
+	console.vm = vm;
 	mgmt_set_vm(vm);
 }
 
@@ -316,9 +325,11 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 
 	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));
 	sched_set_period(&cpu_sched, time_us_to_ticks(config.period_us), time_now());
-	vm = vm0_create();           /* the guest image is the first Multiboot module */
+	vm = vm0_create();           /* the guest image is the first Multiboot module, a Linux initrd the second */
 	if (monitor_start(&monitor, &cpu_sched, vm, config.run_for_ms))
 		boot_fail("no scheduler slot for the monitor task");
+	if (console_start(&console, &cpu_sched, vm))
+		boot_fail("no scheduler slot for the console task");
 	net_start(vm);               /* NICs, the management API, the iperf service */
 	migration_start(vm);         /* the migration task: the API starts migrations */
 	dirty_check_begin();         /* log-dirty mode and its self-check */

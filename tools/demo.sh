@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The demo: boots the hypervisor in Bochs with the test guest on 2 vCPUs and
-# shows its console live until the hypervisor powers the machine off.
+# The demo: boots the hypervisor in Bochs with the test guest on 2 vCPUs (or,
+# with an ISO made for it, Linux with its workload) and shows its console live
+# until the hypervisor powers the machine off.
 # usage: tools/demo.sh ISO
 #        tools/demo.sh --pxe HV.elf GUEST.bin "CMDLINE"
 #          the same, but the host is diskless and boots through PXE: a network
@@ -39,7 +40,14 @@ trap 'kill $bochs_pid 2>/dev/null || true' INT TERM
 tail -n +1 -f --pid=$bochs_pid "$serial" | grep --line-buffered -E '^\[ *[0-9]+\.[0-9]+\]'
 wait $bochs_pid || true
 echo
-if grep -q 'progress vcpu=1 ' "$serial" && grep -q 'progress vcpu=0 ' "$serial" && ! grep -q CORRUPT "$serial"; then
+if grep -q 'Linux boot protocol' "$serial"; then
+  if grep -q 'work: iter=' "$serial" && ! grep -q 'result=BAD' "$serial" && grep -q 'guest# ' "$serial"; then
+    echo "demo: Linux booted to its shell; its workload's checks stayed clean ($(grep -c 'work: iter=' "$serial") iterations)"
+  else
+    echo "demo: Linux did not reach its shell and a clean workload; see $serial" >&2
+    exit 1
+  fi
+elif grep -q 'progress vcpu=1 ' "$serial" && grep -q 'progress vcpu=0 ' "$serial" && ! grep -q CORRUPT "$serial"; then
   echo "demo: the test guest worked on both vCPUs, its memory self-check clean"
 else
   echo "demo: the guest did not make progress on both vCPUs; see $serial" >&2

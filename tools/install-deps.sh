@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential binutils make xz-utils dpkg-dev pkg-config
+  build-essential binutils make xz-utils dpkg-dev pkg-config cpio
   bochs bochsbios vgabios
   grub-pc-bin grub-common xorriso mtools
   newlib-source
@@ -37,8 +37,13 @@ if [ ! -f /etc/apt/sources.list.d/deb-src.sources ] && ! grep -rqs '^Types:.*deb
   need_src=1
 fi
 
+# The Linux guest's kernel and busybox come from Debian's archive too (apt-get download, unpacked
+# under build/linux/, never installed); the build fetches them if this did not.
+fetch_linux() { "$(dirname "$0")/fetch-linux.sh" "$(dirname "$0")/../build/linux"; }
+
 if [ "${#missing[@]}" -eq 0 ] && [ "$need_src" -eq 0 ]; then
   lint_ready || install_lint
+  fetch_linux
   exit 0
 fi
 
@@ -65,3 +70,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 command -v npm >/dev/null || apt-get install -y -q --no-install-recommends nodejs npm
 lint_ready || install_lint
+fetch_linux

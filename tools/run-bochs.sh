@@ -7,6 +7,8 @@
 # powered the machine off itself (run_for=...). Extra bochsrc lines may be
 # given in the BOCHS_EXTRA environment variable (one per line). BOCHS_SYNC picks Bochs' clock
 # synchronisation (none, slowdown, realtime, both; default none): see docs/migration-policy.md.
+# BOCHS_COM1 replaces the serial port's mode (e.g. "mode=term, dev=/dev/pts/3" for a
+# console that also takes input); SERIAL_LOG then stays empty.
 set -euo pipefail
 sync=${BOCHS_SYNC:-none}
 case "$sync" in none|slowdown|realtime|both) ;; *) echo "run-bochs: BOCHS_SYNC=$sync: none, slowdown, realtime or both" >&2; exit 2 ;; esac
@@ -33,7 +35,7 @@ cpu: model=corei7_skylake_x, count=1, ips=${BOCHS_IPS:-50000000}
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 $media
-com1: enabled=1, mode=file, dev=$serial
+com1: enabled=1, ${BOCHS_COM1:-mode=file, dev=$serial}
 display_library: rfb, options="timeout=0"
 log: $work/bochs.log
 panic: action=fatal
@@ -56,7 +58,7 @@ HOME=$work timeout --signal=TERM --kill-after=5 "$secs" "${isolate[@]}" bochs -q
 rc=$?
 set -e
 if [ -n "${BOCHS_LOG_COPY:-}" ]; then cp "$work/bochs.log" "$BOCHS_LOG_COPY"; fi
-if [ ! -s "$serial" ]; then
+if [ -z "${BOCHS_COM1:-}" ] && [ ! -s "$serial" ]; then
   echo "run-bochs: Bochs (exit status $rc) wrote no serial output; its last words:" >&2
   tail -n 20 "$work/stdout" "$work/bochs.log" >&2 || true
 fi

@@ -32,25 +32,6 @@ static void ept_free_table(void *ctx, uint64_t pa)
 
 static const struct ept_mem ept_host_mem = { ept_alloc_table, ept_table, NULL, ept_free_table };
 
-static int vm_load_guest(struct vm *vm, const struct vm_params *p, const void *image, uint64_t image_len)
-{
-	const struct hv_boot_params bp = {
-		.magic = HV_BOOT_MAGIC,
-		.version = HV_BOOT_VERSION,
-		.ram_size = vm->ram_size,
-		.tsc_hz = time_tsc_hz(),
-		.vcpus = vm->vcpu_count,
-		.vm_id = vm->id,
-		.guest = p->guest,
-	};
-	int rc;
-
-	if (image_len == 0 || image_len > HV_GUEST_IMAGE_MAX)
-		return HV_EINVAL;
-	rc = vm_guest_write(vm, HV_GUEST_LOAD_GPA, image, image_len);
-	return rc ? rc : vm_guest_write(vm, HV_GUEST_BOOT_GPA, &bp, sizeof(bp));
-}
-
 /* The scheduler's view of a vCPU: it runs its guest until the deadline. */
 static void vcpu_sched_run(struct sched_entity *e, uint64_t now, uint64_t deadline)
 {
@@ -80,6 +61,7 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 	vm->sched = sched;
 	throttle_init(vm, p->throttle_max);
 	vuart_init(&vm->console, COM1_BASE, id);
+	vdev_reset(vm, time_now());
 	/* 2 MiB alignment lets EPT map RAM with large pages. */
 	vm->ram_hpa = frames_alloc(vm->ram_size, EPT_PAGE_2M);
 	if (!vm->ram_hpa) {
@@ -93,12 +75,9 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 	if (rc)
 		goto out;
 	vm->eptp = ept_pointer(&vm->ept, false);
-	rc = image ? vm_load_guest(vm, p, image, image_len) : HV_OK;
-	if (rc) {
-		log_err("vm", "vm%u: guest image of %llu bytes does not fit (at most %u bytes at %#x)", id,
-			(unsigned long long)image_len, HV_GUEST_IMAGE_MAX, HV_GUEST_LOAD_GPA);
+	rc = image ? vm_load_image(vm, p, image, image_len) : HV_OK;
+	if (rc)
 		goto out;
-	}
 	for (i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -186,4 +165,10 @@ void vm_log_stats(const struct vm *vm)
 
 	for (i = 0; i < vm->vcpu_count; i++)
 		vcpu_arch_log_stats(&vm->vcpus[i]);
+	if (vm->dev.pit_irqs)
+		log_info("stats", "vm%u: %llu timer interrupts raised, %llu coalesced; console %llu bytes out, %llu in; "
+			 "the CPU idled %llu ms",
+			 vm->id, (unsigned long long)vm->dev.pit_irqs, (unsigned long long)vm->dev.pit_coalesced,
+			 (unsigned long long)vm->console.bytes_out, (unsigned long long)vm->console.bytes_in,
+			 (unsigned long long)(time_ticks_to_us(vm->sched->idle_ticks) / 1000));
 }

@@ -14,6 +14,7 @@
 #include "kernel/lib/uuid.h"
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/throttle.h"
+#include "kernel/vmm/vdev.h"
 #include "kernel/vmm/vuart.h"
 
 #define VM_STOP_REASON_MAX 200
@@ -35,6 +36,20 @@ struct vm_test_hooks {
 	void *will_write_ctx;
 	void (*work_counter)(void *ctx, unsigned vcpu, uint64_t gpa); /* gpa checked to lie in RAM */
 	void *work_counter_ctx;
+};
+
+/*
+ * How the boot vCPU starts (the others start the same way in the test guest's
+ * convention): set by the loader from the kind of image, read when the vCPUs
+ * are built. 32-bit protected mode, paging off, flat segments.
+ */
+struct vm_boot {
+	uint64_t rip;
+	uint64_t rbx, rsi;      /* the test guest: boot parameters, vCPU index (added per vCPU) */
+	uint64_t gdt_base;      /* GDTR; 0 with limit 0xffff for the test guest, which loads its own */
+	uint16_t gdt_limit;
+	uint16_t cs, ds;        /* selectors of the flat code and data segments */
+	bool linux;             /* a Linux kernel: only the boot vCPU starts */
 };
 
 struct vcpu {
@@ -60,7 +75,9 @@ struct vm {
 	uint64_t eptp;
 	unsigned vcpu_count;
 	struct vcpu vcpus[HV_MAX_VCPUS];
+	struct vm_boot boot;
 	struct vuart console;
+	struct vdev dev;        /* PIC, PIT, RTC: what a Linux guest needs beside the console */
 	uint64_t guest_errors;  /* corruptions the guest reported */
 	struct vm_dirty dirty;
 	struct vm_test_hooks test;
@@ -76,12 +93,16 @@ struct vm_params {
 	unsigned throttle_max;          /* the VM's throttle ceiling, percent */
 	uint8_t uuid[UUID_LEN];         /* its identity; all zero: a fresh random one */
 	struct hv_guest_params guest;   /* handed to the guest in its boot block, untouched */
+	/* A Linux image only: its command line (NUL-terminated) and its initrd (none when initrd_len is 0). */
+	const char *linux_cmdline;
+	const void *initrd;
+	uint64_t initrd_len;
 };
 
 /*
- * Creates a VM as p describes it: allocates and maps its RAM, copies
- * the flat guest image to HV_GUEST_LOAD_GPA, writes the boot parameters and
- * sets up one VMCS per vCPU; adds the vCPUs to the scheduler. Without an
+ * Creates a VM as p describes it: allocates and maps its RAM, loads the
+ * image (vm_load_image) and sets up one VMCS per vCPU; adds the vCPUs to the
+ * scheduler. Without an
  * image (NULL) its RAM stays zero: a VM that arrives by migration, whose
  * memory and vCPU state are loaded before it runs. On failure everything
  * it took is given back (vm_destroy).
@@ -96,6 +117,15 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
  * that another VM can be created in *vm. Destroying it again does nothing.
  */
 void vm_destroy(struct vm *vm);
+
+/*
+ * Loads a guest image into the RAM of vm and sets vm->boot: a Linux bzImage
+ * (docs/linux-guest.md: boot protocol, initrd and command line from p) or
+ * else the flat test-guest image (docs/guest-boot.md) at HV_GUEST_LOAD_GPA
+ * with its boot parameters. HV_ERANGE when it does not fit in RAM,
+ * HV_EINVAL when a bzImage's header is unusable.
+ */
+int vm_load_image(struct vm *vm, const struct vm_params *p, const void *image, uint64_t image_len);
 
 /* Stops the VM (a guest fault or a request): its vCPUs never run again. */
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

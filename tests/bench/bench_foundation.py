@@ -14,6 +14,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from table import print_table  # noqa: E402
 from machine import BUILD, ROOT, make_iso  # noqa: E402
 
 OUT = os.path.join(BUILD, "bench")
@@ -85,12 +87,7 @@ def main():
         ("exit: plain instructions per CPUID exit (ratio)", e["ratio_insns_per_exit"]),
         ("exit: TSC ticks per CPUID exit round trip", e["ticks_per_cpuid_exit"]),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'foundation benchmark':<{width}}  value")
-    print("-" * (width + 14))
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-    print(f"\nJSON: {os.path.relpath(os.path.join(OUT, 'foundation.json'), ROOT)}")
+    print_table("foundation benchmark", rows, os.path.join(OUT, "foundation.json"), ROOT)
 
 
 if __name__ == "__main__":

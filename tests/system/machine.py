@@ -9,6 +9,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 HV_ELF = os.path.join(BUILD, "hv.elf")
 GUEST_BIN = os.path.join(BUILD, "guest", "guest.bin")
+LINUX_KERNEL = os.path.join(BUILD, "linux", "bzImage")
+LINUX_INITRD = os.path.join(BUILD, "linux", "initramfs.gz")
 
 PROGRESS_RE = re.compile(
     r"\[vm(?P<vm>\d+)/vcpu(?P<vcpu>\d+)\] progress vcpu=(?P<gvcpu>\d+) t=(?P<t>\d+) writes=(?P<writes>\d+) "
@@ -58,23 +60,27 @@ def workdir_for(test_name):
     return os.path.join(BUILD, "systest", re.sub(r"[^\w.-]", "_", test_name))
 
 
-def make_iso(workdir, cmdline):
+def make_iso(workdir, cmdline, guest=None):
+    """guest: None for the test guest, or (image, module string, initrd) for another (a Linux kernel)."""
     iso = os.path.join(workdir, "hv.iso")
-    subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), iso, HV_ELF, GUEST_BIN, cmdline], check=True)
+    modules = [GUEST_BIN] if guest is None else [guest[0], guest[1]] + ([guest[2]] if guest[2] else [])
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), iso, HV_ELF, modules[0], cmdline] + modules[1:],
+                   check=True)
     return iso
 
 
-def boot(workdir, cmdline, machine="bochs", timeout=180):
+def boot(workdir, cmdline, machine="bochs", timeout=180, guest=None, megs=None):
     """Boots once; the command line should carry run_for=... so the machine powers itself off."""
     os.makedirs(workdir, exist_ok=True)
-    iso = make_iso(workdir, cmdline)
+    iso = make_iso(workdir, cmdline, guest)
     serial = os.path.join(workdir, "serial.log")
     start = time.monotonic()
     if machine == "bochs":
         cmd = [os.path.join(ROOT, "tools", "run-bochs.sh"), iso, serial, str(timeout)]
     else:
         cmd = [os.path.join(ROOT, "tools", "run-qemu.sh"), iso, serial, str(timeout), machine]
-    subprocess.run(cmd, check=True)
+    env = dict(os.environ, BOCHS_MEGS=str(megs), QEMU_MEGS=str(megs)) if megs else None
+    subprocess.run(cmd, check=True, env=env)
     wall = time.monotonic() - start
     with open(serial, errors="replace") as f:
         text = f.read()

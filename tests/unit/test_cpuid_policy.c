@@ -10,7 +10,9 @@ static const struct cpuid_regs all = { ~0u, ~0u, ~0u, ~0u };
 
 static struct cpuid_vcpu vcpu(unsigned id, unsigned count)
 {
-	return (struct cpuid_vcpu){ .host_max_basic = 0x1f, .host_max_ext = 0x80000008, .id = id, .count = count };
+	return (struct cpuid_vcpu){
+		.host_max_basic = 0x1f, .host_max_ext = 0x80000008, .id = id, .count = count, .tsc_hz = 50000000
+	};
 }
 
 static struct cpuid_regs ask(uint32_t leaf, uint32_t subleaf, struct cpuid_regs host, unsigned id, unsigned count)
@@ -43,7 +45,8 @@ START_TEST(test_leaf1_hides_what_is_not_enabled)
 	ck_assert_uint_eq(r.ecx & (CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
 				   CPUID_1_ECX_AVX | CPUID_1_ECX_X2APIC | CPUID_1_ECX_PDCM),
 			  0);
-	ck_assert_uint_eq(r.edx & (CPUID_1_EDX_APIC | CPUID_1_EDX_MTRR | CPUID_1_EDX_MCE | CPUID_1_EDX_HTT), 0);
+	ck_assert_uint_eq(r.edx & (CPUID_1_EDX_APIC | CPUID_1_EDX_MCE | CPUID_1_EDX_HTT), 0);
+	ck_assert(r.edx & CPUID_1_EDX_MTRR); /* its MSRs are emulated */
 	ck_assert(r.ecx & CPUID_1_ECX_HYPERVISOR);
 	ck_assert(r.ecx & CPUID_1_ECX_SSE42);
 	ck_assert(r.edx & CPUID_1_EDX_SSE2);
@@ -51,6 +54,24 @@ START_TEST(test_leaf1_hides_what_is_not_enabled)
 	r = ask(CPUID_LEAF_FEATURES, 0, (struct cpuid_regs){ 0, 0, 0, 0 }, 0, 1);
 	ck_assert_uint_eq(r.ecx, CPUID_1_ECX_HYPERVISOR);
 	ck_assert_uint_eq(r.edx, 0);
+}
+END_TEST
+
+START_TEST(test_tsc_frequency_leaf)
+{
+	struct cpuid_vcpu who = vcpu(0, 1);
+	struct cpuid_regs r = cpuid_policy(CPUID_LEAF_TSC, 0, all, &who);
+
+	/* TSC = crystal * EBX / EAX: the guest's frequency, whatever the host's leaf says. */
+	ck_assert_uint_eq(r.eax, 1);
+	ck_assert_uint_eq(r.ebx, 1);
+	ck_assert_uint_eq(r.ecx, 50000000);
+	ck_assert_uint_eq(r.edx, 0);
+	who.tsc_hz = 0; /* unknown: the leaf says nothing */
+	ck_assert(is_zero(cpuid_policy(CPUID_LEAF_TSC, 0, all, &who)));
+	/* The leaves between XSAVE's and this one stay empty. */
+	ck_assert(is_zero(cpuid_policy(0x14, 0, all, &who)));
+	ck_assert(is_zero(cpuid_policy(0x16, 0, all, &who)));
 }
 END_TEST
 
@@ -177,6 +198,7 @@ static Suite *cpuid_policy_suite(void)
 	TCase *tc = tcase_create("cpuid_policy");
 
 	tcase_add_test(tc, test_max_leaves_and_vendor);
+	tcase_add_test(tc, test_tsc_frequency_leaf);
 	tcase_add_test(tc, test_leaf1_hides_what_is_not_enabled);
 	tcase_add_test(tc, test_each_vcpu_has_its_own_apic_id);
 	tcase_add_loop_test(tc, test_topology_leaf_describes_count_cores, 0, 4);

@@ -13,6 +13,8 @@
 #include "kernel/arch/x86/vmx/debug.h"
 #include "kernel/arch/x86/vmx/event.h"
 #include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/arch/x86/vmx/irq.h"
+#include "kernel/arch/x86/vmx/vmsr.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/vmm/vm.h"
@@ -43,6 +45,7 @@ static void exit_at(unsigned vcpus, unsigned id, uint32_t reason, uint64_t quali
 	memset(&vm, 0, sizeof(vm));
 	vm.state = VM_RUNNING;
 	vm.vcpu_count = vcpus;
+	vm.dev.pic.chip[0].initialized = true; /* the guest set up its PIC, as Linux does */
 	v = &vm.vcpus[id];
 	v->vm = &vm;
 	v->id = id;
@@ -293,10 +296,79 @@ END_TEST
 
 START_TEST(test_other_cr_access_stops_the_vm)
 {
-	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(0, CR_ACCESS_MOV_TO_CR, 0));
+	exit_at(1, 0, EXIT_REASON_CR_ACCESS, cr_qual(0, CR_ACCESS_CLTS, 0));
 	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
 	ck_assert_str_ne(v->arch.stop_reason, "");
 	ck_assert_ptr_nonnull(strstr(v->arch.stop_reason, "CR0 access"));
+}
+END_TEST
+
+static void fake_vmx_cpu(void);
+
+/* An exit of a vCPU on a CPU whose VMX capabilities were read (CR0/CR4 fixed bits). */
+static void exit_on_vmx_cpu(uint32_t reason, uint64_t qualification)
+{
+	char why[100] = "";
+
+	fake_vmx_cpu();
+	ck_assert_int_eq(vmx_init(why, sizeof(why)), 0);
+	exit_at(1, 0, reason, qualification);
+}
+
+START_TEST(test_mov_to_cr0_is_emulated_with_its_shadow_and_long_mode)
+{
+	uint64_t value = CR0_PE | CR0_ET | CR0_WP | CR0_PG; /* NE clear: the guest reads it back clear */
+
+	exit_on_vmx_cpu(EXIT_REASON_CR_ACCESS, cr_qual(0, CR_ACCESS_MOV_TO_CR, 3 /* RBX */));
+	cpu_set(GUEST_CR0, CR0_PE | CR0_NE);
+	cpu_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
+	cpu_set(GUEST_IA32_EFER, EFER_LME);
+	v->arch.regs.rbx = value;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(vmcs(GUEST_CR0), value | CR0_NE);
+	ck_assert_uint_eq(vmcs(CR0_READ_SHADOW), value);
+	ck_assert_uint_eq(vmcs(GUEST_IA32_EFER), EFER_LME | EFER_LMA);
+	ck_assert(vmcs(VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT + INSN_LEN);
+}
+END_TEST
+
+START_TEST(test_bad_cr0_and_cr4_writes_raise_gp)
+{
+	static const struct {
+		unsigned cr;
+		uint64_t value;
+	} cases[] = {
+		{ 0, CR0_PG | CR0_NE },          /* paging without protection */
+		{ 0, CR0_PE | CR0_NW },          /* not-write-through without cache disable */
+		{ 0, CR0_PE | (1ull << 40) },    /* reserved (64-bit mode) */
+		{ 0, CR0_PE | CR0_PG },          /* long mode without PAE */
+		{ 4, CR4_VMXE | CR4_PAE },       /* VMX is not offered */
+	};
+
+	exit_on_vmx_cpu(EXIT_REASON_CR_ACCESS, cr_qual(cases[_i].cr, CR_ACCESS_MOV_TO_CR, 0));
+	cpu_set(GUEST_CR0, CR0_PE | CR0_NE);
+	cpu_set(GUEST_IA32_EFER, EFER_LME);
+	cpu_set(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
+	v->arch.regs.rax = cases[_i].value;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
+	ck_assert_uint_eq(vmcs(GUEST_CR0), CR0_PE | CR0_NE);
+	ck_assert(!written(CR0_READ_SHADOW) && !written(CR4_READ_SHADOW));
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT);
+}
+END_TEST
+
+START_TEST(test_mov_to_cr4_keeps_vmxe_hidden)
+{
+	exit_on_vmx_cpu(EXIT_REASON_CR_ACCESS, cr_qual(4, CR_ACCESS_MOV_TO_CR, 0));
+	v->arch.regs.rax = CR4_PAE | CR4_OSFXSR;
+
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(vmcs(GUEST_CR4), CR4_PAE | CR4_OSFXSR | CR4_VMXE);
+	ck_assert_uint_eq(vmcs(CR4_READ_SHADOW), CR4_PAE | CR4_OSFXSR);
 }
 END_TEST
 
@@ -335,6 +407,233 @@ START_TEST(test_out_leaves_rax)
 	v->arch.regs.rax = 0xdeadbeef12345678ull;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
 	ck_assert_uint_eq(v->arch.regs.rax, 0xdeadbeef12345678ull);
+}
+END_TEST
+
+
+/* --- MSRs ---------------------------------------------------------------------------------------------- */
+
+static enum exit_action msr_access(uint32_t reason, uint32_t msr, uint64_t value)
+{
+	exit_at(1, 0, reason, 0);
+	vmsr_reset(&v->arch.msrs, true);
+	v->arch.regs.rcx = msr;
+	v->arch.regs.rax = value & 0xffffffffull;
+	v->arch.regs.rdx = value >> 32;
+	return exit_dispatch(v);
+}
+
+static void assert_gp(void)
+{
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_GP, true));
+	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT);
+	ck_assert_str_eq(v->arch.stop_reason, "");
+}
+
+START_TEST(test_unknown_msr_raises_gp_and_the_vm_runs_on)
+{
+	ck_assert_int_eq(msr_access(EXIT_REASON_MSR_READ, 0x12345, 0xdeadbeefcafeull), EXIT_RESUME);
+	assert_gp();
+	ck_assert_uint_eq(v->arch.regs.rax, 0xbeefcafe); /* registers untouched */
+	ck_assert_uint_eq(v->arch.msr_gp, 1);
+	ck_assert_int_eq(msr_access(EXIT_REASON_MSR_WRITE, MSR_IA32_FEATURE_CONTROL, 1), EXIT_RESUME);
+	assert_gp();
+}
+END_TEST
+
+START_TEST(test_msr_reads)
+{
+	static const struct {
+		uint32_t msr;
+		uint64_t value;
+	} cases[] = {
+		{ MSR_IA32_APIC_BASE, APIC_BASE_DEFAULT | APIC_BASE_BSP },
+		{ MSR_IA32_MTRRCAP, VMSR_MTRR_VAR | MTRRCAP_FIX | MTRRCAP_WC },
+		{ MSR_IA32_MTRR_DEF_TYPE, MTRR_DEF_TYPE_E | MTRR_TYPE_WB },
+		{ MSR_IA32_MCG_CAP, VMSR_MC_BANKS },
+		{ MSR_IA32_MC0_STATUS, 0 },
+		{ MSR_IA32_BIOS_SIGN_ID, 0 },
+		{ MSR_IA32_ARCH_CAPABILITIES, 0 },
+		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL },
+	};
+
+	ck_assert_int_eq(msr_access(EXIT_REASON_MSR_READ, cases[_i].msr, 0xffffffffffffffffull), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->arch.regs.rax, cases[_i].value & 0xffffffffull);
+	ck_assert_uint_eq(v->arch.regs.rdx, cases[_i].value >> 32);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT + INSN_LEN);
+}
+END_TEST
+
+START_TEST(test_msr_writes_that_take)
+{
+	ck_assert_int_eq(msr_access(EXIT_REASON_MSR_WRITE, MSR_IA32_EFER, EFER_SCE | EFER_LME | EFER_NXE), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(vmcs(GUEST_IA32_EFER), EFER_SCE | EFER_LME | EFER_NXE);
+	ck_assert_int_eq(msr_access(EXIT_REASON_MSR_WRITE, MSR_IA32_PAT, 0x0007010600070106ull), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(vmcs(GUEST_IA32_PAT), 0x0007010600070106ull);
+	/* A TSC write moves the offset: the host's TSC runs on. */
+	exit_at(1, 0, EXIT_REASON_MSR_WRITE, 0);
+	fake_hw.tsc = 1000;
+	v->arch.regs.rcx = MSR_IA32_TSC;
+	v->arch.regs.rax = 5000;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(vmcs(TSC_OFFSET), 4000);
+	/* Stored MSRs read back what was written. */
+	ck_assert_int_eq(msr_access(EXIT_REASON_MSR_WRITE, MSR_IA32_MTRR_PHYSBASE0 + 3, 0xabc000ull), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->arch.msrs.mtrr_var[3], 0xabc000ull);
+	ck_assert_int_eq(msr_access(EXIT_REASON_MSR_WRITE, MSR_IA32_SPEC_CTRL, SPEC_CTRL_IBRS), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(v->arch.msrs.spec_ctrl, SPEC_CTRL_IBRS);
+}
+END_TEST
+
+START_TEST(test_msr_writes_refused)
+{
+	static const struct {
+		uint32_t msr;
+		uint64_t value;
+	} cases[] = {
+		{ MSR_IA32_EFER, 1ull << 20 },                 /* reserved bit */
+		{ MSR_IA32_PAT, 0x0007040600070402ull },       /* type 2 is reserved */
+		{ MSR_IA32_APIC_BASE, APIC_BASE_DEFAULT | APIC_BASE_BSP | APIC_BASE_ENABLE }, /* no APIC to enable */
+		{ MSR_IA32_MISC_ENABLE, 1ull << 34 },          /* XD disable may not change */
+		{ MSR_IA32_MTRRCAP, 0 },                       /* read-only */
+		{ MSR_IA32_ARCH_CAPABILITIES, 0 },
+		{ MSR_IA32_MC0_STATUS, 1 },                    /* may only be cleared */
+		{ MSR_IA32_SPEC_CTRL, 1ull << 7 },
+	};
+
+	ck_assert_int_eq(msr_access(EXIT_REASON_MSR_WRITE, cases[_i].msr, cases[_i].value), EXIT_RESUME);
+	assert_gp();
+}
+END_TEST
+
+START_TEST(test_msr_bitmap_passes_through_only_the_switched_msrs)
+{
+	static uint8_t bm[VMSR_BITMAP_SIZE];
+
+	vmsr_bitmap_build(bm);
+	ck_assert(!vmsr_bitmap_exits(bm, MSR_IA32_LSTAR, false) && !vmsr_bitmap_exits(bm, MSR_IA32_LSTAR, true));
+	ck_assert(!vmsr_bitmap_exits(bm, MSR_IA32_KERNEL_GS_BASE, true));
+	ck_assert(!vmsr_bitmap_exits(bm, MSR_IA32_SYSENTER_EIP, true));
+	ck_assert(!vmsr_bitmap_exits(bm, MSR_IA32_TSC, false) && vmsr_bitmap_exits(bm, MSR_IA32_TSC, true));
+	ck_assert(vmsr_bitmap_exits(bm, MSR_IA32_EFER, false) && vmsr_bitmap_exits(bm, MSR_IA32_EFER, true));
+	ck_assert(vmsr_bitmap_exits(bm, MSR_IA32_PAT, true));
+	ck_assert(vmsr_bitmap_exits(bm, MSR_IA32_FEATURE_CONTROL, false));
+	ck_assert(vmsr_bitmap_exits(bm, 0x40000000u, false)); /* outside both ranges */
+	ck_assert(vmsr_bitmap_exits(bm, 0xc0001fffu, true));
+}
+END_TEST
+
+START_TEST(test_syscall_msrs_switch_per_vcpu)
+{
+	struct vcpu *a = &vm.vcpus[0], *b = &vm.vcpus[1];
+
+	exit_at(2, 0, EXIT_REASON_MSR_READ, 0);
+	vmsr_reset(&a->arch.msrs, true);
+	vmsr_reset(&b->arch.msrs, false);
+	a->arch.msrs.lstar = 0xaaaa;
+	b->arch.msrs.lstar = 0xbbbb;
+	vmsr_switch_to(a);
+	ck_assert_uint_eq(rdmsr(MSR_IA32_LSTAR), 0xaaaa);
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, 0x1234); /* the guest wrote it (passed through) */
+	vmsr_switch_to(b);
+	ck_assert_uint_eq(rdmsr(MSR_IA32_LSTAR), 0xbbbb);
+	ck_assert_uint_eq(a->arch.msrs.kernel_gs_base, 0x1234);
+	vmsr_switch_to(a);
+	ck_assert_uint_eq(rdmsr(MSR_IA32_KERNEL_GS_BASE), 0x1234);
+	ck_assert_uint_eq(b->arch.msrs.apic_base & APIC_BASE_BSP, 0);
+	vmsr_disown(a);
+	vmsr_disown(b);
+}
+END_TEST
+
+/* --- interrupts and HLT ---------------------------------------------------------------------------------- */
+
+START_TEST(test_interrupt_injected_when_the_guest_can_take_it)
+{
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	fake_env.irq_pending = true;
+	fake_env.irq_vector = 0x30;
+	vmx_irq_prepare(v, 0);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_EXTERNAL, 0x30, false));
+	ck_assert_uint_eq(fake_env.irq_acks, 1);
+	ck_assert_uint_eq(v->arch.irqs_injected, 1);
+	ck_assert(!(vmcs(CPU_BASED_VM_EXEC_CONTROL) & CPU_BASED_INTR_WINDOW_EXITING));
+}
+END_TEST
+
+START_TEST(test_interrupt_waits_for_the_window)
+{
+	static const struct {
+		uint64_t rflags;
+		uint32_t interruptibility;
+		uint32_t entry_event;
+	} cases[] = {
+		{ RFLAGS_RESERVED1, 0, 0 },                          /* IF clear */
+		{ RFLAGS_RESERVED1 | RFLAGS_IF, GUEST_INTR_STATE_STI, 0 }, /* right after STI */
+		{ RFLAGS_RESERVED1 | RFLAGS_IF, GUEST_INTR_STATE_MOV_SS, 0 },
+		{ RFLAGS_RESERVED1 | RFLAGS_IF, 0, INTR_INFO_VALID | X86_VEC_GP }, /* an event goes in already */
+	};
+
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	cpu_set(GUEST_RFLAGS, cases[_i].rflags);
+	cpu_set(GUEST_INTERRUPTIBILITY_INFO, cases[_i].interruptibility);
+	cpu_set(VM_ENTRY_INTR_INFO_FIELD, cases[_i].entry_event);
+	fake_env.irq_pending = true;
+	vmx_irq_prepare(v, 0);
+	ck_assert_uint_eq(fake_env.irq_acks, 0);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), cases[_i].entry_event);
+	ck_assert(vmcs(CPU_BASED_VM_EXEC_CONTROL) & CPU_BASED_INTR_WINDOW_EXITING);
+	/* The window opens: the exit resumes, and the next entry delivers it. */
+	cpu_set(VM_EXIT_REASON, EXIT_REASON_INTERRUPT_WINDOW);
+	cpu_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_IF);
+	cpu_set(GUEST_INTERRUPTIBILITY_INFO, 0);
+	cpu_set(VM_ENTRY_INTR_INFO_FIELD, 0);
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	vmx_irq_prepare(v, 0);
+	ck_assert_uint_eq(fake_env.irq_acks, 1);
+	ck_assert(!(vmcs(CPU_BASED_VM_EXEC_CONTROL) & CPU_BASED_INTR_WINDOW_EXITING));
+}
+END_TEST
+
+START_TEST(test_no_interrupt_before_the_pic_is_set_up)
+{
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	vm.dev.pic.chip[0].initialized = false;
+	fake_env.irq_pending = true;
+	vmx_irq_prepare(v, 0);
+	ck_assert_uint_eq(fake_env.irq_acks + fake_env.dev_updates, 0);
+	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD) && !written(CPU_BASED_VM_EXEC_CONTROL));
+}
+END_TEST
+
+START_TEST(test_only_the_boot_vcpu_gets_device_interrupts)
+{
+	exit_at(2, 1, EXIT_REASON_HLT, 0);
+	fake_env.irq_pending = true;
+	vmx_irq_prepare(v, 0);
+	ck_assert_uint_eq(fake_env.irq_acks, 0);
+	ck_assert(!written(VM_ENTRY_INTR_INFO_FIELD));
+}
+END_TEST
+
+START_TEST(test_hlt_sleeps_until_the_next_device_interrupt)
+{
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	fake_env.now = 1000;
+	fake_env.next_event = 90000;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.blocked_until, 90000);
+	/* Nothing ahead: a millisecond (the test guest's convention). */
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	fake_env.now = 1000;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.blocked_until, 1000 + 1000);
+	/* An interrupt already pending: no sleep at all. */
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	fake_env.irq_pending = true;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.blocked_until, 0);
 }
 END_TEST
 
@@ -492,6 +791,7 @@ static Suite *vmx_exits_suite(void)
 	Suite *s = suite_create("vmx_exits");
 	TCase *ev = tcase_create("events"), *dbg = tcase_create("single-step"), *cr = tcase_create("cr8");
 	TCase *io = tcase_create("io"), *misc = tcase_create("nmi-cpuid-dr");
+	TCase *msr = tcase_create("msr"), *irq = tcase_create("irq-hlt");
 
 	tcase_add_test(ev, test_db_interrupted_by_ept_violation_goes_in_again);
 	tcase_add_test(ev, test_software_exception_goes_in_again_with_its_length);
@@ -511,10 +811,26 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(cr, test_mov_from_cr8_reads_it_into_any_register);
 	tcase_add_test(cr, test_mov_to_cr8_reserved_bits_raise_gp);
 	tcase_add_test(cr, test_other_cr_access_stops_the_vm);
+	tcase_add_test(cr, test_mov_to_cr0_is_emulated_with_its_shadow_and_long_mode);
+	tcase_add_loop_test(cr, test_bad_cr0_and_cr4_writes_raise_gp, 0, 5);
+	tcase_add_test(cr, test_mov_to_cr4_keeps_vmxe_hidden);
 	suite_add_tcase(s, cr);
 	tcase_add_loop_test(io, test_in_sizes_write_rax_as_the_cpu_does, 0, 5);
 	tcase_add_test(io, test_out_leaves_rax);
 	suite_add_tcase(s, io);
+	tcase_add_test(msr, test_unknown_msr_raises_gp_and_the_vm_runs_on);
+	tcase_add_loop_test(msr, test_msr_reads, 0, 8);
+	tcase_add_test(msr, test_msr_writes_that_take);
+	tcase_add_loop_test(msr, test_msr_writes_refused, 0, 8);
+	tcase_add_test(msr, test_msr_bitmap_passes_through_only_the_switched_msrs);
+	tcase_add_test(msr, test_syscall_msrs_switch_per_vcpu);
+	suite_add_tcase(s, msr);
+	tcase_add_test(irq, test_interrupt_injected_when_the_guest_can_take_it);
+	tcase_add_loop_test(irq, test_interrupt_waits_for_the_window, 0, 4);
+	tcase_add_test(irq, test_only_the_boot_vcpu_gets_device_interrupts);
+	tcase_add_test(irq, test_no_interrupt_before_the_pic_is_set_up);
+	tcase_add_test(irq, test_hlt_sleeps_until_the_next_device_interrupt);
+	suite_add_tcase(s, irq);
 	tcase_add_test(misc, test_nmi_exit_runs_the_host_handler);
 	tcase_add_test(misc, test_guest_exception_exit_stops_the_vm);
 	tcase_add_test(misc, test_cpuid_exit_applies_the_policy_per_vcpu);

@@ -53,6 +53,7 @@ UNIT_FAKE_test_vmx_exits := yes
 UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \
 	kernel/arch/x86/vmx/exit_reason.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c \
 	kernel/arch/x86/vmx/inject.c kernel/arch/x86/vmx/cpuid_policy.c kernel/arch/x86/vmx/debug.c \
+	kernel/arch/x86/vmx/vmsr.c kernel/arch/x86/vmx/irq.c \
 	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c \
 	tests/unit/fake/fake_env.c
 UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
@@ -60,9 +61,11 @@ UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
 UNIT_TESTS += test_vm_lifecycle
 UNIT_FAKE_test_vm_lifecycle := yes
 UNIT_SRCS_test_vm_lifecycle := kernel/vmm/vm.c kernel/vmm/vm_destroy.c kernel/vmm/vm_mem.c kernel/vmm/vcpu.c \
-	kernel/vmm/dirty.c kernel/vmm/dirty_log.c kernel/vmm/throttle.c kernel/vmm/vuart.c \
+	kernel/vmm/dirty.c kernel/vmm/dirty_log.c kernel/vmm/throttle.c kernel/vmm/vuart.c kernel/vmm/vm_load.c \
+	kernel/vmm/vdev.c kernel/vmm/vpic.c kernel/vmm/vpit.c kernel/vmm/vrtc.c kernel/core/linux_boot.c \
 	kernel/arch/x86/vmx/vcpu.c kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c \
 	kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/dirty_backends.c kernel/arch/x86/vmx/dirty_pml.c \
+	kernel/arch/x86/vmx/vmsr.c \
 	kernel/arch/x86/vmx/dirty_wp.c kernel/core/ept.c kernel/core/frame_pool.c kernel/core/dirty_bitmap.c \
 	kernel/core/rate.c kernel/core/sched.c kernel/core/throttle_ctl.c $(UNIT_LIB)
 UNIT_TESTS += test_api_policy
@@ -134,3 +137,7 @@ UNIT_SRCS_test_relay_delayq := tools/relay/delayq.c
 UNIT_TESTS += test_lr_opts test_lr_track
 UNIT_SRCS_test_lr_opts := linerate/opts.c
 UNIT_SRCS_test_lr_track := linerate/track.c linerate/guest.c kernel/lib/err.c
+UNIT_TESTS += test_linux_boot
+UNIT_SRCS_test_linux_boot := kernel/core/linux_boot.c kernel/lib/err.c
+UNIT_TESTS += test_vdev
+UNIT_SRCS_test_vdev := kernel/vmm/vdev.c kernel/vmm/vpic.c kernel/vmm/vpit.c kernel/vmm/vrtc.c kernel/vmm/vuart.c

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "kernel/arch/x86/vmx/exit_reason.h"
 #include "kernel/arch/x86/vmx/regs.h"
+#include "kernel/arch/x86/vmx/vmsr.h"
 
 #define VCPU_FPU_AREA 512
 #define VCPU_STOP_REASON_MAX 200
@@ -47,6 +48,10 @@ struct vcpu_arch {
 	uint64_t host_nmis;     /* NMIs that arrived while this vCPU ran, handed to the host */
 	uint8_t tpr;            /* the virtual task-priority register, CR8 of a 64-bit guest */
 	struct vcpu_debug debug;
+	struct vmsr_state msrs;  /* emulated and switched MSRs */
+	uint64_t msr_gp;         /* RDMSR/WRMSR answered with #GP */
+	uint64_t irqs_injected;  /* external interrupts delivered */
+	bool irq_window;         /* interrupt-window exiting is on: an interrupt waits for the guest to take it */
 	char stop_reason[VCPU_STOP_REASON_MAX]; /* why the last run stopped the VM (VCPU_RUN_STOP_VM) */
 };
 

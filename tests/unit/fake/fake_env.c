@@ -8,11 +8,14 @@
 #include "kernel/lib/log.h"
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/vm.h"
-#include "kernel/vmm/vuart.h"
 
 struct fake_env fake_env;
 
-void fake_env_reset(void) { memset(&fake_env, 0, sizeof(fake_env)); }
+void fake_env_reset(void)
+{
+	memset(&fake_env, 0, sizeof(fake_env));
+	fake_env.next_event = VDEV_NEVER;
+}
 
 void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
 {
@@ -40,7 +43,7 @@ void sched_block(struct sched_entity *e, uint64_t until)
 	fake_env.blocked_until = until;
 }
 
-uint64_t time_now(void) { return 0; }
+uint64_t time_now(void) { return fake_env.now; }
 uint64_t time_us_to_ticks(uint64_t us) { return us; }
 
 void irq_dispatch(uint8_t vector)
@@ -62,19 +65,44 @@ void dirty_pml_drain(struct vcpu *v)
 	fake_env.pml_drains++;
 }
 
-bool vuart_claims(const struct vuart *u, uint16_t port)
+bool vdev_io(struct vm *vm, unsigned vcpu, uint64_t now, uint16_t port, unsigned size, bool in, uint32_t *val)
 {
-	(void)u;
-	return port == FAKE_UART_PORT;
-}
-
-void vuart_access(struct vuart *u, unsigned vcpu, uint16_t port, bool in, uint8_t *val)
-{
-	(void)u, (void)vcpu, (void)port;
+	(void)vm, (void)vcpu, (void)now, (void)size;
+	if (port != FAKE_UART_PORT)
+		return false;
 	fake_env.uart_accesses++;
 	if (in)
 		*val = fake_env.uart_in;
+	return true;
 }
+
+void vdev_update(struct vm *vm, uint64_t now)
+{
+	(void)vm, (void)now;
+	fake_env.dev_updates++;
+}
+
+bool vdev_irq_pending(const struct vm *vm)
+{
+	(void)vm;
+	return fake_env.irq_pending;
+}
+
+uint8_t vdev_irq_ack(struct vm *vm)
+{
+	(void)vm;
+	fake_env.irq_pending = false;
+	fake_env.irq_acks++;
+	return fake_env.irq_vector;
+}
+
+uint64_t vdev_next_event(const struct vm *vm)
+{
+	(void)vm;
+	return fake_env.next_event;
+}
+
+uint64_t time_tsc_hz(void) { return FAKE_TSC_HZ; }
 
 #define FAKE_FRAMES 8
 #define FAKE_FRAME_SIZE 4096

@@ -1,6 +1,6 @@
 /*
  * Host-test fakes of what the VM-exit handlers call outside kernel/arch/x86/vmx/:
- * logging, the vCPU and scheduler, dirty tracking and the virtual UART. Each
+ * logging, the vCPU and scheduler, dirty tracking and the VM's devices. Each
  * records its calls in `fake_env` so that a test can check them.
  */
 #ifndef TESTS_UNIT_FAKE_ENV_H
@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FAKE_UART_PORT 0x3f8 /* the one port vuart_claims() claims */
+#define FAKE_UART_PORT 0x3f8 /* the one port vdev_io() claims */
+#define FAKE_TSC_HZ 50000000ull
 
 struct fake_env {
 	unsigned log_errors;
@@ -20,6 +21,11 @@ struct fake_env {
 	uint64_t blocked_until;
 	uint8_t uart_in;          /* what a read of FAKE_UART_PORT returns */
 	unsigned uart_accesses;
+	uint64_t now;             /* what time_now() answers */
+	bool irq_pending;         /* what vdev_irq_pending() answers, until vdev_irq_ack() */
+	uint8_t irq_vector;       /* what vdev_irq_ack() answers */
+	unsigned irq_acks, dev_updates;
+	uint64_t next_event;      /* what vdev_next_event() answers; VDEV_NEVER after reset */
 };
 
 extern struct fake_env fake_env;

@@ -17,6 +17,7 @@ struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 #define CPUID_LEAF_PMU 0xau
 #define CPUID_LEAF_TOPOLOGY 0xbu
 #define CPUID_LEAF_XSAVE 0xdu
+#define CPUID_LEAF_TSC 0x15u          /* EAX, EBX: TSC/crystal ratio; ECX: crystal Hz */
 #define CPUID_LEAF_HV_BASE 0x40000000u
 #define CPUID_LEAF_HV_LAST 0x4fffffffu
 #define CPUID_LEAF_EXT_MAX 0x80000000u

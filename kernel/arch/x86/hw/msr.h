@@ -2,7 +2,26 @@
 #ifndef HV_KERNEL_ARCH_X86_HW_MSR_H
 #define HV_KERNEL_ARCH_X86_HW_MSR_H
 
+#define MSR_IA32_TSC 0x010
 #define MSR_IA32_FEATURE_CONTROL 0x03a
+#define MSR_IA32_SPEC_CTRL 0x048
+#define MSR_IA32_BIOS_SIGN_ID 0x08b        /* microcode revision in bits 63:32 */
+#define MSR_IA32_MTRRCAP 0x0fe
+#define MSR_IA32_ARCH_CAPABILITIES 0x10a
+#define MSR_IA32_MCG_CAP 0x179
+#define MSR_IA32_MCG_STATUS 0x17a
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_IA32_DEBUGCTL 0x1d9
+#define MSR_IA32_MTRR_PHYSBASE0 0x200      /* base/mask pairs, 0x200..0x20f for 8 ranges */
+#define MSR_IA32_MTRR_FIX64K_00000 0x250
+#define MSR_IA32_MTRR_FIX16K_80000 0x258
+#define MSR_IA32_MTRR_FIX16K_A0000 0x259
+#define MSR_IA32_MTRR_FIX4K_C0000 0x268    /* 0x268..0x26f */
+#define MSR_IA32_MTRR_DEF_TYPE 0x2ff
+#define MSR_IA32_MC0_CTL 0x400             /* bank i: CTL, STATUS, ADDR, MISC at 0x400 + 4i */
+#define MSR_IA32_MC0_STATUS 0x401
+#define MSR_IA32_MC0_ADDR 0x402
+#define MSR_IA32_MC0_MISC 0x403
 #define MSR_IA32_SYSENTER_CS 0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
@@ -25,8 +44,48 @@
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
 #define MSR_IA32_APIC_BASE 0x01b
 #define MSR_IA32_EFER 0xc0000080
+#define MSR_IA32_STAR 0xc0000081
+#define MSR_IA32_LSTAR 0xc0000082
+#define MSR_IA32_CSTAR 0xc0000083
+#define MSR_IA32_FMASK 0xc0000084
 #define MSR_IA32_FS_BASE 0xc0000100
 #define MSR_IA32_GS_BASE 0xc0000101
+#define MSR_IA32_KERNEL_GS_BASE 0xc0000102
+
+/* IA32_APIC_BASE */
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_EXTD (1ull << 10)
+#define APIC_BASE_ENABLE (1ull << 11)
+#define APIC_BASE_DEFAULT 0xfee00000ull
+
+/* IA32_MISC_ENABLE */
+#define MISC_ENABLE_FAST_STRING (1ull << 0)
+#define MISC_ENABLE_BTS_UNAVAIL (1ull << 11)
+#define MISC_ENABLE_PEBS_UNAVAIL (1ull << 12)
+#define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
+
+/* IA32_MTRRCAP and IA32_MTRR_DEF_TYPE */
+#define MTRRCAP_VCNT_MASK 0xffull
+#define MTRRCAP_FIX (1ull << 8)
+#define MTRRCAP_WC (1ull << 10)
+#define MTRR_DEF_TYPE_MASK 0xffull
+#define MTRR_DEF_TYPE_FE (1ull << 10)
+#define MTRR_DEF_TYPE_E (1ull << 11)
+#define MTRR_TYPE_WB 6ull
+
+/* IA32_MCG_CAP, IA32_MCG_STATUS */
+#define MCG_CAP_COUNT_MASK 0xffull
+#define MCG_STATUS_VALID_BITS 0x7ull       /* RIPV, EIPV, MCIP */
+
+/* IA32_SPEC_CTRL */
+#define SPEC_CTRL_IBRS (1ull << 0)
+#define SPEC_CTRL_STIBP (1ull << 1)
+#define SPEC_CTRL_SSBD (1ull << 2)
+
+/* IA32_PAT: eight one-byte entries, each a memory type in bits 2:0 */
+#define PAT_ENTRY_RESERVED 0xf8f8f8f8f8f8f8f8ull
+#define PAT_TYPE_RESERVED_2 2
+#define PAT_TYPE_RESERVED_3 3
 
 #define FEATURE_CONTROL_LOCKED (1ull << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
@@ -62,8 +121,10 @@
 #define CR4_VMXE (1ull << 13)
 #define CR8_TPR_MASK 0xfull /* CR8 holds TPR[7:4]; bits 63:4 are reserved (SDM 10.8.6.1) */
 
+#define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
 
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define RFLAGS_TF (1ull << 8)

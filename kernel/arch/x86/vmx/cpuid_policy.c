@@ -7,10 +7,11 @@
 	(CPUID_1_ECX_SSE3 | CPUID_1_ECX_PCLMULQDQ | CPUID_1_ECX_SSSE3 | CPUID_1_ECX_CX16 | CPUID_1_ECX_PCID | \
 	 CPUID_1_ECX_SSE41 | CPUID_1_ECX_SSE42 | CPUID_1_ECX_MOVBE | CPUID_1_ECX_POPCNT | CPUID_1_ECX_AES |   \
 	 CPUID_1_ECX_RDRAND)
-/* No APIC, MTRR, MCE, PSN, DS, ACPI, TM, PBE: nothing emulates them. */
+/* MTRR: its MSRs are emulated (vmsr.h). No APIC, MCE, MCA, PSN, DS, ACPI, TM, PBE: nothing emulates them. */
 #define GUEST_1_EDX                                                                                        \
 	(CPUID_1_EDX_FPU | CPUID_1_EDX_VME | CPUID_1_EDX_DE | CPUID_1_EDX_PSE | CPUID_1_EDX_TSC |            \
-	 CPUID_1_EDX_MSR | CPUID_1_EDX_PAE | CPUID_1_EDX_CX8 | CPUID_1_EDX_SEP | CPUID_1_EDX_PGE |            \
+	 CPUID_1_EDX_MSR | CPUID_1_EDX_PAE | CPUID_1_EDX_CX8 | CPUID_1_EDX_SEP | CPUID_1_EDX_MTRR |           \
+	 CPUID_1_EDX_PGE |                                                                                  \
 	 CPUID_1_EDX_CMOV | CPUID_1_EDX_PAT | CPUID_1_EDX_PSE36 | CPUID_1_EDX_CLFSH | CPUID_1_EDX_MMX |       \
 	 CPUID_1_EDX_FXSR | CPUID_1_EDX_SSE | CPUID_1_EDX_SSE2)
 /* Not INVPCID ("enable INVPCID" is off), not AVX2 (needs XSAVE), not PT, MPX, SGX or AVX-512. */
@@ -114,8 +115,11 @@ static struct cpuid_regs policy_basic(uint32_t leaf, uint32_t subleaf, struct cp
 		return leaf_ext_features(subleaf, h);
 	case CPUID_LEAF_TOPOLOGY:
 		return leaf_topology(subleaf, who);
+	case CPUID_LEAF_TSC:
+		/* The TSC's frequency as a 1:1 ratio to a "crystal" of that frequency: no guest needs to calibrate. */
+		return who->tsc_hz && who->tsc_hz <= UINT32_MAX ? (struct cpuid_regs){ 1, 1, (uint32_t)who->tsc_hz, 0 } : zero;
 	default:
-		/* Serial number, MONITOR/MWAIT, power management, PMU (0xA), XSAVE (0xD): none. */
+		/* Serial number, MONITOR/MWAIT, power management, PMU (0xA), XSAVE (0xD), 0xE-0x14: none. */
 		return zero;
 	}
 }

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include "kernel/arch/x86/hw/cpuid.h"
 
-#define CPUID_GUEST_MAX_BASIC 0xdu       /* the highest basic leaf the guest is told of */
+#define CPUID_GUEST_MAX_BASIC 0x15u      /* the highest basic leaf the guest is told of */
 #define CPUID_GUEST_MAX_EXT 0x80000008u  /* the highest extended leaf */
 #define CPUID_HV_MAX CPUID_LEAF_HV_BASE  /* the hypervisor range has one leaf */
 /* "FerryHV" padded: CPUID 0x40000000 EBX, ECX, EDX. */
@@ -24,6 +24,7 @@ struct cpuid_vcpu {
 	uint32_t host_max_ext;   /* the host's CPUID.80000000h:EAX */
 	unsigned id;             /* vCPU index, also its APIC ID */
 	unsigned count;          /* vCPUs of the VM, 1.. */
+	uint64_t tsc_hz;         /* the guest's TSC frequency; 0 when unknown */
 };
 
 /*

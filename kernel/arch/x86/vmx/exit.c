@@ -17,6 +17,9 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
 	[EXIT_REASON_PML_FULL] = exit_pml_full,
+	[EXIT_REASON_MSR_READ] = exit_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = exit_wrmsr,
+	[EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
 };
 
 static void exit_decode(struct vcpu *v)

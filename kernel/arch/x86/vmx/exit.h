@@ -37,6 +37,9 @@ enum exit_action exit_cr_access(struct vcpu *v);
 enum exit_action exit_ept_violation(struct vcpu *v);
 enum exit_action exit_preemption_timer(struct vcpu *v);
 enum exit_action exit_pml_full(struct vcpu *v);
+enum exit_action exit_rdmsr(struct vcpu *v);
+enum exit_action exit_wrmsr(struct vcpu *v);
+enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_entry_failure(struct vcpu *v);
 enum exit_action exit_unhandled(struct vcpu *v);
 

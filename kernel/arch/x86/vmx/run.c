@@ -4,7 +4,9 @@
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/debug.h"
 #include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/arch/x86/vmx/irq.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmsr.h"
 #include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/vmm/arch.h"
 #include "kernel/vmm/vm.h"
@@ -38,8 +40,9 @@ enum vcpu_run_end vcpu_arch_run(struct vcpu *v, uint64_t slice_end)
 	 * (0x400, all disabled), so they cannot fire in the host.
 	 */
 	vmx_debug_switch(&host_debug, &v->arch.debug);
+	vmsr_switch_to(v);
 	while (v->vm->state == VM_RUNNING && v->se.state == SCHED_RUNNABLE) {
-		uint64_t now = time_now(), timer;
+		uint64_t now = time_now(), timer, stop = slice_end, event;
 		int rc;
 
 		if (now >= slice_end)
@@ -50,7 +53,12 @@ enum vcpu_run_end vcpu_arch_run(struct vcpu *v, uint64_t slice_end)
 			end = VCPU_RUN_STOP_VM;
 			break;
 		}
-		timer = (slice_end - now) >> shift;
+		vmx_irq_prepare(v, now);
+		/* The guest runs until its slice ends or its next timer interrupt falls due, whichever is first. */
+		event = v->id == 0 && vdev_irqs_on(&v->vm->dev) ? vdev_next_event(v->vm) : VDEV_NEVER;
+		if (event < stop)
+			stop = event > now ? event : now;
+		timer = (stop - now) >> shift;
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, timer > PREEMPTION_TIMER_MAX ? PREEMPTION_TIMER_MAX : timer);
 
 		/* No host code may touch SSE between these two pairs (kernel code is general-regs-only). */

@@ -56,9 +56,11 @@ int vcpu_arch_create(struct vcpu *v)
 {
 	vcpu_fpu_reset(v);
 	v->arch.debug.dr6 = DR6_RESET;
-	/* The boot convention: EBX points at the boot parameters, ESI is the vCPU's index. */
-	v->arch.regs.rbx = HV_GUEST_BOOT_GPA;
-	v->arch.regs.rsi = v->id;
+	vmsr_reset(&v->arch.msrs, v->id == 0);
+	vmsr_disown(v);
+	/* The test guest: EBX points at its boot parameters, ESI is the vCPU's index; Linux: ESI is the zero page. */
+	v->arch.regs.rbx = v->vm->boot.rbx;
+	v->arch.regs.rsi = v->vm->boot.linux ? v->vm->boot.rsi : v->id;
 	return vmcs_create(v);
 }
 
@@ -85,8 +87,9 @@ void vcpu_arch_log_stats(const struct vcpu *v)
 	line[n] = '\0';
 	log_info("stats",
 		 "%s: ran %llu us in %llu slices, %llu exits (reason:count%s), %llu events re-injected, "
-		 "%llu host NMIs",
+		 "%llu host NMIs, %llu interrupts injected, %llu MSR accesses refused",
 		 v->name, (unsigned long long)time_ticks_to_us(v->se.runtime), (unsigned long long)v->se.slices,
 		 (unsigned long long)v->arch.exits_total, n ? line : " none",
-		 (unsigned long long)v->arch.events_reinjected, (unsigned long long)v->arch.host_nmis);
+		 (unsigned long long)v->arch.events_reinjected, (unsigned long long)v->arch.host_nmis,
+		 (unsigned long long)v->arch.irqs_injected, (unsigned long long)v->arch.msr_gp);
 }

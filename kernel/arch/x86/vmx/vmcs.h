@@ -153,6 +153,7 @@ enum vmcs_field {
 #define PIN_BASED_VMX_PREEMPTION_TIMER (1u << 6)
 
 /* Primary processor-based controls (SDM 25.6.2). */
+#define CPU_BASED_INTR_WINDOW_EXITING (1u << 2)
 #define CPU_BASED_USE_TSC_OFFSETTING (1u << 3)
 #define CPU_BASED_HLT_EXITING (1u << 7)
 #define CPU_BASED_INVLPG_EXITING (1u << 9)

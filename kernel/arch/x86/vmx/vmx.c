@@ -6,13 +6,12 @@
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmsr.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
 
 #define VMCS_LINK_NONE (~0ull)
-#define GUEST_CODE_SEL 0x08
-#define GUEST_DATA_SEL 0x10
 #define GUEST_FLAT_LIMIT 0xffffffffu
 #define GUEST_TABLE_LIMIT 0xffffu
 #define GUEST_PAT_DEFAULT 0x0007040600070406ull
@@ -20,6 +19,7 @@
 static struct vmx_caps caps;
 static uint64_t vmxon_pa;
 static uint64_t current_vmcs_pa; /* what VMPTRLD last made current on this CPU */
+static uint64_t msr_bitmap_pa;   /* one MSR bitmap for every vCPU */
 
 const struct vmx_caps *vmx_get_caps(void) { return &caps; }
 
@@ -54,6 +54,10 @@ int vmx_init(char *why, size_t len)
 		strncpy(why, "VMXON failed", len);
 		return HV_EIO;
 	}
+	msr_bitmap_pa = frames_alloc(FRAME_SIZE, FRAME_SIZE);
+	if (!msr_bitmap_pa)
+		return HV_ENOMEM;
+	vmsr_bitmap_build((uint8_t *)(uintptr_t)msr_bitmap_pa);
 	log_info("vmx", "VMX operation on (VMXON region %#llx)", (unsigned long long)vmxon_pa);
 	return HV_OK;
 }
@@ -64,11 +68,12 @@ static int vmcs_controls(const struct vcpu *v)
 	uint32_t pin = vmx_ctls_adjust(caps.pinbased,
 				       PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING | PIN_BASED_VMX_PREEMPTION_TIMER,
 				       &miss_pin);
-	/* Every I/O access and every MSR access exits (no bitmaps): the guest reaches no host device. */
+	/* Every I/O access exits: the guest reaches no host device. MSRs exit as the bitmap says (vmsr.h). */
 	/* CR8 exits both ways: the guest's TPR is virtual and never reaches the host's LAPIC. */
 	uint32_t proc = vmx_ctls_adjust(caps.procbased,
 					CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
 						CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
+						CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_USE_TSC_OFFSETTING |
 						CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
 					&miss_proc);
 	uint32_t proc2 = vmx_ctls_adjust(caps.procbased2,
@@ -103,6 +108,7 @@ static int vmcs_controls(const struct vcpu *v)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write64(EPT_POINTER, v->vm->eptp);
 	vmcs_write64(TSC_OFFSET, 0);
+	vmcs_write64(MSR_BITMAP, msr_bitmap_pa);
 	/* The guest owns CR0 and CR4 except the bits VMX forces on; it reads them as it set them. */
 	vmcs_write64(CR0_GUEST_HOST_MASK, CR0_NE);
 	vmcs_write64(CR0_READ_SHADOW, CR0_PE | CR0_ET);
@@ -149,21 +155,21 @@ static void vmcs_guest_segment(enum vmcs_field sel, uint16_t value, uint32_t ar)
 	vmcs_write32(GUEST_ES_AR_BYTES + idx * 2, ar);
 }
 
-static void vmcs_guest_state(void)
+static void vmcs_guest_state(const struct vm_boot *b)
 {
 	uint32_t code_ar = AR_TYPE_CODE_XR_ACCESSED | AR_S | AR_P | AR_DB | AR_G;
 	uint32_t data_ar = AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | AR_DB | AR_G;
 
-	/* Boot convention (kernel/guest_abi.h): 32-bit protected mode, paging off, flat segments. */
+	/* Both boot conventions (kernel/guest_abi.h, Linux's 32-bit entry): protected mode, paging off, flat segments. */
 	vmcs_write64(GUEST_CR0, (CR0_PE | CR0_ET | CR0_NE | caps.cr0_fixed0) & caps.cr0_fixed1 & ~CR0_PG);
 	vmcs_write64(GUEST_CR3, 0);
 	vmcs_write64(GUEST_CR4, (CR4_VMXE | caps.cr4_fixed0) & caps.cr4_fixed1);
-	vmcs_guest_segment(GUEST_CS_SELECTOR, GUEST_CODE_SEL, code_ar);
-	vmcs_guest_segment(GUEST_DS_SELECTOR, GUEST_DATA_SEL, data_ar);
-	vmcs_guest_segment(GUEST_ES_SELECTOR, GUEST_DATA_SEL, data_ar);
-	vmcs_guest_segment(GUEST_SS_SELECTOR, GUEST_DATA_SEL, data_ar);
-	vmcs_guest_segment(GUEST_FS_SELECTOR, GUEST_DATA_SEL, data_ar);
-	vmcs_guest_segment(GUEST_GS_SELECTOR, GUEST_DATA_SEL, data_ar);
+	vmcs_guest_segment(GUEST_CS_SELECTOR, b->cs, code_ar);
+	vmcs_guest_segment(GUEST_DS_SELECTOR, b->ds, data_ar);
+	vmcs_guest_segment(GUEST_ES_SELECTOR, b->ds, data_ar);
+	vmcs_guest_segment(GUEST_SS_SELECTOR, b->ds, data_ar);
+	vmcs_guest_segment(GUEST_FS_SELECTOR, b->ds, data_ar);
+	vmcs_guest_segment(GUEST_GS_SELECTOR, b->ds, data_ar);
 	vmcs_write16(GUEST_LDTR_SELECTOR, 0);
 	vmcs_write64(GUEST_LDTR_BASE, 0);
 	vmcs_write32(GUEST_LDTR_LIMIT, 0);
@@ -172,14 +178,14 @@ static void vmcs_guest_state(void)
 	vmcs_write64(GUEST_TR_BASE, 0);
 	vmcs_write32(GUEST_TR_LIMIT, GUEST_TABLE_LIMIT);
 	vmcs_write32(GUEST_TR_AR_BYTES, AR_TYPE_TSS_BUSY_32 | AR_P);
-	vmcs_write64(GUEST_GDTR_BASE, 0);
-	vmcs_write32(GUEST_GDTR_LIMIT, GUEST_TABLE_LIMIT);
+	vmcs_write64(GUEST_GDTR_BASE, b->gdt_base);
+	vmcs_write32(GUEST_GDTR_LIMIT, b->gdt_limit);
 	/* An empty IDT: until the guest loads its own, any exception ends in a triple fault. */
 	vmcs_write64(GUEST_IDTR_BASE, 0);
 	vmcs_write32(GUEST_IDTR_LIMIT, 0);
 	vmcs_write64(GUEST_DR7, DR7_RESET);
 	vmcs_write64(GUEST_RSP, 0);
-	vmcs_write64(GUEST_RIP, HV_GUEST_LOAD_GPA);
+	vmcs_write64(GUEST_RIP, b->rip);
 	vmcs_write64(GUEST_RFLAGS, RFLAGS_RESERVED1);
 	vmcs_write64(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write32(GUEST_SYSENTER_CS, 0);
@@ -210,7 +216,7 @@ int vmcs_create(struct vcpu *v)
 	if (rc)
 		return rc;
 	vmcs_host_state();
-	vmcs_guest_state();
+	vmcs_guest_state(&v->vm->boot);
 	return vmcs_error_count() == errors ? HV_OK : HV_EIO;
 }
 

@@ -1,15 +1,22 @@
 /*
- * Control-register accesses. Only MOV to and from CR8 exits by design (CR8
- * load and store exiting): the guest's task priority is virtual, so a guest
- * can never raise the physical TPR and mask the host's own interrupts.
- * Other CR exits come only from the bits the host owns in CR0 and CR4 and
- * are not emulated: they stop the VM.
+ * Control-register accesses. MOV to and from CR8 exits by design (CR8 load
+ * and store exiting): the guest's task priority is virtual, so a guest can
+ * never raise the physical TPR and mask the host's own interrupts. MOV to
+ * CR0 and CR4 exits when it would change a bit the host owns (CR0.NE,
+ * CR4.VMXE: VMX forces them on); the write is emulated: the guest reads
+ * back what it wrote through the read shadow, the CPU runs with the forced
+ * bits set. Anything else (CLTS, LMSW never touch an owned bit) stops the VM.
  */
 #include <stddef.h>
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/vmm/vm.h"
+
+#define CR_NUMBER_CR0 0
+#define CR_NUMBER_CR4 4
+#define CR_HIGH_HALF 0xffffffff00000000ull
 
 #define CR_NUMBER_CR8 8
 #define GPR_RSP 4           /* general-register numbering of exit qualifications (SDM table 28-3) */
@@ -78,12 +85,74 @@ static enum exit_action cr8_access(struct vcpu *v, const struct cr_access *a)
 	return EXIT_SKIP_INSN;
 }
 
+static enum exit_action cr_gp(void)
+{
+	exit_inject_exception(X86_VEC_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+/* Entering or leaving IA-32e mode with this CR0 write: EFER.LMA and the entry control follow PG (SDM 10.8.5). */
+static void cr0_long_mode(uint64_t old, uint64_t value)
+{
+	uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
+	uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS);
+
+	if (!(old & CR0_PG) && (value & CR0_PG) && (efer & EFER_LME)) {
+		vmcs_write64(GUEST_IA32_EFER, efer | EFER_LMA);
+		vmcs_write32(VM_ENTRY_CONTROLS, entry | VM_ENTRY_IA32E_MODE);
+	} else if ((old & CR0_PG) && !(value & CR0_PG) && (efer & EFER_LMA)) {
+		vmcs_write64(GUEST_IA32_EFER, efer & ~EFER_LMA);
+		vmcs_write32(VM_ENTRY_CONTROLS, entry & ~VM_ENTRY_IA32E_MODE);
+	}
+}
+
+static enum exit_action cr0_write(uint64_t value)
+{
+	const struct vmx_caps *c = vmx_get_caps();
+	uint64_t old = vmcs_read64(GUEST_CR0);
+	/* Unrestricted guest: PE and PG are the guest's even where FIXED0 has them. */
+	uint64_t forced = c->cr0_fixed0 & ~(CR0_PE | CR0_PG);
+
+	if ((value & CR_HIGH_HALF) || ((value & CR0_PG) && !(value & CR0_PE)) ||
+	    ((value & CR0_NW) && !(value & CR0_CD)))
+		return cr_gp();
+	/* Paging on with LME needs PAE; paging off in 64-bit code is refused by the CPU too. */
+	if (!(old & CR0_PG) && (value & CR0_PG) && (vmcs_read64(GUEST_IA32_EFER) & EFER_LME) &&
+	    !(vmcs_read64(GUEST_CR4) & CR4_PAE))
+		return cr_gp();
+	cr0_long_mode(old, value);
+	vmcs_write64(GUEST_CR0, (value | forced) & c->cr0_fixed1);
+	vmcs_write64(CR0_READ_SHADOW, value);
+	return EXIT_SKIP_INSN;
+}
+
+static enum exit_action cr4_write(uint64_t value)
+{
+	const struct vmx_caps *c = vmx_get_caps();
+
+	/* VMX is not offered (CPUID hides it), and bits the CPU cannot hold raise #GP as they would. */
+	if ((value & CR4_VMXE) || (value & ~c->cr4_fixed1) ||
+	    (!(value & CR4_PAE) && (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA)))
+		return cr_gp();
+	vmcs_write64(GUEST_CR4, value | c->cr4_fixed0);
+	vmcs_write64(CR4_READ_SHADOW, value);
+	return EXIT_SKIP_INSN;
+}
+
 enum exit_action exit_cr_access(struct vcpu *v)
 {
 	struct cr_access a = cr_decode(v->arch.exit.qualification);
 
 	if (a.cr == CR_NUMBER_CR8 && (a.type == CR_ACCESS_MOV_TO_CR || a.type == CR_ACCESS_MOV_FROM_CR))
 		return cr8_access(v, &a);
+	if ((a.cr == CR_NUMBER_CR0 || a.cr == CR_NUMBER_CR4) && a.type == CR_ACCESS_MOV_TO_CR) {
+		uint64_t value = cr_gpr_read(v, a.gpr);
+
+		/* Outside IA-32e mode the instruction moves a 32-bit register. */
+		if (!(vmcs_read32(VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE))
+			value &= ~CR_HIGH_HALF;
+		return a.cr == CR_NUMBER_CR0 ? cr0_write(value) : cr4_write(value);
+	}
 	exit_dump_guest(v);
 	return exit_stop(v, "%s: CR%u access (type %u, register %u) is not emulated, rip %#llx", v->name, a.cr, a.type,
 		a.gpr, (unsigned long long)v->arch.exit.rip);

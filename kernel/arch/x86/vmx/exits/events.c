@@ -33,3 +33,9 @@ enum exit_action exit_preemption_timer(struct vcpu *v)
 	(void)v; /* the slice is over: vcpu_run() sees its end and returns to the scheduler */
 	return EXIT_RESUME;
 }
+
+enum exit_action exit_interrupt_window(struct vcpu *v)
+{
+	(void)v; /* the guest can take an interrupt now: the next entry delivers it (vmx_irq_prepare) */
+	return EXIT_RESUME;
+}

@@ -1,10 +1,11 @@
-/* Port I/O: decoded into an access, then given to the device that claims the port. */
+/* Port I/O: decoded into an access, then given to the device that claims the port (kernel/vmm/vdev.h). */
+#include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
 
-#define IO_FLOATING_BUS 0xffffffffu /* what a read from a port without a device returns */
+#define IO_FLOATING_BUS 0xffffffffu
 
 struct io_access {
 	uint16_t port;
@@ -40,23 +41,18 @@ static uint64_t io_in_result(uint64_t rax, unsigned size, uint32_t value)
 enum exit_action exit_io(struct vcpu *v)
 {
 	struct io_access io = io_decode(v->arch.exit.qualification);
+	uint32_t value = (uint32_t)v->arch.regs.rax;
 
 	if (io.string) {
 		exit_dump_guest(v);
 		return exit_stop(v, "%s: string I/O (port %#x) is not emulated", v->name, io.port);
 	}
-	if (vuart_claims(&v->vm->console, io.port)) {
-		uint8_t b = (uint8_t)v->arch.regs.rax;
-
-		vuart_access(&v->vm->console, v->id, io.port, io.in, &b);
-		if (io.in)
-			v->arch.regs.rax = io_in_result(v->arch.regs.rax, io.size, b);
-		return EXIT_SKIP_INSN;
+	if (!vdev_io(v->vm, v->id, time_now(), io.port, io.size, io.in, &value)) {
+		log_debug("io", "%s: %s of %u bytes at unclaimed port %#x", v->name, io.in ? "read" : "write", io.size,
+			  io.port);
+		value = IO_FLOATING_BUS; /* no device: reads float high, writes vanish, as on an empty ISA bus */
 	}
-	/* No device there: reads float high, writes vanish, as on an empty ISA bus. */
-	log_debug("io", "%s: %s of %u bytes at unclaimed port %#x", v->name, io.in ? "read" : "write", io.size,
-		  io.port);
 	if (io.in)
-		v->arch.regs.rax = io_in_result(v->arch.regs.rax, io.size, IO_FLOATING_BUS);
+		v->arch.regs.rax = io_in_result(v->arch.regs.rax, io.size, value);
 	return EXIT_SKIP_INSN;
 }
