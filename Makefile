@@ -165,6 +165,7 @@ $(SIM): $(SIM_SRCS) $(wildcard sim/*.h) migration/policy.h migration/stream.h
 sim: deps $(SIM)
 	@$(SIM) -t -o $(BUILD)/bench
 	@tools/sim-plot.sh $(BUILD)/bench/sim
+	@/usr/bin/python3 tools/sim-validate.py --sim $(SIM) --bench $(BUILD)/bench --systest $(BUILD)/systest
 
 # The whole story by default: two hosts boot through PXE and the running guest moves from A to B.
 # DEMO_HOSTS=1: one host and its guest, from the ISO (PXE=1: through PXE).

@@ -63,6 +63,11 @@ def ours_figures(send, recv, send_proc, recv_proc, mem_bytes):
         "cpu_source": cpu_source,
         "tracker": _pick(send, "tracker"),
         "converged": _pick(send, "converged"),
+        # What tools/sim-validate.py replays the run from: the throttle it reached, the writes it made.
+        "peak_throttle": _pick(send, "peak_throttle"),
+        "writes": _pick(send, "writes"),
+        "downtime_limit_ms": _pick(send, "downtime_limit_ms"),
+        "downtime_recv_ms": _pick(send, "downtime_recv_ms"),
         "selfcheck_errors": _pick(send, "selfcheck_errors"),
         # Both sides must agree, and the writers' self-check must be clean.
         "digest_match": _pick(send, "digest_match") is True and _pick(recv, "digest_match") is not False
