@@ -175,9 +175,11 @@ def migrate(ns, hosts, src, dst, conns):
     wire, wire_wall = meter.done()
     d = wait_for(f"destination {dst} done", 60, 0.5,
                  lambda: (lambda x: x if x["state"] in ("done", "failed", "listening") else None)(status(ns, dst)))
-    src_text = hosts[src].wait(r"I migr: send (done|failed)", 30)[before_src:]
+    sends_before = len(re.findall(r"I migr: send (done|failed)", hosts[src].text()[:before_src]))
+    src_text = hosts[src].wait(r"I migr: send (done|failed)", 30, count=sends_before + 1)[before_src:]
     ok = s["state"] == "done" and d["state"] == "done"
-    dst_text = hosts[dst].wait(r"I migr: receive done", 30 if ok else 1)
+    # This migration's line, not an earlier one's: a host that received before already has one.
+    dst_text = hosts[dst].wait(r"I migr: receive done", 30 if ok else 1, count=digests_before + 1)
     digest = ok and len(RECV_DONE_RE.findall(dst_text)) == digests_before + 1
     guest_ok = False
     if ok:
