@@ -8,6 +8,7 @@
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vcpu_state.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/lib/err.h"
@@ -157,7 +158,7 @@ int vcpu_arch_state_load(struct vcpu *v, const struct vcpu_state *s)
 	for (i = 0; i < n; i++)
 		state_put(&f[i], s);
 	/* The guest's TSC goes on from the saved value, whatever this host's TSC reads. */
-	vmcs_write64(TSC_OFFSET, s->tsc - rdtsc());
+	vmx_tsc_offset_set(v, s->tsc - rdtsc());
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
 		     vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) | CPU_BASED_USE_TSC_OFFSETTING);
 	memcpy(v->arch.fpu, s->fxsave, sizeof(v->arch.fpu));

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/lib/err.h"
 #include "kernel/vmm/vm.h"
@@ -146,7 +147,7 @@ int vmsr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 	case MSR_IA32_EFER: *value = vmcs_read64(GUEST_IA32_EFER); return HV_OK;
 	case MSR_IA32_PAT: *value = vmcs_read64(GUEST_IA32_PAT); return HV_OK;
 	case MSR_IA32_DEBUGCTL: *value = vmcs_read64(GUEST_IA32_DEBUGCTL); return HV_OK;
-	case MSR_IA32_TSC: *value = rdtsc() + vmcs_read64(TSC_OFFSET); return HV_OK;
+	case MSR_IA32_TSC: *value = vmx_guest_tsc(v, rdtsc()); return HV_OK;
 	case MSR_IA32_MTRRCAP: *value = VMSR_MTRR_VAR | MTRRCAP_FIX | MTRRCAP_WC; return HV_OK;
 	case MSR_IA32_MCG_CAP: *value = VMSR_MC_BANKS; return HV_OK;
 	case MSR_IA32_ARCH_CAPABILITIES: *value = 0; return HV_OK; /* claims no immunity */
@@ -237,7 +238,7 @@ int vmsr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 		return HV_OK;
 	case MSR_IA32_TSC:
 		/* The guest sets its clock: the host's TSC runs on, the offset moves. */
-		vmcs_write64(TSC_OFFSET, value - rdtsc());
+		vmx_tsc_offset_set(v, value - rdtsc());
 		return HV_OK;
 	case MSR_IA32_MTRRCAP:
 	case MSR_IA32_MCG_CAP:
