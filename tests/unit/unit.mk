@@ -139,5 +139,8 @@ UNIT_SRCS_test_lr_opts := linerate/opts.c
 UNIT_SRCS_test_lr_track := linerate/track.c linerate/guest.c kernel/lib/err.c
 UNIT_TESTS += test_linux_boot
 UNIT_SRCS_test_linux_boot := kernel/core/linux_boot.c kernel/lib/err.c
+UNIT_TESTS += test_migr_hv_dev
+UNIT_SRCS_test_migr_hv_dev := migration/hv_dev.c migration/codec.c migration/prof.c migration/mac.c kernel/vmm/vdev.c \
+	kernel/vmm/vpic.c kernel/vmm/vpit.c kernel/vmm/vrtc.c kernel/vmm/vuart.c kernel/lib/err.c
 UNIT_TESTS += test_vdev
 UNIT_SRCS_test_vdev := kernel/vmm/vdev.c kernel/vmm/vpic.c kernel/vmm/vpit.c kernel/vmm/vrtc.c kernel/vmm/vuart.c
