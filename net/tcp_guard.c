@@ -4,7 +4,7 @@
  *
  *  - LWIP_HOOK_TCP_ISN: initial sequence numbers as RFC 6528 asks,
  *    ISN = M + F(4-tuple, secret), M a 4-microsecond clock, F SipHash-2-4
- *    keyed at the first connection from RDRAND (and the TSC). lwIP's own
+ *    keyed at the first connection by random_bytes() (RDRAND and the TSC). lwIP's own
  *    ISN is a counter anyone can predict.
  *
  *  - LWIP_HOOK_IP4_INPUT: lwIP 2.1.3 has no SYN cookies, and a half-open
@@ -19,11 +19,10 @@
  *    as from the main loop. The SYN itself is left to lwIP (checksums and
  *    all); a bad one costs at most one half-open connection.
  */
+#include <stdbool.h>
 #include <string.h>
-#include "kernel/arch/x86/hw/cpuid.h"
-#include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/random.h"
 #include "kernel/arch/x86/time.h"
-#include "kernel/lib/log.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/priv/tcp_priv.h"
@@ -32,44 +31,19 @@
 #include "lwip/tcp.h"
 #include "net/siphash.h"
 
-#define TCP_GUARD_RDRAND_TRIES 10  /* Intel's advice for a transient underflow */
-
 static uint8_t tcp_guard_key[SIPHASH_KEY_LEN];
 static bool tcp_guard_keyed;
 static uint64_t tcp_guard_evictions;
-
-static void tcp_guard_seed(void)
-{
-	/* Without RDRAND only the TSC is left: an odd multiplier (2^64 / golden ratio) spreads it over the key. */
-	uint64_t k[2] = { rdtsc(), rdtsc() * 0x9e3779b97f4a7c15ull };
-	bool have_rdrand = (cpuid(1, 0).ecx & CPUID_1_ECX_RDRAND) != 0;
-	unsigned i, t, got = 0;
-
-	for (i = 0; i < 2 && have_rdrand; i++)
-		for (t = 0; t < TCP_GUARD_RDRAND_TRIES; t++) {
-			uint64_t r;
-
-			if (rdrand64(&r)) {
-				k[i] ^= r;
-				got++;
-				break;
-			}
-		}
-	memcpy(tcp_guard_key, k, sizeof(tcp_guard_key));
-	tcp_guard_keyed = true;
-	if (got == 2)
-		log_info("tcp", "initial sequence numbers keyed from RDRAND");
-	else
-		log_warn("tcp", "no RDRAND: initial sequence numbers keyed from the TSC");
-}
 
 u32_t hv_tcp_isn(const ip4_addr_t *local_ip, u16_t local_port, const ip4_addr_t *remote_ip, u16_t remote_port)
 {
 	uint8_t tuple[12];
 	uint32_t lip = ip4_addr_get_u32(local_ip), rip = ip4_addr_get_u32(remote_ip);
 
-	if (!tcp_guard_keyed)
-		tcp_guard_seed();
+	if (!tcp_guard_keyed) {
+		random_bytes(tcp_guard_key, sizeof(tcp_guard_key));
+		tcp_guard_keyed = true;
+	}
 	memcpy(tuple, &lip, 4);
 	memcpy(tuple + 4, &rip, 4);
 	memcpy(tuple + 8, &local_port, 2);
