@@ -37,7 +37,11 @@ static void conn_reset(struct migr_lwip *t, struct migr_lwip_conn *c)
 	c->t = t;
 }
 
-/* lwIP has freed the pcb already: only our side is cleaned up. */
+/*
+ * lwIP has freed the pcb already: only our side is cleaned up. What the peer
+ * sent before its reset is still read (a CONFIRM or an ERROR followed by RST
+ * must not be lost), as after a FIN: the link fails once the queue is empty.
+ */
 static void lw_err(void *arg, err_t err)
 {
 	struct migr_lwip_conn *c = arg;
@@ -46,9 +50,7 @@ static void lw_err(void *arg, err_t err)
 	if (!c)
 		return;
 	c->pcb = NULL;
-	c->failed = true;
-	c->ev_failed = true;
-	conn_drop_rx(c);
+	c->fin = true;
 }
 
 static err_t lw_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -366,7 +368,7 @@ void migr_lwip_events(struct migr_lwip *t)
 			c->ev_up = false;
 			t->event(t->owner, i, MIGR_LINK_UP);
 		}
-		/* A peer's FIN fails the link once everything it sent before was read. */
+		/* A peer's FIN or reset fails the link once everything it sent before was read. */
 		if (c->fin && !c->rx_count && !c->failed) {
 			c->failed = true;
 			c->ev_failed = true;

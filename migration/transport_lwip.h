@@ -34,7 +34,7 @@ struct migr_lwip_conn {
 	struct pbuf *rxq[MIGR_LWIP_RXQ]; /* received, not yet read */
 	uint32_t rx_head, rx_count;
 	uint16_t rx_off;        /* bytes of rxq[rx_head] already read */
-	bool up, fin, failed;
+	bool up, fin, failed;   /* fin: the peer closed or reset */
 	bool ev_up, ev_failed;  /* events not yet delivered */
 	bool wrote;             /* tcp_output owed */
 };
