@@ -52,8 +52,10 @@ struct hv_guest_params {
 	uint32_t report_ms;     /* progress line period in guest time */
 	uint32_t verify_every;  /* full self-check sweep after this many writes; 0 = never */
 	uint32_t announce;      /* 1: announce each page write with HV_HC_TEST_WILL_WRITE (tests) */
+	uint32_t prefill;       /* 1: write every page of the slice once before the pattern starts */
+	uint32_t reserved;      /* 0 */
 };
-_Static_assert(sizeof(struct hv_guest_params) == 32, "hv_guest_params layout");
+_Static_assert(sizeof(struct hv_guest_params) == 40, "hv_guest_params layout");
 
 struct hv_boot_params {
 	uint32_t magic;         /* HV_BOOT_MAGIC */
@@ -64,7 +66,7 @@ struct hv_boot_params {
 	uint32_t vm_id;         /* the hypervisor's id for this VM */
 	struct hv_guest_params guest;
 };
-_Static_assert(sizeof(struct hv_boot_params) == 64, "hv_boot_params layout");
+_Static_assert(sizeof(struct hv_boot_params) == 72, "hv_boot_params layout");
 
 /* What the hypervisor writes into the guest's shared page (read-only for the guest). */
 struct hv_shared_info {

@@ -43,6 +43,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->guest.report_ms = CONFIG_REPORT_MS_DEFAULT;
 	cfg->guest.verify_every = CONFIG_VERIFY_DEFAULT;
 	cfg->guest.announce = 0;
+	cfg->guest.prefill = 0;
 	cfg->dirty_backend = 0;       /* auto: PML where the CPU has it */
 	cfg->dirty_check_ms = 0;      /* no log-dirty self-check */
 	cfg->dirty_rounds = CONFIG_DIRTY_ROUNDS_DEFAULT;
@@ -107,6 +108,7 @@ CONFIG_SETTER(seed, guest.seed, uint32_t)
 CONFIG_SETTER(report, guest.report_ms, uint32_t)
 CONFIG_SETTER(verify, guest.verify_every, uint32_t)
 CONFIG_SETTER(announce, guest.announce, uint32_t)
+CONFIG_SETTER(prefill, guest.prefill, uint32_t)
 CONFIG_SETTER(dirty, dirty_backend, uint32_t)
 CONFIG_SETTER(dirty_check, dirty_check_ms, uint32_t)
 CONFIG_SETTER(dirty_rounds, dirty_rounds, uint32_t)
@@ -202,6 +204,7 @@ static const struct config_opt config_opts[] = {
 	{ "guest.report_ms", CONFIG_NUM, CONFIG_REPORT_MS_MIN, CONFIG_REPORT_MS_MAX, config_set_report, NULL, 0 },
 	{ "guest.verify", CONFIG_NUM, 0, CONFIG_VERIFY_MAX, config_set_verify, NULL, 0 },
 	{ "guest.announce", CONFIG_NUM, 0, 1, config_set_announce, NULL, 0 },
+	{ "guest.prefill", CONFIG_NUM, 0, 1, config_set_prefill, NULL, 0 },
 	{ "dirty", CONFIG_NAME, 0, 0, config_set_dirty, config_dirty_names, 0 },
 	{ "dirty.check", CONFIG_NUM, 0, CONFIG_DIRTY_CHECK_MAX, config_set_dirty_check, NULL, 0 },
 	{ "dirty.rounds", CONFIG_NUM, 1, CONFIG_DIRTY_ROUNDS_MAX, config_set_dirty_rounds, NULL, 0 },

@@ -4,9 +4,9 @@
 Guests (the test guest, 8 MiB, 2 vCPUs):
   idle       guest.rate=1: one page per second per vCPU
   moderate   guest.rate=50 pages per second per vCPU, sequential
-  heavy      guest.pattern=hot, a hot set of 25% of RAM, flat out (the guest
-             cannot write all its RAM first: it offers no such option, so the
-             other 75% stays zero and crosses as zero-page lists)
+  heavy      guest.prefill=1 guest.pattern=hot: the guest first writes all the
+             RAM it may use (everything above its 4 MiB image), then a hot set
+             of 25% of RAM, flat out
 For each guest the two hosts boot once and the VM goes A->B, B->A, A->B with
 1, 2 and 4 data connections. Before each migration the sender runs the link
 test (host.link-test: lwIP TCP, lwiperf, 10 s) to the destination's listener
@@ -59,7 +59,7 @@ HOT_PAGES = RAM // 4096 // 4 // VCPUS  # guest.hot is per vCPU
 GUESTS = {
     "idle": "guest.rate=1",
     "moderate": "guest.rate=50",
-    "heavy": f"guest.pattern=hot guest.hot={HOT_PAGES}",
+    "heavy": f"guest.prefill=1 guest.pattern=hot guest.hot={HOT_PAGES}",
 }
 # BENCH_MIGR_GUESTS=moderate,heavy runs only those (the soak always runs the moderate guest).
 ONLY = [g for g in os.environ.get("BENCH_MIGR_GUESTS", "").split(",") if g]

@@ -43,6 +43,7 @@ int work_init(struct work *w, const struct hv_boot_params *bp, uint32_t vcpu)
 		w->rng = 0x6d2b79f5u;
 	w->verify_every = g->verify_every;
 	w->announce = g->announce;
+	w->prefill = g->prefill ? w->slice.data_pages : 0;
 	w->until_sweep = g->verify_every;
 
 	w->tsc_hz = bp->tsc_hz;
@@ -150,6 +151,8 @@ static uint32_t next_page(struct work *w)
 {
 	uint32_t idx;
 
+	if (w->prefill) /* the whole slice once, in order, then the pattern */
+		return w->slice.data_pages - w->prefill--;
 	switch (w->pattern) {
 	case HV_PATTERN_SEQ:
 		idx = w->next;

@@ -22,6 +22,7 @@ struct work {
 	uint32_t verify_every;    /* 0 = no sweeps */
 	uint32_t until_sweep;     /* writes left before the next sweep */
 	uint32_t announce;        /* announce every write to the hypervisor (log-dirty tests) */
+	uint32_t prefill;         /* pages of the slice still to write once before the pattern */
 
 	uint64_t tsc_hz;
 	uint64_t ticks_per_ms;

@@ -23,6 +23,7 @@ static void ck_config_eq(const struct hv_config *a, const struct hv_config *b)
 	ck_assert_uint_eq(a->guest.report_ms, b->guest.report_ms);
 	ck_assert_uint_eq(a->guest.verify_every, b->guest.verify_every);
 	ck_assert_uint_eq(a->guest.announce, b->guest.announce);
+	ck_assert_uint_eq(a->guest.prefill, b->guest.prefill);
 	ck_assert_uint_eq(a->dirty_backend, b->dirty_backend);
 	ck_assert_uint_eq(a->dirty_check_ms, b->dirty_check_ms);
 	ck_assert_uint_eq(a->dirty_rounds, b->dirty_rounds);
@@ -64,6 +65,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.guest.report_ms, 1000);
 	ck_assert_uint_eq(cfg.guest.verify_every, 4096);
 	ck_assert_uint_eq(cfg.guest.announce, 0);
+	ck_assert_uint_eq(cfg.guest.prefill, 0);
 }
 END_TEST
 
@@ -97,7 +99,7 @@ END_TEST
 
 enum field {
 	F_MEM, F_VCPUS, F_LOG, F_SLICE, F_RUN_FOR, F_MODE, F_PATTERN,
-	F_RATE, F_HOT, F_SEED, F_REPORT, F_VERIFY, F_ANNOUNCE, F_DIRTY, F_DIRTY_CHECK, F_DIRTY_ROUNDS,
+	F_RATE, F_HOT, F_SEED, F_REPORT, F_VERIFY, F_ANNOUNCE, F_PREFILL, F_DIRTY, F_DIRTY_CHECK, F_DIRTY_ROUNDS,
 	F_NET_MGMT, /* value: address << 8 | prefix */
 };
 
@@ -117,6 +119,7 @@ static void set_field(struct hv_config *c, enum field f, uint64_t v)
 	case F_REPORT: c->guest.report_ms = (uint32_t)v; break;
 	case F_VERIFY: c->guest.verify_every = (uint32_t)v; break;
 	case F_ANNOUNCE: c->guest.announce = (uint32_t)v; break;
+	case F_PREFILL: c->guest.prefill = (uint32_t)v; break;
 	case F_DIRTY: c->dirty_backend = (uint32_t)v; break;
 	case F_DIRTY_CHECK: c->dirty_check_ms = (uint32_t)v; break;
 	case F_DIRTY_ROUNDS: c->dirty_rounds = (uint32_t)v; break;
@@ -184,6 +187,8 @@ static const struct {
 	{ "guest.verify=1", F_VERIFY, 1 },
 	{ "guest.announce=1", F_ANNOUNCE, 1 },
 	{ "guest.announce=0", F_ANNOUNCE, 0 },
+	{ "guest.prefill=1", F_PREFILL, 1 },
+	{ "guest.prefill=0", F_PREFILL, 0 },
 	{ "dirty=wp", F_DIRTY, 1 },
 	{ "dirty=pml", F_DIRTY, 2 },
 	{ "dirty=auto", F_DIRTY, 0 },
@@ -331,6 +336,7 @@ static const struct {
 	{ "guest.report_ms=60001", "guest.report_ms=60001: must be 10..60000" },
 	{ "guest.verify=100000001", "guest.verify=100000001: must be 0..100000000" },
 	{ "guest.announce=2", "guest.announce=2: must be 0..1" },
+	{ "guest.prefill=2", "guest.prefill=2: must be 0..1" },
 	{ "dirty=ept", "dirty=ept: must be one of auto|wp|pml" },
 	{ "dirty.check=60001", "dirty.check=60001: must be 0..60000" },
 	{ "dirty.rounds=0", "dirty.rounds=0: must be 1..100000" },
