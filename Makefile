@@ -24,7 +24,7 @@ KCFLAGS_BASE := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel
 include mk/newlib.mk
 include mk/lwip.mk
 include mk/mbedtls.mk
-include mk/sodium.mk
+include mk/openssl-poly.mk
 include tests/guest/guest.mk
 include mk/linux.mk
 
@@ -47,8 +47,8 @@ KERNEL_DIRS := kernel kernel/core kernel/lib kernel/vmm kernel/selftest \
 	drivers net net/api
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
-# The migration stream (a top layer) with its libraries: mbed TLS's primitives, libsodium's
-# Poly1305 and xxHash's header; the unsound test MAC is for host tests only.
+# The migration stream (a top layer) with its libraries: mbed TLS's primitives, OpenSSL's
+# Poly1305 assembly and xxHash's header; the unsound test MAC is for host tests only.
 MIGR_C := $(filter-out migration/mac_test.c,$(wildcard migration/*.c))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_S) $(KERNEL_C) $(MIGR_C))
 HV_ELF := $(BUILD)/hv.elf
@@ -97,8 +97,6 @@ $(JSMN_DIR)/xxhash.h: /usr/include/xxhash.h
 
 $(patsubst %,$(BUILD)/obj/%.o,$(MIGR_C)): KCFLAGS += $(MBEDTLS_CPPFLAGS)
 $(patsubst %,$(BUILD)/obj/%.o,$(MIGR_C)): $(LWIP_STAMP) $(MBEDTLS_STAMP) $(JSMN_DIR)/xxhash.h $(JSMN_DIR)/jsmn.h
-$(BUILD)/obj/migration/mac_poly_sodium.c.o: KCFLAGS += $(SODIUM_CPPFLAGS)
-$(BUILD)/obj/migration/mac_poly_sodium.c.o: $(SODIUM_STAMP)
 # Where XXH3 is inlined: -O3 unrolls its eight lanes into registers (measured in Bochs: 1.8 instructions per
 # byte hashed at -O2, ~1.1 at -O3), the bulk of a page's cost after its MAC.
 $(BUILD)/obj/migration/sender_pages.c.o $(BUILD)/obj/migration/receiver.c.o: KCFLAGS += -O3
@@ -106,10 +104,10 @@ $(BUILD)/obj/migration/sender_pages.c.o $(BUILD)/obj/migration/receiver.c.o: KCF
 # lwiperf's listener is tuned where it is made, through lwIP's public API (kernel/selftest/perf.c).
 HV_LDWRAP := --wrap=tcp_listen_with_backlog
 
-$(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(SODIUM_LIB) linker/hv.ld $(NEWLIB_STAMP)
+$(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) linker/hv.ld $(NEWLIB_STAMP)
 	@echo "  LD      $@"
 	@ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker/hv.ld \
-		$(HV_LDWRAP) -o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(SODIUM_LIB) $(NEWLIB_LIB)/libc.a $(LIBGCC)
+		$(HV_LDWRAP) -o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) $(NEWLIB_LIB)/libc.a $(LIBGCC)
 
 # The default ISO boots the demo configuration; tests make their own with tools/mkiso.sh.
 $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
@@ -140,7 +138,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(SODIUM_LIB) $(CMDLINE_CHECK) $(LINERATE) linux-guest
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) $(CMDLINE_CHECK) $(LINERATE) linux-guest
 	@$(MAKE) --no-print-directory check-cycles
 	@$(MAKE) --no-print-directory system-test
 
@@ -209,7 +207,7 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/linerate $(BUILD)/unit $(BUILD)/guest $(LINUX_INITRD) $(LINUX_DEMO_ISO) $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
 		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB) $(RELAY) \
-		$(BUILD)/sodium-obj $(SODIUM_LIB) $(SODIUM_HOST_LIB) \
+		$(BUILD)/openssl-poly \
 		$(QEMU_FILL) $(QEMU_FILL:.elf=.o)
 
 -include $(KERNEL_OBJS:.o=.d)

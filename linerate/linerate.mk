@@ -8,7 +8,7 @@
 LINERATE := $(BUILD)/linerate/ferry-migrate
 # The stream's core: every migration/ source but the hypervisor's ports, its Poly1305 (linerate/ has its
 # own) and the host tests' stand-in MAC.
-LR_MIGR_C := $(filter-out migration/hv_% migration/transport_lwip.c migration/mac_poly_sodium.c migration/mac_test.c,\
+LR_MIGR_C := $(filter-out migration/hv_% migration/transport_lwip.c migration/mac_poly_openssl_asm.c migration/mac_test.c,\
 	$(wildcard migration/*.c))
 LR_C := $(wildcard linerate/*.c) $(LR_MIGR_C) kernel/lib/err.c
 LR_OBJS := $(patsubst %.c,$(BUILD)/linerate/obj/%.o,$(LR_C))

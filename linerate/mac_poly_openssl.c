@@ -1,9 +1,9 @@
 /*
  * Poly1305 for the record MAC (migration/mac_poly.h) from OpenSSL 3's
  * libcrypto: its assembly picks the widest path the CPU offers (AVX-512 IFMA,
- * AVX2, AVX, scalar), about three times the rate of libsodium's portable code
- * on the hosts measured (tests/bench/poly1305.c). The hypervisor cannot link
- * libcrypto; ferry-migrate can.
+ * AVX2, AVX, scalar), 0.18 ns a byte on the AVX-512 host measured against
+ * 0.64 for the scalar assembly alone, the hypervisor's (tests/bench/poly1305.c).
+ * The hypervisor cannot link libcrypto; ferry-migrate can.
  *
  * EVP_MAC keeps its state behind an allocated context, so each tag gets its
  * own, freed by migr_poly_finish (the stream computes a tag in one go:

@@ -1,9 +1,10 @@
 /*
  * One Poly1305 (RFC 8439, section 2.5) under the record MAC of
  * mac_mbedtls.c. Each build links exactly one implementation, chosen by its
- * file list: migration/mac_poly_sodium.c (libsodium's portable C, general
- * registers only) in the hypervisor and host tests, linerate/mac_poly_openssl.c
- * (OpenSSL's libcrypto with its vector paths) in ferry-migrate. All give the
+ * file list: migration/mac_poly_openssl_asm.c (OpenSSL's scalar assembly,
+ * general registers only) in the hypervisor and host tests,
+ * linerate/mac_poly_openssl.c (OpenSSL's libcrypto with its vector paths) in
+ * ferry-migrate. All give the
  * same tags; the host tests check each against mbed TLS's Poly1305.
  *
  * The calls come in one sequence per tag, start, update..., finish, with no
@@ -22,7 +23,7 @@ void migr_poly_start(struct migr_mac_state *st, const uint8_t otk[MIGR_POLY_KEY_
 void migr_poly_update(struct migr_mac_state *st, const void *p, size_t n);
 void migr_poly_finish(struct migr_mac_state *st, uint8_t tag[MIGR_TAG_SIZE]);
 
-/* Which library computes the tags, for reports ("libsodium 1.0.18 donna64"). */
+/* Which library computes the tags, for reports and test logs. */
 extern const char migr_poly_impl[];
 
 #endif

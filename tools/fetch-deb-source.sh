@@ -4,8 +4,10 @@
 #
 #   tools/fetch-deb-source.sh PKG UPSTREAM MARKER OUTDIR
 #
+# UPSTREAM is the release, or a shell pattern of releases ('3.0.*': a
+# library whose security updates Debian ships as new upstream releases).
 # MARKER is a file the tree must contain (relative to it), checked after the
-# unpack and on every later call. mk/mbedtls.mk and mk/sodium.mk use it.
+# unpack and on every later call. mk/mbedtls.mk and mk/openssl-poly.mk use it.
 # `apt-get source --download-only` needs the deb-src entry that
 # tools/install-deps.sh adds; `dpkg-source --skip-patches -x` unpacks the
 # upstream release without Debian's patches. The tree is never edited: each
@@ -59,7 +61,8 @@ dsc=("$WORK"/${PKG}_*.dsc)
 version=$(sed -n 's/^Version: *//p' "${dsc[0]}" | head -n1)
 upstream=${version#*:}
 upstream=${upstream%%-*}
-[ "$upstream" = "$UPSTREAM_WANTED" ] || die "Debian offers $PKG $version; this build is written for $UPSTREAM_WANTED"
+# shellcheck disable=SC2053 # the wanted release may be a pattern
+[[ $upstream == $UPSTREAM_WANTED ]] || die "Debian offers $PKG $version; this build is written for $UPSTREAM_WANTED"
 
 (cd "$WORK" && dpkg-source --skip-patches -x "${dsc[0]}" src) >>"$WORK/log" 2>&1 || die "dpkg-source -x failed"
 [ -f "$WORK/src/$MARKER" ] || die "unexpected layout of the $PKG tree (no $MARKER)"
