@@ -24,6 +24,7 @@ KCFLAGS_BASE := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel
 include mk/newlib.mk
 include mk/lwip.mk
 include mk/mbedtls.mk
+include mk/openssl-poly.mk
 include tests/guest/guest.mk
 include mk/linux.mk
 
@@ -46,8 +47,8 @@ KERNEL_DIRS := kernel kernel/core kernel/lib kernel/vmm kernel/selftest \
 	drivers net net/api
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
-# The migration stream (a top layer) with its libraries: mbed TLS's primitives and xxHash's
-# header; the unsound test MAC is for host tests only.
+# The migration stream (a top layer) with its libraries: mbed TLS's primitives, OpenSSL's
+# Poly1305 assembly and xxHash's header; the unsound test MAC is for host tests only.
 MIGR_C := $(filter-out migration/mac_test.c,$(wildcard migration/*.c))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_S) $(KERNEL_C) $(MIGR_C))
 HV_ELF := $(BUILD)/hv.elf
@@ -103,10 +104,10 @@ $(BUILD)/obj/migration/sender_pages.c.o $(BUILD)/obj/migration/receiver.c.o: KCF
 # lwiperf's listener is tuned where it is made, through lwIP's public API (kernel/selftest/perf.c).
 HV_LDWRAP := --wrap=tcp_listen_with_backlog
 
-$(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) linker/hv.ld $(NEWLIB_STAMP)
+$(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) linker/hv.ld $(NEWLIB_STAMP)
 	@echo "  LD      $@"
 	@ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker/hv.ld \
-		$(HV_LDWRAP) -o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(NEWLIB_LIB)/libc.a $(LIBGCC)
+		$(HV_LDWRAP) -o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) $(NEWLIB_LIB)/libc.a $(LIBGCC)
 
 # The default ISO boots the demo configuration; tests make their own with tools/mkiso.sh.
 $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
@@ -137,13 +138,14 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(CMDLINE_CHECK) $(LINERATE) linux-guest
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) $(CMDLINE_CHECK) $(LINERATE) linux-guest
 	@$(MAKE) --no-print-directory check-cycles
 	@$(MAKE) --no-print-directory system-test
 
 bench: deps
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(MIGR_CRYPTO_BENCH) linux-guest
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(MIGR_CRYPTO_BENCH) $(POLY1305_BENCH) linux-guest
 	@/usr/bin/python3 tests/bench/bench_migr_crypto.py
+	@/usr/bin/python3 tests/bench/bench_poly1305.py
 	@/usr/bin/python3 tests/bench/bench_foundation.py
 	@/usr/bin/python3 tests/bench/bench_dirty.py
 	@/usr/bin/python3 tests/bench/bench_throttle.py
@@ -205,6 +207,7 @@ netboot: $(HV_ELF) $(GUEST_BIN) $(CMDLINE_CHECK)
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/linerate $(BUILD)/unit $(BUILD)/guest $(LINUX_INITRD) $(LINUX_DEMO_ISO) $(BUILD)/lwip-obj $(LWIP_LIB) $(HV_ELF) $(HV_ISO) $(BUILD)/systest \
 		$(NETBOOT) $(CMDLINE_CHECK) $(BUILD)/mbedtls-obj $(MBEDTLS_LIB) $(MBEDTLS_HOST_LIB) $(RELAY) \
+		$(BUILD)/openssl-poly \
 		$(QEMU_FILL) $(QEMU_FILL:.elf=.o)
 
 -include $(KERNEL_OBJS:.o=.d)

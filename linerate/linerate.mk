@@ -1,12 +1,15 @@
 # ferry-migrate: migration/'s stream core built unchanged for Linux, with the
 # ports of linerate/ (sockets, a buffer with writer threads, dirty tracking
-# by userfaultfd and PAGEMAP_SCAN), mbed TLS's host library and xxHash.
+# by userfaultfd and PAGEMAP_SCAN, Poly1305 from OpenSSL's libcrypto), mbed
+# TLS's host library and xxHash.
 # Included by the top Makefile (paths relative to the repository root).
 #   make linerate   builds $(LINERATE)
 
 LINERATE := $(BUILD)/linerate/ferry-migrate
-# The stream's core: every migration/ source but the hypervisor's ports and the host tests' stand-in MAC.
-LR_MIGR_C := $(filter-out migration/hv_% migration/transport_lwip.c migration/mac_test.c,$(wildcard migration/*.c))
+# The stream's core: every migration/ source but the hypervisor's ports, its Poly1305 (linerate/ has its
+# own) and the host tests' stand-in MAC.
+LR_MIGR_C := $(filter-out migration/hv_% migration/transport_lwip.c migration/mac_poly_openssl_asm.c migration/mac_test.c,\
+	$(wildcard migration/*.c))
 LR_C := $(wildcard linerate/*.c) $(LR_MIGR_C) kernel/lib/err.c
 LR_OBJS := $(patsubst %.c,$(BUILD)/linerate/obj/%.o,$(LR_C))
 # XXH3's vector paths where the building CPU has them (the hypervisor stays scalar: migration/xxh.h);
@@ -23,7 +26,7 @@ $(BUILD)/linerate/obj/%.o: %.c linerate/linerate.mk | $(MBEDTLS_STAMP)
 
 $(LINERATE): $(LR_OBJS) $(MBEDTLS_HOST_LIB)
 	@echo "  LD      $@"
-	@gcc -pthread -o $@ $(LR_OBJS) $(MBEDTLS_HOST_LIB)
+	@gcc -pthread -o $@ $(LR_OBJS) $(MBEDTLS_HOST_LIB) -lcrypto
 
 .PHONY: linerate
 linerate: $(LINERATE)

@@ -4,7 +4,7 @@
  *
  * mac_mbedtls.c implements both record MACs of docs/migration-stream.md on
  * mbed TLS: HMAC-SHA256-128 and Poly1305 with a per-record ChaCha20 key, the
- * default. migr_mac_unsound_test_ops (mac_test.c) is NOT a MAC: a keyed
+ * default, whose Poly1305 comes from the build's own (mac_poly.h). migr_mac_unsound_test_ops (mac_test.c) is NOT a MAC: a keyed
  * checksum for host tests that need a stand-in with cheap, predictable tags;
  * migr_mac_find() never returns it.
  */

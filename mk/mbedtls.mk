@@ -3,7 +3,7 @@
 #   MBEDTLS_LIB       $(BUILD)/libmbedcrypto-hv.a   freestanding, the kernel's flags
 #   MBEDTLS_HOST_LIB  $(BUILD)/host/libmbedcrypto.a for host tests, benchmarks and Linux tools
 # Source: Debian's mbedtls source package, fetched and unpacked unmodified by
-# tools/fetch-mbedtls.sh.
+# tools/fetch-deb-source.sh.
 #
 # Needs from the including Makefile (defined before the include): BUILD, KCC,
 # KCFLAGS_BASE; mk/newlib.mk included first (NEWLIB_STAMP, NEWLIB_INC).
@@ -36,8 +36,8 @@ MBEDTLS_HOST_OBJS := $(addprefix $(BUILD)/mbedtls-obj/host/,$(MBEDTLS_HOST_SRCS:
 
 _mbedtls_mk_saved_goal := $(.DEFAULT_GOAL)
 
-$(MBEDTLS_STAMP): tools/fetch-mbedtls.sh
-	@tools/fetch-mbedtls.sh $(MBEDTLS_SRC_DIR)
+$(MBEDTLS_STAMP): tools/fetch-deb-source.sh
+	@tools/fetch-deb-source.sh mbedtls 2.28.3 library/poly1305.c $(MBEDTLS_SRC_DIR)
 
 # The sources appear with the stamp (order-only: their 2023 mtimes must not
 # look stale; the empty recipe stops make from searching for another rule).
@@ -67,11 +67,3 @@ $(MBEDTLS_HOST_LIB): $(MBEDTLS_HOST_OBJS)
 -include $(MBEDTLS_OBJS:.o=.d) $(MBEDTLS_HOST_OBJS:.o=.d)
 
 .DEFAULT_GOAL := $(_mbedtls_mk_saved_goal)
-
-# The host benchmark of the stream's per-page crypto (tests/bench/bench_migr_crypto.py runs it).
-MIGR_CRYPTO_BENCH := $(BUILD)/bench/migr-crypto-bench
-$(MIGR_CRYPTO_BENCH): tests/bench/migr_crypto.c migration/mac_mbedtls.c migration/mac.c $(wildcard migration/*.h) \
-		$(MBEDTLS_HOST_LIB)
-	@mkdir -p $(@D)
-	@echo "  HOSTCC  $@"
-	@gcc $(MBEDTLS_HOSTCFLAGS) -o $@ $(filter %.c,$^) $(MBEDTLS_HOST_LIB)

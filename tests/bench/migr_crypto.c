@@ -6,8 +6,9 @@
  *
  *   migr-crypto-bench OUT.json
  *
- * Built by mk/mbedtls.mk against the host mbed TLS (same sources and
- * configuration as the hypervisor's); run by tests/bench/bench_migr_crypto.py.
+ * Built by mk/openssl-poly.mk against the host build of mbed TLS and the
+ * hypervisor's Poly1305 (same sources and configuration); run by
+ * tests/bench/bench_migr_crypto.py.
  */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <stdint.h>

@@ -10,28 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/unit/unit_hex.h"
 #include "migration/mac.h"
 #include "mbedtls/md.h"
 #include "mbedtls/poly1305.h"
-
-static size_t unhex(const char *s, uint8_t *out)
-{
-	size_t n = 0;
-
-	for (; s[0] && s[1]; s += 2) {
-		unsigned v;
-
-		ck_assert_int_eq(sscanf(s, "%2x", &v), 1);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
 
 static void assert_hex(const uint8_t *got, size_t n, const char *want)
 {
 	uint8_t w[64];
 
-	ck_assert_uint_eq(unhex(want, w), n);
+	ck_assert_uint_eq(unit_unhex(want, w), n);
 	ck_assert_msg(memcmp(got, w, n) == 0, "value differs from the vector %s", want);
 }
 
@@ -143,9 +131,9 @@ START_TEST(test_poly1305_keygen_rfc8439)
 	static const char text[] = "Cryptographic Forum Research Group";
 	uint8_t key[32], nb[16] = { 0 }, otk[32], in[16 + sizeof(text)], tag[16], want[16];
 
-	unhex(rfc8439_keygen[_i].key, key);
-	unhex(rfc8439_keygen[_i].nonce, nb + 4);
-	unhex(rfc8439_keygen[_i].otk, otk);
+	unit_unhex(rfc8439_keygen[_i].key, key);
+	unit_unhex(rfc8439_keygen[_i].nonce, nb + 4);
+	unit_unhex(rfc8439_keygen[_i].otk, otk);
 	tag_of(&migr_mac_poly1305_ops, key, nb, text, sizeof(text), tag);
 	memcpy(in, nb, 16);
 	memcpy(in + 16, text, sizeof(text));
@@ -160,7 +148,7 @@ START_TEST(test_poly1305_rfc8439)
 	static const char text[] = "Cryptographic Forum Research Group";
 	uint8_t otk[32], tag[16];
 
-	unhex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b", otk);
+	unit_unhex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b", otk);
 	ck_assert_int_eq(mbedtls_poly1305_mac(otk, (const uint8_t *)text, strlen(text), tag), 0);
 	assert_hex(tag, 16, "a8061dc1305136c6c22b8baf0c0127a9");
 }
@@ -183,7 +171,7 @@ START_TEST(test_record_tag)
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)(0x80 + i);
 	make_nb(nb, 2, MIGR_DIR_B_TO_A, 0x0102030405ull);
-	unhex("050000001000000000" "0102030405060708090a0b0c0d0e0f", msg);
+	unit_unhex("050000001000000000" "0102030405060708090a0b0c0d0e0f", msg);
 	tag_of(real[_i], key, nb, msg, sizeof(msg), tag);
 	assert_hex(tag, 16, want[_i]);
 	if (real[_i]->alg == MIGR_MAC_HMAC_SHA256_128) {

@@ -1,0 +1,78 @@
+/*
+ * Poly1305 for the record MAC (migration/mac_poly.h) from OpenSSL 3's
+ * libcrypto: its assembly picks the widest path the CPU offers (AVX-512 IFMA,
+ * AVX2, AVX, scalar), 0.18 ns a byte on the AVX-512 host measured against
+ * 0.64 for the scalar assembly alone, the hypervisor's (tests/bench/poly1305.c).
+ * The hypervisor cannot link libcrypto; ferry-migrate can.
+ *
+ * EVP_MAC keeps its state behind an allocated context, so each tag gets its
+ * own, freed by migr_poly_finish (the stream computes a tag in one go:
+ * start, updates, finish). A context costs about half a microsecond, a few
+ * percent of a 128 KiB record.
+ */
+#include "migration/mac_poly.h"
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct poly_state {
+	EVP_MAC_CTX *ctx;
+};
+_Static_assert(sizeof(struct poly_state) <= sizeof(struct migr_mac_state), "Poly1305 state fits");
+
+const char migr_poly_impl[] = "OpenSSL 3 libcrypto EVP_MAC poly1305";
+
+static EVP_MAC *poly_mac;
+static pthread_once_t poly_once = PTHREAD_ONCE_INIT;
+
+static void poly_fetch(void)
+{
+	poly_mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_POLY1305, NULL);
+}
+
+/*
+ * A tag we cannot compute has no safe stand-in: any fixed value would let a
+ * record through unchecked. OpenSSL fails here only without memory or without
+ * its default provider, and the process stops.
+ */
+static void poly_fail(const char *what)
+{
+	fprintf(stderr, "ferry-migrate: OpenSSL Poly1305 %s failed\n", what);
+	abort();
+}
+
+static struct poly_state *poly(struct migr_mac_state *st)
+{
+	return (struct poly_state *)(void *)st->opaque;
+}
+
+void migr_poly_start(struct migr_mac_state *st, const uint8_t otk[MIGR_POLY_KEY_SIZE])
+{
+	struct poly_state *p = poly(st);
+
+	if (pthread_once(&poly_once, poly_fetch) != 0 || !poly_mac)
+		poly_fail("fetch");
+	p->ctx = EVP_MAC_CTX_new(poly_mac);
+	if (!p->ctx || !EVP_MAC_init(p->ctx, otk, MIGR_POLY_KEY_SIZE, NULL))
+		poly_fail("init");
+}
+
+void migr_poly_update(struct migr_mac_state *st, const void *p, size_t n)
+{
+	if (n && !EVP_MAC_update(poly(st)->ctx, p, n))
+		poly_fail("update");
+}
+
+void migr_poly_finish(struct migr_mac_state *st, uint8_t tag[MIGR_TAG_SIZE])
+{
+	struct poly_state *p = poly(st);
+	size_t len = 0;
+
+	if (!EVP_MAC_final(p->ctx, tag, &len, MIGR_TAG_SIZE) || len != MIGR_TAG_SIZE)
+		poly_fail("final");
+	EVP_MAC_CTX_free(p->ctx);
+	p->ctx = NULL;
+}
