@@ -32,6 +32,7 @@ struct migr_hv_vm {
 	uint32_t vcpus_loaded;   /* bit per vCPU */
 	struct migr_time time;
 	bool time_loaded, started;
+	uint32_t dev_seen;        /* bit per device whose record was loaded */
 	uint64_t downtime_ns;    /* what start() was told */
 	/* A VM appeared on this host (started here) or left it (released, discarded). */
 	void (*vm_changed)(void *ctx, struct vm *vm);

@@ -61,7 +61,7 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 	vm->sched = sched;
 	throttle_init(vm, p->throttle_max);
 	vuart_init(&vm->console, COM1_BASE, id);
-	vdev_reset(vm, time_now());
+	vdev_reset(vm, time_now()); /* the devices keep the guest's time: a new vCPU's TSC is this host's */
 	/* 2 MiB alignment lets EPT map RAM with large pages. */
 	vm->ram_hpa = frames_alloc(vm->ram_size, EPT_PAGE_2M);
 	if (!vm->ram_hpa) {

@@ -92,8 +92,8 @@ def check_guest_clock(dst_text, before_len, downtime_ms, dst_view_ms, sleep_ms, 
     return jumps
 
 
-def migrate(ns, src, dst, hosts, connections):
-    """One migration src -> dst with curl; returns (sender status, src log, dst log)."""
+def migrate(ns, src, dst, hosts, connections, seconds=240):
+    """One migration src -> dst with curl, done or failed within seconds of wall time; returns both statuses."""
     code, body = curl(ns, dst, "PUT", "vm.receive-migration",
                       {"listen": f"{host_addr(dst)}:{PORT}", "connections": connections})
     assert code == 202, body
@@ -105,7 +105,7 @@ def migrate(ns, src, dst, hosts, connections):
     assert code == 202, body
     code, body = curl(ns, src, "PUT", "vm.send-migration", {"destination": f"{host_addr(dst)}:{PORT}"})
     assert code == 409, body
-    s = wait_state(ns, src, ("done", "failed", "committed-unconfirmed"), 240)
+    s = wait_state(ns, src, ("done", "failed", "committed-unconfirmed"), seconds)
     d = wait_state(ns, dst, ("done", "failed"), 30)
     return s, d
 
@@ -123,19 +123,22 @@ def start_slow_migration(ns):
 
 
 @contextlib.contextmanager
-def two_hosts(request, name, a_cmdline, b_cmdline, wall):
-    """A and B booted on a fresh bed, their APIs up and A's guest at work; afterwards neither logged an error."""
+def two_hosts(request, name, a_cmdline, b_cmdline, wall, ips=IPS, guest=None, megs=None,
+              at_work=(r"\[vm0/vcpu1\] progress", 60, 3)):
+    """A and B booted on a fresh bed, their APIs up and A's guest at work (at_work: the pattern, wall seconds and
+    count A's console shows then; guest and megs for another guest than the test guest, on A only); afterwards
+    neither logged an error."""
     work = workdir_for(request.node.name)
     with bed(name, 2) as ns:
         hosts = []
         try:
-            hosts.append(Host(ns, f"{work}/a", 0, a_cmdline, IPS, wall_limit=wall))
-            hosts.append(Host(ns, f"{work}/b", 1, b_cmdline, IPS, wall_limit=wall))
+            hosts.append(Host(ns, f"{work}/a", 0, a_cmdline, ips, wall_limit=wall, guest=guest, megs=megs))
+            hosts.append(Host(ns, f"{work}/b", 1, b_cmdline, ips, wall_limit=wall, megs=megs))
             for h in hosts:
                 text = h.wait(r"I api: listening on", 120)
                 assert "I api: listening on" in text, text
                 assert SECRET not in text and TOKEN not in text, "secrets must never reach the console"
-            hosts[0].wait(r"\[vm0/vcpu1\] progress", 60, count=3)
+            hosts[0].wait(at_work[0], at_work[1], count=at_work[2])
             yield ns, hosts
             texts = [h.text() for h in hosts]
         finally:
