@@ -74,8 +74,8 @@ def test_linux_migrates_there_and_back_while_working(request):
             s, d = migrate(ns, src, dst, hosts, 2, seconds=300)
             print(json.dumps(s), json.dumps(d))
             assert s["state"] == "done" and d["state"] == "done", (s, d, hosts[src].text()[-3000:])
-            src_text = hosts[src].wait(r"I migr: send done", 30)
-            dst_text = hosts[dst].wait(r"I migr: receive done", 30)
+            src_text = hosts[src].wait(SEND_DONE_RE.pattern, 30)
+            dst_text = hosts[dst].wait(RECV_DONE_RE.pattern, 30)
             done, recv = SEND_DONE_RE.search(src_text[src_before:]), RECV_DONE_RE.search(dst_text[dst_before:])
             assert done and recv, (src_text[-3000:], dst_text[-3000:])
             # The loop carries on where it was: the next iterations, in sequence, on the destination.

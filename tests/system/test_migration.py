@@ -52,8 +52,8 @@ def test_migration_there_and_back(request):
             # After the end the status holds final values: nothing left, no throttle, the estimate it went on.
             assert s["remaining_bytes"] == 0 and s["throttle_percent"] == 0, s
             assert s["expected_downtime_ms"] <= DOWNTIME_LIMIT_MS, s
-            src_text = hosts[src].wait(r"I migr: send done", 30)
-            dst_text = hosts[dst].wait(r"I migr: receive done", 30)
+            src_text = hosts[src].wait(SEND_DONE_RE.pattern, 30)
+            dst_text = hosts[dst].wait(RECV_DONE_RE.pattern, 30)
             done = SEND_DONE_RE.search(src_text)
             assert done and RECV_DONE_RE.search(dst_text), (src_text[-3000:], dst_text[-3000:])
             assert int(RECV_DONE_RE.search(dst_text)["pages"]) == 8 << 20 >> 12
@@ -165,7 +165,7 @@ def test_write_heavy_guest_converges_with_the_throttle(request):
               f"downtime {s['downtime_ms']} ms, peak throttle {s['peak_throttle_percent']}%")
         assert s["bytes_sent"] <= 1.5 * ram, s
         assert s["downtime_ms"] <= DOWNTIME_TEST_MS, s
-        assert RECV_DONE_RE.search(hosts[1].wait(r"I migr: receive done", 30))
+        assert RECV_DONE_RE.search(hosts[1].wait(RECV_DONE_RE.pattern, 30))
         before = len(progress(hosts[1].text()))
         text = hosts[1].wait(r"\[vm0/vcpu1\] progress", 60, count=before // 2 + 3)
         assert len(progress(text)) > before and all(p["errors"] == "0" for p in progress(text))
@@ -200,4 +200,4 @@ def test_link_cut_before_commit(request):
         s, d = migrate(ns, 0, 1, hosts, 2)
         assert s["state"] == "done" and d["state"] == "done", (s, d)
         assert s["downtime_ms"] <= DOWNTIME_TEST_MS, s
-        assert RECV_DONE_RE.search(hosts[1].wait(r"I migr: receive done", 30))
+        assert RECV_DONE_RE.search(hosts[1].wait(RECV_DONE_RE.pattern, 30))
