@@ -26,6 +26,7 @@ struct migr_hv_vm {
 	/* source */
 	uint64_t tsc_at_pause;   /* guest TSC when paused */
 	uint64_t pause_ticks;    /* host TSC then */
+	uint64_t lapse_us[HV_MAX_VCPUS]; /* how long before the pause each vCPU last left its guest */
 	/* destination */
 	struct migr_header header;
 	struct vcpu_state vcpu[HV_MAX_VCPUS];

@@ -23,10 +23,14 @@ static int src_pause(void *ctx)
 {
 	struct migr_hv_vm *h = ctx;
 	struct vcpu_state s;
+	unsigned i;
 	int rc;
 
 	vm_pause(h->vm);
 	h->pause_ticks = time_now();
+	/* The guest sees this lapse and the pause as one jump of its clock. */
+	for (i = 0; i < h->vm->vcpu_count; i++)
+		h->lapse_us[i] = time_ticks_to_us(h->pause_ticks - h->vm->vcpus[i].ran_until);
 	/* The guest's TSC stands still from here as far as the guest can tell: B continues from it. */
 	rc = vcpu_arch_state_save(&h->vm->vcpus[0], &s);
 	h->tsc_at_pause = s.tsc;
