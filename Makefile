@@ -3,7 +3,8 @@
 #   make demo     two diskless hosts boot through PXE; the running test guest moves from one to the other
 #                 (DEMO_HOSTS=1: one host with the test guest on 2 vCPUs, from the ISO; PXE=1: through PXE)
 #   make linux-guest  the Linux guest: Debian's cloud kernel and an initramfs (build/linux/)
-#   make demo-linux  boots Debian's Linux under it to a shell, with a file-checking workload
+#   make demo-linux  two hosts from CDs: Debian's Linux boots on A with its file-checking shell loop and
+#                 moves to B and back while the loop runs (DEMO_HOSTS=1: one host, Linux to its shell)
 #   make netboot  the network boot tree (build/netboot/) for a TFTP server; HOSTS=dir of per-host files
 #   make test     host unit tests, then system tests in the emulator
 #   make bench    benchmarks (tables on the terminal, JSON under build/bench/)
@@ -62,6 +63,8 @@ DEMO_CMDLINE := vcpus=2 mem=32M guest.pattern=random run_for=8000
 LINUX_DEMO_ISO := $(BUILD)/hv-linux.iso
 LINUX_DEMO_CMDLINE := mem=128M vcpus=1 run_for=60000
 LINUX_DEMO_KERNEL := console=ttyS0 nokaslr lpj=50000 tsc=reliable hv.work=1000
+# Its loop must outlast two migrations (an iteration is ~0.4 emulated s).
+LINUX_MIGR_DEMO_KERNEL := console=ttyS0 nokaslr lpj=50000 tsc=reliable hv.work=100000
 
 NETBOOT := $(BUILD)/netboot
 HOSTS ?= netboot/hosts.example
@@ -190,8 +193,13 @@ $(LINUX_DEMO_ISO): $(HV_ELF) $(LINUX_KERNEL) $(LINUX_INITRD) tools/mkiso.sh
 	@tools/mkiso.sh $@ $(HV_ELF) $(LINUX_KERNEL) "$(LINUX_DEMO_CMDLINE)" "$(LINUX_DEMO_KERNEL)" $(LINUX_INITRD)
 
 demo-linux: deps
+ifeq ($(DEMO_HOSTS),1)
 	@$(MAKE) --no-print-directory $(LINUX_DEMO_ISO)
 	@BOCHS_MEGS=512 tools/demo.sh $(LINUX_DEMO_ISO)
+else
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) linux-guest
+	@tools/demo-migration.sh --linux $(HV_ELF) $(GUEST_BIN) $(LINUX_KERNEL) $(LINUX_INITRD) "$(LINUX_MIGR_DEMO_KERNEL)"
+endif
 
 $(CMDLINE_CHECK): $(CMDLINE_CHECK_SRCS) kernel/core/config.h kernel/lib/err.h kernel/lib/parse.h kernel/lib/strbuf.h \
 		kernel/lib/uuid.h

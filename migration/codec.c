@@ -119,6 +119,33 @@ static int all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
+/* A device's state: known device, instance 0, its own length, reserved bytes zero. The values are the VM's to check. */
+static int device_check(const uint8_t *b, uint32_t len)
+{
+	static const struct { uint32_t len; uint32_t reserved_at[4]; uint8_t reserved_len[4]; } dev[MIGR_DEV_COUNT] = {
+		[MIGR_DEV_UART16550] = { sizeof(struct migr_uart16550), { offsetof(struct migr_uart16550, reserved) }, { 7 } },
+		[MIGR_DEV_PIC8259_PAIR] = { sizeof(struct migr_pic_pair),
+					    { offsetof(struct migr_pic_pair, chip[0].reserved),
+					      offsetof(struct migr_pic_pair, chip[1].reserved) }, { 1, 1 } },
+		[MIGR_DEV_PIT8254] = { sizeof(struct migr_pit),
+				       { offsetof(struct migr_pit, ch[0].reserved), offsetof(struct migr_pit, ch[1].reserved),
+					 offsetof(struct migr_pit, ch[2].reserved), offsetof(struct migr_pit, reserved) },
+				       { 6, 6, 6, 6 } },
+		[MIGR_DEV_RTC_CMOS] = { sizeof(struct migr_rtc), { offsetof(struct migr_rtc, reserved) }, { 7 } },
+		[MIGR_DEV_UART16550A] = { sizeof(struct migr_uart16550a), { offsetof(struct migr_uart16550a, reserved) },
+					  { 7 } },
+	};
+	uint32_t id = get_u32(b);
+	unsigned i;
+
+	if (id == 0 || id >= MIGR_DEV_COUNT || get_u32(b + 4) != 0 || len != 8 + dev[id].len)
+		return HV_EINVAL;
+	for (i = 0; i < 4; i++)
+		if (!all_zero(b + 8 + dev[id].reserved_at[i], dev[id].reserved_len[i]))
+			return HV_EINVAL;
+	return 0;
+}
+
 /* The record's tag over nonce block, header, body and padding. */
 static void compute_tag(const struct migr_mac *mac, uint32_t conn, uint32_t dir, uint64_t seq,
 			const uint8_t *rec, size_t covered, uint8_t tag[MIGR_TAG_SIZE])
@@ -426,9 +453,7 @@ int migr_body_check(uint32_t type, const uint8_t *b, uint32_t len)
 			return HV_EINVAL;
 		return migr_vcpu_subs_check(b + 8, len - 8, get_u32(b + 4));
 	case MIGR_REC_DEVICE_STATE:
-		if (get_u32(b) != MIGR_DEV_UART16550 || len != 8 + sizeof(struct migr_uart16550))
-			return HV_EINVAL;
-		return all_zero(b + 8 + offsetof(struct migr_uart16550, reserved), 7) ? 0 : HV_EINVAL;
+		return device_check(b, len);
 	case MIGR_REC_TIME:
 		return migr_get_u64(b + 8) == 0 ? HV_EINVAL : 0;
 	case MIGR_REC_ERROR:

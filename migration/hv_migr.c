@@ -28,6 +28,7 @@ static struct {
 	struct vm *vm;                /* the VM on this host now */
 	uint32_t role, state;
 	bool rcv_started;
+	bool rcv_vm_turn;             /* the received VM has had its first turn before the receive's report */
 	struct migr_hv_recv_req recv_req;
 	uint32_t connections;
 	uint64_t attempts;
@@ -140,6 +141,7 @@ static void mh_event(void *owner, uint32_t conn, uint32_t event)
 			return;
 		}
 		mh.rcv_started = true;
+		mh.rcv_vm_turn = false;
 	}
 	if (mh.rcv_started)
 		migr_receiver_link(&mh.rcv, conn, event);
@@ -177,6 +179,9 @@ static void mh_send_ended(uint32_t st)
 			 (unsigned long long)mh_ms(at[MIGR_SP_FINAL] - p0), (unsigned long long)mh_ms(at[MIGR_SP_STATE] - p0),
 			 (unsigned long long)mh_ms(at[MIGR_SP_READY] - p0), (unsigned long long)mh_ms(at[MIGR_SP_CONFIRM] - p0),
 			 (unsigned long long)mh_ms(now - p0));
+		for (unsigned i = 0; i < mh.snd.cfg.vcpus && i < HV_MAX_VCPUS; i++)
+			log_info("migr", "switchover: vcpu%u last left its guest %llu us before the pause", i,
+				 (unsigned long long)mh.hv.lapse_us[i]);
 		log_info("migr", "send done: the VM runs on the destination; downtime %llu ms, %u passes, %llu bytes "
 			 "sent, %llu pages, %llu zero pages, peak throttle %u%%, %llu ms in all",
 			 (unsigned long long)g->downtime_ms, g->pass, (unsigned long long)g->bytes_sent,
@@ -550,8 +555,13 @@ static void mh_run(struct host_task *t, uint64_t now)
 		if (mh.rcv_started) {
 			st = migr_receiver_step(&mh.rcv);
 			busy = migr_lwip_readable(&mh.tr);
-			if (st != MIGR_RECV_RUNNING)
+			if (st == MIGR_RECV_DONE && !mh.rcv_vm_turn) {
+				/* The guest's clock runs from its start: its vCPUs go before the report. */
+				mh.rcv_vm_turn = true;
+				busy = true;
+			} else if (st != MIGR_RECV_RUNNING) {
 				mh_recv_ended(st);
+			}
 		}
 	}
 	migr_lwip_events(&mh.tr); /* what the step wrote goes out now */

@@ -26,12 +26,14 @@ struct migr_hv_vm {
 	/* source */
 	uint64_t tsc_at_pause;   /* guest TSC when paused */
 	uint64_t pause_ticks;    /* host TSC then */
+	uint64_t lapse_us[HV_MAX_VCPUS]; /* how long before the pause each vCPU last left its guest */
 	/* destination */
 	struct migr_header header;
 	struct vcpu_state vcpu[HV_MAX_VCPUS];
 	uint32_t vcpus_loaded;   /* bit per vCPU */
 	struct migr_time time;
 	bool time_loaded, started;
+	uint32_t dev_seen;        /* bit per device whose record was loaded */
 	uint64_t downtime_ns;    /* what start() was told */
 	/* A VM appeared on this host (started here) or left it (released, discarded). */
 	void (*vm_changed)(void *ctx, struct vm *vm);

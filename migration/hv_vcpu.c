@@ -41,7 +41,8 @@ static uint32_t ar_of(uint16_t attr)
 	return (attr & VMX_AR_KEPT) | (attr & MIGR_ATTR_UNUSABLE ? VMX_AR_UNUSABLE : 0);
 }
 
-static void msrs_of(const struct vcpu_state *s, struct migr_msr *m)
+/* The named MSRs, then the state's own list. */
+static uint32_t msrs_of(const struct vcpu_state *s, struct migr_msr *m)
 {
 	const struct { uint32_t index; uint64_t value; } v[MIGR_HV_MSRS] = {
 		{ MIGR_MSR_TSC, s->tsc },
@@ -62,6 +63,9 @@ static void msrs_of(const struct vcpu_state *s, struct migr_msr *m)
 
 	for (i = 0; i < MIGR_HV_MSRS; i++)
 		m[i] = (struct migr_msr){ .index = v[i].index, .value = v[i].value };
+	for (i = 0; i < s->msr_count && i < VCPU_STATE_MSRS; i++)
+		m[MIGR_HV_MSRS + i] = (struct migr_msr){ .index = s->msr[i].index, .value = s->msr[i].value };
+	return MIGR_HV_MSRS + i;
 }
 
 /* Where an MSR of the list goes in the state; NULL for one this host does not give a guest. */
@@ -95,27 +99,28 @@ long migr_hv_vcpu_encode(const struct vcpu_state *s, uint8_t *buf, size_t cap, u
 	struct migr_debug d = { { s->dr[0], s->dr[1], s->dr[2], s->dr[3], s->dr6, s->dr7 } };
 	struct {
 		struct migr_msrs h;
-		struct migr_msr m[MIGR_HV_MSRS];
-	} ms = { { MIGR_HV_MSRS, 0 }, { { 0, 0, 0 } } };
+		struct migr_msr m[MIGR_HV_MSRS + VCPU_STATE_MSRS];
+	} ms;
 	struct migr_events ev = { s->activity, s->interruptibility, s->pending_event, s->pending_error_code,
 				  s->pending_dbg };
 	unsigned i;
 
-	_Static_assert(sizeof(ms) == 8 + MIGR_HV_MSRS * 16, "MSRS body without padding");
+	_Static_assert(sizeof(ms) == 8 + (MIGR_HV_MSRS + VCPU_STATE_MSRS) * 16, "MSRS body without padding");
 	memset(&sg, 0, sizeof(sg));
+	memset(&ms, 0, sizeof(ms));
 	for (i = 0; i < VCPU_SEG_COUNT; i++)
 		sg.seg[i] = (struct migr_segment){ s->seg[i].selector, attr_of(s->seg[i].ar), s->seg[i].limit,
 						   s->seg[i].base };
 	sg.gdtr = (struct migr_dtable){ s->gdtr.base, s->gdtr.limit, 0 };
 	sg.idtr = (struct migr_dtable){ s->idtr.base, s->idtr.limit, 0 };
 	memcpy(f.fxsave, s->fxsave, sizeof(f.fxsave));
-	msrs_of(s, ms.m);
+	ms.h.n = msrs_of(s, ms.m);
 	put(&e, MIGR_SUB_GPRS, &g, sizeof(g));
 	put(&e, MIGR_SUB_SEGMENTS, &sg, sizeof(sg));
 	put(&e, MIGR_SUB_CONTROL, &c, sizeof(c));
 	put(&e, MIGR_SUB_FPU, &f, sizeof(f));
 	put(&e, MIGR_SUB_DEBUG, &d, sizeof(d));
-	put(&e, MIGR_SUB_MSRS, &ms, sizeof(ms));
+	put(&e, MIGR_SUB_MSRS, &ms, (uint32_t)(sizeof(ms.h) + ms.h.n * sizeof(ms.m[0])));
 	put(&e, MIGR_SUB_EVENTS, &ev, sizeof(ev));
 	if (!e.cap)
 		return HV_ERANGE;
@@ -123,11 +128,19 @@ long migr_hv_vcpu_encode(const struct vcpu_state *s, uint8_t *buf, size_t cap, u
 	return (long)e.len;
 }
 
+static uint32_t get_u32_at(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static int get_msrs(const uint8_t *b, uint32_t n, struct vcpu_state *s)
 {
 	struct migr_msrs h;
 	struct migr_msr m;
-	uint32_t i;
+	uint32_t i, j;
 
 	memcpy(&h, b, sizeof(h));
 	if (sizeof(h) + (uint64_t)h.n * sizeof(m) != n)
@@ -136,14 +149,23 @@ static int get_msrs(const uint8_t *b, uint32_t n, struct vcpu_state *s)
 		uint64_t *slot;
 
 		memcpy(&m, b + sizeof(h) + i * sizeof(m), sizeof(m));
+		for (j = 0; j < i; j++)
+			if (get_u32_at(b + sizeof(h) + j * sizeof(m)) == m.index)
+				return HV_EINVAL;
 		if (m.index == MIGR_MSR_FERRY_INSN_LEN) {
 			s->pending_insn_len = (uint32_t)m.value;
 			continue;
 		}
 		slot = msr_slot(s, m.index);
-		if (!slot)
+		if (slot) {
+			*slot = m.value;
+			continue;
+		}
+		/* EFER is CONTROL's; the rest of FerryHV's range is ours and has no other member. */
+		if (m.index == MIGR_MSR_EFER || (m.index & MIGR_MSR_FERRY_MASK) == MIGR_MSR_FERRY_BASE ||
+		    s->msr_count == VCPU_STATE_MSRS)
 			return HV_EINVAL;
-		*slot = m.value;
+		s->msr[s->msr_count++] = (struct vcpu_msr){ .index = m.index, .value = m.value };
 	}
 	return HV_OK;
 }

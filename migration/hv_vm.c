@@ -8,6 +8,7 @@
 #include "kernel/lib/log.h"
 #include "kernel/vmm/arch.h"
 #include "kernel/vmm/vm.h"
+#include "migration/hv_dev.h"
 #include "migration/hv_vcpu.h"
 
 #define NS_PER_S 1000000000ull
@@ -22,10 +23,14 @@ static int src_pause(void *ctx)
 {
 	struct migr_hv_vm *h = ctx;
 	struct vcpu_state s;
+	unsigned i;
 	int rc;
 
 	vm_pause(h->vm);
 	h->pause_ticks = time_now();
+	/* The guest sees this lapse and the pause as one jump of its clock. */
+	for (i = 0; i < h->vm->vcpu_count; i++)
+		h->lapse_us[i] = time_ticks_to_us(h->pause_ticks - h->vm->vcpus[i].ran_until);
 	/* The guest's TSC stands still from here as far as the guest can tell: B continues from it. */
 	rc = vcpu_arch_state_save(&h->vm->vcpus[0], &s);
 	h->tsc_at_pause = s.tsc;
@@ -69,19 +74,9 @@ static long src_vcpu(void *ctx, uint32_t i, uint8_t *buf, size_t cap, uint32_t *
 
 static long src_device(void *ctx, uint32_t i, uint8_t *buf, size_t cap)
 {
-	const struct vuart *u = &((struct migr_hv_vm *)ctx)->vm->console;
-	struct migr_device_state d = { MIGR_DEV_UART16550, 0 };
-	/* No receive path and no interrupts: IIR reads "none pending", LSR "transmitter empty". */
-	struct migr_uart16550 s = { .ier = u->ier, .iir = 0x01, .lcr = u->lcr, .mcr = u->mcr, .lsr = 0x60,
-				    .scr = u->scr, .dll = u->dll, .dlm = u->dlm };
+	const struct vm *vm = ((struct migr_hv_vm *)ctx)->vm;
 
-	if (i > 0)
-		return 0;
-	if (cap < sizeof(d) + sizeof(s))
-		return HV_ERANGE;
-	memcpy(buf, &d, sizeof(d));
-	memcpy(buf + sizeof(d), &s, sizeof(s));
-	return (long)(sizeof(d) + sizeof(s));
+	return migr_hv_dev_encode(&vm->dev, &vm->console, i, buf, cap);
 }
 
 static int src_time(void *ctx, uint8_t *buf, size_t cap)
@@ -167,6 +162,7 @@ static int dst_create(void *ctx, const uint8_t *header_body)
 	h->vm = h->store;
 	h->vcpus_loaded = 0;
 	h->time_loaded = false;
+	h->dev_seen = 0;
 	h->started = false;
 	return HV_OK;
 }
@@ -190,17 +186,10 @@ static int dst_vcpu(void *ctx, uint32_t i, const uint8_t *subs, uint32_t len, ui
 static int dst_device(void *ctx, const uint8_t *body, uint32_t len)
 {
 	struct migr_hv_vm *h = ctx;
-	struct migr_device_state d;
-	struct migr_uart16550 s;
-	struct vuart *u;
 
-	memcpy(&d, body, sizeof(d));
-	if (!h->vm || d.device != MIGR_DEV_UART16550 || d.instance != 0 || len != sizeof(d) + sizeof(s))
+	if (!h->vm)
 		return HV_EINVAL;
-	memcpy(&s, body + sizeof(d), sizeof(s));
-	u = &h->vm->console;
-	u->ier = s.ier, u->lcr = s.lcr, u->mcr = s.mcr, u->scr = s.scr, u->dll = s.dll, u->dlm = s.dlm;
-	return HV_OK;
+	return migr_hv_dev_decode(body, len, &h->vm->dev, &h->vm->console, &h->dev_seen);
 }
 
 static int dst_time(void *ctx, const uint8_t *body)
@@ -210,6 +199,9 @@ static int dst_time(void *ctx, const uint8_t *body)
 	memcpy(&h->time, body, sizeof(h->time));
 	if (!tsc_rate_ok(h->time.tsc_hz))
 		return HV_ENOTSUP;
+	/* The devices came before: their times and lines must fit the guest's clock at the pause. */
+	if (!h->vm || migr_hv_dev_check(&h->vm->dev, &h->vm->console, h->dev_seen, h->time.tsc_at_pause))
+		return HV_EINVAL;
 	h->time_loaded = true;
 	return HV_OK;
 }

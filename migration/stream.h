@@ -255,7 +255,12 @@ struct migr_events {
 MIGR_WIRE(migr_events, 24);
 
 enum migr_device {
-	MIGR_DEV_UART16550 = 1,
+	MIGR_DEV_UART16550 = 1,     /* the first form: accepted, no longer sent */
+	MIGR_DEV_PIC8259_PAIR = 2,
+	MIGR_DEV_PIT8254 = 3,
+	MIGR_DEV_RTC_CMOS = 4,
+	MIGR_DEV_UART16550A = 5,
+	MIGR_DEV_COUNT
 };
 
 /* Followed by the device's own state. */
@@ -270,6 +275,66 @@ struct migr_uart16550 {
 	uint8_t reserved[7];
 };
 MIGR_WIRE(migr_uart16550, 16);
+
+#define MIGR_PIC_NEED_ICW3 0x01u
+#define MIGR_PIC_NEED_ICW4 0x02u
+#define MIGR_PIC_AUTO_EOI 0x04u
+#define MIGR_PIC_READ_ISR 0x08u
+#define MIGR_PIC_INITIALIZED 0x10u
+#define MIGR_PIC_FLAGS 0x1fu
+
+struct migr_pic_chip {
+	uint8_t irr, isr, imr, lines, vector_base, init_step, flags, reserved;
+};
+MIGR_WIRE(migr_pic_chip, 8);
+
+/* The master, then the slave. */
+struct migr_pic_pair {
+	struct migr_pic_chip chip[2];
+};
+MIGR_WIRE(migr_pic_pair, 16);
+
+#define MIGR_PIT_COUNTING 0x01u
+#define MIGR_PIT_WRITE_MSB_NEXT 0x02u
+#define MIGR_PIT_READ_MSB_NEXT 0x04u
+#define MIGR_PIT_LATCHED 0x08u
+#define MIGR_PIT_CH_FLAGS 0x0fu
+#define MIGR_PIT_REFRESH 0x01u
+
+struct migr_pit_channel {
+	uint64_t load_tsc; /* the guest's TSC */
+	uint64_t irqs;
+	uint32_t reload;
+	uint16_t latch;
+	uint8_t mode, access, write_lsb, flags;
+	uint8_t reserved[6];
+};
+MIGR_WIRE(migr_pit_channel, 32);
+
+struct migr_pit {
+	struct migr_pit_channel ch[3];
+	uint8_t port_b, flags;
+	uint8_t reserved[6];
+};
+MIGR_WIRE(migr_pit, 104);
+
+struct migr_rtc {
+	uint64_t reset_tsc; /* the guest's TSC */
+	uint8_t index;
+	uint8_t reserved[7];
+	uint8_t ram[128];
+};
+MIGR_WIRE(migr_rtc, 144);
+
+#define MIGR_UART_THRE_PENDING 0x01u
+
+struct migr_uart16550a {
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr, flags;
+	uint8_t rx_count;
+	uint8_t reserved[7];
+	uint8_t rx[16];
+};
+MIGR_WIRE(migr_uart16550a, 32);
 
 struct migr_time {
 	uint64_t tsc_at_pause;

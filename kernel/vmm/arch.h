@@ -56,6 +56,9 @@ const char *vcpu_arch_stop_reason(const struct vcpu *v);
 int vcpu_arch_state_save(struct vcpu *v, struct vcpu_state *s);
 int vcpu_arch_state_load(struct vcpu *v, const struct vcpu_state *s);
 
+/* v's clock (its TSC) when this host's TSC reads host_tsc: the time its devices keep. */
+uint64_t vcpu_arch_guest_tsc(const struct vcpu *v, uint64_t host_tsc);
+
 /* VM exits of v so far. */
 uint64_t vcpu_arch_exits(const struct vcpu *v);
 

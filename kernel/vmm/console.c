@@ -2,7 +2,9 @@
 
 #include "drivers/serial.h"
 #include "kernel/arch/x86/time.h"
+#include "kernel/vmm/arch.h"
 #include "kernel/vmm/vdev.h"
+#include "kernel/vmm/vm.h"
 
 #define CONSOLE_PERIOD_US 10000     /* typing latency: well below what a person notices */
 /* A guest quiet this long has finished its prompt; long enough that what a person types shows in words. */
@@ -25,8 +27,9 @@ static void console_run(struct host_task *t, uint64_t now)
 		}
 	}
 	if (vm && vm->state == VM_RUNNING) {
-		vuart_flush_idle(&vm->console, now, time_us_to_ticks(CONSOLE_IDLE_FLUSH_US));
 		boot = &vm->vcpus[0];
+		/* The UART stamps its output with the guest's time, as every device does. */
+		vuart_flush_idle(&vm->console, vcpu_arch_guest_tsc(boot, now), time_us_to_ticks(CONSOLE_IDLE_FLUSH_US));
 		/* A halted vCPU with input waiting wakes now, not at its next timer interrupt. */
 		if (vdev_irq_pending(vm) && !vm->paused && boot->se.state == SCHED_BLOCKED)
 			sched_wake(&boot->se);

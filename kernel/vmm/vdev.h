@@ -5,6 +5,9 @@
  * (kernel/vmm/vpic.h, vpit.h, vrtc.h, vuart.h) saved and loaded whole.
  * Knows nothing of VT-x: the architecture asks whether an interrupt is
  * pending, acknowledges it, and asks when the next timer interrupt falls due.
+ * Every "now" and deadline here is the guest's TSC, not the host's: the
+ * devices' state then means the same on any host the VM moves to, whose
+ * TSC offset continues the guest's clock.
  */
 #ifndef HV_KERNEL_VMM_VDEV_H
 #define HV_KERNEL_VMM_VDEV_H

@@ -37,9 +37,15 @@ static void vcpu_sched_run(struct sched_entity *e, uint64_t now, uint64_t deadli
 {
 	struct vcpu *v = e->owner;
 
-	(void)now;
+	if (v->resumed_at) {
+		/* The guest's clock ran on from the resume: this much of it was the host's delay. */
+		log_info("vm", "%s: first run %llu us after its VM resumed", v->name,
+			 (unsigned long long)time_ticks_to_us(now - v->resumed_at));
+		v->resumed_at = 0;
+	}
 	if (vcpu_arch_run(v, deadline) == VCPU_RUN_STOP_VM)
 		vm_stop(v->vm, "%s", vcpu_arch_stop_reason(v));
+	v->ran_until = time_now();
 }
 
 int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void *image, uint64_t image_len,
@@ -61,7 +67,7 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 	vm->sched = sched;
 	throttle_init(vm, p->throttle_max);
 	vuart_init(&vm->console, COM1_BASE, id);
-	vdev_reset(vm, time_now());
+	vdev_reset(vm, time_now()); /* the devices keep the guest's time: a new vCPU's TSC is this host's */
 	/* 2 MiB alignment lets EPT map RAM with large pages. */
 	vm->ram_hpa = frames_alloc(vm->ram_size, EPT_PAGE_2M);
 	if (!vm->ram_hpa) {
@@ -155,6 +161,7 @@ void vm_resume(struct vm *vm)
 			continue; /* stopped while paused (vm_stop) */
 		v->se.state = v->paused_state;
 		v->se.wake_at = v->paused_wake_at;
+		v->resumed_at = time_now();
 	}
 	vm->paused = false;
 }

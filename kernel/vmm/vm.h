@@ -61,6 +61,10 @@ struct vcpu {
 	int stop_status;        /* HV_HC_VCPU_STOP status */
 	enum sched_state paused_state; /* scheduler state saved by vm_pause() */
 	uint64_t paused_wake_at;
+	/* What the guest's clock saw of a pause: host TSC when it last left its guest, and of vm_resume()
+	 * until its first run after (0: none pending). */
+	uint64_t ran_until;
+	uint64_t resumed_at;
 	struct vcpu_dirty dirty;
 };
 

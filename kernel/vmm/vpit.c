@@ -163,8 +163,7 @@ void vpit_io(struct vpit *p, uint64_t now, uint16_t port, bool in, uint8_t *val)
 		write_counter(&p->ch[port - VPIT_CH0], now, *val);
 }
 
-/* Channel 0's interrupts due by now since it was loaded. */
-static uint64_t irqs_due(const struct vpit *p, uint64_t now)
+uint64_t vpit_irqs_due(const struct vpit *p, uint64_t now)
 {
 	const struct vpit_channel *c = &p->ch[0];
 	uint64_t e;
@@ -179,7 +178,7 @@ static uint64_t irqs_due(const struct vpit *p, uint64_t now)
 
 unsigned vpit_update(struct vpit *p, uint64_t now)
 {
-	uint64_t due = irqs_due(p, now), fresh = due > p->ch[0].irqs ? due - p->ch[0].irqs : 0;
+	uint64_t due = vpit_irqs_due(p, now), fresh = due > p->ch[0].irqs ? due - p->ch[0].irqs : 0;
 
 	p->ch[0].irqs = due;
 	return fresh > 0xffffu ? 0xffffu : (unsigned)fresh;

@@ -72,6 +72,8 @@ bool vpit_claims(uint16_t port);
 void vpit_io(struct vpit *p, uint64_t now, uint16_t port, bool in, uint8_t *val);
 /* How many channel-0 interrupts fell due up to now and were not yet raised (they are raised by this call). */
 unsigned vpit_update(struct vpit *p, uint64_t now);
+/* Channel 0's interrupts due by now since it was loaded (raised or not). */
+uint64_t vpit_irqs_due(const struct vpit *p, uint64_t now);
 /* TSC of channel 0's next interrupt; VPIT_NEVER when none is due. */
 uint64_t vpit_next_irq(const struct vpit *p);
 

@@ -35,7 +35,7 @@ struct vuart {
 	unsigned vm_id;
 	char line[HV_MAX_VCPUS][VUART_LINE_MAX]; /* one line buffer per vCPU: no interleaving */
 	unsigned len[HV_MAX_VCPUS];
-	uint64_t last_out[HV_MAX_VCPUS];         /* TSC of each vCPU's last byte */
+	uint64_t last_out[HV_MAX_VCPUS];         /* guest TSC of each vCPU's last byte */
 	uint64_t bytes_out;
 	uint64_t bytes_in;
 };

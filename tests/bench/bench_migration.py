@@ -179,7 +179,7 @@ def migrate(ns, hosts, src, dst, conns):
     src_text = hosts[src].wait(r"I migr: send (done|failed)", 30, count=sends_before + 1)[before_src:]
     ok = s["state"] == "done" and d["state"] == "done"
     # This migration's line, not an earlier one's: a host that received before already has one.
-    dst_text = hosts[dst].wait(r"I migr: receive done", 30 if ok else 1, count=digests_before + 1)
+    dst_text = hosts[dst].wait(RECV_DONE_RE.pattern, 30 if ok else 1, count=digests_before + 1)
     digest = ok and len(RECV_DONE_RE.findall(dst_text)) == digests_before + 1
     guest_ok = False
     if ok:

@@ -54,13 +54,16 @@ class Host:
     """One hypervisor in Bochs on tap<i> of namespace ns, at host_addr(i)."""
     last_start = 0.0
 
-    def __init__(self, ns, workdir, i, cmdline, ips, wall_limit=120):
+    def __init__(self, ns, workdir, i, cmdline, ips, wall_limit=120, guest=None, megs=None):
+        """guest and megs as machine.make_iso and BOCHS_MEGS take them (a Linux guest needs both)."""
         os.makedirs(workdir, exist_ok=True)
         self.serial = os.path.join(workdir, "serial.log")
-        iso = make_iso(workdir, f"{cmdline} net.mgmt={host_addr(i)}/24")
+        iso = make_iso(workdir, f"{cmdline} net.mgmt={host_addr(i)}/24", guest)
         line = (f"e1000: enabled=1, mac={host_mac(i)}, ethmod=tuntap, ethdev=/dev/net/tun:tap{i}, script=none")
         self.env = dict(os.environ, BOCHS_EXTRA=line, BOCHS_IPS=str(ips),
                         BOCHS_LOG_COPY=os.path.join(workdir, "bochs.log"))
+        if megs:
+            self.env["BOCHS_MEGS"] = str(megs)
         self.cmd = ["ip", "netns", "exec", ns, RUN_BOCHS, iso, self.serial, str(wall_limit)]
         self.retries = 3
         self._launch()

@@ -30,6 +30,11 @@ static void fill(struct vcpu_state *s)
 	s->pending_event = 0x80000b0e;
 	s->pending_error_code = 4;
 	s->pending_insn_len = 2;
+	/* The architecture's own MSRs (SYSCALL, MTRRs, ...): carried as they are. */
+	s->msr_count = 3;
+	s->msr[0] = (struct vcpu_msr){ .index = 0xc0000082, .value = 0xffffffff81000000ull };
+	s->msr[1] = (struct vcpu_msr){ .index = 0x1a0, .value = 0x1801 };
+	s->msr[2] = (struct vcpu_msr){ .index = 0x200, .value = 0x6 };
 }
 
 START_TEST(test_round_trip)
@@ -40,7 +45,7 @@ START_TEST(test_round_trip)
 
 	fill(&a);
 	n = migr_hv_vcpu_encode(&a, buf, sizeof(buf), &count);
-	ck_assert_int_eq(n, MIGR_HV_VCPU_BYTES);
+	ck_assert_int_eq(n, MIGR_HV_VCPU_BYTES_N(3));
 	ck_assert_uint_eq(count, 7);
 	ck_assert_int_eq(migr_vcpu_subs_check(buf, (uint32_t)n, count), HV_OK); /* the codec's own shape rules */
 	ck_assert_int_eq(migr_hv_vcpu_decode(buf, (uint32_t)n, count, &b), HV_OK);
@@ -54,7 +59,7 @@ START_TEST(test_short_buffer)
 	uint32_t count = 99;
 
 	fill(&a);
-	ck_assert_int_eq(migr_hv_vcpu_encode(&a, buf, MIGR_HV_VCPU_BYTES - 1, &count), HV_ERANGE);
+	ck_assert_int_eq(migr_hv_vcpu_encode(&a, buf, MIGR_HV_VCPU_BYTES_N(3) - 1, &count), HV_ERANGE);
 	ck_assert_uint_eq(count, 99);
 }
 END_TEST
@@ -76,6 +81,37 @@ START_TEST(test_refused)
 	m.index = 0xc0000080; /* EFER travels in CONTROL, not as an MSR */
 	memcpy(buf + msrs_at + 8 + 8, &m, sizeof(m));
 	ck_assert_int_eq(migr_hv_vcpu_decode(buf, (uint32_t)n, count, &b), HV_EINVAL);
+	m.index = MIGR_MSR_FERRY_INSN_LEN + 1; /* FerryHV's range has no such member */
+	memcpy(buf + msrs_at + 8 + 8, &m, sizeof(m));
+	ck_assert_int_eq(migr_hv_vcpu_decode(buf, (uint32_t)n, count, &b), HV_EINVAL);
+	m.index = 0x1a0; /* twice: the list's MISC_ENABLE comes later */
+	memcpy(buf + msrs_at + 8 + 8, &m, sizeof(m));
+	ck_assert_int_eq(migr_hv_vcpu_decode(buf, (uint32_t)n, count, &b), HV_EINVAL);
+}
+END_TEST
+
+/* An MSR the stream code does not name goes to the state's list: the architecture accepts or refuses it. */
+START_TEST(test_other_msrs_go_to_the_list)
+{
+	struct vcpu_state a, b;
+	uint32_t count;
+	long n;
+
+	fill(&a);
+	a.msr[2].index = 0x1234;
+	n = migr_hv_vcpu_encode(&a, buf, sizeof(buf), &count);
+	ck_assert_int_eq(migr_hv_vcpu_decode(buf, (uint32_t)n, count, &b), HV_OK);
+	ck_assert_uint_eq(b.msr_count, 3);
+	ck_assert_uint_eq(b.msr[2].index, 0x1234);
+	/* A full list plus the named ones still fits one sub-record. */
+	a.msr_count = VCPU_STATE_MSRS;
+	for (unsigned i = 0; i < VCPU_STATE_MSRS; i++)
+		a.msr[i] = (struct vcpu_msr){ .index = 0x200 + i, .value = i };
+	n = migr_hv_vcpu_encode(&a, buf, sizeof(buf), &count);
+	ck_assert_int_eq(n, MIGR_HV_VCPU_BYTES);
+	ck_assert_int_eq(migr_vcpu_subs_check(buf, (uint32_t)n, count), HV_OK);
+	ck_assert_int_eq(migr_hv_vcpu_decode(buf, (uint32_t)n, count, &b), HV_OK);
+	ck_assert_mem_eq(&a, &b, sizeof(a));
 }
 END_TEST
 
@@ -89,6 +125,7 @@ int main(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_short_buffer);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_other_msrs_go_to_the_list);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -393,7 +393,26 @@ START_TEST(test_malformed)
 	refuse(MIGR_CONN_DATA, MIGR_REC_CONN_BIND, &(struct migr_conn_bind){ .index = 0 }, 24);
 	refuse(MIGR_CONN_CONTROL, MIGR_REC_ERROR, (uint8_t[]){ 1, 0, 0, 0, 2, 0, 0, 0, 'a', 0 }, 10);
 	refuse(MIGR_CONN_CONTROL, MIGR_REC_ERROR, (uint8_t[]){ 1, 0, 0, 0, 3, 0, 0, 0, 'a', 'b' }, 10);
-	refuse(MIGR_CONN_CONTROL, MIGR_REC_DEVICE_STATE, (uint32_t[]){ 2, 0, 0, 0, 0, 0 }, 24);
+	refuse(MIGR_CONN_CONTROL, MIGR_REC_DEVICE_STATE, (uint32_t[]){ 99, 0, 0, 0, 0, 0 }, 24); /* no such device */
+	refuse(MIGR_CONN_CONTROL, MIGR_REC_DEVICE_STATE, (uint32_t[]){ MIGR_DEV_PIC8259_PAIR, 0, 0, 0, 0 }, 20);
+	refuse(MIGR_CONN_CONTROL, MIGR_REC_DEVICE_STATE, (uint32_t[]){ MIGR_DEV_PIC8259_PAIR, 1, 0, 0, 0, 0 }, 24);
+	refuse(MIGR_CONN_CONTROL, MIGR_REC_DEVICE_STATE, (uint32_t[]){ MIGR_DEV_PIC8259_PAIR, 0, 0, 1u << 24, 0, 0 }, 24);
+	{
+		/* Each device's reserved bytes, and the PIT's tail. */
+		uint8_t dev[8 + sizeof(struct migr_pit)] = { 0 };
+
+		dev[0] = MIGR_DEV_PIT8254;
+		dev[8 + offsetof(struct migr_pit, reserved) + 5] = 1;
+		refuse(MIGR_CONN_CONTROL, MIGR_REC_DEVICE_STATE, dev, sizeof(dev));
+		memset(dev, 0, sizeof(dev));
+		dev[0] = MIGR_DEV_PIT8254;
+		dev[8 + offsetof(struct migr_pit, ch[1].reserved)] = 1;
+		refuse(MIGR_CONN_CONTROL, MIGR_REC_DEVICE_STATE, dev, sizeof(dev));
+		memset(dev, 0, sizeof(dev));
+		dev[0] = MIGR_DEV_UART16550A;
+		dev[8 + offsetof(struct migr_uart16550a, reserved) + 6] = 1;
+		refuse(MIGR_CONN_CONTROL, MIGR_REC_DEVICE_STATE, dev, 8 + sizeof(struct migr_uart16550a));
+	}
 	refuse(MIGR_CONN_CONTROL, MIGR_REC_TIME, &(struct migr_time){ .tsc_hz = 0 }, 24);
 	/* Wrong connection, wrong direction. */
 	refuse(MIGR_CONN_CONTROL, MIGR_REC_PASS_END, &(struct migr_pass_end){ .pass = 1 }, 16);

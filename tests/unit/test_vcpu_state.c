@@ -10,6 +10,7 @@
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vcpu_state.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmsr.h"
 #include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
@@ -53,6 +54,20 @@ static void setup(void)
 	a->arch.vmcs_pa = VMCS_PA(0);
 	b->arch.vmcs_pa = VMCS_PA(1);
 	a->vm = b->vm = &vm;
+	/* Both as application processors, so that one sample loads into either. */
+	vmsr_reset(&a->arch.msrs, false);
+	vmsr_reset(&b->arch.msrs, false);
+}
+
+static struct vcpu_msr *msr_of(struct vcpu_state *s, uint32_t index)
+{
+	unsigned i;
+
+	for (i = 0; i < s->msr_count; i++)
+		if (s->msr[i].index == index)
+			return &s->msr[i];
+	ck_abort_msg("MSR %#x not in the list", index);
+	return NULL;
 }
 
 /* Every field a value of its own (x seeds them), reserved fields zero, CR8 within its 4 bits. */
@@ -79,6 +94,15 @@ static struct vcpu_state state_sample(uint64_t x)
 	s.pending_event = (uint32_t)(x | INTR_INFO_VALID);
 	s.pending_error_code = (uint32_t)x + 1;
 	s.pending_insn_len = 2;
+	/* Every vCPU-held MSR, with values a guest could have written. */
+	s.msr_count = vmsr_state_save(a, s.msr, VCPU_STATE_MSRS);
+	msr_of(&s, MSR_IA32_LSTAR)->value = 0xffffffff81000000ull + x;
+	msr_of(&s, MSR_IA32_STAR)->value = 0x0023001000000000ull + x;
+	msr_of(&s, MSR_IA32_FMASK)->value = 0x47700;
+	msr_of(&s, MSR_IA32_KERNEL_GS_BASE)->value = 0xffff888003a00000ull + x;
+	msr_of(&s, MSR_IA32_MTRR_PHYSBASE0 + 1)->value = 0xfff000800 + x;
+	msr_of(&s, MSR_IA32_SPEC_CTRL)->value = SPEC_CTRL_IBRS;
+	msr_of(&s, MSR_IA32_MISC_ENABLE)->value |= MISC_ENABLE_LIMIT_CPUID;
 	return s;
 }
 
@@ -202,6 +226,95 @@ START_TEST(load_refuses_a_bad_state_and_changes_nothing)
 }
 END_TEST
 
+/* What a hostile stream could put in the MSR list, each refused with nothing changed. */
+START_TEST(load_refuses_msrs_a_guest_could_not_have_set)
+{
+	struct vcpu_state good = state_sample(4), bad, out;
+	static const struct { uint32_t index; uint64_t value; } refused[] = {
+		{ 0x1234, 0 },                                             /* not an MSR this vCPU has */
+		{ MSR_IA32_LSTAR, 0x0000800000000000ull },                 /* not canonical: WRMSR would fault the host */
+		{ MSR_IA32_KERNEL_GS_BASE, 0x8000000000000000ull },
+		{ MSR_IA32_FMASK, 1ull << 32 },                            /* reserved bits */
+		{ MSR_IA32_APIC_BASE, APIC_BASE_DEFAULT | APIC_BASE_ENABLE }, /* no local APIC to enable */
+		{ MSR_IA32_APIC_BASE, APIC_BASE_DEFAULT | APIC_BASE_BSP }, /* an AP made the BSP */
+		{ MSR_IA32_MISC_ENABLE, 0 },                               /* a fixed bit changed */
+		{ MSR_IA32_SPEC_CTRL, 1ull << 40 },
+		{ MSR_IA32_MTRR_DEF_TYPE, 1ull << 20 },
+		{ MSR_IA32_MC0_STATUS, 1 },                                /* only ever cleared */
+		{ MSR_IA32_MTRRCAP, 0 },                                   /* read-only */
+	};
+	unsigned i;
+
+	ck_assert_int_eq(vcpu_arch_state_load(a, &good), HV_OK);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		bad = state_sample(6);
+		bad.msr[3] = (struct vcpu_msr){ .index = refused[i].index, .value = refused[i].value };
+		ck_assert_msg(vcpu_arch_state_load(a, &bad) == HV_EINVAL, "MSR %#x = %#llx taken", refused[i].index,
+			      (unsigned long long)refused[i].value);
+	}
+	bad = state_sample(6);
+	bad.msr[5] = bad.msr[4]; /* twice */
+	ck_assert_int_eq(vcpu_arch_state_load(a, &bad), HV_EINVAL);
+	bad = state_sample(6);
+	bad.msr[2].reserved = 1;
+	ck_assert_int_eq(vcpu_arch_state_load(a, &bad), HV_EINVAL);
+	bad = state_sample(6);
+	bad.msr[bad.msr_count].index = MSR_IA32_STAR; /* past the count */
+	ck_assert_int_eq(vcpu_arch_state_load(a, &bad), HV_EINVAL);
+	bad = state_sample(6);
+	bad.msr_count = VCPU_STATE_MSRS + 1;
+	ck_assert_int_eq(vcpu_arch_state_load(a, &bad), HV_EINVAL);
+	ck_assert_int_eq(vcpu_arch_state_save(a, &out), HV_OK);
+	assert_same(&good, &out);
+}
+END_TEST
+
+/* The SYSCALL MSRs live in the CPU while the vCPU owns it: a save reads them there, a load reaches the CPU. */
+START_TEST(switched_msrs_come_from_and_go_to_the_cpu)
+{
+	struct vcpu_state s = state_sample(8), out;
+
+	vmsr_switch_to(a);
+	wrmsr(MSR_IA32_LSTAR, 0xffffffff81234560ull); /* the guest's WRMSR, passed through */
+	ck_assert_int_eq(vcpu_arch_state_save(a, &out), HV_OK);
+	ck_assert_uint_eq(msr_of(&out, MSR_IA32_LSTAR)->value, 0xffffffff81234560ull);
+	ck_assert_int_eq(vcpu_arch_state_load(a, &s), HV_OK);
+	vmsr_switch_to(a);
+	ck_assert_uint_eq(rdmsr(MSR_IA32_LSTAR), msr_of(&s, MSR_IA32_LSTAR)->value);
+	ck_assert_uint_eq(rdmsr(MSR_IA32_KERNEL_GS_BASE), msr_of(&s, MSR_IA32_KERNEL_GS_BASE)->value);
+	vmsr_disown(a);
+}
+END_TEST
+
+/* A list without some MSR (a sender that did not know it) leaves this vCPU's value. */
+START_TEST(msrs_not_in_the_list_keep_their_values)
+{
+	struct vcpu_state s = state_sample(3), out;
+	uint64_t misc = a->arch.msrs.misc_enable;
+
+	s.msr_count = 1;
+	memset(&s.msr[1], 0, sizeof(s.msr) - sizeof(s.msr[0]));
+	ck_assert_int_eq(vcpu_arch_state_load(a, &s), HV_OK);
+	ck_assert_int_eq(vcpu_arch_state_save(a, &out), HV_OK);
+	ck_assert_uint_eq(msr_of(&out, MSR_IA32_MISC_ENABLE)->value, misc);
+	ck_assert_uint_eq(msr_of(&out, s.msr[0].index)->value, s.msr[0].value);
+}
+END_TEST
+
+/* A 64-bit guest must enter in IA-32e mode on the new host, or VM entry fails there. */
+START_TEST(the_ia32e_entry_control_follows_efer_lma)
+{
+	struct vcpu_state s = state_sample(2);
+
+	s.efer = EFER_LME | EFER_LMA | EFER_SCE;
+	ck_assert_int_eq(vcpu_arch_state_load(a, &s), HV_OK);
+	ck_assert(fake_vmcs_get(a->arch.vmcs_pa, VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE);
+	s.efer = 0;
+	ck_assert_int_eq(vcpu_arch_state_load(a, &s), HV_OK);
+	ck_assert(!(fake_vmcs_get(a->arch.vmcs_pa, VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE));
+}
+END_TEST
+
 START_TEST(a_vmcs_that_cannot_be_loaded_is_an_error)
 {
 	struct vcpu_state s = state_sample(7);
@@ -226,6 +339,10 @@ static Suite *vcpu_state_suite(void)
 	tcase_add_test(tc, save_uses_the_vcpus_own_vmcs_not_the_current_one);
 	tcase_add_test(tc, load_refuses_a_bad_state_and_changes_nothing);
 	tcase_add_test(tc, a_vmcs_that_cannot_be_loaded_is_an_error);
+	tcase_add_test(tc, load_refuses_msrs_a_guest_could_not_have_set);
+	tcase_add_test(tc, switched_msrs_come_from_and_go_to_the_cpu);
+	tcase_add_test(tc, msrs_not_in_the_list_keep_their_values);
+	tcase_add_test(tc, the_ia32e_entry_control_follows_efer_lma);
 	suite_add_tcase(s, tc);
 	return s;
 }

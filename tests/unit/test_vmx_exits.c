@@ -637,6 +637,32 @@ START_TEST(test_hlt_sleeps_until_the_next_device_interrupt)
 }
 END_TEST
 
+/* The devices keep the guest's time; the vCPU sleeps until this host's TSC shows the guest's deadline. */
+START_TEST(test_hlt_deadline_on_the_guest_clock)
+{
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	v->arch.tsc_offset = 5000; /* the guest's clock reads 5000 ticks ahead of this host's */
+	fake_env.now = 1000;
+	fake_env.next_event = 90000;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.dev_update_now, 6000);
+	ck_assert_uint_eq(fake_env.blocked_until, 1000 + 90000 - 6000);
+	/* Behind this host's: later. A deadline the guest's clock has passed: no wait at all. */
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	v->arch.tsc_offset = (uint64_t)-500;
+	fake_env.now = 1000;
+	fake_env.next_event = 90000;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.blocked_until, 1000 + 90000 - 500);
+	exit_at(1, 0, EXIT_REASON_HLT, 0);
+	v->arch.tsc_offset = 100000;
+	fake_env.now = 1000;
+	fake_env.next_event = 90000;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.blocked_until, 1000);
+}
+END_TEST
+
 /* --- NMIs ------------------------------------------------------------------------------------------------ */
 
 START_TEST(test_nmi_exit_runs_the_host_handler)
@@ -830,6 +856,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(irq, test_only_the_boot_vcpu_gets_device_interrupts);
 	tcase_add_test(irq, test_no_interrupt_before_the_pic_is_set_up);
 	tcase_add_test(irq, test_hlt_sleeps_until_the_next_device_interrupt);
+	tcase_add_test(irq, test_hlt_deadline_on_the_guest_clock);
 	suite_add_tcase(s, irq);
 	tcase_add_test(misc, test_nmi_exit_runs_the_host_handler);
 	tcase_add_test(misc, test_guest_exception_exit_stops_the_vm);

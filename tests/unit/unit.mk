@@ -47,7 +47,7 @@ UNIT_SRCS_test_dirty := kernel/vmm/dirty.c kernel/vmm/dirty_log.c kernel/arch/x8
 	kernel/core/ept.c kernel/core/dirty_bitmap.c kernel/core/rate.c kernel/lib/err.c
 UNIT_TESTS += test_vcpu_state
 UNIT_FAKE_test_vcpu_state := yes
-UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmcs_access.c
+UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/vmsr.c
 UNIT_TESTS += test_vmx_exits test_cpuid_policy
 UNIT_FAKE_test_vmx_exits := yes
 UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \
@@ -149,5 +149,8 @@ UNIT_SRCS_test_lr_opts := linerate/opts.c
 UNIT_SRCS_test_lr_track := linerate/track.c linerate/guest.c kernel/lib/err.c
 UNIT_TESTS += test_linux_boot
 UNIT_SRCS_test_linux_boot := kernel/core/linux_boot.c kernel/lib/err.c
+UNIT_TESTS += test_migr_hv_dev
+UNIT_SRCS_test_migr_hv_dev := migration/hv_dev.c migration/codec.c migration/prof.c migration/mac.c kernel/vmm/vdev.c \
+	kernel/vmm/vpic.c kernel/vmm/vpit.c kernel/vmm/vrtc.c kernel/vmm/vuart.c kernel/lib/err.c
 UNIT_TESTS += test_vdev
 UNIT_SRCS_test_vdev := kernel/vmm/vdev.c kernel/vmm/vpic.c kernel/vmm/vpit.c kernel/vmm/vrtc.c kernel/vmm/vuart.c

@@ -47,6 +47,7 @@ struct vcpu_arch {
 	uint64_t events_reinjected; /* exits during event delivery, whose event went in again */
 	uint64_t host_nmis;     /* NMIs that arrived while this vCPU ran, handed to the host */
 	uint8_t tpr;            /* the virtual task-priority register, CR8 of a 64-bit guest */
+	uint64_t tsc_offset;    /* TSC_OFFSET as last written (kernel/arch/x86/vmx/tsc.h) */
 	struct vcpu_debug debug;
 	struct vmsr_state msrs;  /* emulated and switched MSRs */
 	uint64_t msr_gp;         /* RDMSR/WRMSR answered with #GP */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define VCPU_STATE_FXSAVE_SIZE 512
+#define VCPU_STATE_MSRS 48      /* room for the emulated and switched MSRs of kernel/arch/x86/vmx/vmsr.h */
 
 /* Segment registers in the order of their VMCS encodings (SDM Vol. 3, Appendix B). */
 enum vcpu_seg { VCPU_SEG_ES, VCPU_SEG_CS, VCPU_SEG_SS, VCPU_SEG_DS, VCPU_SEG_FS, VCPU_SEG_GS, VCPU_SEG_LDTR,
@@ -27,6 +28,13 @@ struct vcpu_dtable {
 	uint64_t base;
 	uint32_t limit;
 	uint32_t reserved;
+};
+
+/* One MSR as the guest would read it back. */
+struct vcpu_msr {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t value;
 };
 
 struct vcpu_state {
@@ -49,7 +57,14 @@ struct vcpu_state {
 	uint32_t pending_event;           /* an event due at the next entry, as VM-entry interruption info */
 	uint32_t pending_error_code;
 	uint32_t pending_insn_len;        /* of a software event */
-	uint32_t reserved;
+	uint32_t msr_count;               /* entries of msr[] in use; the rest zero */
+	/*
+	 * Every other MSR the guest can observe (SYSCALL, APIC_BASE, MISC_ENABLE,
+	 * MTRRs, SPEC_CTRL, machine check, ...): the architecture says which;
+	 * a load refuses an index it does not hold or a value a guest's WRMSR
+	 * could not have set, and keeps the current value of any not listed.
+	 */
+	struct vcpu_msr msr[VCPU_STATE_MSRS];
 };
 
 _Static_assert(sizeof(struct vcpu_segment) == 24, "segment layout");

@@ -80,6 +80,7 @@ void vdev_update(struct vm *vm, uint64_t now)
 {
 	(void)vm, (void)now;
 	fake_env.dev_updates++;
+	fake_env.dev_update_now = now;
 }
 
 bool vdev_irq_pending(const struct vm *vm)

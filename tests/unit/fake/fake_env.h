@@ -25,6 +25,7 @@ struct fake_env {
 	bool irq_pending;         /* what vdev_irq_pending() answers, until vdev_irq_ack() */
 	uint8_t irq_vector;       /* what vdev_irq_ack() answers */
 	unsigned irq_acks, dev_updates;
+	uint64_t dev_update_now;  /* the time the last vdev_update() was given */
 	uint64_t next_event;      /* what vdev_next_event() answers; VDEV_NEVER after reset */
 };
 

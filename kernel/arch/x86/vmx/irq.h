@@ -8,7 +8,7 @@
 struct vcpu;
 
 /*
- * Before a VM entry of v (its VMCS current) at TSC now: brings the devices
+ * Before a VM entry of v (its VMCS current) at guest TSC now: brings the devices
  * up to date, then injects a pending interrupt if the guest can take it,
  * else turns interrupt-window exiting on until it can.
  */

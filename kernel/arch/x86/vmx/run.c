@@ -5,6 +5,7 @@
 #include "kernel/arch/x86/vmx/debug.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/irq.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/arch/x86/vmx/vmsr.h"
 #include "kernel/arch/x86/vmx/vmx.h"
@@ -53,11 +54,11 @@ enum vcpu_run_end vcpu_arch_run(struct vcpu *v, uint64_t slice_end)
 			end = VCPU_RUN_STOP_VM;
 			break;
 		}
-		vmx_irq_prepare(v, now);
-		/* The guest runs until its slice ends or its next timer interrupt falls due, whichever is first. */
+		vmx_irq_prepare(v, vmx_guest_tsc(v, now));
+		/* The guest runs until its slice ends or its next timer interrupt falls due (on its clock), whichever is first. */
 		event = v->id == 0 && vdev_irqs_on(&v->vm->dev) ? vdev_next_event(v->vm) : VDEV_NEVER;
-		if (event < stop)
-			stop = event > now ? event : now;
+		if (event != VDEV_NEVER && vmx_host_deadline(v, now, event) < stop)
+			stop = vmx_host_deadline(v, now, event);
 		timer = (stop - now) >> shift;
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, timer > PREEMPTION_TIMER_MAX ? PREEMPTION_TIMER_MAX : timer);
 

@@ -8,7 +8,9 @@
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vcpu_state.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmsr.h"
 #include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
@@ -125,6 +127,7 @@ int vcpu_arch_state_save(struct vcpu *v, struct vcpu_state *s)
 	s->tsc = rdtsc();
 	if (vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) & CPU_BASED_USE_TSC_OFFSETTING)
 		s->tsc += vmcs_read64(TSC_OFFSET);
+	s->msr_count = vmsr_state_save(v, s->msr, VCPU_STATE_MSRS);
 	return vmcs_error_count() == errors ? HV_OK : HV_TRACE(HV_EIO);
 }
 
@@ -133,10 +136,13 @@ static int state_check(const struct vcpu_state *s)
 {
 	unsigned i;
 
-	if (s->cr8 & ~CR8_TPR_MASK || s->reserved || s->gdtr.reserved || s->idtr.reserved)
+	if (s->cr8 & ~CR8_TPR_MASK || s->msr_count > VCPU_STATE_MSRS || s->gdtr.reserved || s->idtr.reserved)
 		return HV_EINVAL;
 	for (i = 0; i < VCPU_SEG_COUNT; i++)
 		if (s->seg[i].reserved[0] || s->seg[i].reserved[1] || s->seg[i].reserved[2])
+			return HV_EINVAL;
+	for (i = s->msr_count; i < VCPU_STATE_MSRS; i++)
+		if (s->msr[i].index || s->msr[i].reserved || s->msr[i].value)
 			return HV_EINVAL;
 	return HV_OK;
 }
@@ -144,6 +150,7 @@ static int state_check(const struct vcpu_state *s)
 int vcpu_arch_state_load(struct vcpu *v, const struct vcpu_state *s)
 {
 	struct vcpu_regs *r = &v->arch.regs;
+	uint32_t entry;
 	struct state_field f[STATE_FIELDS_MAX];
 	uint64_t errors = vmcs_error_count();
 	unsigned i, n = state_all_fields(f);
@@ -154,10 +161,15 @@ int vcpu_arch_state_load(struct vcpu *v, const struct vcpu_state *s)
 	rc = vmcs_load(v);
 	if (rc)
 		return HV_TRACE(rc);
+	if ((rc = vmsr_state_load(v, s->msr, s->msr_count)))
+		return rc;
 	for (i = 0; i < n; i++)
 		state_put(&f[i], s);
+	/* A 64-bit guest enters in IA-32e mode: the entry control follows EFER.LMA (SDM 26.2.4). */
+	entry = vmcs_read32(VM_ENTRY_CONTROLS);
+	vmcs_write32(VM_ENTRY_CONTROLS, s->efer & EFER_LMA ? entry | VM_ENTRY_IA32E_MODE : entry & ~VM_ENTRY_IA32E_MODE);
 	/* The guest's TSC goes on from the saved value, whatever this host's TSC reads. */
-	vmcs_write64(TSC_OFFSET, s->tsc - rdtsc());
+	vmx_tsc_offset_set(v, s->tsc - rdtsc());
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
 		     vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) | CPU_BASED_USE_TSC_OFFSETTING);
 	memcpy(v->arch.fpu, s->fxsave, sizeof(v->arch.fpu));

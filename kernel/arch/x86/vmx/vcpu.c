@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/dirty_vmx.h"
 #include "kernel/arch/x86/vmx/vmx.h"
@@ -71,6 +72,8 @@ void vcpu_arch_destroy(struct vcpu *v)
 }
 
 const char *vcpu_arch_stop_reason(const struct vcpu *v) { return v->arch.stop_reason; }
+
+uint64_t vcpu_arch_guest_tsc(const struct vcpu *v, uint64_t host_tsc) { return vmx_guest_tsc(v, host_tsc); }
 
 uint64_t vcpu_arch_exits(const struct vcpu *v) { return v->arch.exits_total; }
 

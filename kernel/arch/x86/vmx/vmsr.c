@@ -3,6 +3,8 @@
 #include <string.h>
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/vcpu_state.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/lib/err.h"
 #include "kernel/vmm/vm.h"
@@ -146,7 +148,7 @@ int vmsr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 	case MSR_IA32_EFER: *value = vmcs_read64(GUEST_IA32_EFER); return HV_OK;
 	case MSR_IA32_PAT: *value = vmcs_read64(GUEST_IA32_PAT); return HV_OK;
 	case MSR_IA32_DEBUGCTL: *value = vmcs_read64(GUEST_IA32_DEBUGCTL); return HV_OK;
-	case MSR_IA32_TSC: *value = rdtsc() + vmcs_read64(TSC_OFFSET); return HV_OK;
+	case MSR_IA32_TSC: *value = vmx_guest_tsc(v, rdtsc()); return HV_OK;
 	case MSR_IA32_MTRRCAP: *value = VMSR_MTRR_VAR | MTRRCAP_FIX | MTRRCAP_WC; return HV_OK;
 	case MSR_IA32_MCG_CAP: *value = VMSR_MC_BANKS; return HV_OK;
 	case MSR_IA32_ARCH_CAPABILITIES: *value = 0; return HV_OK; /* claims no immunity */
@@ -180,9 +182,9 @@ static int efer_write(uint64_t value)
 	return HV_OK;
 }
 
-static int state_write(struct vcpu *v, uint32_t msr, uint64_t value)
+/* A WRMSR of the vCPU-held state s, checked as the CPU would; HV_EINVAL for #GP. */
+static int state_set(struct vmsr_state *s, uint32_t msr, uint64_t value)
 {
-	struct vmsr_state *s = &v->arch.msrs;
 	uint64_t *p;
 
 	switch (msr) {
@@ -220,6 +222,8 @@ static int state_write(struct vcpu *v, uint32_t msr, uint64_t value)
 	return HV_OK;
 }
 
+static int state_write(struct vcpu *v, uint32_t msr, uint64_t value) { return state_set(&v->arch.msrs, msr, value); }
+
 int vmsr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
 	switch (msr) {
@@ -237,7 +241,7 @@ int vmsr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 		return HV_OK;
 	case MSR_IA32_TSC:
 		/* The guest sets its clock: the host's TSC runs on, the offset moves. */
-		vmcs_write64(TSC_OFFSET, value - rdtsc());
+		vmx_tsc_offset_set(v, value - rdtsc());
 		return HV_OK;
 	case MSR_IA32_MTRRCAP:
 	case MSR_IA32_MCG_CAP:
@@ -251,20 +255,24 @@ int vmsr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 /* The vCPU whose switched MSRs the CPU holds (one CPU runs every vCPU). */
 static struct vcpu *vmsr_owner;
 
+/* What the guest wrote to the MSRs passed through while it owned the CPU. */
+static void switched_save(struct vmsr_state *s)
+{
+	s->star = rdmsr(MSR_IA32_STAR);
+	s->lstar = rdmsr(MSR_IA32_LSTAR);
+	s->cstar = rdmsr(MSR_IA32_CSTAR);
+	s->fmask = rdmsr(MSR_IA32_FMASK);
+	s->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+}
+
 void vmsr_switch_to(struct vcpu *v)
 {
 	struct vmsr_state *s;
 
 	if (vmsr_owner == v)
 		return;
-	if (vmsr_owner) {
-		s = &vmsr_owner->arch.msrs;
-		s->star = rdmsr(MSR_IA32_STAR);
-		s->lstar = rdmsr(MSR_IA32_LSTAR);
-		s->cstar = rdmsr(MSR_IA32_CSTAR);
-		s->fmask = rdmsr(MSR_IA32_FMASK);
-		s->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
-	}
+	if (vmsr_owner)
+		switched_save(&vmsr_owner->arch.msrs);
 	s = &v->arch.msrs;
 	wrmsr(MSR_IA32_STAR, s->star);
 	wrmsr(MSR_IA32_LSTAR, s->lstar);
@@ -278,4 +286,98 @@ void vmsr_disown(struct vcpu *v)
 {
 	if (vmsr_owner == v)
 		vmsr_owner = NULL;
+}
+
+/* ---- the state as a list (a migration's save and load) ---- */
+
+static uint64_t *switched_msr(struct vmsr_state *s, uint32_t msr)
+{
+	switch (msr) {
+	case MSR_IA32_STAR: return &s->star;
+	case MSR_IA32_LSTAR: return &s->lstar;
+	case MSR_IA32_CSTAR: return &s->cstar;
+	case MSR_IA32_FMASK: return &s->fmask;
+	case MSR_IA32_KERNEL_GS_BASE: return &s->kernel_gs_base;
+	default: return NULL;
+	}
+}
+
+_Static_assert(VMSR_STATE_MSRS <= VCPU_STATE_MSRS, "the state's MSR list holds every vCPU-held MSR");
+
+/* Every MSR of struct vmsr_state, in one order; returns how many (VMSR_STATE_MSRS). */
+static unsigned state_indices(uint32_t out[VMSR_STATE_MSRS])
+{
+	static const uint32_t named[] = { MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK,
+					  MSR_IA32_KERNEL_GS_BASE, MSR_IA32_APIC_BASE, MSR_IA32_MISC_ENABLE,
+					  MSR_IA32_SPEC_CTRL, MSR_IA32_BIOS_SIGN_ID, MSR_IA32_MTRR_DEF_TYPE,
+					  MSR_IA32_MCG_STATUS };
+	unsigned i, n = 0;
+
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		out[n++] = named[i];
+	for (i = 0; i < 2 * VMSR_MTRR_VAR; i++)
+		out[n++] = MSR_IA32_MTRR_PHYSBASE0 + i;
+	for (i = 0; i < VMSR_MTRR_FIXED; i++)
+		out[n++] = mtrr_fixed_msrs[i];
+	for (i = 0; i < VMSR_MC_BANKS; i++) {
+		out[n++] = MSR_IA32_MC0_CTL + i * MC_BANK_MSRS;
+		out[n++] = MSR_IA32_MC0_STATUS + i * MC_BANK_MSRS;
+	}
+	return n;
+}
+
+static uint64_t *held_msr(struct vmsr_state *s, uint32_t msr)
+{
+	uint64_t *p = switched_msr(s, msr);
+
+	return p ? p : state_msr(s, msr);
+}
+
+/* Bits 63:47 all equal: what WRMSR of an address MSR demands (a 48-bit linear address space). */
+static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+
+/* A switched MSR's value as the CPU would take it: the host loads it with WRMSR, which must not fault. */
+static int switched_set(struct vmsr_state *s, uint32_t msr, uint64_t value)
+{
+	if (msr == MSR_IA32_FMASK ? value >> 32 : msr != MSR_IA32_STAR && !canonical(value))
+		return HV_EINVAL;
+	*switched_msr(s, msr) = value;
+	return HV_OK;
+}
+
+unsigned vmsr_state_save(struct vcpu *v, struct vcpu_msr *out, unsigned max)
+{
+	uint32_t idx[VMSR_STATE_MSRS];
+	unsigned i, n = state_indices(idx);
+
+	if (vmsr_owner == v)
+		switched_save(&v->arch.msrs);
+	for (i = 0; i < n && i < max; i++)
+		out[i] = (struct vcpu_msr){ .index = idx[i], .value = *held_msr(&v->arch.msrs, idx[i]) };
+	return i;
+}
+
+int vmsr_state_load(struct vcpu *v, const struct vcpu_msr *in, unsigned n)
+{
+	struct vmsr_state s;
+	unsigned i, j;
+	int rc;
+
+	if (vmsr_owner == v)
+		switched_save(&v->arch.msrs);
+	s = v->arch.msrs;
+	for (i = 0; i < n; i++) {
+		if (in[i].reserved || !held_msr(&s, in[i].index))
+			return HV_EINVAL;
+		for (j = 0; j < i; j++)
+			if (in[j].index == in[i].index)
+				return HV_EINVAL;
+		rc = switched_msr(&s, in[i].index) ? switched_set(&s, in[i].index, in[i].value)
+						   : state_set(&s, in[i].index, in[i].value);
+		if (rc)
+			return rc;
+	}
+	v->arch.msrs = s;
+	vmsr_disown(v); /* its next run loads the switched ones into the CPU */
+	return HV_OK;
 }

@@ -35,6 +35,7 @@ struct vmsr_state {
 };
 
 struct vcpu;
+struct vcpu_msr;
 
 /* The values after reset: BSP with no APIC enabled, fast strings, MTRRs on with write-back default. */
 void vmsr_reset(struct vmsr_state *s, bool bsp);
@@ -55,6 +56,21 @@ bool vmsr_bitmap_exits(const uint8_t bitmap[VMSR_BITMAP_SIZE], uint32_t msr, boo
  */
 int vmsr_read(struct vcpu *v, uint32_t msr, uint64_t *value);
 int vmsr_write(struct vcpu *v, uint32_t msr, uint64_t value);
+
+/* MSRs in v's vCPU-held state (struct vmsr_state): what a save lists. */
+#define VMSR_STATE_MSRS (11 + 2 * VMSR_MTRR_VAR + VMSR_MTRR_FIXED + 2 * VMSR_MC_BANKS)
+
+/* Lists v's vCPU-held MSRs (the switched ones as the CPU holds them) into out; returns how many. */
+unsigned vmsr_state_save(struct vcpu *v, struct vcpu_msr *out, unsigned max);
+
+/*
+ * Sets v's vCPU-held MSRs from a list: HV_EINVAL, and nothing changed,
+ * when an index is not one of them, comes twice, has reserved bits set,
+ * or holds a value the guest's WRMSR would have got #GP for (from v's
+ * current state: the BSP flag and MISC_ENABLE's fixed bits are v's own).
+ * MSRs not in the list keep their values. v is not running.
+ */
+int vmsr_state_load(struct vcpu *v, const struct vcpu_msr *in, unsigned n);
 
 /* Makes the CPU hold v's switched MSRs, saving those of the vCPU that held them (a no-op if v does). */
 void vmsr_switch_to(struct vcpu *v);

@@ -107,7 +107,7 @@ static int vmcs_controls(const struct vcpu *v)
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write64(EPT_POINTER, v->vm->eptp);
-	vmcs_write64(TSC_OFFSET, 0);
+	vmcs_write64(TSC_OFFSET, 0); /* as v->arch.tsc_offset starts */
 	vmcs_write64(MSR_BITMAP, msr_bitmap_pa);
 	/* The guest owns CR0 and CR4 except the bits VMX forces on; it reads them as it set them. */
 	vmcs_write64(CR0_GUEST_HOST_MASK, CR0_NE);

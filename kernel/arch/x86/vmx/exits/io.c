@@ -1,6 +1,10 @@
-/* Port I/O: decoded into an access, then given to the device that claims the port (kernel/vmm/vdev.h). */
+/*
+ * Port I/O: decoded into an access, then given to the device that claims the
+ * port (kernel/vmm/vdev.h) at the guest's time.
+ */
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
@@ -47,7 +51,7 @@ enum exit_action exit_io(struct vcpu *v)
 		exit_dump_guest(v);
 		return exit_stop(v, "%s: string I/O (port %#x) is not emulated", v->name, io.port);
 	}
-	if (!vdev_io(v->vm, v->id, time_now(), io.port, io.size, io.in, &value)) {
+	if (!vdev_io(v->vm, v->id, vmx_guest_tsc(v, time_now()), io.port, io.size, io.in, &value)) {
 		log_debug("io", "%s: %s of %u bytes at unclaimed port %#x", v->name, io.in ? "read" : "write", io.size,
 			  io.port);
 		value = IO_FLOATING_BUS; /* no device: reads float high, writes vanish, as on an empty ISA bus */
