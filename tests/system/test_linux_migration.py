@@ -28,6 +28,10 @@ WORK_RE = re.compile(r"^\[\s*(?P<sec>\d+)\.(?P<usec>\d{6})\] I guest: \[vm0/vcpu
 # The guest's clock across a migration against the hosts' clocks: /proc/uptime prints hundredths, a log
 # line's stamp comes after the guest wrote it, and the pause's end is where each host logged it.
 CLOCK_SLACK_S = 0.1
+# A line's stamp is taken when its last byte leaves the UART, after the guest read /proc/uptime: under the
+# source's throttle (99% near the switchover) a line takes that much longer to come out, which makes the time
+# the guest ran on A look shorter by as much. Measured: 11-37 ms over on a quiet machine, 169 ms on a loaded one.
+SOURCE_LINE_LAG_S = 0.3
 RATE_TOLERANCE = 0.05       # the guest's clock against its host's while it runs there
 
 
@@ -99,7 +103,7 @@ def test_linux_migrates_there_and_back_while_working(request):
             start_b = stamp(dst_text, r"I vm: vm0/vcpu0: first run") - int(FIRST_RUN_RE.findall(dst_text)[-1][1]) / 1e6
             ran = (pause_a - last_src["host_s"]) + (after[0]["host_s"] - start_b)
             jump = after[0]["up"] - last_src["up"]
-            assert ran + dst_view_s - CLOCK_SLACK_S <= jump <= ran + dst_view_s + CLOCK_SLACK_S, \
+            assert ran + dst_view_s - CLOCK_SLACK_S <= jump <= ran + dst_view_s + CLOCK_SLACK_S + SOURCE_LINE_LAG_S, \
                 (jump, ran, dst_view_s, downtime_s)
             steps = [b["up"] - a["up"] for a, b in zip(after, after[1:])]
             check_rate(after, f"host {dst}")
