@@ -47,7 +47,7 @@ static int mem_zero(void *ctx, uint64_t gfn)
 	return 1;
 }
 
-const struct migr_memory_ops lr_mem_ops = { mem_size, mem_read, mem_write, mem_zero };
+const struct migr_memory_ops lr_mem_ops = { mem_size, mem_read, mem_write, mem_zero, NULL };
 
 static uint64_t dest_size(void *ctx)
 {
@@ -73,7 +73,19 @@ static int dest_zero(void *ctx, uint64_t gfn)
 	return mem_zero(&((struct lr_dest *)ctx)->m, gfn);
 }
 
-const struct migr_memory_ops lr_dest_mem_ops = { dest_size, dest_read, dest_write, dest_zero };
+/* Pages are received straight into the buffer (one copy, from the socket), checked where they lie. */
+static uint8_t *dest_span(void *ctx, uint64_t gfn, uint32_t count)
+{
+	struct lr_dest *d = ctx;
+	uint64_t npages = d->m.bytes / MIGR_PAGE_SIZE;
+
+	if (gfn >= npages || count > npages - gfn)
+		return NULL;
+	d->pages_written += count;
+	return d->m.mem + gfn * MIGR_PAGE_SIZE;
+}
+
+const struct migr_memory_ops lr_dest_mem_ops = { dest_size, dest_read, dest_write, dest_zero, dest_span };
 
 /* ---- clock ---- */
 

@@ -4,7 +4,8 @@
 #include "migration/codec.h"
 #include "migration/prof.h"
 
-enum { STAGE_PREAMBLE, STAGE_HDR, STAGE_BODY };
+/* A record in place: its header, head and hashes in buf, its pages where placed, then its tag in buf. */
+enum { STAGE_PREAMBLE, STAGE_HDR, STAGE_BODY, STAGE_HEAD, STAGE_PAGES, STAGE_TAG };
 
 #define ON_CONTROL (1u << MIGR_CONN_CONTROL)
 #define ON_DATA (1u << MIGR_CONN_DATA)
@@ -146,18 +147,33 @@ static int device_check(const uint8_t *b, uint32_t len)
 	return 0;
 }
 
+/* A record's tag starts from its nonce block: connection index, direction, sequence. */
+static void tag_begin(struct migr_mac_state *st, const struct migr_mac *mac, uint32_t conn, uint32_t dir, uint64_t seq)
+{
+	uint8_t nb[16];
+
+	memcpy(nb, &conn, 4);
+	memcpy(nb + 4, &dir, 4);
+	memcpy(nb + 8, &seq, 8);
+	mac->ops->init(st, mac->key, nb);
+}
+
+static void tag_update(struct migr_dec *d, const uint8_t *p, size_t n)
+{
+	uint64_t t0 = migr_prof_begin();
+
+	d->mac->ops->update(&d->st, p, n);
+	migr_prof_end(MIGR_PROF_MAC, t0, n);
+}
+
 /* The record's tag over nonce block, header, body and padding. */
 static void compute_tag(const struct migr_mac *mac, uint32_t conn, uint32_t dir, uint64_t seq,
 			const uint8_t *rec, size_t covered, uint8_t tag[MIGR_TAG_SIZE])
 {
 	struct migr_mac_state st;
-	uint8_t nb[16];
 	uint64_t t0 = migr_prof_begin();
 
-	memcpy(nb, &conn, 4);
-	memcpy(nb + 4, &dir, 4);
-	memcpy(nb + 8, &seq, 8);
-	mac->ops->init(&st, mac->key, nb);
+	tag_begin(&st, mac, conn, dir, seq);
 	mac->ops->update(&st, rec, covered);
 	mac->ops->final(&st, tag);
 	migr_prof_end(MIGR_PROF_MAC, t0, covered);
@@ -232,6 +248,7 @@ void migr_dec_init(struct migr_dec *d, uint8_t *buf, size_t cap, uint32_t kind, 
 	d->dir = dir;
 	d->stage = STAGE_PREAMBLE;
 	d->need = sizeof(struct migr_preamble);
+	d->base = buf;
 	if (cap < MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)) {
 		d->err = HV_EINVAL;
 		d->why = MIGR_ERR_INTERNAL;
@@ -251,10 +268,16 @@ static int fail(struct migr_dec *d, int err, uint32_t why)
 	return err;
 }
 
+void migr_dec_place(struct migr_dec *d, migr_place_fn place, void *ctx)
+{
+	d->place = place;
+	d->place_ctx = ctx;
+}
+
 uint8_t *migr_dec_space(struct migr_dec *d, size_t *n)
 {
 	*n = d->err ? 0 : d->need - d->have;
-	return d->buf + d->have;
+	return d->base + d->have;
 }
 
 static int take_preamble(struct migr_dec *d)
@@ -332,8 +355,90 @@ static int take_body(struct migr_dec *d, struct migr_rec *rec)
 	rec->type = t;
 	rec->length = d->length;
 	rec->body = body;
+	rec->pages = NULL;
 	d->records++;
 	return 1;
+}
+
+/* Pages of a keyed PAGE_DATA record in place, if its length is exact and a placer is set: its head first. */
+static void head_next(struct migr_dec *d)
+{
+	size_t unit = 8 + MIGR_PAGE_SIZE, k;
+
+	if (!d->place || !d->mac || d->type != MIGR_REC_PAGE_DATA || d->length < MIGR_PAGE_DATA_LEN(1))
+		return;
+	k = (d->length - sizeof(struct migr_page_data)) / unit;
+	if (d->length != MIGR_PAGE_DATA_LEN(k))
+		return;
+	d->stage = STAGE_HEAD;
+	d->need = d->head = sizeof(struct migr_rec_hdr) + sizeof(struct migr_page_data) + k * 8;
+}
+
+/*
+ * The head is in: if it names what its length says and the placer gives it a place, its pages go
+ * there; if not, the record goes on into buf as any other (and meets the usual checks).
+ */
+static void take_head(struct migr_dec *d)
+{
+	const uint8_t *b = d->buf + sizeof(struct migr_rec_hdr);
+	uint32_t count = get_u32(b + 8);
+
+	d->stage = STAGE_BODY;
+	d->need = MIGR_REC_SIZE(d->length);
+	if (count == 0 || MIGR_PAGE_DATA_LEN(count) != d->length || get_u32(b + 12) == 0)
+		return;
+	d->pages = d->place(d->place_ctx, migr_get_u64(b), count);
+	if (!d->pages)
+		return;
+	tag_begin(&d->st, d->mac, d->conn, d->dir, d->seq);
+	tag_update(d, d->buf, d->head);
+	d->stage = STAGE_PAGES;
+	d->base = d->pages;
+	d->have = 0;
+	d->need = (size_t)count * MIGR_PAGE_SIZE;
+}
+
+/* The tag over a record in place, then the record as take_body returns it. */
+static int take_tag(struct migr_dec *d, struct migr_rec *rec)
+{
+	uint8_t tag[MIGR_TAG_SIZE];
+	uint64_t t0 = migr_prof_begin();
+
+	d->mac->ops->final(&d->st, tag);
+	migr_prof_end(MIGR_PROF_MAC, t0, 0);
+	if (!migr_mac_equal(tag, d->base, MIGR_TAG_SIZE))
+		return fail(d, HV_EINVAL, MIGR_ERR_INTEGRITY);
+	d->seq++;
+	rec->type = MIGR_REC_PAGE_DATA;
+	rec->length = d->length;
+	rec->body = d->buf + sizeof(struct migr_rec_hdr);
+	rec->pages = d->pages;
+	d->records++;
+	return 1;
+}
+
+/* Bytes of a record in place: pages into the tag as they come (still in cache), then its tag. */
+static int commit_in_place(struct migr_dec *d, size_t n, struct migr_rec *rec)
+{
+	int rc = 0;
+
+	if (d->stage == STAGE_PAGES)
+		tag_update(d, d->base + d->have - n, n);
+	if (d->have < d->need)
+		return 0;
+	if (d->stage == STAGE_PAGES) {
+		d->stage = STAGE_TAG;
+		d->base = d->buf + d->head;
+		d->have = 0;
+		d->need = MIGR_TAG_SIZE;
+		return 0;
+	}
+	rc = take_tag(d, rec);
+	d->stage = STAGE_HDR;
+	d->base = d->buf;
+	d->have = 0;
+	d->need = sizeof(struct migr_rec_hdr);
+	return rc;
 }
 
 int migr_dec_commit(struct migr_dec *d, size_t n, struct migr_rec *rec)
@@ -345,6 +450,8 @@ int migr_dec_commit(struct migr_dec *d, size_t n, struct migr_rec *rec)
 	if (n > d->need - d->have)
 		return fail(d, HV_EINVAL, MIGR_ERR_INTERNAL);
 	d->have += n;
+	if (d->stage == STAGE_PAGES || d->stage == STAGE_TAG)
+		return commit_in_place(d, n, rec);
 	if (d->have < d->need)
 		return 0;
 	switch (d->stage) {
@@ -358,6 +465,11 @@ int migr_dec_commit(struct migr_dec *d, size_t n, struct migr_rec *rec)
 		rc = take_header(d);
 		d->stage = STAGE_BODY;
 		d->need = MIGR_REC_SIZE(d->length);
+		if (!rc)
+			head_next(d);
+		break;
+	case STAGE_HEAD:
+		take_head(d);
 		break;
 	default:
 		rc = take_body(d, rec);
@@ -473,5 +585,5 @@ void migr_view_page_data(const struct migr_rec *r, struct migr_page_run *v)
 	v->count = get_u32(r->body + 8);
 	v->pass = get_u32(r->body + 12);
 	v->hashes = r->body + sizeof(struct migr_page_data);
-	v->data = v->hashes + (size_t)v->count * 8;
+	v->data = r->pages ? r->pages : v->hashes + (size_t)v->count * 8;
 }

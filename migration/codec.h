@@ -55,7 +55,19 @@ struct migr_rec {
 	uint32_t type;
 	uint32_t length;
 	const uint8_t *body;
+	const uint8_t *pages; /* PAGE_DATA received in place: its pages; NULL: they follow the hashes in body */
 };
+
+/*
+ * Receiving in place: once a PAGE_DATA record's head (gfn, count, pass,
+ * hashes) is read, place() says where its count pages go (contiguous and
+ * writable, every range check done), or NULL to read them into the
+ * decoder's buffer as any other record. The pages are then read straight
+ * there and the tag checked over them where they lie, so a caller must
+ * treat them as unverified until the record is returned, and throw the
+ * memory away if the decoder fails.
+ */
+typedef uint8_t *(*migr_place_fn)(void *ctx, uint64_t gfn, uint32_t count);
 
 struct migr_dec {
 	uint8_t *buf;
@@ -75,12 +87,20 @@ struct migr_dec {
 	uint32_t length;
 	uint64_t records; /* records returned */
 	uint64_t skipped; /* unknown optional records skipped */
+	uint8_t *base;    /* where the current unit's bytes go: buf, or placed pages, or buf past the body */
+	migr_place_fn place;
+	void *place_ctx;
+	uint8_t *pages;   /* the placed pages of the current record */
+	size_t head;      /* bytes of the current record in buf before its placed pages */
+	struct migr_mac_state st; /* the running tag over a record received in place */
 };
 
 void migr_dec_init(struct migr_dec *d, uint8_t *buf, size_t cap, uint32_t kind,
 		   uint32_t conn, uint32_t dir);
 /* From the next record on, tags are verified under mac (sequence from 0). */
 void migr_dec_key(struct migr_dec *d, const struct migr_mac *mac);
+/* From the next record on, keyed PAGE_DATA records are received in place where place() says. */
+void migr_dec_place(struct migr_dec *d, migr_place_fn place, void *ctx);
 /*
  * Zero-copy input: migr_dec_space says where the next bytes go and how many
  * the decoder wants at most (>= 1); the caller puts up to that many there and

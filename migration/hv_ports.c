@@ -65,7 +65,7 @@ static int mem_zero(void *ctx, uint64_t gfn)
 	return 1;
 }
 
-const struct migr_memory_ops migr_hv_memory_ops = { mem_size, mem_read, mem_write, mem_zero };
+const struct migr_memory_ops migr_hv_memory_ops = { mem_size, mem_read, mem_write, mem_zero, NULL };
 
 /* ---- dirty log ---- */
 

@@ -61,6 +61,11 @@ struct migr_memory_ops {
 	int (*write_page)(void *ctx, uint64_t gfn, const void *src);
 	/* Non-zero if page gfn holds only zeros now (may read it); NULL: the sender reads to find out. */
 	int (*page_is_zero)(void *ctx, uint64_t gfn);
+	/*
+	 * Receiver, optional: where pages gfn..gfn+count-1 lie, contiguous and writable, so that they are
+	 * received in place (codec.h, migr_dec_place), or NULL; a NULL op or result: through write_page.
+	 */
+	uint8_t *(*span)(void *ctx, uint64_t gfn, uint32_t count);
 };
 
 /*

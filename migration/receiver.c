@@ -145,6 +145,19 @@ static int on_auth(struct migr_receiver *r, const struct migr_rec *rec)
 	return APPLIED;
 }
 
+/*
+ * Pages received in place go straight into the VM's memory, before their tag and hashes are checked:
+ * any failure after that ends the migration and discards the VM (fail()), which never runs here.
+ */
+static uint8_t *place_pages(void *ctx, uint64_t gfn, uint32_t count)
+{
+	struct migr_receiver *r = ctx;
+
+	if (!r->created || gfn >= r->npages || count > r->npages - gfn)
+		return NULL; /* refused where the record is applied, as any other */
+	return r->p.memory.ops->span(r->p.memory.ctx, gfn, count);
+}
+
 static int on_header(struct migr_receiver *r, const struct migr_rec *rec)
 {
 	struct migr_ack ack = { .type = MIGR_REC_HEADER };
@@ -161,6 +174,9 @@ static int on_header(struct migr_receiver *r, const struct migr_rec *rec)
 		return fail(r, MIGR_ERR_INTERNAL, "created VM has the wrong size");
 	for (i = 0; i < r->npages; i++)
 		r->b.hashes[i] = r->zero_hash;
+	if (r->p.memory.ops->span)
+		for (i = 1; i <= r->cfg.max_connections; i++)
+			migr_dec_place(&r->link[i].dec, place_pages, r);
 	r->granted = r->header.connections < r->cfg.max_connections ? r->header.connections
 								     : r->cfg.max_connections;
 	ack.value = r->granted;
@@ -350,7 +366,8 @@ static int on_pages(struct migr_receiver *r, uint32_t index, const struct migr_r
 	migr_prof_end(MIGR_PROF_HASH, t0, (uint64_t)v.count * MIGR_PAGE_SIZE);
 	t0 = migr_prof_begin();
 	for (i = 0; i < v.count; i++) {
-		if (r->p.memory.ops->write_page(r->p.memory.ctx, v.gfn + i, v.data + (size_t)i * MIGR_PAGE_SIZE) < 0)
+		if (!rec->pages &&
+		    r->p.memory.ops->write_page(r->p.memory.ctx, v.gfn + i, v.data + (size_t)i * MIGR_PAGE_SIZE) < 0)
 			return fail(r, MIGR_ERR_RANGE, "guest memory refused a page");
 		r->b.hashes[v.gfn + i] = migr_get_u64(v.hashes + (size_t)i * 8);
 	}

@@ -106,6 +106,22 @@ def test_ready_receiver_and_clean_close(request):
     assert counters["Tcp.EstabResets"] == 0, counters
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fault,verdict", [("forged-record", "integrity"), ("malformed", "protocol"),
+                                           ("outside-memory", "range")])
+def test_destination_refuses_a_bad_record(request, fault, verdict):
+    """The Linux destination receives page data straight into its buffer: a record whose page changed after
+    its tag, one that says more pages than it holds, and one past the VM's memory are each refused for their
+    own reason, and the migration fails on both sides (the destination's VM is never started)."""
+    work, secret = secret_file(request)
+    with loopback_ns("lrfault") as ns:
+        s, r = migrate(ns, work, secret, "16M", 1, ["--fault", fault], seconds=30, tag=fault)
+    assert s.rc == 3, (s.rc, s.stderr[-2000:], r.stderr[-2000:])  # the destination refused, as it must
+    assert s.record["peer_error"] == verdict, s.record
+    assert r.rc == 1 and r.record["status"] == "failed" and r.record["error"] == verdict, (r.rc, r.record)
+    assert not r.record.get("digest_match"), r.record
+
+
 @pytest.mark.timeout(240)
 def test_soak_back_to_back(request):
     """20 small migrations in a row, 1 to 4 connections, writers running; each verified, each bounded."""

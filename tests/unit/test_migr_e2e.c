@@ -293,7 +293,7 @@ static int mem_zero(void *ctx, uint64_t gfn)
 	return 1;
 }
 
-static const struct migr_memory_ops mem_ops = { mem_size, mem_read, mem_write, mem_zero };
+static const struct migr_memory_ops mem_ops = { mem_size, mem_read, mem_write, mem_zero, NULL };
 
 struct guest {
 	struct mem src, dst;

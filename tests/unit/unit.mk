@@ -112,6 +112,8 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 	done
 UNIT_TESTS += test_migr_stream
 UNIT_SRCS_test_migr_stream := migration/codec.c migration/prof.c migration/mac.c migration/mac_test.c kernel/lib/err.c
+UNIT_TESTS += test_migr_inplace
+UNIT_SRCS_test_migr_inplace := $(UNIT_SRCS_test_migr_stream)
 UNIT_TESTS += test_migr_policy
 UNIT_TESTS += test_migr_hv_vcpu
 UNIT_SRCS_test_migr_hv_vcpu := migration/hv_vcpu.c migration/codec.c migration/prof.c migration/mac.c kernel/lib/err.c
