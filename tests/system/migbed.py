@@ -109,8 +109,9 @@ def check_guest_clock(src_text, src_len, dst_text, dst_len, dst_view_ms, sleep_m
     return jumps, hosts
 
 
-def migrate(ns, src, dst, hosts, connections, seconds=240):
-    """One migration src -> dst with curl, done or failed within seconds of wall time; returns both statuses."""
+def migrate(ns, src, dst, hosts, connections, seconds=240, send=None):
+    """One migration src -> dst with curl, done or failed within seconds of wall time; returns both statuses.
+    send: more fields of the send request (limits)."""
     code, body = curl(ns, dst, "PUT", "vm.receive-migration",
                       {"listen": f"{host_addr(dst)}:{PORT}", "connections": connections})
     assert code == 202, body
@@ -118,7 +119,8 @@ def migrate(ns, src, dst, hosts, connections, seconds=240):
     code, body = curl(ns, dst, "PUT", "vm.receive-migration", {"listen": f"{host_addr(dst)}:{PORT}"})
     assert code == 409, body
     code, body = curl(ns, src, "PUT", "vm.send-migration",
-                      {"destination": f"{host_addr(dst)}:{PORT}", "connections": connections, "downtime_ms": 300})
+                      {"destination": f"{host_addr(dst)}:{PORT}", "connections": connections, "downtime_ms": 300,
+                       **(send or {})})
     assert code == 202, body
     code, body = curl(ns, src, "PUT", "vm.send-migration", {"destination": f"{host_addr(dst)}:{PORT}"})
     assert code == 409, body

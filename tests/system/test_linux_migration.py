@@ -84,7 +84,7 @@ def test_linux_migrates_there_and_back_while_working(request):
             assert done and recv, (src_text[-3000:], dst_text[-3000:])
             # The loop carries on where it was: the next iterations, in sequence, on the destination.
             last_src = work(src_text)[-1]
-            dst_text = hosts[dst].wait(rf"work: iter={last_src['iter'] + 4} ", 240)
+            dst_text = hosts[dst].wait(rf"work: iter={last_src['iter'] + 4} .* up=[\d.]+\s", 240)  # the whole line
             after = [w for w in work(dst_text[dst_before:]) if w["iter"] > last_src["iter"]]
             assert len(after) >= 4, dst_text[-3000:]
             assert [w["iter"] for w in after] == list(range(after[0]["iter"], after[0]["iter"] + len(after))), after
