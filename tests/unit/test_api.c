@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "net/api/api.h"
+#include "tests/unit/check_run.h"
 
 #define TOKEN "t0ken-0123456789"
 
@@ -847,11 +848,5 @@ static Suite *api_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(api_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(api_suite());
 }

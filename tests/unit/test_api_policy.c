@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include "net/api/api_policy.h"
 #include "net/siphash.h"
+#include "tests/unit/check_run.h"
 
 #define N 4
 
@@ -112,11 +113,5 @@ static Suite *api_policy_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(api_policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(api_policy_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "kernel/core/config.h"
 #include "kernel/lib/err.h"
+#include "tests/unit/check_run.h"
 
 /* Field-wise, so struct padding can never make two equal configs differ. */
 static void ck_config_eq(const struct hv_config *a, const struct hv_config *b)
@@ -732,11 +733,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(config_suite());
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "kernel/arch/x86/hw/cpuid.h"
 #include "kernel/arch/x86/vmx/cpuid_policy.h"
+#include "tests/unit/check_run.h"
 
 static const struct cpuid_regs all = { ~0u, ~0u, ~0u, ~0u };
 
@@ -213,11 +214,5 @@ static Suite *cpuid_policy_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cpuid_policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(cpuid_policy_suite());
 }

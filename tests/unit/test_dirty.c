@@ -21,6 +21,7 @@
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/vm.h"
 #include "tests/unit/fake/fake_vmcs.h"
+#include "tests/unit/check_run.h"
 
 #define MiB (1ull << 20)
 #define RAM_SIZE (8 * MiB)                 /* four 2 MiB pages */
@@ -460,11 +461,5 @@ static Suite *dirty_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dirty_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(dirty_suite());
 }

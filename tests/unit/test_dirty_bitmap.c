@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/core/dirty_bitmap.h"
+#include "tests/unit/check_run.h"
 
 #define MAX_PAGES 8300
 #define MAX_WORDS ((MAX_PAGES + 63) / 64)
@@ -539,11 +540,5 @@ static Suite *dirty_bitmap_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dirty_bitmap_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(dirty_bitmap_suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kernel/core/ept.h"
 #include "kernel/lib/err.h"
+#include "tests/unit/check_run.h"
 
 #define MiB (1ull << 20)
 #define POOL_TABLES 64
@@ -870,11 +871,5 @@ static Suite *ept_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ept_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(ept_suite());
 }

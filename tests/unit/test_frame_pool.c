@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "kernel/core/frame_pool.h"
 #include "kernel/lib/err.h"
+#include "tests/unit/check_run.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)
@@ -374,11 +375,5 @@ static Suite *frame_pool_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(frame_pool_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(frame_pool_suite());
 }

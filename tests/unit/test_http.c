@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "net/api/http.h"
+#include "tests/unit/check_run.h"
 
 static struct http_req req;
 static char big[2 * HTTP_BODY_MAX + 2 * HTTP_HEAD_MAX];
@@ -418,11 +419,5 @@ static Suite *http_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(http_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(http_suite());
 }

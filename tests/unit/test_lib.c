@@ -7,6 +7,7 @@
 #include "kernel/lib/parse.h"
 #include "kernel/lib/strbuf.h"
 #include "kernel/lib/uuid.h"
+#include "tests/unit/check_run.h"
 
 static int dec(const char *s, uint32_t max, uint32_t *out) { return parse_dec(s, strlen(s), max, out); }
 static int ip(const char *s, uint32_t *out) { return ipv4_parse(s, strlen(s), out); }
@@ -172,11 +173,5 @@ static Suite *lib_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(lib_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(lib_suite());
 }

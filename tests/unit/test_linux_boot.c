@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kernel/core/linux_boot.h"
 #include "kernel/lib/err.h"
+#include "tests/unit/check_run.h"
 
 #define IMG_LEN (64 * 1024)
 #define MIB (1024ull * 1024)
@@ -173,8 +174,6 @@ int main(void)
 {
 	Suite *s = suite_create("linux_boot");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_parse_header);
 	tcase_add_test(tc, test_parse_refuses);
@@ -182,9 +181,5 @@ int main(void)
 	tcase_add_test(tc, test_boot_params);
 	tcase_add_test(tc, test_gdt);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "linerate/opts.h"
+#include "tests/unit/check_run.h"
 
 static const char *env_secret;
 static char secret_path[64];
@@ -160,8 +161,6 @@ int main(void)
 {
 	Suite *s = suite_create("lr_opts");
 	TCase *tc = tcase_create("opts");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_harness_forms);
@@ -169,9 +168,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_refusals, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_bad_secrets);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

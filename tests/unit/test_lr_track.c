@@ -16,6 +16,7 @@
 #include <time.h>
 #include "linerate/guest.h"
 #include "linerate/track.h"
+#include "tests/unit/check_run.h"
 
 #define PAGES 1024u
 
@@ -198,17 +199,11 @@ int main(void)
 {
 	Suite *s = suite_create("lr_track");
 	TCase *tc = tcase_create("track");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_harvest_exact, 0, 2);
 	tcase_add_loop_test(tc, test_shadow_from_harvests, 0, 2);
 	tcase_add_test(tc, test_writers_pace);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -21,6 +21,7 @@
 #include "migration/receiver.h"
 #include "migration/sender.h"
 #include "migration/xxh.h"
+#include "tests/unit/check_run.h"
 
 #define RAM (8u << 20)
 #define NPAGES (RAM / MIGR_PAGE_SIZE)
@@ -1492,8 +1493,7 @@ int main(void)
 {
 	Suite *s = suite_create("migr_e2e");
 	TCase *tc = tcase_create("e2e");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	g.src.buf = malloc(RAM);
 	g.dst.buf = malloc(RAM);
@@ -1531,11 +1531,8 @@ int main(void)
 	tcase_add_test(tc, test_hold_start_then_cut);
 	tcase_add_test(tc, test_hold_ready_cancel);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = check_run(s);
 	free(g.src.buf);
 	free(g.dst.buf);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

@@ -15,6 +15,7 @@
 #include "migration/codec.h"
 #include "migration/hv_dev.h"
 #include "migration/stream.h"
+#include "tests/unit/check_run.h"
 
 #define TSC_HZ 50000000ull
 #define COM1 0x3f8
@@ -241,17 +242,11 @@ int main(void)
 {
 	Suite *s = suite_create("migr_hv_dev");
 	TCase *tc = tcase_create("dev");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_impossible_states_refused);
 	tcase_add_test(tc, test_counts_and_modes_refused);
 	tcase_add_test(tc, test_time_checked_at_the_pause);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

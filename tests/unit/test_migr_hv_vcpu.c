@@ -6,6 +6,7 @@
 #include "kernel/lib/err.h"
 #include "migration/codec.h"
 #include "migration/hv_vcpu.h"
+#include "tests/unit/check_run.h"
 
 static uint8_t buf[8192];
 
@@ -119,17 +120,11 @@ int main(void)
 {
 	Suite *s = suite_create("migr_hv_vcpu");
 	TCase *tc = tcase_create("vcpu");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_short_buffer);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_other_msrs_go_to_the_list);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

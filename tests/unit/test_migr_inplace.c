@@ -5,6 +5,7 @@
 #include "kernel/lib/err.h"
 #include "migration/codec.h"
 #include "migration/xxh.h"
+#include "tests/unit/check_run.h"
 
 #define VM_PAGES 64u
 
@@ -200,11 +201,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

@@ -14,6 +14,7 @@
 #include "migration/mac.h"
 #include "mbedtls/md.h"
 #include "mbedtls/poly1305.h"
+#include "tests/unit/check_run.h"
 
 static void assert_hex(const uint8_t *got, size_t n, const char *want)
 {
@@ -268,8 +269,6 @@ int main(void)
 {
 	Suite *s = suite_create("migr_mac");
 	TCase *tc = tcase_create("mac");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_hmac_rfc4231, 0, sizeof(rfc4231) / sizeof(rfc4231[0]));
 	tcase_add_test(tc, test_hmac_matches_md);
@@ -280,9 +279,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_split_updates, 0, 2);
 	tcase_add_test(tc, test_find);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include "migration/policy.h"
 #include "migration/stream.h"
+#include "tests/unit/check_run.h"
 
 #define STEP_MS 250u
 #define MIB (1024ull * 1024)
@@ -730,8 +731,6 @@ int main(void)
 {
 	Suite *s = suite_create("migr_policy");
 	TCase *tc = tcase_create("policy");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_single_decisions);
 	tcase_add_test(tc, test_nothing_left_switches_over);
@@ -749,9 +748,5 @@ int main(void)
 	tcase_add_test(tc, test_switchover_fixed_costs);
 	tcase_add_test(tc, test_sleeping_writer_not_ratcheted);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

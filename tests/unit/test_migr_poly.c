@@ -17,6 +17,7 @@
 #include "migration/mac_poly.h"
 #include "mbedtls/chacha20.h"
 #include "mbedtls/poly1305.h"
+#include "tests/unit/check_run.h"
 
 /* A small deterministic generator: the failures it finds can be replayed. */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -222,17 +223,11 @@ int main(void)
 {
 	Suite *s = suite_create("migr_poly");
 	TCase *tc = tcase_create("poly");
-	SRunner *sr;
-	int failed;
 
 	printf("Poly1305: %s\n", migr_poly_impl);
 	tcase_add_loop_test(tc, test_rfc8439_vectors, 0, sizeof(rfc8439) / sizeof(rfc8439[0]));
 	tcase_add_test(tc, test_matches_mbedtls);
 	tcase_add_test(tc, test_record_tags_unchanged);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -6,6 +6,7 @@
 #include "kernel/lib/err.h"
 #include "migration/codec.h"
 #include "migration/xxh.h"
+#include "tests/unit/check_run.h"
 
 static uint8_t wire[4 * MIGR_REC_MAX];
 static uint8_t dbuf[MIGR_REC_MAX];
@@ -562,8 +563,6 @@ int main(void)
 {
 	Suite *s = suite_create("migr_stream");
 	TCase *tc = tcase_create("codec");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_round_trip_split);
 	tcase_add_test(tc, test_space_commit);
@@ -577,9 +576,5 @@ int main(void)
 	tcase_add_test(tc, test_small_buffer_refused);
 	tcase_add_test(tc, test_error_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

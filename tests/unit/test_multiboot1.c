@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kernel/core/multiboot1.h"
 #include "kernel/lib/err.h"
+#include "tests/unit/check_run.h"
 
 /* A small physical memory: addresses are offsets into mem; anything past MEM_SIZE is not memory. */
 #define MEM_SIZE 4096u
@@ -229,11 +230,5 @@ static Suite *mb1_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mb1_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(mb1_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "kernel/core/multiboot2.h"
 #include "kernel/lib/err.h"
+#include "tests/unit/check_run.h"
 
 /* Builds boot information the way a loader lays it out. */
 struct mb {
@@ -648,11 +649,5 @@ static Suite *mb2_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mb2_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(mb2_suite());
 }

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "kernel/core/rate.h"
+#include "tests/unit/check_run.h"
 
 /* 100-tick buckets at 1000 ticks/s: the 10 complete buckets are 1000 ticks = 1 s. */
 #define BUCKET 100ull
@@ -331,11 +332,5 @@ static Suite *rate_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(rate_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(rate_suite());
 }

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tools/relay/delayq.h"
+#include "tests/unit/check_run.h"
 
 #define MS 1000000ull
 #define US 1000ull
@@ -132,11 +133,5 @@ static Suite *delayq_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(delayq_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(delayq_suite());
 }

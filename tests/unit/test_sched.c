@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "kernel/core/sched.h"
 #include "kernel/lib/err.h"
+#include "tests/unit/check_run.h"
 
 #define SLICE 1000
 
@@ -875,11 +876,5 @@ static Suite *sched_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sched_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(sched_suite());
 }

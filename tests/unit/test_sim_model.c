@@ -9,6 +9,7 @@
 #include "migration/policy.h"
 #include "migration/stream.h"
 #include "sim/sim.h"
+#include "tests/unit/check_run.h"
 
 #define MIB (1024.0 * 1024)
 #define STEP_S 0.01 /* the simulator's longest step: a pass ends within one */
@@ -281,11 +282,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

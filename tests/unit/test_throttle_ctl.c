@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "kernel/core/throttle_ctl.h"
+#include "tests/unit/check_run.h"
 
 #define MAXP 99
 
@@ -316,11 +317,5 @@ static Suite *throttle_ctl_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(throttle_ctl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(throttle_ctl_suite());
 }

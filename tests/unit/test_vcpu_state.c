@@ -17,6 +17,7 @@
 #include "kernel/vmm/arch.h"
 #include "kernel/vmm/vm.h"
 #include "tests/unit/fake/fake_vmcs.h"
+#include "tests/unit/check_run.h"
 
 #define VMCS_PA(i) (0x100000ull * ((i) + 1))
 #define HOST_TSC 1000000ull
@@ -349,11 +350,5 @@ static Suite *vcpu_state_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(vcpu_state_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(vcpu_state_suite());
 }

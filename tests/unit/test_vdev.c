@@ -13,6 +13,7 @@
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vdev.h"
 #include "kernel/vmm/vm.h"
+#include "tests/unit/check_run.h"
 
 #define TSC_HZ 50000000ull
 #define COM1 0x3f8
@@ -416,8 +417,6 @@ int main(void)
 	Suite *s = suite_create("vdev");
 	TCase *pic = tcase_create("pic"), *pit = tcase_create("pit"), *rtc = tcase_create("rtc");
 	TCase *uart = tcase_create("uart"), *wiring = tcase_create("wiring");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(pic, test_pic_nothing_before_init_then_edges_in_priority);
 	tcase_add_test(pic, test_pic_mask_isr_read_and_slave_cascade);
@@ -436,9 +435,5 @@ int main(void)
 	suite_add_tcase(s, uart);
 	tcase_add_test(wiring, test_vdev_timer_and_uart_reach_the_cpu);
 	suite_add_tcase(s, wiring);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -25,6 +25,7 @@
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/vm.h"
 #include "tests/unit/fake/fake_vmcs.h"
+#include "tests/unit/check_run.h"
 
 #define MiB (1ull << 20)
 #define ARENA_SIZE (32 * MiB)
@@ -261,11 +262,5 @@ static Suite *vm_lifecycle_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(vm_lifecycle_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(vm_lifecycle_suite());
 }

@@ -6,6 +6,7 @@
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vmx/caps.h"
 #include "kernel/lib/err.h"
+#include "tests/unit/check_run.h"
 
 /* IA32_VMX_BASIC and IA32_VMX_EPT_VPID_CAP as Bochs reports them; the control MSRs below are illustrative. */
 #define BOCHS_VMX_BASIC 0x00d810000000002bull
@@ -187,11 +188,5 @@ static Suite *vmx_caps_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(vmx_caps_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(vmx_caps_suite());
 }

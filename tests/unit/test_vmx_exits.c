@@ -20,6 +20,7 @@
 #include "kernel/vmm/vm.h"
 #include "tests/unit/fake/fake_env.h"
 #include "tests/unit/fake/fake_vmcs.h"
+#include "tests/unit/check_run.h"
 
 #define GUEST_RIP_AT 0x1000u
 #define UNCLAIMED_PORT 0x80u
@@ -870,11 +871,5 @@ static Suite *vmx_exits_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(vmx_exits_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(vmx_exits_suite());
 }
