@@ -57,8 +57,11 @@ enum vcpu_run_end vcpu_arch_run(struct vcpu *v, uint64_t slice_end)
 		vmx_irq_prepare(v, vmx_guest_tsc(v, now));
 		/* The guest runs until its slice ends or its next timer interrupt falls due (on its clock), whichever is first. */
 		event = v->id == 0 && vdev_irqs_on(&v->vm->dev) ? vdev_next_event(v->vm) : VDEV_NEVER;
-		if (event != VDEV_NEVER && vmx_host_deadline(v, now, event) < stop)
-			stop = vmx_host_deadline(v, now, event);
+		if (event != VDEV_NEVER) {
+			event = vmx_host_deadline(v, now, event);
+			if (event < stop)
+				stop = event;
+		}
 		timer = (stop - now) >> shift;
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, timer > PREEMPTION_TIMER_MAX ? PREEMPTION_TIMER_MAX : timer);
 
