@@ -534,7 +534,9 @@ static void mh_run(struct host_task *t, uint64_t now)
 		 * is a chunk, many slices long), and a starved guest neither
 		 * works nor dirties: the migration would hide a write-heavy guest
 		 * and stall a quiet one for most of a second. Paused, nothing else
-		 * needs the time.
+		 * needs the time. The task defers rather than blocks for that long:
+		 * time the vCPUs leave (halted, asleep, throttled) goes to the copy,
+		 * not to the idle loop.
 		 */
 		if (!mh.snd.paused && mh.tr.bytes_out != sent)
 			yield = time_now() - now;
@@ -567,8 +569,10 @@ static void mh_run(struct host_task *t, uint64_t now)
 	migr_lwip_events(&mh.tr); /* what the step wrote goes out now */
 	migr_prof_end(MIGR_PROF_STEP, t0, 0);
 	mh_progress(now);
-	if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING)
-		sched_block(&t->se, yield ? time_now() + yield : busy ? now : now + time_us_to_ticks(MH_POLL_US));
+	if (yield && (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING))
+		sched_defer(&t->se, time_now() + yield);
+	else if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING)
+		sched_block(&t->se, busy ? now : now + time_us_to_ticks(MH_POLL_US));
 	else
 		sched_block(&t->se, SCHED_NEVER); /* until the operator starts something */
 }

@@ -137,22 +137,16 @@ bool sched_remove(struct sched *s, struct sched_entity *e)
 	return true;
 }
 
-struct sched_entity *sched_pick(struct sched *s, uint64_t now)
+/* The next entity in round-robin order that may run now (deferred: one that waits for an idle CPU). */
+static struct sched_entity *sched_next_of(struct sched *s, uint64_t now, bool deferred)
 {
 	unsigned i;
 
-	sched_new_period(s, now);
-	for (i = 0; i < s->count; i++) {
-		struct sched_entity *e = s->entities[i];
-
-		if (e->state == SCHED_BLOCKED && e->wake_at <= now)
-			e->state = SCHED_RUNNABLE;
-	}
 	for (i = 0; i < s->count; i++) {
 		unsigned idx = (s->cursor + i) % s->count;
 		struct sched_entity *e = s->entities[idx];
 
-		if (sched_eligible(e)) {
+		if (deferred ? e->state == SCHED_DEFERRED : sched_eligible(e)) {
 			s->cursor = (idx + 1) % s->count;
 			e->slices++;
 			/* Stamped here, not at the entity's own start: what a release promises is a pick. */
@@ -166,6 +160,21 @@ struct sched_entity *sched_pick(struct sched *s, uint64_t now)
 	return NULL;
 }
 
+struct sched_entity *sched_pick(struct sched *s, uint64_t now)
+{
+	struct sched_entity *e;
+	unsigned i;
+
+	sched_new_period(s, now);
+	for (i = 0; i < s->count; i++) {
+		e = s->entities[i];
+		if ((e->state == SCHED_BLOCKED || e->state == SCHED_DEFERRED) && e->wake_at <= now)
+			e->state = SCHED_RUNNABLE;
+	}
+	e = sched_next_of(s, now, false);
+	return e ? e : sched_next_of(s, now, true);
+}
+
 uint64_t sched_next_wake(const struct sched *s)
 {
 	uint64_t next = SCHED_NEVER;
@@ -174,7 +183,7 @@ uint64_t sched_next_wake(const struct sched *s)
 	for (i = 0; i < s->count; i++) {
 		const struct sched_entity *e = s->entities[i];
 
-		if (e->state == SCHED_BLOCKED && e->wake_at < next)
+		if ((e->state == SCHED_BLOCKED || e->state == SCHED_DEFERRED) && e->wake_at < next)
 			next = e->wake_at;
 		if (e->state == SCHED_RUNNABLE && e->budgeted && e->budget <= 0 &&
 		    s->period_start + s->period < next)
@@ -200,9 +209,17 @@ void sched_block(struct sched_entity *e, uint64_t until)
 	}
 }
 
+void sched_defer(struct sched_entity *e, uint64_t until)
+{
+	if (e->state != SCHED_STOPPED) {
+		e->state = SCHED_DEFERRED;
+		e->wake_at = until;
+	}
+}
+
 void sched_wake(struct sched_entity *e)
 {
-	if (e->state == SCHED_BLOCKED)
+	if (e->state == SCHED_BLOCKED || e->state == SCHED_DEFERRED)
 		e->state = SCHED_RUNNABLE;
 }
 

@@ -15,6 +15,7 @@
 enum sched_state {
 	SCHED_RUNNABLE,
 	SCHED_BLOCKED, /* until wake_at, or until sched_wake() */
+	SCHED_DEFERRED, /* until wake_at, runs only when nothing else can; then runnable */
 	SCHED_STOPPED, /* never runs again */
 };
 
@@ -106,9 +107,10 @@ int sched_add(struct sched *s, struct sched_entity *e, const char *name, enum sc
 bool sched_remove(struct sched *s, struct sched_entity *e);
 
 /*
- * Starts a new throttle period if one is due, wakes every blocked entity
- * whose deadline has passed, then returns the next runnable entity with
- * budget left in round-robin order, or NULL when there is none.
+ * Starts a new throttle period if one is due, wakes every blocked or
+ * deferred entity whose deadline has passed, then returns the next runnable
+ * entity with budget left in round-robin order; failing that, a deferred
+ * entity (round-robin among them); NULL when there is none.
  */
 struct sched_entity *sched_pick(struct sched *s, uint64_t now);
 
@@ -121,6 +123,13 @@ void sched_charge(struct sched_entity *e, uint64_t ticks);
 void sched_charge_idle(struct sched *s, uint64_t ticks);
 
 void sched_block(struct sched_entity *e, uint64_t until);
+/*
+ * Lets the others go first until until: before then e runs only when no
+ * other entity is eligible (all blocked, or out of budget), from then on
+ * like any runnable entity. A task that wants at most a share of a busy CPU
+ * defers rather than blocks, so that a CPU nobody else wants is not left idle.
+ */
+void sched_defer(struct sched_entity *e, uint64_t until);
 void sched_wake(struct sched_entity *e);
 void sched_stop(struct sched_entity *e);
 

@@ -133,6 +133,41 @@ START_TEST(test_all_blocked_then_idle_until_next_wake)
 }
 END_TEST
 
+/* A deferred entity lets every eligible one go first until its deadline, then takes its turn as any other. */
+START_TEST(test_deferred_runs_only_when_nothing_else_can)
+{
+	static const int others[] = { 0, 1, 0, 1 };
+	static const int all[] = { 1, 2, 0, 1, 2, 0 };
+
+	add_n(2, SCHED_KIND_VCPU);
+	add_n(1, SCHED_KIND_TASK);
+	sched_defer(&ents[2], 500);
+	ck_assert_int_eq(ents[2].state, SCHED_DEFERRED);
+	ck_picks(0, others, 4);
+	ck_assert_uint_eq(ents[2].slices, 0);
+	/* Both vCPUs blocked: the CPU is not left idle while the deferred task has work. */
+	sched_block(&ents[0], 400);
+	sched_block(&ents[1], 450);
+	ck_assert_ptr_eq(sched_pick(&s, 100), &ents[2]);
+	ck_assert_int_eq(ents[2].state, SCHED_DEFERRED);
+	ck_assert_ptr_eq(sched_pick(&s, 200), &ents[2]);
+	/* A vCPU that wakes goes first again. */
+	ck_assert_ptr_eq(sched_pick(&s, 400), &ents[0]);
+	ck_assert_ptr_eq(sched_pick(&s, 420), &ents[0]);
+	/* At its deadline the task is runnable: round-robin with the others. */
+	ck_picks(500, all, 6);
+	ck_assert_int_eq(ents[2].state, SCHED_RUNNABLE);
+	/* Woken early, it is runnable at once. */
+	sched_defer(&ents[2], 10000);
+	sched_wake(&ents[2]);
+	ck_assert_int_eq(ents[2].state, SCHED_RUNNABLE);
+	/* Stopped stays stopped. */
+	sched_stop(&ents[2]);
+	sched_defer(&ents[2], 10000);
+	ck_assert_int_eq(ents[2].state, SCHED_STOPPED);
+}
+END_TEST
+
 START_TEST(test_next_wake_is_earliest_blocked)
 {
 	add_n(4, SCHED_KIND_VCPU);
@@ -350,7 +385,7 @@ static void sim_run(uint64_t until, uint64_t overhead)
 			sim_now = next;
 			continue;
 		}
-		ck_assert_int_eq(e->state, SCHED_RUNNABLE);
+		ck_assert(e->state == SCHED_RUNNABLE || e->state == SCHED_DEFERRED);
 		grant = sched_grant(&s, e);
 		ck_assert_uint_gt(grant, 0);
 		ck_assert_uint_le(grant, s.slice);
@@ -747,6 +782,22 @@ START_TEST(test_throttle_task_runs_while_vcpus_out_of_budget)
 }
 END_TEST
 
+/* Nothing eligible but the deferred task: no idle time, and the next wake is its deadline at the latest. */
+START_TEST(test_deferred_takes_throttled_time)
+{
+	unsigned p = 90;
+
+	throttle_vcpus(1, P20000, &p);
+	add_n(1, SCHED_KIND_TASK);
+	sched_defer(&ents[1], SCHED_NEVER - 1);
+	ck_assert_uint_eq(sched_next_wake(&s), SCHED_NEVER - 1);
+	sim_run(10 * P20000, 0);
+	ck_assert_uint_eq(ents[0].runtime, 10 * 2000);
+	ck_assert_uint_eq(s.idle_ticks, 0);
+	ck_assert_uint_eq(ents[1].runtime, 10 * P20000 - 10 * 2000);
+}
+END_TEST
+
 /* The task also runs when it is the only thing runnable. */
 START_TEST(test_throttle_task_alone_with_throttled_vcpu)
 {
@@ -829,6 +880,8 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_init_and_add);
 	tcase_add_test(tc, test_remove_keeps_order);
 	tcase_add_test(tc, test_pick_empty_is_null);
+	tcase_add_test(tc, test_deferred_runs_only_when_nothing_else_can);
+	tcase_add_test(tc, test_deferred_takes_throttled_time);
 	tcase_add_test(tc, test_round_robin_order);
 	tcase_add_test(tc, test_single_entity_picked_every_time);
 	tcase_add_test(tc, test_blocked_skipped_until_deadline);
