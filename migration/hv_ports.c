@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include "kernel/arch/x86/hw/hwops.h"
+#include "kernel/arch/x86/hw/strops.h"
 #include "kernel/arch/x86/random.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/core/dirty_bitmap.h"
@@ -54,15 +55,9 @@ static int mem_write(void *ctx, uint64_t gfn, const void *src)
 
 static int mem_zero(void *ctx, uint64_t gfn)
 {
-	const uint64_t *p = page_hva(ctx, gfn);
-	unsigned i;
+	const void *p = page_hva(ctx, gfn);
 
-	if (!p)
-		return 0;
-	for (i = 0; i < MIGR_PAGE_SIZE / 8; i++)
-		if (p[i])
-			return 0;
-	return 1;
+	return p && str_all_zero(p, MIGR_PAGE_SIZE / 8);
 }
 
 const struct migr_memory_ops migr_hv_memory_ops = { mem_size, mem_read, mem_write, mem_zero, NULL };

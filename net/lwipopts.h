@@ -85,7 +85,8 @@
 /* PBUF_POOL_BUFSIZE stays at lwIP's default: one full-MSS Ethernet frame per pbuf. */
 
 /* ---- Checksums / misc ---------------------------------------------------- */
-#define LWIP_CHKSUM_ALGORITHM       3   /* lwIP's fastest portable checksum loop (32-bit accumulation) */
+#include "chksum.h"
+#define LWIP_CHKSUM                 net_chksum /* one ADC per 8 bytes (net/chksum.c) */
 #define LWIP_STATS                  0   /* no counters on the hot path; enable (with LWIP_STATS_DISPLAY) to debug */
 
 #endif /* HV_NET_LWIPOPTS_H */
