@@ -317,28 +317,50 @@ static uint64_t pending(const struct migr_sender *s)
 	return s->p.dirty.ops->pending ? s->p.dirty.ops->pending(s->p.dirty.ctx) : 0;
 }
 
-/* Every 250 ms: a sample of bytes sent and pages dirtied, for rates over the last second. */
+/*
+ * Every 250 ms: a sample of bytes sent and pages dirtied, for rates over the
+ * last second. Bytes over time is the link's rate only while the sender
+ * keeps it busy. When the sender runs dry (its pass sent, every chunk handed
+ * over: a quiet or throttled guest between passes), its throughput falls
+ * with what it has to send; a bandwidth that followed it would make the
+ * pause's fixed part (queued bytes, state, round trips) look ever longer, and
+ * the switchover that fits would never come. So a second in which the sender
+ * was dry for a quarter of a window or more may raise the estimate, never
+ * lower it; a busy second sets it.
+ */
 static void sample(struct migr_sender *s)
 {
-	uint64_t t = migr_sender_now(s), b = bytes_sent(s);
-	int i;
+	uint64_t t = migr_sender_now(s), b = bytes_sent(s), bw;
+	int i, dry = 0;
 
 	if (b != s->prog.bytes_sent || !s->last_bytes_t)
 		s->last_bytes_t = t;
 	s->prog.bytes_sent = b;
 	s->prog.elapsed_ms = MS(s, t - s->t_start);
+	if (s->dry && s->t_step)
+		s->window_dry += t - s->t_step;
+	s->t_step = t;
+	s->dry = s->phase == MIGR_SP_PRECOPY && s->cursor >= s->npages && !migr_sender_unsent(s);
 	if (s->samples_t[0] && MS(s, t - s->samples_t[0]) < MIGR_POLICY_PERIOD_MS)
 		return;
 	for (i = 4; i > 0; i--) {
 		s->samples_t[i] = s->samples_t[i - 1];
 		s->samples_bytes[i] = s->samples_bytes[i - 1];
 		s->samples_pending[i] = s->samples_pending[i - 1];
+		s->samples_dry[i] = s->samples_dry[i - 1];
 	}
+	s->samples_dry[0] = s->samples_t[1] && s->window_dry * 4 >= t - s->samples_t[1];
 	s->samples_t[0] = t;
 	s->samples_bytes[0] = b;
 	s->samples_pending[0] = pending(s);
-	if (s->samples_t[4] && t > s->samples_t[4])
-		s->prog.bandwidth = migr_scale(b - s->samples_bytes[4], s->p.clock.ops->hz, t - s->samples_t[4]);
+	s->window_dry = 0;
+	if (!s->samples_t[4] || t <= s->samples_t[4])
+		return;
+	bw = migr_scale(b - s->samples_bytes[4], s->p.clock.ops->hz, t - s->samples_t[4]);
+	for (i = 0; i < 4; i++)
+		dry |= s->samples_dry[i];
+	if (!dry || bw > s->prog.bandwidth)
+		s->prog.bandwidth = bw;
 }
 
 /* Pages/s first dirtied over the sampled window (the count restarts at each harvest). */
