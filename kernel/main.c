@@ -15,6 +15,7 @@
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
+#include "kernel/arch/x86/xstate.h"
 #include "kernel/core/config.h"
 #include "kernel/core/multiboot1.h"
 #include "kernel/core/multiboot2.h"
@@ -121,6 +122,15 @@ static void sse_enable(void)
 {
 	write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+/* AVX state for the record MAC's vector code (kernel/arch/x86/xstate.h); before VMXON copies CR4 into VMCSs. */
+static void vector_enable(void)
+{
+	uint64_t xcr0 = xstate_enable();
+
+	log_info("boot", "XCR0 %#llx: %s", (unsigned long long)xcr0,
+		 xcr0 & XCR0_AVX512 ? "AVX and AVX-512 state enabled" : xcr0 ? "AVX state enabled" : "no AVX state");
 }
 
 static void host_halt(void) { cpu_halt_forever(); }
@@ -321,6 +331,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	boot_parse(magic, mbi_pa);   /* boot information, command line, host memory */
 	log_info("mem", "%llu MiB of host memory free", (unsigned long long)(frames_free_bytes() >> 20));
 	host_timer_init();           /* the LAPIC timer that wakes the idle loop */
+	vector_enable();             /* CR4.OSXSAVE and XCR0, before VMXON and the first VMCS take CR4 */
 	vtx_init();                  /* VMXON, or a clear reason why not */
 
 	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));

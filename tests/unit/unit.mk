@@ -59,6 +59,9 @@ UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x8
 	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c \
 	tests/unit/fake/fake_env.c
 UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
+UNIT_TESTS += test_xstate
+UNIT_FAKE_test_xstate := yes
+UNIT_SRCS_test_xstate := kernel/arch/x86/xstate.c
 # A VM created and destroyed over and over: the real VM model, VMCS and log-dirty code on the fake hardware.
 UNIT_TESTS += test_vm_lifecycle
 UNIT_FAKE_test_vm_lifecycle := yes
