@@ -32,6 +32,8 @@
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
 #include "migration/hv_migr.h"
+#include "migration/mac_poly.h"
+#include "migration/mac_poly_asm.h"
 #include "net/api/mgmt.h"
 #include "net/net.h"
 
@@ -131,6 +133,20 @@ static void vector_enable(void)
 
 	log_info("boot", "XCR0 %#llx: %s", (unsigned long long)xcr0,
 		 xcr0 & XCR0_AVX512 ? "AVX and AVX-512 state enabled" : xcr0 ? "AVX state enabled" : "no AVX state");
+}
+
+/* The record MAC's Poly1305 path: the widest this CPU offers and XCR0 enables now that VMX is on. */
+static void mac_path_choose(void)
+{
+	struct cpuid_regs l1 = cpuid(CPUID_LEAF_FEATURES, 0), l7 = { 0 };
+	struct migr_poly_cpu c;
+	enum migr_poly_path p;
+
+	if (cpuid(CPUID_LEAF_VENDOR, 0).eax >= CPUID_LEAF_EXT_FEATURES)
+		l7 = cpuid(CPUID_LEAF_EXT_FEATURES, 0);
+	c = (struct migr_poly_cpu){ l1.ecx, l1.edx, l7.ebx, l7.ecx, xstate_xcr0() };
+	p = migr_poly_use(&c, MIGR_POLY_AVX512);
+	log_info("migr", "record MAC: Poly1305 from %s, %s path", migr_poly_impl, migr_poly_path_name(p));
 }
 
 static void host_halt(void) { cpu_halt_forever(); }
@@ -257,6 +273,7 @@ static void migration_start(struct vm *vm)
 
 	if (!config_net_on(&config))
 		return;
+	mac_path_choose();
 	if (!config.migr_secret[0])
 		log_info("migr", "no migr.secret: this host neither sends nor receives VMs");
 	if (migr_hv_init(&p))
