@@ -15,6 +15,7 @@
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
+#include "kernel/arch/x86/xstate.h"
 #include "kernel/core/config.h"
 #include "kernel/core/multiboot1.h"
 #include "kernel/core/multiboot2.h"
@@ -31,6 +32,8 @@
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
 #include "migration/hv_migr.h"
+#include "migration/mac_poly.h"
+#include "migration/mac_poly_asm.h"
 #include "net/api/mgmt.h"
 #include "net/net.h"
 
@@ -121,6 +124,29 @@ static void sse_enable(void)
 {
 	write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+/* AVX state for the record MAC's vector code (kernel/arch/x86/xstate.h); before VMXON copies CR4 into VMCSs. */
+static void vector_enable(void)
+{
+	uint64_t xcr0 = xstate_enable();
+
+	log_info("boot", "XCR0 %#llx: %s", (unsigned long long)xcr0,
+		 xcr0 & XCR0_AVX512 ? "AVX and AVX-512 state enabled" : xcr0 ? "AVX state enabled" : "no AVX state");
+}
+
+/* The record MAC's Poly1305 path: the widest this CPU offers and XCR0 enables now that VMX is on. */
+static void mac_path_choose(void)
+{
+	struct cpuid_regs l1 = cpuid(CPUID_LEAF_FEATURES, 0), l7 = { 0 };
+	struct migr_poly_cpu c;
+	enum migr_poly_path p;
+
+	if (cpuid(CPUID_LEAF_VENDOR, 0).eax >= CPUID_LEAF_EXT_FEATURES)
+		l7 = cpuid(CPUID_LEAF_EXT_FEATURES, 0);
+	c = (struct migr_poly_cpu){ l1.ecx, l1.edx, l7.ebx, l7.ecx, xstate_xcr0() };
+	p = migr_poly_use(&c, MIGR_POLY_AVX512);
+	log_info("migr", "record MAC: Poly1305 from %s, %s path", migr_poly_impl, migr_poly_path_name(p));
 }
 
 static void host_halt(void) { cpu_halt_forever(); }
@@ -247,6 +273,7 @@ static void migration_start(struct vm *vm)
 
 	if (!config_net_on(&config))
 		return;
+	mac_path_choose();
 	if (!config.migr_secret[0])
 		log_info("migr", "no migr.secret: this host neither sends nor receives VMs");
 	if (migr_hv_init(&p))
@@ -321,6 +348,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	boot_parse(magic, mbi_pa);   /* boot information, command line, host memory */
 	log_info("mem", "%llu MiB of host memory free", (unsigned long long)(frames_free_bytes() >> 20));
 	host_timer_init();           /* the LAPIC timer that wakes the idle loop */
+	vector_enable();             /* CR4.OSXSAVE and XCR0, before VMXON and the first VMCS take CR4 */
 	vtx_init();                  /* VMXON, or a clear reason why not */
 
 	sched_init(&cpu_sched, time_us_to_ticks(config.slice_us));

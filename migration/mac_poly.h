@@ -1,8 +1,8 @@
 /*
  * One Poly1305 (RFC 8439, section 2.5) under the record MAC of
  * mac_mbedtls.c. Each build links exactly one implementation, chosen by its
- * file list: migration/mac_poly_openssl_asm.c (OpenSSL's scalar assembly,
- * general registers only) in the hypervisor and host tests,
+ * file list: migration/mac_poly_openssl_asm.c (OpenSSL's assembly, its
+ * scalar or vector path by CPU: mac_poly_asm.h) in the hypervisor and host tests,
  * linerate/mac_poly_openssl.c (OpenSSL's libcrypto with its vector paths) in
  * ferry-migrate. All give the
  * same tags; the host tests check each against mbed TLS's Poly1305.

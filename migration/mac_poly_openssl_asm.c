@@ -1,37 +1,103 @@
 /*
- * Poly1305 for the record MAC (mac_poly.h) from OpenSSL's x86-64 assembly,
- * its scalar code only: radix 2^64 with mulq and add-with-carry, 2.4
- * instructions per byte against 5.3 for libsodium's portable C (64-bit limbs)
- * and 10.4 for mbed TLS's 32-bit limbs (tests/bench/poly1305.c). In an emulator a byte
- * costs its instructions, and the MAC is the stream's largest per-byte cost.
- * It uses general registers only, as the hypervisor must.
+ * Poly1305 for the record MAC (mac_poly.h) from OpenSSL's x86-64 assembly:
+ * its scalar code (radix 2^64 with mulq and add-with-carry, 2.4
+ * instructions per byte against 5.3 for libsodium's portable C and 10.4 for
+ * mbed TLS's 32-bit limbs, tests/bench/poly1305.c) and its AVX, AVX2 and
+ * AVX-512F code (radix 2^26, 2, 4 or 8 blocks a step). In an emulator a byte
+ * costs its instructions whatever their width, and the MAC is the stream's
+ * largest per-byte cost, so the widest path the CPU and the OS allow wins.
  *
  * mk/openssl-poly.mk generates the assembly unmodified from OpenSSL's
- * perlasm with no vector code and no CPU dispatch, so the object has just the
- * three entry points below (and two ChaCha20-Poly1305 helpers nothing calls).
- * What OpenSSL's C layer adds on top of them, the buffering of partial blocks
- * and the final block's padding (RFC 8439, section 2.5.1), is here.
+ * perlasm. poly1305_init picks the blocks and emit routines from
+ * OPENSSL_ia32cap_P, defined here and filled by migr_poly_use()
+ * (mac_poly_asm.h); every later call goes through the pointers it returned.
+ * The vector routines end with VZEROUPPER or VZEROALL. What OpenSSL's C
+ * layer adds on top, the buffering of partial blocks and the final block's
+ * padding (RFC 8439, section 2.5.1), is here.
  */
 #include <string.h>
 #include "migration/mac_poly.h"
+#include "migration/mac_poly_asm.h"
 #include "mbedtls/platform_util.h"
 
 #define POLY_BLOCK 16
 
+/* The feature bits the assembly tests, at their CPUID positions (Intel SDM vol. 2A, CPUID). */
+#define CAP1_OSXSAVE (1u << 27)     /* word 1, CPUID.1 ECX */
+#define CAP1_AVX (1u << 28)
+#define CAP2_AVX2 (1u << 5)         /* word 2, CPUID.7.0 EBX */
+#define CAP2_AVX512F (1u << 16)
+#define CAP2_AVX512IFMA (1u << 21)
+#define CAP2_AVX512BW (1u << 30)
+#define CAP2_AVX512VL (1u << 31)
+/* The state components each path needs enabled in XCR0 (SDM vol. 1, 13.1). */
+#define XCR0_SSE_AVX 0x6ull         /* XMM and the upper halves of YMM */
+#define XCR0_AVX512 0xe0ull         /* opmask, upper halves of ZMM0-15, ZMM16-31 */
+
+/*
+ * Read by the assembly, rip-relative. IFMA stays clear: the generated code
+ * has no path for it (mk/openssl-poly.mk), and a set bit would not be ours.
+ */
+__attribute__((visibility("hidden"))) uint32_t OPENSSL_ia32cap_P[4];
+
 /* The assembly's entry points (OpenSSL's crypto/poly1305/asm/poly1305-x86_64.pl). */
+typedef void poly_blocks_fn(void *ctx, const uint8_t *inp, size_t len, uint32_t padbit);
+typedef void poly_emit_fn(void *ctx, uint8_t mac[16], const uint32_t nonce[4]);
 int poly1305_init(void *ctx, const uint8_t key[16], void *func[2]);
-void poly1305_blocks(void *ctx, const uint8_t *inp, size_t len, uint32_t padbit);
-void poly1305_emit(void *ctx, uint8_t mac[16], const uint32_t nonce[4]);
 
 struct poly_asm {
-	uint64_t acc[8];      /* the assembly's accumulator and r: 40 bytes used */
+	/* The assembly's context: hash and r, and for the vector paths r's powers (OpenSSL's double[24]). */
+	uint64_t ctx[24];
+	poly_blocks_fn *blocks;
+	poly_emit_fn *emit;
 	uint32_t s[4];        /* the key's second half, added at the end */
 	uint8_t buf[POLY_BLOCK]; /* a partial block waiting for more input */
 	size_t held;
 };
 _Static_assert(sizeof(struct poly_asm) <= sizeof(struct migr_mac_state), "Poly1305 state fits");
 
-const char migr_poly_impl[] = "OpenSSL 3.0 poly1305-x86_64 scalar assembly";
+const char migr_poly_impl[] = "OpenSSL 3.0 poly1305-x86_64 assembly";
+
+static const char *const path_names[MIGR_POLY_PATHS] = {
+	[MIGR_POLY_SCALAR] = "scalar",
+	[MIGR_POLY_AVX] = "AVX",
+	[MIGR_POLY_AVX2] = "AVX2",
+	[MIGR_POLY_AVX512] = "AVX-512F",
+};
+
+const char *migr_poly_path_name(enum migr_poly_path p)
+{
+	return p < MIGR_POLY_PATHS ? path_names[p] : "?";
+}
+
+enum migr_poly_path migr_poly_caps(const struct migr_poly_cpu *cpu, enum migr_poly_path max, uint32_t cap[4])
+{
+	uint64_t xcr0 = cpu->leaf1_ecx & CAP1_OSXSAVE ? cpu->xcr0 : 0;
+	enum migr_poly_path path = MIGR_POLY_SCALAR;
+
+	cap[0] = cpu->leaf1_edx;
+	cap[1] = cpu->leaf1_ecx & ~CAP1_AVX;
+	cap[2] = cpu->leaf7_ebx & ~(CAP2_AVX2 | CAP2_AVX512F | CAP2_AVX512IFMA | CAP2_AVX512BW | CAP2_AVX512VL);
+	cap[3] = cpu->leaf7_ecx;
+	/* Each path needs its instructions from CPUID and its registers' state from XCR0, and the narrower ones. */
+	if (max < MIGR_POLY_AVX || !(cpu->leaf1_ecx & CAP1_AVX) || (xcr0 & XCR0_SSE_AVX) != XCR0_SSE_AVX)
+		return path;
+	cap[1] |= CAP1_AVX;
+	path = MIGR_POLY_AVX;
+	if (max < MIGR_POLY_AVX2 || !(cpu->leaf7_ebx & CAP2_AVX2))
+		return path;
+	cap[2] |= CAP2_AVX2;
+	path = MIGR_POLY_AVX2;
+	if (max < MIGR_POLY_AVX512 || !(cpu->leaf7_ebx & CAP2_AVX512F) || (xcr0 & XCR0_AVX512) != XCR0_AVX512)
+		return path;
+	cap[2] |= cpu->leaf7_ebx & (CAP2_AVX512F | CAP2_AVX512BW | CAP2_AVX512VL);
+	return MIGR_POLY_AVX512;
+}
+
+enum migr_poly_path migr_poly_use(const struct migr_poly_cpu *cpu, enum migr_poly_path max)
+{
+	return migr_poly_caps(cpu, max, OPENSSL_ia32cap_P);
+}
 
 static struct poly_asm *poly(struct migr_mac_state *st)
 {
@@ -41,9 +107,11 @@ static struct poly_asm *poly(struct migr_mac_state *st)
 void migr_poly_start(struct migr_mac_state *st, const uint8_t otk[MIGR_POLY_KEY_SIZE])
 {
 	struct poly_asm *p = poly(st);
-	void *fn[2]; /* the routines dispatch would pick: always the ones named above in this build */
+	void *fn[2];
 
-	(void)poly1305_init(p->acc, otk, fn); /* clamps r, clears the accumulator; 1 for a key */
+	(void)poly1305_init(p->ctx, otk, fn); /* clamps r, clears the hash, picks the routines; 1 for a key */
+	p->blocks = (poly_blocks_fn *)fn[0];
+	p->emit = (poly_emit_fn *)fn[1];
 	memcpy(p->s, otk + 16, sizeof(p->s));
 	p->held = 0;
 }
@@ -63,12 +131,12 @@ void migr_poly_update(struct migr_mac_state *st, const void *in, size_t n)
 		n -= take;
 		if (p->held < POLY_BLOCK)
 			return;
-		poly1305_blocks(p->acc, p->buf, POLY_BLOCK, 1);
+		p->blocks(p->ctx, p->buf, POLY_BLOCK, 1);
 		p->held = 0;
 	}
 	whole = n & ~(size_t)(POLY_BLOCK - 1);
 	if (whole)
-		poly1305_blocks(p->acc, b, whole, 1);
+		p->blocks(p->ctx, b, whole, 1);
 	if (n > whole) {
 		memcpy(p->buf, b + whole, n - whole);
 		p->held = n - whole;
@@ -83,8 +151,8 @@ void migr_poly_finish(struct migr_mac_state *st, uint8_t tag[MIGR_TAG_SIZE])
 	if (p->held) {
 		p->buf[p->held] = 1;
 		memset(p->buf + p->held + 1, 0, POLY_BLOCK - p->held - 1);
-		poly1305_blocks(p->acc, p->buf, POLY_BLOCK, 0);
+		p->blocks(p->ctx, p->buf, POLY_BLOCK, 0);
 	}
-	poly1305_emit(p->acc, tag, p->s);
+	p->emit(p->ctx, tag, p->s);
 	mbedtls_platform_zeroize(p, sizeof(*p));
 }

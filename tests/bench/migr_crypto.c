@@ -7,7 +7,8 @@
  *   migr-crypto-bench OUT.json
  *
  * Built by mk/openssl-poly.mk against the host build of mbed TLS and the
- * hypervisor's Poly1305 (same sources and configuration); run by
+ * hypervisor's Poly1305 (same sources and configuration), on the widest
+ * path this CPU and OS allow, as the hypervisor chooses at boot; run by
  * tests/bench/bench_migr_crypto.py.
  */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
@@ -17,7 +18,10 @@
 #include <string.h>
 #include <time.h>
 #include "migration/mac.h"
+#include "migration/mac_poly.h"
+#include "migration/mac_poly_asm.h"
 #include "migration/xxh.h"
+#include "tests/unit/poly_host_cpu.h"
 
 #define BUF_BYTES (32u << 20)         /* larger than the last-level cache: pages come from memory, as in a migration */
 #define REC_PAGES 32u                 /* a full PAGE_DATA record: 128 KiB of pages */
@@ -105,6 +109,8 @@ int main(int argc, char **argv)
 		{ "xxh3_64", "XXH3-64 per 4 KiB page (scalar build)", pass_xxh3, 0 },
 		{ "memcpy", "memcpy per 4 KiB page", pass_memcpy, 0 },
 	};
+	const struct migr_poly_cpu host = poly_host_cpu();
+	enum migr_poly_path path = migr_poly_use(&host, MIGR_POLY_AVX512);
 	double r[sizeof(runs) / sizeof(runs[0])];
 	size_t i, n = sizeof(runs) / sizeof(runs[0]);
 	uint64_t x = 88172645463325252ull;
@@ -125,6 +131,7 @@ int main(int argc, char **argv)
 		memcpy(src + 8 * i, &x, 8);
 	}
 	memset(dst, 0, BUF_BYTES);
+	printf("Poly1305: %s, %s path\n", migr_poly_impl, migr_poly_path_name(path));
 	for (i = 0; i < n; i++)
 		r[i] = mib_per_s(runs[i].f, runs[i].alg ? migr_mac_find(runs[i].alg) : NULL);
 	out = fopen(argv[1], "w");

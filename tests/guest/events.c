@@ -12,6 +12,8 @@
 #define VEC_DB 1
 #define VEC_BP 3
 #define VEC_UD 6
+#define VEC_GP 13
+#define CR4_OSXSAVE (1u << 18)
 #define EFLAGS_TF 0x100u
 #define UD2_LEN 2
 /* Instructions events_step() runs with TF set: one #DB each (see the block below). */
@@ -43,6 +45,7 @@ void events_step(void);
 extern char events_step_end[];
 
 static volatile uint32_t db_count[GUEST_MAX_VCPUS], bp_count[GUEST_MAX_VCPUS], ud_count[GUEST_MAX_VCPUS];
+static volatile uint32_t gp_count[GUEST_MAX_VCPUS];
 
 /* Handlers run on the stack of the vCPU that took the exception: that says which vCPU it is. */
 static inline uint32_t this_vcpu(void)
@@ -67,6 +70,30 @@ __attribute__((interrupt)) static void on_ud(struct interrupt_frame *f)
 {
 	ud_count[this_vcpu()]++;
 	f->ip += UD2_LEN;
+}
+
+/*
+ * CPUID offers no XSAVE, so setting CR4.OSXSAVE must raise #GP as on a CPU
+ * without it (the host's XCR0 stays loaded while a guest runs); the handler
+ * resumes after the MOV, at osxsave_set_end.
+ */
+void osxsave_set(void);
+extern char osxsave_set_end[];
+__asm__(".text\n"
+	".globl osxsave_set\n"
+	"osxsave_set:\n\t"
+	"mov %cr4, %eax\n\t"
+	"orl $0x40000, %eax\n\t"
+	"mov %eax, %cr4\n"
+	".globl osxsave_set_end\n"
+	"osxsave_set_end:\n\t"
+	"ret\n");
+
+__attribute__((interrupt)) static void on_gp(struct interrupt_frame *f, uint32_t error_code)
+{
+	(void)error_code;
+	gp_count[this_vcpu()]++;
+	f->ip = (uint32_t)(uintptr_t)osxsave_set_end;
 }
 
 /*
@@ -95,7 +122,7 @@ __asm__(".text\n"
 	"pop %ebx\n\t"
 	"ret\n");
 
-static void gate(uint8_t vector, void (*handler)(struct interrupt_frame *))
+static void gate(uint8_t vector, void *handler)
 {
 	uint32_t a = (uint32_t)(uintptr_t)handler;
 
@@ -111,6 +138,7 @@ static void load_tables(uint32_t vcpu)
 		gate(VEC_DB, on_db);
 		gate(VEC_BP, on_bp);
 		gate(VEC_UD, on_ud);
+		gate(VEC_GP, on_gp);
 	}
 	__asm__ volatile("lgdt %0\n\t"
 			 "ljmp %1, $1f\n"
@@ -143,19 +171,24 @@ void events_run(const struct hv_boot_params *bp, uint32_t vcpu)
 
 	load_tables(vcpu);
 	for (;;) {
-		uint32_t db = db_count[vcpu], bpt = bp_count[vcpu], ud = ud_count[vcpu];
+		uint32_t db = db_count[vcpu], bpt = bp_count[vcpu], ud = ud_count[vcpu], gp = gp_count[vcpu];
+		uint32_t cr4;
 
 		__asm__ volatile("int3" ::: "memory");
 		__asm__ volatile("ud2" ::: "memory");
+		osxsave_set();
+		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 		events_step();
 		errors += check(VEC_BP, bpt, bp_count[vcpu], 1);
 		errors += check(VEC_UD, ud, ud_count[vcpu], 1);
+		errors += check(VEC_GP, gp, gp_count[vcpu], 1);
+		errors += check(VEC_GP, 0, cr4 & CR4_OSXSAVE, 0); /* and the refused bit is not set after all */
 		errors += check(VEC_DB, db, db_count[vcpu], STEP_TRAPS);
 		rounds++;
 		if (rdtsc() < next_report)
 			continue;
-		con_printf("events vcpu=%u rounds=%u bp=%u ud=%u db=%u errors=%u\n", vcpu, rounds, bp_count[vcpu],
-			   ud_count[vcpu], db_count[vcpu], errors);
+		con_printf("events vcpu=%u rounds=%u bp=%u ud=%u gp=%u db=%u errors=%u\n", vcpu, rounds, bp_count[vcpu],
+			   ud_count[vcpu], gp_count[vcpu], db_count[vcpu], errors);
 		next_report += report_ms * ticks_per_ms;
 	}
 }

@@ -1,6 +1,7 @@
 /*
  * The "events" mode: every vCPU takes exceptions in a loop and checks that
- * each one arrived. One round is an INT3 (#BP), a UD2 (#UD) and a block of
+ * each one arrived. One round is an INT3 (#BP), a UD2 (#UD), a MOV to CR4
+ * that sets OSXSAVE (#GP: CPUID offers no XSAVE) and a block of
  * instructions single-stepped with EFLAGS.TF, emulated ones (CPUID, IN, OUT,
  * VMCALL) among them, each of which must raise one #DB. The exception frames
  * go to the vCPU's stack, so with log-dirty mode on, event delivery is what

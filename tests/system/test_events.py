@@ -1,6 +1,7 @@
 """No guest event is lost when a VM exit interrupts its delivery, and none is lost over an emulated instruction.
 
-The test guest's events mode takes #BP (INT3), #UD (UD2) and single-step #DBs
+The test guest's events mode takes #BP (INT3), #UD (UD2), #GP (a MOV to CR4 that sets OSXSAVE, which CPUID does
+not offer) and single-step #DBs
 in a loop and counts them; some of the single-stepped instructions exit to the
 hypervisor (CPUID, IN, OUT, VMCALL). Log-dirty mode with the write-protection
 backend re-protects the guest's stack every 2 ms, so the CPU's push of an
@@ -10,7 +11,7 @@ the event must go in again on the next entry.
 import re
 
 EVENTS_RE = re.compile(r"\[vm0/vcpu(?P<vcpu>\d)\] events vcpu=\d+ rounds=(?P<rounds>\d+) bp=(?P<bp>\d+) "
-                       r"ud=(?P<ud>\d+) db=(?P<db>\d+) errors=(?P<errors>\d+)")
+                       r"ud=(?P<ud>\d+) gp=(?P<gp>\d+) db=(?P<db>\d+) errors=(?P<errors>\d+)")
 STATS_RE = re.compile(r"I stats: vm0/vcpu(?P<vcpu>\d): .* (?P<reinjected>\d+) events re-injected")
 STEP_TRAPS = 8  # #DBs per round: the single-stepped block of tests/guest/events.c
 
@@ -29,6 +30,7 @@ def test_events_survive_exits_during_delivery(run):
         assert r["errors"] == 0, r
         assert r["rounds"] > 1000, r
         assert r["bp"] == r["rounds"] and r["ud"] == r["rounds"] and r["db"] == STEP_TRAPS * r["rounds"], r
+        assert r["gp"] == r["rounds"], r  # each MOV that set CR4.OSXSAVE raised #GP
     # The harvests did protect the stack, and exits did interrupt deliveries on every vCPU.
     check = re.search(r"check: backend=wp .* wp_faults=(\d+)", b.serial)
     assert check and int(check[1]) > 100, b.serial

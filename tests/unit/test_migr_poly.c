@@ -5,7 +5,9 @@
  * were defined with: random keys, lengths and nonce blocks, records fed in
  * arbitrary pieces (empty and single-byte ones too) from unaligned
  * addresses. Equal tags everywhere is what keeps the wire format unchanged
- * between the hypervisor's and ferry-migrate's implementations.
+ * between the hypervisor's and ferry-migrate's implementations. All of it
+ * runs once for each code path of the implementation this CPU can run
+ * (tests/unit/poly_paths.h).
  */
 #include <check.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 #include "mbedtls/chacha20.h"
 #include "mbedtls/poly1305.h"
 #include "tests/unit/check_run.h"
+#include "tests/unit/poly_paths.h"
 
 /* A small deterministic generator: the failures it finds can be replayed. */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -219,15 +222,40 @@ START_TEST(test_record_tags_unchanged)
 }
 END_TEST
 
-int main(void)
+#define PATHS_MAX 8
+
+static Suite *poly_suite(unsigned i, const char *path)
 {
-	Suite *s = suite_create("migr_poly");
+	static char names[PATHS_MAX][80]; /* Check keeps the pointer */
+	Suite *s;
 	TCase *tc = tcase_create("poly");
 
-	printf("Poly1305: %s\n", migr_poly_impl);
+	snprintf(names[i], sizeof(names[i]), "migr_poly (%s)", path);
+	s = suite_create(names[i]);
 	tcase_add_loop_test(tc, test_rfc8439_vectors, 0, sizeof(rfc8439) / sizeof(rfc8439[0]));
 	tcase_add_test(tc, test_matches_mbedtls);
 	tcase_add_test(tc, test_record_tags_unchanged);
 	suite_add_tcase(s, tc);
-	return check_run(s);
+	return s;
+}
+
+int main(void)
+{
+	Suite *extra = suite_create("migr_poly");
+	unsigned i, n = poly_test_paths();
+	int failed = 0;
+
+	printf("Poly1305: %s, %u code path%s on this CPU\n", migr_poly_impl, n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		const char *path = poly_test_path(i); /* the forked tests inherit it */
+
+		if (!path || i >= PATHS_MAX) {
+			printf("path %u cannot be selected\n", i);
+			return EXIT_FAILURE;
+		}
+		failed |= check_run(poly_suite(i, path)) != EXIT_SUCCESS;
+	}
+	poly_test_extra(extra);
+	failed |= check_run(extra) != EXIT_SUCCESS;
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -346,6 +346,7 @@ START_TEST(test_bad_cr0_and_cr4_writes_raise_gp)
 		{ 0, CR0_PE | (1ull << 40) },    /* reserved (64-bit mode) */
 		{ 0, CR0_PE | CR0_PG },          /* long mode without PAE */
 		{ 4, CR4_VMXE | CR4_PAE },       /* VMX is not offered */
+		{ 4, CR4_OSXSAVE | CR4_PAE },    /* nor XSAVE */
 	};
 
 	exit_on_vmx_cpu(EXIT_REASON_CR_ACCESS, cr_qual(cases[_i].cr, CR_ACCESS_MOV_TO_CR, 0));
@@ -810,6 +811,9 @@ START_TEST(test_vmcs_requests_cr8_exits_and_debug_controls)
 	ck_assert_uint_eq(vmcs(GUEST_DR7), DR7_RESET);
 	ck_assert(written(GUEST_IA32_DEBUGCTL));
 	ck_assert_uint_eq(vmcs(GUEST_PENDING_DBG_EXCEPTIONS), 0);
+	/* A guest's MOV that would set CR4.OSXSAVE exits: XCR0 is the host's while it runs. */
+	ck_assert_uint_eq(vmcs(CR4_GUEST_HOST_MASK) & (CR4_VMXE | CR4_OSXSAVE), CR4_VMXE | CR4_OSXSAVE);
+	ck_assert_uint_eq(vmcs(CR4_READ_SHADOW) & CR4_OSXSAVE, 0);
 }
 END_TEST
 
@@ -839,7 +843,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(cr, test_mov_to_cr8_reserved_bits_raise_gp);
 	tcase_add_test(cr, test_other_cr_access_stops_the_vm);
 	tcase_add_test(cr, test_mov_to_cr0_is_emulated_with_its_shadow_and_long_mode);
-	tcase_add_loop_test(cr, test_bad_cr0_and_cr4_writes_raise_gp, 0, 5);
+	tcase_add_loop_test(cr, test_bad_cr0_and_cr4_writes_raise_gp, 0, 6);
 	tcase_add_test(cr, test_mov_to_cr4_keeps_vmxe_hidden);
 	suite_add_tcase(s, cr);
 	tcase_add_loop_test(io, test_in_sizes_write_rax_as_the_cpu_does, 0, 5);

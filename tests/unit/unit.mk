@@ -59,6 +59,9 @@ UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x8
 	kernel/arch/x86/vmx/vmx.c kernel/arch/x86/vmx/caps.c kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c \
 	tests/unit/fake/fake_env.c
 UNIT_SRCS_test_cpuid_policy := kernel/arch/x86/vmx/cpuid_policy.c
+UNIT_TESTS += test_xstate
+UNIT_FAKE_test_xstate := yes
+UNIT_SRCS_test_xstate := kernel/arch/x86/xstate.c
 # A VM created and destroyed over and over: the real VM model, VMCS and log-dirty code on the fake hardware.
 UNIT_TESTS += test_vm_lifecycle
 UNIT_FAKE_test_vm_lifecycle := yes
@@ -123,12 +126,13 @@ UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
 UNIT_TESTS += test_migr_e2e
 UNIT_SRCS_test_migr_e2e := migration/prof.c migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
 	migration/mac.c migration/mac_test.c migration/policy.c migration/hold.c kernel/lib/err.c
-# The record MACs on mbed TLS and the hypervisor's Poly1305, OpenSSL's scalar assembly (mk/mbedtls.mk's host
-# library and mk/openssl-poly.mk's object, the same sources and configuration as the hypervisor's).
+# The record MACs on mbed TLS and the hypervisor's Poly1305, OpenSSL's assembly (mk/mbedtls.mk's host
+# library and mk/openssl-poly.mk's object, the same sources and configuration as the hypervisor's);
+# test_migr_poly runs on each of the assembly's paths this CPU has (tests/unit/poly_paths_asm.c).
 UNIT_MAC_SRCS := migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c migration/mac.c
 UNIT_TESTS += test_migr_mac test_migr_poly
 UNIT_SRCS_test_migr_mac := $(UNIT_MAC_SRCS)
-UNIT_SRCS_test_migr_poly := $(UNIT_MAC_SRCS)
+UNIT_SRCS_test_migr_poly := $(UNIT_MAC_SRCS) tests/unit/poly_paths_asm.c
 UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c
 UNIT_MBEDTLS_OBJS := $(call unit_objs,$(UNIT_MAC_SRCS) linerate/mac_poly_openssl.c tests/unit/test_migr_mac.c \
 	tests/unit/test_migr_poly.c tests/unit/test_migr_e2e.c)
@@ -139,7 +143,7 @@ $(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_poly $(BUILD)/unit/test_migr
 # ferry-migrate's Poly1305, OpenSSL's, through the same checks (the pattern rule links test_<name>.c only).
 UNIT_TESTS += test_migr_poly_openssl
 $(BUILD)/unit/test_migr_poly_openssl: $(call unit_objs,tests/unit/test_migr_poly.c migration/mac_mbedtls.c \
-		migration/mac.c linerate/mac_poly_openssl.c) $(MBEDTLS_HOST_LIB)
+		migration/mac.c linerate/mac_poly_openssl.c tests/unit/poly_paths_lib.c) $(MBEDTLS_HOST_LIB)
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $^ $(UNIT_CHECK_LIBS) -lcrypto
 UNIT_TESTS += test_sim_model
 SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))

@@ -99,6 +99,7 @@ struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 #define CPUID_7_EBX_INVPCID (1u << 10)
 #define CPUID_7_EBX_RTM (1u << 11)
 #define CPUID_7_EBX_FPU_CSDS_DEPRECATED (1u << 13)
+#define CPUID_7_EBX_AVX512F (1u << 16)
 #define CPUID_7_EBX_RDSEED (1u << 18)
 #define CPUID_7_EBX_ADX (1u << 19)
 #define CPUID_7_EBX_SMAP (1u << 20)

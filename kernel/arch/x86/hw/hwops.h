@@ -56,6 +56,19 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+/* XCR0 and the other extended control registers (CR4.OSXSAVE must be set). */
+static inline uint64_t xgetbv(uint32_t xcr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(xcr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void xsetbv(uint32_t xcr, uint64_t v)
+{
+	__asm__ volatile("xsetbv" : : "c"(xcr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
 /* RDRAND (check CPUID_1_ECX_RDRAND first): false when the CPU had no random number ready. */
 static inline bool rdrand64(uint64_t *v)
 {

@@ -119,7 +119,18 @@
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_VMXE (1ull << 13)
+#define CR4_OSXSAVE (1ull << 18)
 #define CR8_TPR_MASK 0xfull /* CR8 holds TPR[7:4]; bits 63:4 are reserved (SDM 10.8.6.1) */
+
+#define XCR_XCR0 0u /* XGETBV's and XSETBV's ECX */
+/* XCR0: the state components XSAVE manages and AVX instructions may use (SDM vol. 1, 13.3). */
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_AVX (1ull << 2)       /* upper halves of YMM0-15 */
+#define XCR0_OPMASK (1ull << 5)    /* AVX-512 k0-k7 */
+#define XCR0_ZMM_HI256 (1ull << 6) /* upper halves of ZMM0-15 */
+#define XCR0_HI16_ZMM (1ull << 7)  /* ZMM16-31 */
+#define XCR0_AVX512 (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM)
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)

@@ -109,10 +109,15 @@ static int vmcs_controls(const struct vcpu *v)
 	vmcs_write64(EPT_POINTER, v->vm->eptp);
 	vmcs_write64(TSC_OFFSET, 0); /* as v->arch.tsc_offset starts */
 	vmcs_write64(MSR_BITMAP, msr_bitmap_pa);
-	/* The guest owns CR0 and CR4 except the bits VMX forces on; it reads them as it set them. */
+	/*
+	 * The guest owns CR0 and CR4 except the bits VMX forces on, and
+	 * CR4.OSXSAVE: XCR0 stays the host's while a guest runs (xstate.h), so
+	 * a guest may not turn on the AVX state FXSAVE does not switch. It reads
+	 * them as it set them.
+	 */
 	vmcs_write64(CR0_GUEST_HOST_MASK, CR0_NE);
 	vmcs_write64(CR0_READ_SHADOW, CR0_PE | CR0_ET);
-	vmcs_write64(CR4_GUEST_HOST_MASK, CR4_VMXE);
+	vmcs_write64(CR4_GUEST_HOST_MASK, CR4_VMXE | CR4_OSXSAVE);
 	vmcs_write64(CR4_READ_SHADOW, 0);
 	return HV_OK;
 }

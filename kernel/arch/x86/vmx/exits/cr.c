@@ -3,7 +3,8 @@
  * and store exiting): the guest's task priority is virtual, so a guest can
  * never raise the physical TPR and mask the host's own interrupts. MOV to
  * CR0 and CR4 exits when it would change a bit the host owns (CR0.NE,
- * CR4.VMXE: VMX forces them on); the write is emulated: the guest reads
+ * CR4.VMXE: VMX forces them on; CR4.OSXSAVE, see
+ * kernel/arch/x86/xstate.h); the write is emulated: the guest reads
  * back what it wrote through the read shadow, the CPU runs with the forced
  * bits set. Anything else (CLTS, LMSW never touch an owned bit) stops the VM.
  */
@@ -130,8 +131,11 @@ static enum exit_action cr4_write(uint64_t value)
 {
 	const struct vmx_caps *c = vmx_get_caps();
 
-	/* VMX is not offered (CPUID hides it), and bits the CPU cannot hold raise #GP as they would. */
-	if ((value & CR4_VMXE) || (value & ~c->cr4_fixed1) ||
+	/*
+	 * VMX and XSAVE are not offered (CPUID hides them): setting their bits
+	 * raises #GP as on a CPU without them, and so do bits the CPU cannot hold.
+	 */
+	if ((value & (CR4_VMXE | CR4_OSXSAVE)) || (value & ~c->cr4_fixed1) ||
 	    (!(value & CR4_PAE) && (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA)))
 		return cr_gp();
 	vmcs_write64(GUEST_CR4, value | c->cr4_fixed0);

@@ -1,7 +1,7 @@
 /*
  * Host-test fake of kernel/arch/x86/hw/hwops.h. Put tests/unit/fake first on
  * the include path and the real code's `#include "kernel/arch/x86/hw/hwops.h"`
- * lands here: debug and control registers, MSRs and the TSC are variables,
+ * lands here: debug and control registers, XCR0, MSRs and the TSC are variables,
  * CPUID answers through a function the test sets, and every other
  * instruction records what it was asked to do; tests reach all of it
  * through `fake_hw` (tests/unit/fake/fake_hw.c). The VMX instructions act on
@@ -25,6 +25,7 @@ struct fake_hw {
 	uint64_t dr[8];          /* DR0-DR7 */
 	unsigned dr_writes;
 	uint64_t cr[5];
+	uint64_t xcr0;
 	struct fake_msr msrs[FAKE_MSRS];
 	struct cpuid_regs (*cpuid)(uint32_t leaf, uint32_t subleaf);
 	unsigned cpuid_calls;
@@ -60,6 +61,13 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 {
 	fake_hw.cpuid_calls++;
 	return fake_hw.cpuid ? fake_hw.cpuid(leaf, subleaf) : (struct cpuid_regs){ 0, 0, 0, 0 };
+}
+
+static inline uint64_t xgetbv(uint32_t xcr) { return xcr == 0 ? fake_hw.xcr0 : 0; }
+static inline void xsetbv(uint32_t xcr, uint64_t v)
+{
+	if (xcr == 0)
+		fake_hw.xcr0 = v;
 }
 
 #define FAKE_DEFINE_REG(kind, arr, n, count)                                                     \
