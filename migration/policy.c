@@ -221,8 +221,8 @@ static uint64_t downtime_ms(const struct migr_stats *st, uint64_t bw)
 
 void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st, struct migr_decision *d)
 {
-	uint64_t downtime = lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
-	uint64_t bw = bandwidth(lim, st);
+	uint64_t limit = lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
+	uint64_t downtime = limit * MIGR_POLICY_TARGET_PCT / 100, bw = bandwidth(lim, st);
 
 	*d = (struct migr_decision){ .expected_downtime_ms = UINT64_MAX };
 	if (bw)

@@ -396,15 +396,21 @@ START_TEST(test_single_decisions)
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.action, MIGR_ACT_GIVE_UP);
 	ck_assert_uint_eq(d.reason, MIGR_WHY_LINK_STALLED);
-	/* Default downtime: 300 ms; 301 ms of data does not fit, 300 does. */
+	/*
+	 * Default downtime: 300 ms, of which the estimate may take 80%: 241 ms
+	 * of data does not fit (nor does 300), 240 does.
+	 */
 	st.stalled_ms = 0;
 	st.bandwidth = 1000 * 1000;
-	st.remaining_bytes = 301000;
+	st.remaining_bytes = 300000;
 	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.expected_downtime_ms, 301);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	st.remaining_bytes = 241000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.expected_downtime_ms, 241);
 	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
 	ck_assert_uint_eq(d.reason, MIGR_WHY_CONVERGING);
-	st.remaining_bytes = 300000;
+	st.remaining_bytes = 240000;
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
 	lim.downtime_ms = 100;
@@ -594,11 +600,11 @@ START_TEST(test_switchover_margin)
 	/* Pipelined, 5 ms: the last acknowledgement and the commit are two round trips. */
 	st.wait_chunk_bytes = 0;
 	st.bandwidth = 1000 * 1000 * 1000;
-	st.remaining_bytes = 295 * 1000 * 1000;
+	st.remaining_bytes = 235 * 1000 * 1000;
 	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.expected_downtime_ms, 305);
+	ck_assert_uint_eq(d.expected_downtime_ms, 245);
 	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
-	st.remaining_bytes = 290 * 1000 * 1000;
+	st.remaining_bytes = 230 * 1000 * 1000;
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
 }
@@ -649,23 +655,23 @@ END_TEST
 START_TEST(test_switchover_fixed_costs)
 {
 	struct migr_limits lim = { .max_throttle_pct = 99 };
-	struct migr_stats st = { .pass = 3, .pass_done = 1, .bandwidth = 1000 * 1000, .remaining_bytes = 250000 };
+	struct migr_stats st = { .pass = 3, .pass_done = 1, .bandwidth = 1000 * 1000, .remaining_bytes = 200000 };
 	struct migr_decision d;
 
 	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.expected_downtime_ms, 250);
+	ck_assert_uint_eq(d.expected_downtime_ms, 200);
 	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
-	/* 64 KiB in flight, 9 KiB of state, a 10 ms round trip: 250 + 65.5 + 9.2 + 20 ms. */
+	/* 64 KiB in flight, 9 KiB of state, a 10 ms round trip: 200 + 65.5 + 9.2 + 20 ms. */
 	st.queued_bytes = 65536;
 	st.state_bytes = 9216;
 	st.rtt_us = 10000;
 	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.expected_downtime_ms, (250000 + 65536 + 9216) / 1000 + 20);
+	ck_assert_uint_eq(d.expected_downtime_ms, (200000 + 65536 + 9216) / 1000 + 20);
 	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
 	/* Less left: the whole pause fits again. */
-	st.remaining_bytes = 150000;
+	st.remaining_bytes = 130000;
 	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_le(d.expected_downtime_ms, MIGR_DOWNTIME_DEFAULT_MS);
+	ck_assert_uint_le(d.expected_downtime_ms, MIGR_DOWNTIME_DEFAULT_MS * MIGR_POLICY_TARGET_PCT / 100);
 	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
 	/* Within a pass too: the limit is checked at every call, not only at a pass boundary. */
 	st.pass_done = 0;
