@@ -85,7 +85,7 @@ struct migr_sender_bufs {
 #define MIGR_SEND_CHUNK_MIN \
 	(MIGR_REC_SIZE(MIGR_BODY_MAX) + MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(MIGR_ZERO_MAX)))
 /* A chunk carries what the link moves in this long at the measured bandwidth, at least MIGR_SEND_FILL_MIN. */
-#define MIGR_SEND_CHUNK_MS 50u
+#define MIGR_SEND_CHUNK_MS 20u
 #define MIGR_SEND_FILL_MIN (16u * 1024u)
 #define MIGR_SEND_CTL_OUT (4 * MIGR_REC_SIZE(MIGR_VCPU_STATE_MAX))
 #define MIGR_SEND_TAIL 128u
