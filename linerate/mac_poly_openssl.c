@@ -9,6 +9,18 @@
  * own, freed by migr_poly_finish (the stream computes a tag in one go:
  * start, updates, finish). A context costs about half a microsecond, a few
  * percent of a 128 KiB record.
+ *
+ * What reaches OpenSSL is shaped, not only what the stream feeds: its AVX-512
+ * path runs 8 blocks (128 bytes) at a time only when a call's block count is a
+ * multiple of 8 (after one or three leading blocks when it is odd); any other
+ * count takes the 4-way path throughout, 1.5 to 2.6 times slower. A PAGE_DATA
+ * record's pages start 8 bytes into a block (its head is 280 bytes), so every
+ * update over pages that the receiver makes as they arrive began with a
+ * partial block and a count of the wrong shape: a 280-byte head then 128 KiB
+ * of pages in cache measured 0.12-0.20 s/GiB, against 0.079 shaped (and 0.077
+ * for the same bytes in one call). Here a call finishes the held partial block
+ * by itself, hands over whole 128-byte groups in one call, the remaining whole
+ * blocks in another, and holds back only a partial block.
  */
 #include "migration/mac_poly.h"
 #include <openssl/core_names.h>
@@ -18,8 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BLOCK 16u
+#define GROUP (8u * BLOCK) /* what the 8-way path takes at a time */
+
 struct poly_state {
 	EVP_MAC_CTX *ctx;
+	size_t held;          /* bytes of a partial block, never a whole one */
+	uint8_t hold[BLOCK];
 };
 _Static_assert(sizeof(struct poly_state) <= sizeof(struct migr_mac_state), "Poly1305 state fits");
 
@@ -55,15 +72,41 @@ void migr_poly_start(struct migr_mac_state *st, const uint8_t otk[MIGR_POLY_KEY_
 
 	if (pthread_once(&poly_once, poly_fetch) != 0 || !poly_mac)
 		poly_fail("fetch");
+	p->held = 0;
 	p->ctx = EVP_MAC_CTX_new(poly_mac);
 	if (!p->ctx || !EVP_MAC_init(p->ctx, otk, MIGR_POLY_KEY_SIZE, NULL))
 		poly_fail("init");
 }
 
-void migr_poly_update(struct migr_mac_state *st, const void *p, size_t n)
+static void feed(struct poly_state *ps, const uint8_t *p, size_t n)
 {
-	if (n && !EVP_MAC_update(poly(st)->ctx, p, n))
+	if (n && !EVP_MAC_update(ps->ctx, p, n))
 		poly_fail("update");
+}
+
+void migr_poly_update(struct migr_mac_state *st, const void *data, size_t n)
+{
+	struct poly_state *ps = poly(st);
+	const uint8_t *p = data;
+	size_t k;
+
+	if (ps->held) {
+		k = BLOCK - ps->held < n ? BLOCK - ps->held : n;
+		memcpy(ps->hold + ps->held, p, k);
+		ps->held += k;
+		p += k;
+		n -= k;
+		if (ps->held < BLOCK)
+			return;
+		feed(ps, ps->hold, BLOCK);
+		ps->held = 0;
+	}
+	k = n / GROUP * GROUP;
+	feed(ps, p, k);
+	feed(ps, p + k, (n - k) / BLOCK * BLOCK);
+	k = n / BLOCK * BLOCK;
+	memcpy(ps->hold, p + k, n - k);
+	ps->held = n - k;
 }
 
 void migr_poly_finish(struct migr_mac_state *st, uint8_t tag[MIGR_TAG_SIZE])
@@ -71,6 +114,7 @@ void migr_poly_finish(struct migr_mac_state *st, uint8_t tag[MIGR_TAG_SIZE])
 	struct poly_state *p = poly(st);
 	size_t len = 0;
 
+	feed(p, p->hold, p->held);
 	if (!EVP_MAC_final(p->ctx, tag, &len, MIGR_TAG_SIZE) || len != MIGR_TAG_SIZE)
 		poly_fail("final");
 	EVP_MAC_CTX_free(p->ctx);
