@@ -32,7 +32,8 @@ include mk/linux.mk
 GCC_INC := $(shell $(KCC) -print-file-name=include)
 LIBGCC := $(shell $(KCC) -print-libgcc-file-name)
 
-# Hypervisor code never touches SSE/x87 itself: guest FPU state is only switched around VM entries.
+# Hypervisor C code never touches SSE/x87: guest FPU state is only switched around VM entries. (The record
+# MAC's OpenSSL assembly uses AVX registers between an exit and the next entry: kernel/arch/x86/xstate.h.)
 # Our own code only (lwIP builds with KCFLAGS_BASE): prototypes everywhere, no undefined macro read as 0.
 HV_WARNINGS := -Wmissing-prototypes -Wstrict-prototypes -Wmissing-declarations -Wundef -Wshadow
 KCFLAGS := $(KCFLAGS_BASE) -mgeneral-regs-only $(HV_WARNINGS) \
