@@ -569,12 +569,12 @@ static void mh_run(struct host_task *t, uint64_t now)
 	migr_lwip_events(&mh.tr); /* what the step wrote goes out now */
 	migr_prof_end(MIGR_PROF_STEP, t0, 0);
 	mh_progress(now);
-	if (yield && (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING))
-		sched_defer(&t->se, time_now() + yield);
-	else if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING)
-		sched_block(&t->se, busy ? now : now + time_us_to_ticks(MH_POLL_US));
-	else
+	if (mh.state != MIGR_HV_RUNNING && mh.state != MIGR_HV_LISTENING)
 		sched_block(&t->se, SCHED_NEVER); /* until the operator starts something */
+	else if (yield)
+		sched_defer(&t->se, time_now() + yield);
+	else
+		sched_block(&t->se, busy ? now : now + time_us_to_ticks(MH_POLL_US));
 }
 
 int migr_hv_init(const struct migr_hv_params *p)
