@@ -119,16 +119,13 @@ static void run(struct send_run *r)
 
 	while (st == MIGR_SEND_RUNNING) {
 		(void)lr_tcp_poll(&r->tcp, idle ? IDLE_WAIT_MS : 0);
-		if (hold_until) {
-			/* Held after the fault: nothing more goes until the destination answers on control. */
-			char c;
-			int fd = lr_tcp_fd(&r->tcp, 0);
-
-			if (fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && lr_now_us() < hold_until) {
-				idle = 1;
-				continue;
-			}
+		/*
+		 * Held after the fault: the state machine reads control (the destination's answer, or its
+		 * progress reports), but no page goes until the destination has answered or the hold is over.
+		 */
+		if (hold_until && lr_now_us() >= hold_until) {
 			hold_until = 0;
+			r->tcp.data_held = 0;
 		}
 		moved = r->tcp.bytes_in + r->tcp.bytes_out;
 		phase = r->snd.phase;
@@ -138,6 +135,7 @@ static void run(struct send_run *r)
 			if (lr_fault_inject(&r->snd, &r->tcp, r->o->fault, r->o->mem / MIGR_PAGE_SIZE))
 				lr_say("fault: the faulty record could not be written");
 			hold_until = lr_now_us() + FAULT_HOLD_US;
+			r->tcp.data_held = 1;
 		}
 		idle = moved == r->tcp.bytes_in + r->tcp.bytes_out && phase == r->snd.phase;
 		if (!cancelled && lr_now_us() > deadline) {

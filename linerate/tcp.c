@@ -278,7 +278,7 @@ static size_t tp_room(void *ctx, uint32_t c)
 {
 	struct lr_tcp *t = ctx;
 
-	return c < LR_TCP_SLOTS && t->state[c] == LR_C_UP && !t->blocked[c] ? ROOM : 0;
+	return c < LR_TCP_SLOTS && t->state[c] == LR_C_UP && !t->blocked[c] && !(c && t->data_held) ? ROOM : 0;
 }
 
 static long tp_write(void *ctx, uint32_t c, const void *buf, size_t n)

@@ -40,6 +40,7 @@ static const struct rec_rule rules[MIGR_REC_COUNT] = {
 			     ON_ANY, A2B | B2A, 1 },
 	[MIGR_REC_ACK] = { sizeof(struct migr_ack), sizeof(struct migr_ack), 0, ON_CONTROL, B2A, 0 },
 	[MIGR_REC_END] = { 0, 0, 0, ON_ANY, A2B | B2A, 0 },
+	[MIGR_REC_PROGRESS] = { sizeof(struct migr_progress), sizeof(struct migr_progress), 0, ON_CONTROL, B2A, 0 },
 };
 
 /* Sub-record lengths of VCPU_STATE, same rule shape as records. */
@@ -78,7 +79,7 @@ static const char *const type_text[MIGR_REC_COUNT] = {
 	[MIGR_REC_PASS_BEGIN] = "PASS_BEGIN", [MIGR_REC_PASS_END] = "PASS_END", [MIGR_REC_VCPU_STATE] = "VCPU_STATE",
 	[MIGR_REC_DEVICE_STATE] = "DEVICE_STATE", [MIGR_REC_TIME] = "TIME", [MIGR_REC_DIGEST] = "DIGEST",
 	[MIGR_REC_READY] = "READY", [MIGR_REC_COMMIT] = "COMMIT", [MIGR_REC_CONFIRM] = "CONFIRM",
-	[MIGR_REC_ERROR] = "ERROR", [MIGR_REC_ACK] = "ACK", [MIGR_REC_END] = "END",
+	[MIGR_REC_ERROR] = "ERROR", [MIGR_REC_ACK] = "ACK", [MIGR_REC_END] = "END", [MIGR_REC_PROGRESS] = "PROGRESS",
 };
 
 const char *migr_rec_type_str(uint32_t type)

@@ -136,6 +136,7 @@ int migr_link_poll(struct migr_link *l, const struct migr_transport *t)
 		}
 		if (n == 0)
 			return 0;
+		l->bytes_in += (uint64_t)n;
 		rc = migr_dec_commit(&l->dec, (size_t)n, &l->pend);
 		if (rc < 0)
 			return rc;

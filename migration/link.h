@@ -26,6 +26,7 @@ struct migr_link {
 	uint8_t *out;     /* queued bytes: out[off..len) */
 	size_t out_cap, out_len, out_off;
 	uint64_t bytes_out; /* everything the transport took on this link */
+	uint64_t bytes_in;  /* everything read from the transport on this link */
 };
 
 void migr_link_init(struct migr_link *l, uint32_t slot, uint8_t *out, size_t out_cap,

@@ -195,8 +195,8 @@ static uint64_t bandwidth(const struct migr_limits *lim, const struct migr_stats
 }
 
 /*
- * The pause: the final burst, what the pause sends besides pages, and the
- * READY/COMMIT round trips. What the transport holds unacknowledged
+ * The pause: one more harvest, the final burst, what the pause sends
+ * besides pages, and the READY/COMMIT round trips. What the transport holds unacknowledged
  * crosses before the burst, and the state after it, both at the measured
  * rate. A pipelined burst takes remaining / bandwidth and two round trips
  * after its last byte (DIGEST to READY, COMMIT to CONFIRM). A
@@ -216,7 +216,7 @@ static uint64_t downtime_ms(const struct migr_stats *st, uint64_t bw)
 		rtts = 1;
 	}
 	bytes += st->queued_bytes + st->state_bytes;
-	return bytes / bw * 1000 + bytes % bw * 1000 / bw + (rtts * st->rtt_us + 999) / 1000;
+	return bytes / bw * 1000 + bytes % bw * 1000 / bw + (rtts * st->rtt_us + st->harvest_us + 999) / 1000;
 }
 
 void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st, struct migr_decision *d)

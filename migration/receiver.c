@@ -507,6 +507,33 @@ static void serve(struct migr_receiver *r, uint32_t slot)
 	}
 }
 
+/*
+ * While pages flow, A learns every MIGR_PROGRESS_MS or MIGR_PROGRESS_BYTES,
+ * whichever comes first, what B has read: the
+ * bytes between its sends and B's reads (socket buffers, relays, the
+ * receive window) are a part of the pause A cannot see from its own
+ * queues. Optional on the wire: a source that predates it skips it.
+ */
+static void report_progress(struct migr_receiver *r)
+{
+	struct migr_progress pr = { 0 };
+	uint64_t now = r->p.clock.ops->now(r->p.clock.ctx);
+	uint32_t s;
+
+	if (r->phase != MIGR_RP_TRANSFER)
+		return;
+	for (s = 1; s <= r->cfg.max_connections; s++)
+		pr.data_bytes += r->link[s].bytes_in;
+	if (pr.data_bytes == r->reported ||
+	    (pr.data_bytes - r->reported < MIGR_PROGRESS_BYTES && r->t_report &&
+	     since(r, r->t_report, 1000) < MIGR_PROGRESS_MS))
+		return;
+	if (migr_link_queue(&r->link[0], MIGR_REC_PROGRESS | MIGR_OPTIONAL, &pr, sizeof(pr)))
+		return; /* control is full: the next step tells */
+	r->reported = pr.data_bytes;
+	r->t_report = now;
+}
+
 uint32_t migr_receiver_step(struct migr_receiver *r)
 {
 	uint64_t timeout;
@@ -531,6 +558,7 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 		start_vm(r);
 	if (r->status != MIGR_RECV_RUNNING)
 		return r->status;
+	report_progress(r);
 	if (migr_link_flush(&r->link[0], &r->p.transport) < 0 && r->phase < MIGR_RP_START) {
 		(void)fail(r, MIGR_ERR_PROTOCOL, "control connection lost in phase %s", phase_now(r));
 		return r->status;

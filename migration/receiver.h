@@ -101,6 +101,7 @@ struct migr_receiver {
 	uint8_t nonce_a[MIGR_NONCE_SIZE], nonce_b[MIGR_NONCE_SIZE];
 	uint8_t session_id[MIGR_SESSION_ID_SIZE];
 	uint64_t t_wait, t_final;
+	uint64_t t_report, reported; /* the last PROGRESS: when, and the data bytes it told */
 	struct migr_recv_progress prog;
 	uint8_t ctl_out[1024];
 	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_VCPU_STATE_MAX)];

@@ -140,6 +140,19 @@ static void control_lost(struct migr_sender *s)
 	(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "control connection lost in phase %s", phase_now(s));
 }
 
+/* B has read this much: the rest of what was sent is on its way (a count from a confused peer is ignored). */
+static void on_progress(struct migr_sender *s, const struct migr_rec *rec)
+{
+	struct migr_progress pr;
+	uint64_t out = migr_sender_data_out(s);
+
+	memcpy(&pr, rec->body, sizeof(pr));
+	if (pr.data_bytes > out || pr.data_bytes < s->peer_read)
+		return;
+	s->peer_read = pr.data_bytes;
+	s->in_flight = out - pr.data_bytes;
+}
+
 /* The next record on control, or 0; ERROR from B ends the migration. */
 static int control_record(struct migr_sender *s, struct migr_rec *rec)
 {
@@ -159,6 +172,10 @@ static int control_record(struct migr_sender *s, struct migr_rec *rec)
 		return 0;
 	*rec = l->pend;
 	l->has_pend = 0;
+	if (rec->type == MIGR_REC_PROGRESS) {
+		on_progress(s, rec);
+		return control_record(s, rec);
+	}
 	if (rec->type == MIGR_REC_ERROR) {
 		s->prog.peer_error = migr_link_peer_error(rec, peer, sizeof(peer));
 		(void)migr_sender_fail(s, MIGR_ERR_PROTOCOL, "ERROR from the destination in phase %s: %.120s",
@@ -304,12 +321,7 @@ static int data_connected(struct migr_sender *s)
 
 static uint64_t bytes_sent(const struct migr_sender *s)
 {
-	uint64_t sum = 0;
-	uint32_t c;
-
-	for (c = 0; c <= s->granted; c++)
-		sum += s->link[c].bytes_out;
-	return sum;
+	return s->link[0].bytes_out + migr_sender_data_out(s);
 }
 
 static uint64_t pending(const struct migr_sender *s)
@@ -375,17 +387,23 @@ static uint64_t window_dirty_rate(const struct migr_sender *s)
 	return t > s->t_pass ? migr_scale(p, s->p.clock.ops->hz, t - s->t_pass) : 0;
 }
 
-/* What was built and B has not acknowledged (chunks, link queues, the transport): it crosses first. */
+/*
+ * What was built and B has not read yet crosses first: the chunks and link
+ * queues here, then what the transport holds, and beyond it what B's last
+ * PROGRESS said was still between A's sends and B's reads (the peer's
+ * receive buffers, any relay on the path), which A's own queues never show.
+ */
 static uint64_t queued(const struct migr_sender *s)
 {
-	uint64_t sum = migr_sender_unsent(s);
+	uint64_t sum = 0;
 	uint32_t c;
 
-	if (!s->p.transport.ops->queued)
-		return 0;
-	for (c = 0; c <= s->granted; c++)
-		sum += s->p.transport.ops->queued(s->p.transport.ctx, c);
-	return sum;
+	if (s->p.transport.ops->queued)
+		for (c = 0; c <= s->granted; c++)
+			sum += s->p.transport.ops->queued(s->p.transport.ctx, c);
+	if (s->in_flight > sum)
+		sum = s->in_flight;
+	return migr_sender_unsent(s) + sum;
 }
 
 /*
@@ -463,6 +481,7 @@ static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 		.queued_bytes = queued(s),
 		.state_bytes = s->cfg.state_bytes,
 		.free_dirty_rate = s->free_rate,
+		.harvest_us = migr_scale(s->harvest_ticks, 1000000, s->p.clock.ops->hz),
 	};
 	struct migr_decision d;
 
@@ -492,8 +511,10 @@ static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 /* A pass ended: harvest; go on live, or pause and send the last pages. */
 static int next_pass(struct migr_sender *s)
 {
+	uint64_t t0 = migr_sender_now(s);
 	long got = s->p.dirty.ops->harvest(s->p.dirty.ctx, s->b.bitmap, s->npages), more;
 
+	s->harvest_ticks = migr_sender_now(s) - t0;
 	if (got < 0)
 		return migr_sender_fail(s, MIGR_ERR_INTERNAL, "harvest failed");
 	if (!s->switching)

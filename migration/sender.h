@@ -139,6 +139,7 @@ struct migr_sender {
 	/* time, in clock ticks */
 	uint64_t t_start, t_wait, t_pass, t_policy, t_pause, t_control, t_hello;
 	uint64_t free_rate; /* pages/s last measured within a pass with no throttle or limit in force */
+	uint64_t harvest_ticks; /* the last harvest took this long: the pause makes one more */
 	uint64_t samples_t[5], samples_bytes[5], samples_pending[5];
 	uint8_t samples_dry[5];  /* the window that ended at samples_t[i] had the sender dry a quarter of it or more */
 	uint8_t dry;             /* the last step ended with nothing left to send */
@@ -146,6 +147,8 @@ struct migr_sender {
 	uint32_t state_i, dev_i;
 	uint8_t time_sent, digest_sent;
 	uint64_t last_bytes_t;
+	uint64_t in_flight; /* data bytes sent and not yet read by B when its last PROGRESS arrived */
+	uint64_t peer_read; /* data bytes B had read by then; 0: no PROGRESS yet */
 	struct migr_send_progress prog;
 	uint8_t ctl_out[MIGR_SEND_CTL_OUT];
 	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)];

@@ -154,6 +154,35 @@ static int build_chunk(struct migr_sender *s, struct migr_send_chunk *ch, uint8_
 	return HV_OK;
 }
 
+/* Bytes handed to the transport on every data connection, preambles included. */
+uint64_t migr_sender_data_out(const struct migr_sender *s)
+{
+	uint64_t sum = 0;
+	uint32_t c;
+
+	for (c = 1; c <= s->granted; c++)
+		sum += s->link[c].bytes_out;
+	return sum;
+}
+
+/*
+ * No more chunks while B has this much to read by its last report: enough
+ * that it never runs dry before the next one (two reports' worth of bytes,
+ * MIGR_PROGRESS_BYTES, or less when 100 ms bring fewer, and two round
+ * trips at the measured rate), and not every buffer on the path, which the
+ * pause would have to drain. No cap before B reports or a rate is measured.
+ */
+int migr_sender_path_full(const struct migr_sender *s)
+{
+	uint64_t cap;
+
+	if (!s->peer_read || !s->prog.bandwidth)
+		return 0;
+	cap = 2 * (MIGR_PROGRESS_BYTES + s->prog.bandwidth / 1000000 * s->prog.rtt_us +
+		   s->prog.bandwidth % 1000000 * s->prog.rtt_us / 1000000);
+	return migr_sender_data_out(s) - s->peer_read >= cap;
+}
+
 static struct migr_send_chunk *chunk_of(struct migr_sender *s, uint32_t c)
 {
 	uint32_t i;
@@ -200,7 +229,7 @@ static int take(struct migr_sender *s, uint32_t c)
 		return rc < 0 ? rc : 0;
 	}
 	ch = chunk_of(s, 0);
-	if (!ch)
+	if (!ch || migr_sender_path_full(s))
 		return 0;
 	rc = build_chunk(s, ch, s->b.chunks + (size_t)(ch - s->chunk) * s->b.chunk_size, c);
 	if (rc < 0)

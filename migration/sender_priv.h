@@ -20,6 +20,13 @@ int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *fmt, ...)
  * memory could not be read); the caller ends the migration.
  */
 int migr_sender_pump(struct migr_sender *s);
+/* Bytes handed to the transport on every data connection, preambles included. */
+uint64_t migr_sender_data_out(const struct migr_sender *s);
+/*
+ * The path holds enough: what B has not read yet, by its last PROGRESS, is
+ * over the in-flight cap. 0 while B has not reported (a peer that does not).
+ */
+int migr_sender_path_full(const struct migr_sender *s);
 /* Bytes built into chunks or queued on a link and not yet taken by the transport. */
 uint64_t migr_sender_unsent(const struct migr_sender *s);
 /* Every page of the pass is in a chunk and every PASS_END is with the transport. */

@@ -52,6 +52,7 @@ enum migr_rec_type {
 	MIGR_REC_ERROR = 16,
 	MIGR_REC_ACK = 17,
 	MIGR_REC_END = 18,
+	MIGR_REC_PROGRESS = 19, /* sent with MIGR_OPTIONAL: a peer that predates it skips it */
 	MIGR_REC_COUNT
 };
 
@@ -361,6 +362,15 @@ struct migr_ack {
 	uint32_t value;
 };
 MIGR_WIRE(migr_ack, 8);
+
+#define MIGR_PROGRESS_MS 100u           /* B's PROGRESS period while pages flow, on its clock */
+#define MIGR_PROGRESS_BYTES (8u << 20)  /* ... or sooner, once it has read this much more */
+
+/* B's count of the bytes it has read on all its data connections together, preambles included. */
+struct migr_progress {
+	uint64_t data_bytes;
+};
+MIGR_WIRE(migr_progress, 8);
 
 #define MIGR_BODY_MAX MIGR_PAGE_DATA_LEN(MIGR_RUN_PAGES_MAX)
 _Static_assert(MIGR_BODY_MAX == 131344, "largest body as in the spec");

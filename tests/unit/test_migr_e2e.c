@@ -20,6 +20,7 @@
 #include "kernel/lib/err.h"
 #include "migration/receiver.h"
 #include "migration/sender.h"
+#include "migration/sender_priv.h"
 #include "migration/xxh.h"
 #include "tests/unit/check_run.h"
 
@@ -51,6 +52,8 @@ struct net {
 	size_t cap;      /* pipe capacity in use: a small window */
 	int cut;         /* every connection fails */
 	int stall;       /* A's connections take nothing, and nothing fails */
+	int b_slow;      /* B's data reads take at most b_left bytes until the test refills it */
+	size_t b_left;
 	uint32_t closes; /* by either side */
 	/* by sender index: closed on that side, and the end reported to the other */
 	uint8_t a_closed[MIGR_CONN_MAX + 1], b_closed[MIGR_CONN_MAX + 1];
@@ -186,10 +189,16 @@ static long b_read(void *ctx, uint32_t slot, void *b, size_t k)
 {
 	struct net *n = ctx;
 	struct pipe *p = &n->a2b[n->idx_of_slot[slot]];
+	size_t got;
 
 	if (n->cut)
 		return HV_EIO;
-	return (long)pipe_pop(p, b, read_piece(k, p->len));
+	if (n->b_slow && n->idx_of_slot[slot] && k > n->b_left)
+		k = n->b_left;
+	got = pipe_pop(p, b, read_piece(k, p->len));
+	if (n->b_slow && n->idx_of_slot[slot])
+		n->b_left -= got;
+	return (long)got;
 }
 
 static void b_close(void *ctx, uint32_t slot)
@@ -764,6 +773,104 @@ START_TEST(test_bandwidth_kept_while_sender_runs_dry)
 	ck_assert_uint_eq(snd.status, MIGR_SEND_RUNNING);
 	ck_assert_uint_gt(snd.prog.pass, 20); /* small passes, the sender dry in between */
 	ck_assert_uint_ge(snd.prog.bandwidth * 2, busy);
+}
+END_TEST
+
+static uint64_t a_data_out(void)
+{
+	uint64_t sum = 0;
+	uint32_t c;
+
+	for (c = 1; c <= snd.granted; c++)
+		sum += snd.link[c].bytes_out;
+	return sum;
+}
+
+static uint64_t pipes_a2b(void)
+{
+	uint64_t sum = 0;
+	uint32_t c;
+
+	for (c = 1; c <= MIGR_CONN_MAX; c++)
+		sum += n.a2b[c].len;
+	return sum;
+}
+
+/*
+ * B reports what it has read (PROGRESS), and A counts what is still on its
+ * way: what sat in the network when the report came, plus what B had read
+ * since it sent it (it never under-counts, which would make the pause look
+ * shorter than it is). Here B reads at most 6000 bytes a step, so the
+ * pipes stay full, as a slow destination's receive buffers do.
+ */
+START_TEST(test_progress_counts_what_b_has_not_read)
+{
+	struct setup su = { .conns = 4, .window = 4, .rate = 3, .cap = 48u << 10 };
+	uint64_t reports = 0, last = 0, b_read, sent, in_pipes, in_flight_max = 0;
+	uint32_t slot;
+	int i;
+
+	srand(17);
+	begin(&su);
+	n.b_slow = 1;
+	for (i = 0; i < 400000 && !finished(); i++) {
+		g.now += TICK_US;
+		net_step(&n);
+		writer_step(&g);
+		/* A reads control before it sends: a report is taken against what was sent before this step. */
+		sent = a_data_out();
+		in_pipes = pipes_a2b();
+		migr_sender_step(&snd);
+		if (snd.peer_read != last) {
+			last = snd.peer_read;
+			reports++;
+			for (b_read = 0, slot = 1; slot <= MIGR_CONN_MAX; slot++)
+				b_read += rcv.link[slot].bytes_in;
+			ck_assert_uint_le(snd.peer_read, b_read);
+			ck_assert_uint_eq(snd.in_flight, sent - snd.peer_read);
+			ck_assert_uint_eq(snd.in_flight - in_pipes, b_read - snd.peer_read);
+			ck_assert_uint_lt(b_read - snd.peer_read, MIGR_PROGRESS_BYTES);
+			in_flight_max = snd.in_flight > in_flight_max ? snd.in_flight : in_flight_max;
+		}
+		n.b_left = 6000;
+		migr_receiver_step(&rcv);
+		b_owner();
+	}
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_DONE);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+	ck_assert_uint_gt(in_flight_max, 4 * (32u << 10)); /* the pipes were kept full */
+	/* About one a 100 ms of B's clock while pages flowed. */
+	ck_assert_uint_ge(reports, (snd.t_pause - snd.t_start) / 1000 / MIGR_PROGRESS_MS / 2);
+}
+END_TEST
+
+static int sender_precopy(void);
+
+/*
+ * A stops building chunks while B has more than twice (8 MiB + bandwidth x
+ * round trip) to read by its last report, and not before B has reported.
+ */
+START_TEST(test_in_flight_cap)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 0, .cap = 16u << 10 };
+	uint64_t cap = 2 * (MIGR_PROGRESS_BYTES + 1000000 * 2000 / 1000000);
+
+	srand(19);
+	begin(&su);
+	run_until(sender_precopy, 10000);
+	snd.prog.bandwidth = 1000000;
+	snd.prog.rtt_us = 2000;
+	snd.link[1].bytes_out = cap + 1000;
+	snd.link[2].bytes_out = 0;
+	snd.peer_read = 0;
+	ck_assert_int_eq(migr_sender_path_full(&snd), 0); /* B never reported: no cap */
+	snd.peer_read = 1001;
+	ck_assert_int_eq(migr_sender_path_full(&snd), 0);
+	snd.peer_read = 1000;
+	ck_assert_int_eq(migr_sender_path_full(&snd), 1);
+	snd.prog.bandwidth = 0;
+	ck_assert_int_eq(migr_sender_path_full(&snd), 0); /* no rate measured yet: no cap */
 }
 END_TEST
 
@@ -1534,6 +1641,8 @@ int main(void)
 	tcase_add_test(tc, test_migrate_throttled);
 	tcase_add_test(tc, test_bandwidth_kept_while_sender_runs_dry);
 	tcase_add_test(tc, test_bandwidth_cap);
+	tcase_add_test(tc, test_progress_counts_what_b_has_not_read);
+	tcase_add_test(tc, test_in_flight_cap);
 	tcase_add_test(tc, test_forged_record);
 	tcase_add_test(tc, test_out_of_range);
 	tcase_add_test(tc, test_bad_page_hash);

@@ -647,9 +647,9 @@ START_TEST(test_early_bandwidth)
 END_TEST
 
 /*
- * The pause pays for more than the last pages: what the transport still
- * holds unacknowledged crosses first, the vCPU and device state after
- * them, then two round trips. Remaining pages that fit alone do not
+ * The pause pays for more than the last pages: one more harvest, what
+ * the transport still holds unacknowledged crosses first, the vCPU and
+ * device state after them, then two round trips. Remaining pages that fit alone do not
  * switch over when those do not fit with them.
  */
 START_TEST(test_switchover_fixed_costs)
@@ -673,6 +673,12 @@ START_TEST(test_switchover_fixed_costs)
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_le(d.expected_downtime_ms, MIGR_DOWNTIME_DEFAULT_MS * MIGR_POLICY_TARGET_PCT / 100);
 	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	/* ...unless the harvest the pause makes does not fit with it: 40 ms more. */
+	st.harvest_us = 40000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.expected_downtime_ms, (130000 + 65536 + 9216) / 1000 + 20 + 40);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	st.harvest_us = 0;
 	/* Within a pass too: the limit is checked at every call, not only at a pass boundary. */
 	st.pass_done = 0;
 	st.remaining_bytes = 1ull << 30;

@@ -550,6 +550,44 @@ START_TEST(test_small_buffer_refused)
 }
 END_TEST
 
+/*
+ * PROGRESS goes from B to A on control, with the OPTIONAL bit so that a
+ * source predating it skips it; this build decodes it as a known record
+ * and holds it to its rules like any other.
+ */
+START_TEST(test_progress_record)
+{
+	struct migr_progress pr = { .data_bytes = 0x123456789ull };
+	struct migr_rec r[1];
+	int got;
+
+	migr_tx_init(&tx, 0, MIGR_DIR_B_TO_A);
+	migr_dec_init(&dec, dbuf, sizeof(dbuf), MIGR_CONN_CONTROL, 0, MIGR_DIR_B_TO_A);
+	migr_tx_key(&tx, &mac);
+	migr_dec_key(&dec, &mac);
+	wlen = migr_enc_preamble(wire, sizeof(wire));
+	put(MIGR_REC_PROGRESS | MIGR_OPTIONAL, &pr, sizeof(pr));
+	ck_assert_int_eq(decode_all(r, 1, &got), 0);
+	ck_assert_int_eq(got, 1);
+	ck_assert_uint_eq(r[0].type, MIGR_REC_PROGRESS);
+	ck_assert_uint_eq(r[0].length, 8);
+	ck_assert_uint_eq(migr_get_u64(r[0].body), pr.data_bytes);
+	ck_assert_uint_eq(dec.skipped, 0);
+	ck_assert_str_eq(migr_rec_type_str(MIGR_REC_PROGRESS | MIGR_OPTIONAL), "PROGRESS");
+	/* Only B sends it, only on control, only 8 bytes. */
+	refuse(MIGR_CONN_CONTROL, MIGR_REC_PROGRESS | MIGR_OPTIONAL, &pr, sizeof(pr));
+	refuse(MIGR_CONN_DATA, MIGR_REC_PROGRESS | MIGR_OPTIONAL, &pr, sizeof(pr));
+	migr_tx_init(&tx, 0, MIGR_DIR_B_TO_A);
+	migr_dec_init(&dec, dbuf, sizeof(dbuf), MIGR_CONN_CONTROL, 0, MIGR_DIR_B_TO_A);
+	migr_tx_key(&tx, &mac);
+	migr_dec_key(&dec, &mac);
+	wlen = migr_enc_preamble(wire, sizeof(wire));
+	put(MIGR_REC_PROGRESS | MIGR_OPTIONAL, (uint64_t[]){ 1, 2 }, 16);
+	ck_assert_int_lt(decode_all(r, 1, &got), 0);
+	ck_assert_uint_eq(dec.why, MIGR_ERR_PROTOCOL);
+}
+END_TEST
+
 START_TEST(test_error_names)
 {
 	ck_assert_str_eq(migr_error_str(MIGR_ERR_RANGE), "range");
@@ -574,6 +612,7 @@ int main(void)
 	tcase_add_test(tc, test_vcpu_state);
 	tcase_add_test(tc, test_random_splits);
 	tcase_add_test(tc, test_small_buffer_refused);
+	tcase_add_test(tc, test_progress_record);
 	tcase_add_test(tc, test_error_names);
 	suite_add_tcase(s, tc);
 	return check_run(s);
