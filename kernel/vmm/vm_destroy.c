@@ -13,6 +13,8 @@ void vm_destroy(struct vm *vm)
 	/* Log-dirty mode first: stopping it reads every vCPU's VMCS and log. */
 	dirty_release(vm);
 	for (i = 0; i < vm->vcpu_count; i++) {
+		/* A line the guest had not ended yet (a prompt) is its output too: shown, not dropped. */
+		vuart_flush(&vm->console, i);
 		sched_stop(&vm->vcpus[i].se);
 		(void)sched_remove(vm->sched, &vm->vcpus[i].se);
 		vcpu_arch_destroy(&vm->vcpus[i]);
