@@ -467,6 +467,7 @@ void migr_hv_status(struct migr_hv_status *o)
 		o->pages_sent = g->pages_sent;
 		o->zero_pages = g->zero_pages;
 		o->remaining_bytes = g->remaining_bytes;
+		o->in_flight_bytes = g->in_flight_bytes;
 		o->dirty_rate = g->dirty_rate;
 		o->bandwidth = g->bandwidth;
 		o->throttle_pct = g->throttle_pct;

@@ -90,6 +90,7 @@ struct migr_hv_status {
 	const char *phase;             /* the state machine's phase ("precopy", "final", ...) */
 	uint32_t pass, connections;
 	uint64_t bytes_sent, pages_sent, zero_pages, remaining_bytes;
+	uint64_t in_flight_bytes;      /* send: sent, not yet read by the destination (its last report) */
 	uint64_t dirty_rate, bandwidth;        /* pages/s, bytes/s */
 	uint32_t throttle_pct, peak_throttle_pct;
 	uint64_t dirty_limit;

@@ -150,7 +150,7 @@ static void on_progress(struct migr_sender *s, const struct migr_rec *rec)
 	if (pr.data_bytes > out || pr.data_bytes < s->peer_read)
 		return;
 	s->peer_read = pr.data_bytes;
-	s->in_flight = out - pr.data_bytes;
+	s->in_flight = s->prog.in_flight_bytes = out - pr.data_bytes;
 }
 
 /* The next record on control, or 0; ERROR from B ends the migration. */
@@ -672,6 +672,7 @@ static int finish(struct migr_sender *s)
 	} else if (s->phase == MIGR_SP_CONFIRM && expect(s, &rec, MIGR_REC_CONFIRM)) {
 		s->prog.downtime_ms = since_ms(s, s->t_pause);
 		s->prog.remaining_bytes = 0;
+		s->prog.in_flight_bytes = 0;
 		s->p.vm->release(s->p.vm_ctx);
 		for (c = 0; c <= s->granted; c++)
 			(void)migr_link_queue(&s->link[c], MIGR_REC_END, NULL, 0);

@@ -101,6 +101,7 @@ struct migr_send_progress {
 	uint32_t throttle_pct, peak_throttle_pct;
 	uint64_t dirty_limit;
 	uint64_t expected_downtime_ms; /* after the switchover: the estimate it was decided on */
+	uint64_t in_flight_bytes; /* sent, not yet read by B by its last PROGRESS (0 without one, and at the end) */
 	uint64_t downtime_ms;   /* pause to CONFIRM, on this clock */
 	uint32_t rtt_us;        /* control round trip measured at the handshake */
 	uint64_t elapsed_ms;

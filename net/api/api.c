@@ -364,12 +364,12 @@ static int api_migration_status(struct api_call *c)
 	api_put_field(c->out, "phase", m.phase);
 	strbuf_printf(c->out,
 		      ",\"pass\":%u,\"connections\":%u,\"bytes_sent\":%llu,\"pages_sent\":%llu,\"zero_pages\":%llu,"
-		      "\"remaining_bytes\":%llu,\"dirty_rate\":%llu,\"bandwidth\":%llu,\"throttle_percent\":%u,"
-		      "\"peak_throttle_percent\":%u,\"dirty_limit\":%llu,\"expected_downtime_ms\":",
+		      "\"remaining_bytes\":%llu,\"in_flight_bytes\":%llu,\"dirty_rate\":%llu,\"bandwidth\":%llu,"
+		      "\"throttle_percent\":%u,\"peak_throttle_percent\":%u,\"dirty_limit\":%llu,\"expected_downtime_ms\":",
 		      m.pass, m.connections, (unsigned long long)m.bytes_sent, (unsigned long long)m.pages_sent,
 		      (unsigned long long)m.zero_pages, (unsigned long long)m.remaining_bytes,
-		      (unsigned long long)m.dirty_rate, (unsigned long long)m.bandwidth, m.throttle_pct,
-		      m.peak_throttle_pct, (unsigned long long)m.dirty_limit);
+		      (unsigned long long)m.in_flight_bytes, (unsigned long long)m.dirty_rate,
+		      (unsigned long long)m.bandwidth, m.throttle_pct, m.peak_throttle_pct, (unsigned long long)m.dirty_limit);
 	if (m.expected_downtime_ms == UINT64_MAX)
 		strbuf_printf(c->out, "null");
 	else

@@ -132,6 +132,7 @@ struct api_migration_status {
 	const char *peer_failure;    /* the error the peer sent, or "" */
 	unsigned pass, connections, throttle_pct, peak_throttle_pct;
 	uint64_t bytes_sent, pages_sent, zero_pages, remaining_bytes;
+	uint64_t in_flight_bytes;    /* send: sent, not yet read by the destination */
 	uint64_t dirty_rate;         /* pages/s */
 	uint64_t bandwidth;          /* bytes/s */
 	uint64_t dirty_limit;        /* pages/s, 0 = off */

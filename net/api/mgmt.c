@@ -175,6 +175,7 @@ static int mgmt_migration_status(void *ctx, struct api_migration_status *out)
 		.pages_sent = s.pages_sent,
 		.zero_pages = s.zero_pages,
 		.remaining_bytes = s.remaining_bytes,
+		.in_flight_bytes = s.in_flight_bytes,
 		.dirty_rate = s.dirty_rate,
 		.bandwidth = s.bandwidth,
 		.dirty_limit = s.dirty_limit,

@@ -50,7 +50,7 @@ def test_migration_there_and_back(request):
             assert info(dst, "vm.info")["uuid"] == uuid and f"uuid {uuid}" in hosts[dst].text()
             assert s["downtime_ms"] <= DOWNTIME_TEST_MS, s
             # After the end the status holds final values: nothing left, no throttle, the estimate it went on.
-            assert s["remaining_bytes"] == 0 and s["throttle_percent"] == 0, s
+            assert s["remaining_bytes"] == 0 and s["in_flight_bytes"] == 0 and s["throttle_percent"] == 0, s
             assert s["expected_downtime_ms"] <= DOWNTIME_LIMIT_MS, s
             src_text = hosts[src].wait(SEND_DONE_RE.pattern, 30)
             dst_text = hosts[dst].wait(RECV_DONE_RE.pattern, 30)

@@ -686,14 +686,15 @@ START_TEST(test_migration_status)
 						.policy = "dirty rate outruns the link", .failure = "", .peer_failure = "",
 						.pass = 3, .connections = 4, .throttle_pct = 40, .peak_throttle_pct = 60,
 						.bytes_sent = 123456, .pages_sent = 30, .zero_pages = 2000,
-						.remaining_bytes = 4096, .dirty_rate = 500, .bandwidth = 1048576,
+						.remaining_bytes = 4096, .in_flight_bytes = 65536, .dirty_rate = 500,
+						.bandwidth = 1048576,
 						.dirty_limit = 250, .expected_downtime_ms = UINT64_MAX, .elapsed_ms = 900,
 						.page_bytes_sent = 122880, .memory_first_ms = 12, .memory_last_ms = 812,
 						.goodput = 153600 };
 	ck_assert_uint_eq(call("GET", "/api/v1/vm.migration-status", NULL), 200);
 	ck_assert_str_eq(body, "{\"role\":\"send\",\"state\":\"running\",\"phase\":\"precopy\",\"pass\":3,"
 			 "\"connections\":4,\"bytes_sent\":123456,\"pages_sent\":30,\"zero_pages\":2000,"
-			 "\"remaining_bytes\":4096,\"dirty_rate\":500,\"bandwidth\":1048576,\"throttle_percent\":40,"
+			 "\"remaining_bytes\":4096,\"in_flight_bytes\":65536,\"dirty_rate\":500,\"bandwidth\":1048576,\"throttle_percent\":40,"
 			 "\"peak_throttle_percent\":60,\"dirty_limit\":250,\"expected_downtime_ms\":null,"
 			 "\"downtime_ms\":0,\"elapsed_ms\":900,\"pages_written\":0,\"bytes_in\":0,\"attempts\":0,"
 			 "\"page_bytes_sent\":122880,\"memory_first_ms\":12,\"memory_last_ms\":812,\"goodput\":153600,"
