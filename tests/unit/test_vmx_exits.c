@@ -15,6 +15,7 @@
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/irq.h"
 #include "kernel/arch/x86/vmx/vmsr.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/arch/x86/vmx/vmx.h"
 #include "kernel/vmm/vm.h"
@@ -722,7 +723,7 @@ START_TEST(test_sleep_deadline_on_the_guest_clock)
 {
 	exit_at(1, 0, EXIT_REASON_VMCALL, 0);
 	cpu_set(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_USE_TSC_OFFSETTING);
-	cpu_set(TSC_OFFSET, 3000); /* the guest's clock reads 3000 ticks ahead of this host's (0) */
+	vmx_tsc_offset_set(v, 3000); /* the guest's clock reads 3000 ticks ahead of this host's (0) */
 	v->arch.regs.rax = HV_HC_SLEEP_UNTIL;
 	v->arch.regs.rbx = 5000;
 	v->arch.regs.rcx = 0;
@@ -730,7 +731,7 @@ START_TEST(test_sleep_deadline_on_the_guest_clock)
 	ck_assert_uint_eq(fake_env.blocked_until, 2000);
 	/* A deadline the guest's clock has passed: no sleep. */
 	fake_env.blocked_until = 0;
-	cpu_set(TSC_OFFSET, 8000);
+	vmx_tsc_offset_set(v, 8000);
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
 	ck_assert_uint_eq(fake_env.blocked_until, 0);
 }

@@ -1,6 +1,7 @@
 /* VMCALL: the hypercall ABI of kernel/guest_abi.h, one handler per function. */
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
@@ -21,10 +22,8 @@ static int64_t hc_version(struct vcpu *v)
 static int64_t hc_sleep_until(struct vcpu *v)
 {
 	uint64_t deadline = (v->arch.regs.rbx & 0xffffffffull) | (v->arch.regs.rcx << 32);
-	uint64_t now = time_now(), guest_now = now;
+	uint64_t now = time_now(), guest_now = vmx_guest_tsc(v, now);
 
-	if (vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) & CPU_BASED_USE_TSC_OFFSETTING)
-		guest_now += vmcs_read64(TSC_OFFSET);
 	if ((int64_t)(deadline - guest_now) > 0)
 		sched_block(&v->se, now + (deadline - guest_now));
 	return HV_HC_OK;
