@@ -9,12 +9,6 @@
 
 #define MS(s, ticks) migr_scale((ticks), 1000, (s)->p.clock.ops->hz)
 
-/* a * num / den without overflow for the magnitudes here (num, den < 2^32 or a small). */
-static uint64_t migr_scale(uint64_t a, uint64_t num, uint64_t den)
-{
-	return a / den * num + a % den * num / den;
-}
-
 static const char *const phase_text[] = {
 	[MIGR_SP_CONNECT] = "connect",
 	[MIGR_SP_HELLO] = "handshake",
@@ -150,7 +144,7 @@ static void on_progress(struct migr_sender *s, const struct migr_rec *rec)
 	if (pr.data_bytes > out || pr.data_bytes < s->peer_read)
 		return;
 	s->peer_read = pr.data_bytes;
-	s->in_flight = s->prog.in_flight_bytes = out - pr.data_bytes;
+	s->prog.in_flight_bytes = out - pr.data_bytes;
 }
 
 /*
@@ -407,8 +401,8 @@ static uint64_t queued(const struct migr_sender *s)
 	if (s->p.transport.ops->queued)
 		for (c = 0; c <= s->granted; c++)
 			sum += s->p.transport.ops->queued(s->p.transport.ctx, c);
-	if (s->in_flight > sum)
-		sum = s->in_flight;
+	if (s->prog.in_flight_bytes > sum)
+		sum = s->prog.in_flight_bytes;
 	return migr_sender_unsent(s) + sum;
 }
 

@@ -828,10 +828,10 @@ START_TEST(test_progress_counts_what_b_has_not_read)
 			for (b_read = 0, slot = 1; slot <= MIGR_CONN_MAX; slot++)
 				b_read += rcv.link[slot].bytes_in;
 			ck_assert_uint_le(snd.peer_read, b_read);
-			ck_assert_uint_eq(snd.in_flight, sent - snd.peer_read);
-			ck_assert_uint_eq(snd.in_flight - in_pipes, b_read - snd.peer_read);
+			ck_assert_uint_eq(snd.prog.in_flight_bytes, sent - snd.peer_read);
+			ck_assert_uint_eq(snd.prog.in_flight_bytes - in_pipes, b_read - snd.peer_read);
 			ck_assert_uint_lt(b_read - snd.peer_read, MIGR_PROGRESS_BYTES);
-			in_flight_max = snd.in_flight > in_flight_max ? snd.in_flight : in_flight_max;
+			in_flight_max = snd.prog.in_flight_bytes > in_flight_max ? snd.prog.in_flight_bytes : in_flight_max;
 		}
 		n.b_left = 6000;
 		migr_receiver_step(&rcv);
