@@ -9,12 +9,6 @@
 
 #define MS(s, ticks) migr_scale((ticks), 1000, (s)->p.clock.ops->hz)
 
-/* a * num / den without overflow for the magnitudes here (num, den < 2^32 or a small). */
-static uint64_t migr_scale(uint64_t a, uint64_t num, uint64_t den)
-{
-	return a / den * num + a % den * num / den;
-}
-
 static const char *const phase_text[] = {
 	[MIGR_SP_CONNECT] = "connect",
 	[MIGR_SP_HELLO] = "handshake",
@@ -150,31 +144,37 @@ static void on_progress(struct migr_sender *s, const struct migr_rec *rec)
 	if (pr.data_bytes > out || pr.data_bytes < s->peer_read)
 		return;
 	s->peer_read = pr.data_bytes;
-	s->in_flight = s->prog.in_flight_bytes = out - pr.data_bytes;
+	s->prog.in_flight_bytes = out - pr.data_bytes;
 }
 
-/* The next record on control, or 0; ERROR from B ends the migration. */
+/*
+ * The next record on control, or 0; ERROR from B ends the migration. B's
+ * PROGRESS reports are taken here, however many have come in a row (a loop:
+ * the peer decides how many), and never reach the caller.
+ */
 static int control_record(struct migr_sender *s, struct migr_rec *rec)
 {
 	struct migr_link *l = &s->link[0];
 	char peer[MIGR_DETAIL_MAX];
-	int rc = migr_link_poll(l, &s->p.transport);
+	int rc;
 
-	if (rc < 0) {
-		if (l->failed)
-			control_lost(s);
-		else
-			(void)migr_sender_fail(s, l->dec.why, "bad record (type %s) from the destination on control in "
-					       "phase %s", migr_rec_type_str(l->dec.type), phase_now(s));
-		return 0;
-	}
-	if (rc == 0)
-		return 0;
-	*rec = l->pend;
-	l->has_pend = 0;
-	if (rec->type == MIGR_REC_PROGRESS) {
+	for (;;) {
+		rc = migr_link_poll(l, &s->p.transport);
+		if (rc < 0) {
+			if (l->failed)
+				control_lost(s);
+			else
+				(void)migr_sender_fail(s, l->dec.why, "bad record (type %s) from the destination on "
+						       "control in phase %s", migr_rec_type_str(l->dec.type), phase_now(s));
+			return 0;
+		}
+		if (rc == 0)
+			return 0;
+		*rec = l->pend;
+		l->has_pend = 0;
+		if (rec->type != MIGR_REC_PROGRESS)
+			break;
 		on_progress(s, rec);
-		return control_record(s, rec);
 	}
 	if (rec->type == MIGR_REC_ERROR) {
 		s->prog.peer_error = migr_link_peer_error(rec, peer, sizeof(peer));
@@ -401,8 +401,8 @@ static uint64_t queued(const struct migr_sender *s)
 	if (s->p.transport.ops->queued)
 		for (c = 0; c <= s->granted; c++)
 			sum += s->p.transport.ops->queued(s->p.transport.ctx, c);
-	if (s->in_flight > sum)
-		sum = s->in_flight;
+	if (s->prog.in_flight_bytes > sum)
+		sum = s->prog.in_flight_bytes;
 	return migr_sender_unsent(s) + sum;
 }
 

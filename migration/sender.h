@@ -148,8 +148,7 @@ struct migr_sender {
 	uint32_t state_i, dev_i;
 	uint8_t time_sent, digest_sent;
 	uint64_t last_bytes_t;
-	uint64_t in_flight; /* data bytes sent and not yet read by B when its last PROGRESS arrived */
-	uint64_t peer_read; /* data bytes B had read by then; 0: no PROGRESS yet */
+	uint64_t peer_read; /* data bytes B had read by its last PROGRESS (prog.in_flight_bytes: the rest); 0: none yet */
 	struct migr_send_progress prog;
 	uint8_t ctl_out[MIGR_SEND_CTL_OUT];
 	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)];

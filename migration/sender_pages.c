@@ -178,8 +178,7 @@ int migr_sender_path_full(const struct migr_sender *s)
 
 	if (!s->peer_read || !s->prog.bandwidth)
 		return 0;
-	cap = 2 * (MIGR_PROGRESS_BYTES + s->prog.bandwidth / 1000000 * s->prog.rtt_us +
-		   s->prog.bandwidth % 1000000 * s->prog.rtt_us / 1000000);
+	cap = 2 * (MIGR_PROGRESS_BYTES + migr_scale(s->prog.bandwidth, s->prog.rtt_us, 1000000));
 	return migr_sender_data_out(s) - s->peer_read >= cap;
 }
 

@@ -6,6 +6,11 @@
 #include "migration/sender.h"
 
 static inline uint64_t migr_sender_now(const struct migr_sender *s) { return s->p.clock.ops->now(s->p.clock.ctx); }
+/* a * num / den without overflow for the magnitudes here (num, den < 2^32 or a small). */
+static inline uint64_t migr_scale(uint64_t a, uint64_t num, uint64_t den)
+{
+	return a / den * num + a % den * num / den;
+}
 /*
  * Ends the migration: before COMMIT the VM runs here again (throttle
  * released, log stopped, B told why); after it the VM stays paused and the

@@ -14,6 +14,7 @@
  * connection are refused by it.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -827,10 +828,10 @@ START_TEST(test_progress_counts_what_b_has_not_read)
 			for (b_read = 0, slot = 1; slot <= MIGR_CONN_MAX; slot++)
 				b_read += rcv.link[slot].bytes_in;
 			ck_assert_uint_le(snd.peer_read, b_read);
-			ck_assert_uint_eq(snd.in_flight, sent - snd.peer_read);
-			ck_assert_uint_eq(snd.in_flight - in_pipes, b_read - snd.peer_read);
+			ck_assert_uint_eq(snd.prog.in_flight_bytes, sent - snd.peer_read);
+			ck_assert_uint_eq(snd.prog.in_flight_bytes - in_pipes, b_read - snd.peer_read);
 			ck_assert_uint_lt(b_read - snd.peer_read, MIGR_PROGRESS_BYTES);
-			in_flight_max = snd.in_flight > in_flight_max ? snd.in_flight : in_flight_max;
+			in_flight_max = snd.prog.in_flight_bytes > in_flight_max ? snd.prog.in_flight_bytes : in_flight_max;
 		}
 		n.b_left = 6000;
 		migr_receiver_step(&rcv);
@@ -846,6 +847,44 @@ START_TEST(test_progress_counts_what_b_has_not_read)
 END_TEST
 
 static int sender_precopy(void);
+
+static void *sender_step_main(void *arg)
+{
+	(void)arg;
+	migr_sender_step(&snd);
+	return NULL;
+}
+
+/*
+ * How many PROGRESS records come in a row is B's choice: A takes them all
+ * in one step, in a stack as small as the hypervisor's, and goes on.
+ */
+START_TEST(test_progress_flood)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 0, .cap = PIPE_CAP };
+	struct migr_progress pr = { 0 };
+	pthread_attr_t attr;
+	pthread_t th;
+	uint32_t k;
+
+	srand(23);
+	begin(&su);
+	run_until(sender_precopy, 10000);
+	for (k = 0; k < 2000; k++) {
+		ck_assert_int_eq(migr_link_queue(&rcv.link[0], MIGR_REC_PROGRESS | MIGR_OPTIONAL, &pr, sizeof(pr)), HV_OK);
+		ck_assert_int_eq(migr_link_flush(&rcv.link[0], &rcv.p.transport), 1);
+	}
+	ck_assert_int_eq(pthread_attr_init(&attr), 0);
+	ck_assert_int_eq(pthread_attr_setstacksize(&attr, 128u << 10), 0);
+	ck_assert_int_eq(pthread_create(&th, &attr, sender_step_main, NULL), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_uint_eq(n.b2a[0].len, 0);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_RUNNING);
+	run_until(finished, 200000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+}
+END_TEST
 
 /*
  * A stops building chunks while B has more than twice (8 MiB + bandwidth x
@@ -1643,6 +1682,7 @@ int main(void)
 	tcase_add_test(tc, test_bandwidth_cap);
 	tcase_add_test(tc, test_progress_counts_what_b_has_not_read);
 	tcase_add_test(tc, test_in_flight_cap);
+	tcase_add_test(tc, test_progress_flood);
 	tcase_add_test(tc, test_forged_record);
 	tcase_add_test(tc, test_out_of_range);
 	tcase_add_test(tc, test_bad_page_hash);
