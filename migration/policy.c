@@ -38,6 +38,7 @@ static const char *const reason_text[MIGR_WHY_COUNT] = {
 	[MIGR_WHY_TIMEOUT_ABORT] = "precopy timed out: migration aborted",
 	[MIGR_WHY_LINK_STALLED] = "nothing moved on the link",
 	[MIGR_WHY_FIRST_PASS] = "full copy: no throttle before the second pass",
+	[MIGR_WHY_DRAINING] = "what remains fits once the link drains: new pages wait",
 };
 
 const char *migr_reason_str(uint32_t reason)
@@ -219,6 +220,25 @@ static uint64_t downtime_ms(const struct migr_stats *st, uint64_t bw)
 	return bytes / bw * 1000 + bytes % bw * 1000 / bw + (rtts * st->rtt_us + st->harvest_us + 999) / 1000;
 }
 
+/*
+ * The pause waits for what is on its way (queued_bytes) before the last
+ * pages cross. When that wait alone makes it too long, the live guest can
+ * wait instead: the sender builds nothing new until the link has drained,
+ * and the next decision, on what remains then, finds the pause that fits.
+ * A guest that keeps dirtying the same pages (a kernel's timer tick, its
+ * stacks: a floor no throttle lowers) converges only this way once that
+ * floor and the queue together exceed the limit.
+ */
+static int fits_once_drained(const struct migr_stats *st, uint64_t bw, uint64_t downtime)
+{
+	struct migr_stats drained = *st;
+
+	if (!st->queued_bytes)
+		return 0;
+	drained.queued_bytes = 0;
+	return downtime_ms(&drained, bw) <= downtime;
+}
+
 void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st, struct migr_decision *d)
 {
 	uint64_t limit = lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
@@ -241,6 +261,8 @@ void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *
 			set(d, MIGR_ACT_GIVE_UP, MIGR_WHY_LINK_STALLED);
 		else
 			set(d, MIGR_ACT_CONTINUE, MIGR_WHY_MEASURING);
+	} else if (fits_once_drained(st, bw, downtime)) {
+		set(d, MIGR_ACT_DRAIN, MIGR_WHY_DRAINING);
 	} else {
 		control(lim, st, bw, d);
 	}

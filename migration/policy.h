@@ -71,6 +71,7 @@ enum migr_action {
 	MIGR_ACT_SET_DIRTY_LIMIT, /* dirty_limit pages/s on the writing vCPUs, at most max_pct each */
 	MIGR_ACT_SWITCHOVER,
 	MIGR_ACT_GIVE_UP,
+	MIGR_ACT_DRAIN,           /* build no new pages until the link has drained, then decide again */
 };
 
 enum migr_reason {
@@ -84,6 +85,7 @@ enum migr_reason {
 	MIGR_WHY_TIMEOUT_ABORT,  /* precopy ran out of time: the VM stays */
 	MIGR_WHY_LINK_STALLED,   /* nothing moved for MIGR_POLICY_STALL_MS */
 	MIGR_WHY_FIRST_PASS,     /* the full copy: every page goes once whatever the guest writes */
+	MIGR_WHY_DRAINING,       /* what remains fits once the bytes on their way have crossed */
 	MIGR_WHY_COUNT
 };
 

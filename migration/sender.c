@@ -144,7 +144,23 @@ static void on_progress(struct migr_sender *s, const struct migr_rec *rec)
 	if (pr.data_bytes > out || pr.data_bytes < s->peer_read)
 		return;
 	s->peer_read = pr.data_bytes;
+	s->t_peer_read = migr_sender_now(s);
 	s->prog.in_flight_bytes = out - pr.data_bytes;
+}
+
+/*
+ * What B has not read yet, now: its last report is up to MIGR_PROGRESS_MS
+ * old, and B has gone on reading at the link's rate since. The report
+ * alone would hold a drained link full for that long.
+ */
+static uint64_t in_flight_now(const struct migr_sender *s)
+{
+	uint64_t out = migr_sender_data_out(s), read;
+
+	if (!s->peer_read)
+		return 0;
+	read = s->peer_read + migr_scale(s->prog.bandwidth, migr_sender_now(s) - s->t_peer_read, s->p.clock.ops->hz);
+	return out > read ? out - read : 0;
 }
 
 /*
@@ -333,7 +349,8 @@ static uint64_t pending(const struct migr_sender *s)
  * Every 250 ms: a sample of bytes sent and pages dirtied, for rates over the
  * last second. Bytes over time is the link's rate only while the sender
  * keeps it busy. When the sender runs dry (its pass sent, every chunk handed
- * over: a quiet or throttled guest between passes), its throughput falls
+ * over: a quiet or throttled guest between passes; or the policy holding
+ * pages back while the link drains), its throughput falls
  * with what it has to send; a bandwidth that followed it would make the
  * pause's fixed part (queued bytes, state, round trips) look ever longer, and
  * the switchover that fits would never come. So a second in which the sender
@@ -352,7 +369,7 @@ static void sample(struct migr_sender *s)
 	if (s->dry && s->t_step)
 		s->window_dry += t - s->t_step;
 	s->t_step = t;
-	s->dry = s->phase == MIGR_SP_PRECOPY && s->cursor >= s->npages && !migr_sender_unsent(s);
+	s->dry = s->phase == MIGR_SP_PRECOPY && (s->cursor >= s->npages || s->draining) && !migr_sender_unsent(s);
 	if (s->samples_t[0] && MS(s, t - s->samples_t[0]) < MIGR_POLICY_PERIOD_MS)
 		return;
 	for (i = 4; i > 0; i--) {
@@ -401,8 +418,8 @@ static uint64_t queued(const struct migr_sender *s)
 	if (s->p.transport.ops->queued)
 		for (c = 0; c <= s->granted; c++)
 			sum += s->p.transport.ops->queued(s->p.transport.ctx, c);
-	if (s->prog.in_flight_bytes > sum)
-		sum = s->prog.in_flight_bytes;
+	if (in_flight_now(s) > sum)
+		sum = in_flight_now(s);
 	return migr_sender_unsent(s) + sum;
 }
 
@@ -432,6 +449,7 @@ static void apply(struct migr_sender *s, const struct migr_decision *d)
 
 	s->prog.reason = d->reason;
 	s->prog.expected_downtime_ms = d->expected_downtime_ms;
+	s->draining = d->action == MIGR_ACT_DRAIN;
 	switch (d->action) {
 	case MIGR_ACT_SET_THROTTLE:
 		if (s->prog.dirty_limit)
@@ -602,8 +620,12 @@ static int transfer(struct migr_sender *s)
 	}
 	if (s->phase == MIGR_SP_STATE)
 		return send_state(s);
-	/* The policy's tick comes whether or not the cap holds the pages back. */
-	if (s->phase == MIGR_SP_PRECOPY && !s->switching && since_ms(s, s->t_policy) >= MIGR_POLICY_PERIOD_MS) {
+	/*
+	 * The policy's tick comes whether or not the cap holds the pages back,
+	 * and as soon as a drain it asked for is over.
+	 */
+	if (s->phase == MIGR_SP_PRECOPY && !s->switching &&
+	    (since_ms(s, s->t_policy) >= MIGR_POLICY_PERIOD_MS || (s->draining && !queued(s)))) {
 		policy(s, 0, 0);
 		if (s->status != MIGR_SEND_RUNNING)
 			return HV_OK;

@@ -124,6 +124,7 @@ struct migr_sender {
 	struct migr_sender_bufs b;
 	uint32_t status, phase, granted;
 	uint8_t paused, committed, switching, key_ready;
+	uint8_t draining; /* the policy holds new pages back until what is on its way has crossed */
 	uint64_t npages, cursor, pass_pages, pass_done_pages;
 	uint64_t conn_pages[MIGR_CONN_MAX + 1];
 	uint8_t pass_end_queued[MIGR_CONN_MAX + 1];
@@ -149,6 +150,7 @@ struct migr_sender {
 	uint8_t time_sent, digest_sent;
 	uint64_t last_bytes_t;
 	uint64_t peer_read; /* data bytes B had read by its last PROGRESS (prog.in_flight_bytes: the rest); 0: none yet */
+	uint64_t t_peer_read; /* when that report was read here */
 	struct migr_send_progress prog;
 	uint8_t ctl_out[MIGR_SEND_CTL_OUT];
 	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)];

@@ -228,7 +228,7 @@ static int take(struct migr_sender *s, uint32_t c)
 		return rc < 0 ? rc : 0;
 	}
 	ch = chunk_of(s, 0);
-	if (!ch || migr_sender_path_full(s))
+	if (!ch || s->draining || migr_sender_path_full(s))
 		return 0;
 	rc = build_chunk(s, ch, s->b.chunks + (size_t)(ch - s->chunk) * s->b.chunk_size, c);
 	if (rc < 0)

@@ -315,6 +315,7 @@ struct guest {
 	uint64_t throttle_sets, releases;
 	uint64_t writes;       /* pages the writer wrote */
 	uint32_t rate;         /* pages per tick unthrottled */
+	uint32_t floor;        /* pages rewritten every tick whatever the throttle, as a kernel's timer tick does */
 	/* destination side */
 	int created, started, discarded, refuse_create;
 	uint64_t b_downtime_ns;
@@ -342,6 +343,12 @@ static void writer_step(struct guest *g)
 			memset(g->src.buf + gfn * MIGR_PAGE_SIZE, 0, MIGR_PAGE_SIZE);
 		else
 			memset(g->src.buf + gfn * MIGR_PAGE_SIZE + rnd(MIGR_PAGE_SIZE), (int)(1 + rnd(255)), 1);
+		dirty(g, gfn);
+		g->writes++;
+	}
+	for (k = 0; k < g->floor && !g->paused; k++) {
+		gfn = 100 + HOT + k;
+		g->src.buf[gfn * MIGR_PAGE_SIZE + rnd(MIGR_PAGE_SIZE)]++;
 		dirty(g, gfn);
 		g->writes++;
 	}
@@ -843,6 +850,36 @@ START_TEST(test_progress_counts_what_b_has_not_read)
 	ck_assert_uint_gt(in_flight_max, 4 * (32u << 10)); /* the pipes were kept full */
 	/* About one a 100 ms of B's clock while pages flowed. */
 	ck_assert_uint_ge(reports, (snd.t_pause - snd.t_start) / 1000 / MIGR_PROGRESS_MS / 2);
+}
+END_TEST
+
+/*
+ * A guest that rewrites the same 20 pages whatever the throttle (a kernel's
+ * timer tick, its stacks), over a slow destination whose receive buffers
+ * stay full. Those pages alone fit the pause; with the full buffers ahead
+ * of them they never do, at any throttle. The sender stops building pages
+ * until the buffers have drained, then pauses, and the pause keeps its limit.
+ */
+START_TEST(test_floor_converges_by_draining)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 0, .cap = PIPE_CAP, .downtime_ms = 300 };
+	int i, drained = 0;
+
+	srand(29);
+	begin(&su);
+	g.floor = 20;
+	n.b_slow = 1;
+	for (i = 0; i < 100000 && !finished(); i++) {
+		n.b_left = 6000; /* 600 KB/s: both pipes full are 218 ms, the floor 136 ms */
+		round_trip();
+		drained |= snd.draining;
+	}
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_DONE);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+	ck_assert(drained);
+	ck_assert_uint_eq(snd.prog.reason, MIGR_WHY_DOWNTIME_FITS);
+	ck_assert_uint_le(snd.prog.downtime_ms, 300);
 }
 END_TEST
 
@@ -1682,6 +1719,7 @@ int main(void)
 	tcase_add_test(tc, test_bandwidth_cap);
 	tcase_add_test(tc, test_progress_counts_what_b_has_not_read);
 	tcase_add_test(tc, test_in_flight_cap);
+	tcase_add_test(tc, test_floor_converges_by_draining);
 	tcase_add_test(tc, test_progress_flood);
 	tcase_add_test(tc, test_forged_record);
 	tcase_add_test(tc, test_out_of_range);

@@ -667,7 +667,14 @@ START_TEST(test_switchover_fixed_costs)
 	st.rtt_us = 10000;
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.expected_downtime_ms, (200000 + 65536 + 9216) / 1000 + 20);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	/* It would fit without what is on its way: new pages wait until that has crossed. */
+	ck_assert_uint_eq(d.action, MIGR_ACT_DRAIN);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_DRAINING);
+	/* Drained: the pause fits. */
+	st.queued_bytes = 0;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	st.queued_bytes = 65536;
 	/* Less left: the whole pause fits again. */
 	st.remaining_bytes = 130000;
 	migr_policy_decide(&lim, &st, &d);
@@ -677,7 +684,12 @@ START_TEST(test_switchover_fixed_costs)
 	st.harvest_us = 40000;
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.expected_downtime_ms, (130000 + 65536 + 9216) / 1000 + 20 + 40);
+	ck_assert_uint_eq(d.action, MIGR_ACT_DRAIN);
+	/* Too much left even with nothing on its way: no drain, the copy goes on. */
+	st.remaining_bytes = 230000;
+	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	st.remaining_bytes = 130000;
 	st.harvest_us = 0;
 	/* Within a pass too: the limit is checked at every call, not only at a pass boundary. */
 	st.pass_done = 0;
