@@ -198,6 +198,7 @@ def migrate(ns, hosts, src, dst, conns):
         "state": s["state"], "failure": s["failure"],
         "total_ms": int(total["ms"]) if total else s["elapsed_ms"],
         "downtime_ms": s["downtime_ms"], "downtime_dest_view_ms": int(b_view["ms"]) if b_view else None,
+        "expected_downtime_ms": s["expected_downtime_ms"],
         "downtime_limit_ms": DOWNTIME_LIMIT_MS, "passes": s["pass"], "peak_throttle": s["peak_throttle_percent"],
         "bytes_sent": s["bytes_sent"], "page_bytes_sent": s["page_bytes_sent"], "zero_pages": s["zero_pages"],
         "memory_first_ms": s["memory_first_ms"], "memory_last_ms": s["memory_last_ms"],
@@ -265,7 +266,7 @@ def guest_runs(kind, guest):
 
 def soak():
     """Back-to-back migrations, each checked; returns a summary. A hang ends it and is reported."""
-    done, downtimes, problems = 0, [], []
+    done, downtimes, views, problems = 0, [], [], []
     t0 = time.monotonic()
     try:
         with hosts_for("soak", GUESTS["moderate"]) as (ns, hosts):
@@ -289,6 +290,9 @@ def soak():
                     break
                 done += 1
                 downtimes.append(rec["downtime_ms"])
+                views.append({"downtime_ms": rec["downtime_ms"], "expected_ms": rec["expected_downtime_ms"],
+                              "dest_view_ms": rec["downtime_dest_view_ms"], "connections": conns,
+                              "direction": rec["direction"]})
                 src = 1 - src
     except AssertionError as e:  # two_hosts' checks at the end: an error line on a console
         problems.append(f"console error lines: {e}")
@@ -298,7 +302,7 @@ def soak():
         stats = {"min": q[0], "median": statistics.median(q), "mean": round(statistics.mean(q), 1),
                  "p90": q[min(len(q) - 1, int(0.9 * len(q)))], "max": q[-1]}
     return {"asked": SOAK, "completed": done, "downtime_ms": stats, "downtimes_ms": downtimes,
-            "problems": problems, "wall_s": round(time.monotonic() - t0, 1)}
+            "pauses": views, "problems": problems, "wall_s": round(time.monotonic() - t0, 1)}
 
 
 def table(runs):
