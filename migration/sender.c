@@ -412,15 +412,13 @@ static uint64_t window_dirty_rate(const struct migr_sender *s)
  */
 static uint64_t queued(const struct migr_sender *s)
 {
-	uint64_t sum = 0;
+	uint64_t sum = 0, path = in_flight_now(s);
 	uint32_t c;
 
 	if (s->p.transport.ops->queued)
 		for (c = 0; c <= s->granted; c++)
 			sum += s->p.transport.ops->queued(s->p.transport.ctx, c);
-	if (in_flight_now(s) > sum)
-		sum = in_flight_now(s);
-	return migr_sender_unsent(s) + sum;
+	return migr_sender_unsent(s) + (path > sum ? path : sum);
 }
 
 /*
