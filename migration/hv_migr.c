@@ -179,6 +179,8 @@ static void mh_send_ended(uint32_t st)
 			 (unsigned long long)mh_ms(at[MIGR_SP_FINAL] - p0), (unsigned long long)mh_ms(at[MIGR_SP_STATE] - p0),
 			 (unsigned long long)mh_ms(at[MIGR_SP_READY] - p0), (unsigned long long)mh_ms(at[MIGR_SP_CONFIRM] - p0),
 			 (unsigned long long)mh_ms(now - p0));
+		log_info("migr", "switchover: the guest's TSC stood at %llu at the pause",
+			 (unsigned long long)mh.hv.tsc_at_pause);
 		for (unsigned i = 0; i < mh.snd.cfg.vcpus && i < HV_MAX_VCPUS; i++)
 			log_info("migr", "switchover: vcpu%u last left its guest %llu us before the pause", i,
 				 (unsigned long long)mh.hv.lapse_us[i]);
@@ -376,6 +378,10 @@ static void mh_recv_ended(uint32_t st)
 			 "COMMIT %llu ms, CONFIRM %llu ms",
 			 (unsigned long long)mh_ms(g->t_pages - g->t_final), (unsigned long long)mh_ms(g->t_ready - g->t_final),
 			 (unsigned long long)mh_ms(g->t_commit - g->t_final), (unsigned long long)g->downtime_ms);
+		/* Logged now, not at the start: a console line there would lengthen the pause. */
+		log_info("migr", "start: the guest's TSC goes on at %llu, %llu us after %llu at the pause",
+			 (unsigned long long)mh.hv.tsc_at_start, (unsigned long long)(mh.hv.downtime_ns / 1000),
+			 (unsigned long long)mh.hv.time.tsc_at_pause);
 		log_info("migr", "receive done: memory digest matched over %llu pages; the VM runs here; downtime "
 			 "(this host's view) %llu ms, %llu pages written, %llu zero pages, %llu bytes in",
 			 (unsigned long long)(mh.hv.header.ram_bytes / MIGR_PAGE_SIZE), (unsigned long long)g->downtime_ms,

@@ -35,6 +35,7 @@ struct migr_hv_vm {
 	bool time_loaded, started;
 	uint32_t dev_seen;        /* bit per device whose record was loaded */
 	uint64_t downtime_ns;    /* what start() was told */
+	uint64_t tsc_at_start;   /* guest TSC it went on from: tsc_at_pause moved on by downtime_ns */
 	/* A VM appeared on this host (started here) or left it (released, discarded). */
 	void (*vm_changed)(void *ctx, struct vm *vm);
 	void *vm_changed_ctx;

@@ -233,6 +233,7 @@ static int dst_start(void *ctx, uint64_t downtime_ns)
 	vm_resume(h->vm);
 	h->started = true;
 	h->downtime_ns = downtime_ns;
+	h->tsc_at_start = tsc;
 	notify(h, h->vm);
 	return HV_OK;
 }

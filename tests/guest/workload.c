@@ -83,13 +83,15 @@ static void report(struct work *w, uint64_t now)
  * by the pause). Measured from one pass of the loop to the next, so it
  * includes the one page the vCPU verified and wrote in between (a few
  * thousand instructions), and a pause within that write is seen too. A
- * long one gets a line, so a test sees the jump the guest saw.
+ * long one gets a line with the raw TSC it began at, so a test sees the
+ * jump the guest saw and sets it against the TSCs the hypervisors log.
  */
 static void clock_check(struct work *w, uint64_t now)
 {
 	if (now > w->mark && now - w->mark >= CLOCK_GAP_MS * w->ticks_per_ms)
-		con_printf("clock vcpu=%u t=%llu gap_us=%llu\n", w->vcpu, udiv64(now - w->start, w->ticks_per_ms, NULL),
-			   udiv64((now - w->mark) * 1000, w->ticks_per_ms, NULL));
+		con_printf("clock vcpu=%u t=%llu gap_us=%llu from=%llu\n", w->vcpu,
+			   udiv64(now - w->start, w->ticks_per_ms, NULL),
+			   udiv64((now - w->mark) * 1000, w->ticks_per_ms, NULL), w->mark);
 	w->mark = now;
 }
 

@@ -20,25 +20,31 @@ SEND_DONE_RE = re.compile(r"I migr: send done: .* downtime (?P<downtime>\d+) ms,
                           r"(?P<bytes>\d+) bytes sent")
 RECV_DONE_RE = re.compile(r"I migr: receive done: memory digest matched over (?P<pages>\d+) pages; the VM runs here; "
                          r"downtime \(this host's view\) (?P<downtime>\d+) ms")
-CLOCK_RE = re.compile(r"\[vm0/vcpu(?P<vcpu>\d)\] clock vcpu=\d+ t=(?P<t>\d+) gap_us=(?P<gap_us>\d+)")
+CLOCK_RE = re.compile(r"\[vm0/vcpu(?P<vcpu>\d)\] clock vcpu=\d+ t=(?P<t>\d+) gap_us=(?P<gap_us>\d+) "
+                      r"from=(?P<from_tsc>\d+)")
 DOWNTIME_LIMIT_MS = 300
 # What a test accepts as A's measured pause. A's clock runs on while the host machine stalls B's emulator
 # (two free-running Bochs on shared cores), and such a stall is counted as downtime: typical runs measure
 # 170-270 ms against the 300 ms limit, one under heavy host load measured 383 ms (B idle, waiting for A's
 # frames). The benchmark reports every run against the limit itself.
 DOWNTIME_TEST_MS = DOWNTIME_LIMIT_MS * 3 // 2
-# What the hypervisors say of a guest's clock across a migration: how long before the pause each vCPU last
-# left its guest (source), and how long after the VM's start it first entered it (destination).
-LAPSE_RE = re.compile(r"I migr: switchover: vcpu(?P<vcpu>\d+) last left its guest (?P<us>\d+) us before the pause")
+# What the hypervisors say of a guest's clock across a migration: the guest's TSC at the pause (source), where
+# it goes on and the pause it adds (destination), and how long after the VM's start each vCPU first entered it.
+PAUSE_TSC_RE = re.compile(r"I migr: switchover: the guest's TSC stood at (?P<tsc>\d+) at the pause")
+RESUME_TSC_RE = re.compile(r"I migr: start: the guest's TSC goes on at (?P<tsc>\d+), (?P<us>\d+) us after "
+                           r"(?P<pause>\d+) at the pause")
 FIRST_RUN_RE = re.compile(r"I vm: vm0/vcpu(?P<vcpu>\d+): first run (?P<us>\d+) us after its VM resumed")
-# The guest's own part of a jump it sees (tests/guest/workload.c measures from one pass of its loop to the next):
-# the pass it was in at the pause, as long as its longest on the source during the migration (the throttle
-# stretches a pass: a console line costs it ~28 ms at ips=10M unthrottled), and its first pass on the
-# destination, measured up to ~50 ms (the rest of a line, a progress line, the other vCPU's turns), allowed this.
+TSC_KHZ_RE = re.compile(r"FerryHV starting: TSC (?P<khz>\d+) kHz")
+# The guest's own part after the resume (tests/guest/workload.c measures from one pass of its loop to the next):
+# the rest of the pass it was in at the pause, measured up to ~50 ms (the rest of a console line, a progress
+# line, the other vCPU's turns), allowed this.
 DEST_PASS_MS = 100
 # B runs the vCPUs of the VM it started before anything else of its own: each within its turn of 1 ms slices
 # (measured 0.5-1.6 ms; 10.9-12.3 ms when the receive's report was logged first).
 DEST_FIRST_RUN_MS = 5
+# B's view of the pause runs on past the time it adds to the guest's TSC: to its CONFIRM, after it loaded the
+# vCPUs' state and resumed the VM (measured 2.2 ms).
+DEST_START_MS = 10
 # The hosts log ms (B's view) and us, the guest prints us.
 CLOCK_SLACK_MS = 2
 
@@ -73,40 +79,42 @@ def progress(text):
     return [m.groupdict() for m in PROGRESS_RE.finditer(text)]
 
 
-def passes(text, start):
-    """The longest pass each vCPU's loop reports (clock lines) in text[start:], in ms."""
-    out = {}
-    for m in CLOCK_RE.finditer(text[start:]):
-        out[m["vcpu"]] = max(out.get(m["vcpu"], 0), int(m["gap_us"]) / 1000)
-    return out
-
-
 def check_guest_clock(src_text, src_len, dst_text, dst_len, dst_view_ms, sleep_ms):
-    """The jump each vCPU's clock made across the migration, as the guest saw it (its first clock line on the
-    destination that shows the pause, tests/guest) against what the hypervisors did: the time since that vCPU
-    last left its guest on A, B's view of the pause (what B adds to the guest's TSC) and B's delay to its first
-    entry, each on the clock the guest ran on then, so two emulators' clocks running apart do not matter. At
-    least B's part less the time the vCPU may still have had to sleep at the pause; at most all of it plus the
-    guest's own passes (its longest on the source, DEST_PASS_MS on the destination). A TSC set back, left
-    behind, or moved on by the hosts' TSC difference fails. Returns the jumps and the hypervisors' part, in ms."""
-    lapse = {m["vcpu"]: int(m["us"]) / 1000 for m in LAPSE_RE.finditer(src_text[src_len:])}
+    """The jump each vCPU's clock made across the migration, as the guest saw it, set against the raw TSC values
+    the hypervisors log, so that two emulators' clocks running apart do not matter: A's guest TSC at the pause;
+    where B makes it go on, which must be that plus B's view of the pause up to its start; and each vCPU's first
+    clock line on B that ends after B resumed it (tests/guest). That line must have begun before the pause
+    (or within the sleep the vCPU may have chosen across it) and ended after B's resume, by no more than B's
+    delay to that vCPU's first entry and the rest of the guest's pass. A TSC set back, left behind, or moved on
+    by the hosts' TSC difference fails. Returns the jumps the guest saw and the pause B added, in ms."""
+    khz = int(TSC_KHZ_RE.search(dst_text)["khz"])
+    ms = lambda ticks: round(ticks / khz, 3)
+    pause = int(PAUSE_TSC_RE.search(src_text[src_len:])["tsc"])
+    resume = RESUME_TSC_RE.search(dst_text[dst_len:])
+    assert resume and int(resume["pause"]) == pause, (resume and resume.group(0), pause)
+    added = int(resume["tsc"]) - pause
+    assert dst_view_ms - DEST_START_MS <= ms(added) <= dst_view_ms + 1 and \
+        abs(ms(added) - int(resume["us"]) / 1000) <= 0.1, (ms(added), dst_view_ms, resume.group(0))
     first = {}
     for m in FIRST_RUN_RE.finditer(dst_text[dst_len:]):
         first.setdefault(m["vcpu"], int(m["us"]) / 1000)
-    assert lapse and set(first) == set(lapse), (lapse, first)
-    assert max(first.values()) <= DEST_FIRST_RUN_MS, first
-    src_passes = passes(src_text, src_len)
-    jumps, hosts = {}, {}
-    for vcpu in lapse:
-        low = dst_view_ms + first[vcpu] - sleep_ms - CLOCK_SLACK_MS
-        hosts[vcpu] = round(lapse[vcpu] + dst_view_ms + first[vcpu], 3)
-        # Lines the guest began before the pause come first: the jump is the first line at least that long.
-        gaps = [int(m["gap_us"]) / 1000 for m in CLOCK_RE.finditer(dst_text[dst_len:]) if m["vcpu"] == vcpu]
-        jumps[vcpu] = next((g for g in gaps[:3] if g >= low), None)
-        assert jumps[vcpu] is not None, (vcpu, gaps[:3], low)
-        assert jumps[vcpu] <= hosts[vcpu] + src_passes.get(vcpu, 0) + DEST_PASS_MS + CLOCK_SLACK_MS, \
-            (vcpu, jumps, hosts, src_passes)
-    return jumps, hosts
+    assert first and max(first.values()) <= DEST_FIRST_RUN_MS, first
+    jumps = {}
+    for vcpu in first:
+        # A line the guest made before the pause may come out here (the UART's state moved with it): the jump
+        # is in the first line that ends after the resume, and that line must have begun before it.
+        lines = [m for m in CLOCK_RE.finditer(dst_text[dst_len:]) if m["vcpu"] == vcpu]
+        ends = lambda m: int(m["from_tsc"]) + int(m["gap_us"]) * khz // 1000
+        line = next((m for m in lines[:3] if ends(m) >= int(resume["tsc"])), None)
+        assert line and int(line["from_tsc"]) < int(resume["tsc"]), (vcpu, [m.group(0) for m in lines[:3]],
+                                                                     resume.group(0))
+        began, gap = int(line["from_tsc"]), int(line["gap_us"]) / 1000
+        after = gap - ms(int(resume["tsc"]) - began)  # guest time the line saw after B resumed the VM
+        assert began <= pause + sleep_ms * khz, (vcpu, line.group(0), pause)
+        assert first[vcpu] - CLOCK_SLACK_MS <= after <= first[vcpu] + DEST_PASS_MS + CLOCK_SLACK_MS, \
+            (vcpu, line.group(0), after, first, resume.group(0))
+        jumps[vcpu] = gap
+    return jumps, ms(added)
 
 
 def migrate(ns, src, dst, hosts, connections, seconds=240, send=None):
