@@ -84,7 +84,22 @@ static void format(struct line *l, const char *fmt, va_list ap)
 	}
 }
 
-static void lock(void)
+/* One step of output: the stretch since the previous one, kept if it is the longest. */
+static void step(struct con_lapse *lp, uint64_t *prev)
+{
+	uint64_t t;
+
+	if (!lp)
+		return;
+	t = rdtsc();
+	if (t - *prev > lp->ticks) {
+		lp->ticks = t - *prev;
+		lp->at = *prev;
+	}
+	*prev = t;
+}
+
+static void lock(struct con_lapse *lp, uint64_t *prev)
 {
 	/* Test-and-test-and-set; the holder may be preempted, so just wait. */
 	for (;;) {
@@ -93,8 +108,10 @@ static void lock(void)
 		__asm__ volatile("xchgl %0, %1" : "+r"(old), "+m"(con_lock) : : "memory");
 		if (old == 0)
 			return;
-		while (con_lock)
+		while (con_lock) {
 			cpu_relax();
+			step(lp, prev);
+		}
 	}
 }
 
@@ -111,20 +128,40 @@ static void uart_putc(char c)
 	outb(COM1, (uint8_t)c);
 }
 
-void con_printf(const char *fmt, ...)
+static void vprint(struct con_lapse *lp, const char *fmt, va_list ap)
 {
 	struct line l;
-	va_list ap;
+	uint64_t prev = lp ? rdtsc() : 0;
 
 	l.len = 0;
-	va_start(ap, fmt);
 	format(&l, fmt, ap);
-	va_end(ap);
 	if (l.len == CON_LINE_MAX - 1 && l.buf[l.len - 1] != '\n')
 		l.buf[l.len++] = '\n'; /* cut: still end the line */
 
-	lock();
-	for (unsigned i = 0; i < l.len; i++)
+	lock(lp, &prev);
+	step(lp, &prev);
+	for (unsigned i = 0; i < l.len; i++) {
 		uart_putc(l.buf[i]);
+		step(lp, &prev);
+	}
 	unlock();
+}
+
+void con_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint(NULL, fmt, ap);
+	va_end(ap);
+}
+
+void con_printf_lapse(struct con_lapse *lapse, const char *fmt, ...)
+{
+	va_list ap;
+
+	lapse->at = lapse->ticks = 0;
+	va_start(ap, fmt);
+	vprint(lapse, fmt, ap);
+	va_end(ap);
 }

@@ -6,6 +6,8 @@
 #ifndef GUEST_CONSOLE_H
 #define GUEST_CONSOLE_H
 
+#include <stdint.h>
+
 #define CON_LINE_MAX 256 /* longer lines are cut (the newline is kept) */
 
 /*
@@ -13,5 +15,18 @@
  * Put the '\n' in fmt.
  */
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The longest stretch between two steps of a line's output (each turn of
+ * the wait for the lock, each character): a lapse the vCPU had inside it
+ * (descheduled, throttled, its VM paused), where the output's own cost is
+ * many short steps. at: the TSC it began at.
+ */
+struct con_lapse {
+	uint64_t at, ticks;
+};
+
+/* con_printf, and the longest lapse inside its output into *lapse. */
+void con_printf_lapse(struct con_lapse *lapse, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
