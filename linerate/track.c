@@ -96,7 +96,8 @@ int lr_track_init(struct lr_track *t, struct lr_guest *g, uint32_t choice, char 
 		t->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 		t->vec_len = VEC_REGIONS;
 		t->vec = calloc(VEC_REGIONS, sizeof(struct page_region));
-		if (t->uffd >= 0 && t->pagemap >= 0 && t->vec && lr_track_pagemap_available()) {
+		t->data = calloc((g->npages + 63) / 64, sizeof(uint64_t));
+		if (t->uffd >= 0 && t->pagemap >= 0 && t->vec && t->data && lr_track_pagemap_available()) {
 			t->kind = LR_TRACKER_PAGEMAP;
 			return 0;
 		}
@@ -131,6 +132,7 @@ void lr_track_free(struct lr_track *t)
 	if (t->pagemap >= 0)
 		close(t->pagemap);
 	free(t->vec);
+	free(t->data);
 	free((void *)t->bits);
 	memset(t, 0, sizeof(*t));
 	t->uffd = t->pagemap = -1;
@@ -167,41 +169,123 @@ static void attribute(struct lr_track *t, uint64_t a, uint64_t b, uint64_t *per)
 	}
 }
 
+/* Sets bits [p, q) of bm; returns how many were clear. */
+static uint64_t set_bits(uint64_t *bm, uint64_t p, uint64_t q)
+{
+	uint64_t fresh = 0, n, m;
+
+	while (p < q) {
+		n = q - p < 64 - p % 64 ? q - p : 64 - p % 64;
+		m = (n == 64 ? ~0ull : (1ull << n) - 1) << (p % 64);
+		fresh += (uint64_t)__builtin_popcountll(m & ~bm[p / 64]);
+		bm[p / 64] |= m;
+		p += n;
+	}
+	return fresh;
+}
+
+/*
+ * One PAGEMAP_SCAN walk over the memory with ask's categories and flags; each region of pages
+ * [p, q) it reports goes to visit. HV_OK or HV_EIO.
+ */
+static int walk(struct lr_track *t, struct pm_scan_arg ask, void (*visit)(void *ctx, uint64_t p, uint64_t q), void *ctx)
+{
+	uintptr_t base = (uintptr_t)t->g->mem, end = base + t->g->bytes;
+	struct page_region *v = t->vec;
+	long n, i;
+
+	ask.size = sizeof(ask);
+	ask.start = base;
+	ask.end = end;
+	ask.vec = (uintptr_t)v;
+	ask.vec_len = t->vec_len;
+	while (ask.start < end) {
+		n = ioctl(t->pagemap, PAGEMAP_SCAN, &ask);
+		if (n < 0)
+			return HV_EIO;
+		for (i = 0; i < n; i++)
+			visit(ctx, (v[i].start - base) / LR_PAGE, (v[i].end - base) / LR_PAGE);
+		if (ask.walk_end <= ask.start)
+			return HV_EIO;
+		ask.start = ask.walk_end;
+	}
+	return HV_OK;
+}
+
+/* What a walk over the written pages fills. */
+struct written {
+	struct lr_track *t;
+	uint64_t *bitmap, *per;
+	uint64_t fresh;
+};
+
+/*
+ * Written pages may hold data from now on, whoever asked. (Before the protection every page counts
+ * as written: a count taken before the start marks them all, and the start clears the marks.)
+ */
+static void on_written(void *ctx, uint64_t p, uint64_t q)
+{
+	struct written *w = ctx;
+
+	(void)set_bits(w->t->data, p, q);
+	if (w->per)
+		attribute(w->t, p, q, w->per);
+	if (w->bitmap)
+		w->fresh += set_bits(w->bitmap, p, q);
+}
+
 /*
  * One walk over the memory: written pages into bitmap (if given) and
  * per-writer counts; with clear, protected again in the same walk.
  */
 static long scan(struct lr_track *t, uint64_t *bitmap, int clear, uint64_t *per)
 {
-	uintptr_t base = (uintptr_t)t->g->mem, end = base + t->g->bytes, from = base;
-	struct page_region *v = t->vec;
-	struct pm_scan_arg a;
-	uint64_t p, q, fresh = 0;
-	long n, i;
+	struct pm_scan_arg a = { .flags = clear ? PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC : 0,
+				 .category_mask = PAGE_IS_WRITTEN, .return_mask = PAGE_IS_WRITTEN };
+	struct written w = { t, bitmap, per, 0 };
+	int rc = walk(t, a, on_written, &w);
 
-	while (from < end) {
-		a = (struct pm_scan_arg){ .size = sizeof(a), .flags = clear ? PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC : 0,
-					  .start = from, .end = end, .vec = (uintptr_t)v, .vec_len = t->vec_len,
-					  .category_mask = PAGE_IS_WRITTEN, .return_mask = PAGE_IS_WRITTEN };
-		n = ioctl(t->pagemap, PAGEMAP_SCAN, &a);
-		if (n < 0)
-			return HV_EIO;
-		for (i = 0; i < n; i++) {
-			p = (v[i].start - base) / LR_PAGE;
-			q = (v[i].end - base) / LR_PAGE;
-			if (per)
-				attribute(t, p, q, per);
-			for (; bitmap && p < q; p++)
-				if (!((bitmap[p / 64] >> (p % 64)) & 1)) {
-					bitmap[p / 64] |= 1ull << (p % 64);
-					fresh++;
-				}
-		}
-		if (a.walk_end <= from)
-			return HV_EIO;
-		from = a.walk_end;
-	}
-	return (long)fresh;
+	return rc < 0 ? rc : (long)w.fresh;
+}
+
+static void on_data(void *ctx, uint64_t p, uint64_t q)
+{
+	(void)set_bits(ctx, p, q);
+}
+
+/*
+ * Which pages may hold data as tracking starts, then the write-protection, with the writers held
+ * meanwhile. An anonymous page neither mapped nor swapped out was never written and reads as zero.
+ * The walk comes first because the protection puts the kernel's uffd-wp marker on every unpopulated
+ * page, and PAGEMAP_SCAN reports a marker as swapped (a marker is a swap entry to it; seen on 6.18):
+ * after the protection every page would look as if it held data. With the writers held nothing is
+ * written between the walk and the protection; a write after them is in the dirty log, and the
+ * harvest that reports it marks the page here (on_written) before the sender reads it again.
+ */
+static int start_pagemap(struct lr_track *t)
+{
+	struct pm_scan_arg a = { .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+				 .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED };
+	size_t bytes = (t->g->npages + 63) / 64 * sizeof(uint64_t);
+	int held = !atomic_load(&t->g->paused), rc;
+
+	if (held)
+		lr_guest_pause(t->g);
+	memset(t->data, 0, bytes);
+	rc = walk(t, a, on_data, t->data);
+	if (rc == HV_OK)
+		rc = protect(t, 1);
+	else
+		memset(t->data, 0xff, bytes); /* unknown: every page is read */
+	if (held)
+		lr_guest_resume(t->g);
+	return rc;
+}
+
+int lr_track_untouched(const struct lr_track *t, uint64_t gfn)
+{
+	return t->kind == LR_TRACKER_PAGEMAP && t->logging && gfn < t->g->npages &&
+	       !((t->data[gfn / 64] >> (gfn % 64)) & 1);
 }
 
 /* ---- the port ---- */
@@ -215,7 +299,7 @@ static int tr_start(void *ctx)
 	t->logging = 1;
 	memset(t->pending_w, 0, sizeof(t->pending_w));
 	if (t->kind == LR_TRACKER_PAGEMAP)
-		return protect(t, 1);
+		return start_pagemap(t);
 	for (i = 0; i < (t->g->npages + 63) / 64; i++)
 		atomic_store(&t->bits[i], 0);
 	for (i = 0; i < LR_WRITERS_MAX; i++)

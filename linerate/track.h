@@ -13,6 +13,13 @@
  *
  * Pages are attributed to writers by their slice (lr_guest_owner), which
  * gives the policy per-writer dirty rates for its dirty-limit mode.
+ *
+ * The pagemap tracker also knows which pages were never written: those the
+ * kernel had neither mapped nor swapped out when tracking started and that
+ * no harvest has reported since. They read as zero, and the memory port
+ * says so without reading them (lr_track_untouched): a read would fault in
+ * a page, allocated and cleared, and a zero-page check over a fresh 2 GiB
+ * ran at the speed of those faults.
  */
 #ifndef LR_TRACK_H
 #define LR_TRACK_H
@@ -36,12 +43,20 @@ struct lr_track {
 	uint64_t pending_w[LR_WRITERS_MAX]; /* pagemap: from the last count */
 	void *vec;                  /* pagemap: the scan's region buffer */
 	uint64_t vec_len;
+	uint64_t *data;             /* pagemap: one bit per page that may hold data (lr_track_untouched) */
 };
 
 /* Sets up the tracker asked for (auto: pagemap where the kernel has it); message in why on failure. */
 int lr_track_init(struct lr_track *t, struct lr_guest *g, uint32_t choice, char *why, size_t whylen);
 const char *lr_track_name(const struct lr_track *t);
 void lr_track_free(struct lr_track *t);
+/*
+ * Non-zero if page gfn reads as zero because it was never written: the pagemap tracker, while it
+ * logs, found it neither mapped nor swapped out at the start and no harvest has reported it since.
+ * A write not harvested yet may be missed here: the harvest reports it, and the page goes again.
+ * 0 where it does not know (the self-recorded tracker, or not logging): read the page.
+ */
+int lr_track_untouched(const struct lr_track *t, uint64_t gfn);
 /* Whether the kernel offers userfaultfd async write-protection with PAGEMAP_SCAN. */
 int lr_track_pagemap_available(void);
 

@@ -34,13 +34,18 @@ static int mem_write(void *ctx, uint64_t gfn, const void *src)
 	return HV_OK;
 }
 
-/* In place, from the first word: a page of data answers after one load. */
+/*
+ * In place, from the first word: a page of data answers after one load. A page the tracker knows
+ * was never written is not read: reading it would fault in a page of zeros (track.h).
+ */
 static int mem_zero(void *ctx, uint64_t gfn)
 {
 	const struct lr_mem *m = ctx;
 	const uint64_t *w = (const uint64_t *)(const void *)(m->mem + gfn * MIGR_PAGE_SIZE);
 	size_t i;
 
+	if (m->track && lr_track_untouched(m->track, gfn))
+		return 1;
 	for (i = 0; i < MIGR_PAGE_SIZE / 8; i++)
 		if (w[i])
 			return 0;

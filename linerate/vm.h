@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include "linerate/guest.h"
+#include "linerate/track.h"
 #include "migration/port.h"
 #include "migration/stream.h"
 
@@ -18,6 +19,7 @@
 struct lr_mem {
 	uint8_t *mem;
 	uint64_t bytes;
+	const struct lr_track *track; /* the source's: pages it knows never written are zero unread; NULL: read */
 };
 
 /* The destination's VM: its buffer, and what the stream brought. */

@@ -6,16 +6,19 @@
  *
  * The property that matters: a copy of the memory updated only from
  * harvests, as a destination is, equals the memory after the writers are
- * paused and a last harvest is taken, while writers ran the whole time.
+ * paused and a last harvest is taken, while writers ran the whole time;
+ * also where the zero-page check answers for pages it does not read.
  */
 #define _GNU_SOURCE
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include "linerate/guest.h"
 #include "linerate/track.h"
+#include "linerate/vm.h"
 #include "tests/unit/check_run.h"
 
 #define PAGES 1024u
@@ -98,24 +101,39 @@ START_TEST(test_harvest_exact)
 }
 END_TEST
 
-/* Writers at work the whole time; a shadow fed only from harvests ends equal to the memory. */
+/* One page as the sender sends it: zeros where the zero-page check says so, else the bytes read. */
+static void send_page(uint8_t *shadow, const struct lr_mem *m, uint64_t p)
+{
+	if (lr_mem_ops.page_is_zero((void *)m, p))
+		memset(shadow + p * LR_PAGE, 0, LR_PAGE);
+	else
+		memcpy(shadow + p * LR_PAGE, m->mem + p * LR_PAGE, LR_PAGE);
+}
+
+/*
+ * Writers at work the whole time, from before the tracking starts; a shadow fed only from
+ * harvests ends equal to the memory. Loop index: the tracker, then zero or filled memory.
+ */
 START_TEST(test_shadow_from_harvests)
 {
 	struct lr_guest g;
 	struct lr_track t;
+	struct lr_mem m;
 	uint64_t bm[PAGES / 64], p, harvested = 0;
 	uint8_t *shadow = malloc(PAGES * LR_PAGE);
 	int round;
 
-	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, 0, 1), 0);
-	if (!open_tracker(&t, &g, _i)) {
+	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, _i / 2, 1), 0);
+	if (!open_tracker(&t, &g, _i % 2)) {
 		lr_guest_free(&g);
 		free(shadow);
 		return;
 	}
-	ck_assert_int_eq(lr_track_ops.start(&t), 0);
-	memcpy(shadow, g.mem, PAGES * LR_PAGE); /* the first pass: everything */
+	m = (struct lr_mem){ g.mem, PAGES * LR_PAGE, &t };
 	ck_assert_int_eq(lr_guest_start(&g, LR_PAT_RANDOM, 3, 0, 25), 0);
+	ck_assert_int_eq(lr_track_ops.start(&t), 0);
+	for (p = 0; p < PAGES; p++) /* the first pass: everything */
+		send_page(shadow, &m, p);
 	for (round = 0; round <= 10; round++) {
 		if (round == 10)
 			lr_guest_pause(&g); /* the switchover: the last harvest drains everything */
@@ -125,7 +143,7 @@ START_TEST(test_shadow_from_harvests)
 		harvested += (uint64_t)lr_track_ops.harvest(&t, bm, PAGES);
 		for (p = 0; p < PAGES; p++)
 			if ((bm[p / 64] >> (p % 64)) & 1)
-				memcpy(shadow + p * LR_PAGE, g.mem + p * LR_PAGE, LR_PAGE);
+				send_page(shadow, &m, p);
 	}
 	lr_track_ops.stop(&t);
 	ck_assert_uint_gt(lr_guest_writes(&g), 0);
@@ -142,6 +160,62 @@ START_TEST(test_shadow_from_harvests)
 	lr_track_free(&t);
 	lr_guest_free(&g);
 	free(shadow);
+}
+END_TEST
+
+/* Whether page p of g is in memory (mapped, for anonymous memory): a read of a page brings it in. */
+static int resident(const struct lr_guest *g, uint64_t p)
+{
+	unsigned char v = 0;
+
+	ck_assert_int_eq(mincore(g->mem + p * LR_PAGE, LR_PAGE, &v), 0);
+	return v & 1;
+}
+
+/*
+ * The zero-page check: a page never written is zero, and under the pagemap tracker it is not
+ * read (it stays out of memory); a page of data is not zero, whether written before the
+ * tracking started or since (once harvested); a page mapped but all zero is zero. Once the
+ * tracking stops every page is read again.
+ */
+START_TEST(test_zero_check)
+{
+	struct lr_guest g;
+	struct lr_track t;
+	struct lr_mem m;
+	uint64_t bm[PAGES / 64] = { 0 };
+
+	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, 1, 1), 0);
+	if (!open_tracker(&t, &g, _i)) {
+		lr_guest_free(&g);
+		return;
+	}
+	m = (struct lr_mem){ g.mem, PAGES * LR_PAGE, &t };
+	poke(&g, 3);
+	g.mem[4 * LR_PAGE + 100] = 7;
+	g.mem[4 * LR_PAGE + 100] = 0; /* mapped, all zero */
+	ck_assert_int_eq(lr_track_ops.start(&t), 0);
+	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 3), 0);
+	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 4), 1);
+	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 10), 1);
+	if (t.kind == LR_TRACKER_PAGEMAP) {
+		ck_assert_int_eq(resident(&g, 10), 0);
+		ck_assert_int_eq(lr_track_untouched(&t, 10), 1);
+		ck_assert_int_eq(lr_track_untouched(&t, 4), 0);
+	}
+	ck_assert_int_eq(lr_track_untouched(&t, PAGES), 0); /* outside the memory: not known */
+	poke(&g, 20); /* after the start: the harvest reports it, and from then on it is read */
+	ck_assert_int_eq(lr_track_ops.harvest(&t, bm, PAGES), 1);
+	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 20), 0);
+	ck_assert_int_eq(lr_track_untouched(&t, 20), 0);
+	ck_assert_int_eq(lr_track_ops.harvest(&t, bm, PAGES), 0);
+	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 20), 0); /* known to hold data, harvest or not */
+	lr_track_ops.stop(&t);
+	ck_assert_int_eq(lr_track_untouched(&t, 11), 0);
+	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 11), 1);
+	ck_assert_int_eq(resident(&g, 11), 1); /* read */
+	lr_track_free(&t);
+	lr_guest_free(&g);
 }
 END_TEST
 
@@ -202,7 +276,8 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_harvest_exact, 0, 2);
-	tcase_add_loop_test(tc, test_shadow_from_harvests, 0, 2);
+	tcase_add_loop_test(tc, test_shadow_from_harvests, 0, 4);
+	tcase_add_loop_test(tc, test_zero_check, 0, 2);
 	tcase_add_test(tc, test_writers_pace);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -154,7 +154,7 @@ UNIT_SRCS_test_relay_delayq := tools/relay/delayq.c
 # ferry-migrate's ports and command line (linerate/), on the host as they run.
 UNIT_TESTS += test_lr_opts test_lr_track
 UNIT_SRCS_test_lr_opts := linerate/opts.c
-UNIT_SRCS_test_lr_track := linerate/track.c linerate/guest.c kernel/lib/err.c
+UNIT_SRCS_test_lr_track := linerate/track.c linerate/guest.c linerate/vm.c kernel/lib/err.c
 UNIT_TESTS += test_linux_boot
 UNIT_SRCS_test_linux_boot := kernel/core/linux_boot.c kernel/lib/err.c
 UNIT_TESTS += test_migr_hv_dev
