@@ -126,6 +126,17 @@ static void vm_wide(const struct migr_limits *lim, const struct migr_stats *st, 
 		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
 		return;
 	}
+	/*
+	 * A guest that wrote above the target free and now reads calm within
+	 * a pass may only have dirtied its whole working set: released, it
+	 * dirties it all again before the harvest (a hot set swung between 0
+	 * and 93% for dozens of passes). It is lowered at a boundary, on what
+	 * the whole pass dirtied.
+	 */
+	if (st->dirty_limit == 0 && pct < cur && !known && !st->pass_done && st->free_dirty_rate > target) {
+		set(d, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
+		return;
+	}
 	if (st->dirty_limit == 0 && (pct > cur ? pct - cur : cur - pct) < THROTTLE_HYST_PCT && !(pct == 0 && cur)) {
 		set(d, MIGR_ACT_CONTINUE, need > pct ? MIGR_WHY_THROTTLE_AT_MAX : MIGR_WHY_THROTTLE_HELD);
 		return;

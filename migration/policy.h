@@ -61,7 +61,7 @@ struct migr_stats {
 	                              waits for the acknowledgement; 0: pipelined */
 	uint64_t queued_bytes;     /* handed to the transport, not yet acknowledged: they cross first */
 	uint64_t state_bytes;      /* what the pause sends besides pages: vCPU, device, time, digest */
-	uint64_t free_dirty_rate;  /* pages/s last measured with no throttle or limit in force; 0: unknown */
+	uint64_t free_dirty_rate;  /* pages/s, the highest measured with no throttle or limit in force; 0: unknown */
 	uint64_t harvest_us;       /* the last harvest took this long: the pause makes one more */
 };
 

@@ -140,7 +140,7 @@ struct migr_sender {
 	uint32_t zl_n;
 	/* time, in clock ticks */
 	uint64_t t_start, t_wait, t_pass, t_policy, t_pause, t_control, t_hello;
-	uint64_t free_rate; /* pages/s last measured within a pass with no throttle or limit in force */
+	uint64_t free_rate; /* pages/s, the highest measured within a pass with no throttle or limit in force */
 	uint64_t harvest_ticks; /* the last harvest took this long: the pause makes one more */
 	uint64_t samples_t[5], samples_bytes[5], samples_pending[5];
 	uint8_t samples_dry[5];  /* the window that ended at samples_t[i] had the sender dry a quarter of it or more */

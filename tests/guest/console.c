@@ -128,10 +128,9 @@ static void uart_putc(char c)
 	outb(COM1, (uint8_t)c);
 }
 
-static void vprint(struct con_lapse *lp, const char *fmt, va_list ap)
+static void vprint(struct con_lapse *lp, uint64_t prev, const char *fmt, va_list ap)
 {
 	struct line l;
-	uint64_t prev = lp ? rdtsc() : 0;
 
 	l.len = 0;
 	format(&l, fmt, ap);
@@ -152,16 +151,16 @@ void con_printf(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vprint(NULL, fmt, ap);
+	vprint(NULL, 0, fmt, ap);
 	va_end(ap);
 }
 
-void con_printf_lapse(struct con_lapse *lapse, const char *fmt, ...)
+void con_printf_lapse(struct con_lapse *lapse, uint64_t since, const char *fmt, ...)
 {
 	va_list ap;
 
 	lapse->at = lapse->ticks = 0;
 	va_start(ap, fmt);
-	vprint(lapse, fmt, ap);
+	vprint(lapse, since, fmt, ap);
 	va_end(ap);
 }

@@ -26,7 +26,12 @@ struct con_lapse {
 	uint64_t at, ticks;
 };
 
-/* con_printf, and the longest lapse inside its output into *lapse. */
-void con_printf_lapse(struct con_lapse *lapse, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * con_printf, and the longest lapse inside its output into *lapse,
+ * counted from since: the TSC up to which the caller knows where its time
+ * went (a lapse between the caller's last look and the output is one too).
+ */
+void con_printf_lapse(struct con_lapse *lapse, uint64_t since, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

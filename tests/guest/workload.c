@@ -77,11 +77,12 @@ static void report(struct work *w, uint64_t now)
 	uint64_t ms = udiv64(now - w->start, w->ticks_per_ms, NULL);
 	uint64_t dms = ms - w->last_ms;
 	uint64_t rate = dms ? udiv64((w->writes - w->last_writes) * 1000, dms, NULL) : 0;
-
 	struct con_lapse lapse;
 
-	con_printf_lapse(&lapse, "progress vcpu=%u t=%llu writes=%llu rate=%llu verified=%llu errors=%u\n",
-			 w->vcpu, ms, w->writes, rate, w->verified, w->errors);
+	/* From where this vCPU's time is known: now, or past it if a clock line went out first. */
+	con_printf_lapse(&lapse, w->mark > now ? w->mark : now,
+			 "progress vcpu=%u t=%llu writes=%llu rate=%llu verified=%llu errors=%u\n", w->vcpu, ms, w->writes,
+			 rate, w->verified, w->errors);
 	output_done(w, &lapse);
 	w->last_ms = ms;
 	w->last_writes = w->writes;
@@ -107,7 +108,7 @@ static void clock_check(struct work *w, uint64_t now)
 		w->mark = now;
 		return;
 	}
-	con_printf_lapse(&lapse, "clock vcpu=%u t=%llu gap_us=%llu from=%llu\n", w->vcpu,
+	con_printf_lapse(&lapse, now, "clock vcpu=%u t=%llu gap_us=%llu from=%llu\n", w->vcpu,
 			 udiv64(now - w->start, w->ticks_per_ms, NULL),
 			 udiv64((now - w->mark) * 1000, w->ticks_per_ms, NULL), w->mark);
 	output_done(w, &lapse);

@@ -510,6 +510,42 @@ START_TEST(test_throttle_lowered_within_pass)
 }
 END_TEST
 
+/*
+ * A hot set all dirty reads calm under the throttle: a guest that wrote
+ * above the target free keeps its throttle within the pass, and has it
+ * lowered at the boundary on what the whole pass dirtied.
+ */
+START_TEST(test_calm_hot_set_held_within_pass)
+{
+	struct migr_limits lim = { .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 3, .remaining_bytes = 1ull << 30, .bandwidth = 250000, .throttle_pct = 93,
+				 .control_age_ms = MIGR_POLICY_SETTLE_MS, .elapsed_ms = 30000, .dirty_rate = 2 };
+	uint64_t target = 250000 / MIGR_PAGE_SIZE * 33 / 100;
+	struct migr_decision d;
+
+	/* Free rate unknown: calm within the pass is taken at its word. */
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_lt(d.throttle_pct, 93);
+	/* It wrote 155 pages/s free, far above the target: held. */
+	st.free_dirty_rate = 155;
+	ck_assert_uint_gt(st.free_dirty_rate, target);
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_HELD);
+	/* At the boundary the pass's own rate decides: calm over a whole pass, lowered. */
+	st.pass_done = 1;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	ck_assert_uint_lt(d.throttle_pct, 93);
+	/* A free rate under the target does not hold it either. */
+	st.pass_done = 0;
+	st.free_dirty_rate = target;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+}
+END_TEST
+
 /* Tiny per-vCPU rates (a working set all dirty) and rates near the threshold do not flip the tool. */
 START_TEST(test_tool_choice_steady)
 {
@@ -766,6 +802,7 @@ int main(void)
 	tcase_add_test(tc, test_bandwidth_cap);
 	tcase_add_test(tc, test_first_pass_unthrottled);
 	tcase_add_test(tc, test_throttle_lowered_within_pass);
+	tcase_add_test(tc, test_calm_hot_set_held_within_pass);
 	tcase_add_test(tc, test_tool_choice_steady);
 	tcase_add_test(tc, test_switchover_margin);
 	tcase_add_test(tc, test_early_bandwidth);
