@@ -345,7 +345,9 @@ def check_isn(token, n="12"):
     rx.settimeout(3)
     isns = []
     for i in range(int(n)):
-        sport = 40000 + i
+        # Below Linux's ephemeral range (32768-60999): a port an earlier test's connect() used may still be
+        # in TIME_WAIT on the server, which answers a new SYN there with an ACK, not a SYN-ACK.
+        sport = 20000 + i
         tx.sendto(syn_packet(BRIDGE, HOST, sport, PORT), (HOST, 0))
         try:
             while True:

@@ -124,9 +124,11 @@ def test_faults_before_commit_during_switchover(request):
         runs_on_exactly(hosts, 0)
         d = wait_state(ns, 1, ("listening",), 30)
         assert d["state"] == "listening" and vm_state(ns, 1) == 404, d
-        code, body = curl(ns, 1, "PUT", "vm.migration-cancel")  # and again with the default timeouts
+        code, body = curl(ns, 1, "PUT", "vm.migration-cancel")  # and again
         assert code == 200, body
-        receive(ns, 1)
+        # B waits for COMMIT longer than A holds it back: each on its own clock, and the two run apart (a
+        # hold of 8 s on A's outlasted B's default 10 s on a loaded machine).
+        receive(ns, 1, commit_timeout_ms=60000)
 
         # After COMMIT a cancel changes nothing: the VM is B's (B, ready again, takes it).
         send(ns, 0, 1, debug_hold="commit:8000")
