@@ -7,8 +7,8 @@ with no VM. The VM moves to B and back while the loop runs. On each host
 it carries on: its iterations continue in sequence with clean checks, its
 kernel log shows no soft lockup, RCU stall, unstable clocksource or oops,
 and its clock (/proc/uptime, printed by every iteration) moved forward
-across each migration by about the pause, never back and never by much
-more than an iteration plus the pause, and runs at its host's rate after.
+across each migration by the destination's view of the pause (within
+0.1 s), never back, and runs at its host's rate after.
 """
 import json
 import re
@@ -28,10 +28,6 @@ WORK_RE = re.compile(r"^\[\s*(?P<sec>\d+)\.(?P<usec>\d{6})\] I guest: \[vm0/vcpu
 # The guest's clock across a migration against the hosts' clocks: /proc/uptime prints hundredths, a log
 # line's stamp comes after the guest wrote it, and the pause's end is where each host logged it.
 CLOCK_SLACK_S = 0.1
-# A line's stamp is taken when its last byte leaves the UART, after the guest read /proc/uptime: under the
-# source's throttle (99% near the switchover) a line takes that much longer to come out, which makes the time
-# the guest ran on A look shorter by as much. Measured: 11-37 ms over on a quiet machine, 169 ms on a loaded one.
-SOURCE_LINE_LAG_S = 0.3
 RATE_TOLERANCE = 0.05       # the guest's clock against its host's while it runs there
 
 
@@ -57,6 +53,11 @@ def check_clean(text, where):
     assert all(w["result"] == "ok" and w["bad"] == 0 for w in lines), (where, [w for w in lines if w["bad"]])
 
 
+def clock_offset(lines):
+    """Host clock less the guest's uptime: the least over lines, whose stamps come after their up= was read."""
+    return min(w["host_s"] - w["up"] for w in lines)
+
+
 def check_rate(lines, where):
     """Over a host's stretch of iterations the guest's uptime advances as the host's clock does."""
     if len(lines) < 3:
@@ -73,6 +74,7 @@ def test_linux_migrates_there_and_back_while_working(request):
     with two_hosts(request, "lxmig", f"{HOST} {common}", f"vm=none dirty=pml {common}", 560, ips=IPS, guest=guest,
                    megs=MEGS, at_work=(r"work: iter=\d+ .* result=ok", 420, 3)) as (ns, hosts):
         figures = []
+        stay_start = [0, 0]   # where the guest's present stay on each host began in its log
         for src, dst in ((0, 1), (1, 0)):
             src_before, dst_before = len(hosts[src].text()), len(hosts[dst].text())
             s, d = migrate(ns, src, dst, hosts, 2, seconds=300)
@@ -91,28 +93,33 @@ def test_linux_migrates_there_and_back_while_working(request):
             assert after[0]["iter"] <= last_src["iter"] + 1, (last_src, after[0])
             check_clean(src_text, f"host {src}")
             check_clean(dst_text, f"host {dst}")
-            # The guest's clock went on by about the pause, never back: from its last line on A to its first on
-            # B it moved by the time it ran on A after that line (to the pause, on A's clock), the pause, and the
-            # time it ran on B before its first line (from the start, on B's clock). B continues the guest's TSC
-            # by its own view of the pause, on the clock the guest runs on there; A's clock, which runs apart
-            # from B's in two emulators, does not enter. Measured: 11 and 24 ms over ran + B's view
-            # (B's start from its receive-done line).
+            # The guest's clock went on by B's view of the pause, never back. On each host the guest's uptime
+            # runs at the host's rate, a constant apart from the host's clock: each line's stamp less its up= is
+            # that constant plus the time from reading /proc/uptime to the line's last byte (under the source's
+            # throttle up to 0.7 s, measured), never less. The least over a stay is the constant to within an
+            # unthrottled line's lag (measured: 2.748-2.761 s over 26 lines on one host). B continues the
+            # guest's TSC by its own view of the pause, so the constant on B is the one on A plus the two hosts'
+            # clocks at the pause and at the start, less that view. A's clock and B's run apart (two
+            # emulators), and each enters only through its own stamps. Measured: 1-3 ms off.
             downtime_s, dst_view_s = int(done["downtime"]) / 1000, int(recv["downtime"]) / 1000
             pause_a = stamp(src_text, r"I migr: send done") - downtime_s
             # B's start: where its vCPU first ran, less the delay that line reports.
             start_b = stamp(dst_text, r"I vm: vm0/vcpu0: first run") - int(FIRST_RUN_RE.findall(dst_text)[-1][1]) / 1e6
-            # The first line on B may have been formed on A (its up= read there) and finished on B: the
-            # second one was read on B (measured: a first line 1.2 s short of ran + B's view).
-            first_b = after[1]
-            ran = (pause_a - last_src["host_s"]) + (first_b["host_s"] - start_b)
-            jump = first_b["up"] - last_src["up"]
-            assert ran + dst_view_s - CLOCK_SLACK_S <= jump <= ran + dst_view_s + CLOCK_SLACK_S + SOURCE_LINE_LAG_S, \
-                (jump, ran, dst_view_s, downtime_s)
+            on_src = work(src_text[stay_start[src]:])
+            on_dst = [w for w in work(dst_text[dst_before:]) if w["host_s"] > start_b]
+            assert len(on_src) >= 3 and len(on_dst) >= 3, (on_src, on_dst)
+            off_src, off_dst = clock_offset(on_src), clock_offset(on_dst)
+            expected = (start_b - pause_a) - dst_view_s
+            assert abs((off_dst - off_src) - expected) <= CLOCK_SLACK_S, (off_src, off_dst, expected, dst_view_s)
+            jump = after[0]["up"] - last_src["up"]
+            assert jump >= 0, (last_src, after[0])
+            stay_start[dst] = dst_before
             steps = [b["up"] - a["up"] for a, b in zip(after, after[1:])]
             check_rate(after, f"host {dst}")
             figures.append({"from": src, "downtime_ms": int(done["downtime"]), "dst_view_ms": int(recv["downtime"]),
                             "passes": int(done["passes"]), "bytes": int(done["bytes"]),
-                            "uptime_jump_s": round(jump, 3), "ran_s": round(ran, 3),
+                            "uptime_jump_s": round(jump, 3),
+                            "clock_error_ms": round(((off_dst - off_src) - expected) * 1000, 1),
                             "iteration_s": round(max(steps), 3),
                             "total_ms": s.get("elapsed_ms")})
             assert "no VM" in hosts[src].wait(r"I host: uptime \d+ ms, no VM", 30)
