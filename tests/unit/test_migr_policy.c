@@ -42,6 +42,22 @@ struct sim {
 	double throttle_pct_ms;    /* VM-wide throttle x time, for its average */
 };
 
+/* Any reason will do (expect()). */
+#define ANY_REASON MIGR_WHY_COUNT
+
+/* The policy's decision on st, whose action (and reason, unless ANY_REASON) must be the ones given. */
+static struct migr_decision expect(const struct migr_limits *lim, const struct migr_stats *st, uint32_t action,
+				   uint32_t reason)
+{
+	struct migr_decision d;
+
+	migr_policy_decide(lim, st, &d);
+	ck_assert_msg(d.action == action && (reason == ANY_REASON || d.reason == reason),
+		      "action %u (%s), expected %u (%s)", d.action, migr_reason_str(d.reason), action,
+		      migr_reason_str(reason));
+	return d;
+}
+
 static void sim_init(struct sim *s, double ram_mib, double hot_share, double link_mib_s, unsigned nvcpu)
 {
 	*s = (struct sim){ 0 };
@@ -339,14 +355,12 @@ START_TEST(test_bandwidth_cap)
 	st.nvcpu = 2;
 	st.vcpu_dirty_rate = v;
 	v[1] = 0;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_DIRTY_LIMIT);
+	d = expect(&lim, &st, MIGR_ACT_SET_DIRTY_LIMIT, ANY_REASON);
 	ck_assert_uint_eq(d.dirty_limit, 844);
 	ck_assert_uint_eq(d.max_pct, 99);
 	/* Without the cap the same remainder fits. */
 	lim.bandwidth_cap = 0;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	d = expect(&lim, &st, MIGR_ACT_SWITCHOVER, ANY_REASON);
 
 	/* Whole run: an idle 256 MiB guest over a 100 MiB/s link capped at 20 takes ~12.8 s. */
 	sim_init(&s, 256, 0, 100, 2);
@@ -369,15 +383,11 @@ START_TEST(test_nothing_left_switches_over)
 	struct migr_stats st = { .pass = 1, .pass_done = 1, .remaining_bytes = 0, .elapsed_ms = 40 };
 	struct migr_decision d;
 
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_DOWNTIME_FITS);
+	d = expect(&lim, &st, MIGR_ACT_SWITCHOVER, MIGR_WHY_DOWNTIME_FITS);
 	ck_assert_uint_eq(d.expected_downtime_ms, 0);
 	/* Within a pass nothing is known of what it leaves: measuring goes on. */
 	st.pass_done = 0;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_MEASURING);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, MIGR_WHY_MEASURING);
 }
 END_TEST
 
@@ -388,14 +398,10 @@ START_TEST(test_single_decisions)
 	struct migr_decision d;
 
 	/* No bandwidth yet: measure; for too long: give up. */
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_MEASURING);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, MIGR_WHY_MEASURING);
 	ck_assert_uint_eq(d.expected_downtime_ms, UINT64_MAX);
 	st.stalled_ms = MIGR_POLICY_STALL_MS;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_GIVE_UP);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_LINK_STALLED);
+	d = expect(&lim, &st, MIGR_ACT_GIVE_UP, MIGR_WHY_LINK_STALLED);
 	/*
 	 * Default downtime: 300 ms, of which the estimate may take 80%: 241 ms
 	 * of data does not fit (nor does 300), 240 does.
@@ -403,30 +409,24 @@ START_TEST(test_single_decisions)
 	st.stalled_ms = 0;
 	st.bandwidth = 1000 * 1000;
 	st.remaining_bytes = 300000;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, ANY_REASON);
 	st.remaining_bytes = 241000;
 	migr_policy_decide(&lim, &st, &d);
 	ck_assert_uint_eq(d.expected_downtime_ms, 241);
 	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
 	ck_assert_uint_eq(d.reason, MIGR_WHY_CONVERGING);
 	st.remaining_bytes = 240000;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	d = expect(&lim, &st, MIGR_ACT_SWITCHOVER, ANY_REASON);
 	lim.downtime_ms = 100;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, ANY_REASON);
 	/* A throttle younger than the settle time is left alone. */
 	st.dirty_rate = 100000;
 	st.throttle_pct = 20;
 	st.control_age_ms = MIGR_POLICY_SETTLE_MS - 1;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_HELD);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
 	/* Settled and far off: raised, capped at the maximum. */
 	st.control_age_ms = MIGR_POLICY_SETTLE_MS;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_eq(d.throttle_pct, 90);
 	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_AT_MAX);
 	/*
@@ -437,16 +437,12 @@ START_TEST(test_single_decisions)
 	st.dirty_rate = 4000;
 	st.bandwidth = 100 * 1000 * 1000;
 	st.remaining_bytes = 1ull << 34;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_HELD);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
 	st.dirty_rate = 10;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_eq(d.throttle_pct, 0);
 	st.pass_done = 1;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_eq(d.throttle_pct, 0);
 	ck_assert_str_eq(migr_reason_str(MIGR_WHY_DOWNTIME_FITS), "what remains fits the downtime limit");
 	ck_assert_str_eq(migr_reason_str(MIGR_WHY_COUNT), "unknown");
@@ -462,19 +458,15 @@ START_TEST(test_first_pass_unthrottled)
 	struct migr_decision d;
 	struct sim s;
 
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_FIRST_PASS);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, MIGR_WHY_FIRST_PASS);
 	/* One in force during the full copy is released. */
 	st.throttle_pct = 50;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_eq(d.throttle_pct, 0);
 	/* The same rate in the second pass is throttled. */
 	st.throttle_pct = 0;
 	st.pass = 2;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_gt(d.throttle_pct, 50);
 
 	/* The hot guest still converges within its budget, untouched during its full copy. */
@@ -524,25 +516,20 @@ START_TEST(test_calm_hot_set_held_within_pass)
 	struct migr_decision d;
 
 	/* Free rate unknown: calm within the pass is taken at its word. */
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_lt(d.throttle_pct, 93);
 	/* It wrote 155 pages/s free, far above the target: held. */
 	st.free_dirty_rate = 155;
 	ck_assert_uint_gt(st.free_dirty_rate, target);
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_HELD);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_HELD);
 	/* At the boundary the pass's own rate decides: calm over a whole pass, lowered. */
 	st.pass_done = 1;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_lt(d.throttle_pct, 93);
 	/* A free rate under the target does not hold it either. */
 	st.pass_done = 0;
 	st.free_dirty_rate = target;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 }
 END_TEST
 
@@ -560,38 +547,32 @@ START_TEST(test_tool_choice_steady)
 
 	for (i = 0; i < 16; i++)
 		st.dirty_rate += tiny[i];
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	/* A limit in force and no vCPU writing above the floor: the limit stays. */
 	st.nvcpu = 4;
 	st.vcpu_dirty_rate = none;
 	st.dirty_rate = 0;
 	st.throttle_pct = 0;
 	st.dirty_limit = 10070;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, ANY_REASON);
 	/* Near the threshold the tool in force stays: a limit with the lighter at 55% of the heavier... */
 	st.nvcpu = 2;
 	st.vcpu_dirty_rate = two;
 	two[0] = 10000;
 	two[1] = 5500;
 	st.dirty_rate = two[0] + two[1];
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_THROTTLE_AT_MAX);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, MIGR_WHY_THROTTLE_AT_MAX);
 	/* ...and a VM-wide throttle with it at 40%... */
 	st.dirty_limit = 0;
 	st.throttle_pct = 50;
 	two[1] = 4000;
 	st.dirty_rate = two[0] + two[1];
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_gt(d.throttle_pct, 50);
 	/* ...but a clear lone writer still gets the limit. */
 	two[1] = 2000;
 	st.dirty_rate = two[0] + two[1];
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_DIRTY_LIMIT);
+	d = expect(&lim, &st, MIGR_ACT_SET_DIRTY_LIMIT, ANY_REASON);
 }
 END_TEST
 
@@ -641,8 +622,7 @@ START_TEST(test_switchover_margin)
 	ck_assert_uint_eq(d.expected_downtime_ms, 245);
 	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
 	st.remaining_bytes = 230 * 1000 * 1000;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	d = expect(&lim, &st, MIGR_ACT_SWITCHOVER, ANY_REASON);
 }
 END_TEST
 
@@ -655,8 +635,7 @@ START_TEST(test_early_bandwidth)
 	struct migr_decision d;
 	struct sim s;
 
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	d = expect(&lim, &st, MIGR_ACT_SWITCHOVER, ANY_REASON);
 	ck_assert_uint_eq(d.expected_downtime_ms, 100 * 1000 * 1000 / ((4ull << 30) * 1000 / 340) * 1000 +
 						   100 * 1000 * 1000 % ((4ull << 30) * 1000 / 340) * 1000 /
 							   ((4ull << 30) * 1000 / 340));
@@ -708,8 +687,7 @@ START_TEST(test_switchover_fixed_costs)
 	ck_assert_uint_eq(d.reason, MIGR_WHY_DRAINING);
 	/* Drained: the pause fits. */
 	st.queued_bytes = 0;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
+	d = expect(&lim, &st, MIGR_ACT_SWITCHOVER, ANY_REASON);
 	st.queued_bytes = 65536;
 	/* Less left: the whole pause fits again. */
 	st.remaining_bytes = 130000;
@@ -723,8 +701,7 @@ START_TEST(test_switchover_fixed_costs)
 	ck_assert_uint_eq(d.action, MIGR_ACT_DRAIN);
 	/* Too much left even with nothing on its way: no drain, the copy goes on. */
 	st.remaining_bytes = 230000;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_CONTINUE);
+	d = expect(&lim, &st, MIGR_ACT_CONTINUE, ANY_REASON);
 	st.remaining_bytes = 130000;
 	st.harvest_us = 0;
 	/* Within a pass too: the limit is checked at every call, not only at a pass boundary. */
@@ -732,9 +709,7 @@ START_TEST(test_switchover_fixed_costs)
 	st.remaining_bytes = 1ull << 30;
 	lim.max_precopy_ms = 3000;
 	st.elapsed_ms = 3000;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SWITCHOVER);
-	ck_assert_uint_eq(d.reason, MIGR_WHY_TIMEOUT_FORCE);
+	d = expect(&lim, &st, MIGR_ACT_SWITCHOVER, MIGR_WHY_TIMEOUT_FORCE);
 }
 END_TEST
 
@@ -769,20 +744,17 @@ START_TEST(test_sleeping_writer_not_ratcheted)
 	ck_assert_uint_eq(st.throttle_pct, peak);
 	/* Held at 90% (as before): brought back to what its free rate needs. */
 	st.throttle_pct = 90;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_eq(d.throttle_pct, peak);
 	/* Free rate under the target: released, though its rate under the throttle is not calm. */
 	st.dirty_rate = st.free_dirty_rate = target - 1;
 	ck_assert_uint_gt(st.dirty_rate * 4, target);
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_eq(d.throttle_pct, 0);
 	/* A guest that writes more than it did free was measured short: the throttle's reading counts. */
 	st.dirty_rate = 50;
 	st.free_dirty_rate = 10;
-	migr_policy_decide(&lim, &st, &d);
-	ck_assert_uint_eq(d.action, MIGR_ACT_SET_THROTTLE);
+	d = expect(&lim, &st, MIGR_ACT_SET_THROTTLE, ANY_REASON);
 	ck_assert_uint_eq(d.throttle_pct, 99);
 }
 END_TEST
