@@ -486,6 +486,9 @@ static void serve(struct migr_receiver *r, uint32_t slot)
 			return; /* data waits for the header */
 		if (slot && r->slot_index[slot] && r->at_barrier[r->slot_index[slot]])
 			return;
+		/* Past the step's time, data waits for the next step (the first record always goes); control does not. */
+		if (slot && r->step_records && since(r, r->t_step, 1000000) >= MIGR_RECV_STEP_US)
+			return;
 		rc = migr_link_poll(l, &r->p.transport);
 		if (rc < 0) {
 			if (l->failed)
@@ -504,6 +507,8 @@ static void serve(struct migr_receiver *r, uint32_t slot)
 		l->has_pend = 0;
 		if (slot)
 			pass_barrier(r);
+		if (slot)
+			r->step_records++;
 	}
 }
 
@@ -541,6 +546,8 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 
 	if (r->status != MIGR_RECV_RUNNING)
 		return r->status;
+	r->t_step = r->p.clock.ops->now(r->p.clock.ctx);
+	r->step_records = 0;
 	for (s = 0; s <= r->cfg.max_connections && r->status == MIGR_RECV_RUNNING; s++) {
 		if (!r->link[s].failed || r->phase >= MIGR_RP_START)
 			continue;
@@ -548,8 +555,10 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 		if (r->phase < MIGR_RP_START)
 			(void)fail(r, MIGR_ERR_PROTOCOL, "connection %u lost in phase %s", s, phase_now(r));
 	}
-	for (s = 1; s <= r->cfg.max_connections; s++)
-		serve(r, s);
+	/* Each step starts one connection further: a step's time bound does not favour the first. */
+	for (s = 0; s < r->cfg.max_connections; s++)
+		serve(r, 1 + (r->rr + s) % r->cfg.max_connections);
+	r->rr++;
 	serve(r, 0);
 	pass_barrier(r);
 	if (r->status != MIGR_RECV_RUNNING)

@@ -101,11 +101,21 @@ struct migr_receiver {
 	uint8_t nonce_a[MIGR_NONCE_SIZE], nonce_b[MIGR_NONCE_SIZE];
 	uint8_t session_id[MIGR_SESSION_ID_SIZE];
 	uint64_t t_wait, t_final;
+	uint64_t t_step; /* the present step's start: data records stop after MIGR_RECV_STEP_US of it */
+	uint32_t rr;     /* the connection a step serves first, less one, modulo max_connections */
+	uint32_t step_records; /* data records the present step applied */
 	uint64_t t_report, reported; /* the last PROGRESS: when, and the data bytes it told */
 	struct migr_recv_progress prog;
 	uint8_t ctl_out[1024];
 	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_VCPU_STATE_MAX)];
 };
+
+/*
+ * How long one step applies data records before it returns, on this host's
+ * clock. The owner calls again at once while input waits; meanwhile the
+ * host's other tasks (the NIC and TCP, the API) get their turn.
+ */
+#define MIGR_RECV_STEP_US 2000u
 
 /* A phase's name for status reports ("transfer", "wait-commit", ...). */
 const char *migr_recv_phase_str(uint32_t phase);
