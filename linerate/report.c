@@ -60,6 +60,15 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	dbl(f, "downtime_ms", r->downtime_ms, &first);
 	dbl(f, "downtime_recv_ms", r->downtime_recv_ms, &first);
 	u64(f, "downtime_limit_ms", r->downtime_limit_ms, &first);
+	if (r->pause_ms[LR_PAUSE_MARKS - 1] > 0) {
+		static const char *const names[LR_PAUSE_MARKS] = { "pause_to_final_ms", "pause_to_state_ms",
+								   "pause_to_state_sent_ms", "pause_to_commit_ms",
+								   "pause_to_end_ms" };
+
+		u64(f, "expected_downtime_ms", r->expected_downtime_ms, &first);
+		for (unsigned i = 0; i < LR_PAUSE_MARKS; i++)
+			dbl(f, names[i], r->pause_ms[i], &first);
+	}
 	boolean(f, "converged", r->converged, &first);
 	u64(f, "peak_throttle", r->peak_throttle, &first);
 	u64(f, "writes", r->writes, &first);

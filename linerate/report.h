@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define LR_PAUSE_MARKS 5
+
 struct lr_report {
 	const char *role, *status, *error, *peer_error, *tracker, *pattern, *fault;
 	uint32_t connections, passes, peak_throttle, writers, downtime_limit_ms;
@@ -16,6 +18,9 @@ struct lr_report {
 	double cpu_s_per_gib_send, cpu_s_per_gib_recv;
 	uint64_t digest_send, digest_recv, selfcheck_errors, writes;
 	int verified; /* the receiver answered the check */
+	/* sender: the estimate the switchover was decided on; ms from the pause to the final pass, the state, the state sent, COMMIT sent, the end (-1: not reached) */
+	uint64_t expected_downtime_ms;
+	double pause_ms[LR_PAUSE_MARKS];
 };
 
 /* Writes r as one line to f. */

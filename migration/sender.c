@@ -112,6 +112,7 @@ int migr_sender_resolve(struct migr_sender *s, int resume)
 {
 	if (s->status != MIGR_SEND_COMMITTED_UNCONFIRMED)
 		return HV_EINVAL;
+	s->p.dirty.ops->stop(s->p.dirty.ctx);
 	if (resume) {
 		if (s->p.vm->resume(s->p.vm_ctx) < 0)
 			return HV_EIO;
@@ -545,9 +546,12 @@ static int next_pass(struct migr_sender *s)
 	if (s->switching) {
 		if (pause_vm(s) < 0)
 			return HV_OK;
-		/* Paused: this harvest drains every log, nothing is written after it. */
+		/*
+		 * Paused: this harvest drains every log, nothing is written after it. Logging stops once
+		 * B has confirmed (or the VM resumes here): ending it takes time the pause need not wait
+		 * for (the line-rate tracker's unprotect of 2 GiB came before the final pass).
+		 */
 		more = s->p.dirty.ops->harvest(s->p.dirty.ctx, s->b.bitmap, s->npages);
-		s->p.dirty.ops->stop(s->p.dirty.ctx);
 		if (more < 0)
 			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "harvest failed");
 		got += more;
@@ -698,6 +702,7 @@ static int finish(struct migr_sender *s)
 		s->prog.downtime_ms = since_ms(s, s->t_pause);
 		s->prog.remaining_bytes = 0;
 		s->prog.in_flight_bytes = 0;
+		s->p.dirty.ops->stop(s->p.dirty.ctx);
 		s->p.vm->release(s->p.vm_ctx);
 		for (c = 0; c <= s->granted; c++)
 			(void)migr_link_queue(&s->link[c], MIGR_REC_END, NULL, 0);

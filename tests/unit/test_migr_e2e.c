@@ -691,8 +691,8 @@ static void migrate_ok(uint32_t conns, uint32_t window, size_t cap)
 	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
 	ck_assert_uint_eq(rcv.status, MIGR_RECV_DONE);
 	ck_assert_uint_eq(snd.granted, conns);
-	/* The destination holds exactly what the source held when it paused. */
-	ck_assert(g.paused);
+	/* The destination holds exactly what the source held when it paused; logging ended with B's CONFIRM. */
+	ck_assert(g.paused && !g.logging);
 	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
 	ck_assert_uint_eq(XXH3_64bits(shash, sizeof(shash)), XXH3_64bits(rhash, sizeof(rhash)));
 	ck_assert_uint_eq(rcv.prog.pass, snd.prog.pass);
@@ -1436,6 +1436,7 @@ START_TEST(test_cut_after_commit)
 	ck_assert_int_eq(migr_sender_resolve(&snd, !g.started), HV_OK);
 	ck_assert_uint_eq(snd.status, g.started ? MIGR_SEND_DONE : MIGR_SEND_FAILED);
 	ck_assert_int_eq(g.resumed, !g.started);
+	ck_assert(!g.logging);
 	ck_assert_int_eq(migr_sender_resolve(&snd, 0), HV_EINVAL);
 	/* Never on both hosts, and on one of them. */
 	ck_assert(g.started != !g.paused);
@@ -1464,7 +1465,7 @@ START_TEST(test_confirm_timeout)
 	/* B does run it: A lets its copy go. */
 	ck_assert_int_eq(migr_sender_resolve(&snd, 0), HV_OK);
 	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
-	ck_assert(g.released && g.paused && !g.resumed);
+	ck_assert(g.released && g.paused && !g.resumed && !g.logging);
 }
 END_TEST
 
@@ -1696,8 +1697,9 @@ START_TEST(test_hold_commit_past_b_timeout)
 	ck_assert(g.discarded && !g.started);
 	ck_assert_uint_eq(snd.status, MIGR_SEND_COMMITTED_UNCONFIRMED);
 	ck_assert(g.paused && !g.resumed && !g.released);
+	ck_assert(g.logging); /* paused until the operator decides: logging ends with the decision */
 	ck_assert_int_eq(migr_sender_resolve(&snd, 1), HV_OK);
-	ck_assert(!g.paused && g.resumed == 1);
+	ck_assert(!g.paused && g.resumed == 1 && !g.logging);
 }
 END_TEST
 
