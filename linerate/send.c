@@ -37,7 +37,6 @@ struct send_run {
 	uint64_t *bitmap, *hashes;
 	uint8_t *chunks;
 	struct lr_report rep;
-	uint64_t phase_at[MIGR_SP_END + 1]; /* when each phase was first seen, on the sender's clock */
 };
 
 static void on_link(void *owner, uint32_t c, uint32_t event)
@@ -131,8 +130,6 @@ static void run(struct send_run *r)
 		moved = r->tcp.bytes_in + r->tcp.bytes_out;
 		phase = r->snd.phase;
 		st = migr_sender_step(&r->snd);
-		if (r->snd.phase <= MIGR_SP_END && !r->phase_at[r->snd.phase])
-			r->phase_at[r->snd.phase] = r->snd.p.clock.ops->now(r->snd.p.clock.ctx);
 		if (r->o->fault && !injected && lr_fault_ready(&r->snd)) {
 			injected = 1;
 			if (lr_fault_inject(&r->snd, &r->tcp, r->o->fault, r->o->mem / MIGR_PAGE_SIZE))
@@ -219,8 +216,8 @@ static void fill_report(struct send_run *r, double cpu0, double cpup0, uint64_t 
 
 		p->expected_downtime_ms = g->expected_downtime_ms;
 		for (unsigned i = 0; i < LR_PAUSE_MARKS; i++)
-			p->pause_ms[i] = r->phase_at[marks[i]] >= r->snd.t_pause ?
-				(double)(r->phase_at[marks[i]] - r->snd.t_pause) * 1e3 / (double)hz : -1;
+			p->pause_ms[i] = r->snd.phase_at[marks[i]] >= r->snd.t_pause ?
+				(double)(r->snd.phase_at[marks[i]] - r->snd.t_pause) * 1e3 / (double)hz : -1;
 	}
 	p->downtime_limit_ms = o->downtime_ms;
 	p->converged = r->snd.status == MIGR_SEND_DONE && g->reason == MIGR_WHY_DOWNTIME_FITS;

@@ -40,8 +40,6 @@ static struct {
 	uint64_t next_progress;
 	uint32_t error, peer_error;   /* of the last migration that ended */
 	uint64_t started_at;
-	uint64_t phase_at[MIGR_SP_END + 1]; /* send: when each phase was first seen, for the switchover's timeline */
-	uint64_t final_pages;               /* pages of the final pass */
 	uint64_t cpu_at_start, idle_at_start; /* the task's runtime and the host's idle time when it started */
 	bool polling;                 /* this host's CPU polls rather than halts (sched_loop_poll) */
 } mh;
@@ -169,13 +167,13 @@ static void mh_send_ended(uint32_t st)
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	if (st == MIGR_SEND_DONE) {
-		const uint64_t *at = mh.phase_at, p0 = mh.snd.t_pause, now = time_now();
+		const uint64_t *at = mh.snd.phase_at, p0 = mh.snd.t_pause, now = time_now();
 
 		mh.state = MIGR_HV_DONE;
 		/* Where the downtime went, on this clock: the last pages, the state, B's check, B's start. */
 		log_info("migr", "switchover: expected %llu ms; from the pause: final pass of %llu pages at %llu ms, "
 			 "its pages handed over %llu ms, state %llu ms, READY %llu ms, CONFIRM %llu ms",
-			 (unsigned long long)g->expected_downtime_ms, (unsigned long long)mh.final_pages,
+			 (unsigned long long)g->expected_downtime_ms, (unsigned long long)mh.snd.pass_pages,
 			 (unsigned long long)mh_ms(at[MIGR_SP_FINAL] - p0), (unsigned long long)mh_ms(at[MIGR_SP_STATE] - p0),
 			 (unsigned long long)mh_ms(at[MIGR_SP_READY] - p0), (unsigned long long)mh_ms(at[MIGR_SP_CONFIRM] - p0),
 			 (unsigned long long)mh_ms(now - p0));
@@ -277,7 +275,6 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 		return rc;
 	}
 	mh.connections = req->connections;
-	memset(mh.phase_at, 0, sizeof(mh.phase_at));
 	mh.attempts++;
 	mh.error = mh.peer_error = 0;
 	mh.started_at = time_now();
@@ -553,11 +550,6 @@ static void mh_run(struct host_task *t, uint64_t now)
 		 * (which frees the link) need; the next poll is soon enough.
 		 */
 		busy = (mh.tr.bytes_out != sent || mh.snd.phase != phase) && !migr_hold_is_open(&mh.snd.hold);
-		if (mh.snd.phase <= MIGR_SP_END && !mh.phase_at[mh.snd.phase]) {
-			mh.phase_at[mh.snd.phase] = time_now();
-			if (mh.snd.phase == MIGR_SP_FINAL)
-				mh.final_pages = mh.snd.pass_pages;
-		}
 		if (st != MIGR_SEND_RUNNING)
 			mh_send_ended(st);
 	} else if (mh.role == MIGR_HV_RECEIVE && mh.state == MIGR_HV_LISTENING) {

@@ -505,10 +505,10 @@ static void serve(struct migr_receiver *r, uint32_t slot)
 		if (rc == HOLD)
 			return;
 		l->has_pend = 0;
-		if (slot)
+		if (slot) {
 			pass_barrier(r);
-		if (slot)
 			r->step_records++;
+		}
 	}
 }
 

@@ -779,6 +779,8 @@ uint32_t migr_sender_step(struct migr_sender *s)
 		check_timeouts(s);
 	if (s->status == MIGR_SEND_RUNNING)
 		flush_control(s);
+	if (!s->phase_at[s->phase])
+		s->phase_at[s->phase] = migr_sender_now(s);
 	s->prog.phase = s->phase;
 	return s->status;
 }
