@@ -25,6 +25,7 @@ KCFLAGS_BASE := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel
 include mk/newlib.mk
 include mk/lwip.mk
 include mk/mbedtls.mk
+include mk/xxh.mk
 include mk/openssl-poly.mk
 include tests/guest/guest.mk
 include mk/linux.mk
@@ -33,7 +34,8 @@ GCC_INC := $(shell $(KCC) -print-file-name=include)
 LIBGCC := $(shell $(KCC) -print-libgcc-file-name)
 
 # Hypervisor C code never touches SSE/x87: guest FPU state is only switched around VM entries. (The record
-# MAC's OpenSSL assembly uses AVX registers between an exit and the next entry: kernel/arch/x86/xstate.h.)
+# MAC's OpenSSL assembly and the page hash's vector paths, mk/xxh.mk, use SSE and AVX registers between an
+# exit and the next entry: kernel/arch/x86/xstate.h.)
 # Our own code only (lwIP builds with KCFLAGS_BASE): prototypes everywhere, no undefined macro read as 0.
 HV_WARNINGS := -Wmissing-prototypes -Wstrict-prototypes -Wmissing-declarations -Wundef -Wshadow
 KCFLAGS := $(KCFLAGS_BASE) -mgeneral-regs-only $(HV_WARNINGS) \
@@ -101,9 +103,10 @@ $(JSMN_DIR)/xxhash.h: /usr/include/xxhash.h
 
 $(patsubst %,$(BUILD)/obj/%.o,$(MIGR_C)): KCFLAGS += $(MBEDTLS_CPPFLAGS)
 $(patsubst %,$(BUILD)/obj/%.o,$(MIGR_C)): $(LWIP_STAMP) $(MBEDTLS_STAMP) $(JSMN_DIR)/xxhash.h $(JSMN_DIR)/jsmn.h
-# Where XXH3 is inlined: -O3 unrolls its eight lanes into registers (measured in Bochs: 1.8 instructions per
-# byte hashed at -O2, ~1.1 at -O3), the bulk of a page's cost after its MAC.
-$(BUILD)/obj/migration/sender_pages.c.o $(BUILD)/obj/migration/receiver.c.o: KCFLAGS += -O3
+$(call xxh_path_flags,$(BUILD)/obj/migration/xxh_%.c.o,KCFLAGS)
+# The page hash: -O3 unrolls XXH3's eight lanes into registers (measured in Bochs on the scalar path: 1.8
+# instructions per byte hashed at -O2, ~1.1 at -O3).
+$(patsubst %,$(BUILD)/obj/%.o,$(XXH_PATH_SRCS)): KCFLAGS += -O3
 
 # lwiperf's listener is tuned where it is made, through lwIP's public API (kernel/selftest/perf.c).
 HV_LDWRAP := --wrap=tcp_listen_with_backlog

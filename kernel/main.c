@@ -34,6 +34,7 @@
 #include "migration/hv_migr.h"
 #include "migration/mac_poly.h"
 #include "migration/mac_poly_asm.h"
+#include "migration/xxh.h"
 #include "net/api/mgmt.h"
 #include "net/net.h"
 
@@ -135,18 +136,21 @@ static void vector_enable(void)
 		 xcr0 & XCR0_AVX512 ? "AVX and AVX-512 state enabled" : xcr0 ? "AVX state enabled" : "no AVX state");
 }
 
-/* The record MAC's Poly1305 path: the widest this CPU offers and XCR0 enables now that VMX is on. */
-static void mac_path_choose(void)
+/* The stream's vector paths (record MAC, page hash): the widest this CPU offers and XCR0 enables now that VMX is on. */
+static void migr_paths_choose(void)
 {
 	struct cpuid_regs l1 = cpuid(CPUID_LEAF_FEATURES, 0), l7 = { 0 };
-	struct migr_poly_cpu c;
+	struct migr_cpu c;
 	enum migr_poly_path p;
+	enum migr_xxh_path x;
 
 	if (cpuid(CPUID_LEAF_VENDOR, 0).eax >= CPUID_LEAF_EXT_FEATURES)
 		l7 = cpuid(CPUID_LEAF_EXT_FEATURES, 0);
-	c = (struct migr_poly_cpu){ l1.ecx, l1.edx, l7.ebx, l7.ecx, xstate_xcr0() };
+	c = (struct migr_cpu){ l1.ecx, l1.edx, l7.ebx, l7.ecx, xstate_xcr0() };
 	p = migr_poly_use(&c, MIGR_POLY_AVX512);
-	log_info("migr", "record MAC: Poly1305 from %s, %s path", migr_poly_impl, migr_poly_path_name(p));
+	x = migr_xxh_use(&c, MIGR_XXH_AVX512);
+	log_info("migr", "record MAC: Poly1305 from %s, %s path; page hash: XXH3, %s path", migr_poly_impl,
+		 migr_poly_path_name(p), migr_xxh_path_name(x));
 }
 
 static void host_halt(void) { cpu_halt_forever(); }
@@ -273,7 +277,7 @@ static void migration_start(struct vm *vm)
 
 	if (!config_net_on(&config))
 		return;
-	mac_path_choose();
+	migr_paths_choose();
 	if (!config.migr_secret[0])
 		log_info("migr", "no migr.secret: this host neither sends nor receives VMs");
 	if (migr_hv_init(&p))

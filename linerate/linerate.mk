@@ -12,12 +12,11 @@ LR_MIGR_C := $(filter-out migration/hv_% migration/transport_lwip.c migration/ma
 	$(wildcard migration/*.c))
 LR_C := $(wildcard linerate/*.c) $(LR_MIGR_C) kernel/lib/err.c
 LR_OBJS := $(patsubst %.c,$(BUILD)/linerate/obj/%.o,$(LR_C))
-# XXH3's vector paths where the building CPU has them (the hypervisor stays scalar: migration/xxh.h);
-# SSE2 is in every x86-64. The hashes are the same either way, only their cost differs.
-LR_XXH_FLAGS := $(if $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo y),-mavx2 -DXXH_VECTOR=XXH_AVX2,\
-	-DXXH_VECTOR=XXH_SSE2)
-LR_CFLAGS := -std=c11 -O2 -g -pthread -Wall -Wextra -Werror $(HV_WARNINGS) -I. $(MBEDTLS_CPPFLAGS) $(LR_XXH_FLAGS) \
+LR_CFLAGS := -std=c11 -O2 -g -pthread -Wall -Wextra -Werror $(HV_WARNINGS) -I. $(MBEDTLS_CPPFLAGS) \
 	-ffile-prefix-map=$(CURDIR)=. -MMD -MP
+
+# The page hash's paths, each with its instruction set (mk/xxh.mk); the program picks one at start-up.
+$(call xxh_path_flags,$(BUILD)/linerate/obj/migration/xxh_%.o,LR_CFLAGS)
 
 $(BUILD)/linerate/obj/%.o: %.c linerate/linerate.mk | $(MBEDTLS_STAMP)
 	@mkdir -p $(@D)

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "linerate/host_cpu.h"
 #include "linerate/opts.h"
 #include "linerate/run.h"
+#include "migration/xxh.h"
 
 static double seconds(const struct rusage *u)
 {
@@ -59,11 +61,13 @@ static const char *env(const char *name)
 int main(int argc, char **argv)
 {
 	struct lr_opts o;
+	struct migr_cpu cpu = lr_host_cpu();
 	char err[256];
 
 	if (lr_opts_parse(argc, argv, &o, err, sizeof(err), env)) {
 		lr_say("%s", err);
 		return LR_EXIT_USAGE;
 	}
+	(void)migr_xxh_use(&cpu, MIGR_XXH_AVX512); /* the same hashes on every path; the JSON says which ran */
 	return o.role == LR_ROLE_SEND ? lr_send(&o) : lr_recv(&o);
 }

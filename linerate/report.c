@@ -1,5 +1,6 @@
 /* The run's JSON record: see report.h. */
 #include "linerate/report.h"
+#include "migration/xxh.h"
 
 static void str(FILE *f, const char *k, const char *v, int *first)
 {
@@ -43,6 +44,7 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	str(f, "peer_error", r->peer_error, &first);
 	str(f, "tracker", r->tracker, &first);
 	str(f, "fault", r->fault, &first);
+	str(f, "page_hash", migr_xxh_path_name(migr_xxh_now()), &first); /* XXH3's code path, set at start-up */
 	u64(f, "connections", r->connections, &first);
 	u64(f, "mem_bytes", r->mem, &first);
 	str(f, "memory", r->zero ? "zero" : "nonzero", &first);

@@ -9,6 +9,7 @@
 #define MIGR_MAC_POLY_ASM_H
 
 #include <stdint.h>
+#include "migration/cpu.h"
 
 enum migr_poly_path {
 	MIGR_POLY_SCALAR,  /* general registers: 64-bit limbs, mulq */
@@ -18,21 +19,15 @@ enum migr_poly_path {
 	MIGR_POLY_PATHS
 };
 
-/* What the CPU reports and what the OS enabled: CPUID leaves 1 and 7.0, and XCR0 (0 when CR4.OSXSAVE is clear). */
-struct migr_poly_cpu {
-	uint32_t leaf1_ecx, leaf1_edx, leaf7_ebx, leaf7_ecx;
-	uint64_t xcr0;
-};
-
 /*
  * Pure: the OPENSSL_ia32cap_P words (CPUID.1 EDX, CPUID.1 ECX, CPUID.7.0 EBX,
  * CPUID.7.0 ECX) that let the assembly take the widest path up to max that
  * both the CPU and XCR0 allow; returns that path.
  */
-enum migr_poly_path migr_poly_caps(const struct migr_poly_cpu *cpu, enum migr_poly_path max, uint32_t cap[4]);
+enum migr_poly_path migr_poly_caps(const struct migr_cpu *cpu, enum migr_poly_path max, uint32_t cap[4]);
 
 /* Sets OPENSSL_ia32cap_P from migr_poly_caps() for the tags started from now on; returns the path. */
-enum migr_poly_path migr_poly_use(const struct migr_poly_cpu *cpu, enum migr_poly_path max);
+enum migr_poly_path migr_poly_use(const struct migr_cpu *cpu, enum migr_poly_path max);
 
 const char *migr_poly_path_name(enum migr_poly_path p);
 

@@ -16,23 +16,12 @@
  * padding (RFC 8439, section 2.5.1), is here.
  */
 #include <string.h>
+#include "migration/cpu.h"
 #include "migration/mac_poly.h"
 #include "migration/mac_poly_asm.h"
 #include "mbedtls/platform_util.h"
 
 #define POLY_BLOCK 16
-
-/* The feature bits the assembly tests, at their CPUID positions (Intel SDM vol. 2A, CPUID). */
-#define CAP1_OSXSAVE (1u << 27)     /* word 1, CPUID.1 ECX */
-#define CAP1_AVX (1u << 28)
-#define CAP2_AVX2 (1u << 5)         /* word 2, CPUID.7.0 EBX */
-#define CAP2_AVX512F (1u << 16)
-#define CAP2_AVX512IFMA (1u << 21)
-#define CAP2_AVX512BW (1u << 30)
-#define CAP2_AVX512VL (1u << 31)
-/* The state components each path needs enabled in XCR0 (SDM vol. 1, 13.1). */
-#define XCR0_SSE_AVX 0x6ull         /* XMM and the upper halves of YMM */
-#define XCR0_AVX512 0xe0ull         /* opmask, upper halves of ZMM0-15, ZMM16-31 */
 
 /*
  * Read by the assembly, rip-relative. IFMA stays clear: the generated code
@@ -70,31 +59,29 @@ const char *migr_poly_path_name(enum migr_poly_path p)
 	return p < MIGR_POLY_PATHS ? path_names[p] : "?";
 }
 
-enum migr_poly_path migr_poly_caps(const struct migr_poly_cpu *cpu, enum migr_poly_path max, uint32_t cap[4])
+enum migr_poly_path migr_poly_caps(const struct migr_cpu *cpu, enum migr_poly_path max, uint32_t cap[4])
 {
-	uint64_t xcr0 = cpu->leaf1_ecx & CAP1_OSXSAVE ? cpu->xcr0 : 0;
-	enum migr_poly_path path = MIGR_POLY_SCALAR;
+	const uint32_t vec7 = MIGR_CPU7_AVX2 | MIGR_CPU7_AVX512F | MIGR_CPU7_AVX512IFMA | MIGR_CPU7_AVX512BW |
+			      MIGR_CPU7_AVX512VL;
 
 	cap[0] = cpu->leaf1_edx;
-	cap[1] = cpu->leaf1_ecx & ~CAP1_AVX;
-	cap[2] = cpu->leaf7_ebx & ~(CAP2_AVX2 | CAP2_AVX512F | CAP2_AVX512IFMA | CAP2_AVX512BW | CAP2_AVX512VL);
+	cap[1] = cpu->leaf1_ecx & ~MIGR_CPU1_AVX;
+	cap[2] = cpu->leaf7_ebx & ~vec7;
 	cap[3] = cpu->leaf7_ecx;
 	/* Each path needs its instructions from CPUID and its registers' state from XCR0, and the narrower ones. */
-	if (max < MIGR_POLY_AVX || !(cpu->leaf1_ecx & CAP1_AVX) || (xcr0 & XCR0_SSE_AVX) != XCR0_SSE_AVX)
-		return path;
-	cap[1] |= CAP1_AVX;
-	path = MIGR_POLY_AVX;
-	if (max < MIGR_POLY_AVX2 || !(cpu->leaf7_ebx & CAP2_AVX2))
-		return path;
-	cap[2] |= CAP2_AVX2;
-	path = MIGR_POLY_AVX2;
-	if (max < MIGR_POLY_AVX512 || !(cpu->leaf7_ebx & CAP2_AVX512F) || (xcr0 & XCR0_AVX512) != XCR0_AVX512)
-		return path;
-	cap[2] |= cpu->leaf7_ebx & (CAP2_AVX512F | CAP2_AVX512BW | CAP2_AVX512VL);
+	if (max < MIGR_POLY_AVX || !migr_cpu_avx(cpu))
+		return MIGR_POLY_SCALAR;
+	cap[1] |= MIGR_CPU1_AVX;
+	if (max < MIGR_POLY_AVX2 || !migr_cpu_avx2(cpu))
+		return MIGR_POLY_AVX;
+	cap[2] |= MIGR_CPU7_AVX2;
+	if (max < MIGR_POLY_AVX512 || !migr_cpu_avx512f(cpu))
+		return MIGR_POLY_AVX2;
+	cap[2] |= cpu->leaf7_ebx & (MIGR_CPU7_AVX512F | MIGR_CPU7_AVX512BW | MIGR_CPU7_AVX512VL);
 	return MIGR_POLY_AVX512;
 }
 
-enum migr_poly_path migr_poly_use(const struct migr_poly_cpu *cpu, enum migr_poly_path max)
+enum migr_poly_path migr_poly_use(const struct migr_cpu *cpu, enum migr_poly_path max)
 {
 	return migr_poly_caps(cpu, max, OPENSSL_ia32cap_P);
 }

@@ -1,9 +1,19 @@
 /*
  * XXH3-64, the per-page checksum, from Debian's header-only libxxhash-dev.
- * Inlined and scalar so that it builds freestanding with
- * -mgeneral-regs-only (no SSE in the hypervisor) and needs no allocator.
- * A build that may use vector registers says which paths on its command
- * line (the Linux program: linerate/linerate.mk); the hash is the same.
+ *
+ * The page hash runs the widest of xxHash's code paths that the CPU and the
+ * OS allow: scalar, SSE2, AVX2 or AVX-512F (xxh_sse2.c, xxh_avx2.c,
+ * xxh_avx512.c, each built with its instruction set and nothing else). Every
+ * path gives the same hash, so the choice changes nothing on the wire; it
+ * changes the cost, which in an emulator is the instruction count (about 1.2
+ * instructions a byte scalar, a tenth of that with AVX-512). The owner
+ * chooses once, with migr_xxh_use(); until then the hash is scalar. The rest
+ * of XXH3 here (the digest over the page hashes, once a migration) is scalar
+ * and inlined, so that it builds freestanding with -mgeneral-regs-only and
+ * needs no allocator.
+ *
+ * Vector registers in the hypervisor: kernel/arch/x86/xstate.h says when the
+ * host may touch them.
  */
 #ifndef MIGR_XXH_H
 #define MIGR_XXH_H
@@ -21,11 +31,40 @@
 #include <xxhash.h>
 
 #include <stdint.h>
+#include "migration/cpu.h"
 #include "migration/stream.h"
 
+enum migr_xxh_path {
+	MIGR_XXH_SCALAR,
+	MIGR_XXH_SSE2,
+	MIGR_XXH_AVX2,
+	MIGR_XXH_AVX512, /* AVX-512F */
+	MIGR_XXH_PATHS
+};
+
+typedef uint64_t migr_page_hash_fn(const void *page);
+
+/* The page hash on each path; call one only where migr_xxh_pick() allows it. */
+migr_page_hash_fn migr_page_hash_scalar, migr_page_hash_sse2, migr_page_hash_avx2, migr_page_hash_avx512;
+
+/* The path the page hash takes now (migr_xxh_use). */
+extern migr_page_hash_fn *migr_page_hash_now;
+
+/* XXH3-64 of one page. */
 static inline uint64_t migr_page_hash(const void *page)
 {
-	return XXH3_64bits(page, MIGR_PAGE_SIZE);
+	return migr_page_hash_now(page);
 }
+
+/* Pure: the widest path up to max that the CPU's instructions and XCR0's enabled state both allow. */
+enum migr_xxh_path migr_xxh_pick(const struct migr_cpu *cpu, enum migr_xxh_path max);
+
+/* Makes the page hash take migr_xxh_pick(cpu, max) from now on; returns that path. */
+enum migr_xxh_path migr_xxh_use(const struct migr_cpu *cpu, enum migr_xxh_path max);
+
+/* The path the page hash takes now. */
+enum migr_xxh_path migr_xxh_now(void);
+
+const char *migr_xxh_path_name(enum migr_xxh_path p);
 
 #endif

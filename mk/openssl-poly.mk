@@ -62,7 +62,7 @@ $(POLY1305_BENCH): tests/bench/poly1305.c migration/mac_poly_openssl_asm.c $(OSS
 # with the record MAC as the hypervisor has it.
 MIGR_CRYPTO_BENCH := $(BUILD)/bench/migr-crypto-bench
 $(MIGR_CRYPTO_BENCH): tests/bench/migr_crypto.c migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c migration/mac.c \
-		$(wildcard migration/*.h) $(MBEDTLS_HOST_LIB) $(OSSL_POLY_OBJ)
+		$(wildcard migration/*.h) $(MBEDTLS_HOST_LIB) $(OSSL_POLY_OBJ) $(XXH_HOST_OBJS)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
 	@gcc $(MBEDTLS_HOSTCFLAGS) -o $@ $(filter %.c %.o,$^) $(MBEDTLS_HOST_LIB)

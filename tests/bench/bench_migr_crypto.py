@@ -3,7 +3,8 @@
 
 Runs build/bench/migr-crypto-bench (built by `make bench` from
 tests/bench/migr_crypto.c against the host build of mbed TLS and the
-hypervisor's Poly1305, OpenSSL's scalar assembly): MiB/s over
+hypervisor's Poly1305, OpenSSL's assembly, and page hash, each on the widest
+path this CPU allows, as the hypervisor picks at boot): MiB/s over
 4 KiB pages for the Poly1305 record MAC (with its per-record ChaCha20 key,
 records of 128 KiB), HMAC-SHA256-128, the per-page XXH3-64 and memcpy, one
 timed run each, with ratios. Prints the table; writes

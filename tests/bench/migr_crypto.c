@@ -21,7 +21,7 @@
 #include "migration/mac_poly.h"
 #include "migration/mac_poly_asm.h"
 #include "migration/xxh.h"
-#include "tests/unit/poly_host_cpu.h"
+#include "linerate/host_cpu.h"
 
 #define BUF_BYTES (32u << 20)         /* larger than the last-level cache: pages come from memory, as in a migration */
 #define REC_PAGES 32u                 /* a full PAGE_DATA record: 128 KiB of pages */
@@ -106,11 +106,12 @@ int main(int argc, char **argv)
 	} runs[] = {
 		{ "poly1305", "Poly1305 record MAC, ChaCha20 one-time key per 128 KiB record", pass_mac, MIGR_MAC_POLY1305 },
 		{ "hmac_sha256_128", "HMAC-SHA256-128 record MAC per 128 KiB record", pass_mac, MIGR_MAC_HMAC_SHA256_128 },
-		{ "xxh3_64", "XXH3-64 per 4 KiB page (scalar build)", pass_xxh3, 0 },
+		{ "xxh3_64", "XXH3-64 per 4 KiB page, on the path the hypervisor would take", pass_xxh3, 0 },
 		{ "memcpy", "memcpy per 4 KiB page", pass_memcpy, 0 },
 	};
-	const struct migr_poly_cpu host = poly_host_cpu();
+	const struct migr_cpu host = lr_host_cpu();
 	enum migr_poly_path path = migr_poly_use(&host, MIGR_POLY_AVX512);
+	enum migr_xxh_path xpath = migr_xxh_use(&host, MIGR_XXH_AVX512);
 	double r[sizeof(runs) / sizeof(runs[0])];
 	size_t i, n = sizeof(runs) / sizeof(runs[0]);
 	uint64_t x = 88172645463325252ull;
@@ -131,7 +132,8 @@ int main(int argc, char **argv)
 		memcpy(src + 8 * i, &x, 8);
 	}
 	memset(dst, 0, BUF_BYTES);
-	printf("Poly1305: %s, %s path\n", migr_poly_impl, migr_poly_path_name(path));
+	printf("Poly1305: %s, %s path; XXH3: %s path\n", migr_poly_impl, migr_poly_path_name(path),
+	       migr_xxh_path_name(xpath));
 	for (i = 0; i < n; i++)
 		r[i] = mib_per_s(runs[i].f, runs[i].alg ? migr_mac_find(runs[i].alg) : NULL);
 	out = fopen(argv[1], "w");

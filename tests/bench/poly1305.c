@@ -33,7 +33,7 @@
 #include "mbedtls/poly1305.h"
 #include "migration/mac_poly.h"
 #include "migration/mac_poly_asm.h"
-#include "tests/unit/poly_host_cpu.h"
+#include "linerate/host_cpu.h"
 
 #define BUF_BYTES (64u << 20)
 #define COUNT_RECORD (64u << 10)
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 {
 	static const size_t recs[] = { 64u << 10, 128u << 10, 1u << 20 };
 	const char *cap = getenv("OPENSSL_ia32cap"), *only = NULL;
-	const struct migr_poly_cpu host = poly_host_cpu();
+	const struct migr_cpu host = lr_host_cpu();
 	uint64_t x = 88172645463325252ull;
 	int quick = 0, opt, first = 1;
 	long long empty;

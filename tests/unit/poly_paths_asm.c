@@ -5,7 +5,7 @@
  */
 #include <stdint.h>
 #include "migration/mac_poly_asm.h"
-#include "tests/unit/poly_host_cpu.h"
+#include "linerate/host_cpu.h"
 #include "tests/unit/poly_paths.h"
 
 #define OSXSAVE (1u << 27)
@@ -19,7 +19,7 @@
 
 unsigned poly_test_paths(void)
 {
-	struct migr_poly_cpu c = poly_host_cpu();
+	struct migr_cpu c = lr_host_cpu();
 	uint32_t cap[4];
 
 	return (unsigned)migr_poly_caps(&c, MIGR_POLY_AVX512, cap) + 1;
@@ -27,13 +27,13 @@ unsigned poly_test_paths(void)
 
 const char *poly_test_path(unsigned i)
 {
-	struct migr_poly_cpu c = poly_host_cpu();
+	struct migr_cpu c = lr_host_cpu();
 	enum migr_poly_path p = migr_poly_use(&c, (enum migr_poly_path)i);
 
 	return p == i ? migr_poly_path_name(p) : NULL;
 }
 
-static const struct migr_poly_cpu all = {
+static const struct migr_cpu all = {
 	.leaf1_ecx = OSXSAVE | AVX,
 	.leaf7_ebx = AVX2 | AVX512F | AVX512IFMA | AVX512VL,
 	.xcr0 = XCR0_X87_SSE_AVX | XCR0_AVX512,
@@ -59,7 +59,7 @@ END_TEST
 /* What the OS did not enable is not used, whatever CPUID says. */
 START_TEST(test_xcr0_decides)
 {
-	struct migr_poly_cpu c = all;
+	struct migr_cpu c = all;
 	uint32_t cap[4];
 
 	c.leaf1_ecx &= ~OSXSAVE; /* XCR0 unreadable: CR4.OSXSAVE is clear */
@@ -77,7 +77,7 @@ END_TEST
 
 START_TEST(test_cpuid_decides)
 {
-	struct migr_poly_cpu c = all;
+	struct migr_cpu c = all;
 	uint32_t cap[4];
 
 	c.leaf7_ebx &= ~AVX512F;

@@ -116,7 +116,11 @@ unit-test: $$(addprefix $$(BUILD)/unit/,$$(UNIT_TESTS))
 		CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120} $$t || { echo "unit-test: $$t failed" >&2; exit 1; }; \
 	done
 UNIT_TESTS += test_migr_stream
-UNIT_SRCS_test_migr_stream := migration/codec.c migration/prof.c migration/mac.c migration/mac_test.c kernel/lib/err.c
+UNIT_SRCS_test_migr_stream := migration/codec.c migration/prof.c migration/mac.c migration/mac_test.c kernel/lib/err.c \
+	$(XXH_PATH_SRCS)
+$(call xxh_path_flags,$(BUILD)/unit/obj/migration/xxh_%.o,UNIT_CFLAGS)
+UNIT_TESTS += test_migr_xxh
+UNIT_SRCS_test_migr_xxh := $(XXH_PATH_SRCS)
 UNIT_TESTS += test_migr_inplace
 UNIT_SRCS_test_migr_inplace := $(UNIT_SRCS_test_migr_stream)
 UNIT_TESTS += test_migr_policy
@@ -125,7 +129,7 @@ UNIT_SRCS_test_migr_hv_vcpu := migration/hv_vcpu.c migration/codec.c migration/p
 UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
 UNIT_TESTS += test_migr_e2e
 UNIT_SRCS_test_migr_e2e := migration/prof.c migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
-	migration/mac.c migration/mac_test.c migration/policy.c migration/hold.c kernel/lib/err.c
+	migration/mac.c migration/mac_test.c migration/policy.c migration/hold.c kernel/lib/err.c $(XXH_PATH_SRCS)
 # The record MACs on mbed TLS and the hypervisor's Poly1305, OpenSSL's assembly (mk/mbedtls.mk's host
 # library and mk/openssl-poly.mk's object, the same sources and configuration as the hypervisor's);
 # test_migr_poly runs on each of the assembly's paths this CPU has (tests/unit/poly_paths_asm.c).
