@@ -34,7 +34,7 @@
 #include "migration/hv_migr.h"
 #include "migration/mac_poly.h"
 #include "migration/mac_poly_asm.h"
-#include "migration/xxh.h"
+#include "migration/xxh_path.h"
 #include "net/api/mgmt.h"
 #include "net/net.h"
 

@@ -12,7 +12,7 @@
 #include "linerate/host_cpu.h"
 #include "linerate/opts.h"
 #include "linerate/run.h"
-#include "migration/xxh.h"
+#include "migration/xxh_path.h"
 
 static double seconds(const struct rusage *u)
 {

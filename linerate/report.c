@@ -1,6 +1,6 @@
 /* The run's JSON record: see report.h. */
 #include "linerate/report.h"
-#include "migration/xxh.h"
+#include "migration/xxh_path.h"
 
 static void str(FILE *f, const char *k, const char *v, int *first)
 {
