@@ -119,6 +119,7 @@ static void e1000_tx_init(struct e1000 *nic)
 		d->status = E1000_TXD_STAT_DD; /* free */
 	}
 	nic->tx_next = 0;
+	nic->tx_ext = false;
 	e1000_wr(nic, E1000_TDBAL, (uint32_t)(uintptr_t)nic->tx);
 	e1000_wr(nic, E1000_TDBAH, (uint32_t)((uint64_t)(uintptr_t)nic->tx >> 32));
 	e1000_wr(nic, E1000_TDLEN, E1000_TX_RING * sizeof(struct e1000_tx_desc));
@@ -186,16 +187,45 @@ uint8_t *e1000_tx_slot(struct e1000 *nic)
 	return nic->tx_buf + nic->tx_next * E1000_BUF_SIZE;
 }
 
-void e1000_tx_commit(struct e1000 *nic, size_t len)
+int e1000_tx_offload_tcp(struct e1000 *nic, uint8_t tucss, uint8_t tucso)
 {
 	volatile struct e1000_tx_desc *d = &nic->tx[nic->tx_next];
 
-	d->length = (uint16_t)len;
-	d->cso = 0;
+	if (!(d->status & E1000_TXD_STAT_DD))
+		return HV_EBUSY;
+	/* A context descriptor takes a slot: the offsets stay with the device for every data descriptor after it. */
+	d->addr = E1000_TXD_CTX(0, 0, 0, tucss, tucso, 0); /* TUCSE 0: to the end of the frame */
+	d->length = 0;
+	d->cso = 0; /* DTYP 0: context */
 	d->css = 0;
 	d->special = 0;
 	d->status = 0;
-	d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
+	d->cmd = E1000_TXD_CMD_DEXT | E1000_TXD_CMD_RS | E1000_TXD_TUCMD_TCP | E1000_TXD_TUCMD_IP;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	nic->tx_next = (nic->tx_next + 1) % E1000_TX_RING;
+	e1000_wr(nic, E1000_TDT, nic->tx_next);
+	nic->tx_ext = true;
+	return HV_OK;
+}
+
+void e1000_tx_commit(struct e1000 *nic, size_t len, bool tcp_csum)
+{
+	volatile struct e1000_tx_desc *d = &nic->tx[nic->tx_next];
+
+	d->addr = (uint64_t)(uintptr_t)(nic->tx_buf + nic->tx_next * E1000_BUF_SIZE); /* a context may have had it */
+	d->length = (uint16_t)len;
+	d->special = 0;
+	d->status = 0;
+	if (nic->tx_ext) {
+		/* Data descriptors once a context is set, so that each frame says whether the device sums it. */
+		d->cso = E1000_TXD_DTYP_DATA;
+		d->css = tcp_csum ? E1000_TXD_POPTS_TXSM : 0;
+		d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS | E1000_TXD_CMD_DEXT;
+	} else {
+		d->cso = 0;
+		d->css = 0;
+		d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
+	}
 	/* The buffer and descriptor must be in memory before the tail moves (x86: a compiler barrier). */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	nic->tx_next = (nic->tx_next + 1) % E1000_TX_RING;
@@ -214,7 +244,7 @@ int e1000_transmit(struct e1000 *nic, const void *frame, size_t len)
 	if (!buf)
 		return HV_EBUSY;
 	memcpy(buf, frame, len);
-	e1000_tx_commit(nic, len);
+	e1000_tx_commit(nic, len, false);
 	return HV_OK;
 }
 

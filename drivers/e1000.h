@@ -31,6 +31,7 @@ struct e1000 {
 	uint8_t *tx_buf;          /* E1000_TX_RING * E1000_BUF_SIZE */
 	unsigned rx_next;         /* next descriptor the device fills */
 	unsigned tx_next;         /* next descriptor we fill */
+	bool tx_ext;              /* a checksum context is set: frames go in data descriptors */
 	uint64_t rx_frames, rx_dropped, tx_frames, tx_full;
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t rx_missed;       /* frames the device dropped for want of a descriptor (MPC) */
@@ -49,7 +50,15 @@ int e1000_transmit(struct e1000 *nic, const void *frame, size_t len);
  * bytes of it. Nothing else may touch the ring in between.
  */
 uint8_t *e1000_tx_slot(struct e1000 *nic);
-void e1000_tx_commit(struct e1000 *nic, size_t len);
+void e1000_tx_commit(struct e1000 *nic, size_t len, bool tcp_csum);
+
+/*
+ * TCP checksum offload (8254x manual, 3.3.6): from now on a frame committed
+ * with tcp_csum has the device add its bytes from offset tucss to its end to
+ * the 16 bits at tucso and store the complement there; the caller puts the
+ * pseudo-header's sum there first. HV_EBUSY when the ring is full.
+ */
+int e1000_tx_offload_tcp(struct e1000 *nic, uint8_t tucss, uint8_t tucso);
 
 /*
  * The next received frame, or NULL: *len is its length. The buffer stays

@@ -123,6 +123,23 @@ _Static_assert(sizeof(struct e1000_tx_desc) == 16, "legacy TX descriptor is 16 b
 #define E1000_TXD_CMD_EOP (1u << 0)  /* end of packet */
 #define E1000_TXD_CMD_IFCS (1u << 1) /* insert FCS */
 #define E1000_TXD_CMD_RS (1u << 3)   /* report status */
+#define E1000_TXD_CMD_DEXT (1u << 5) /* extended descriptor: context or data (3.3.7, 3.3.8) */
 #define E1000_TXD_STAT_DD (1u << 0)  /* descriptor done */
+
+/*
+ * Extended descriptors laid over the legacy one's fields (3.3.7, 3.3.8):
+ * in a data descriptor the legacy CSO byte holds DTYP (bits 20-23 of the
+ * second dword) and the legacy CSS byte holds POPTS; a context descriptor
+ * (DTYP 0) holds the checksum offsets where the legacy buffer address is,
+ * and TUCMD in the legacy CMD byte.
+ */
+#define E1000_TXD_DTYP_DATA 0x10u    /* in the CSO byte: DTYP = 1 */
+#define E1000_TXD_POPTS_TXSM (1u << 1) /* in the CSS byte: insert the TCP/UDP checksum */
+#define E1000_TXD_TUCMD_TCP (1u << 0) /* context: the checksum is TCP's */
+#define E1000_TXD_TUCMD_IP (1u << 1)  /* context: IPv4 */
+/* Context fields in the buffer address's place: IPCSS, IPCSO, IPCSE, TUCSS, TUCSO, TUCSE (3.3.6). */
+#define E1000_TXD_CTX(ipcss, ipcso, ipcse, tucss, tucso, tucse)                                              \
+	((uint64_t)(ipcss) | (uint64_t)(ipcso) << 8 | (uint64_t)(ipcse) << 16 | (uint64_t)(tucss) << 32 | \
+	 (uint64_t)(tucso) << 40 | (uint64_t)(tucse) << 48)
 
 #endif

@@ -67,3 +67,60 @@ uint16_t net_chksum(const void *data, int len)
 	acc = (acc & 0xffffu) + (acc >> 16);
 	return (uint16_t)acc;
 }
+
+/* Frame layout the offload reads: Ethernet II, then IPv4 (RFC 791), then TCP (RFC 793). */
+#define ETH_TYPE_OFF 12
+#define ETH_HDR 14
+#define IP_VER_IHL_20 0x45 /* version 4, a header of 20 bytes: no options */
+#define IP_TOTLEN_OFF 2
+#define IP_FRAG_OFF 6
+#define IP_FRAG_MASK 0x3fff /* more-fragments and the offset */
+#define IP_PROTO_OFF 9
+#define IP_ADDRS_OFF 12     /* source, then destination */
+#define IP_PROTO_TCP 6
+#define TCP_CSUM_OFF 16
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+int net_tcp_csum_prepare(uint8_t *frame, size_t len)
+{
+	uint8_t *ip = frame + ETH_HDR, *tcp, ph[12];
+	size_t ihl, tot, tcp_len;
+	uint32_t sum;
+	uint16_t c;
+
+	if (len < ETH_HDR + 20 || be16(frame + ETH_TYPE_OFF) != 0x0800 || (ip[0] >> 4) != 4 ||
+	    ip[IP_PROTO_OFF] != IP_PROTO_TCP || (be16(ip + IP_FRAG_OFF) & IP_FRAG_MASK))
+		return NET_CSUM_NONE; /* not a whole TCP segment over IPv4: nothing of ours to sum */
+	ihl = (size_t)(ip[0] & 0xf) * 4;
+	tot = be16(ip + IP_TOTLEN_OFF);
+	if (ihl < 20 || tot < ihl + 20 || ETH_HDR + tot > len)
+		return NET_CSUM_NONE;
+	tcp = ip + ihl;
+	tcp_len = tot - ihl;
+	memcpy(ph, ip + IP_ADDRS_OFF, 8);
+	ph[8] = 0;
+	ph[9] = IP_PROTO_TCP;
+	ph[10] = (uint8_t)(tcp_len >> 8);
+	ph[11] = (uint8_t)tcp_len;
+	sum = net_chksum(ph, sizeof(ph));
+	if (ip[0] == IP_VER_IHL_20 && ETH_HDR + tot == len) {
+		c = fold(sum);
+		memcpy(tcp + TCP_CSUM_OFF, &c, 2);
+		return NET_CSUM_DEVICE;
+	}
+	memset(tcp + TCP_CSUM_OFF, 0, 2);
+	c = (uint16_t)~fold(sum + net_chksum(tcp, (int)tcp_len));
+	memcpy(tcp + TCP_CSUM_OFF, &c, 2);
+	return NET_CSUM_DONE;
+}

@@ -87,6 +87,7 @@
 /* ---- Checksums / misc ---------------------------------------------------- */
 #include "chksum.h"
 #define LWIP_CHKSUM                 net_chksum /* one ADC per 8 bytes (net/chksum.c) */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1  /* the e1000 netif leaves outgoing TCP checksums to the device */
 #define LWIP_STATS                  0   /* no counters on the hot path; enable (with LWIP_STATS_DISPLAY) to debug */
 
 #endif /* HV_NET_LWIPOPTS_H */

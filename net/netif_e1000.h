@@ -29,6 +29,7 @@ struct netif_e1000 {
 	struct netif netif;
 	struct e1000 nic;  /* initialised (e1000_init) before netif_add */
 	bool link;         /* last link state told to lwIP */
+	bool tcp_offload;  /* the device finishes TCP checksums (e1000_tx_offload_tcp) */
 	uint64_t rx_nopbuf; /* frames dropped: no pbuf */
 	uint64_t rx_lent, rx_copied; /* frames passed up without a copy, and with one */
 	struct netif_e1000_lend lend[NETIF_E1000_LEND];

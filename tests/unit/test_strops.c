@@ -1,7 +1,8 @@
 /*
  * Unit tests for the string-instruction helpers (kernel/arch/x86/hw/strops.h)
  * and the Internet checksum lwIP uses (net/chksum.c), each against a plain
- * reference over random data, lengths and alignments.
+ * reference over random data, lengths and alignments; and the TCP checksum
+ * the e1000 finishes, checked as a receiver checks it.
  */
 #include <check.h>
 #include <stdint.h>
@@ -131,6 +132,101 @@ START_TEST(test_chksum_carries)
 }
 END_TEST
 
+/* An Ethernet frame with an IPv4 header of ihl bytes and a TCP segment of seg bytes, pad bytes after it. */
+static size_t tcp_frame(uint8_t *f, size_t ihl, size_t seg, size_t pad, uint8_t proto)
+{
+	size_t tot = ihl + seg, i;
+
+	memset(f, 0, 14 + tot + pad);
+	fill_random(f, 12);
+	f[12] = 0x08; /* IPv4 */
+	f[13] = 0x00;
+	f[14] = (uint8_t)(0x40 | ihl / 4);
+	f[16] = (uint8_t)(tot >> 8);
+	f[17] = (uint8_t)tot;
+	f[14 + 8] = 64;
+	f[14 + 9] = proto;
+	for (i = 12; i < 20; i++)
+		f[14 + i] = (uint8_t)rand(); /* addresses */
+	fill_random(f + 14 + ihl, seg);
+	f[14 + ihl + 16] = 0xaa; /* a stale checksum: must not count */
+	f[14 + ihl + 17] = 0x55;
+	fill_random(f + 14 + tot, pad);
+	return 14 + tot + pad;
+}
+
+/* What the receiver checks: the pseudo-header and the segment, checksum included, sum to all ones. */
+static int tcp_checksum_ok(const uint8_t *f)
+{
+	size_t ihl = (size_t)(f[14] & 0xf) * 4, tot = (size_t)f[16] << 8 | f[17], seg = tot - ihl;
+	uint8_t ph[12];
+	uint32_t sum;
+
+	memcpy(ph, f + 14 + 12, 8);
+	ph[8] = 0;
+	ph[9] = 6;
+	ph[10] = (uint8_t)(seg >> 8);
+	ph[11] = (uint8_t)seg;
+	sum = (uint32_t)ref_chksum(ph, 12) + ref_chksum(f + 14 + ihl, seg);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* What an e1000 does with a frame given TXSM (8254x manual, 3.3.6): sum from the start, store the complement. */
+static void device_finishes(uint8_t *f, size_t len)
+{
+	uint16_t c = (uint16_t)~ref_chksum(f + NET_CSUM_TCP_START, len - NET_CSUM_TCP_START);
+
+	memcpy(f + NET_CSUM_TCP_FIELD, &c, 2);
+}
+
+START_TEST(test_tcp_csum_offload)
+{
+	static const size_t segs[] = { 20, 21, 40, 61, 536, 1459, 1480 };
+	uint8_t f[1600];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		/* The common case: the device finishes what the pseudo-header started. */
+		len = tcp_frame(f, 20, segs[i], 0, 6);
+		ck_assert_int_eq(net_tcp_csum_prepare(f, len), NET_CSUM_DEVICE);
+		ck_assert(!tcp_checksum_ok(f));
+		device_finishes(f, len);
+		ck_assert_msg(tcp_checksum_ok(f), "segment of %zu bytes", segs[i]);
+		/* IPv4 options, or bytes after the datagram: the device would sum the wrong bytes, so it is done here. */
+		len = tcp_frame(f, 24, segs[i], 0, 6);
+		ck_assert_int_eq(net_tcp_csum_prepare(f, len), NET_CSUM_DONE);
+		ck_assert(tcp_checksum_ok(f));
+		len = tcp_frame(f, 20, segs[i], 6, 6);
+		ck_assert_int_eq(net_tcp_csum_prepare(f, len), NET_CSUM_DONE);
+		ck_assert(tcp_checksum_ok(f));
+	}
+}
+END_TEST
+
+START_TEST(test_tcp_csum_leaves_others_alone)
+{
+	uint8_t f[1600], before[1600];
+	size_t len;
+
+	len = tcp_frame(f, 20, 100, 0, 17); /* UDP */
+	memcpy(before, f, len);
+	ck_assert_int_eq(net_tcp_csum_prepare(f, len), NET_CSUM_NONE);
+	len = tcp_frame(f, 20, 100, 0, 6);
+	f[14 + 6] = 0x20; /* more fragments */
+	memcpy(before, f, len);
+	ck_assert_int_eq(net_tcp_csum_prepare(f, len), NET_CSUM_NONE);
+	ck_assert_mem_eq(f, before, len);
+	f[14 + 6] = 0;
+	ck_assert_int_eq(net_tcp_csum_prepare(f, 14 + 30), NET_CSUM_NONE); /* shorter than its datagram */
+	ck_assert_int_eq(net_tcp_csum_prepare(f, 20), NET_CSUM_NONE);
+	f[12] = 0x08;
+	f[13] = 0x06; /* ARP */
+	ck_assert_int_eq(net_tcp_csum_prepare(f, len), NET_CSUM_NONE);
+}
+END_TEST
+
 static Suite *strops_suite(void)
 {
 	Suite *s = suite_create("strops");
@@ -142,6 +238,8 @@ static Suite *strops_suite(void)
 	tcase_add_test(tc, test_chksum_rfc1071_example);
 	tcase_add_test(tc, test_chksum_matches_reference);
 	tcase_add_test(tc, test_chksum_carries);
+	tcase_add_test(tc, test_tcp_csum_offload);
+	tcase_add_test(tc, test_tcp_csum_leaves_others_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
