@@ -35,6 +35,15 @@ static int mem_write(void *ctx, uint64_t gfn, const void *src)
 }
 
 /*
+ * The sender asks this of each page before it reads it, in order within a pass, so it also starts
+ * the load of a page this far ahead. A page's first touch (its TLB entry and first line; the
+ * hardware's prefetch does not cross pages) took about a quarter of the sender's time in the load
+ * that follows (perf at ~1 GiB/s, one connection on loopback); with this, the sender's CPU per GiB
+ * fell from a median 0.82 to 0.74 s over 5 interleaved runs (16 pages ahead hid less).
+ */
+#define MEM_PREFETCH_PAGES 48u
+
+/*
  * In place, from the first word: a page of data answers after one load. A page the tracker knows
  * was never written is not read: reading it would fault in a page of zeros (track.h).
  */
@@ -44,6 +53,8 @@ static int mem_zero(void *ctx, uint64_t gfn)
 	const uint64_t *w = (const uint64_t *)(const void *)(m->mem + gfn * MIGR_PAGE_SIZE);
 	size_t i;
 
+	if (gfn + MEM_PREFETCH_PAGES < m->bytes / MIGR_PAGE_SIZE)
+		__builtin_prefetch(m->mem + (gfn + MEM_PREFETCH_PAGES) * MIGR_PAGE_SIZE);
 	if (m->track && lr_track_untouched(m->track, gfn))
 		return 1;
 	for (i = 0; i < MIGR_PAGE_SIZE / 8; i++)
