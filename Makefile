@@ -104,6 +104,8 @@ $(JSMN_DIR)/xxhash.h: /usr/include/xxhash.h
 $(patsubst %,$(BUILD)/obj/%.o,$(MIGR_C)): KCFLAGS += $(MBEDTLS_CPPFLAGS)
 $(patsubst %,$(BUILD)/obj/%.o,$(MIGR_C)): $(LWIP_STAMP) $(MBEDTLS_STAMP) $(JSMN_DIR)/xxhash.h $(JSMN_DIR)/jsmn.h
 $(call xxh_path_flags,$(BUILD)/obj/migration/xxh_%.c.o,KCFLAGS)
+# Page copy and zero check with AVX-512F (kernel/arch/x86/pagevec.h): this file alone, chosen at boot.
+$(BUILD)/obj/kernel/arch/x86/pagevec_avx512.c.o: KCFLAGS += -mavx512f
 # The page hash: -O3 unrolls XXH3's eight lanes into registers (measured in Bochs on the scalar path: 1.8
 # instructions per byte hashed at -O2, ~1.1 at -O3).
 $(patsubst %,$(BUILD)/obj/%.o,$(XXH_PATH_SRCS)): KCFLAGS += -O3

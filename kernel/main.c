@@ -15,6 +15,7 @@
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
+#include "kernel/arch/x86/pagevec.h"
 #include "kernel/arch/x86/xstate.h"
 #include "kernel/core/config.h"
 #include "kernel/core/multiboot1.h"
@@ -134,6 +135,9 @@ static void vector_enable(void)
 
 	log_info("boot", "XCR0 %#llx: %s", (unsigned long long)xcr0,
 		 xcr0 & XCR0_AVX512 ? "AVX and AVX-512 state enabled" : xcr0 ? "AVX state enabled" : "no AVX state");
+	/* xstate_enable() sets the AVX-512 state only where CPUID reports AVX-512F. */
+	log_info("boot", "page copy and zero check: %s",
+		 pagevec_use((xcr0 & XCR0_AVX512) == XCR0_AVX512) ? "AVX-512F" : "string instructions");
 }
 
 /* The stream's vector paths (record MAC, page hash): the widest this CPU offers and XCR0 enables now that VMX is on. */

@@ -3,7 +3,7 @@
 
 #include <string.h>
 #include "kernel/arch/x86/hw/hwops.h"
-#include "kernel/arch/x86/hw/strops.h"
+#include "kernel/arch/x86/pagevec.h"
 #include "kernel/arch/x86/random.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/core/dirty_bitmap.h"
@@ -14,6 +14,8 @@
 #include "migration/prof.h"
 
 /* ---- guest memory ---- */
+
+_Static_assert(PAGEVEC_SIZE == MIGR_PAGE_SIZE, "a page is a page");
 
 static struct vm *vm_of(void *ctx) { return ((struct migr_hv_vm *)ctx)->vm; }
 
@@ -39,7 +41,7 @@ static int mem_read(void *ctx, uint64_t gfn, void *dst)
 
 	if (!p)
 		return HV_ERANGE;
-	memcpy(dst, p, MIGR_PAGE_SIZE);
+	page_copy(dst, p);
 	return HV_OK;
 }
 
@@ -57,7 +59,7 @@ static int mem_zero(void *ctx, uint64_t gfn)
 {
 	const void *p = page_hva(ctx, gfn);
 
-	return p && str_all_zero(p, MIGR_PAGE_SIZE / 8);
+	return p && page_is_zero(p);
 }
 
 const struct migr_memory_ops migr_hv_memory_ops = { mem_size, mem_read, mem_write, mem_zero, NULL };
