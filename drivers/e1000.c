@@ -187,6 +187,15 @@ uint8_t *e1000_tx_slot(struct e1000 *nic)
 	return nic->tx_buf + nic->tx_next * E1000_BUF_SIZE;
 }
 
+/* Hands the descriptor at tx_next to the device. */
+static void tx_push(struct e1000 *nic)
+{
+	/* The buffer and descriptor must be in memory before the tail moves (x86: a compiler barrier). */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	nic->tx_next = (nic->tx_next + 1) % E1000_TX_RING;
+	e1000_wr(nic, E1000_TDT, nic->tx_next);
+}
+
 int e1000_tx_offload_tcp(struct e1000 *nic, uint8_t tucss, uint8_t tucso)
 {
 	volatile struct e1000_tx_desc *d = &nic->tx[nic->tx_next];
@@ -201,9 +210,7 @@ int e1000_tx_offload_tcp(struct e1000 *nic, uint8_t tucss, uint8_t tucso)
 	d->special = 0;
 	d->status = 0;
 	d->cmd = E1000_TXD_CMD_DEXT | E1000_TXD_CMD_RS | E1000_TXD_TUCMD_TCP | E1000_TXD_TUCMD_IP;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	nic->tx_next = (nic->tx_next + 1) % E1000_TX_RING;
-	e1000_wr(nic, E1000_TDT, nic->tx_next);
+	tx_push(nic);
 	nic->tx_ext = true;
 	return HV_OK;
 }
@@ -226,10 +233,7 @@ void e1000_tx_commit(struct e1000 *nic, size_t len, bool tcp_csum)
 		d->css = 0;
 		d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
 	}
-	/* The buffer and descriptor must be in memory before the tail moves (x86: a compiler barrier). */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	nic->tx_next = (nic->tx_next + 1) % E1000_TX_RING;
-	e1000_wr(nic, E1000_TDT, nic->tx_next);
+	tx_push(nic);
 	nic->tx_frames++;
 	nic->tx_bytes += len;
 }
