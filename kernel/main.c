@@ -135,12 +135,12 @@ static void vector_enable(void)
 
 	log_info("boot", "XCR0 %#llx: %s", (unsigned long long)xcr0,
 		 xcr0 & XCR0_AVX512 ? "AVX and AVX-512 state enabled" : xcr0 ? "AVX state enabled" : "no AVX state");
-	/* xstate_enable() sets the AVX-512 state only where CPUID reports AVX-512F. */
-	log_info("boot", "page copy and zero check: %s",
-		 pagevec_use((xcr0 & XCR0_AVX512) == XCR0_AVX512) ? "AVX-512F" : "string instructions");
 }
 
-/* The stream's vector paths (record MAC, page hash): the widest this CPU offers and XCR0 enables now that VMX is on. */
+/*
+ * The stream's vector paths (record MAC, page hash, the memory port's page copy and zero check): the
+ * widest this CPU offers and XCR0 enables now that VMX is on.
+ */
 static void migr_paths_choose(void)
 {
 	struct cpuid_regs l1 = cpuid(CPUID_LEAF_FEATURES, 0), l7 = { 0 };
@@ -153,8 +153,9 @@ static void migr_paths_choose(void)
 	c = (struct migr_cpu){ l1.ecx, l1.edx, l7.ebx, l7.ecx, xstate_xcr0() };
 	p = migr_poly_use(&c, MIGR_POLY_AVX512);
 	x = migr_xxh_use(&c, MIGR_XXH_AVX512);
-	log_info("migr", "record MAC: Poly1305 from %s, %s path; page hash: XXH3, %s path", migr_poly_impl,
-		 migr_poly_path_name(p), migr_xxh_path_name(x));
+	log_info("migr", "record MAC: Poly1305 from %s, %s path; page hash: XXH3, %s path; page copy and zero check: %s",
+		 migr_poly_impl, migr_poly_path_name(p), migr_xxh_path_name(x),
+		 pagevec_use(migr_cpu_avx512f(&c)) ? "AVX-512F" : "string instructions");
 }
 
 static void host_halt(void) { cpu_halt_forever(); }

@@ -16,7 +16,6 @@ static const char *const names[MIGR_XXH_PATHS] = {
 };
 
 migr_page_hash_fn *migr_page_hash_now = migr_page_hash_scalar;
-static enum migr_xxh_path now = MIGR_XXH_SCALAR;
 
 uint64_t migr_page_hash_scalar(const void *page)
 {
@@ -40,13 +39,16 @@ enum migr_xxh_path migr_xxh_use(const struct migr_cpu *cpu, enum migr_xxh_path m
 	enum migr_xxh_path p = migr_xxh_pick(cpu, max);
 
 	migr_page_hash_now = paths[p];
-	now = p;
 	return p;
 }
 
 enum migr_xxh_path migr_xxh_now(void)
 {
-	return now;
+	enum migr_xxh_path p = MIGR_XXH_SCALAR;
+
+	while (p < MIGR_XXH_PATHS && paths[p] != migr_page_hash_now)
+		p++;
+	return p;
 }
 
 const char *migr_xxh_path_name(enum migr_xxh_path p)
