@@ -524,6 +524,10 @@ static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 		s->free_rate = st.dirty_rate;
 	migr_policy_decide(&s->cfg.limits, &st, &d);
 	s->prog.decisions++;
+	if (d.action == MIGR_ACT_SWITCHOVER) {
+		s->switch_stats = st;
+		s->switch_stats.vcpu_dirty_rate = NULL;
+	}
 	apply(s, &d);
 	/* Decided within a pass (what remains fits, or time is up): the pause starts now, not at the pass's end. */
 	if (s->switching && !boundary && s->status == MIGR_SEND_RUNNING)

@@ -141,6 +141,7 @@ struct migr_sender {
 	/* time, in clock ticks */
 	uint64_t t_start, t_wait, t_pass, t_policy, t_pause, t_control, t_hello;
 	uint64_t phase_at[MIGR_SP_END + 1]; /* the end of the step that first saw each phase: the switchover's timeline */
+	struct migr_stats switch_stats; /* what the switchover was decided on, for its timeline */
 	uint64_t free_rate; /* pages/s, the highest measured within a pass with no throttle or limit in force */
 	uint64_t harvest_ticks; /* the last harvest took this long: the pause makes one more */
 	uint64_t samples_t[5], samples_bytes[5], samples_pending[5];

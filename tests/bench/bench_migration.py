@@ -70,6 +70,18 @@ SEND_PROGRESS_RE = re.compile(
 SEND_ALL_RE = re.compile(r"I migr: send done: .* (?P<ms>\d+) ms in all")
 RECV_VIEW_RE = re.compile(r"I migr: receive done: .* downtime \(this host's view\) (?P<ms>\d+) ms")
 PROFILE_RE = re.compile(r"I mprof: (.*)$", re.M)
+# A's timeline of the pause (migration/hv_migr.c): where the downtime went, against what the policy expected.
+PAUSE_RE = re.compile(r"I migr: switchover: expected (?P<expected_ms>\d+) ms; from the pause: final pass of "
+                      r"(?P<final_pages>\d+) pages at (?P<final_pass_ms>\d+) ms, its pages handed over "
+                      r"(?P<pages_done_ms>\d+) ms, state (?P<state_done_ms>\d+) ms, READY (?P<ready_ms>\d+) ms, "
+                      r"CONFIRM (?P<confirm_ms>\d+) ms")
+SWITCH_RE = re.compile(r"I migr: switchover: decided on (?P<left>\d+) bytes left, (?P<queued>\d+) queued, "
+                       r"(?P<state>\d+) of state, (?P<bw>\d+) B/s, round trip (?P<rtt_us>\d+) us, "
+                       r"harvest (?P<harvest_us>\d+) us")
+# B's, from the final pass's first record.
+PAUSE_DEST_RE = re.compile(r"I migr: switchover \(this host's clock\): final pass begun to its pages in "
+                           r"(?P<pages_ms>\d+) ms, READY (?P<ready_ms>\d+) ms, COMMIT (?P<commit_ms>\d+) ms, "
+                           r"CONFIRM (?P<confirm_ms>\d+) ms")
 
 
 class Hang(Exception):
@@ -207,6 +219,12 @@ def migrate(ns, hosts, src, dst, conns):
         "policy": s["policy"], "wall_s": round(wall, 2), "wire_bytes": wire, "wire_wall_s": round(wire_wall, 2),
         "goodput_wall_mib_s": mib_s(s["page_bytes_sent"] / wire_wall) if wire_wall else 0.0,
         # Where each host's time went (migration/hv_prof.c's summary at the end of the migration).
+        "pause_timeline": (lambda m: {k: int(v) for k, v in m.groupdict().items()} if m else None)(
+            PAUSE_RE.search(src_text)),
+        "switch_decision": (lambda m: {k: int(v) for k, v in m.groupdict().items()} if m else None)(
+            SWITCH_RE.search(src_text)),
+        "pause_timeline_dest": (lambda m: {k: int(v) for k, v in m.groupdict().items()} if m else None)(
+            PAUSE_DEST_RE.search(dst_text[before_dst:])),
         "profile_src": PROFILE_RE.findall(src_text), "profile_dst": PROFILE_RE.findall(dst_text[before_dst:]),
     }
     return rec, rows
