@@ -31,6 +31,7 @@ static struct {
 	bool rcv_vm_turn;             /* the received VM has had its first turn before the receive's report */
 	struct migr_hv_recv_req recv_req;
 	uint32_t connections;
+	uint64_t recv_pages;          /* receiving: the largest VM the buffers hold hashes for */
 	uint64_t attempts;
 	struct migr_hv_vm hv;
 	struct migr_lwip tr;
@@ -314,7 +315,7 @@ static int mh_receiver_start(void)
 		{ &migr_lwip_ops, &mh.tr }, { &migr_hv_memory_ops, &mh.hv }, { &migr_hv_clock_ops, NULL },
 		&migr_hv_dest_ops, &mh.hv,
 	};
-	struct migr_receiver_bufs b = { { 0 }, NULL, 0 };
+	struct migr_receiver_bufs b = { { 0 }, NULL, 0, NULL };
 	uint8_t *m = (uint8_t *)(uintptr_t)mh.buf;
 	uint64_t data = (uint64_t)mh.connections * MIGR_PAD8(MIGR_REC_MAX);
 	uint32_t i;
@@ -322,7 +323,8 @@ static int mh_receiver_start(void)
 	for (i = 0; i < mh.connections; i++)
 		b.data_in[i] = m + i * MIGR_PAD8(MIGR_REC_MAX);
 	b.hashes = (uint64_t *)(m + data);
-	b.npages = (mh.buf_size - data) / 8;
+	b.npages = mh.recv_pages;
+	b.written = (uint64_t *)(m + data + mh.recv_pages * 8);
 	mh.hv = (struct migr_hv_vm){ .store = mh.p.store, .sched = mh.p.sched, .vm_changed = mh_vm_changed };
 	mh.attempts++;
 	mh.started_at = time_now();
@@ -343,13 +345,14 @@ int migr_hv_receive(const struct migr_hv_recv_req *req)
 	if (mh.state == MIGR_HV_RUNNING || mh.state == MIGR_HV_LISTENING || mh.state == MIGR_HV_COMMITTED_UNCONFIRMED ||
 	    mh.vm)
 		return HV_EBUSY;
-	/* Page hashes for the largest VM this host's free memory could hold. */
+	/* Page hashes and written bits for the largest VM this host's free memory could hold. */
 	free = frames_free_bytes();
 	if (free < data + (8u << 20))
 		return HV_ENOMEM;
-	pages = (free - data) / (MIGR_PAGE_SIZE + 8);
-	if (!mh_buffers_take(data + pages * 8))
+	pages = (free - data) * 64 / (64 * (MIGR_PAGE_SIZE + 8) + 8);
+	if (!mh_buffers_take(data + pages * 8 + (pages + 63) / 64 * 8))
 		return HV_ENOMEM;
+	mh.recv_pages = pages;
 	mh.connections = connections;
 	mh.recv_req = *req;
 	rc = migr_lwip_listen(&mh.tr, net_migr_netif(), req->port, connections + 1, mh_event, NULL);
@@ -382,6 +385,9 @@ static void mh_recv_ended(uint32_t st)
 			 "COMMIT %llu ms, CONFIRM %llu ms",
 			 (unsigned long long)mh_ms(g->t_pages - g->t_final), (unsigned long long)mh_ms(g->t_ready - g->t_final),
 			 (unsigned long long)mh_ms(g->t_commit - g->t_final), (unsigned long long)g->downtime_ms);
+		if (g->pages_filled)
+			log_warn("migr", "the source's first pass left %llu pages unsent: zeroed here",
+				 (unsigned long long)g->pages_filled);
 		/* Logged now, not at the start: a console line there would lengthen the pause. */
 		log_info("migr", "start: the guest's TSC goes on at %llu, %llu us after %llu at the pause",
 			 (unsigned long long)mh.hv.tsc_at_start, (unsigned long long)(mh.hv.downtime_ns / 1000),

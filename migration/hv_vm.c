@@ -152,6 +152,8 @@ static int dst_create(void *ctx, const uint8_t *header_body)
 	p.vcpus = h->header.vcpus;
 	p.throttle_max = SCHED_THROTTLE_MAX;
 	memcpy(p.uuid, h->header.uuid, sizeof(p.uuid)); /* the same VM: its identity comes with it */
+	/* The receiver writes every page before the VM runs (its first pass, or zeros after it: b.written). */
+	p.ram_unzeroed = true;
 	rc = vm_create(h->store, 0, &p, NULL, 0, h->sched);
 	if (rc) {
 		vm_destroy(h->store);

@@ -174,6 +174,8 @@ static int on_header(struct migr_receiver *r, const struct migr_rec *rec)
 		return fail(r, MIGR_ERR_INTERNAL, "created VM has the wrong size");
 	for (i = 0; i < r->npages; i++)
 		r->b.hashes[i] = r->zero_hash;
+	if (r->b.written)
+		memset(r->b.written, 0, (r->npages + 63) / 64 * sizeof(uint64_t));
 	if (r->p.memory.ops->span)
 		for (i = 1; i <= r->cfg.max_connections; i++)
 			migr_dec_place(&r->link[i].dec, place_pages, r);
@@ -337,6 +339,39 @@ static int pass_room(struct migr_receiver *r, uint32_t count)
 	return APPLIED;
 }
 
+static void mark_written(struct migr_receiver *r, uint64_t gfn)
+{
+	if (r->b.written)
+		r->b.written[gfn / 64] |= 1ull << (gfn % 64);
+}
+
+/*
+ * After the first pass: every page it did not write is zeroed, so that the
+ * VM never sees what its memory held before (the memory was not zeroed at
+ * creation). A sound sender's first pass writes them all, and this only
+ * reads the bitmap.
+ */
+static int fill_unwritten(struct migr_receiver *r)
+{
+	uint64_t gfn, w;
+
+	if (!r->b.written)
+		return HV_OK;
+	for (w = 0; w * 64 < r->npages; w++) {
+		if (r->b.written[w] == ~0ull)
+			continue;
+		for (gfn = w * 64; gfn < (w + 1) * 64 && gfn < r->npages; gfn++) {
+			if ((r->b.written[w] >> (gfn % 64)) & 1)
+				continue;
+			if (r->p.memory.ops->write_page(r->p.memory.ctx, gfn, zero_page) < 0)
+				return fail(r, MIGR_ERR_RANGE, "guest memory refused a page");
+			r->b.written[w] |= 1ull << (gfn % 64);
+			r->prog.pages_filled++;
+		}
+	}
+	return HV_OK;
+}
+
 static void count_pages(struct migr_receiver *r, uint32_t index, uint32_t count)
 {
 	r->conn_pages[index] += count;
@@ -370,6 +405,7 @@ static int on_pages(struct migr_receiver *r, uint32_t index, const struct migr_r
 		    r->p.memory.ops->write_page(r->p.memory.ctx, v.gfn + i, v.data + (size_t)i * MIGR_PAGE_SIZE) < 0)
 			return fail(r, MIGR_ERR_RANGE, "guest memory refused a page");
 		r->b.hashes[v.gfn + i] = migr_get_u64(v.hashes + (size_t)i * 8);
+		mark_written(r, v.gfn + i);
 	}
 	migr_prof_end(MIGR_PROF_WRITE, t0, (uint64_t)v.count * MIGR_PAGE_SIZE);
 	count_pages(r, index, v.count);
@@ -399,6 +435,7 @@ static int on_zero(struct migr_receiver *r, uint32_t index, const struct migr_re
 		if (r->p.memory.ops->write_page(r->p.memory.ctx, gfn, zero_page) < 0)
 			return fail(r, MIGR_ERR_RANGE, "guest memory refused a page");
 		r->b.hashes[gfn] = r->zero_hash;
+		mark_written(r, gfn);
 	}
 	count_pages(r, index, z.count);
 	r->prog.zero_pages += z.count;
@@ -469,6 +506,8 @@ static void pass_barrier(struct migr_receiver *r)
 	r->pass_open = 0;
 	r->pass++;
 	r->prog.pass = r->pass;
+	if (r->pass == 1 && fill_unwritten(r))
+		return;
 	if (r->pass_final) {
 		r->final_done = 1;
 		r->prog.t_pages = r->p.clock.ops->now(r->p.clock.ctx);

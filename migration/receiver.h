@@ -65,11 +65,18 @@ struct migr_receiver_bufs {
 	uint8_t *data_in[MIGR_CONN_MAX]; /* per data slot, MIGR_REC_MAX bytes each, up to max_connections */
 	uint64_t *hashes;                /* per page: hash of what was verified and written */
 	uint64_t npages;                 /* capacity of hashes: the largest VM this host takes */
+	/*
+	 * Optional, npages bits: which pages the stream wrote. With it, the VM's memory need not start
+	 * zeroed: after the first pass, which sends all memory, any page it did not write is zeroed here.
+	 * Without it, the VM's memory must start zeroed.
+	 */
+	uint64_t *written;
 };
 
 struct migr_recv_progress {
 	uint32_t phase, pass;
 	uint64_t pages_written, zero_pages, bytes_in;
+	uint64_t pages_filled; /* zeroed after the first pass because it did not send them (0 from a sound sender) */
 	uint64_t downtime_ms; /* first final-pass record to CONFIRM, on this clock */
 	/* The switchover on this clock, in ticks: final pass begun, its pages all in, READY queued, COMMIT taken. */
 	uint64_t t_final, t_pages, t_ready, t_commit;

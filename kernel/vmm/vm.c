@@ -69,7 +69,8 @@ int vm_create(struct vm *vm, unsigned id, const struct vm_params *p, const void 
 	vuart_init(&vm->console, COM1_BASE, id);
 	vdev_reset(vm, time_now()); /* the devices keep the guest's time: a new vCPU's TSC is this host's */
 	/* 2 MiB alignment lets EPT map RAM with large pages. */
-	vm->ram_hpa = frames_alloc(vm->ram_size, EPT_PAGE_2M);
+	vm->ram_hpa = p->ram_unzeroed ? frames_alloc_unzeroed(vm->ram_size, EPT_PAGE_2M)
+				      : frames_alloc(vm->ram_size, EPT_PAGE_2M);
 	if (!vm->ram_hpa) {
 		log_err("vm", "vm%u: no %llu MiB block of host memory for guest RAM (%llu MiB free)", id,
 			(unsigned long long)(vm->ram_size >> 20), (unsigned long long)(frames_free_bytes() >> 20));

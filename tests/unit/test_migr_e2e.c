@@ -572,7 +572,7 @@ static struct guest g;
 static struct net n;
 static struct migr_sender snd;
 static struct migr_receiver rcv;
-static uint64_t bitmap[NPAGES / 64], shash[NPAGES], rhash[NPAGES];
+static uint64_t bitmap[NPAGES / 64], shash[NPAGES], rhash[NPAGES], rwritten[NPAGES / 64];
 static uint8_t chunks[MIGR_CONN_MAX * MIGR_SEND_CHUNK_MIN];
 static uint8_t data_in[MIGR_CONN_MAX][MIGR_REC_MAX];
 
@@ -619,7 +619,7 @@ static void begin(const struct setup *su)
 		.hold_ms = su->hold_ms,
 	};
 	struct migr_receiver_ports rp = { { &b_net, &n }, { &mem_ops, &g.dst }, { &clock_ops_b, &g }, &dst_vm, &g };
-	struct migr_receiver_bufs rb = { .hashes = rhash, .npages = NPAGES };
+	struct migr_receiver_bufs rb = { .hashes = rhash, .npages = NPAGES, .written = rwritten };
 	uint8_t *src = g.src.buf, *dst = g.dst.buf;
 	uint32_t i;
 
@@ -627,7 +627,11 @@ static void begin(const struct setup *su)
 	memset(&n, 0, sizeof(n));
 	g.src.buf = su->back ? dst : src;
 	g.dst.buf = su->back ? src : dst;
-	memset(g.dst.buf, 0, RAM); /* a VM the destination creates has zeroed memory */
+	/*
+	 * A VM the destination creates has not-zeroed memory (the hypervisor's does not either): every
+	 * migration's memcmp then shows that each page was written, zero pages included.
+	 */
+	memset(g.dst.buf, 0xa5, RAM);
 	/* Source: a third zero pages, the rest patterned. */
 	for (i = 0; i < NPAGES && !su->back; i++)
 		memset(src + (size_t)i * MIGR_PAGE_SIZE, i % 3 ? (int)(i * 7 + 1) : 0, MIGR_PAGE_SIZE);

@@ -31,9 +31,14 @@ void frames_init(const struct mb2_info *mb, uint64_t mbi_pa, uint64_t mbi_size)
 		frame_pool_reserve(&pool, mb->modules[i].start, mb->modules[i].end);
 }
 
+uint64_t frames_alloc_unzeroed(uint64_t size, uint64_t align)
+{
+	return frame_pool_take(&pool, size, align < FRAME_SIZE ? FRAME_SIZE : align);
+}
+
 uint64_t frames_alloc(uint64_t size, uint64_t align)
 {
-	uint64_t pa = frame_pool_take(&pool, size, align < FRAME_SIZE ? FRAME_SIZE : align);
+	uint64_t pa = frames_alloc_unzeroed(size, align);
 
 	if (pa)
 		memset((void *)(uintptr_t)pa, 0, (size + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1));

@@ -16,6 +16,11 @@
 void frames_init(const struct mb2_info *mb, uint64_t mbi_pa, uint64_t mbi_size);
 /* Zeroed, contiguous frames; 0 when none are left. */
 uint64_t frames_alloc(uint64_t size, uint64_t align);
+/*
+ * The same, not zeroed: they hold whatever their last owner left. Only for
+ * memory whose every byte is written before anything reads it.
+ */
+uint64_t frames_alloc_unzeroed(uint64_t size, uint64_t align);
 /* Gives back frames frames_alloc() handed out (size as asked); HV_EINVAL if any is free already. */
 int frames_free(uint64_t pa, uint64_t size);
 uint64_t frames_free_bytes(void);
