@@ -114,10 +114,11 @@ static void mh_buffers_free(void)
 	mh.buf_size = 0;
 }
 
-static uint8_t *mh_buffers_take(uint64_t size)
+/* zeroed: the caller reads what it has not written; else they come as their last owner left them. */
+static uint8_t *mh_buffers_take(uint64_t size, bool zeroed)
 {
 	mh.buf_size = MH_ALIGN(size);
-	mh.buf = frames_alloc(mh.buf_size, 4096);
+	mh.buf = zeroed ? frames_alloc(mh.buf_size, 4096) : frames_alloc_unzeroed(mh.buf_size, 4096);
 	return (uint8_t *)(uintptr_t)mh.buf;
 }
 
@@ -241,7 +242,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	hash_bytes = npages * 8;
 	b.window = req->connections * 2 < MIGR_CONN_MAX ? req->connections * 2 : MIGR_CONN_MAX;
 	b.chunk_size = MIGR_PAD8(MIGR_SEND_CHUNK_MIN);
-	m = mh_buffers_take(bitmap_bytes + hash_bytes + b.window * b.chunk_size);
+	m = mh_buffers_take(bitmap_bytes + hash_bytes + b.window * b.chunk_size, true);
 	if (!m)
 		return HV_ENOMEM;
 	b.bitmap = (uint64_t *)m;
@@ -350,7 +351,11 @@ int migr_hv_receive(const struct migr_hv_recv_req *req)
 	if (free < data + (8u << 20))
 		return HV_ENOMEM;
 	pages = (free - data) * 64 / (64 * (MIGR_PAGE_SIZE + 8) + 8);
-	if (!mh_buffers_take(data + pages * 8 + (pages + 63) / 64 * 8))
+	/*
+	 * Not zeroed: sized for the largest VM this host could take (1 GiB of hashes for 512 GiB free), and
+	 * the receiver sets the hashes and written bits of the VM's pages when the header comes.
+	 */
+	if (!mh_buffers_take(data + pages * 8 + (pages + 63) / 64 * 8, false))
 		return HV_ENOMEM;
 	mh.recv_pages = pages;
 	mh.connections = connections;
