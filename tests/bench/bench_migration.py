@@ -84,6 +84,11 @@ PAUSE_DEST_RE = re.compile(r"I migr: switchover \(this host's clock\): final pas
                            r"CONFIRM (?P<confirm_ms>\d+) ms")
 
 
+def numbers(match):
+    """A log line's named fields as integers, or None when the line is not there."""
+    return {k: int(v) for k, v in match.groupdict().items()} if match else None
+
+
 class Hang(Exception):
     pass
 
@@ -219,12 +224,9 @@ def migrate(ns, hosts, src, dst, conns):
         "policy": s["policy"], "wall_s": round(wall, 2), "wire_bytes": wire, "wire_wall_s": round(wire_wall, 2),
         "goodput_wall_mib_s": mib_s(s["page_bytes_sent"] / wire_wall) if wire_wall else 0.0,
         # Where each host's time went (migration/hv_prof.c's summary at the end of the migration).
-        "pause_timeline": (lambda m: {k: int(v) for k, v in m.groupdict().items()} if m else None)(
-            PAUSE_RE.search(src_text)),
-        "switch_decision": (lambda m: {k: int(v) for k, v in m.groupdict().items()} if m else None)(
-            SWITCH_RE.search(src_text)),
-        "pause_timeline_dest": (lambda m: {k: int(v) for k, v in m.groupdict().items()} if m else None)(
-            PAUSE_DEST_RE.search(dst_text[before_dst:])),
+        "pause_timeline": numbers(PAUSE_RE.search(src_text)),
+        "switch_decision": numbers(SWITCH_RE.search(src_text)),
+        "pause_timeline_dest": numbers(PAUSE_DEST_RE.search(dst_text[before_dst:])),
         "profile_src": PROFILE_RE.findall(src_text), "profile_dst": PROFILE_RE.findall(dst_text[before_dst:]),
     }
     return rec, rows
