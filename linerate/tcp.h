@@ -31,6 +31,7 @@ struct lr_tcp {
 	int fd[LR_TCP_SLOTS];
 	uint8_t state[LR_TCP_SLOTS];
 	uint8_t blocked[LR_TCP_SLOTS]; /* the socket buffer was full at the last write */
+	int lowat[LR_TCP_SLOTS];       /* SO_RCVLOWAT as last set (0: never set, the kernel's 1) */
 	uint8_t data_held;       /* test faults: the data connections take nothing for now */
 	uint32_t accepted;
 	/* Link events go to the owner's state machine. */
