@@ -3,7 +3,8 @@
  * buffer in one process, over an in-memory transport that cuts every read
  * and write at random points, while a writer keeps dirtying pages of the
  * source until the pause. Then the ways it must fail: a forged record, a
- * source without the secret, memory outside the VM, a bad page hash, the
+ * source without the secret, memory outside the VM, a bad page hash, a
+ * first pass that skips a page (B zeroes it, the digest refuses), the
  * link cut before and after COMMIT, a cancel, a VM the host cannot take.
  * A side's close reaches the other as the transport over lwIP reports a
  * FIN: the link fails once the bytes sent before it have been read. B's
@@ -1118,6 +1119,42 @@ START_TEST(test_bad_page_hash)
 }
 END_TEST
 
+/*
+ * A first pass that skips a page and sends another twice: the page count
+ * adds up, so only B's bit per written page sees the gap. B zeroes the
+ * skipped page (its memory held 0xa5, what the host's memory held before),
+ * and the digest before READY refuses the migration: the VM stays on A.
+ */
+START_TEST(test_first_pass_gap)
+{
+	const uint64_t twice = 1, skipped = 999; /* page 999 is a zero page on A, 1 is not */
+	const uint8_t *page = g.dst.buf;
+	struct setup su = { .conns = 1, .window = 1, .rate = 0, .cap = PIPE_CAP };
+	size_t i;
+
+	srand(9);
+	begin(&su);
+	run_until(sender_precopy, 1000);
+	while (snd.cursor <= twice)
+		round_trip();
+	ck_assert_uint_lt(snd.cursor, skipped);
+	/* As a faulty sender would: page 1 once more, page 999 never; the pass still counts every page. */
+	bitmap[twice / 64] |= 1ull << (twice % 64);
+	bitmap[skipped / 64] &= ~(1ull << (skipped % 64));
+	snd.cursor = twice;
+	run_until(finished, 20000);
+	ck_assert_uint_eq(rcv.prog.pages_filled, 1);
+	page = g.dst.buf + skipped * MIGR_PAGE_SIZE;
+	for (i = 0; i < MIGR_PAGE_SIZE; i++)
+		ck_assert_uint_eq(page[i], 0);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_FAILED);
+	ck_assert_uint_eq(rcv.prog.error, MIGR_ERR_INTEGRITY);
+	ck_assert(!g.started && g.discarded);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_FAILED);
+	ck_assert(g.resumed && !g.released);
+}
+END_TEST
+
 /* Records that are well formed and authentic but break the protocol's order. */
 START_TEST(test_protocol_breaches)
 {
@@ -1784,6 +1821,7 @@ int main(void)
 	tcase_add_test(tc, test_forged_record);
 	tcase_add_test(tc, test_out_of_range);
 	tcase_add_test(tc, test_bad_page_hash);
+	tcase_add_test(tc, test_first_pass_gap);
 	tcase_add_test(tc, test_protocol_breaches);
 	tcase_add_test(tc, test_idle_one_pass);
 	tcase_add_test(tc, test_source_without_secret);
