@@ -317,8 +317,6 @@ static void want_at_least(struct lr_tcp *t, uint32_t c, size_t n)
 	size_t cap = t->sockbuf && (size_t)t->sockbuf / 2 < RCVLOWAT_MAX ? (size_t)t->sockbuf / 2 : RCVLOWAT_MAX;
 	int v = (int)(n < cap ? n : cap);
 
-	if (v < 1)
-		v = 1;
 	if (v != t->lowat[c] && !setsockopt(t->fd[c], SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)))
 		t->lowat[c] = v;
 }

@@ -365,7 +365,7 @@ static int fill_unwritten(struct migr_receiver *r)
 				continue;
 			if (r->p.memory.ops->write_page(r->p.memory.ctx, gfn, zero_page) < 0)
 				return fail(r, MIGR_ERR_RANGE, "guest memory refused a page");
-			r->b.written[w] |= 1ull << (gfn % 64);
+			mark_written(r, gfn);
 			r->prog.pages_filled++;
 		}
 	}

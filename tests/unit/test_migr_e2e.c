@@ -1128,7 +1128,7 @@ END_TEST
 START_TEST(test_first_pass_gap)
 {
 	const uint64_t twice = 1, skipped = 999; /* page 999 is a zero page on A, 1 is not */
-	const uint8_t *page = g.dst.buf;
+	const uint8_t *page;
 	struct setup su = { .conns = 1, .window = 1, .rate = 0, .cap = PIPE_CAP };
 	size_t i;
 

@@ -264,28 +264,30 @@ END_TEST
  * A VM whose creator writes every page (a migration's receiver) gets its RAM as the pool has it, not
  * zeroed: a large VM's zeroing would hold the CPU for seconds. Every other VM starts from zeros.
  */
+static uint64_t ram_nonzero_bytes(void)
+{
+	const uint8_t *ram = (const uint8_t *)(uintptr_t)vm.ram_hpa;
+	uint64_t i, n = 0;
+
+	for (i = 0; i < RAM_SIZE; i++)
+		n += ram[i] != 0;
+	return n;
+}
+
 START_TEST(test_ram_zeroed_unless_asked_not_to)
 {
 	struct vm_params p = params;
-	uint64_t i, nonzero = 0;
-	uint8_t *ram;
 
 	ck_assert_int_eq(vm_create(&vm, 0, &p, NULL, 0, &sched), HV_OK);
 	memset((void *)(uintptr_t)vm.ram_hpa, 0xa5, RAM_SIZE);
 	vm_destroy(&vm);
 	p.ram_unzeroed = true;
 	ck_assert_int_eq(vm_create(&vm, 0, &p, NULL, 0, &sched), HV_OK);
-	ram = (uint8_t *)(uintptr_t)vm.ram_hpa;
-	for (i = 0; i < RAM_SIZE; i++)
-		nonzero += ram[i] != 0;
-	ck_assert_uint_gt(nonzero, 0); /* the same frames, as the last VM left them */
+	ck_assert_uint_gt(ram_nonzero_bytes(), 0); /* the same frames, as the last VM left them */
 	vm_destroy(&vm);
 	p.ram_unzeroed = false;
 	ck_assert_int_eq(vm_create(&vm, 0, &p, NULL, 0, &sched), HV_OK);
-	ram = (uint8_t *)(uintptr_t)vm.ram_hpa;
-	for (i = 0, nonzero = 0; i < RAM_SIZE; i++)
-		nonzero += ram[i] != 0;
-	ck_assert_uint_eq(nonzero, 0);
+	ck_assert_uint_eq(ram_nonzero_bytes(), 0);
 	vm_destroy(&vm);
 }
 END_TEST
