@@ -51,7 +51,7 @@ int lr_guest_init(struct lr_guest *g, uint64_t bytes, int zero, int small_pages)
 	g->mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (g->mem == MAP_FAILED)
 		return -errno;
-	/* Write-protection and its harvest work per page table entry: 2 MiB pages would dirty 512 pages at once. */
+	/* Small pages where a harvest would report a write into a 2 MiB page as all 512 (lr_track_huge_pages_split). */
 	(void)madvise(g->mem, bytes, small_pages ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
 	g->record = calloc(g->npages, sizeof(uint64_t));
 	if (!g->record)

@@ -61,7 +61,7 @@ static inline uint64_t lr_fill_word(uint64_t gfn, uint64_t i, int zero)
 	return zero ? 0 : ((gfn + 1) * 0x9e3779b97f4a7c15ull) ^ (i * 0xc2b2ae3d27d4eb4full) ^ 0x5bd1e9955bd1e995ull;
 }
 
-/* Maps and fills bytes of memory (huge pages off when tracked page by page). */
+/* Maps and fills bytes of memory, on 4 KiB pages if small_pages (else 2 MiB where the kernel gives them). */
 int lr_guest_init(struct lr_guest *g, uint64_t bytes, int zero, int small_pages);
 /* Starts the writers (none with pattern none). */
 int lr_guest_start(struct lr_guest *g, uint32_t pattern, uint32_t writers, uint64_t rate_mib_s, uint32_t hot_pct);

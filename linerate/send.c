@@ -49,8 +49,15 @@ static int setup(struct send_run *r)
 	const struct lr_opts *o = r->o;
 	char why[160];
 	uint64_t npages = o->mem / MIGR_PAGE_SIZE;
+	/*
+	 * Huge pages where the harvest still sees 4 KiB writes: the first pass then touches a new page
+	 * table entry once per 2 MiB, not once per 4 KiB. On this test bed's (paravirtualised) kernel,
+	 * where each fresh entry costs an exit, the sender's CPU per GiB fell from 1.13-1.50 s to
+	 * 0.79-0.90 s (1 connection, 2 GiB, 4 interleaved runs each).
+	 */
+	int huge = o->tracker == LR_TRACK_SELF || lr_track_huge_pages_split();
 
-	if (lr_guest_init(&r->g, o->mem, o->zero, o->tracker != LR_TRACK_SELF)) {
+	if (lr_guest_init(&r->g, o->mem, o->zero, !huge)) {
 		lr_say("cannot map %llu bytes of guest memory", (unsigned long long)o->mem);
 		return -1;
 	}
@@ -58,9 +65,10 @@ static int setup(struct send_run *r)
 		lr_say("dirty tracking: %s", why);
 		return -1;
 	}
-	lr_say("tracker: %s%s", lr_track_name(&r->track),
+	lr_say("tracker: %s%s; guest memory on %s", lr_track_name(&r->track),
 	       r->track.kind == LR_TRACKER_SELF ? " (fallback: the writers record their own writes)"
-						: " (userfaultfd async write-protect, PAGEMAP_SCAN harvest)");
+						: " (userfaultfd async write-protect, PAGEMAP_SCAN harvest)",
+	       huge ? "2 MiB pages where the kernel gives them" : "4 KiB pages");
 	r->bitmap = calloc((npages + 63) / 64, 8);
 	r->hashes = calloc(npages, 8);
 	if (!r->bitmap || !r->hashes)

@@ -53,11 +53,20 @@ static int protect(struct lr_track *t, int on)
 	return ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) ? HV_EIO : HV_OK;
 }
 
+/* One scan of [start, end) for pages in category cat: the regions found, or -1. */
+static long scan_range(int pm, uintptr_t start, uintptr_t end, uint64_t cat, uint64_t flags, struct page_region *r,
+		 uint64_t n)
+{
+	struct pm_scan_arg a = { .size = sizeof(a), .flags = flags, .start = start, .end = end,
+				 .vec = (uintptr_t)r, .vec_len = n, .category_mask = cat, .return_mask = cat };
+
+	return ioctl(pm, PAGEMAP_SCAN, &a);
+}
+
 int lr_track_pagemap_available(void)
 {
 	struct lr_guest g = { 0 };
 	struct lr_track t = { .g = &g };
-	struct pm_scan_arg a = { 0 };
 	struct page_region r;
 	int ok = 0, pm;
 
@@ -70,17 +79,49 @@ int lr_track_pagemap_available(void)
 	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (t.uffd >= 0 && pm >= 0 && protect(&t, 1) == HV_OK) {
 		g.mem[0] = 2;
-		a = (struct pm_scan_arg){ .size = sizeof(a), .flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-					  .start = (uintptr_t)g.mem, .end = (uintptr_t)g.mem + g.bytes,
-					  .vec = (uintptr_t)&r, .vec_len = 1, .category_mask = PAGE_IS_WRITTEN,
-					  .return_mask = PAGE_IS_WRITTEN };
-		ok = ioctl(pm, PAGEMAP_SCAN, &a) == 1;
+		ok = scan_range(pm, (uintptr_t)g.mem, (uintptr_t)g.mem + g.bytes, PAGE_IS_WRITTEN,
+				PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, &r, 1) == 1;
 	}
 	if (pm >= 0)
 		close(pm);
 	if (t.uffd >= 0)
 		close(t.uffd);
 	munmap(g.mem, g.bytes);
+	return ok;
+}
+
+int lr_track_huge_pages_split(void)
+{
+	const uint64_t huge = 2u << 20, page = 4096;
+	struct lr_guest g = { 0 };
+	struct lr_track t = { .g = &g };
+	struct page_region r[2];
+	uint8_t *raw, *h;
+	int ok = 0, pm = -1;
+
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return 0;
+	h = (uint8_t *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+	(void)madvise(h, huge, MADV_HUGEPAGE);
+	memset(h, 1, huge);
+	g.mem = h;
+	g.bytes = huge;
+	t.uffd = uffd_open(h, huge);
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (t.uffd < 0 || pm < 0 || scan_range(pm, (uintptr_t)h, (uintptr_t)h + huge, PAGE_IS_HUGE, 0, r, 2) != 1 ||
+	    protect(&t, 1) != HV_OK)
+		goto out; /* no huge page to try it on, or no write-protection */
+	h[5 * page] = 2;
+	ok = scan_range(pm, (uintptr_t)h, (uintptr_t)h + huge, PAGE_IS_WRITTEN, PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+		  r, 2) == 1 &&
+	     r[0].start == (uintptr_t)h + 5 * page && r[0].end == r[0].start + page;
+out:
+	if (pm >= 0)
+		close(pm);
+	if (t.uffd >= 0)
+		close(t.uffd);
+	munmap(raw, 2 * huge);
 	return ok;
 }
 

@@ -59,6 +59,13 @@ void lr_track_free(struct lr_track *t);
 int lr_track_untouched(const struct lr_track *t, uint64_t gfn);
 /* Whether the kernel offers userfaultfd async write-protection with PAGEMAP_SCAN. */
 int lr_track_pagemap_available(void);
+/*
+ * Whether guest memory may sit on 2 MiB pages under the pagemap tracker: tried on one, a write to one
+ * 4 KiB page of a protected huge page is reported as that page alone (the kernel splits the huge page
+ * at the write and keeps the rest protected). Elsewhere the harvest would report all 512 pages, and
+ * memory stays on 4 KiB pages. Reporting more than was written is never unsafe, only slower.
+ */
+int lr_track_huge_pages_split(void);
 
 extern const struct migr_dirty_ops lr_track_ops;
 

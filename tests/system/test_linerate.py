@@ -54,6 +54,23 @@ def test_migrate_with_writers(request, connections):
 
 
 @pytest.mark.timeout(300)
+def test_harvest_reports_only_written_pages(request):
+    """A slow writer over a second of precopy (the link capped at 64 MiB/s): every page that goes again stands for
+    one write, whatever size of page the memory sits on (a 2 MiB page must not go again whole for a write into
+    one of its 4 KiB pages)."""
+    work, secret = secret_file(request)
+    with loopback_ns("lrgran") as ns:
+        s, r = migrate(ns, work, secret, "64M", 1, ["--pattern", "random", "--writers", "1", "--rate", "1",
+                                                   "--bandwidth", "64"],
+                       seconds=120)
+    sr = checked(s, r, 64 * MIB)
+    print(sr)
+    assert "guest memory on " in s.stderr, s.stderr  # the page size, said at start-up
+    again = sr["pages_sent"] + sr["zero_pages"] - 64 * MIB // 4096
+    assert sr["writes"] > 50 and 0 <= again <= sr["writes"], sr
+
+
+@pytest.mark.timeout(300)
 def test_write_heavy_hot_set_and_fallback_tracker(request):
     """A hot set written flat out over the writers' own record: labelled as the fallback, and still exact."""
     work, secret = secret_file(request)
