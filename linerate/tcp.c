@@ -118,6 +118,7 @@ static void drop(struct lr_tcp *t, uint32_t c)
 		close(t->fd[c]);
 	t->fd[c] = -1;
 	t->lowat[c] = 0;
+	t->ahead_len[c] = t->ahead_off[c] = 0;
 	t->state[c] = LR_C_DEAD;
 }
 
@@ -321,17 +322,39 @@ static void want_at_least(struct lr_tcp *t, uint32_t c, size_t n)
 		t->lowat[c] = v;
 }
 
+/*
+ * A small unit (a record's header, a page record's head, a tag) is read together with up to
+ * LR_TCP_AHEAD bytes that follow it, kept for the next calls: a page record then costs two recv
+ * calls (its pages, then its tag with the next record's header and head) instead of four, each
+ * ~1.5 us on this test bed. The few page bytes read ahead are copied from here into place.
+ */
 static long tp_read(void *ctx, uint32_t c, void *buf, size_t n)
 {
 	struct lr_tcp *t = ctx;
+	struct iovec iov[2] = { { buf, n }, { NULL, LR_TCP_AHEAD } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t k;
 
 	if (c >= LR_TCP_SLOTS || t->state[c] == LR_C_CONNECTING || t->state[c] == LR_C_NONE)
 		return 0;
+	if (t->ahead_len[c]) {
+		k = (ssize_t)(n < t->ahead_len[c] ? n : t->ahead_len[c]);
+		memcpy(buf, t->ahead[c] + t->ahead_off[c], (size_t)k);
+		t->ahead_off[c] = (uint16_t)(t->ahead_off[c] + k);
+		t->ahead_len[c] = (uint16_t)(t->ahead_len[c] - k);
+		t->bytes_in += (uint64_t)k;
+		return (long)k;
+	}
 	if (t->state[c] != LR_C_UP)
 		return HV_EIO;
-	k = recv(t->fd[c], buf, n, MSG_DONTWAIT);
+	iov[1].iov_base = t->ahead[c];
+	k = n < LR_TCP_AHEAD ? recvmsg(t->fd[c], &mh, MSG_DONTWAIT) : recv(t->fd[c], buf, n, MSG_DONTWAIT);
 	if (k > 0) {
+		if ((size_t)k > n) {
+			t->ahead_off[c] = 0;
+			t->ahead_len[c] = (uint16_t)((size_t)k - n);
+			k = (ssize_t)n;
+		}
 		t->bytes_in += (uint64_t)k;
 		return (long)k;
 	}

@@ -20,6 +20,7 @@
 #include "migration/stream.h"
 
 #define LR_TCP_SLOTS (MIGR_CONN_MAX + 2) /* control, data, and one more to refuse */
+#define LR_TCP_AHEAD 512u /* see tp_read */
 
 enum lr_conn_state { LR_C_NONE = 0, LR_C_CONNECTING, LR_C_UP, LR_C_CLOSING, LR_C_DEAD };
 
@@ -32,12 +33,15 @@ struct lr_tcp {
 	uint8_t state[LR_TCP_SLOTS];
 	uint8_t blocked[LR_TCP_SLOTS]; /* the socket buffer was full at the last write */
 	int lowat[LR_TCP_SLOTS];       /* SO_RCVLOWAT as last set (0: never set, the kernel's 1) */
+	/* Bytes read past a small unit the reader asked for (tp_read), handed out before the socket is read again. */
+	uint8_t ahead[LR_TCP_SLOTS][LR_TCP_AHEAD];
+	uint16_t ahead_off[LR_TCP_SLOTS], ahead_len[LR_TCP_SLOTS];
 	uint8_t data_held;       /* test faults: the data connections take nothing for now */
 	uint32_t accepted;
 	/* Link events go to the owner's state machine. */
 	void (*event)(void *owner, uint32_t conn, uint32_t event);
 	void *owner;
-	uint64_t bytes_in, bytes_out;
+	uint64_t bytes_in, bytes_out; /* in: handed to the reader */
 	uint64_t t_closing;      /* ns: when lingering closes give up */
 };
 
