@@ -54,8 +54,8 @@ static int protect(struct lr_track *t, int on)
 }
 
 /* One scan of [start, end) for pages in category cat: the regions found, or -1. */
-static long scan_range(int pm, uintptr_t start, uintptr_t end, uint64_t cat, uint64_t flags, struct page_region *r,
-		 uint64_t n)
+static long scan_range(int pm, uintptr_t start, uintptr_t end, uint64_t cat, uint64_t flags,
+		       struct page_region *r, uint64_t n)
 {
 	struct pm_scan_arg a = { .size = sizeof(a), .flags = flags, .start = start, .end = end,
 				 .vec = (uintptr_t)r, .vec_len = n, .category_mask = cat, .return_mask = cat };
@@ -113,8 +113,8 @@ int lr_track_huge_pages_split(void)
 	    protect(&t, 1) != HV_OK)
 		goto out; /* no huge page to try it on, or no write-protection */
 	h[5 * page] = 2;
-	ok = scan_range(pm, (uintptr_t)h, (uintptr_t)h + huge, PAGE_IS_WRITTEN, PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-		  r, 2) == 1 &&
+	ok = scan_range(pm, (uintptr_t)h, (uintptr_t)h + huge, PAGE_IS_WRITTEN,
+			PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, r, 2) == 1 &&
 	     r[0].start == (uintptr_t)h + 5 * page && r[0].end == r[0].start + page;
 out:
 	if (pm >= 0)
