@@ -58,6 +58,10 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	u64(f, "pages_written", r->pages_written, &first);
 	dbl(f, "ours_mib_s", r->goodput_mib_s, &first);
 	dbl(f, "total_ms", r->total_ms, &first);
+	if (r->mono_end_us) {
+		u64(f, "mono_begin_us", r->mono_begin_us, &first);
+		u64(f, "mono_end_us", r->mono_end_us, &first);
+	}
 	u64(f, "passes", r->passes, &first);
 	dbl(f, "downtime_ms", r->downtime_ms, &first);
 	dbl(f, "downtime_recv_ms", r->downtime_recv_ms, &first);

@@ -21,6 +21,7 @@ struct lr_report {
 	/* sender: the estimate the switchover was decided on; ms from the pause to the final pass, the state, the state sent, COMMIT sent, the end (-1: not reached) */
 	uint64_t expected_downtime_ms;
 	double pause_ms[LR_PAUSE_MARKS];
+	uint64_t mono_begin_us, mono_end_us; /* sender: the migration's span on CLOCK_MONOTONIC (0: not known) */
 };
 
 /* Writes r as one line to f. */

@@ -230,7 +230,9 @@ static void fill_report(struct send_run *r, double cpu0, double cpup0, uint64_t 
 	p->downtime_limit_ms = o->downtime_ms;
 	p->converged = r->snd.status == MIGR_SEND_DONE && g->reason == MIGR_WHY_DOWNTIME_FITS;
 	p->peak_throttle = g->peak_throttle_pct;
-	p->total_ms = (double)(lr_now_us() - t0) / 1e3;
+	p->mono_begin_us = t0;
+	p->mono_end_us = lr_now_us();
+	p->total_ms = (double)(p->mono_end_us - t0) / 1e3;
 	window = (double)(g->last_page_ticks - g->first_byte_ticks) / 1e6;
 	p->goodput_mib_s = window > 0 ? (double)g->pages_sent * MIGR_PAGE_SIZE / (double)(1 << 20) / window : 0;
 	p->cpu_s_send = lr_cpu_thread() - cpu0;

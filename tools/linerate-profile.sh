@@ -48,7 +48,8 @@ wait_listen() {
 profile() {
 	label=$1
 	shift
-	perf record -q -a -g -e cpu-clock -c "$PERIOD_NS" -o "$OUT/$label.data" -- "$@" >"$OUT/$label.out" 2>&1
+	perf record -q -a -g -k CLOCK_MONOTONIC -e cpu-clock -c "$PERIOD_NS" -o "$OUT/$label.data" -- "$@" \
+		>"$OUT/$label.out" 2>&1
 }
 
 json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
@@ -66,6 +67,9 @@ profile ours ip netns exec "$NS" "$PROG" send --to 127.0.0.1:7101 --connections 
 wait "$recv_pid" || { echo "linerate-profile: the receiver failed (see $OUT/recv.log)" >&2; exit 1; }
 echo "linerate-profile: the receiver was pid $recv_pid, the sender the other $COMM"
 ours_bytes=$(json_field "$OUT/send.json" "d.get('bytes') or d.get('bytes_sent')")
+# The migration's own span (the sender reports it on CLOCK_MONOTONIC, the recording's clock): its memory
+# fill before and both sides' verification after stay out of the figures.
+span=$(json_field "$OUT/send.json" "'%.6f,%.6f' % (d['mono_begin_us'] / 1e6, d['mono_end_us'] / 1e6)")
 
 # iperf3: a one-off server, relay, then the client under perf.
 in_ns iperf3 -s -1 -p 5201 >"$OUT/iperf3-s.log" 2>&1 &
@@ -75,11 +79,11 @@ wait_listen 5202
 profile iperf3 ip netns exec "$NS" iperf3 -c 127.0.0.1 -p 5202 -P "$CONNS" -t "$IPERF_S" -J
 iperf_bytes=$(json_field "$OUT/iperf3.out" "d['end']['sum_received']['bytes']")
 
-tools/perf-categories.py "$OUT/ours.data" "$PERIOD_NS" "$ours_bytes" "ours ($CONNS conn, $DELAY ms)" \
+tools/perf-categories.py --time="$span" "$OUT/ours.data" "$PERIOD_NS" "$ours_bytes" "ours ($CONNS conn, $DELAY ms)" \
 	"$COMM,relay" "$OUT/ours.json" | tee "$OUT/report.txt"
 tools/perf-categories.py "$OUT/iperf3.data" "$PERIOD_NS" "$iperf_bytes" "iperf3 ($CONNS streams, $DELAY ms)" \
 	iperf3,relay "$OUT/iperf3.json" | tee -a "$OUT/report.txt"
 # The symbols themselves, for what the categories do not explain.
-perf report -i "$OUT/ours.data" --stdio --no-children -g none --sort pid,dso,sym --comms "$COMM" 2>/dev/null |
+perf report -i "$OUT/ours.data" --stdio --no-children -g none --sort pid,dso,sym --comms "$COMM" --time "$span" 2>/dev/null |
 	grep -E '^ +[0-9]' | head -40 >"$OUT/ours-top.txt" || true
 echo "linerate-profile: reports in $OUT (report.txt, ours-top.txt)"

@@ -3,8 +3,11 @@
 with `perf report`, its samples per process (pid:name) and symbol put into categories (copies, checksums and
 digests, MACs, syscall entry and exit, the TCP/IP stack, ...), as CPU seconds per GiB moved.
 
-usage: perf-categories.py PERF_DATA PERIOD_NS BYTES LABEL COMM[,COMM...] [JSON_OUT]
-(COMM: the process names to count; everything else on the machine is left out)
+usage: perf-categories.py [--time=START,END] PERF_DATA PERIOD_NS BYTES LABEL COMM[,COMM...] [JSON_OUT]
+(COMM: the process names to count; everything else on the machine is left out. --time: only the samples in
+that span, seconds on the recording's clock, as `perf report --time` takes it: a recording made with
+`-k CLOCK_MONOTONIC` and a program that reports its span on that clock count the span alone.)
+Code in libcrypto, whose assembly has no symbols, counts as MACs and crypto by its library.
 """
 import json
 import re
@@ -29,11 +32,18 @@ CATEGORIES = [
                      r"^net_|loopback|netif|napi|release_sock|lock_sock|kfree_skb|__alloc_skb|__kmalloc|kmem_cache"),
     ("scheduling and wake-ups", r"schedule|finish_task_switch|try_to_wake_up|futex|switch_to|enqueue|dequeue|"
                                 r"pick_next|update_curr|ttwu|poll|ep_|select"),
+    # A paravirtualised kernel (PVM) takes a timer sample that came while interrupts were off when it turns
+    # them back on: the kernel work of a locked section or a softirq lands here, not where it was done.
+    ("kernel work with interrupts off (sampled at their return)", r"irq_enable$"),
 ]
-LINE_RE = re.compile(r"^\s+([\d.]+)%\s+(\d+)\s+(\S+)\s+\[[.k]\]\s+(.+?)\s*$")
+DSO_CATEGORIES = [("MACs and crypto", r"^libcrypto|^libsodium|^libmbed")]
+LINE_RE = re.compile(r"^\s+([\d.]+)%\s+(\d+)\s+(\S+)\s+(\S+)\s+\[[.k]\]\s+(.+?)\s*$")
 
 
-def category(sym):
+def category(dso, sym):
+    for name, rx in DSO_CATEGORIES:
+        if re.search(rx, dso):
+            return name
     for name, rx in CATEGORIES:
         if re.search(rx, sym):
             return name
@@ -41,16 +51,21 @@ def category(sym):
 
 
 def main():
-    data, period_ns, nbytes, label, comms = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    args = sys.argv[1:]
+    span = []
+    if args and args[0].startswith("--time="):
+        span = ["--time", args.pop(0).split("=", 1)[1]]
+    data, period_ns, nbytes, label, comms = args[0], int(args[1]), int(args[2]), args[3], args[4]
     out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-n", "-g", "none",
-                          "--sort", "pid,sym", "--comms", comms], capture_output=True, text=True, check=True).stdout
+                          "--sort", "pid,dso,sym", "--comms", comms, *span], capture_output=True, text=True,
+                         check=True).stdout
     gib = nbytes / (1 << 30)
     table = {}
     for line in out.splitlines():
         m = LINE_RE.match(line)
         if m:
-            comm, sym = m[3], m[4]
-            key = (comm, category(sym))
+            comm, dso, sym = m[3], m[4], m[5]
+            key = (comm, category(dso, sym))
             table[key] = table.get(key, 0) + int(m[2])
     per = {}
     for (comm, cat), samples in table.items():
@@ -61,8 +76,8 @@ def main():
         print(f"  {comm}: {total:.3f} s/GiB")
         for cat, v in sorted(cats.items(), key=lambda kv: -kv[1]):
             print(f"    {v:8.3f}  {100 * v / total:5.1f}%  {cat}")
-    if len(sys.argv) > 6:
-        with open(sys.argv[6], "w") as f:
+    if len(args) > 5:
+        with open(args[5], "w") as f:
             json.dump({"label": label, "bytes": nbytes, "s_per_gib": per}, f, indent=1)
 
 
