@@ -50,10 +50,10 @@ static int setup(struct send_run *r)
 	char why[160];
 	uint64_t npages = o->mem / MIGR_PAGE_SIZE;
 	/*
-	 * Huge pages where the harvest still sees 4 KiB writes: the first pass then touches a new page
-	 * table entry once per 2 MiB, not once per 4 KiB. On this test bed's (paravirtualised) kernel,
-	 * where each fresh entry costs an exit, the sender's CPU per GiB fell from 1.13-1.50 s to
-	 * 0.79-0.90 s (1 connection, 2 GiB, 4 interleaved runs each).
+	 * Huge pages where the harvest still sees 4 KiB writes: the first pass then meets one page
+	 * table entry per 2 MiB, not per 4 KiB. On this test bed (a paravirtualised kernel) the
+	 * sender's CPU per GiB fell from 1.13-1.50 s to 0.79-0.90 s (1 connection, 2 GiB, 4
+	 * interleaved runs each).
 	 */
 	int huge = o->tracker == LR_TRACK_SELF || lr_track_huge_pages_split();
 
