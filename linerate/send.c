@@ -35,7 +35,7 @@ struct send_run {
 	struct lr_mem mem;
 	struct migr_sender snd;
 	uint64_t *bitmap, *hashes;
-	uint8_t *chunks;
+	uint8_t *chunks, *stage;
 	struct lr_report rep;
 };
 
@@ -109,11 +109,12 @@ static int start(struct send_run *r)
 	if (chunk < MIGR_PAD8(MIGR_SEND_CHUNK_MIN))
 		chunk = MIGR_PAD8(MIGR_SEND_CHUNK_MIN);
 	r->chunks = aligned_alloc(4096, (window * chunk + 4095) & ~(size_t)4095);
-	if (!r->chunks)
+	r->stage = aligned_alloc(4096, LR_STAGE_PAGES * MIGR_PAGE_SIZE);
+	if (!r->chunks || !r->stage)
 		return HV_ENOMEM;
 	b = (struct migr_sender_bufs){ r->bitmap, r->hashes, o->mem / MIGR_PAGE_SIZE, r->chunks, chunk, window };
 	lr_random(NULL, cfg.uuid, sizeof(cfg.uuid));
-	r->mem = (struct lr_mem){ r->g.mem, o->mem, &r->track };
+	r->mem = (struct lr_mem){ .mem = r->g.mem, .bytes = o->mem, .track = &r->track, .stage = r->stage };
 	r->src = (struct lr_source){ .g = &r->g, .vcpus = o->vcpus, .tsc_hz = o->tsc_hz };
 	return migr_sender_start(&r->snd, &cfg, &p, &b);
 }
@@ -308,5 +309,6 @@ out:
 	free(r.bitmap);
 	free(r.hashes);
 	free(r.chunks);
+	free(r.stage);
 	return rc;
 }

@@ -333,6 +333,7 @@ static int tr_start(void *ctx)
 
 	t->t_harvest = now_ns();
 	t->logging = 1;
+	t->harvests++;
 	memset(t->pending_w, 0, sizeof(t->pending_w));
 	if (t->kind == LR_TRACKER_PAGEMAP)
 		return start_pagemap(t);
@@ -352,6 +353,7 @@ static long tr_harvest(void *ctx, uint64_t *bitmap, uint64_t npages)
 	if (npages != t->g->npages)
 		return HV_EINVAL;
 	t->t_harvest = now_ns();
+	t->harvests++;
 	memset(t->pending_w, 0, sizeof(t->pending_w));
 	if (t->kind == LR_TRACKER_PAGEMAP)
 		return scan(t, bitmap, 1, NULL);
@@ -404,6 +406,7 @@ static void tr_stop(void *ctx)
 	if (!t->logging)
 		return;
 	t->logging = 0;
+	t->harvests++;
 	if (t->kind == LR_TRACKER_PAGEMAP)
 		(void)protect(t, 0);
 }

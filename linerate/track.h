@@ -37,6 +37,7 @@ struct lr_track {
 	struct lr_guest *g;
 	int uffd, pagemap;
 	int logging;
+	uint64_t harvests;          /* starts and harvests so far: a copy of memory older than the last is stale */
 	_Atomic uint64_t *bits;     /* self: one bit per page */
 	_Atomic uint64_t fresh[LR_WRITERS_MAX]; /* self: bits set since the last harvest, per writer */
 	uint64_t t_harvest;         /* ns */

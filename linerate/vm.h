@@ -20,7 +20,12 @@ struct lr_mem {
 	uint8_t *mem;
 	uint64_t bytes;
 	const struct lr_track *track; /* the source's: pages it knows never written are zero unread; NULL: read */
+	/* The source's pages are copied a run at a time into stage (LR_STAGE_PAGES), see vm.c; NULL: in place. */
+	uint8_t *stage;
+	uint64_t stage_gfn, stage_n, stage_harvests;
 };
+
+#define LR_STAGE_PAGES 32u
 
 /* The destination's VM: its buffer, and what the stream brought. */
 struct lr_dest {

@@ -102,17 +102,18 @@ START_TEST(test_harvest_exact)
 END_TEST
 
 /* One page as the sender sends it: zeros where the zero-page check says so, else the bytes read. */
-static void send_page(uint8_t *shadow, const struct lr_mem *m, uint64_t p)
+static void send_page(uint8_t *shadow, struct lr_mem *m, uint64_t p)
 {
-	if (lr_mem_ops.page_is_zero((void *)m, p))
+	if (lr_mem_ops.page_is_zero(m, p))
 		memset(shadow + p * LR_PAGE, 0, LR_PAGE);
 	else
-		memcpy(shadow + p * LR_PAGE, m->mem + p * LR_PAGE, LR_PAGE);
+		ck_assert_int_eq(lr_mem_ops.read_page(m, p, shadow + p * LR_PAGE), 0);
 }
 
 /*
  * Writers at work the whole time, from before the tracking starts; a shadow fed only from
- * harvests ends equal to the memory. Loop index: the tracker, then zero or filled memory.
+ * harvests ends equal to the memory. Loop index: the tracker, zero or filled memory, then pages
+ * read in place or through the stage (a copy of a run of pages, which no harvest may outlive).
  */
 START_TEST(test_shadow_from_harvests)
 {
@@ -120,16 +121,17 @@ START_TEST(test_shadow_from_harvests)
 	struct lr_track t;
 	struct lr_mem m;
 	uint64_t bm[PAGES / 64], p, harvested = 0;
-	uint8_t *shadow = malloc(PAGES * LR_PAGE);
+	uint8_t *shadow = malloc(PAGES * LR_PAGE), *stage = malloc(LR_STAGE_PAGES * LR_PAGE);
 	int round;
 
-	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, _i / 2, 1), 0);
+	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, _i / 2 % 2, 1), 0);
 	if (!open_tracker(&t, &g, _i % 2)) {
 		lr_guest_free(&g);
 		free(shadow);
+		free(stage);
 		return;
 	}
-	m = (struct lr_mem){ g.mem, PAGES * LR_PAGE, &t };
+	m = (struct lr_mem){ .mem = g.mem, .bytes = PAGES * LR_PAGE, .track = &t, .stage = _i / 4 ? stage : NULL };
 	ck_assert_int_eq(lr_guest_start(&g, LR_PAT_RANDOM, 3, 0, 25), 0);
 	ck_assert_int_eq(lr_track_ops.start(&t), 0);
 	for (p = 0; p < PAGES; p++) /* the first pass: everything */
@@ -160,6 +162,7 @@ START_TEST(test_shadow_from_harvests)
 	lr_track_free(&t);
 	lr_guest_free(&g);
 	free(shadow);
+	free(stage);
 }
 END_TEST
 
@@ -190,7 +193,7 @@ START_TEST(test_zero_check)
 		lr_guest_free(&g);
 		return;
 	}
-	m = (struct lr_mem){ g.mem, PAGES * LR_PAGE, &t };
+	m = (struct lr_mem){ .mem = g.mem, .bytes = PAGES * LR_PAGE, .track = &t };
 	poke(&g, 3);
 	g.mem[4 * LR_PAGE + 100] = 7;
 	g.mem[4 * LR_PAGE + 100] = 0; /* mapped, all zero */
@@ -216,6 +219,47 @@ START_TEST(test_zero_check)
 	ck_assert_int_eq(resident(&g, 11), 1); /* read */
 	lr_track_free(&t);
 	lr_guest_free(&g);
+}
+END_TEST
+
+/*
+ * The stage: a run of pages is copied at the first read, and a copy made before a harvest is never
+ * served after it (the write the harvest reports would be lost). Pages known never written end the
+ * run unread.
+ */
+START_TEST(test_stage_fresh_after_harvest)
+{
+	struct lr_guest g;
+	struct lr_track t;
+	struct lr_mem m;
+	uint64_t bm[PAGES / 64] = { 0 };
+	uint8_t *stage = malloc(LR_STAGE_PAGES * LR_PAGE), page[LR_PAGE];
+
+	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, 0, 1), 0);
+	if (!open_tracker(&t, &g, _i)) {
+		lr_guest_free(&g);
+		free(stage);
+		return;
+	}
+	m = (struct lr_mem){ .mem = g.mem, .bytes = PAGES * LR_PAGE, .track = &t, .stage = stage };
+	ck_assert_int_eq(lr_track_ops.start(&t), 0);
+	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 5), 0);
+	ck_assert_int_eq(lr_mem_ops.read_page(&m, 5, page), 0);
+	ck_assert_ptr_nonnull(m.stage); /* the kernel's copy ran */
+	ck_assert_uint_eq(m.stage_gfn, 5);
+	ck_assert_uint_eq(m.stage_n, LR_STAGE_PAGES);
+	ck_assert_mem_eq(page, g.mem + 5 * LR_PAGE, LR_PAGE);
+	poke(&g, 6); /* after the copy of page 6 */
+	ck_assert_int_eq(lr_track_ops.harvest(&t, bm, PAGES), 1);
+	ck_assert_int_eq(lr_mem_ops.read_page(&m, 6, page), 0);
+	ck_assert_mem_eq(page, g.mem + 6 * LR_PAGE, LR_PAGE);
+	poke(&g, 7);
+	lr_track_ops.stop(&t); /* the last word on page 7 comes after the stop: read it afresh */
+	ck_assert_int_eq(lr_mem_ops.read_page(&m, 7, page), 0);
+	ck_assert_mem_eq(page, g.mem + 7 * LR_PAGE, LR_PAGE);
+	lr_track_free(&t);
+	lr_guest_free(&g);
+	free(stage);
 }
 END_TEST
 
@@ -276,8 +320,9 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_harvest_exact, 0, 2);
-	tcase_add_loop_test(tc, test_shadow_from_harvests, 0, 4);
+	tcase_add_loop_test(tc, test_shadow_from_harvests, 0, 8);
 	tcase_add_loop_test(tc, test_zero_check, 0, 2);
+	tcase_add_loop_test(tc, test_stage_fresh_after_harvest, 0, 2);
 	tcase_add_test(tc, test_writers_pace);
 	suite_add_tcase(s, tc);
 	return check_run(s);
