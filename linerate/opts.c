@@ -27,6 +27,7 @@ static const struct opt opts[] = {
 	{ "abort-on-timeout", SEND, 1 }, { "tracker", SEND, 0 }, { "fault", SEND, 0 },
 	{ "vcpus", SEND, 0 },       { "tsc-khz", SEND, 0 },      { "chunk-kib", SEND, 0 },
 	{ "sockbuf-kib", BOTH, 0 }, { "timeout", BOTH, 0 },      { "quiet", BOTH, 1 },
+	{ "congestion", BOTH, 0 },
 };
 
 static int fail(char *err, size_t n, const char *fmt, ...)
@@ -216,6 +217,12 @@ static int apply(struct lr_opts *o, const char *name, const char *v, char *err, 
 		if (num(v, 0, 1048576, &x))
 			return fail(err, errlen, "--sockbuf-kib %s: expected 0..1048576", v);
 		o->sockbuf_kib = (uint32_t)x;
+	} else if (!strcmp(name, "congestion")) {
+		if (!*v || strlen(v) >= sizeof(o->congestion) ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(v))
+			return fail(err, errlen, "--congestion %s: expected a TCP congestion control's name (cubic, bbr, ...)", v);
+		memcpy(o->congestion, v, strlen(v) + 1);
+		o->congestion_given = 1;
 	} else if (!strcmp(name, "timeout")) {
 		if (num(v, 1, 86400, &x))
 			return fail(err, errlen, "--timeout %s: expected seconds, 1..86400", v);
@@ -236,6 +243,7 @@ static void defaults(struct lr_opts *o)
 	o->tsc_hz = 1000000000;
 	o->chunk_kib = 512;
 	o->sockbuf_kib = 4096;
+	memcpy(o->congestion, LR_CONGESTION_DEFAULT, sizeof(LR_CONGESTION_DEFAULT));
 	o->timeout_s = 600;
 }
 

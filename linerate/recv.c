@@ -27,6 +27,7 @@ struct recv_run {
 	struct migr_receiver rcv;
 	struct migr_receiver_bufs b;
 	int started, failed_start, tcp_ready;
+	char congestion[17];
 	double cpu0;
 	uint64_t t0;
 };
@@ -91,7 +92,9 @@ static int setup(struct recv_run *r)
 	(void)madvise(r->dest.buf, o->mem, MADV_HUGEPAGE);
 	(void)madvise(r->dest.buf, o->mem, MADV_POPULATE_WRITE);
 	r->tcp_ready = 1; /* from here on the port's sockets are set (or -1), even if listening fails */
-	if (lr_tcp_server(&r->tcp, o->host, o->port, (int)o->sockbuf_kib * 1024, why, sizeof(why))) {
+	if (lr_tcp_server(&r->tcp, o->host, o->port, (int)o->sockbuf_kib * 1024, why, sizeof(why)) ||
+	    lr_tcp_congestion(&r->tcp, o->congestion, o->congestion_given, r->congestion, sizeof(r->congestion), why,
+			      sizeof(why))) {
 		lr_say("%s", why);
 		return -1;
 	}
@@ -172,6 +175,7 @@ int lr_recv(const struct lr_opts *o)
 	p.error = r.rcv.prog.error ? migr_error_str(r.rcv.prog.error) : NULL;
 	p.peer_error = r.rcv.prog.peer_error ? migr_error_str(r.rcv.prog.peer_error) : NULL;
 	p.connections = r.rcv.granted ? r.rcv.granted : o->connections;
+	p.congestion = r.congestion[0] ? r.congestion : NULL;
 	p.mem = r.dest.hdr.ram_bytes;
 	p.bytes = r.tcp.bytes_in;
 	p.pages_written = r.dest.pages_written;

@@ -43,6 +43,7 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	str(f, "error", r->error, &first);
 	str(f, "peer_error", r->peer_error, &first);
 	str(f, "tracker", r->tracker, &first);
+	str(f, "congestion", r->congestion, &first);
 	str(f, "fault", r->fault, &first);
 	str(f, "page_hash", migr_xxh_path_name(migr_xxh_now()), &first); /* XXH3's code path, set at start-up */
 	u64(f, "connections", r->connections, &first);

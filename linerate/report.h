@@ -8,7 +8,7 @@
 #define LR_PAUSE_MARKS 5
 
 struct lr_report {
-	const char *role, *status, *error, *peer_error, *tracker, *pattern, *fault;
+	const char *role, *status, *error, *peer_error, *tracker, *pattern, *fault, *congestion;
 	uint32_t connections, passes, peak_throttle, writers, downtime_limit_ms;
 	int zero, digest_match, converged;
 	uint64_t mem, bytes, pages_sent, zero_pages, pages_written;

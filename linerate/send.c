@@ -36,6 +36,7 @@ struct send_run {
 	struct migr_sender snd;
 	uint64_t *bitmap, *hashes;
 	uint8_t *chunks, *stage;
+	char congestion[17];
 	struct lr_report rep;
 };
 
@@ -73,10 +74,14 @@ static int setup(struct send_run *r)
 	r->hashes = calloc(npages, 8);
 	if (!r->bitmap || !r->hashes)
 		return -1;
-	if (lr_tcp_client(&r->tcp, o->host, o->port, (int)o->sockbuf_kib * 1024, why, sizeof(why))) {
+	if (lr_tcp_client(&r->tcp, o->host, o->port, (int)o->sockbuf_kib * 1024, why, sizeof(why)) ||
+	    lr_tcp_congestion(&r->tcp, o->congestion, o->congestion_given, r->congestion, sizeof(r->congestion), why,
+			      sizeof(why))) {
 		lr_say("%s", why);
 		return -1;
 	}
+	lr_say("TCP congestion control: %s%s", r->congestion,
+	       r->tcp.cc[0] ? "" : " (the system's: " LR_CONGESTION_DEFAULT " is not offered)");
 	r->tcp.event = on_link;
 	r->tcp.owner = &r->snd;
 	return lr_guest_start(&r->g, o->pattern, o->writers, o->rate_mib_s, o->hot_pct) ? -1 : 0;
@@ -204,6 +209,7 @@ static void fill_report(struct send_run *r, double cpu0, double cpup0, uint64_t 
 	p->error = g->error ? migr_error_str(g->error) : NULL;
 	p->peer_error = g->peer_error ? migr_error_str(g->peer_error) : NULL;
 	p->tracker = lr_track_name(&r->track);
+	p->congestion = r->congestion;
 	p->pattern = pattern_names[o->pattern];
 	p->fault = fault_names[o->fault];
 	p->connections = r->snd.granted ? r->snd.granted : o->connections;

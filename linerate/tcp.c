@@ -60,6 +60,8 @@ static void tune(const struct lr_tcp *t, int fd)
 	int one = 1;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (t->cc[0])
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, t->cc, (socklen_t)strlen(t->cc));
 	if (t->sockbuf) {
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &t->sockbuf, sizeof(t->sockbuf));
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &t->sockbuf, sizeof(t->sockbuf));
@@ -71,6 +73,42 @@ static int watch(struct lr_tcp *t, int fd, uint32_t tag)
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.u32 = tag };
 
 	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int lr_tcp_congestion(struct lr_tcp *t, const char *name, int required, char *used, size_t usedlen, char *why,
+		      size_t whylen)
+{
+	char offered[160] = "";
+	socklen_t len = (socklen_t)usedlen;
+	FILE *f;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0;
+
+	if (fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	t->cc[0] = 0;
+	if (strlen(name) < sizeof(t->cc) &&
+	    !setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, (socklen_t)strlen(name))) {
+		memcpy(t->cc, name, strlen(name) + 1);
+	} else if (required) {
+		f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re");
+		if (f) {
+			if (!fgets(offered, sizeof(offered), f))
+				offered[0] = 0;
+			offered[strcspn(offered, "\n")] = 0;
+			fclose(f);
+		}
+		snprintf(why, whylen, "--congestion %s: not offered by this kernel (%s; it offers: %s)", name,
+			 strerror(errno), offered[0] ? offered : "unknown");
+		rc = -1;
+	}
+	if (!rc && getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, used, &len))
+		snprintf(used, usedlen, "unknown");
+	else if (!rc)
+		used[usedlen - 1] = 0;
+	close(fd);
+	return rc;
 }
 
 int lr_tcp_client(struct lr_tcp *t, const char *host, uint16_t port, int sockbuf, char *why, size_t whylen)

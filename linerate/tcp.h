@@ -29,6 +29,7 @@ struct lr_tcp {
 	int epfd, lfd;
 	struct sockaddr_in addr;
 	int sockbuf;             /* bytes; 0: autotuning */
+	char cc[16];             /* TCP congestion control set on each connection; "": the system's */
 	int fd[LR_TCP_SLOTS];
 	uint8_t state[LR_TCP_SLOTS];
 	uint8_t blocked[LR_TCP_SLOTS]; /* the socket buffer was full at the last write */
@@ -45,6 +46,13 @@ struct lr_tcp {
 	uint64_t t_closing;      /* ns: when lingering closes give up */
 };
 
+/*
+ * The congestion control of the connections still to come: name where the kernel offers it; where it
+ * does not, an error if required, else the system's default. The name in effect goes in used.
+ * Returns 0, or -1 with a message in why.
+ */
+int lr_tcp_congestion(struct lr_tcp *t, const char *name, int required, char *used, size_t usedlen, char *why,
+		      size_t whylen);
 /* host is a dotted IPv4 address or "localhost". Returns 0 or -errno; on failure a message in why. */
 int lr_tcp_client(struct lr_tcp *t, const char *host, uint16_t port, int sockbuf, char *why, size_t whylen);
 int lr_tcp_server(struct lr_tcp *t, const char *host, uint16_t port, int sockbuf, char *why, size_t whylen);

@@ -71,12 +71,13 @@ ours_bytes=$(json_field "$OUT/send.json" "d.get('bytes') or d.get('bytes_sent')"
 # fill before and both sides' verification after stay out of the figures.
 span=$(json_field "$OUT/send.json" "'%.6f,%.6f' % (d['mono_begin_us'] / 1e6, d['mono_end_us'] / 1e6)")
 
-# iperf3: a one-off server, relay, then the client under perf.
+# iperf3: a one-off server, relay, then the client under perf, with ours' TCP congestion control.
+cc=$(json_field "$OUT/send.json" "d.get('congestion') or ''")
 in_ns iperf3 -s -1 -p 5201 >"$OUT/iperf3-s.log" 2>&1 &
 wait_listen 5201
 in_ns "$RELAY" --listen 127.0.0.1:5202 --to 127.0.0.1:5201 --delay-ms "$DELAY" >"$OUT/relay-iperf3.log" 2>&1 &
 wait_listen 5202
-profile iperf3 ip netns exec "$NS" iperf3 -c 127.0.0.1 -p 5202 -P "$CONNS" -t "$IPERF_S" -J
+profile iperf3 ip netns exec "$NS" iperf3 -c 127.0.0.1 -p 5202 -P "$CONNS" -t "$IPERF_S" -J ${cc:+-C "$cc"}
 iperf_bytes=$(json_field "$OUT/iperf3.out" "d['end']['sum_received']['bytes']")
 
 tools/perf-categories.py --time="$span" "$OUT/ours.data" "$PERIOD_NS" "$ours_bytes" "ours ($CONNS conn, $DELAY ms)" \

@@ -71,7 +71,7 @@ def one_run(ns, conns, delay, rep, ours_ok):
         rec.update(o if "error" not in o else {"ours_error": o["error"], "digest_match": False})
     else:
         rec.update({"ours_mib_s": None, "digest_match": None, "ours": "not run"})
-    rec.update(run_iperf3(ns, os.path.join(WORK, tag, "iperf3"), conns, delay, IPERF_S))
+    rec.update(run_iperf3(ns, os.path.join(WORK, tag, "iperf3"), conns, delay, IPERF_S, rec.get("congestion")))
     if QEMU_ON:
         try:
             rec.update(linerate_qemu.migrate(ns, os.path.join(WORK, tag, "qemu"), FILL_ELF, MEM, conns, delay))
@@ -141,7 +141,7 @@ def zero_runs(ns, ours_ok):
         rec = {"connections": 1, "delay_ms": 0, "memory": "zero", "memory_bytes": MEM, "rep": rep}
         o = run_ours(ns, os.path.join(WORK, tag, "ours"), 1, 0, MEM, zero=True)
         rec.update(o if "error" not in o else {"ours_error": o["error"], "digest_match": False})
-        rec.update(run_iperf3(ns, os.path.join(WORK, tag, "iperf3"), 1, 0, IPERF_S))
+        rec.update(run_iperf3(ns, os.path.join(WORK, tag, "iperf3"), 1, 0, IPERF_S, rec.get("congestion")))
         rec["ratio_iperf3"] = ratio(rec.get("ours_mib_s"), rec.get("iperf3_mib_s"))
         recs.append(rec)
     return recs

@@ -62,6 +62,7 @@ def ours_figures(send, recv, send_proc, recv_proc, mem_bytes):
         "cpu_s_per_gib_recv": cpu_recv,
         "cpu_source": cpu_source,
         "tracker": _pick(send, "tracker"),
+        "congestion": _pick(send, "congestion"),
         "converged": _pick(send, "converged"),
         # What tools/sim-validate.py replays the run from: the throttle it reached, the writes it made.
         "peak_throttle": _pick(send, "peak_throttle"),
@@ -129,16 +130,19 @@ def run_ours(ns, work, conns, delay_ms, mem_bytes, pattern="none", rate=None, wr
     return ours_figures(s, r, send, recv, mem_bytes)
 
 
-def run_iperf3(ns, work, conns, delay_ms, seconds):
-    """iperf3 with conns streams for `seconds` through a fresh relay; its figures (raises on failure)."""
+def run_iperf3(ns, work, conns, delay_ms, seconds, congestion=None):
+    """iperf3 with conns streams for `seconds` through a fresh relay, with the sender's TCP congestion
+    control where one is given (ours' in the same round: the same path, the same algorithm); its figures
+    (raises on failure)."""
     os.makedirs(work, exist_ok=True)
     srv = ns.start(["iperf3", "-s", "-1", "-p", str(IPERF_PORT), "-J"], out=os.path.join(work, "iperf3-s.json"))
     relay = cli = None
     try:
         wait_listening(srv, IPERF_PORT)
         relay = Relay(ns, IPERF_PORT, delay_ms, work)
+        cc = ["-C", congestion] if congestion else []
         cli = ns.start(["iperf3", "-c", "127.0.0.1", "-p", str(relay.port), "-P", str(conns), "-t", str(seconds),
-                        "-J"], out=os.path.join(work, "iperf3-c.json"))
+                        "-J"] + cc, out=os.path.join(work, "iperf3-c.json"))
         cli.finish(seconds + 60)
         srv.finish(30)
     finally:
@@ -152,6 +156,7 @@ def run_iperf3(ns, work, conns, delay_ms, seconds):
     got = json.loads(srv.text())["end"]["sum_received"]
     return {
         "iperf3_mib_s": round(got["bytes"] / MIB / got["seconds"], 1),
+        "iperf3_congestion": congestion or "system default",
         "iperf3_bytes": got["bytes"],
         "iperf3_cpu_s_per_gib_send": _per_gib(cli.cpu_s, got["bytes"]),
         "iperf3_cpu_s_per_gib_recv": _per_gib(srv.cpu_s, got["bytes"]),

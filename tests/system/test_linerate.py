@@ -47,6 +47,8 @@ def test_migrate_with_writers(request, connections):
     sr = checked(s, r, 64 * MIB)
     print(sr)
     assert "tracker:" in s.stderr, s.stderr  # said at start-up
+    assert f"TCP congestion control: {sr['congestion']}" in s.stderr, (sr, s.stderr)
+    assert sr["congestion"] and r.record["congestion"], (sr, r.record)
     assert sr["connections"] == connections
     assert sr["writes"] > 0 and sr["pages_sent"] > 64 * MIB // 4096, sr  # dirtied pages went again
     if sr["tracker"] != "pagemap-uffd-wp":
@@ -166,3 +168,14 @@ def test_bad_options(args, needle):
     p = subprocess.run([FERRY, *args], capture_output=True, text=True, timeout=30, env=env)
     assert p.returncode == 2 and needle in p.stderr, (p.returncode, p.stderr)
     assert "environment-secret" not in p.stderr + p.stdout
+
+
+@pytest.mark.timeout(60)
+def test_congestion_not_offered():
+    """A TCP congestion control asked for by name that the kernel does not offer: a clear error naming what it
+    offers, before any connection is tried (the default, where not offered, falls back to the system's)."""
+    env = dict(os.environ, FERRY_MIGR_SECRET="environment-secret-0123456789")
+    p = subprocess.run([FERRY, "send", "--to", "127.0.0.1:1", "--mem", "1M", "--congestion", "nosuchcc"],
+                       capture_output=True, text=True, timeout=30, env=env)
+    assert p.returncode != 0 and "--congestion nosuchcc: not offered by this kernel" in p.stderr, p.stderr
+    assert "it offers:" in p.stderr and "connect" not in p.stderr, p.stderr

@@ -82,6 +82,10 @@ START_TEST(test_harness_forms)
 	ck_assert_uint_eq(o.writers, 1); /* a pattern implies one writer */
 	ck_assert_uint_eq(o.fault, LR_FAULT_OUTSIDE);
 	ck_assert_uint_eq(o.tsc_hz, 50000000);
+
+	ck_assert_int_eq(parse(&o, err, "recv --listen 127.0.0.1:1 --secret-file SECRET --mem 1M --congestion bbr"), 0);
+	ck_assert_str_eq(o.congestion, "bbr");
+	ck_assert_int_eq(o.congestion_given, 1);
 }
 END_TEST
 
@@ -98,6 +102,8 @@ START_TEST(test_defaults_and_env_secret)
 	ck_assert_uint_eq(o.writers, 0);
 	ck_assert_uint_eq(o.fault, LR_FAULT_NONE);
 	ck_assert_uint_eq(o.secret_len, strlen(env_secret));
+	ck_assert_str_eq(o.congestion, LR_CONGESTION_DEFAULT);
+	ck_assert_int_eq(o.congestion_given, 0); /* not offered: the system's, not an error */
 }
 END_TEST
 
@@ -129,6 +135,10 @@ static const struct {
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file /nonexistent/secret", "/nonexistent/secret" },
 	{ "send --to 1.2.3.4:5 --mem 4K --secret-file SECRET --pattern seq --writers 2", "too small" },
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET stray", "stray" },
+	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --congestion=", "--congestion" },
+	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --congestion Cubic", "--congestion" },
+	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --congestion a-very-long-name", "--congestion" },
+	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --congestion ../bbr", "--congestion" },
 };
 
 START_TEST(test_refusals)
