@@ -117,7 +117,8 @@ static int start(struct send_run *r)
 		return HV_ENOMEM;
 	b = (struct migr_sender_bufs){ r->bitmap, r->hashes, o->mem / MIGR_PAGE_SIZE, r->chunks, chunk, window };
 	lr_random(NULL, cfg.uuid, sizeof(cfg.uuid));
-	r->mem = (struct lr_mem){ .mem = r->g.mem, .bytes = o->mem, .track = &r->track, .stage = r->stage };
+	r->mem = (struct lr_mem){ .mem = r->g.mem, .bytes = o->mem, .track = &r->track, .stage = r->stage,
+				  .sending = r->bitmap };
 	r->src = (struct lr_source){ .g = &r->g, .vcpus = o->vcpus, .tsc_hz = o->tsc_hz };
 	return migr_sender_start(&r->snd, &cfg, &p, &b);
 }

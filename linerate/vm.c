@@ -27,7 +27,8 @@ static uint64_t mem_size(void *ctx)
  * A copy must not outlive a harvest: a write between the copy and a harvest would be reported by
  * that harvest, and the stale copy sent in its place. The tracker counts its harvests, and a copy
  * made before the last one is taken again. Pages the tracker knows were never written end a run
- * (reading them would map them).
+ * (reading them would map them), and so do pages the pass does not send: a later pass sends
+ * scattered pages, and a run of 32 copied 128 KiB for each one.
  */
 static const uint8_t *staged(struct lr_mem *m, uint64_t gfn)
 {
@@ -38,7 +39,9 @@ static const uint8_t *staged(struct lr_mem *m, uint64_t gfn)
 		return m->mem + gfn * MIGR_PAGE_SIZE;
 	if (m->stage_harvests == m->track->harvests && gfn >= m->stage_gfn && gfn - m->stage_gfn < m->stage_n)
 		return m->stage + (gfn - m->stage_gfn) * MIGR_PAGE_SIZE;
-	while (n < LR_STAGE_PAGES && gfn + n < npages && (!n || !lr_track_untouched(m->track, gfn + n)))
+	while (n < LR_STAGE_PAGES && gfn + n < npages &&
+	       (!n || (!lr_track_untouched(m->track, gfn + n) &&
+		       (!m->sending || (m->sending[(gfn + n) / 64] >> ((gfn + n) % 64)) & 1))))
 		n++;
 	local = (struct iovec){ m->stage, n * MIGR_PAGE_SIZE };
 	remote = (struct iovec){ m->mem + gfn * MIGR_PAGE_SIZE, n * MIGR_PAGE_SIZE };

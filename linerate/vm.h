@@ -23,6 +23,7 @@ struct lr_mem {
 	/* The source's pages are copied a run at a time into stage (LR_STAGE_PAGES), see vm.c; NULL: in place. */
 	uint8_t *stage;
 	uint64_t stage_gfn, stage_n, stage_harvests;
+	const uint64_t *sending; /* the sender's bitmap of the pass: a run is copied only over pages it will read */
 };
 
 #define LR_STAGE_PAGES 32u

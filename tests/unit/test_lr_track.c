@@ -224,15 +224,15 @@ END_TEST
 
 /*
  * The stage: a run of pages is copied at the first read, and a copy made before a harvest is never
- * served after it (the write the harvest reports would be lost). Pages known never written end the
- * run unread.
+ * served after it (the write the harvest reports would be lost). A run ends at a page the pass
+ * does not send.
  */
 START_TEST(test_stage_fresh_after_harvest)
 {
 	struct lr_guest g;
 	struct lr_track t;
 	struct lr_mem m;
-	uint64_t bm[PAGES / 64] = { 0 };
+	uint64_t bm[PAGES / 64] = { 0 }, sending[PAGES / 64] = { 0 };
 	uint8_t *stage = malloc(LR_STAGE_PAGES * LR_PAGE), page[LR_PAGE];
 
 	ck_assert_int_eq(lr_guest_init(&g, PAGES * LR_PAGE, 0, 1), 0);
@@ -249,6 +249,15 @@ START_TEST(test_stage_fresh_after_harvest)
 	ck_assert_uint_eq(m.stage_gfn, 5);
 	ck_assert_uint_eq(m.stage_n, LR_STAGE_PAGES);
 	ck_assert_mem_eq(page, g.mem + 5 * LR_PAGE, LR_PAGE);
+	sending[0] = 0xfull << 40; /* the pass sends pages 40-43: a run from 40 copies those four */
+	m.sending = sending;
+	ck_assert_int_eq(lr_mem_ops.read_page(&m, 40, page), 0);
+	ck_assert_uint_eq(m.stage_gfn, 40);
+	ck_assert_uint_eq(m.stage_n, 4);
+	ck_assert_mem_eq(page, g.mem + 40 * LR_PAGE, LR_PAGE);
+	m.sending = NULL;
+	ck_assert_int_eq(lr_mem_ops.read_page(&m, 5, page), 0); /* pages 5-36 copied again */
+	ck_assert_uint_eq(m.stage_gfn, 5);
 	poke(&g, 6); /* after the copy of page 6 */
 	ck_assert_int_eq(lr_track_ops.harvest(&t, bm, PAGES), 1);
 	ck_assert_int_eq(lr_mem_ops.read_page(&m, 6, page), 0);
