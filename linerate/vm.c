@@ -32,9 +32,12 @@ static uint64_t mem_size(void *ctx)
  */
 static const uint8_t *staged(struct lr_mem *m, uint64_t gfn)
 {
+	static pid_t self; /* getpid is a system call each time: one per run copied was one too many */
 	uint64_t npages = m->bytes / MIGR_PAGE_SIZE, n = 0;
 	struct iovec local, remote;
 
+	if (!self)
+		self = getpid();
 	if (!m->stage)
 		return m->mem + gfn * MIGR_PAGE_SIZE;
 	if (m->stage_harvests == m->track->harvests && gfn >= m->stage_gfn && gfn - m->stage_gfn < m->stage_n)
@@ -45,7 +48,7 @@ static const uint8_t *staged(struct lr_mem *m, uint64_t gfn)
 		n++;
 	local = (struct iovec){ m->stage, n * MIGR_PAGE_SIZE };
 	remote = (struct iovec){ m->mem + gfn * MIGR_PAGE_SIZE, n * MIGR_PAGE_SIZE };
-	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)(n * MIGR_PAGE_SIZE)) {
+	if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)(n * MIGR_PAGE_SIZE)) {
 		m->stage = NULL; /* not allowed here (a seccomp filter): in place from now on */
 		return m->mem + gfn * MIGR_PAGE_SIZE;
 	}
