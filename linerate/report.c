@@ -73,6 +73,10 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 								   "pause_to_end_ms" };
 
 		u64(f, "expected_downtime_ms", r->expected_downtime_ms, &first);
+		u64(f, "switch_remaining_bytes", r->switch_remaining_bytes, &first);
+		u64(f, "switch_queued_bytes", r->switch_queued_bytes, &first);
+		dbl(f, "switch_bandwidth_mib_s", (double)r->switch_bandwidth / (double)(1 << 20), &first);
+		u64(f, "switch_rtt_us", r->switch_rtt_us, &first);
 		for (unsigned i = 0; i < LR_PAUSE_MARKS; i++)
 			dbl(f, names[i], r->pause_ms[i], &first);
 	}

@@ -20,6 +20,8 @@ struct lr_report {
 	int verified; /* the receiver answered the check */
 	/* sender: the estimate the switchover was decided on; ms from the pause to the final pass, the state, the state sent, COMMIT sent, the end (-1: not reached) */
 	uint64_t expected_downtime_ms;
+	/* sender: what that estimate was built from (bytes still to send, bytes on their way, the rate assumed in bytes/s, round trip) */
+	uint64_t switch_remaining_bytes, switch_queued_bytes, switch_bandwidth, switch_rtt_us;
 	double pause_ms[LR_PAUSE_MARKS];
 	uint64_t mono_begin_us, mono_end_us; /* sender: the migration's span on CLOCK_MONOTONIC (0: not known) */
 };

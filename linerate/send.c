@@ -229,6 +229,10 @@ static void fill_report(struct send_run *r, double cpu0, double cpup0, uint64_t 
 		uint64_t hz = r->snd.p.clock.ops->hz;
 
 		p->expected_downtime_ms = g->expected_downtime_ms;
+		p->switch_remaining_bytes = r->snd.switch_stats.remaining_bytes;
+		p->switch_queued_bytes = r->snd.switch_stats.queued_bytes;
+		p->switch_bandwidth = r->snd.switch_decision.pause_bandwidth;
+		p->switch_rtt_us = r->snd.switch_stats.rtt_us;
 		for (unsigned i = 0; i < LR_PAUSE_MARKS; i++)
 			p->pause_ms[i] = r->snd.phase_at[marks[i]] >= r->snd.t_pause ?
 				(double)(r->snd.phase_at[marks[i]] - r->snd.t_pause) * 1e3 / (double)hz : -1;

@@ -20,7 +20,8 @@
 #include "migration/stream.h"
 
 #define LR_TCP_SLOTS (MIGR_CONN_MAX + 2) /* control, data, and one more to refuse */
-#define LR_TCP_AHEAD 512u /* see tp_read */
+#define LR_TCP_AHEAD 512u         /* see tp_read */
+#define LR_TCP_AHEAD_MAX 65536u   /* see tp_read */
 
 enum lr_conn_state { LR_C_NONE = 0, LR_C_CONNECTING, LR_C_UP, LR_C_CLOSING, LR_C_DEAD };
 
@@ -35,8 +36,9 @@ struct lr_tcp {
 	uint8_t blocked[LR_TCP_SLOTS]; /* the socket buffer was full at the last write */
 	int lowat[LR_TCP_SLOTS];       /* SO_RCVLOWAT as last set (0: never set, the kernel's 1) */
 	/* Bytes read past a small unit the reader asked for (tp_read), handed out before the socket is read again. */
-	uint8_t ahead[LR_TCP_SLOTS][LR_TCP_AHEAD];
-	uint16_t ahead_off[LR_TCP_SLOTS], ahead_len[LR_TCP_SLOTS];
+	uint8_t ahead[LR_TCP_SLOTS][LR_TCP_AHEAD_MAX];
+	uint32_t ahead_off[LR_TCP_SLOTS], ahead_len[LR_TCP_SLOTS];
+	uint32_t bulk[LR_TCP_SLOTS];   /* reads of LR_TCP_AHEAD bytes or more (a record's pages): their moving average */
 	uint8_t data_held;       /* test faults: the data connections take nothing for now */
 	uint32_t accepted;
 	/* Link events go to the owner's state machine. */

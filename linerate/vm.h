@@ -20,10 +20,13 @@ struct lr_mem {
 	uint8_t *mem;
 	uint64_t bytes;
 	const struct lr_track *track; /* the source's: pages it knows never written are zero unread; NULL: read */
-	/* The source's pages are copied a run at a time into stage (LR_STAGE_PAGES), see vm.c; NULL: in place. */
+	/*
+	 * The source's pages are copied LR_STAGE_PAGES at a time into stage, see vm.c; NULL: in place.
+	 * stage_gfn[i] is the page in slot i, ascending; stage_gfn[0] the page asked for.
+	 */
 	uint8_t *stage;
-	uint64_t stage_gfn, stage_n, stage_harvests;
-	const uint64_t *sending; /* the sender's bitmap of the pass: a run is copied only over pages it will read */
+	uint64_t stage_gfn[32], stage_n, stage_harvests;
+	const uint64_t *sending; /* the sender's bitmap of the pass: only pages it will read are copied */
 };
 
 #define LR_STAGE_PAGES 32u

@@ -179,12 +179,13 @@ static void mh_send_ended(uint32_t st)
 			 (unsigned long long)mh_ms(at[MIGR_SP_FINAL] - p0), (unsigned long long)mh_ms(at[MIGR_SP_STATE] - p0),
 			 (unsigned long long)mh_ms(at[MIGR_SP_READY] - p0), (unsigned long long)mh_ms(at[MIGR_SP_CONFIRM] - p0),
 			 (unsigned long long)mh_ms(now - p0));
-		log_info("migr", "switchover: decided on %llu bytes left, %llu queued, %llu of state, %llu B/s, "
-			 "round trip %u us, harvest %llu us",
+		log_info("migr", "switchover: decided on %llu bytes left, %llu queued, %llu of state, %llu B/s "
+			 "(the pause's: %llu), round trip %u us, harvest %llu us",
 			 (unsigned long long)mh.snd.switch_stats.remaining_bytes,
 			 (unsigned long long)mh.snd.switch_stats.queued_bytes,
 			 (unsigned long long)mh.snd.switch_stats.state_bytes,
-			 (unsigned long long)mh.snd.switch_stats.bandwidth, mh.snd.switch_stats.rtt_us,
+			 (unsigned long long)mh.snd.switch_stats.bandwidth,
+			 (unsigned long long)mh.snd.switch_decision.pause_bandwidth, mh.snd.switch_stats.rtt_us,
 			 (unsigned long long)mh.snd.switch_stats.harvest_us);
 		log_info("migr", "switchover: the guest's TSC stood at %llu at the pause",
 			 (unsigned long long)mh.hv.tsc_at_pause);

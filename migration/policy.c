@@ -250,15 +250,26 @@ static int fits_once_drained(const struct migr_stats *st, uint64_t bw, uint64_t 
 	return downtime_ms(&drained, bw) <= downtime;
 }
 
+/*
+ * The rate the pause will send at: the final pass sends scattered pages, and a later pass so far
+ * shows what they cost when that is slower than the window (the first pass's long runs).
+ */
+static uint64_t pause_bandwidth(const struct migr_stats *st, uint64_t bw)
+{
+	return st->pass_bandwidth && st->pass_bandwidth < bw ? st->pass_bandwidth : bw;
+}
+
 void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st, struct migr_decision *d)
 {
 	uint64_t limit = lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
 	uint64_t downtime = limit * MIGR_POLICY_TARGET_PCT / 100, bw = bandwidth(lim, st);
+	uint64_t pause_bw = pause_bandwidth(st, bw);
 
 	*d = (struct migr_decision){ .expected_downtime_ms = UINT64_MAX };
-	if (bw)
-		d->expected_downtime_ms = downtime_ms(st, bw);
-	else if (st->pass_done && st->remaining_bytes == 0)
+	if (bw) {
+		d->expected_downtime_ms = downtime_ms(st, pause_bw);
+		d->pause_bandwidth = pause_bw;
+	} else if (st->pass_done && st->remaining_bytes == 0)
 		d->expected_downtime_ms = 0; /* nothing to send: no rate needed to know it fits */
 	if (d->expected_downtime_ms <= downtime) {
 		set(d, MIGR_ACT_SWITCHOVER, MIGR_WHY_DOWNTIME_FITS);
@@ -272,7 +283,7 @@ void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *
 			set(d, MIGR_ACT_GIVE_UP, MIGR_WHY_LINK_STALLED);
 		else
 			set(d, MIGR_ACT_CONTINUE, MIGR_WHY_MEASURING);
-	} else if (fits_once_drained(st, bw, downtime)) {
+	} else if (fits_once_drained(st, pause_bw, downtime)) {
 		set(d, MIGR_ACT_DRAIN, MIGR_WHY_DRAINING);
 	} else {
 		control(lim, st, bw, d);

@@ -45,6 +45,8 @@ struct migr_stats {
 	uint32_t pass_done;        /* non-zero at a pass boundary */
 	uint64_t remaining_bytes;  /* not yet sent in this pass + dirtied since its harvest */
 	uint64_t bandwidth;        /* bytes/s measured over the last window */
+	uint64_t pass_bandwidth;   /* bytes/s over a later pass so far (or just ended), as the
+	                              final pass will send; 0: unknown */
 	uint64_t dirty_rate;       /* pages/s newly dirtied over the last window; at a pass
 	                              boundary: pages harvested / the pass's duration */
 	uint32_t nvcpu;            /* entries in vcpu_dirty_rate; 0 if unknown */
@@ -96,6 +98,7 @@ struct migr_decision {
 	uint64_t dirty_limit;   /* for SET_DIRTY_LIMIT, pages/s */
 	uint32_t max_pct;       /* for SET_DIRTY_LIMIT: the most any vCPU may be throttled */
 	uint64_t expected_downtime_ms; /* the final burst and the commit; UINT64_MAX if unknown */
+	uint64_t pause_bandwidth; /* bytes/s that estimate assumed; 0 if none */
 };
 
 void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st,

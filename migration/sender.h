@@ -142,12 +142,14 @@ struct migr_sender {
 	uint64_t t_start, t_wait, t_pass, t_policy, t_pause, t_control, t_hello;
 	uint64_t phase_at[MIGR_SP_END + 1]; /* the end of the step that first saw each phase: the switchover's timeline */
 	struct migr_stats switch_stats; /* what the switchover was decided on, for its timeline */
+	struct migr_decision switch_decision; /* and the decision itself */
 	uint64_t free_rate; /* pages/s, the highest measured within a pass with no throttle or limit in force */
 	uint64_t harvest_ticks; /* the last harvest took this long: the pause makes one more */
 	uint64_t samples_t[5], samples_bytes[5], samples_pending[5];
 	uint8_t samples_dry[5];  /* the window that ended at samples_t[i] had the sender dry a quarter of it or more */
 	uint8_t dry;             /* the last step ended with nothing left to send */
 	uint64_t t_step, window_dry; /* the last step's start; ticks dry in the current window */
+	uint64_t pass_bytes0, pass_dry; /* bytes sent when the pass began; ticks it has been dry since */
 	uint32_t state_i, dev_i;
 	uint8_t time_sent, digest_sent;
 	uint64_t last_bytes_t;

@@ -51,6 +51,9 @@ def test_migrate_with_writers(request, connections):
     assert sr["congestion"] and r.record["congestion"], (sr, r.record)
     assert sr["connections"] == connections
     assert sr["writes"] > 0 and sr["pages_sent"] > 64 * MIB // 4096, sr  # dirtied pages went again
+    # What the switchover was decided on: a rate, and no more left than the memory holds.
+    assert sr["switch_bandwidth_mib_s"] > 0 and 0 <= sr["switch_remaining_bytes"] <= 64 * MIB, sr
+    assert not sr["converged"] or sr["expected_downtime_ms"] <= sr["downtime_limit_ms"], sr
     if sr["tracker"] != "pagemap-uffd-wp":
         assert sr["tracker"] == "self-recorded" and "fallback" in s.stderr, s.stderr
 

@@ -223,9 +223,9 @@ START_TEST(test_zero_check)
 END_TEST
 
 /*
- * The stage: a run of pages is copied at the first read, and a copy made before a harvest is never
- * served after it (the write the harvest reports would be lost). A run ends at a page the pass
- * does not send.
+ * The stage: the next pages the pass sends are copied at the first read, scattered ones gathered,
+ * and a copy made before a harvest is never served after it (the write the harvest reports would
+ * be lost). A page the pass does not send is not copied.
  */
 START_TEST(test_stage_fresh_after_harvest)
 {
@@ -246,18 +246,34 @@ START_TEST(test_stage_fresh_after_harvest)
 	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 5), 0);
 	ck_assert_int_eq(lr_mem_ops.read_page(&m, 5, page), 0);
 	ck_assert_ptr_nonnull(m.stage); /* the kernel's copy ran */
-	ck_assert_uint_eq(m.stage_gfn, 5);
+	ck_assert_uint_eq(m.stage_gfn[0], 5);
 	ck_assert_uint_eq(m.stage_n, LR_STAGE_PAGES);
+	ck_assert_uint_eq(m.stage_gfn[LR_STAGE_PAGES - 1], 5 + LR_STAGE_PAGES - 1);
 	ck_assert_mem_eq(page, g.mem + 5 * LR_PAGE, LR_PAGE);
-	sending[0] = 0xfull << 40; /* the pass sends pages 40-43: a run from 40 copies those four */
+	/* The pass sends pages 40-43, 50, 130 and 1000: one copy gathers all seven. */
+	sending[0] = 0xfull << 40 | 1ull << 50;
+	sending[2] = 1ull << 2;
+	sending[15] = 1ull << 40;
 	m.sending = sending;
 	ck_assert_int_eq(lr_mem_ops.read_page(&m, 40, page), 0);
-	ck_assert_uint_eq(m.stage_gfn, 40);
-	ck_assert_uint_eq(m.stage_n, 4);
+	ck_assert_uint_eq(m.stage_n, 7);
+	ck_assert_uint_eq(m.stage_gfn[4], 50);
+	ck_assert_uint_eq(m.stage_gfn[5], 130);
+	ck_assert_uint_eq(m.stage_gfn[6], 1000);
 	ck_assert_mem_eq(page, g.mem + 40 * LR_PAGE, LR_PAGE);
+	ck_assert_int_eq(lr_mem_ops.read_page(&m, 130, page), 0);
+	ck_assert_uint_eq(m.stage_gfn[0], 40); /* served from that copy */
+	ck_assert_mem_eq(page, g.mem + 130 * LR_PAGE, LR_PAGE);
+	ck_assert_int_eq(lr_mem_ops.read_page(&m, 1000, page), 0);
+	ck_assert_uint_eq(m.stage_gfn[0], 40);
+	ck_assert_mem_eq(page, g.mem + 1000 * LR_PAGE, LR_PAGE);
+	ck_assert_int_eq(lr_mem_ops.read_page(&m, 45, page), 0); /* not gathered: a copy of its own */
+	ck_assert_uint_eq(m.stage_gfn[0], 45);
+	ck_assert_uint_eq(m.stage_n, 7 - 4 + 1);
+	ck_assert_mem_eq(page, g.mem + 45 * LR_PAGE, LR_PAGE);
 	m.sending = NULL;
 	ck_assert_int_eq(lr_mem_ops.read_page(&m, 5, page), 0); /* pages 5-36 copied again */
-	ck_assert_uint_eq(m.stage_gfn, 5);
+	ck_assert_uint_eq(m.stage_gfn[0], 5);
 	poke(&g, 6); /* after the copy of page 6 */
 	ck_assert_int_eq(lr_track_ops.harvest(&t, bm, PAGES), 1);
 	ck_assert_int_eq(lr_mem_ops.read_page(&m, 6, page), 0);

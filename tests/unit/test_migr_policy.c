@@ -373,6 +373,37 @@ START_TEST(test_bandwidth_cap)
 END_TEST
 
 /*
+ * A later pass sends slower than the window measured (scattered pages, not the first pass's long
+ * runs): the pause is estimated at the later pass's rate, never at a faster one.
+ */
+START_TEST(test_pause_at_later_pass_rate)
+{
+	static const struct {
+		uint64_t left_mib, pass_mib_s, expect_ms, pause_mib_s;
+		int switches;
+	} cases[] = {
+		{ 120, 0, 200, 600, 1 },    /* the window's rate: 200 ms fits the 240 ms target */
+		{ 120, 300, 400, 300, 0 },  /* the pass so far moved 300 MiB/s: too long */
+		{ 60, 300, 200, 300, 1 },   /* half as much left fits at that rate */
+		{ 60, 1200, 100, 600, 1 },  /* a pass faster than the window does not shorten it */
+	};
+	struct migr_limits lim = { .downtime_ms = 300, .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 2, .bandwidth = 600 * MIB, .dirty_rate = 100 };
+	struct migr_decision d;
+	unsigned i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st.remaining_bytes = cases[i].left_mib * MIB;
+		st.pass_bandwidth = cases[i].pass_mib_s * MIB;
+		migr_policy_decide(&lim, &st, &d);
+		ck_assert_uint_eq(d.expected_downtime_ms, cases[i].expect_ms);
+		ck_assert_uint_eq(d.pause_bandwidth, cases[i].pause_mib_s * MIB);
+		ck_assert_int_eq(d.action == MIGR_ACT_SWITCHOVER, cases[i].switches);
+	}
+}
+END_TEST
+
+/*
  * Nothing left at a pass boundary: switch over even before any bandwidth
  * was measured (an idle or all-zero VM whose full copy took under the
  * sender's one-second window), instead of opening empty pass after empty pass.
@@ -772,6 +803,7 @@ int main(void)
 	tcase_add_test(tc, test_single_writer_dirty_limit);
 	tcase_add_test(tc, test_max_throttle_and_timeout);
 	tcase_add_test(tc, test_bandwidth_cap);
+	tcase_add_test(tc, test_pause_at_later_pass_rate);
 	tcase_add_test(tc, test_first_pass_unthrottled);
 	tcase_add_test(tc, test_throttle_lowered_within_pass);
 	tcase_add_test(tc, test_calm_hot_set_held_within_pass);
