@@ -222,6 +222,7 @@ static int apply(struct lr_opts *o, const char *name, const char *v, char *err, 
 		    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(v))
 			return fail(err, errlen, "--congestion %s: expected a TCP congestion control's name (cubic, bbr, ...)", v);
 		memcpy(o->congestion, v, strlen(v) + 1);
+		o->congestion_given = 1;
 	} else if (!strcmp(name, "timeout")) {
 		if (num(v, 1, 86400, &x))
 			return fail(err, errlen, "--timeout %s: expected seconds, 1..86400", v);
@@ -242,6 +243,7 @@ static void defaults(struct lr_opts *o)
 	o->tsc_hz = 1000000000;
 	o->chunk_kib = 512;
 	o->sockbuf_kib = 4096;
+	memcpy(o->congestion, LR_CONGESTION_DEFAULT, sizeof(LR_CONGESTION_DEFAULT));
 	o->timeout_s = 600;
 }
 

@@ -15,6 +15,8 @@
 #define LR_SECRET_MAX 64u
 #define LR_SECRET_ENV "FERRY_MIGR_SECRET"
 #define LR_EXIT_USAGE 2
+/* Where the kernel offers it, else the system's: see linerate/README.md, "TCP congestion control". */
+#define LR_CONGESTION_DEFAULT "cubic"
 
 enum lr_role { LR_ROLE_SEND = 1, LR_ROLE_RECV };
 enum lr_pattern { LR_PAT_NONE = 0, LR_PAT_SEQ, LR_PAT_RANDOM, LR_PAT_HOT };
@@ -53,7 +55,8 @@ struct lr_opts {
 	uint64_t tsc_hz;
 	uint32_t chunk_kib;     /* the sender's chunk size */
 	uint32_t sockbuf_kib;   /* SO_SNDBUF/SO_RCVBUF; 0: the kernel's autotuning */
-	char congestion[16];    /* TCP congestion control of every connection; "": the system's (linerate/README.md) */
+	char congestion[16];    /* TCP congestion control of every connection (linerate/README.md) */
+	int congestion_given;   /* from the command line: not offered is an error, not a fallback */
 	uint32_t timeout_s;     /* the whole run, a hang fails */
 	int quiet;
 };

@@ -93,7 +93,8 @@ static int setup(struct recv_run *r)
 	(void)madvise(r->dest.buf, o->mem, MADV_POPULATE_WRITE);
 	r->tcp_ready = 1; /* from here on the port's sockets are set (or -1), even if listening fails */
 	if (lr_tcp_server(&r->tcp, o->host, o->port, (int)o->sockbuf_kib * 1024, why, sizeof(why)) ||
-	    lr_tcp_congestion(&r->tcp, o->congestion, r->congestion, sizeof(r->congestion), why, sizeof(why))) {
+	    lr_tcp_congestion(&r->tcp, o->congestion, o->congestion_given, r->congestion, sizeof(r->congestion), why,
+			      sizeof(why))) {
 		lr_say("%s", why);
 		return -1;
 	}

@@ -75,11 +75,13 @@ static int setup(struct send_run *r)
 	if (!r->bitmap || !r->hashes)
 		return -1;
 	if (lr_tcp_client(&r->tcp, o->host, o->port, (int)o->sockbuf_kib * 1024, why, sizeof(why)) ||
-	    lr_tcp_congestion(&r->tcp, o->congestion, r->congestion, sizeof(r->congestion), why, sizeof(why))) {
+	    lr_tcp_congestion(&r->tcp, o->congestion, o->congestion_given, r->congestion, sizeof(r->congestion), why,
+			      sizeof(why))) {
 		lr_say("%s", why);
 		return -1;
 	}
-	lr_say("TCP congestion control: %s%s", r->congestion, r->tcp.cc[0] ? "" : " (the system's)");
+	lr_say("TCP congestion control: %s%s", r->congestion,
+	       r->tcp.cc[0] ? "" : " (the system's: " LR_CONGESTION_DEFAULT " is not offered)");
 	r->tcp.event = on_link;
 	r->tcp.owner = &r->snd;
 	return lr_guest_start(&r->g, o->pattern, o->writers, o->rate_mib_s, o->hot_pct) ? -1 : 0;

@@ -75,7 +75,8 @@ static int watch(struct lr_tcp *t, int fd, uint32_t tag)
 	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int lr_tcp_congestion(struct lr_tcp *t, const char *name, char *used, size_t usedlen, char *why, size_t whylen)
+int lr_tcp_congestion(struct lr_tcp *t, const char *name, int required, char *used, size_t usedlen, char *why,
+		      size_t whylen)
 {
 	char offered[160] = "";
 	socklen_t len = (socklen_t)usedlen;
@@ -87,12 +88,10 @@ int lr_tcp_congestion(struct lr_tcp *t, const char *name, char *used, size_t use
 		return -1;
 	}
 	t->cc[0] = 0;
-	if (!name[0]) {
-		/* the system's */
-	} else if (strlen(name) < sizeof(t->cc) &&
-		   !setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, (socklen_t)strlen(name))) {
+	if (strlen(name) < sizeof(t->cc) &&
+	    !setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, (socklen_t)strlen(name))) {
 		memcpy(t->cc, name, strlen(name) + 1);
-	} else {
+	} else if (required) {
 		f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re");
 		if (f) {
 			if (!fgets(offered, sizeof(offered), f))

@@ -49,10 +49,12 @@ struct lr_tcp {
 };
 
 /*
- * The congestion control of the connections still to come: name ("": the system's), which the kernel
- * must offer. The name in effect goes in used. Returns 0, or -1 with a message in why.
+ * The congestion control of the connections still to come: name where the kernel offers it; where it
+ * does not, an error if required, else the system's default. The name in effect goes in used.
+ * Returns 0, or -1 with a message in why.
  */
-int lr_tcp_congestion(struct lr_tcp *t, const char *name, char *used, size_t usedlen, char *why, size_t whylen);
+int lr_tcp_congestion(struct lr_tcp *t, const char *name, int required, char *used, size_t usedlen, char *why,
+		      size_t whylen);
 /* host is a dotted IPv4 address or "localhost". Returns 0 or -errno; on failure a message in why. */
 int lr_tcp_client(struct lr_tcp *t, const char *host, uint16_t port, int sockbuf, char *why, size_t whylen);
 int lr_tcp_server(struct lr_tcp *t, const char *host, uint16_t port, int sockbuf, char *why, size_t whylen);

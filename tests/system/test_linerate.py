@@ -176,7 +176,7 @@ def test_bad_options(args, needle):
 @pytest.mark.timeout(60)
 def test_congestion_not_offered():
     """A TCP congestion control asked for by name that the kernel does not offer: a clear error naming what it
-    offers, before any connection is tried."""
+    offers, before any connection is tried (the default, where not offered, falls back to the system's)."""
     env = dict(os.environ, FERRY_MIGR_SECRET="environment-secret-0123456789")
     p = subprocess.run([FERRY, "send", "--to", "127.0.0.1:1", "--mem", "1M", "--congestion", "nosuchcc"],
                        capture_output=True, text=True, timeout=30, env=env)

@@ -85,6 +85,7 @@ START_TEST(test_harness_forms)
 
 	ck_assert_int_eq(parse(&o, err, "recv --listen 127.0.0.1:1 --secret-file SECRET --mem 1M --congestion bbr"), 0);
 	ck_assert_str_eq(o.congestion, "bbr");
+	ck_assert_int_eq(o.congestion_given, 1);
 }
 END_TEST
 
@@ -101,7 +102,8 @@ START_TEST(test_defaults_and_env_secret)
 	ck_assert_uint_eq(o.writers, 0);
 	ck_assert_uint_eq(o.fault, LR_FAULT_NONE);
 	ck_assert_uint_eq(o.secret_len, strlen(env_secret));
-	ck_assert_str_eq(o.congestion, ""); /* the system's */
+	ck_assert_str_eq(o.congestion, LR_CONGESTION_DEFAULT);
+	ck_assert_int_eq(o.congestion_given, 0); /* not offered: the system's, not an error */
 }
 END_TEST
 
