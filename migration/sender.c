@@ -290,12 +290,12 @@ static int on_ack(struct migr_sender *s, const struct migr_rec *rec)
 	return HV_OK;
 }
 
-/* Opens pass `pass`: the bitmap holds its pages; PASS_BEGIN goes on control. */
 static uint64_t bytes_sent(const struct migr_sender *s)
 {
 	return s->link[0].bytes_out + migr_sender_data_out(s);
 }
 
+/* Opens pass `pass`: the bitmap holds its pages; PASS_BEGIN goes on control. */
 static int begin_pass(struct migr_sender *s, uint32_t flags)
 {
 	struct migr_pass_begin pb = { .pass = s->prog.pass + 1, .flags = flags, .pages = s->pass_pages };
