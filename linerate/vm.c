@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "kernel/lib/bitmap.h"
 #include "kernel/lib/err.h"
 
 /* ---- memory ---- */
@@ -19,23 +20,14 @@ static uint64_t mem_size(void *ctx)
 /* The first page from gfn on that the pass sends and that may hold data; npages if none. */
 static uint64_t next_wanted(const struct lr_mem *m, uint64_t gfn, uint64_t npages)
 {
-	uint64_t w;
-
-	for (; gfn < npages; gfn++) {
-		if (m->sending) {
-			w = m->sending[gfn / 64] >> (gfn % 64);
-			if (!w) {
-				gfn |= 63; /* nothing more in this word */
-				continue;
-			}
-			gfn += (uint64_t)__builtin_ctzll(w);
-			if (gfn >= npages)
-				break;
-		}
+	for (;; gfn++) {
+		if (m->sending)
+			gfn = bitmap_next_set(m->sending, npages, gfn);
+		if (gfn >= npages)
+			return npages;
 		if (!lr_track_untouched(m->track, gfn))
 			return gfn;
 	}
-	return npages;
 }
 
 /* gfn's copy in the stage, if the stage holds one made since the last harvest; else NULL. */

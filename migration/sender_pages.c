@@ -3,6 +3,7 @@
  * in chunks, and how chunks go to the data connections (see sender.h).
  */
 #include <string.h>
+#include "kernel/lib/bitmap.h"
 #include "kernel/lib/err.h"
 #include "migration/sender.h"
 #include "migration/prof.h"
@@ -17,20 +18,6 @@ static int dirty_bit(const struct migr_sender *s, uint64_t gfn)
 static void clear_bit(struct migr_sender *s, uint64_t gfn)
 {
 	s->b.bitmap[gfn / 64] &= ~(1ull << (gfn % 64));
-}
-
-static uint64_t next_dirty(const struct migr_sender *s, uint64_t from)
-{
-	uint64_t w, word;
-
-	for (w = from / 64; w * 64 < s->npages; w++) {
-		word = s->b.bitmap[w];
-		if (w == from / 64)
-			word &= ~0ull << (from % 64);
-		if (word)
-			return w * 64 + (uint64_t)__builtin_ctzll(word);
-	}
-	return s->npages;
 }
 
 static int page_zero(struct migr_sender *s, uint64_t gfn)
@@ -121,7 +108,7 @@ static int build_chunk(struct migr_sender *s, struct migr_send_chunk *ch, uint8_
 	ch->len = ch->off = 0;
 	while (s->cursor < s->npages && ch->len < fill &&
 	       s->b.chunk_size - ch->len >= MIGR_REC_SIZE(MIGR_BODY_MAX) + reserve) {
-		gfn = next_dirty(s, s->cursor);
+		gfn = bitmap_next_set(s->b.bitmap, s->npages, s->cursor);
 		if (gfn >= s->npages) {
 			s->cursor = s->npages;
 			break;

@@ -1,4 +1,5 @@
 #include "kernel/core/dirty_bitmap.h"
+#include "kernel/lib/bitmap.h"
 
 void dirty_bitmap_init(struct dirty_bitmap *b, uint64_t *words, uint64_t pages)
 {
@@ -55,48 +56,13 @@ uint64_t dirty_bitmap_count(const struct dirty_bitmap *b)
 	return count;
 }
 
-/* First set bit at or after page, or b->pages if none. */
-static uint64_t next_set(const struct dirty_bitmap *b, uint64_t page)
-{
-	size_t i = (size_t)(page / 64), n = dirty_bitmap_words(b->pages);
-	uint64_t w;
-
-	if (page >= b->pages)
-		return b->pages;
-	w = b->words[i] & (~0ull << (page % 64));
-	while (!w) {
-		if (++i == n)
-			return b->pages;
-		w = b->words[i];
-	}
-	return (uint64_t)i * 64 + (uint64_t)__builtin_ctzll(w);
-}
-
-/* First clear bit at or after page, or b->pages if none. */
-static uint64_t next_clear(const struct dirty_bitmap *b, uint64_t page)
-{
-	size_t i = (size_t)(page / 64), n = dirty_bitmap_words(b->pages);
-	uint64_t w;
-
-	if (page >= b->pages)
-		return b->pages;
-	w = ~b->words[i] & (~0ull << (page % 64));
-	while (!w) {
-		if (++i == n)
-			return b->pages;
-		w = ~b->words[i];
-	}
-	page = (uint64_t)i * 64 + (uint64_t)__builtin_ctzll(w);
-	return page < b->pages ? page : b->pages;
-}
-
 bool dirty_bitmap_next_run(const struct dirty_bitmap *b, uint64_t *page, uint64_t *len)
 {
-	uint64_t start = next_set(b, *page);
+	uint64_t start = bitmap_next_set(b->words, b->pages, *page);
 
 	if (start >= b->pages)
 		return false;
 	*page = start;
-	*len = next_clear(b, start) - start;
+	*len = bitmap_next_clear(b->words, b->pages, start) - start;
 	return true;
 }

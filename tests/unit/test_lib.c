@@ -1,8 +1,9 @@
-/* Unit tests for kernel/lib: bounded parsing, the bounded text buffer and UUIDs. */
+/* Unit tests for kernel/lib: bounded parsing, the bounded text buffer, UUIDs and bitmap scans. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kernel/lib/bitmap.h"
 #include "kernel/lib/err.h"
 #include "kernel/lib/parse.h"
 #include "kernel/lib/strbuf.h"
@@ -156,6 +157,43 @@ START_TEST(test_uuid_v4)
 }
 END_TEST
 
+/* The scan a bitmap_next_* call must agree with: one bit at a time. */
+static uint64_t naive_next(const uint64_t *w, uint64_t nbits, uint64_t from, int want)
+{
+	for (; from < nbits; from++)
+		if ((int)((w[from / 64] >> (from % 64)) & 1) == want)
+			return from;
+	return nbits;
+}
+
+START_TEST(test_bitmap_scans)
+{
+	/* Word edges, a partial last word, and bits past nbits that must never be reported. */
+	static const uint64_t sizes[] = { 1, 63, 64, 65, 127, 128, 129, 200, 256 };
+	uint64_t w[4], nbits, from, seed = 0x9e3779b97f4a7c15ull;
+	size_t k, round, i;
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+		for (round = 0; round < 64; round++) {
+			nbits = sizes[k];
+			for (i = 0; i < 4; i++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				/* sparse, dense, empty and full words */
+				w[i] = round % 4 == 0 ? seed & (seed >> 17) & (seed >> 31) : round % 4 == 1 ? seed | (seed >> 7)
+				       : round % 4 == 2 ? 0 : ~0ull;
+			}
+			for (from = 0; from <= nbits + 2; from++) {
+				ck_assert_uint_eq(bitmap_next_set(w, nbits, from), naive_next(w, nbits, from, 1));
+				ck_assert_uint_eq(bitmap_next_clear(w, nbits, from), naive_next(w, nbits, from, 0));
+			}
+		}
+	w[0] = 1ull << 40; /* only a bit past the end */
+	ck_assert_uint_eq(bitmap_next_set(w, 40, 0), 40);
+	w[0] = ~0ull >> 24; /* all clear from 40 on, but nbits is 40 */
+	ck_assert_uint_eq(bitmap_next_clear(w, 40, 0), 40);
+}
+END_TEST
+
 static Suite *lib_suite(void)
 {
 	Suite *s = suite_create("lib");
@@ -167,6 +205,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_strbuf_fits_and_truncates);
 	tcase_add_test(tc, test_uuid_text);
 	tcase_add_test(tc, test_uuid_v4);
+	tcase_add_test(tc, test_bitmap_scans);
 	suite_add_tcase(s, tc);
 	return s;
 }
