@@ -86,7 +86,8 @@ def summarize(records):
     """Medians per (connections, delay, memory)."""
     keys = ["ours_mib_s", "iperf3_mib_s", "qemu_mib_s", "cpu_s_per_gib_send", "cpu_s_per_gib_recv",
             "iperf3_cpu_s_per_gib_send", "iperf3_cpu_s_per_gib_recv", "qemu_cpu_s_per_gib_send",
-            "qemu_cpu_s_per_gib_recv", "qemu_downtime_ms", "downtime_ms", "bytes", "memory_mib_s"]
+            "qemu_cpu_s_per_gib_recv", "qemu_downtime_ms", "downtime_ms", "bytes", "memory_mib_s", "steal_pct",
+            "iperf3_steal_pct"]
     groups = {}
     for r in records:
         groups.setdefault((r["connections"], r["delay_ms"], r["memory"]), []).append(r)
@@ -113,11 +114,12 @@ def fmt(v, width=8, digits=0):
 
 def table(summary, ours_note):
     print(f"\nLine rate on loopback through the delay relay: {MEM // MIB} MiB, median of {REPS} "
-          f"(MiB/s; CPU s/GiB sender/receiver)")
+          f"(MiB/s; CPU s/GiB sender/receiver; steal: % of this machine's CPU time its host took during ours/iperf3)")
     if ours_note:
         print(f"  ours: NOT RUN ({ours_note}); its columns are empty, not zero")
     print(f"{'conns':>5} {'delay':>5} {'memory':>7} | {'ours':>8} {'iperf3':>8} {'ratio':>6} {'qemu':>8} "
-          f"{'vs qemu':>7} | {'ours cpu':>11} {'iperf3 cpu':>11} {'qemu cpu':>11} | {'qemu dt':>7} {'digest':>6}")
+          f"{'vs qemu':>7} | {'ours cpu':>11} {'iperf3 cpu':>11} {'qemu cpu':>11} | {'qemu dt':>7} {'digest':>6} | "
+          f"{'steal %':>9}")
     for s in sorted(summary, key=lambda s: (s["memory"] != "nonzero", s["connections"], s["delay_ms"])):
         def cpu(a, b):
             return f"{fmt(a, 5, 2)}/{fmt(b, 5, 2)}"
@@ -126,7 +128,8 @@ def table(summary, ours_note):
               f"{fmt(s['ratio_qemu'], 7, 2)} | {cpu(s['cpu_s_per_gib_send'], s['cpu_s_per_gib_recv'])} "
               f"{cpu(s['iperf3_cpu_s_per_gib_send'], s['iperf3_cpu_s_per_gib_recv'])} "
               f"{cpu(s['qemu_cpu_s_per_gib_send'], s['qemu_cpu_s_per_gib_recv'])} | "
-              f"{fmt(s['qemu_downtime_ms'], 7)} {fmt(s['digest_match'], 6)}")
+              f"{fmt(s['qemu_downtime_ms'], 7)} {fmt(s['digest_match'], 6)} | "
+              f"{fmt(s['steal_pct'], 4, 1)}/{fmt(s['iperf3_steal_pct'], 4, 1)}")
     for s in summary:
         if s["memory"] == "zero" and s["memory_mib_s"] is not None:
             print(f"  all-zero memory, {s['connections']} conn: {s['memory_mib_s']:.0f} MiB of memory per second, "
@@ -246,7 +249,8 @@ def main():
                     rec = one_run(ns, conns, delay, rep, ours_ok)
                     records.append(rec)
                     print(f"  {conns} conn {delay} ms run {rep + 1}: ours {fmt(rec.get('ours_mib_s'))} "
-                          f"iperf3 {fmt(rec.get('iperf3_mib_s'))} qemu {fmt(rec.get('qemu_mib_s'))} MiB/s "
+                          f"iperf3 {fmt(rec.get('iperf3_mib_s'))} qemu {fmt(rec.get('qemu_mib_s'))} MiB/s, "
+                          f"steal {fmt(rec.get('steal_pct'), 1, 1)}/{fmt(rec.get('iperf3_steal_pct'), 1, 1)} % "
                           f"({time.monotonic() - t0:.0f} s)", flush=True)
         records += zero_runs(ns, ours_ok)
         summary = summarize(records)

@@ -76,6 +76,20 @@ def ours_figures(send, recv, send_proc, recv_proc, mem_bytes):
     }
 
 
+def machine_cpu():
+    """The machine's CPU time so far from /proc/stat, in ticks: (stolen by the host it runs on, all)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    return ticks[7] if len(ticks) > 7 else 0, sum(ticks)
+
+
+def steal_pct(before, after):
+    """The share of the machine's CPU time the host took between two machine_cpu() readings, in %: a run
+    with a large one was measured on CPUs that were not all there, ours and the baseline alike."""
+    total = after[1] - before[1]
+    return round(100 * (after[0] - before[0]) / total, 1) if total > 0 else None
+
+
 def _read_json(path):
     try:
         with open(path) as f:
@@ -114,8 +128,10 @@ def run_ours(ns, work, conns, delay_ms, mem_bytes, pattern="none", rate=None, wr
         if zero:
             argv += ["--zero"]
         argv += ["--downtime-ms", "300", "--json", sjson]
+        cpu0 = machine_cpu()
         send = ns.start(argv, out=os.path.join(work, "send.log"))
         send.finish(seconds)
+        stolen = steal_pct(cpu0, machine_cpu())
         recv.finish(30)
     finally:
         if send:
@@ -127,7 +143,7 @@ def run_ours(ns, work, conns, delay_ms, mem_bytes, pattern="none", rate=None, wr
     if send.hung or recv.hung or send.rc != 0 or recv.rc != 0 or s is None or r is None:
         return {"error": f"send rc={send.rc} hung={send.hung}, recv rc={recv.rc} hung={recv.hung}",
                 "send_log": send.text()[-1500:], "recv_log": recv.text()[-1500:]}
-    return ours_figures(s, r, send, recv, mem_bytes)
+    return dict(ours_figures(s, r, send, recv, mem_bytes), steal_pct=stolen)
 
 
 def run_iperf3(ns, work, conns, delay_ms, seconds, congestion=None):
@@ -141,9 +157,11 @@ def run_iperf3(ns, work, conns, delay_ms, seconds, congestion=None):
         wait_listening(srv, IPERF_PORT)
         relay = Relay(ns, IPERF_PORT, delay_ms, work)
         cc = ["-C", congestion] if congestion else []
+        cpu0 = machine_cpu()
         cli = ns.start(["iperf3", "-c", "127.0.0.1", "-p", str(relay.port), "-P", str(conns), "-t", str(seconds),
                         "-J"] + cc, out=os.path.join(work, "iperf3-c.json"))
         cli.finish(seconds + 60)
+        stolen = steal_pct(cpu0, machine_cpu())
         srv.finish(30)
     finally:
         if cli:
@@ -160,4 +178,5 @@ def run_iperf3(ns, work, conns, delay_ms, seconds, congestion=None):
         "iperf3_bytes": got["bytes"],
         "iperf3_cpu_s_per_gib_send": _per_gib(cli.cpu_s, got["bytes"]),
         "iperf3_cpu_s_per_gib_recv": _per_gib(srv.cpu_s, got["bytes"]),
+        "iperf3_steal_pct": stolen,
     }
