@@ -41,6 +41,7 @@ enum hv_guest_mode {
 	HV_MODE_COMPUTE = 5,   /* compute without writing memory, count work units */
 	HV_MODE_MIXED = 6,     /* vCPU 0 writes (as work), the others compute */
 	HV_MODE_EVENTS = 7,    /* take exceptions and single-step traps in a loop, count them */
+	HV_MODE_STRIO = 8,     /* string port I/O (REP OUTSB, REP INSB, REP INSW backwards), checked */
 };
 
 struct hv_guest_params {

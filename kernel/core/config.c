@@ -171,7 +171,7 @@ static void config_set_net_migr(struct hv_config *cfg, uint64_t v)
 /* Name lists are indexed by the enum value they stand for. */
 static const char *const config_log_names[] = { "error", "warn", "info", "debug", NULL };
 static const char *const config_mode_names[] = { "work",    "oob",   "triple", "cpuid", "idle",
-						 "compute", "mixed", "events", NULL };
+						 "compute", "mixed", "events", "strio", NULL };
 static const char *const config_bench_names[] = { "off", "quick", "full", "dirty", NULL };
 static const char *const config_pattern_names[] = { "seq", "random", "hot", NULL };
 static const char *const config_dirty_names[] = { "auto", "wp", "pml", NULL };

@@ -146,6 +146,16 @@ static void vprint(struct con_lapse *lp, uint64_t prev, const char *fmt, va_list
 	unlock();
 }
 
+void con_write_rep(const char *line, uint32_t len)
+{
+	struct con_lapse lp = { 0, 0 };
+	uint64_t prev = 0;
+
+	lock(&lp, &prev);
+	__asm__ volatile("cld; rep outsb" : "+S"(line), "+c"(len) : "d"((uint16_t)COM1) : "memory");
+	unlock();
+}
+
 void con_printf(const char *fmt, ...)
 {
 	va_list ap;

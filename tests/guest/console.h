@@ -16,6 +16,9 @@
  */
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A whole line sent with one REP OUTSB (string port I/O), under the same lock: no LSR polling. */
+void con_write_rep(const char *line, uint32_t len);
+
 /*
  * The longest stretch between two steps of a line's output (each turn of
  * the wait for the lock, each character): a lapse the vCPU had inside it

@@ -8,6 +8,7 @@
 #include "tests/guest/events.h"
 #include "tests/guest/layout.h"
 #include "tests/guest/lib.h"
+#include "tests/guest/strio.h"
 #include "tests/guest/workload.h"
 
 _Static_assert(GUEST_MAX_VCPUS == HV_MAX_VCPUS, "one stack per possible vCPU");
@@ -24,7 +25,7 @@ static const char *mode_name(uint32_t mode)
 	static const char *const names[] = {
 		[HV_MODE_WORK] = "work", [HV_MODE_OOB] = "oob", [HV_MODE_TRIPLE] = "triple",
 		[HV_MODE_CPUID] = "cpuid", [HV_MODE_IDLE] = "idle", [HV_MODE_COMPUTE] = "compute",
-		[HV_MODE_MIXED] = "mixed", [HV_MODE_EVENTS] = "events",
+		[HV_MODE_MIXED] = "mixed", [HV_MODE_EVENTS] = "events", [HV_MODE_STRIO] = "strio",
 	};
 	return mode < sizeof(names) / sizeof(names[0]) ? names[mode] : NULL;
 }
@@ -151,6 +152,8 @@ void guest_main(const struct hv_boot_params *boot, uint32_t vcpu)
 	if (!writes) {
 		if (g->mode == HV_MODE_CPUID && vcpu == 0)
 			cpuid_bench(bp.tsc_hz);
+		if (g->mode == HV_MODE_STRIO && vcpu == 0)
+			strio_run();
 		hc_vcpu_stop(0);
 	}
 	hc_work_counter(&w.writes);

@@ -168,6 +168,7 @@ static const struct {
 	{ "guest.mode=cpuid", F_MODE, HV_MODE_CPUID },
 	{ "guest.mode=idle", F_MODE, HV_MODE_IDLE },
 	{ "guest.mode=events", F_MODE, HV_MODE_EVENTS },
+	{ "guest.mode=strio", F_MODE, HV_MODE_STRIO },
 	{ "guest.pattern=seq", F_PATTERN, HV_PATTERN_SEQ },
 	{ "guest.pattern=random", F_PATTERN, HV_PATTERN_RANDOM },
 	{ "guest.pattern=hot", F_PATTERN, HV_PATTERN_HOT },
@@ -325,7 +326,7 @@ static const struct {
 	{ "slice_us=49", "slice_us=49: must be 50..100000" },
 	{ "slice_us=100001", "slice_us=100001: must be 50..100000" },
 	{ "run_for=86400001", "run_for=86400001: must be 0..86400000" },
-	{ "guest.mode=fast", "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed|events" },
+	{ "guest.mode=fast", "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed|events|strio" },
 	{ "guest.mode=", "guest.mode=: empty value" },
 	{ "guest.pattern=zigzag", "guest.pattern=zigzag: must be one of seq|random|hot" },
 	{ "guest.rate=10000001", "guest.rate=10000001: must be 0..10000000" },
@@ -388,7 +389,7 @@ static const struct {
 	  "net.gw=10.2.0.1: must be another host of net.mgmt's subnet 10.1.0.0/16" },
 	/* An error late in the line still throws away the good words before it. */
 	{ "mem=64M vcpus=2 log=debug guest.mode=fast",
-	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed|events" },
+	  "guest.mode=fast: must be one of work|oob|triple|cpuid|idle|compute|mixed|events|strio" },
 };
 
 START_TEST(test_bad)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kernel/arch/x86/guest_paging.h"
 #include "kernel/arch/x86/hw/cpuid.h"
 #include "kernel/arch/x86/hw/hwops.h"
 #include "kernel/arch/x86/hw/msr.h"
@@ -413,6 +414,138 @@ START_TEST(test_out_leaves_rax)
 }
 END_TEST
 
+
+/* String I/O against a RAM of its own: the exit as the CPU leaves it for INS or OUTS. */
+#define STR_RAM_SIZE (64u * 1024u)
+static uint8_t str_ram[STR_RAM_SIZE];
+
+static void string_exit(uint16_t port, unsigned size, bool in, bool rep, unsigned addr_size, unsigned seg)
+{
+	uint64_t q = io_qual(port, size, in) | IO_QUAL_STRING | (rep ? IO_QUAL_REP : 0);
+
+	exit_on_vmx_cpu(EXIT_REASON_IO_INSTRUCTION, q);
+	memset(str_ram, 0, sizeof(str_ram));
+	vm.ram_hpa = (uintptr_t)str_ram;
+	vm.ram_size = STR_RAM_SIZE;
+	cpu_set(VMX_INSTRUCTION_INFO, (addr_size << INSN_INFO_ADDR_SIZE_SHIFT) | (seg << INSN_INFO_SEG_SHIFT));
+	cpu_set(GUEST_CR0, CR0_PE | CR0_NE); /* 32-bit protected mode, paging off */
+	cpu_set(GUEST_SS_AR_BYTES, AR_P | AR_S | AR_TYPE_DATA_RW_ACCESSED | AR_DB);
+	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | AR_TYPE_CODE_XR_ACCESSED | AR_DB);
+}
+
+START_TEST(test_rep_outsb_sends_the_string_from_its_segment)
+{
+	string_exit(FAKE_UART_PORT, 1, false, true, 1, 3 /* DS */);
+	cpu_set(GUEST_DS_BASE, 0x1000);
+	memcpy(str_ram + 0x1010, "hello", 5);
+	v->arch.regs.rsi = 0xabcd000000000010ull; /* 32-bit addressing: the upper half is not part of it */
+	v->arch.regs.rcx = 0x7777000000000005ull;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.uart_outs, 5);
+	ck_assert_mem_eq(fake_env.uart_out, "hello", 5);
+	ck_assert_uint_eq(v->arch.regs.rsi, 0x15);
+	ck_assert_uint_eq(v->arch.regs.rcx, 0);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT + INSN_LEN);
+}
+END_TEST
+
+START_TEST(test_rep_insw_backwards_writes_guest_memory)
+{
+	string_exit(FAKE_UART_PORT, 2, true, true, 1, 0);
+	cpu_set(GUEST_ES_BASE, 0x2000);
+	cpu_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_DF);
+	fake_env.uart_in = 0x10, fake_env.uart_in_step = 1; /* the fake UART's 8 bits: words 0x0010, 0x0011, 0x0012 */
+	v->arch.regs.rdi = 0x104;
+	v->arch.regs.rcx = 3;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(str_ram[0x2104], 0x10);
+	ck_assert_uint_eq(str_ram[0x2102], 0x11);
+	ck_assert_uint_eq(str_ram[0x2100], 0x12);
+	ck_assert_uint_eq(str_ram[0x2105] | str_ram[0x2103] | str_ram[0x2101], 0);
+	ck_assert_uint_eq(v->arch.regs.rdi, 0xfe);
+	ck_assert_uint_eq(v->arch.regs.rcx, 0);
+	ck_assert_uint_eq(fake_env.guest_writes, 3); /* through the write path that marks pages dirty */
+}
+END_TEST
+
+START_TEST(test_long_rep_resumes_with_what_is_left)
+{
+	string_exit(UNCLAIMED_PORT, 1, true, true, 0, 0); /* 16-bit addressing */
+	v->arch.regs.rdi = 0x5555000000000000ull | 0xff00; /* DI wraps at 64 KiB, the rest of RDI stays */
+	v->arch.regs.rcx = 0x5555000000000000ull | 1000;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(v->arch.regs.rcx, 0x5555000000000000ull | (1000 - 256));
+	ck_assert_uint_eq(v->arch.regs.rdi, 0x5555000000000000ull | 0x0000);
+	ck_assert_uint_eq(str_ram[0xff00], 0xff); /* an unclaimed port floats high */
+	ck_assert_uint_eq(str_ram[0xffff], 0xff);
+	ck_assert_uint_eq(str_ram[0xfeff], 0);
+	ck_assert(!written(GUEST_RIP)); /* the instruction runs again for the rest */
+}
+END_TEST
+
+START_TEST(test_outs_wraps_at_4_gib_outside_64_bit_mode)
+{
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
+	cpu_set(GUEST_DS_BASE, 0xffffff00);
+	str_ram[0x10] = 'Z';
+	v->arch.regs.rsi = 0x110; /* linear 0x1_00000010: 32 bits wide, so 0x10 */
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.uart_outs, 1);
+	ck_assert_uint_eq(fake_env.uart_out[0], 'Z');
+	ck_assert_uint_eq(v->arch.regs.rsi, 0x111);
+}
+END_TEST
+
+START_TEST(test_rep_with_zero_count_does_nothing)
+{
+	string_exit(FAKE_UART_PORT, 1, false, true, 1, 3);
+	v->arch.regs.rsi = 0x10;
+	v->arch.regs.rcx = 0xffffffff00000000ull; /* ECX is 0 */
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.uart_accesses, 0);
+	ck_assert_uint_eq(v->arch.regs.rsi, 0x10);
+}
+END_TEST
+
+START_TEST(test_ins_to_an_absent_page_faults_before_the_port_is_read)
+{
+	/* 64-bit mode, 4-level paging: la 0x400000 maps to 0x9000 through tables at 0x1000-0x4000; 0x401000 absent. */
+	string_exit(FAKE_UART_PORT, 4, true, true, 2, 0);
+	cpu_set(GUEST_CR0, CR0_PE | CR0_NE | CR0_PG | CR0_WP);
+	cpu_set(GUEST_CR3, 0x1000);
+	cpu_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
+	cpu_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | AR_TYPE_CODE_XR_ACCESSED | AR_L);
+	cpu_set(GUEST_ES_BASE, 0x12345000); /* ignored in 64-bit mode */
+	*(uint64_t *)(void *)(str_ram + 0x1000) = 0x2000 | 7;
+	*(uint64_t *)(void *)(str_ram + 0x2000) = 0x3000 | 7;
+	*(uint64_t *)(void *)(str_ram + 0x3000 + 8 * 2) = 0x4000 | 7;
+	*(uint64_t *)(void *)(str_ram + 0x4000) = 0x9000 | 7;
+	fake_env.uart_in = 0x41;
+	v->arch.regs.rdi = 0x400ff8; /* two dwords fit, the third crosses into the absent page */
+	v->arch.regs.rcx = 5;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(fake_env.uart_accesses, 2);
+	ck_assert_uint_eq(*(uint32_t *)(void *)(str_ram + 0x9ff8), 0x41);
+	ck_assert_uint_eq(*(uint32_t *)(void *)(str_ram + 0x9ffc), 0x41);
+	ck_assert_uint_eq(v->arch.regs.rdi, 0x401000);
+	ck_assert_uint_eq(v->arch.regs.rcx, 3);
+	ck_assert_uint_eq(v->arch.regs.cr2, 0x401000);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_PF, true));
+	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), GPT_PF_W);
+	/* The walk set the accessed and dirty flags as the CPU would. */
+	ck_assert_uint_eq(*(uint64_t *)(void *)(str_ram + 0x4000), 0x9000 | 7 | 0x60);
+}
+END_TEST
+
+START_TEST(test_outs_outside_ram_stops_the_vm)
+{
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
+	cpu_set(GUEST_DS_BASE, STR_RAM_SIZE);
+	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
+	ck_assert_uint_eq(fake_env.uart_accesses, 0);
+}
+END_TEST
 
 /* --- MSRs ---------------------------------------------------------------------------------------------- */
 
@@ -849,6 +982,13 @@ static Suite *vmx_exits_suite(void)
 	suite_add_tcase(s, cr);
 	tcase_add_loop_test(io, test_in_sizes_write_rax_as_the_cpu_does, 0, 5);
 	tcase_add_test(io, test_out_leaves_rax);
+	tcase_add_test(io, test_rep_outsb_sends_the_string_from_its_segment);
+	tcase_add_test(io, test_rep_insw_backwards_writes_guest_memory);
+	tcase_add_test(io, test_long_rep_resumes_with_what_is_left);
+	tcase_add_test(io, test_rep_with_zero_count_does_nothing);
+	tcase_add_test(io, test_outs_wraps_at_4_gib_outside_64_bit_mode);
+	tcase_add_test(io, test_ins_to_an_absent_page_faults_before_the_port_is_read);
+	tcase_add_test(io, test_outs_outside_ram_stops_the_vm);
 	suite_add_tcase(s, io);
 	tcase_add_test(msr, test_unknown_msr_raises_gp_and_the_vm_runs_on);
 	tcase_add_loop_test(msr, test_msr_reads, 0, 8);

@@ -33,6 +33,8 @@ UNIT_SRCS_test_frame_pool := kernel/core/frame_pool.c kernel/lib/err.c
 UNIT_SRCS_test_vmx_caps := kernel/arch/x86/vmx/caps_check.c kernel/lib/err.c
 UNIT_TESTS += test_strops
 UNIT_SRCS_test_strops := net/chksum.c
+UNIT_TESTS += test_guest_paging
+UNIT_SRCS_test_guest_paging := kernel/arch/x86/guest_paging.c kernel/lib/err.c
 UNIT_TESTS += test_pagevec
 UNIT_SRCS_test_pagevec := kernel/arch/x86/pagevec.c kernel/arch/x86/pagevec_avx512.c
 $(BUILD)/unit/obj/kernel/arch/x86/pagevec_avx512.o: UNIT_CFLAGS += -mavx512f
@@ -55,7 +57,7 @@ UNIT_FAKE_test_vcpu_state := yes
 UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/vmsr.c
 UNIT_TESTS += test_vmx_exits test_cpuid_policy
 UNIT_FAKE_test_vmx_exits := yes
-UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) \
+UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) kernel/arch/x86/guest_paging.c \
 	kernel/arch/x86/vmx/exit_reason.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c \
 	kernel/arch/x86/vmx/inject.c kernel/arch/x86/vmx/cpuid_policy.c kernel/arch/x86/vmx/debug.c \
 	kernel/arch/x86/vmx/vmsr.c kernel/arch/x86/vmx/irq.c \

@@ -5,6 +5,7 @@
 #include "kernel/arch/x86/gdt.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
+#include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/vm.h"
@@ -31,10 +32,23 @@ void vcpu_finish(struct vcpu *v, int status)
 	v->se.state = SCHED_STOPPED;
 }
 
+/* As the real one: a test gives the VM RAM by pointing ram_hpa at a buffer of ram_size bytes. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	(void)vm, (void)gpa, (void)len;
-	return NULL;
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return (void *)(uintptr_t)(vm->ram_hpa + gpa);
+}
+
+int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *dst = vm_gpa_to_hva(vm, gpa, len);
+
+	if (!dst)
+		return HV_ERANGE;
+	memcpy(dst, src, len);
+	fake_env.guest_writes++;
+	return HV_OK;
 }
 
 void sched_block(struct sched_entity *e, uint64_t until)
@@ -71,8 +85,12 @@ bool vdev_io(struct vm *vm, unsigned vcpu, uint64_t now, uint16_t port, unsigned
 	if (port != FAKE_UART_PORT)
 		return false;
 	fake_env.uart_accesses++;
-	if (in)
+	if (in) {
 		*val = fake_env.uart_in;
+		fake_env.uart_in = (uint8_t)(fake_env.uart_in + fake_env.uart_in_step);
+	} else if (fake_env.uart_outs < sizeof(fake_env.uart_out)) {
+		fake_env.uart_out[fake_env.uart_outs++] = (uint8_t)*val;
+	}
 	return true;
 }
 

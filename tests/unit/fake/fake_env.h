@@ -19,8 +19,12 @@ struct fake_env {
 	bool wp_fault_result;     /* what dirty_wp_fault() answers */
 	unsigned wp_faults, pml_drains;
 	uint64_t blocked_until;
-	uint8_t uart_in;          /* what a read of FAKE_UART_PORT returns */
+	uint8_t uart_in;          /* what a read of FAKE_UART_PORT returns; it then goes up by uart_in_step */
+	uint8_t uart_in_step;
 	unsigned uart_accesses;
+	uint8_t uart_out[64];     /* the low bytes written to FAKE_UART_PORT, in order */
+	unsigned uart_outs;
+	unsigned guest_writes;    /* vm_guest_write() calls */
 	uint64_t now;             /* what time_now() answers */
 	bool irq_pending;         /* what vdev_irq_pending() answers, until vdev_irq_ack() */
 	uint8_t irq_vector;       /* what vdev_irq_ack() answers */

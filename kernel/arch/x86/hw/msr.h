@@ -91,6 +91,7 @@
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 
 #define VMX_BASIC_REVISION_MASK 0x7fffffffull
+#define VMX_BASIC_INS_OUTS_INFO (1ull << 54) /* INS and OUTS exits fill the instruction-information field */
 #define VMX_BASIC_TRUE_CTLS (1ull << 55)
 
 #define VMX_MISC_PREEMPT_RATE_MASK 0x1full
@@ -140,6 +141,7 @@
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define RFLAGS_TF (1ull << 8)
 #define RFLAGS_IF (1ull << 9)
+#define RFLAGS_DF (1ull << 10)
 #define RFLAGS_RF (1ull << 16)
 
 /* Debug registers: their values after reset (SDM 18.2). */
@@ -153,5 +155,6 @@
 #define X86_VEC_UD 6
 #define X86_VEC_DF 8
 #define X86_VEC_GP 13
+#define X86_VEC_PF 14
 
 #endif

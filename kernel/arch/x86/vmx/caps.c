@@ -22,6 +22,7 @@ void vmx_caps_read(struct vmx_caps *c)
 	basic = rdmsr(MSR_IA32_VMX_BASIC);
 	c->revision = (uint32_t)(basic & VMX_BASIC_REVISION_MASK);
 	c->true_ctls = basic & VMX_BASIC_TRUE_CTLS;
+	c->ins_outs_info = basic & VMX_BASIC_INS_OUTS_INFO;
 	c->pinbased = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
 	c->procbased = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
 	c->exit = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);

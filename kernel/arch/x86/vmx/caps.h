@@ -11,6 +11,7 @@ struct vmx_caps {
 	bool enabled_by_firmware;  /* IA32_FEATURE_CONTROL allows VMXON outside SMX */
 	uint32_t revision;
 	bool true_ctls;
+	bool ins_outs_info;         /* INS and OUTS exits say their address size and segment */
 	uint64_t pinbased, procbased, procbased2, exit, entry; /* allowed-0 low, allowed-1 high */
 	uint64_t misc, ept_vpid;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;

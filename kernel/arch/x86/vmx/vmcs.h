@@ -233,7 +233,10 @@ enum vmcs_field {
 #define AR_TYPE_TSS_BUSY_32 0xbu
 #define AR_TYPE_LDT 0x2u
 #define AR_S (1u << 4)
+#define AR_DPL_SHIFT 5
+#define AR_DPL_MASK 0x3u
 #define AR_P (1u << 7)
+#define AR_L (1u << 13)
 #define AR_DB (1u << 14)
 #define AR_G (1u << 15)
 #define AR_UNUSABLE (1u << 16)
@@ -244,6 +247,14 @@ enum vmcs_field {
 #define IO_QUAL_STRING (1u << 4)
 #define IO_QUAL_REP (1u << 5)
 #define IO_QUAL_PORT_SHIFT 16
+
+/* The VM-exit instruction-information field of an INS or OUTS exit (SDM Vol. 3C, table 28-8). */
+#define INSN_INFO_ADDR_SIZE_SHIFT 7 /* 0: 16-bit, 1: 32-bit, 2: 64-bit */
+#define INSN_INFO_ADDR_SIZE_MASK 0x7u
+#define INSN_INFO_SEG_SHIFT 15      /* OUTS: 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS, as the VMCS orders their bases */
+#define INSN_INFO_SEG_MASK 0x7u
+#define INSN_INFO_SEG_ES 0u
+#define INSN_INFO_SEG_FS 4u
 
 /* Exit qualification of EPT violations (SDM table 28-7). */
 #define EPT_QUAL_READ (1u << 0)

@@ -1,11 +1,19 @@
 /*
  * Port I/O: decoded into an access, then given to the device that claims the
- * port (kernel/vmm/vdev.h) at the guest's time.
+ * port (kernel/vmm/vdev.h) at the guest's time. String I/O (INS, OUTS, with
+ * or without REP) moves each element between the port and guest memory,
+ * through the guest's own paging.
  */
+#include <string.h>
+#include "kernel/arch/x86/guest_paging.h"
+#include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
+#include "kernel/arch/x86/vmx/caps.h"
 #include "kernel/arch/x86/vmx/exit.h"
 #include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
 
@@ -42,21 +50,169 @@ static uint64_t io_in_result(uint64_t rax, unsigned size, uint32_t value)
 	return (rax & ~mask) | (value & mask);
 }
 
+/* One access to the device that claims the port; an unclaimed one floats high or vanishes. */
+static uint32_t io_port(struct vcpu *v, const struct io_access *io, uint32_t value)
+{
+	if (!vdev_io(v->vm, v->id, vmx_guest_tsc(v, time_now()), io->port, io->size, io->in, &value)) {
+		log_debug("io", "%s: %s of %u bytes at unclaimed port %#x", v->name, io->in ? "read" : "write", io->size,
+			  io->port);
+		value = IO_FLOATING_BUS; /* no device: reads float high, writes vanish, as on an empty ISA bus */
+	}
+	return value;
+}
+
+/*
+ * Iterations of a REP string instruction per exit: the rest runs after the
+ * next entry (RIP stays, RCX says what is left), so interrupts and the
+ * scheduler get in between, as the CPU lets interrupts in between iterations.
+ */
+#define STRING_IO_BURST 256u
+
+/* A string instruction's view of the guest: its paging, its address size, its segment. */
+struct string_io {
+	struct gpt_cpu cpu;
+	struct gpt_mem mem;
+	unsigned access;    /* GPT_USER at CPL 3, GPT_WRITE for INS */
+	unsigned addr_size; /* INSN_INFO address-size code */
+	uint64_t base;      /* the segment's base as this mode uses it */
+	bool long_mode;     /* 64-bit mode: linear addresses are 64-bit */
+};
+
+static int guest_read(void *ctx, uint64_t gpa, void *dst, unsigned len)
+{
+	const void *p = vm_gpa_to_hva(ctx, gpa, len);
+
+	if (!p)
+		return HV_ERANGE;
+	memcpy(dst, p, len);
+	return HV_OK;
+}
+
+/* Writes through the VM's one write path, which marks the pages dirty for a migration. */
+static int guest_write(void *ctx, uint64_t gpa, const void *src, unsigned len)
+{
+	return vm_guest_write(ctx, gpa, src, len);
+}
+
+static uint64_t addr_mask(unsigned addr_size)
+{
+	return addr_size == 0 ? 0xffffull : addr_size == 1 ? 0xffffffffull : ~0ull;
+}
+
+/* A register the instruction updates at its address size: 16 bits merge, 32 bits zero-extend. */
+static uint64_t reg_update(uint64_t old, uint64_t value, unsigned addr_size)
+{
+	return addr_size == 0 ? (old & ~0xffffull) | (value & 0xffff) : value & addr_mask(addr_size);
+}
+
+static struct string_io string_io_view(struct vcpu *v, const struct io_access *io)
+{
+	uint32_t info = vmcs_read32(VMX_INSTRUCTION_INFO);
+	unsigned seg = io->in ? INSN_INFO_SEG_ES : (info >> INSN_INFO_SEG_SHIFT) & INSN_INFO_SEG_MASK;
+	uint32_t ss_ar = vmcs_read32(GUEST_SS_AR_BYTES);
+	struct string_io s = {
+		.cpu = { vmcs_read64(GUEST_CR0), vmcs_read64(GUEST_CR3), vmcs_read64(GUEST_CR4),
+			 vmcs_read64(GUEST_IA32_EFER) },
+		.mem = { guest_read, guest_write, v->vm },
+		.access = (((ss_ar >> AR_DPL_SHIFT) & AR_DPL_MASK) == 3 ? GPT_USER : 0) | (io->in ? GPT_WRITE : 0),
+		.addr_size = (info >> INSN_INFO_ADDR_SIZE_SHIFT) & INSN_INFO_ADDR_SIZE_MASK,
+	};
+
+	s.long_mode = (s.cpu.efer & EFER_LMA) && (vmcs_read32(GUEST_CS_AR_BYTES) & AR_L);
+	/* In 64-bit mode ES, CS, SS and DS have base 0; FS and GS keep theirs. */
+	s.base = s.long_mode && seg < INSN_INFO_SEG_FS ? 0 : vmcs_read64(GUEST_ES_BASE + 2 * seg);
+	return s;
+}
+
+/*
+ * The guest-physical pieces of one element at la: one, or two where it
+ * crosses a page. GPT_OK, GPT_FAULT (*fault_la is where), GPT_GP, or an
+ * HV_E* error when a page table lies outside RAM.
+ */
+static int element_pieces(struct string_io *s, uint64_t la, unsigned size, uint64_t gpa[2], unsigned *first,
+			  uint64_t *fault_la, uint32_t *pf_error)
+{
+	uint64_t last = s->long_mode ? la + size - 1 : (uint32_t)(la + size - 1);
+	int rc;
+
+	*first = size;
+	*fault_la = la;
+	rc = gpt_translate(&s->cpu, &s->mem, la, s->access, &gpa[0], pf_error);
+	if (rc != GPT_OK || (la >> 12) == (last >> 12))
+		return rc;
+	*first = (unsigned)(0x1000 - (la & 0xfff));
+	*fault_la = last & ~0xfffull;
+	return gpt_translate(&s->cpu, &s->mem, *fault_la, s->access, &gpa[1], pf_error);
+}
+
+static enum exit_action exit_io_string(struct vcpu *v, const struct io_access *io)
+{
+	struct string_io s;
+	bool rep = v->arch.exit.qualification & IO_QUAL_REP;
+	uint64_t *reg = io->in ? &v->arch.regs.rdi : &v->arch.regs.rsi, count, la, fault_la, gpa[2];
+	uint32_t pf_error = 0, value;
+	uint8_t bytes[4];
+	unsigned first, done;
+	int step = vmcs_read64(GUEST_RFLAGS) & RFLAGS_DF ? -(int)io->size : (int)io->size, rc;
+
+	if (!vmx_get_caps()->ins_outs_info) {
+		exit_dump_guest(v);
+		return exit_stop(v, "%s: string I/O (port %#x): this CPU does not say its address size", v->name,
+				 io->port);
+	}
+	s = string_io_view(v, io);
+	count = rep ? v->arch.regs.rcx & addr_mask(s.addr_size) : 1;
+	for (done = 0; count && done < STRING_IO_BURST; done++) {
+		la = s.base + (*reg & addr_mask(s.addr_size));
+		if (!s.long_mode)
+			la = (uint32_t)la;
+		rc = element_pieces(&s, la, io->size, gpa, &first, &fault_la, &pf_error);
+		if (rc == GPT_FAULT) {
+			v->arch.regs.cr2 = fault_la;
+			exit_inject_exception(X86_VEC_PF, true, pf_error);
+			return EXIT_RESUME; /* RCX, RSI, RDI say which iterations are done, as after the CPU's fault */
+		}
+		if (rc == GPT_GP) {
+			exit_inject_exception(X86_VEC_GP, true, 0);
+			return EXIT_RESUME;
+		}
+		if (rc == HV_OK && !io->in && (guest_read(v->vm, gpa[0], bytes, first) ||
+					       (first < io->size && guest_read(v->vm, gpa[1], bytes + first, io->size - first))))
+			rc = HV_ERANGE;
+		if (rc == HV_OK && io->in) {
+			value = io_port(v, io, 0);
+			memcpy(bytes, &value, io->size); /* x86 is little-endian: the low bytes go first */
+			if (guest_write(v->vm, gpa[0], bytes, first) ||
+			    (first < io->size && guest_write(v->vm, gpa[1], bytes + first, io->size - first)))
+				rc = HV_ERANGE;
+		}
+		if (rc != HV_OK) {
+			exit_dump_guest(v);
+			return exit_stop(v, "%s: string I/O (port %#x) at linear %#llx: memory or a page table outside guest RAM",
+					 v->name, io->port, (unsigned long long)la);
+		}
+		if (!io->in) {
+			value = 0;
+			memcpy(&value, bytes, io->size);
+			(void)io_port(v, io, value);
+		}
+		*reg = reg_update(*reg, *reg + (uint64_t)(int64_t)step, s.addr_size);
+		count--;
+		if (rep)
+			v->arch.regs.rcx = reg_update(v->arch.regs.rcx, count, s.addr_size);
+	}
+	return count ? EXIT_RESUME : EXIT_SKIP_INSN;
+}
+
 enum exit_action exit_io(struct vcpu *v)
 {
 	struct io_access io = io_decode(v->arch.exit.qualification);
-	uint32_t value = (uint32_t)v->arch.regs.rax;
 
-	if (io.string) {
-		exit_dump_guest(v);
-		return exit_stop(v, "%s: string I/O (port %#x) is not emulated", v->name, io.port);
-	}
-	if (!vdev_io(v->vm, v->id, vmx_guest_tsc(v, time_now()), io.port, io.size, io.in, &value)) {
-		log_debug("io", "%s: %s of %u bytes at unclaimed port %#x", v->name, io.in ? "read" : "write", io.size,
-			  io.port);
-		value = IO_FLOATING_BUS; /* no device: reads float high, writes vanish, as on an empty ISA bus */
-	}
+	if (io.string)
+		return exit_io_string(v, &io);
 	if (io.in)
-		v->arch.regs.rax = io_in_result(v->arch.regs.rax, io.size, value);
+		v->arch.regs.rax = io_in_result(v->arch.regs.rax, io.size, io_port(v, &io, 0));
+	else
+		(void)io_port(v, &io, (uint32_t)v->arch.regs.rax);
 	return EXIT_SKIP_INSN;
 }
