@@ -148,6 +148,8 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
  * log-dirty mode sees them. HV_ERANGE (nothing written) outside guest RAM.
  */
 int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
+/* Copies guest RAM out; HV_ERANGE (nothing read) outside it. */
+int vm_guest_read(struct vm *vm, uint64_t gpa, void *dst, uint64_t len);
 
 /*
  * Pauses every vCPU (the final copy of a migration): they are off the CPU

@@ -12,6 +12,16 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 	return (void *)(uintptr_t)(vm->ram_hpa + gpa);
 }
 
+int vm_guest_read(struct vm *vm, uint64_t gpa, void *dst, uint64_t len)
+{
+	const void *src = vm_gpa_to_hva(vm, gpa, len);
+
+	if (!src)
+		return HV_ERANGE;
+	memcpy(dst, src, len);
+	return HV_OK;
+}
+
 int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
 {
 	void *dst = vm_gpa_to_hva(vm, gpa, len);

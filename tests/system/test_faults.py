@@ -28,6 +28,8 @@ def test_triple_fault_is_contained(run):
     stop = b.index_of(r"E vm: vm0 stopped: vm0/vcpu0: triple fault at rip 0x")
     assert 0 <= now < stop, b.serial
     assert b.index_of(r"E vmx: vm0/vcpu0: exit reason 2 \(triple fault\)") >= 0
+    # The dump shows what the guest was running: the UD2 whose #UD could not be delivered.
+    assert b.index_of(r"E vmx: vm0/vcpu0: bytes at rip: 0f 0b") >= 0, b.serial
     assert host_alive_after(b, stop)
     # vCPU 1 ran its workload until the VM was stopped, and never after.
     assert b.index_of(r"\[vm0/vcpu1\] guest: start vcpu=1/2") >= 0

@@ -547,6 +547,43 @@ START_TEST(test_outs_outside_ram_stops_the_vm)
 }
 END_TEST
 
+START_TEST(test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest)
+{
+	static const uint8_t ud2_nop[] = { 0x0f, 0x0b, 0x90 };
+
+	/* 32-bit protected mode, paging off: CS base 0x1000, RIP 0x10, the instruction 12 bytes before the end of RAM. */
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
+	cpu_set(VM_EXIT_REASON, EXIT_REASON_TRIPLE_FAULT);
+	cpu_set(GUEST_CS_BASE, STR_RAM_SIZE - 0x1000);
+	cpu_set(GUEST_RIP, 0x1000 - 3);
+	memcpy(str_ram + STR_RAM_SIZE - 3, ud2_nop, sizeof(ud2_nop));
+	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
+	ck_assert_msg(strstr(fake_env.error_text, "bytes at rip: 0f 0b 90\n"), "%s", fake_env.error_text);
+
+	/* 4-level paging, RIP on an absent page: nothing read, nothing in the tables changed. */
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
+	cpu_set(VM_EXIT_REASON, EXIT_REASON_TRIPLE_FAULT);
+	cpu_set(GUEST_CR0, CR0_PE | CR0_NE | CR0_PG);
+	cpu_set(GUEST_CR3, 0x1000);
+	cpu_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
+	cpu_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | AR_TYPE_CODE_XR_ACCESSED | AR_L);
+	*(uint64_t *)(void *)(str_ram + 0x1000) = 0x2000 | 7;
+	*(uint64_t *)(void *)(str_ram + 0x2000) = 0x3000 | 7;
+	*(uint64_t *)(void *)(str_ram + 0x3000) = 0x4000 | 7;
+	*(uint64_t *)(void *)(str_ram + 0x4000) = 0x9000 | 7; /* la 0 -> 0x9000; la 0x1000 absent */
+	memcpy(str_ram + 0x9ffe, ud2_nop, 2);
+	cpu_set(GUEST_RIP, 0xffe); /* two bytes readable, then the absent page */
+	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
+	ck_assert_msg(strstr(fake_env.error_text, "bytes at rip: 0f 0b\n"), "%s", fake_env.error_text);
+	ck_assert_uint_eq(*(uint64_t *)(void *)(str_ram + 0x4000), 0x9000 | 7); /* no accessed flag set */
+	cpu_set(GUEST_RIP, 0x1000);
+	fake_env.error_text[0] = 0;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
+	ck_assert_msg(strstr(fake_env.error_text, "bytes at rip: none readable"), "%s", fake_env.error_text);
+}
+END_TEST
+
 /* --- MSRs ---------------------------------------------------------------------------------------------- */
 
 static enum exit_action msr_access(uint32_t reason, uint32_t msr, uint64_t value)
@@ -989,6 +1026,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(io, test_outs_wraps_at_4_gib_outside_64_bit_mode);
 	tcase_add_test(io, test_ins_to_an_absent_page_faults_before_the_port_is_read);
 	tcase_add_test(io, test_outs_outside_ram_stops_the_vm);
+	tcase_add_test(io, test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest);
 	suite_add_tcase(s, io);
 	tcase_add_test(msr, test_unknown_msr_raises_gp_and_the_vm_runs_on);
 	tcase_add_loop_test(msr, test_msr_reads, 0, 8);

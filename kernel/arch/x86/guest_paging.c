@@ -129,7 +129,7 @@ int gpt_translate(const struct gpt_cpu *cpu, const struct gpt_mem *mem, uint64_t
 		frame = e & PTE_ADDR64 & ~offset_mask; /* a large page's bit 12 is its PAT bit */
 	if ((user && !us) || (write && !rw && (user || (cpu->cr0 & GPT_CR0_WP))))
 		return fault(pf_error, true, write, user);
-	rc = set_flags(&w, write);
+	rc = access & GPT_PEEK ? HV_OK : set_flags(&w, write);
 	if (rc)
 		return rc;
 	*gpa = frame | (la & offset_mask);

@@ -28,6 +28,7 @@
 /* What an access is. */
 #define GPT_WRITE (1u << 0)
 #define GPT_USER (1u << 1) /* at CPL 3 */
+#define GPT_PEEK (1u << 2) /* a look for a log, not an access: no flag is set */
 
 struct gpt_cpu {
 	uint64_t cr0, cr3, cr4, efer;

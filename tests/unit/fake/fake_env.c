@@ -1,5 +1,7 @@
 #include "tests/unit/fake/fake_env.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "kernel/arch/x86/frames.h"
 #include "kernel/arch/x86/gdt.h"
@@ -20,10 +22,19 @@ void fake_env_reset(void)
 
 void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
 {
+	size_t used = strlen(fake_env.error_text);
+	va_list ap;
+
 	(void)subsys;
-	(void)fmt;
-	if (level == LOG_ERROR)
-		fake_env.log_errors++;
+	if (level != LOG_ERROR)
+		return;
+	fake_env.log_errors++;
+	va_start(ap, fmt);
+	if (used + 1 < sizeof(fake_env.error_text)) {
+		vsnprintf(fake_env.error_text + used, sizeof(fake_env.error_text) - used - 1, fmt, ap);
+		strcat(fake_env.error_text, "\n");
+	}
+	va_end(ap);
 }
 
 void vcpu_finish(struct vcpu *v, int status)
@@ -38,6 +49,16 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
 		return NULL;
 	return (void *)(uintptr_t)(vm->ram_hpa + gpa);
+}
+
+int vm_guest_read(struct vm *vm, uint64_t gpa, void *dst, uint64_t len)
+{
+	const void *src = vm_gpa_to_hva(vm, gpa, len);
+
+	if (!src)
+		return HV_ERANGE;
+	memcpy(dst, src, len);
+	return HV_OK;
 }
 
 int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)

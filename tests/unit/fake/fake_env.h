@@ -14,6 +14,7 @@
 
 struct fake_env {
 	unsigned log_errors;
+	char error_text[4096];    /* the error lines logged, each ended by a newline, as far as they fit */
 	unsigned irqs;
 	uint8_t last_irq;
 	bool wp_fault_result;     /* what dirty_wp_fault() answers */

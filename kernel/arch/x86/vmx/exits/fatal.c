@@ -3,9 +3,65 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include "kernel/arch/x86/guest_paging.h"
+#include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
+#include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
+
+#define INSN_MAX 15 /* the longest x86 instruction */
+
+static int peek_read(void *ctx, uint64_t gpa, void *dst, unsigned len)
+{
+	return vm_guest_read(ctx, gpa, dst, len);
+}
+
+static int peek_write(void *ctx, uint64_t gpa, const void *src, unsigned len)
+{
+	(void)ctx, (void)gpa, (void)src, (void)len;
+	return HV_EINVAL; /* a peek sets no flag: never called */
+}
+
+/*
+ * The bytes at the guest's RIP, through its own paging and without touching
+ * it, up to the first one that cannot be read: what the guest was running
+ * when its VM stopped. Returns how many were read.
+ */
+static unsigned insn_bytes(const struct vcpu *v, uint8_t out[INSN_MAX])
+{
+	struct gpt_cpu cpu = { vmcs_read64(GUEST_CR0), vmcs_read64(GUEST_CR3), vmcs_read64(GUEST_CR4),
+			       vmcs_read64(GUEST_IA32_EFER) };
+	struct gpt_mem mem = { peek_read, peek_write, v->vm };
+	bool wide = (cpu.efer & EFER_LMA) && (vmcs_read32(GUEST_CS_AR_BYTES) & AR_L);
+	uint64_t la = wide ? vmcs_read64(GUEST_RIP) : (uint32_t)(vmcs_read64(GUEST_CS_BASE) + vmcs_read64(GUEST_RIP));
+	uint64_t gpa;
+	uint32_t pf_error, n = 0, k;
+
+	while (n < INSN_MAX) {
+		if (gpt_translate(&cpu, &mem, la + n, GPT_PEEK, &gpa, &pf_error) != GPT_OK)
+			break;
+		k = 0x1000 - (uint32_t)(gpa & 0xfff);
+		k = k < INSN_MAX - n ? k : INSN_MAX - n;
+		if (peek_read(v->vm, gpa, out + n, k))
+			break;
+		n += k;
+	}
+	return n;
+}
+
+static void dump_insn(const struct vcpu *v)
+{
+	uint8_t b[INSN_MAX];
+	char text[3 * INSN_MAX + 1] = "";
+	unsigned n = insn_bytes(v, b), i;
+
+	for (i = 0; i < n; i++)
+		snprintf(text + 3 * i, sizeof(text) - 3 * i, "%02x ", b[i]);
+	if (n)
+		text[3 * n - 1] = 0;
+	log_err("vmx", "%s: bytes at rip: %s", v->name, n ? text : "none readable (unmapped or outside RAM)");
+}
 
 void exit_dump_guest(const struct vcpu *v)
 {
@@ -31,6 +87,7 @@ void exit_dump_guest(const struct vcpu *v)
 		vmcs_read16(GUEST_CS_SELECTOR), vmcs_read16(GUEST_SS_SELECTOR), vmcs_read16(GUEST_DS_SELECTOR),
 		(unsigned long long)vmcs_read64(GUEST_CS_BASE), vmcs_read32(GUEST_CS_AR_BYTES),
 		vmcs_read32(GUEST_INTERRUPTIBILITY_INFO), vmcs_read32(GUEST_ACTIVITY_STATE));
+	dump_insn(v);
 }
 
 enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...)

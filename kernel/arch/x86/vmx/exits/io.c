@@ -80,12 +80,7 @@ struct string_io {
 
 static int guest_read(void *ctx, uint64_t gpa, void *dst, unsigned len)
 {
-	const void *p = vm_gpa_to_hva(ctx, gpa, len);
-
-	if (!p)
-		return HV_ERANGE;
-	memcpy(dst, p, len);
-	return HV_OK;
+	return vm_guest_read(ctx, gpa, dst, len);
 }
 
 /* Writes through the VM's one write path, which marks the pages dirty for a migration. */
