@@ -457,6 +457,7 @@ START_TEST(test_rep_insw_backwards_writes_guest_memory)
 	fake_env.uart_in = 0x10, fake_env.uart_in_step = 1; /* the fake UART's 8 bits: words 0x0010, 0x0011, 0x0012 */
 	v->arch.regs.rdi = 0x104;
 	v->arch.regs.rcx = 3;
+	vm.dirty.logging = true; /* a migration is on: what INS stores must reach the dirty log */
 	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
 	ck_assert_uint_eq(str_ram[0x2104], 0x10);
 	ck_assert_uint_eq(str_ram[0x2102], 0x11);
@@ -464,7 +465,8 @@ START_TEST(test_rep_insw_backwards_writes_guest_memory)
 	ck_assert_uint_eq(str_ram[0x2105] | str_ram[0x2103] | str_ram[0x2101], 0);
 	ck_assert_uint_eq(v->arch.regs.rdi, 0xfe);
 	ck_assert_uint_eq(v->arch.regs.rcx, 0);
-	ck_assert_uint_eq(fake_env.guest_writes, 3); /* through the write path that marks pages dirty */
+	ck_assert_uint_eq(fake_env.dirty_marks, 3); /* one per element stored */
+	ck_assert_uint_eq(fake_env.dirty_pfn[0], 0x2);
 }
 END_TEST
 

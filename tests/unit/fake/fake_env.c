@@ -43,33 +43,13 @@ void vcpu_finish(struct vcpu *v, int status)
 	v->se.state = SCHED_STOPPED;
 }
 
-/* As the real one: a test gives the VM RAM by pointing ram_hpa at a buffer of ram_size bytes. */
-void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+/* The real vm_mem.c writes guest RAM; in log-dirty mode it marks each page here. */
+void dirty_mark(struct vm *vm, struct vcpu *v, uint64_t pfn)
 {
-	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
-		return NULL;
-	return (void *)(uintptr_t)(vm->ram_hpa + gpa);
-}
-
-int vm_guest_read(struct vm *vm, uint64_t gpa, void *dst, uint64_t len)
-{
-	const void *src = vm_gpa_to_hva(vm, gpa, len);
-
-	if (!src)
-		return HV_ERANGE;
-	memcpy(dst, src, len);
-	return HV_OK;
-}
-
-int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
-{
-	void *dst = vm_gpa_to_hva(vm, gpa, len);
-
-	if (!dst)
-		return HV_ERANGE;
-	memcpy(dst, src, len);
-	fake_env.guest_writes++;
-	return HV_OK;
+	(void)vm, (void)v;
+	if (fake_env.dirty_marks < sizeof(fake_env.dirty_pfn) / sizeof(fake_env.dirty_pfn[0]))
+		fake_env.dirty_pfn[fake_env.dirty_marks] = pfn;
+	fake_env.dirty_marks++;
 }
 
 void sched_block(struct sched_entity *e, uint64_t until)

@@ -25,7 +25,8 @@ struct fake_env {
 	unsigned uart_accesses;
 	uint8_t uart_out[64];     /* the low bytes written to FAKE_UART_PORT, in order */
 	unsigned uart_outs;
-	unsigned guest_writes;    /* vm_guest_write() calls */
+	unsigned dirty_marks;     /* dirty_mark() calls: pages the hypervisor wrote in log-dirty mode */
+	uint64_t dirty_pfn[8];    /* the first ones */
 	uint64_t now;             /* what time_now() answers */
 	bool irq_pending;         /* what vdev_irq_pending() answers, until vdev_irq_ack() */
 	uint8_t irq_vector;       /* what vdev_irq_ack() answers */
