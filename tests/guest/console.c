@@ -4,8 +4,6 @@
 #include "tests/guest/console.h"
 #include "tests/guest/lib.h"
 
-#define COM1 0x3F8
-#define COM1_LSR (COM1 + 5)
 #define LSR_THR_EMPTY 0x20
 #define LSR_POLL_MAX 100000 /* don't hang on a missing UART */
 

@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+/* The UART the console writes to, and its line-status register (strio.c reads it). */
+#define COM1 0x3F8
+#define COM1_LSR (COM1 + 5)
+
 #define CON_LINE_MAX 256 /* longer lines are cut (the newline is kept) */
 
 /*

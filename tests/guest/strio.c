@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include "tests/guest/console.h"
 
-#define COM1_LSR 0x3fd
 #define LSR_IDLE 0x60       /* transmitter empty and idle, nothing received */
 #define UNCLAIMED_PORT 0x2e8 /* COM4's base: no device here */
 #define FILL 0x5a

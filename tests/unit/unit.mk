@@ -58,7 +58,7 @@ UNIT_SRCS_test_vcpu_state := kernel/arch/x86/vmx/state.c kernel/arch/x86/vmx/vmc
 UNIT_TESTS += test_vmx_exits test_cpuid_policy
 UNIT_FAKE_test_vmx_exits := yes
 UNIT_SRCS_test_vmx_exits := kernel/arch/x86/vmx/exit.c $(wildcard kernel/arch/x86/vmx/exits/*.c) kernel/arch/x86/guest_paging.c \
-	kernel/vmm/vm_mem.c \
+	kernel/arch/x86/vmx/guest_view.c kernel/vmm/vm_mem.c \
 	kernel/arch/x86/vmx/exit_reason.c kernel/arch/x86/vmx/vmcs_access.c kernel/arch/x86/vmx/event.c \
 	kernel/arch/x86/vmx/inject.c kernel/arch/x86/vmx/cpuid_policy.c kernel/arch/x86/vmx/debug.c \
 	kernel/arch/x86/vmx/vmsr.c kernel/arch/x86/vmx/irq.c \

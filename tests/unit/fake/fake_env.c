@@ -7,7 +7,6 @@
 #include "kernel/arch/x86/gdt.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/trap.h"
-#include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/dirty.h"
 #include "kernel/vmm/vm.h"

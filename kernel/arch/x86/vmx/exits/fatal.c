@@ -3,25 +3,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include "kernel/arch/x86/guest_paging.h"
-#include "kernel/arch/x86/hw/msr.h"
+#include "kernel/arch/x86/vmx/guest_view.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
-#include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
 #include "kernel/vmm/vm.h"
 
 #define INSN_MAX 15 /* the longest x86 instruction */
-
-static int peek_read(void *ctx, uint64_t gpa, void *dst, unsigned len)
-{
-	return vm_guest_read(ctx, gpa, dst, len);
-}
-
-static int peek_write(void *ctx, uint64_t gpa, const void *src, unsigned len)
-{
-	(void)ctx, (void)gpa, (void)src, (void)len;
-	return HV_EINVAL; /* a peek sets no flag: never called */
-}
 
 /*
  * The bytes at the guest's RIP, through its own paging and without touching
@@ -30,11 +17,10 @@ static int peek_write(void *ctx, uint64_t gpa, const void *src, unsigned len)
  */
 static unsigned insn_bytes(const struct vcpu *v, uint8_t out[INSN_MAX])
 {
-	struct gpt_cpu cpu = { vmcs_read64(GUEST_CR0), vmcs_read64(GUEST_CR3), vmcs_read64(GUEST_CR4),
-			       vmcs_read64(GUEST_IA32_EFER) };
-	struct gpt_mem mem = { peek_read, peek_write, v->vm };
-	bool wide = (cpu.efer & EFER_LMA) && (vmcs_read32(GUEST_CS_AR_BYTES) & AR_L);
-	uint64_t la = wide ? vmcs_read64(GUEST_RIP) : (uint32_t)(vmcs_read64(GUEST_CS_BASE) + vmcs_read64(GUEST_RIP));
+	struct gpt_cpu cpu = vmx_guest_paging();
+	struct gpt_mem mem = vmx_guest_ram(v->vm); /* GPT_PEEK: never written */
+	uint64_t la = vmx_guest_64bit(&cpu) ? vmcs_read64(GUEST_RIP)
+					     : (uint32_t)(vmcs_read64(GUEST_CS_BASE) + vmcs_read64(GUEST_RIP));
 	uint64_t gpa;
 	uint32_t pf_error, n = 0, k;
 
@@ -43,7 +29,7 @@ static unsigned insn_bytes(const struct vcpu *v, uint8_t out[INSN_MAX])
 			break;
 		k = 0x1000 - (uint32_t)(gpa & 0xfff);
 		k = k < INSN_MAX - n ? k : INSN_MAX - n;
-		if (peek_read(v->vm, gpa, out + n, k))
+		if (vm_guest_read(v->vm, gpa, out + n, k))
 			break;
 		n += k;
 	}

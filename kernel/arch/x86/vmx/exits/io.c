@@ -5,11 +5,11 @@
  * through the guest's own paging.
  */
 #include <string.h>
-#include "kernel/arch/x86/guest_paging.h"
 #include "kernel/arch/x86/hw/msr.h"
 #include "kernel/arch/x86/time.h"
 #include "kernel/arch/x86/vmx/caps.h"
 #include "kernel/arch/x86/vmx/exit.h"
+#include "kernel/arch/x86/vmx/guest_view.h"
 #include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/arch/x86/vmx/vmx.h"
@@ -78,17 +78,6 @@ struct string_io {
 	bool long_mode;     /* 64-bit mode: linear addresses are 64-bit */
 };
 
-static int guest_read(void *ctx, uint64_t gpa, void *dst, unsigned len)
-{
-	return vm_guest_read(ctx, gpa, dst, len);
-}
-
-/* Writes through the VM's one write path, which marks the pages dirty for a migration. */
-static int guest_write(void *ctx, uint64_t gpa, const void *src, unsigned len)
-{
-	return vm_guest_write(ctx, gpa, src, len);
-}
-
 static uint64_t addr_mask(unsigned addr_size)
 {
 	return addr_size == 0 ? 0xffffull : addr_size == 1 ? 0xffffffffull : ~0ull;
@@ -106,14 +95,13 @@ static struct string_io string_io_view(struct vcpu *v, const struct io_access *i
 	unsigned seg = io->in ? INSN_INFO_SEG_ES : (info >> INSN_INFO_SEG_SHIFT) & INSN_INFO_SEG_MASK;
 	uint32_t ss_ar = vmcs_read32(GUEST_SS_AR_BYTES);
 	struct string_io s = {
-		.cpu = { vmcs_read64(GUEST_CR0), vmcs_read64(GUEST_CR3), vmcs_read64(GUEST_CR4),
-			 vmcs_read64(GUEST_IA32_EFER) },
-		.mem = { guest_read, guest_write, v->vm },
+		.cpu = vmx_guest_paging(),
+		.mem = vmx_guest_ram(v->vm),
 		.access = (((ss_ar >> AR_DPL_SHIFT) & AR_DPL_MASK) == 3 ? GPT_USER : 0) | (io->in ? GPT_WRITE : 0),
 		.addr_size = (info >> INSN_INFO_ADDR_SIZE_SHIFT) & INSN_INFO_ADDR_SIZE_MASK,
 	};
 
-	s.long_mode = (s.cpu.efer & EFER_LMA) && (vmcs_read32(GUEST_CS_AR_BYTES) & AR_L);
+	s.long_mode = vmx_guest_64bit(&s.cpu);
 	/* In 64-bit mode ES, CS, SS and DS have base 0; FS and GS keep theirs. */
 	s.base = s.long_mode && seg < INSN_INFO_SEG_FS ? 0 : vmcs_read64(GUEST_ES_BASE + 2 * seg);
 	return s;
@@ -171,14 +159,15 @@ static enum exit_action exit_io_string(struct vcpu *v, const struct io_access *i
 			exit_inject_exception(X86_VEC_GP, true, 0);
 			return EXIT_RESUME;
 		}
-		if (rc == HV_OK && !io->in && (guest_read(v->vm, gpa[0], bytes, first) ||
-					       (first < io->size && guest_read(v->vm, gpa[1], bytes + first, io->size - first))))
+		if (rc == HV_OK && !io->in && (vm_guest_read(v->vm, gpa[0], bytes, first) ||
+					       (first < io->size && vm_guest_read(v->vm, gpa[1], bytes + first, io->size - first))))
 			rc = HV_ERANGE;
 		if (rc == HV_OK && io->in) {
 			value = io_port(v, io, 0);
 			memcpy(bytes, &value, io->size); /* x86 is little-endian: the low bytes go first */
-			if (guest_write(v->vm, gpa[0], bytes, first) ||
-			    (first < io->size && guest_write(v->vm, gpa[1], bytes + first, io->size - first)))
+			/* through the VM's one write path, which marks the pages dirty for a migration */
+			if (vm_guest_write(v->vm, gpa[0], bytes, first) ||
+			    (first < io->size && vm_guest_write(v->vm, gpa[1], bytes + first, io->size - first)))
 				rc = HV_ERANGE;
 		}
 		if (rc != HV_OK) {
