@@ -151,7 +151,7 @@ static void migr_paths_choose(void)
 	if (cpuid(CPUID_LEAF_VENDOR, 0).eax >= CPUID_LEAF_EXT_FEATURES)
 		l7 = cpuid(CPUID_LEAF_EXT_FEATURES, 0);
 	c = (struct migr_cpu){ l1.ecx, l1.edx, l7.ebx, l7.ecx, xstate_xcr0() };
-	p = migr_poly_use(&c, MIGR_POLY_AVX512);
+	p = migr_poly_use(&c, MIGR_POLY_IFMA);
 	x = migr_xxh_use(&c, MIGR_XXH_AVX512);
 	log_info("migr", "record MAC: Poly1305 from %s, %s path; page hash: XXH3, %s path; page copy and zero check: %s",
 		 migr_poly_impl, migr_poly_path_name(p), migr_xxh_path_name(x),

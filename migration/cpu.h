@@ -45,4 +45,11 @@ static inline int migr_cpu_avx512f(const struct migr_cpu *c)
 	       (c->xcr0 & MIGR_XCR0_AVX512) == MIGR_XCR0_AVX512;
 }
 
+/* The 52-bit multiply-adds, also on 256-bit registers (OpenSSL's IFMA Poly1305 uses both widths). */
+static inline int migr_cpu_avx512ifma(const struct migr_cpu *c)
+{
+	return migr_cpu_avx512f(c) && (c->leaf7_ebx & (MIGR_CPU7_AVX512IFMA | MIGR_CPU7_AVX512VL)) ==
+					      (MIGR_CPU7_AVX512IFMA | MIGR_CPU7_AVX512VL);
+}
+
 #endif

@@ -16,6 +16,7 @@ enum migr_poly_path {
 	MIGR_POLY_AVX,     /* 2 blocks a step in 128-bit registers */
 	MIGR_POLY_AVX2,    /* 4 blocks a step in 256-bit registers */
 	MIGR_POLY_AVX512,  /* 8 blocks a step in 512-bit registers (AVX-512F), for 512 bytes and more a call */
+	MIGR_POLY_IFMA,    /* radix 2^44 with 52-bit multiply-adds (AVX-512 IFMA, VL): 8 blocks a step in half the instructions */
 	MIGR_POLY_PATHS
 };
 

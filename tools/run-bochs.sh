@@ -7,6 +7,8 @@
 # powered the machine off itself (run_for=...). Extra bochsrc lines may be
 # given in the BOCHS_EXTRA environment variable (one per line). BOCHS_SYNC picks Bochs' clock
 # synchronisation (none, slowdown, realtime, both; default none): see docs/migration-policy.md.
+# BOCHS_CPU picks Bochs' CPU model (default tigerlake: VT-x with EPT, its A/D flags, PML and the
+# preemption timer, and AVX-512 with IFMA, which the record MAC's fastest path uses).
 # BOCHS_COM1 replaces the serial port's mode (e.g. "mode=term, dev=/dev/pts/3" for a
 # console that also takes input); SERIAL_LOG then stays empty.
 set -euo pipefail
@@ -31,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 # display beyond a VNC server that never waits for a viewer, nothing read from a home directory.
 cat > "$work/bochsrc" <<RC
 megs: ${BOCHS_MEGS:-256}
-cpu: model=corei7_skylake_x, count=1, ips=${BOCHS_IPS:-50000000}
+cpu: model=${BOCHS_CPU:-tigerlake}, count=1, ips=${BOCHS_IPS:-50000000}
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 $media

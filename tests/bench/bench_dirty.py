@@ -80,7 +80,7 @@ def main():
         throughput[pattern] = row
     harvest = [harvest_cost(f"{mem}_{'dense' if dense else 'sparse'}_{backend}", mem, dense, backend)
                for backend in ("wp", "pml") for dense in (False, True) for mem in (64, 512)]
-    results = {"machine": "bochs corei7_skylake_x, ips=50000000, clock sync=none (1 TSC tick per instruction)",
+    results = {"machine": "bochs tigerlake, ips=50000000, clock sync=none (1 TSC tick per instruction)",
                "write_throughput": throughput, "harvest": harvest}
     with open(os.path.join(OUT, "dirty.json"), "w") as f:
         json.dump(results, f, indent=2)

@@ -74,7 +74,7 @@ def bench_exit_cost():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    results = {"machine": "bochs corei7_skylake_x, ips=50000000, clock sync=none",
+    results = {"machine": "bochs tigerlake, ips=50000000, clock sync=none",
                "boot": bench_boot(), "exit": bench_exit_cost()}
     with open(os.path.join(OUT, "foundation.json"), "w") as f:
         json.dump(results, f, indent=2)

@@ -50,7 +50,7 @@ def main():
              30: "I/O", 31: "RDMSR", 32: "WRMSR", 48: "EPT violation", 52: "preemption timer"}
     total = sum(exits.values())
     res = {
-        "machine": "bochs corei7_skylake_x, ips=50000000, clock sync=none, 128 MiB guest",
+        "machine": "bochs tigerlake, ips=50000000, clock sync=none, 128 MiB guest",
         "kernel": open(os.path.join(BUILD, "linux", "stamp")).read().strip(),
         "emulated_s_power_on_to_hypervisor": int(reset[1]) / 1000,
         "emulated_s_hypervisor_to_vm_created": host_ms(created) / 1000,

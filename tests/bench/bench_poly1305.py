@@ -5,7 +5,7 @@ Runs build/bench/poly1305-bench (tests/bench/poly1305.c, built by `make bench`
 or `make build/bench/poly1305-bench`): instructions per byte (the cost of a
 byte in the emulator) and CPU ns per byte for mbed TLS, the hypervisor's
 (OpenSSL's assembly, mk/openssl-poly.mk, on each of its paths this CPU has:
-hv is the scalar one, hv_avx, hv_avx2, hv_avx512), the system libsodium and
+hv is the scalar one, hv_avx, hv_avx2, hv_avx512, hv_ifma), the system libsodium and
 OpenSSL's libcrypto (the Linux build's), then libcrypto again with its
 wider paths masked through OPENSSL_ia32cap, down to its scalar code.
 Prints the table; writes build/bench/poly1305.json.

@@ -38,7 +38,7 @@ def measure(vcpus):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    results = {"machine": "bochs corei7_skylake_x, ips=50000000, clock sync=none; period 20 ms, slice 1 ms",
+    results = {"machine": "bochs tigerlake, ips=50000000, clock sync=none; period 20 ms, slice 1 ms",
                "vcpus": {str(n): measure(n) for n in (1, 4)}}
     with open(os.path.join(OUT, "throttle.json"), "w") as f:
         json.dump(results, f, indent=2)

@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 		{ "memcpy", "memcpy per 4 KiB page", pass_memcpy, 0 },
 	};
 	const struct migr_cpu host = lr_host_cpu();
-	enum migr_poly_path path = migr_poly_use(&host, MIGR_POLY_AVX512);
+	enum migr_poly_path path = migr_poly_use(&host, MIGR_POLY_IFMA);
 	enum migr_xxh_path xpath = migr_xxh_use(&host, MIGR_XXH_AVX512);
 	double r[sizeof(runs) / sizeof(runs[0])];
 	size_t i, n = sizeof(runs) / sizeof(runs[0]);

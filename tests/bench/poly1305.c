@@ -105,6 +105,7 @@ static const struct {
 	{ "hv_avx", "the hypervisor's: OpenSSL 3.0 x86-64 assembly, AVX path", poly_hv, MIGR_POLY_AVX },
 	{ "hv_avx2", "the hypervisor's: OpenSSL 3.0 x86-64 assembly, AVX2 path", poly_hv, MIGR_POLY_AVX2 },
 	{ "hv_avx512", "the hypervisor's: OpenSSL 3.0 x86-64 assembly, AVX-512F path", poly_hv, MIGR_POLY_AVX512 },
+	{ "hv_ifma", "the hypervisor's: OpenSSL 3.0 x86-64 assembly, AVX-512 IFMA path", poly_hv, MIGR_POLY_IFMA },
 	{ "sodium_system", "system libsodium 1.0.18, run-time dispatched (SSE2 where present)", poly_sodium_system,
 	  NOT_HV },
 	{ "openssl", "OpenSSL 3 libcrypto EVP_MAC, its own choice of path, a context per record", poly_openssl, NOT_HV },

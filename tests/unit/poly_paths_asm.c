@@ -22,7 +22,7 @@ unsigned poly_test_paths(void)
 	struct migr_cpu c = lr_host_cpu();
 	uint32_t cap[4];
 
-	return (unsigned)migr_poly_caps(&c, MIGR_POLY_AVX512, cap) + 1;
+	return (unsigned)migr_poly_caps(&c, MIGR_POLY_IFMA, cap) + 1;
 }
 
 const char *poly_test_path(unsigned i)
@@ -43,8 +43,11 @@ START_TEST(test_widest_path_allowed)
 {
 	uint32_t cap[4];
 
-	ck_assert_uint_eq(migr_poly_caps(&all, MIGR_POLY_AVX512, cap), MIGR_POLY_AVX512);
+	ck_assert_uint_eq(migr_poly_caps(&all, MIGR_POLY_IFMA, cap), MIGR_POLY_IFMA);
 	ck_assert_uint_eq(cap[1] & AVX, AVX);
+	ck_assert_uint_eq(cap[2] & (AVX2 | AVX512F | AVX512VL | AVX512IFMA), AVX2 | AVX512F | AVX512VL | AVX512IFMA);
+	/* Below IFMA, its bit stays clear: OpenSSL's init takes radix 2^44 whenever F, IFMA and VL are set. */
+	ck_assert_uint_eq(migr_poly_caps(&all, MIGR_POLY_AVX512, cap), MIGR_POLY_AVX512);
 	ck_assert_uint_eq(cap[2] & (AVX2 | AVX512F | AVX512VL | AVX512IFMA), AVX2 | AVX512F | AVX512VL);
 	ck_assert_uint_eq(migr_poly_caps(&all, MIGR_POLY_AVX2, cap), MIGR_POLY_AVX2);
 	ck_assert_uint_eq(cap[2] & (AVX2 | AVX512F), AVX2);
@@ -70,8 +73,8 @@ START_TEST(test_xcr0_decides)
 	ck_assert_uint_eq(migr_poly_caps(&c, MIGR_POLY_AVX512, cap), MIGR_POLY_SCALAR);
 	ck_assert_uint_eq(cap[2] & (AVX2 | AVX512F), 0);
 	c.xcr0 = XCR0_X87_SSE_AVX | 0x60; /* no ZMM16-31 */
-	ck_assert_uint_eq(migr_poly_caps(&c, MIGR_POLY_AVX512, cap), MIGR_POLY_AVX2);
-	ck_assert_uint_eq(cap[2] & (AVX2 | AVX512F), AVX2);
+	ck_assert_uint_eq(migr_poly_caps(&c, MIGR_POLY_IFMA, cap), MIGR_POLY_AVX2);
+	ck_assert_uint_eq(cap[2] & (AVX2 | AVX512F | AVX512IFMA), AVX2);
 }
 END_TEST
 
@@ -80,8 +83,17 @@ START_TEST(test_cpuid_decides)
 	struct migr_cpu c = all;
 	uint32_t cap[4];
 
+	c.leaf7_ebx &= ~AVX512VL; /* IFMA without VL: OpenSSL's IFMA code also runs on 256-bit registers */
+	ck_assert_uint_eq(migr_poly_caps(&c, MIGR_POLY_IFMA, cap), MIGR_POLY_AVX512);
+	ck_assert_uint_eq(cap[2] & AVX512IFMA, 0);
+	c = all;
+	c.leaf7_ebx &= ~AVX512IFMA;
+	ck_assert_uint_eq(migr_poly_caps(&c, MIGR_POLY_IFMA, cap), MIGR_POLY_AVX512);
+	ck_assert_uint_eq(cap[2] & AVX512IFMA, 0);
+	c.leaf7_ebx |= AVX512IFMA;
 	c.leaf7_ebx &= ~AVX512F;
-	ck_assert_uint_eq(migr_poly_caps(&c, MIGR_POLY_AVX512, cap), MIGR_POLY_AVX2);
+	ck_assert_uint_eq(migr_poly_caps(&c, MIGR_POLY_IFMA, cap), MIGR_POLY_AVX2);
+	ck_assert_uint_eq(cap[2] & AVX512IFMA, 0);
 	c.leaf7_ebx &= ~AVX2;
 	ck_assert_uint_eq(migr_poly_caps(&c, MIGR_POLY_AVX512, cap), MIGR_POLY_AVX);
 	ck_assert_uint_eq(cap[2] & (AVX2 | AVX512F), 0);
