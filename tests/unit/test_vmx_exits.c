@@ -549,6 +549,18 @@ START_TEST(test_outs_outside_ram_stops_the_vm)
 }
 END_TEST
 
+/* A triple-fault exit under IA-32e paging, tables from 0x1000; cs_mode: AR_L for 64-bit code, AR_DB for 32-bit. */
+static void triple_fault_ia32e(uint32_t cs_mode)
+{
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
+	cpu_set(VM_EXIT_REASON, EXIT_REASON_TRIPLE_FAULT);
+	cpu_set(GUEST_CR0, CR0_PE | CR0_NE | CR0_PG);
+	cpu_set(GUEST_CR3, 0x1000);
+	cpu_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
+	cpu_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | AR_TYPE_CODE_XR_ACCESSED | cs_mode);
+}
+
 START_TEST(test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest)
 {
 	static const uint8_t ud2_nop[] = { 0x0f, 0x0b, 0x90 };
@@ -563,13 +575,7 @@ START_TEST(test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest)
 	ck_assert_msg(strstr(fake_env.error_text, "bytes at rip: 0f 0b 90\n"), "%s", fake_env.error_text);
 
 	/* 4-level paging, RIP on an absent page: nothing read, nothing in the tables changed. */
-	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
-	cpu_set(VM_EXIT_REASON, EXIT_REASON_TRIPLE_FAULT);
-	cpu_set(GUEST_CR0, CR0_PE | CR0_NE | CR0_PG);
-	cpu_set(GUEST_CR3, 0x1000);
-	cpu_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
-	cpu_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
-	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | AR_TYPE_CODE_XR_ACCESSED | AR_L);
+	triple_fault_ia32e(AR_L);
 	*(uint64_t *)(void *)(str_ram + 0x1000) = 0x2000 | 7;
 	*(uint64_t *)(void *)(str_ram + 0x2000) = 0x3000 | 7;
 	*(uint64_t *)(void *)(str_ram + 0x3000) = 0x4000 | 7;
@@ -583,6 +589,28 @@ START_TEST(test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest)
 	fake_env.error_text[0] = 0;
 	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
 	ck_assert_msg(strstr(fake_env.error_text, "bytes at rip: none readable"), "%s", fake_env.error_text);
+}
+END_TEST
+
+/* Compatibility mode (IA-32e paging, CS.L clear): the bytes at RIP wrap from 4 GiB - 1 to 0, as a fetch does. */
+START_TEST(test_stopping_dump_wraps_at_4gib_in_compatibility_mode)
+{
+	triple_fault_ia32e(AR_DB);
+	*(uint64_t *)(void *)(str_ram + 0x1000) = 0x2000 | 7;          /* PML4[0] */
+	*(uint64_t *)(void *)(str_ram + 0x2000 + 8 * 3) = 0x3000 | 7;  /* PDPT[3]: 3-4 GiB */
+	*(uint64_t *)(void *)(str_ram + 0x3000 + 8 * 511) = 0x4000 | 7;
+	*(uint64_t *)(void *)(str_ram + 0x4000 + 8 * 511) = 0x9000 | 7; /* la 0xfffff000 -> 0x9000 */
+	*(uint64_t *)(void *)(str_ram + 0x2000) = 0x5000 | 7;          /* PDPT[0]: 0-1 GiB */
+	*(uint64_t *)(void *)(str_ram + 0x5000) = 0x6000 | 7;
+	*(uint64_t *)(void *)(str_ram + 0x6000) = 0xa000 | 7;          /* la 0 -> 0xa000 */
+	str_ram[0x9ffe] = 0x0f;
+	str_ram[0x9fff] = 0x0b;
+	str_ram[0xa000] = 0x90;
+	str_ram[0xa001] = 0xcc;
+	cpu_set(GUEST_CS_BASE, 0xfffff000);
+	cpu_set(GUEST_RIP, 0xffe);
+	ck_assert_int_eq(exit_dispatch(v), EXIT_STOP_VM);
+	ck_assert_msg(strstr(fake_env.error_text, "bytes at rip: 0f 0b 90 cc 00"), "%s", fake_env.error_text);
 }
 END_TEST
 
@@ -1029,6 +1057,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(io, test_ins_to_an_absent_page_faults_before_the_port_is_read);
 	tcase_add_test(io, test_outs_outside_ram_stops_the_vm);
 	tcase_add_test(io, test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest);
+	tcase_add_test(io, test_stopping_dump_wraps_at_4gib_in_compatibility_mode);
 	suite_add_tcase(s, io);
 	tcase_add_test(msr, test_unknown_msr_raises_gp_and_the_vm_runs_on);
 	tcase_add_loop_test(msr, test_msr_reads, 0, 8);

@@ -19,13 +19,15 @@ static unsigned insn_bytes(const struct vcpu *v, uint8_t out[INSN_MAX])
 {
 	struct gpt_cpu cpu = vmx_guest_paging();
 	struct gpt_mem mem = vmx_guest_ram(v->vm); /* GPT_PEEK: never written */
-	uint64_t la = vmx_guest_64bit(&cpu) ? vmcs_read64(GUEST_RIP)
-					     : (uint32_t)(vmcs_read64(GUEST_CS_BASE) + vmcs_read64(GUEST_RIP));
+	bool is64 = vmx_guest_64bit(&cpu);
+	uint64_t la = is64 ? vmcs_read64(GUEST_RIP) : vmcs_read64(GUEST_CS_BASE) + vmcs_read64(GUEST_RIP);
 	uint64_t gpa;
 	uint32_t pf_error, n = 0, k;
 
 	while (n < INSN_MAX) {
-		if (gpt_translate(&cpu, &mem, la + n, GPT_PEEK, &gpa, &pf_error) != GPT_OK)
+		/* Outside 64-bit mode, compatibility mode included, the fetch wraps at 4 GiB. */
+		if (gpt_translate(&cpu, &mem, is64 ? la + n : (uint32_t)(la + n), GPT_PEEK, &gpa, &pf_error) !=
+		    GPT_OK)
 			break;
 		k = 0x1000 - (uint32_t)(gpa & 0xfff);
 		k = k < INSN_MAX - n ? k : INSN_MAX - n;
