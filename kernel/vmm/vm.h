@@ -150,6 +150,12 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 int vm_guest_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
 /* Copies guest RAM out; HV_ERANGE (nothing read) outside it. */
 int vm_guest_read(struct vm *vm, uint64_t gpa, void *dst, uint64_t len);
+/*
+ * Atomically replaces the naturally aligned len-byte (4 or 8) value at gpa with new if it holds old,
+ * marking its page dirty as vm_guest_write does: 1 if replaced, 0 if it held something else,
+ * HV_ERANGE outside guest RAM, HV_EINVAL for another size or a misaligned gpa.
+ */
+int vm_guest_cmpxchg(struct vm *vm, uint64_t gpa, uint64_t old, uint64_t new, unsigned len);
 
 /*
  * Pauses every vCPU (the final copy of a migration): they are off the CPU

@@ -31,17 +31,31 @@ static int mem_read(void *ctx, uint64_t gpa, void *dst, unsigned len)
 	return HV_OK;
 }
 
-static int mem_write(void *ctx, uint64_t gpa, const void *src, unsigned len)
+/* Another vCPU's write, landing between the walk's read of the entry at race_gpa and its flag update. */
+static uint64_t race_gpa = ~0ull, race_value;
+
+static int mem_cmpxchg(void *ctx, uint64_t gpa, uint64_t old, uint64_t new, unsigned len)
 {
+	uint64_t now = 0;
+
 	(void)ctx;
+	ck_assert(len == 4 || len == 8);
+	ck_assert_uint_eq(gpa % len, 0);
 	if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
 		return HV_ERANGE;
-	memcpy(ram + gpa, src, len);
+	if (gpa == race_gpa) {
+		memcpy(ram + gpa, &race_value, len);
+		race_gpa = ~0ull;
+	}
+	memcpy(&now, ram + gpa, len);
+	if (now != (len == 4 ? (uint32_t)old : old))
+		return 0;
+	memcpy(ram + gpa, &new, len);
 	writes++;
-	return HV_OK;
+	return 1;
 }
 
-static const struct gpt_mem mem = { mem_read, mem_write, NULL };
+static const struct gpt_mem mem = { mem_read, mem_cmpxchg, NULL };
 
 static void put64(uint64_t gpa, uint64_t v) { memcpy(ram + gpa, &v, 8); }
 static void put32(uint64_t gpa, uint32_t v) { memcpy(ram + gpa, &v, 4); }
@@ -52,6 +66,7 @@ static void reset(void)
 {
 	memset(ram, 0, sizeof(ram));
 	writes = 0;
+	race_gpa = ~0ull;
 }
 
 static int walk(const struct gpt_cpu *cpu, uint64_t la, unsigned access, uint64_t *gpa, uint32_t *err)
@@ -107,6 +122,56 @@ START_TEST(test_four_level_4k_sets_accessed_and_dirty)
 	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0x9ab), GPT_WRITE | GPT_USER, &gpa, &err), GPT_OK);
 	ck_assert_uint_eq(get64(0x4000 + 32), 0x00345000 | P | RW | US | A | D);
 	ck_assert_uint_eq(writes, 5); /* only the leaf changed */
+}
+END_TEST
+
+/*
+ * Another vCPU clears the leaf's present bit after the walk read it: the flag update must not write the
+ * old entry back with A and D set (that would map the page again); the walk asks for the instruction
+ * to run again, and the next walk sees the cleared entry and faults.
+ */
+START_TEST(test_entry_changed_under_the_walk)
+{
+	struct gpt_cpu cpu = four_level(RW | US);
+	uint64_t gpa;
+	uint32_t err;
+
+	race_gpa = 0x4000 + 32;
+	race_value = 0x00345000 | RW | US; /* not present any more */
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0), GPT_WRITE | GPT_USER, &gpa, &err), GPT_RETRY);
+	ck_assert_uint_eq(get64(0x4000 + 32), 0x00345000 | RW | US);
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0), GPT_WRITE | GPT_USER, &gpa, &err), GPT_FAULT);
+	ck_assert_uint_eq(err, GPT_PF_W | GPT_PF_U);
+	/* The other vCPU set the same flags first: nothing is lost, the walk retries and then goes through. */
+	cpu = four_level(RW | US);
+	race_gpa = 0x3000 + 24;
+	race_value = 0x4000 | P | RW | US | A;
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0), GPT_USER, &gpa, &err), GPT_RETRY);
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0), GPT_USER, &gpa, &err), GPT_OK);
+	ck_assert_uint_eq(gpa, 0x345000);
+	ck_assert_uint_eq(get64(0x3000 + 24), 0x4000 | P | RW | US | A);
+	ck_assert_uint_eq(get64(0x4000 + 32), 0x00345000 | P | RW | US | A);
+}
+END_TEST
+
+/* 32-bit tables: the exchange is 4 bytes wide and compares the 4 bytes the walk read. */
+START_TEST(test_entry_changed_under_a_32bit_walk)
+{
+	struct gpt_cpu cpu = { .cr0 = GPT_CR0_PG | 1, .cr3 = 0x1000 };
+	uint64_t gpa;
+	uint32_t err;
+
+	reset();
+	put32(0x1000 + 4 * 1, 0x2000 | P | RW);
+	put32(0x2000 + 4 * 2, 0x7000 | P | RW);
+	race_gpa = 0x2000 + 8;
+	race_value = 0x8000 | P | RW; /* remapped elsewhere meanwhile */
+	ck_assert_int_eq(walk(&cpu, 0x402010, GPT_WRITE, &gpa, &err), GPT_RETRY);
+	ck_assert_uint_eq(get32(0x2000 + 8), 0x8000 | P | RW);
+	ck_assert_uint_eq(get32(0x2000 + 12), 0); /* the next entry untouched */
+	ck_assert_int_eq(walk(&cpu, 0x402010, GPT_WRITE, &gpa, &err), GPT_OK);
+	ck_assert_uint_eq(gpa, 0x8010);
+	ck_assert_uint_eq(get32(0x2000 + 8), 0x8000 | P | RW | A | D);
 }
 END_TEST
 
@@ -230,6 +295,8 @@ static Suite *guest_paging_suite(void)
 
 	tcase_add_test(tc, test_paging_off_is_identity);
 	tcase_add_test(tc, test_four_level_4k_sets_accessed_and_dirty);
+	tcase_add_test(tc, test_entry_changed_under_the_walk);
+	tcase_add_test(tc, test_entry_changed_under_a_32bit_walk);
 	tcase_add_test(tc, test_four_level_large_pages);
 	tcase_add_test(tc, test_four_level_faults);
 	tcase_add_test(tc, test_five_level);

@@ -19,6 +19,7 @@
 #include "kernel/arch/x86/vmx/tsc.h"
 #include "kernel/arch/x86/vmx/vmcs.h"
 #include "kernel/arch/x86/vmx/vmx.h"
+#include "kernel/lib/err.h"
 #include "kernel/vmm/vm.h"
 #include "tests/unit/fake/fake_env.h"
 #include "tests/unit/fake/fake_vmcs.h"
@@ -467,6 +468,32 @@ START_TEST(test_rep_insw_backwards_writes_guest_memory)
 	ck_assert_uint_eq(v->arch.regs.rcx, 0);
 	ck_assert_uint_eq(fake_env.dirty_marks, 3); /* one per element stored */
 	ck_assert_uint_eq(fake_env.dirty_pfn[0], 0x2);
+}
+END_TEST
+
+/* The walker's flag updates: compare-and-exchange in guest RAM, into the dirty log when it replaced. */
+START_TEST(test_guest_cmpxchg)
+{
+	uint64_t e = 0x9000 | 7, e2;
+
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3); /* RAM is str_ram */
+	vm.dirty.logging = true;
+	memcpy(str_ram + 0x4008, &e, 8);
+	ck_assert_int_eq(vm_guest_cmpxchg(&vm, 0x4008, e | 0x20, e | 0x60, 8), 0); /* holds e, not e | A */
+	ck_assert_uint_eq(fake_env.dirty_marks, 0);
+	ck_assert_int_eq(vm_guest_cmpxchg(&vm, 0x4008, e, e | 0x60, 8), 1);
+	memcpy(&e2, str_ram + 0x4008, 8);
+	ck_assert_uint_eq(e2, e | 0x60);
+	ck_assert_uint_eq(fake_env.dirty_marks, 1);
+	ck_assert_uint_eq(fake_env.dirty_pfn[0], 0x4);
+	/* 4 bytes: only they are compared and replaced. */
+	ck_assert_int_eq(vm_guest_cmpxchg(&vm, 0x400c, 0xffffffff00000000ull, 0x11, 4), 1);
+	memcpy(&e2, str_ram + 0x4008, 8);
+	ck_assert_uint_eq(e2, (0x11ull << 32) | e | 0x60);
+	ck_assert_int_eq(vm_guest_cmpxchg(&vm, 0x400a, 0, 1, 4), HV_EINVAL);
+	ck_assert_int_eq(vm_guest_cmpxchg(&vm, 0x4008, 0, 1, 2), HV_EINVAL);
+	ck_assert_int_eq(vm_guest_cmpxchg(&vm, STR_RAM_SIZE, 0, 1, 8), HV_ERANGE);
+	ck_assert_uint_eq(fake_env.dirty_marks, 2);
 }
 END_TEST
 
@@ -1058,6 +1085,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(io, test_outs_outside_ram_stops_the_vm);
 	tcase_add_test(io, test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest);
 	tcase_add_test(io, test_stopping_dump_wraps_at_4gib_in_compatibility_mode);
+	tcase_add_test(io, test_guest_cmpxchg);
 	suite_add_tcase(s, io);
 	tcase_add_test(msr, test_unknown_msr_raises_gp_and_the_vm_runs_on);
 	tcase_add_loop_test(msr, test_msr_reads, 0, 8);

@@ -38,14 +38,15 @@ static int read_entry(struct walk *w, uint64_t gpa, uint64_t *e)
 
 /*
  * The CPU sets each entry's accessed flag, and the leaf's dirty flag on a
- * write, once the access is allowed. One physical CPU runs every vCPU, so
- * no other walker changes an entry between the read and this write; with
- * vCPUs on several CPUs this must become a compare-and-exchange.
+ * write, once the access is allowed, with a locked update: another vCPU may
+ * change an entry between the walk's read and this write (a guest on
+ * several CPUs clearing a present bit, or setting the same flags), and the
+ * flags must not bring back what it changed. An entry that no longer holds
+ * what was read ends the walk with GPT_RETRY.
  */
 static int set_flags(struct walk *w, bool write)
 {
 	uint64_t want;
-	uint32_t v32;
 	unsigned i;
 	int rc;
 
@@ -53,10 +54,10 @@ static int set_flags(struct walk *w, bool write)
 		want = w->val[i] | PTE_A | (write && i == w->n - 1 ? PTE_D : 0);
 		if (want == w->val[i])
 			continue;
-		v32 = (uint32_t)want;
-		rc = w->width == 4 ? w->mem->write(w->mem->ctx, w->gpa[i], &v32, 4)
-				   : w->mem->write(w->mem->ctx, w->gpa[i], &want, 8);
-		if (rc)
+		rc = w->mem->cmpxchg(w->mem->ctx, w->gpa[i], w->val[i], want, w->width);
+		if (rc == 0)
+			return GPT_RETRY;
+		if (rc != 1)
 			return rc < 0 ? rc : HV_ERANGE;
 	}
 	return HV_OK;

@@ -34,10 +34,15 @@ struct gpt_cpu {
 	uint64_t cr0, cr3, cr4, efer;
 };
 
-/* Guest physical memory for the walk: 0 on success, an HV_E* error outside RAM. */
+/*
+ * Guest physical memory for the walk. read: 0 on success, an HV_E* error
+ * outside RAM. cmpxchg: an atomic compare-and-exchange of the naturally
+ * aligned entry of len (4 or 8) bytes at gpa: 1 if it held old and now holds
+ * new, 0 if it held something else (left alone), an HV_E* error outside RAM.
+ */
 struct gpt_mem {
 	int (*read)(void *ctx, uint64_t gpa, void *dst, unsigned len);
-	int (*write)(void *ctx, uint64_t gpa, const void *src, unsigned len);
+	int (*cmpxchg)(void *ctx, uint64_t gpa, uint64_t old, uint64_t new, unsigned len);
 	void *ctx;
 };
 
@@ -45,14 +50,17 @@ enum gpt_result {
 	GPT_OK = 0,
 	GPT_FAULT = 1, /* the guest takes #PF with *pf_error; CR2 is the linear address */
 	GPT_GP = 2,    /* a non-canonical address in 64-bit paging: the guest takes #GP(0) */
+	GPT_RETRY = 3, /* an entry changed under the walk (another vCPU's write): run the instruction again */
 };
 
 /*
  * Translates la for an access of kind access (GPT_WRITE | GPT_USER).
  * GPT_OK with *gpa, and the accessed flags (and the leaf's dirty flag for a
- * write) set as the CPU sets them; GPT_FAULT with *pf_error or GPT_GP,
- * nothing changed; or a negative HV_E* error when a table lies outside
- * guest RAM.
+ * write) set as the CPU sets them, each with a compare-and-exchange;
+ * GPT_FAULT with *pf_error or GPT_GP, nothing changed; GPT_RETRY when an
+ * entry no longer held what the walk read (flags set on the levels above
+ * it may stay, as a CPU's may); or a negative HV_E* error when a table lies
+ * outside guest RAM.
  * Not modelled: reserved-bit faults, protection keys, SMAP and SMEP, which
  * concern code the guest runs, not the hypervisor's accesses for it.
  */

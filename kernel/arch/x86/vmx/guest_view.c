@@ -21,12 +21,12 @@ static int ram_read(void *ctx, uint64_t gpa, void *dst, unsigned len)
 	return vm_guest_read(ctx, gpa, dst, len);
 }
 
-static int ram_write(void *ctx, uint64_t gpa, const void *src, unsigned len)
+static int ram_cmpxchg(void *ctx, uint64_t gpa, uint64_t old, uint64_t new, unsigned len)
 {
-	return vm_guest_write(ctx, gpa, src, len);
+	return vm_guest_cmpxchg(ctx, gpa, old, new, len);
 }
 
 struct gpt_mem vmx_guest_ram(struct vm *vm)
 {
-	return (struct gpt_mem){ ram_read, ram_write, vm };
+	return (struct gpt_mem){ ram_read, ram_cmpxchg, vm };
 }

@@ -109,8 +109,8 @@ static struct string_io string_io_view(struct vcpu *v, const struct io_access *i
 
 /*
  * The guest-physical pieces of one element at la: one, or two where it
- * crosses a page. GPT_OK, GPT_FAULT (*fault_la is where), GPT_GP, or an
- * HV_E* error when a page table lies outside RAM.
+ * crosses a page. GPT_OK, GPT_FAULT (*fault_la is where), GPT_GP,
+ * GPT_RETRY, or an HV_E* error when a page table lies outside RAM.
  */
 static int element_pieces(struct string_io *s, uint64_t la, unsigned size, uint64_t gpa[2], unsigned *first,
 			  uint64_t *fault_la, uint32_t *pf_error)
@@ -159,6 +159,8 @@ static enum exit_action exit_io_string(struct vcpu *v, const struct io_access *i
 			exit_inject_exception(X86_VEC_GP, true, 0);
 			return EXIT_RESUME;
 		}
+		if (rc == GPT_RETRY)
+			return EXIT_RESUME; /* a table changed under the walk: the instruction runs again from here */
 		if (rc == HV_OK && !io->in && (vm_guest_read(v->vm, gpa[0], bytes, first) ||
 					       (first < io->size && vm_guest_read(v->vm, gpa[1], bytes + first, io->size - first))))
 			rc = HV_ERANGE;
