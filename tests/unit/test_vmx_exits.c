@@ -423,15 +423,19 @@ static uint8_t str_ram[STR_RAM_SIZE];
 static void string_exit(uint16_t port, unsigned size, bool in, bool rep, unsigned addr_size, unsigned seg)
 {
 	uint64_t q = io_qual(port, size, in) | IO_QUAL_STRING | (rep ? IO_QUAL_REP : 0);
+	unsigned i;
 
 	exit_on_vmx_cpu(EXIT_REASON_IO_INSTRUCTION, q);
 	memset(str_ram, 0, sizeof(str_ram));
 	vm.ram_hpa = (uintptr_t)str_ram;
 	vm.ram_size = STR_RAM_SIZE;
 	cpu_set(VMX_INSTRUCTION_INFO, (addr_size << INSN_INFO_ADDR_SIZE_SHIFT) | (seg << INSN_INFO_SEG_SHIFT));
-	cpu_set(GUEST_CR0, CR0_PE | CR0_NE); /* 32-bit protected mode, paging off */
-	cpu_set(GUEST_SS_AR_BYTES, AR_P | AR_S | AR_TYPE_DATA_RW_ACCESSED | AR_DB);
-	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | AR_TYPE_CODE_XR_ACCESSED | AR_DB);
+	cpu_set(GUEST_CR0, CR0_PE | CR0_NE); /* 32-bit protected mode, paging off, flat 4 GiB segments */
+	for (i = 0; i < 6; i++) {
+		cpu_set(GUEST_ES_LIMIT + 2 * i, 0xffffffff);
+		cpu_set(GUEST_ES_AR_BYTES + 2 * i, AR_P | AR_S | AR_TYPE_DATA_RW_ACCESSED | AR_DB | AR_G);
+	}
+	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | AR_TYPE_CODE_XR_ACCESSED | AR_DB | AR_G);
 }
 
 START_TEST(test_rep_outsb_sends_the_string_from_its_segment)
@@ -564,6 +568,76 @@ START_TEST(test_ins_to_an_absent_page_faults_before_the_port_is_read)
 	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), GPT_PF_W);
 	/* The walk set the accessed and dirty flags as the CPU would. */
 	ck_assert_uint_eq(*(uint64_t *)(void *)(str_ram + 0x4000), 0x9000 | 7 | 0x60);
+}
+END_TEST
+
+/* A fault the string instruction takes before its next element: vector, error code 0, the port untouched. */
+static void assert_segment_fault(unsigned vector, unsigned port_accesses)
+{
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, vector, true));
+	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
+	ck_assert_uint_eq(fake_env.uart_accesses, port_accesses);
+	ck_assert_uint_eq(vmcs(GUEST_RIP), GUEST_RIP_AT); /* the instruction is not done */
+}
+
+/* Outside 64-bit mode each element's offset is checked against its segment before paging. */
+START_TEST(test_string_io_within_the_segment_limit)
+{
+	/* REP INSW into ES limited to 0x1fff: the element at 0x1ffe fits, the next one faults. */
+	string_exit(FAKE_UART_PORT, 2, true, true, 1, 0);
+	cpu_set(GUEST_ES_LIMIT, 0x1fff);
+	fake_env.uart_in = 0x41;
+	v->arch.regs.rdi = 0x1ffe;
+	v->arch.regs.rcx = 3;
+	assert_segment_fault(X86_VEC_GP, 1);
+	ck_assert_uint_eq(str_ram[0x1ffe], 0x41);
+	ck_assert_uint_eq(str_ram[0x2000], 0);
+	ck_assert_uint_eq(v->arch.regs.rdi, 0x2000);
+	ck_assert_uint_eq(v->arch.regs.rcx, 2);
+
+	/* OUTSW with an SS override, a word across SS's limit: #SS(0). */
+	string_exit(FAKE_UART_PORT, 2, false, false, 1, 2 /* SS */);
+	cpu_set(GUEST_SS_LIMIT, 0xfff);
+	v->arch.regs.rsi = 0xfff;
+	assert_segment_fault(X86_VEC_SS, 0);
+	ck_assert_uint_eq(v->arch.regs.rsi, 0xfff);
+
+	/* 16-bit addressing, a 64 KiB segment: a word at offset 0xffff runs past it. */
+	string_exit(FAKE_UART_PORT, 2, false, false, 0, 3 /* DS */);
+	cpu_set(GUEST_DS_LIMIT, 0xffff);
+	v->arch.regs.rsi = 0xffff;
+	assert_segment_fault(X86_VEC_GP, 0);
+}
+END_TEST
+
+START_TEST(test_string_io_segment_type_and_usability)
+{
+	/* An expand-down DS above limit 0xfff: offset 0xffe is outside it, 0x1000 inside. */
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
+	cpu_set(GUEST_DS_LIMIT, 0xfff);
+	cpu_set(GUEST_DS_AR_BYTES, AR_P | AR_S | AR_TYPE_DATA_RW_ACCESSED | AR_TYPE_DATA_E | AR_DB);
+	v->arch.regs.rsi = 0xffe;
+	assert_segment_fault(X86_VEC_GP, 0);
+	v->arch.regs.rsi = 0x1000;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(fake_env.uart_outs, 1);
+
+	/* INS into a read-only ES: #GP before the port is read. */
+	string_exit(FAKE_UART_PORT, 1, true, false, 1, 0);
+	cpu_set(GUEST_ES_AR_BYTES, AR_P | AR_S | (AR_TYPE_DATA_RW_ACCESSED & ~AR_TYPE_DATA_W) | AR_DB | AR_G);
+	assert_segment_fault(X86_VEC_GP, 0);
+
+	/* OUTS from an execute-only code segment (CS override), and from an unusable DS. */
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 1 /* CS */);
+	cpu_set(GUEST_CS_LIMIT, 0xffffffff);
+	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | (AR_TYPE_CODE_XR_ACCESSED & ~AR_TYPE_CODE_R) | AR_DB | AR_G);
+	assert_segment_fault(X86_VEC_GP, 0);
+	cpu_set(GUEST_CS_AR_BYTES, AR_P | AR_S | AR_TYPE_CODE_XR_ACCESSED | AR_DB | AR_G); /* readable: goes */
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
+	cpu_set(GUEST_DS_AR_BYTES, AR_UNUSABLE);
+	assert_segment_fault(X86_VEC_GP, 0);
 }
 END_TEST
 
@@ -1084,6 +1158,8 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(io, test_ins_to_an_absent_page_faults_before_the_port_is_read);
 	tcase_add_test(io, test_outs_outside_ram_stops_the_vm);
 	tcase_add_test(io, test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest);
+	tcase_add_test(io, test_string_io_within_the_segment_limit);
+	tcase_add_test(io, test_string_io_segment_type_and_usability);
 	tcase_add_test(io, test_stopping_dump_wraps_at_4gib_in_compatibility_mode);
 	tcase_add_test(io, test_guest_cmpxchg);
 	suite_add_tcase(s, io);

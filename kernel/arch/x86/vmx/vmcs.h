@@ -232,6 +232,12 @@ enum vmcs_field {
 #define AR_TYPE_DATA_RW_ACCESSED 0x3u
 #define AR_TYPE_TSS_BUSY_32 0xbu
 #define AR_TYPE_LDT 0x2u
+/* The type's bits for code and data segments (SDM Vol. 3A, 3.4.5.1; AR_S set). */
+#define AR_TYPE_CODE (1u << 3)
+#define AR_TYPE_DATA_W (1u << 1)      /* data: writable */
+#define AR_TYPE_DATA_E (1u << 2)      /* data: expand-down */
+#define AR_TYPE_CODE_R (1u << 1)      /* code: readable */
+#define AR_TYPE_MASK 0xfu
 #define AR_S (1u << 4)
 #define AR_DPL_SHIFT 5
 #define AR_DPL_MASK 0x3u
@@ -254,6 +260,7 @@ enum vmcs_field {
 #define INSN_INFO_SEG_SHIFT 15      /* OUTS: 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS, as the VMCS orders their bases */
 #define INSN_INFO_SEG_MASK 0x7u
 #define INSN_INFO_SEG_ES 0u
+#define INSN_INFO_SEG_SS 2u
 #define INSN_INFO_SEG_FS 4u
 
 /* Exit qualification of EPT violations (SDM table 28-7). */

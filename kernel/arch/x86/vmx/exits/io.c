@@ -75,6 +75,8 @@ struct string_io {
 	unsigned access;    /* GPT_USER at CPL 3, GPT_WRITE for INS */
 	unsigned addr_size; /* INSN_INFO address-size code */
 	uint64_t base;      /* the segment's base as this mode uses it */
+	uint32_t limit, ar; /* the segment's limit in bytes and its access rights (VMCS format) */
+	bool is_ss;         /* a fault of the segment is #SS, not #GP */
 	bool long_mode;     /* 64-bit mode: linear addresses are 64-bit */
 };
 
@@ -104,7 +106,38 @@ static struct string_io string_io_view(struct vcpu *v, const struct io_access *i
 	s.long_mode = vmx_guest_64bit(&s.cpu);
 	/* In 64-bit mode ES, CS, SS and DS have base 0; FS and GS keep theirs. */
 	s.base = s.long_mode && seg < INSN_INFO_SEG_FS ? 0 : vmcs_read64(GUEST_ES_BASE + 2 * seg);
+	s.limit = vmcs_read32(GUEST_ES_LIMIT + 2 * seg);
+	s.ar = vmcs_read32(GUEST_ES_AR_BYTES + 2 * seg);
+	s.is_ss = seg == INSN_INFO_SEG_SS;
 	return s;
+}
+
+/*
+ * Outside 64-bit mode the element's offset must lie within its segment, which
+ * must be usable and allow the access: INS writes to ES (a writable data
+ * segment), OUTS reads (data, or readable code). An expand-down data segment
+ * holds the offsets above its limit, up to 64 KiB or 4 GiB by its B flag
+ * (SDM Vol. 3A, 5.3). The CPU checks this before paging; a violation is
+ * #SS(0) for SS and #GP(0) for the others.
+ */
+static bool segment_allows(const struct string_io *s, uint64_t ea, unsigned size, bool write)
+{
+	uint32_t type = s->ar & AR_TYPE_MASK;
+	uint64_t last = ea + size - 1, top = s->ar & AR_DB ? 0xffffffffull : 0xffffull;
+
+	if (s->long_mode)
+		return true;
+	if (s->ar & AR_UNUSABLE)
+		return false;
+	if (type & AR_TYPE_CODE) {
+		if (write || !(type & AR_TYPE_CODE_R))
+			return false;
+	} else if (write && !(type & AR_TYPE_DATA_W)) {
+		return false;
+	}
+	if (!(type & AR_TYPE_CODE) && (type & AR_TYPE_DATA_E))
+		return ea > s->limit && last <= top;
+	return last <= s->limit;
 }
 
 /*
@@ -146,6 +179,10 @@ static enum exit_action exit_io_string(struct vcpu *v, const struct io_access *i
 	s = string_io_view(v, io);
 	count = rep ? v->arch.regs.rcx & addr_mask(s.addr_size) : 1;
 	for (done = 0; count && done < STRING_IO_BURST; done++) {
+		if (!segment_allows(&s, *reg & addr_mask(s.addr_size), io->size, io->in)) {
+			exit_inject_exception(s.is_ss ? X86_VEC_SS : X86_VEC_GP, true, 0);
+			return EXIT_RESUME; /* as after a page fault: RCX, RSI, RDI say which elements are done */
+		}
 		la = s.base + (*reg & addr_mask(s.addr_size));
 		if (!s.long_mode)
 			la = (uint32_t)la;
