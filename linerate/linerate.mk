@@ -1,14 +1,13 @@
 # ferry-migrate: migration/'s stream core built unchanged for Linux, with the
 # ports of linerate/ (sockets, a buffer with writer threads, dirty tracking
-# by userfaultfd and PAGEMAP_SCAN, Poly1305 from OpenSSL's libcrypto), mbed
-# TLS's host library and xxHash.
+# by userfaultfd and PAGEMAP_SCAN), mbed TLS's host library, the record MAC's
+# Poly1305 assembly (mk/openssl-poly.mk) and xxHash, as the hypervisor links them.
 # Included by the top Makefile (paths relative to the repository root).
 #   make linerate   builds $(LINERATE)
 
 LINERATE := $(BUILD)/linerate/ferry-migrate
-# The stream's core: every migration/ source but the hypervisor's ports, its Poly1305 (linerate/ has its
-# own) and the host tests' stand-in MAC.
-LR_MIGR_C := $(filter-out migration/hv_% migration/transport_lwip.c migration/mac_poly_openssl_asm.c migration/mac_test.c,\
+# The stream's core: every migration/ source but the hypervisor's ports and the host tests' stand-in MAC.
+LR_MIGR_C := $(filter-out migration/hv_% migration/transport_lwip.c migration/mac_test.c,\
 	$(wildcard migration/*.c))
 LR_C := $(wildcard linerate/*.c) $(LR_MIGR_C) kernel/lib/err.c
 LR_OBJS := $(patsubst %.c,$(BUILD)/linerate/obj/%.o,$(LR_C))
@@ -23,9 +22,9 @@ $(BUILD)/linerate/obj/%.o: %.c linerate/linerate.mk | $(MBEDTLS_STAMP)
 	@echo "  HOSTCC  $<"
 	@gcc $(LR_CFLAGS) -c $< -o $@
 
-$(LINERATE): $(LR_OBJS) $(MBEDTLS_HOST_LIB)
+$(LINERATE): $(LR_OBJS) $(OSSL_POLY_OBJ) $(MBEDTLS_HOST_LIB)
 	@echo "  LD      $@"
-	@gcc -pthread -o $@ $(LR_OBJS) $(MBEDTLS_HOST_LIB) -lcrypto
+	@gcc -pthread -o $@ $(LR_OBJS) $(OSSL_POLY_OBJ) $(MBEDTLS_HOST_LIB)
 
 .PHONY: linerate
 linerate: $(LINERATE)

@@ -12,6 +12,7 @@
 #include "linerate/host_cpu.h"
 #include "linerate/opts.h"
 #include "linerate/run.h"
+#include "migration/mac_poly_asm.h"
 #include "migration/xxh_path.h"
 
 static double seconds(const struct rusage *u)
@@ -68,6 +69,8 @@ int main(int argc, char **argv)
 		lr_say("%s", err);
 		return LR_EXIT_USAGE;
 	}
-	(void)migr_xxh_use(&cpu, MIGR_XXH_AVX512); /* the same hashes on every path; the JSON says which ran */
+	/* The same hashes and tags on every path; the JSON says which ran. */
+	(void)migr_xxh_use(&cpu, MIGR_XXH_AVX512);
+	(void)migr_poly_use(&cpu, MIGR_POLY_IFMA);
 	return o.role == LR_ROLE_SEND ? lr_send(&o) : lr_recv(&o);
 }

@@ -1,5 +1,6 @@
 /* The run's JSON record: see report.h. */
 #include "linerate/report.h"
+#include "migration/mac_poly_asm.h"
 #include "migration/xxh_path.h"
 
 static void str(FILE *f, const char *k, const char *v, int *first)
@@ -46,6 +47,7 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	str(f, "congestion", r->congestion, &first);
 	str(f, "fault", r->fault, &first);
 	str(f, "page_hash", migr_xxh_path_name(migr_xxh_now()), &first); /* XXH3's code path, set at start-up */
+	str(f, "mac_path", migr_poly_path_name(migr_poly_now()), &first); /* and Poly1305's */
 	u64(f, "connections", r->connections, &first);
 	u64(f, "mem_bytes", r->mem, &first);
 	str(f, "memory", r->zero ? "zero" : "nonzero", &first);

@@ -1,11 +1,9 @@
 /*
  * One Poly1305 (RFC 8439, section 2.5) under the record MAC of
- * mac_mbedtls.c. Each build links exactly one implementation, chosen by its
- * file list: migration/mac_poly_openssl_asm.c (OpenSSL's assembly, its
- * scalar or vector path by CPU: mac_poly_asm.h) in the hypervisor and host tests,
- * linerate/mac_poly_openssl.c (OpenSSL's libcrypto with its vector paths) in
- * ferry-migrate. All give the
- * same tags; the host tests check each against mbed TLS's Poly1305.
+ * mac_mbedtls.c: migration/mac_poly_openssl_asm.c (OpenSSL's assembly, its
+ * scalar or vector path by CPU: mac_poly_asm.h), which the hypervisor,
+ * ferry-migrate and the host tests all link. Every path gives the same
+ * tags; the host tests check each against mbed TLS's Poly1305.
  *
  * The calls come in one sequence per tag, start, update..., finish, with no
  * other tag started in between on the same thread.

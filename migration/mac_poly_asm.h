@@ -30,6 +30,9 @@ enum migr_poly_path migr_poly_caps(const struct migr_cpu *cpu, enum migr_poly_pa
 /* Sets OPENSSL_ia32cap_P from migr_poly_caps() for the tags started from now on; returns the path. */
 enum migr_poly_path migr_poly_use(const struct migr_cpu *cpu, enum migr_poly_path max);
 
+/* The path migr_poly_use() set last (MIGR_POLY_SCALAR before any). */
+enum migr_poly_path migr_poly_now(void);
+
 const char *migr_poly_path_name(enum migr_poly_path p);
 
 #endif

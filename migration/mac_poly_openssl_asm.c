@@ -96,12 +96,18 @@ enum migr_poly_path migr_poly_caps(const struct migr_cpu *cpu, enum migr_poly_pa
 	return MIGR_POLY_IFMA;
 }
 
+static enum migr_poly_path poly_path = MIGR_POLY_SCALAR;
+
 enum migr_poly_path migr_poly_use(const struct migr_cpu *cpu, enum migr_poly_path max)
 {
-	enum migr_poly_path p = migr_poly_caps(cpu, max, OPENSSL_ia32cap_P);
+	poly_path = migr_poly_caps(cpu, max, OPENSSL_ia32cap_P);
+	poly_group = poly_path == MIGR_POLY_IFMA ? POLY_GROUP : POLY_BLOCK;
+	return poly_path;
+}
 
-	poly_group = p == MIGR_POLY_IFMA ? POLY_GROUP : POLY_BLOCK;
-	return p;
+enum migr_poly_path migr_poly_now(void)
+{
+	return poly_path;
 }
 
 static struct poly_asm *poly(struct migr_mac_state *st)

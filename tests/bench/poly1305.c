@@ -82,7 +82,7 @@ static void openssl_fail(void)
 	exit(1);
 }
 
-/* As linerate/mac_poly_openssl.c does: a context per tag. */
+/* libcrypto's EVP_MAC: a context per tag, as a record MAC on it would need. */
 static void poly_openssl(const uint8_t key[32], const uint8_t *p, size_t n, uint8_t tag[16])
 {
 	EVP_MAC_CTX *c = EVP_MAC_CTX_new(openssl_mac);

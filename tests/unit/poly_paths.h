@@ -1,8 +1,7 @@
 /*
  * The code paths of the Poly1305 a test binary links (migration/mac_poly.h)
  * that this CPU can run: test_migr_poly.c runs its checks once per path.
- * poly_paths_asm.c forces each of OpenSSL's assembly paths in turn;
- * poly_paths_lib.c leaves a library's own dispatch alone.
+ * poly_paths_asm.c forces each of OpenSSL's assembly paths in turn.
  */
 #ifndef TESTS_UNIT_POLY_PATHS_H
 #define TESTS_UNIT_POLY_PATHS_H

@@ -144,17 +144,12 @@ UNIT_TESTS += test_migr_mac test_migr_poly
 UNIT_SRCS_test_migr_mac := $(UNIT_MAC_SRCS)
 UNIT_SRCS_test_migr_poly := $(UNIT_MAC_SRCS) tests/unit/poly_paths_asm.c
 UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c
-UNIT_MBEDTLS_OBJS := $(call unit_objs,$(UNIT_MAC_SRCS) linerate/mac_poly_openssl.c tests/unit/test_migr_mac.c \
+UNIT_MBEDTLS_OBJS := $(call unit_objs,$(UNIT_MAC_SRCS) tests/unit/test_migr_mac.c \
 	tests/unit/test_migr_poly.c tests/unit/test_migr_e2e.c)
 $(UNIT_MBEDTLS_OBJS): UNIT_CFLAGS += $(MBEDTLS_CPPFLAGS)
 $(UNIT_MBEDTLS_OBJS): | $(MBEDTLS_STAMP)
 $(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_poly $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB) \
 	$(OSSL_POLY_OBJ)
-# ferry-migrate's Poly1305, OpenSSL's, through the same checks (the pattern rule links test_<name>.c only).
-UNIT_TESTS += test_migr_poly_openssl
-$(BUILD)/unit/test_migr_poly_openssl: $(call unit_objs,tests/unit/test_migr_poly.c migration/mac_mbedtls.c \
-		migration/mac.c linerate/mac_poly_openssl.c tests/unit/poly_paths_lib.c) $(MBEDTLS_HOST_LIB)
-	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $^ $(UNIT_CHECK_LIBS) -lcrypto
 UNIT_TESTS += test_sim_model
 SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
 UNIT_SRCS_test_sim_model := sim/custom.c sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
