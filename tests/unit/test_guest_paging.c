@@ -225,6 +225,28 @@ START_TEST(test_four_level_faults)
 }
 END_TEST
 
+/* SMAP: a supervisor access the caller marks GPT_SMAP may not touch a page the user can reach. */
+START_TEST(test_smap)
+{
+	struct gpt_cpu cpu = four_level(RW | US);
+	uint64_t gpa;
+	uint32_t err;
+
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0), GPT_WRITE | GPT_SMAP, &gpa, &err), GPT_FAULT);
+	ck_assert_uint_eq(err, GPT_PF_P | GPT_PF_W);
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0), GPT_SMAP, &gpa, &err), GPT_FAULT);
+	ck_assert_uint_eq(err, GPT_PF_P);
+	ck_assert_uint_eq(writes, 0);
+	/* The supervisor 2 MiB page (U/S clear in its PDE) is the supervisor's to use. */
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 5, 0, 0x10), GPT_WRITE | GPT_SMAP, &gpa, &err), GPT_OK);
+	ck_assert_uint_eq(gpa, 0x600010);
+	/* Without GPT_SMAP (SMAP off, or RFLAGS.AC set) the user page is reachable. */
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0), GPT_WRITE, &gpa, &err), GPT_OK);
+	/* A user access is not SMAP's business. */
+	ck_assert_int_eq(walk(&cpu, la4(1, 2, 3, 4, 0), GPT_USER | GPT_SMAP, &gpa, &err), GPT_OK);
+}
+END_TEST
+
 START_TEST(test_five_level)
 {
 	struct gpt_cpu cpu = four_level(RW | US);
@@ -299,6 +321,7 @@ static Suite *guest_paging_suite(void)
 	tcase_add_test(tc, test_entry_changed_under_a_32bit_walk);
 	tcase_add_test(tc, test_four_level_large_pages);
 	tcase_add_test(tc, test_four_level_faults);
+	tcase_add_test(tc, test_smap);
 	tcase_add_test(tc, test_five_level);
 	tcase_add_test(tc, test_pae);
 	tcase_add_test(tc, test_legacy_32bit);

@@ -641,6 +641,31 @@ START_TEST(test_string_io_segment_type_and_usability)
 }
 END_TEST
 
+/* SMAP: INS at CPL 0 into a user page faults unless RFLAGS.AC is set (STAC), as on the CPU. */
+START_TEST(test_ins_honours_smap)
+{
+	string_exit(FAKE_UART_PORT, 1, true, false, 1, 0);
+	cpu_set(GUEST_CR0, CR0_PE | CR0_NE | CR0_PG);
+	cpu_set(GUEST_CR3, 0x1000);
+	cpu_set(GUEST_CR4, CR4_PAE | CR4_VMXE | CR4_SMAP);
+	*(uint64_t *)(void *)(str_ram + 0x1000) = 0x2000 | 1; /* PDPTE 0: present, no access rights */
+	*(uint64_t *)(void *)(str_ram + 0x2000) = 0x3000 | 7; /* PD[0] */
+	*(uint64_t *)(void *)(str_ram + 0x3000 + 8 * 5) = 0x9000 | 7; /* la 0x5000 -> 0x9000, user */
+	fake_env.uart_in = 0x41;
+	v->arch.regs.rdi = 0x5010;
+	ck_assert_int_eq(exit_dispatch(v), EXIT_RESUME);
+	ck_assert_uint_eq(vmcs(VM_ENTRY_INTR_INFO_FIELD), event_info(INTR_TYPE_HARD_EXCEPTION, X86_VEC_PF, true));
+	ck_assert_uint_eq(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE), GPT_PF_P | GPT_PF_W);
+	ck_assert_uint_eq(v->arch.regs.cr2, 0x5010);
+	ck_assert_uint_eq(fake_env.uart_accesses, 0);
+	ck_assert_uint_eq(str_ram[0x9010], 0);
+	cpu_set(VM_ENTRY_INTR_INFO_FIELD, 0);
+	cpu_set(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_AC);
+	ck_assert_int_eq(exit_dispatch(v), EXIT_SKIP_INSN);
+	ck_assert_uint_eq(str_ram[0x9010], 0x41);
+}
+END_TEST
+
 START_TEST(test_outs_outside_ram_stops_the_vm)
 {
 	string_exit(FAKE_UART_PORT, 1, false, false, 1, 3);
@@ -1160,6 +1185,7 @@ static Suite *vmx_exits_suite(void)
 	tcase_add_test(io, test_stopping_dump_shows_the_bytes_at_rip_without_touching_the_guest);
 	tcase_add_test(io, test_string_io_within_the_segment_limit);
 	tcase_add_test(io, test_string_io_segment_type_and_usability);
+	tcase_add_test(io, test_ins_honours_smap);
 	tcase_add_test(io, test_stopping_dump_wraps_at_4gib_in_compatibility_mode);
 	tcase_add_test(io, test_guest_cmpxchg);
 	suite_add_tcase(s, io);

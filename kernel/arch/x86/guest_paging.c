@@ -128,7 +128,8 @@ int gpt_translate(const struct gpt_cpu *cpu, const struct gpt_mem *mem, uint64_t
 		frame = large ? (e & PSE_4M_LOW) | (((e >> 13) & 0xff) << 32) : e & PTE_ADDR32;
 	else
 		frame = e & PTE_ADDR64 & ~offset_mask; /* a large page's bit 12 is its PAT bit */
-	if ((user && !us) || (write && !rw && (user || (cpu->cr0 & GPT_CR0_WP))))
+	if ((user && !us) || (write && !rw && (user || (cpu->cr0 & GPT_CR0_WP))) ||
+	    (!user && us && (access & GPT_SMAP)))
 		return fault(pf_error, true, write, user);
 	rc = access & GPT_PEEK ? HV_OK : set_flags(&w, write);
 	if (rc)

@@ -29,6 +29,11 @@
 #define GPT_WRITE (1u << 0)
 #define GPT_USER (1u << 1) /* at CPL 3 */
 #define GPT_PEEK (1u << 2) /* a look for a log, not an access: no flag is set */
+/*
+ * A supervisor access under SMAP (CR4.SMAP set, RFLAGS.AC clear, at CPL 0-2): a page the user may
+ * reach (U/S set at every level) faults (SDM Vol. 3A, 4.6.1). The caller decides, from CR4 and RFLAGS.
+ */
+#define GPT_SMAP (1u << 3)
 
 struct gpt_cpu {
 	uint64_t cr0, cr3, cr4, efer;
@@ -54,15 +59,15 @@ enum gpt_result {
 };
 
 /*
- * Translates la for an access of kind access (GPT_WRITE | GPT_USER).
+ * Translates la for an access of kind access (GPT_WRITE, GPT_USER, GPT_SMAP, GPT_PEEK).
  * GPT_OK with *gpa, and the accessed flags (and the leaf's dirty flag for a
  * write) set as the CPU sets them, each with a compare-and-exchange;
  * GPT_FAULT with *pf_error or GPT_GP, nothing changed; GPT_RETRY when an
  * entry no longer held what the walk read (flags set on the levels above
  * it may stay, as a CPU's may); or a negative HV_E* error when a table lies
  * outside guest RAM.
- * Not modelled: reserved-bit faults, protection keys, SMAP and SMEP, which
- * concern code the guest runs, not the hypervisor's accesses for it.
+ * Not modelled: reserved-bit faults and protection keys; SMEP concerns
+ * instruction fetches, which the hypervisor never makes for the guest.
  */
 int gpt_translate(const struct gpt_cpu *cpu, const struct gpt_mem *mem, uint64_t la, unsigned access,
 		  uint64_t *gpa, uint32_t *pf_error);

@@ -121,6 +121,7 @@
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_VMXE (1ull << 13)
 #define CR4_OSXSAVE (1ull << 18)
+#define CR4_SMAP (1ull << 21)
 #define CR8_TPR_MASK 0xfull /* CR8 holds TPR[7:4]; bits 63:4 are reserved (SDM 10.8.6.1) */
 
 #define XCR_XCR0 0u /* XGETBV's and XSETBV's ECX */
@@ -143,6 +144,7 @@
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_DF (1ull << 10)
 #define RFLAGS_RF (1ull << 16)
+#define RFLAGS_AC (1ull << 18)
 
 /* Debug registers: their values after reset (SDM 18.2). */
 #define DR6_RESET 0xffff0ff0ull

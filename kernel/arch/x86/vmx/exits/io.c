@@ -72,7 +72,7 @@ static uint32_t io_port(struct vcpu *v, const struct io_access *io, uint32_t val
 struct string_io {
 	struct gpt_cpu cpu;
 	struct gpt_mem mem;
-	unsigned access;    /* GPT_USER at CPL 3, GPT_WRITE for INS */
+	unsigned access;    /* GPT_USER at CPL 3, GPT_WRITE for INS, GPT_SMAP where SMAP forbids user pages */
 	unsigned addr_size; /* INSN_INFO address-size code */
 	uint64_t base;      /* the segment's base as this mode uses it */
 	uint32_t limit, ar; /* the segment's limit in bytes and its access rights (VMCS format) */
@@ -103,6 +103,9 @@ static struct string_io string_io_view(struct vcpu *v, const struct io_access *i
 		.addr_size = (info >> INSN_INFO_ADDR_SIZE_SHIFT) & INSN_INFO_ADDR_SIZE_MASK,
 	};
 
+	/* INS and OUTS make explicit data accesses: SMAP applies at CPL 0-2 unless RFLAGS.AC allows them. */
+	if (!(s.access & GPT_USER) && (s.cpu.cr4 & CR4_SMAP) && !(vmcs_read64(GUEST_RFLAGS) & RFLAGS_AC))
+		s.access |= GPT_SMAP;
 	s.long_mode = vmx_guest_64bit(&s.cpu);
 	/* In 64-bit mode ES, CS, SS and DS have base 0; FS and GS keep theirs. */
 	s.base = s.long_mode && seg < INSN_INFO_SEG_FS ? 0 : vmcs_read64(GUEST_ES_BASE + 2 * seg);
