@@ -31,7 +31,7 @@
  * back doubled the AVX-512F path's cost per byte, so they get blocks as before.
  */
 #define POLY_GROUP (8 * POLY_BLOCK)
-static size_t poly_group = POLY_BLOCK; /* POLY_GROUP on the IFMA path: set with the path, before any tag */
+static size_t poly_group = POLY_BLOCK; /* POLY_GROUP on the IFMA path; a tag keeps what its start saw */
 
 /*
  * Read by the assembly, rip-relative. Only the bits of the path chosen are
@@ -50,8 +50,9 @@ struct poly_asm {
 	poly_blocks_fn *blocks;
 	poly_emit_fn *emit;
 	uint32_t s[4];        /* the key's second half, added at the end */
-	uint8_t buf[POLY_GROUP]; /* less than poly_group bytes, waiting for more input */
+	uint8_t buf[POLY_GROUP]; /* less than group bytes, waiting for more input */
 	size_t held;
+	size_t group;         /* what the blocks routine is handed at a time: its path's, fixed at the start */
 };
 _Static_assert(sizeof(struct poly_asm) <= sizeof(struct migr_mac_state), "Poly1305 state fits");
 
@@ -125,6 +126,7 @@ void migr_poly_start(struct migr_mac_state *st, const uint8_t otk[MIGR_POLY_KEY_
 	p->emit = (poly_emit_fn *)fn[1];
 	memcpy(p->s, otk + 16, sizeof(p->s));
 	p->held = 0;
+	p->group = poly_group;
 }
 
 void migr_poly_update(struct migr_mac_state *st, const void *in, size_t n)
@@ -134,18 +136,18 @@ void migr_poly_update(struct migr_mac_state *st, const void *in, size_t n)
 	size_t whole;
 
 	if (p->held) {
-		size_t take = poly_group - p->held < n ? poly_group - p->held : n;
+		size_t take = p->group - p->held < n ? p->group - p->held : n;
 
 		memcpy(p->buf + p->held, b, take);
 		p->held += take;
 		b += take;
 		n -= take;
-		if (p->held < poly_group)
+		if (p->held < p->group)
 			return;
-		p->blocks(p->ctx, p->buf, poly_group, 1);
+		p->blocks(p->ctx, p->buf, p->group, 1);
 		p->held = 0;
 	}
-	whole = n & ~(poly_group - 1);
+	whole = n & ~(p->group - 1);
 	if (whole)
 		p->blocks(p->ctx, b, whole, 1);
 	if (n > whole) {
@@ -157,7 +159,6 @@ void migr_poly_update(struct migr_mac_state *st, const void *in, size_t n)
 void migr_poly_finish(struct migr_mac_state *st, uint8_t tag[MIGR_TAG_SIZE])
 {
 	struct poly_asm *p = poly(st);
-
 	size_t whole = p->held & ~(size_t)(POLY_BLOCK - 1), part = p->held - whole;
 
 	if (whole)
