@@ -42,9 +42,12 @@ def test_relay_delay_and_integrity(delay_ms):
     print(json.dumps(r["rtt_direct_ms"]), json.dumps(r["rtt_relay_ms"]), totals)
     added = r["rtt_relay_ms"]["median"] - r["rtt_direct_ms"]["median"]
     if delay_ms:
-        # Never early: every round trip holds two full delays. Not much later either, on a loaded machine.
+        # Never early: every round trip holds two full delays, on top of what the direct path takes (the
+        # least round trips of each, which a loaded machine disturbs least: on one, the direct median
+        # was 0.93 ms against a least of 0.18). Not much later either, in the medians.
         assert r["rtt_relay_ms"]["min"] >= 2 * delay_ms * 0.99, r
-        assert 2 * delay_ms * 0.99 <= added <= 2 * delay_ms + 20, r
+        assert r["rtt_relay_ms"]["min"] - r["rtt_direct_ms"]["min"] >= 2 * delay_ms * 0.99, r
+        assert added <= 2 * delay_ms + 20, r
     else:
         assert added < 5, r
     streams = r["streams"]
