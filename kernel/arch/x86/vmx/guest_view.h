@@ -18,7 +18,7 @@ struct gpt_cpu vmx_guest_paging(void);
 /* 64-bit mode (IA32_EFER.LMA and CS.L): linear addresses are 64 bits wide, not 32. */
 bool vmx_guest_64bit(const struct gpt_cpu *cpu);
 
-/* vm's RAM for a walk: reads, and writes through vm_guest_write(), which log-dirty mode sees. */
+/* vm's RAM for a walk: reads, and flag updates by vm_guest_cmpxchg(), which log-dirty mode sees. */
 struct gpt_mem vmx_guest_ram(struct vm *vm);
 
 #endif

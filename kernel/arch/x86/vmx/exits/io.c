@@ -168,7 +168,7 @@ static enum exit_action exit_io_string(struct vcpu *v, const struct io_access *i
 {
 	struct string_io s;
 	bool rep = v->arch.exit.qualification & IO_QUAL_REP;
-	uint64_t *reg = io->in ? &v->arch.regs.rdi : &v->arch.regs.rsi, count, la, fault_la, gpa[2];
+	uint64_t *reg = io->in ? &v->arch.regs.rdi : &v->arch.regs.rsi, count, ea, la, fault_la, gpa[2];
 	uint32_t pf_error = 0, value;
 	uint8_t bytes[4];
 	unsigned first, done;
@@ -182,11 +182,12 @@ static enum exit_action exit_io_string(struct vcpu *v, const struct io_access *i
 	s = string_io_view(v, io);
 	count = rep ? v->arch.regs.rcx & addr_mask(s.addr_size) : 1;
 	for (done = 0; count && done < STRING_IO_BURST; done++) {
-		if (!segment_allows(&s, *reg & addr_mask(s.addr_size), io->size, io->in)) {
+		ea = *reg & addr_mask(s.addr_size); /* the offset in the segment */
+		if (!segment_allows(&s, ea, io->size, io->in)) {
 			exit_inject_exception(s.is_ss ? X86_VEC_SS : X86_VEC_GP, true, 0);
 			return EXIT_RESUME; /* as after a page fault: RCX, RSI, RDI say which elements are done */
 		}
-		la = s.base + (*reg & addr_mask(s.addr_size));
+		la = s.base + ea;
 		if (!s.long_mode)
 			la = (uint32_t)la;
 		rc = element_pieces(&s, la, io->size, gpa, &first, &fault_la, &pf_error);
