@@ -113,10 +113,10 @@ $(patsubst %,$(BUILD)/obj/%.o,$(XXH_PATH_SRCS)): KCFLAGS += -O3
 # lwiperf's listener is tuned where it is made, through lwIP's public API (kernel/selftest/perf.c).
 HV_LDWRAP := --wrap=tcp_listen_with_backlog
 
-$(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) linker/hv.ld $(NEWLIB_STAMP)
+$(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_MAC_OBJS) linker/hv.ld $(NEWLIB_STAMP)
 	@echo "  LD      $@"
 	@ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker/hv.ld \
-		$(HV_LDWRAP) -o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) $(NEWLIB_LIB)/libc.a $(LIBGCC)
+		$(HV_LDWRAP) -o $@ $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_MAC_OBJS) $(NEWLIB_LIB)/libc.a $(LIBGCC)
 
 # The default ISO boots the demo configuration; tests make their own with tools/mkiso.sh.
 $(HV_ISO): $(HV_ELF) $(GUEST_BIN) tools/mkiso.sh
@@ -147,7 +147,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-layout
 	@$(MAKE) --no-print-directory lint-openapi
 	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_POLY_OBJ) $(CMDLINE_CHECK) $(LINERATE) linux-guest
+	@$(MAKE) --no-print-directory $(HV_ELF) $(GUEST_BIN) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_MAC_OBJS) $(CMDLINE_CHECK) $(LINERATE) linux-guest
 	@$(MAKE) --no-print-directory check-cycles
 	@$(MAKE) --no-print-directory system-test
 

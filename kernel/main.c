@@ -33,6 +33,8 @@
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
 #include "migration/hv_migr.h"
+#include "migration/mac_gmac.h"
+#include "migration/mac_pick.h"
 #include "migration/mac_poly.h"
 #include "migration/mac_poly_asm.h"
 #include "migration/xxh_path.h"
@@ -138,24 +140,38 @@ static void vector_enable(void)
 }
 
 /*
- * The stream's vector paths (record MAC, page hash, the memory port's page copy and zero check): the
- * widest this CPU offers and XCR0 enables now that VMX is on.
+ * The stream's vector paths (record MACs, page hash, the memory port's page copy and zero check): the
+ * widest this CPU offers and XCR0 enables now that VMX is on. Then the record MAC this host proposes
+ * when it sends: the faster of Poly1305 and AES-GMAC here, timed on the TSC.
  */
-static void migr_paths_choose(void)
+static const struct migr_mac_ops *migr_paths_choose(void)
 {
 	struct cpuid_regs l1 = cpuid(CPUID_LEAF_FEATURES, 0), l7 = { 0 };
+	struct migr_mac_timing t;
+	const struct migr_mac_ops *mac;
 	struct migr_cpu c;
 	enum migr_poly_path p;
+	enum migr_ghash_path g;
 	enum migr_xxh_path x;
+	unsigned i;
 
 	if (cpuid(CPUID_LEAF_VENDOR, 0).eax >= CPUID_LEAF_EXT_FEATURES)
 		l7 = cpuid(CPUID_LEAF_EXT_FEATURES, 0);
 	c = (struct migr_cpu){ l1.ecx, l1.edx, l7.ebx, l7.ecx, xstate_xcr0() };
 	p = migr_poly_use(&c, MIGR_POLY_IFMA);
+	g = migr_ghash_use(&c, MIGR_GHASH_AVX);
 	x = migr_xxh_use(&c, MIGR_XXH_AVX512);
-	log_info("migr", "record MAC: Poly1305 from %s, %s path; page hash: XXH3, %s path; page copy and zero check: %s",
-		 migr_poly_impl, migr_poly_path_name(p), migr_xxh_path_name(x),
+	log_info("migr", "record MACs: Poly1305 from %s, %s path; AES-GMAC's GHASH from OpenSSL, %s path; "
+		 "page hash: XXH3, %s path; page copy and zero check: %s", migr_poly_impl, migr_poly_path_name(p),
+		 migr_ghash_path_name(g), migr_xxh_path_name(x),
 		 pagevec_use(migr_cpu_avx512f(&c)) ? "AVX-512F" : "string instructions");
+	mac = migr_mac_pick(time_now, &t);
+	for (i = 0; i < MIGR_MAC_PICK_CANDIDATES; i++)
+		if (t.ops[i])
+			log_info("migr", "record MAC %s: %llu TSC ticks per KiB", t.ops[i]->name,
+				 (unsigned long long)(t.ticks[i] * 1024 / t.bytes));
+	log_info("migr", "record MAC proposed when sending: %s", mac->name);
+	return mac;
 }
 
 static void host_halt(void) { cpu_halt_forever(); }
@@ -272,7 +288,7 @@ static void vm_changed(void *ctx, struct vm *vm)
 
 static void migration_start(struct vm *vm)
 {
-	const struct migr_hv_params p = {
+	struct migr_hv_params p = {
 		.sched = &cpu_sched,
 		.store = &vm0,
 		.vm = vm,
@@ -282,7 +298,7 @@ static void migration_start(struct vm *vm)
 
 	if (!config_net_on(&config))
 		return;
-	migr_paths_choose();
+	p.mac = migr_paths_choose();
 	if (!config.migr_secret[0])
 		log_info("migr", "no migr.secret: this host neither sends nor receives VMs");
 	if (migr_hv_init(&p))

@@ -22,9 +22,9 @@ $(BUILD)/linerate/obj/%.o: %.c linerate/linerate.mk | $(MBEDTLS_STAMP)
 	@echo "  HOSTCC  $<"
 	@gcc $(LR_CFLAGS) -c $< -o $@
 
-$(LINERATE): $(LR_OBJS) $(OSSL_POLY_OBJ) $(MBEDTLS_HOST_LIB)
+$(LINERATE): $(LR_OBJS) $(OSSL_MAC_OBJS) $(MBEDTLS_HOST_LIB)
 	@echo "  LD      $@"
-	@gcc -pthread -o $@ $(LR_OBJS) $(OSSL_POLY_OBJ) $(MBEDTLS_HOST_LIB)
+	@gcc -pthread -o $@ $(LR_OBJS) $(OSSL_MAC_OBJS) $(MBEDTLS_HOST_LIB)
 
 .PHONY: linerate
 linerate: $(LINERATE)

@@ -12,6 +12,7 @@
 #include "linerate/host_cpu.h"
 #include "linerate/opts.h"
 #include "linerate/run.h"
+#include "migration/mac_gmac.h"
 #include "migration/mac_poly_asm.h"
 #include "migration/xxh_path.h"
 
@@ -72,5 +73,6 @@ int main(int argc, char **argv)
 	/* The same hashes and tags on every path; the JSON says which ran. */
 	(void)migr_xxh_use(&cpu, MIGR_XXH_AVX512);
 	(void)migr_poly_use(&cpu, MIGR_POLY_IFMA);
+	(void)migr_ghash_use(&cpu, MIGR_GHASH_AVX);
 	return o.role == LR_ROLE_SEND ? lr_send(&o) : lr_recv(&o);
 }

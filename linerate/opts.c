@@ -1,6 +1,7 @@
 /* ferry-migrate's command line: see opts.h and README.md. */
 #define _POSIX_C_SOURCE 200809L
 #include "linerate/opts.h"
+#include "migration/stream.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -27,7 +28,7 @@ static const struct opt opts[] = {
 	{ "abort-on-timeout", SEND, 1 }, { "tracker", SEND, 0 }, { "fault", SEND, 0 },
 	{ "vcpus", SEND, 0 },       { "tsc-khz", SEND, 0 },      { "chunk-kib", SEND, 0 },
 	{ "sockbuf-kib", BOTH, 0 }, { "timeout", BOTH, 0 },      { "quiet", BOTH, 1 },
-	{ "congestion", BOTH, 0 },
+	{ "congestion", BOTH, 0 },  { "mac", SEND, 0 },
 };
 
 static int fail(char *err, size_t n, const char *fmt, ...)
@@ -143,6 +144,8 @@ static int secret_file(struct lr_opts *o, const char *path, char *err, size_t er
 
 static const char *const patterns[] = { "none", "seq", "random", "hot" };
 static const char *const trackers[] = { "auto", "pagemap", "self" };
+static const char *const macs[] = { "auto", "hmac-sha256", "poly1305", "gmac" }; /* index = mac_alg */
+_Static_assert(MIGR_MAC_HMAC_SHA256_128 == 1 && MIGR_MAC_POLY1305 == 2 && MIGR_MAC_AES_GMAC == 3, "--mac's names");
 static const char *const faults[] = { NULL, "forged-record", "malformed", "outside-memory", "no-secret" };
 
 /* One option's value into o; name is known to be valid for the role. */
@@ -198,6 +201,9 @@ static int apply(struct lr_opts *o, const char *name, const char *v, char *err, 
 	} else if (!strcmp(name, "tracker")) {
 		if (pick(v, trackers, 3, &o->tracker))
 			return fail(err, errlen, "--tracker %s: expected auto, pagemap or self", v);
+	} else if (!strcmp(name, "mac")) {
+		if (pick(v, macs, 4, &o->mac_alg))
+			return fail(err, errlen, "--mac %s: expected auto, poly1305, gmac or hmac-sha256", v);
 	} else if (!strcmp(name, "fault")) {
 		if (pick(v, faults, 5, &o->fault))
 			return fail(err, errlen, "--fault %s: expected forged-record, malformed, outside-memory or no-secret", v);

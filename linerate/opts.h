@@ -50,6 +50,7 @@ struct lr_opts {
 	uint64_t max_precopy_ms;
 	int abort_on_timeout;
 	uint32_t tracker;
+	uint32_t mac_alg;       /* enum migr_mac_alg the sender proposes; 0: the faster here (mac_pick.h) */
 	uint32_t fault;
 	uint32_t vcpus;         /* the VM's shape as the header describes it */
 	uint64_t tsc_hz;

@@ -37,7 +37,7 @@ static int start(struct recv_run *r)
 	struct migr_receiver_cfg cfg = {
 		.secret = r->o->secret,
 		.secret_len = r->o->secret_len,
-		.mac_ops = migr_mac_find(MIGR_MAC_DEFAULT),
+		.mac_ops = NULL, /* whichever sound MAC the source proposes */
 		.max_connections = r->o->connections,
 	};
 	struct migr_receiver_ports p = { { &lr_tcp_ops, &r->tcp }, { &lr_dest_mem_ops, &r->dest }, { &lr_clock_ops, NULL },
@@ -176,6 +176,7 @@ int lr_recv(const struct lr_opts *o)
 	p.peer_error = r.rcv.prog.peer_error ? migr_error_str(r.rcv.prog.peer_error) : NULL;
 	p.connections = r.rcv.granted ? r.rcv.granted : o->connections;
 	p.congestion = r.congestion[0] ? r.congestion : NULL;
+	p.mac = r.rcv.mac.ops;
 	p.mem = r.dest.hdr.ram_bytes;
 	p.bytes = r.tcp.bytes_in;
 	p.pages_written = r.dest.pages_written;

@@ -1,5 +1,6 @@
 /* The run's JSON record: see report.h. */
 #include "linerate/report.h"
+#include "migration/mac_gmac.h"
 #include "migration/mac_poly_asm.h"
 #include "migration/xxh_path.h"
 
@@ -31,6 +32,21 @@ static void boolean(FILE *f, const char *k, int v, int *first)
 	*first = 0;
 }
 
+/* The code path of the record MAC's per-byte work, set at start-up. */
+static const char *mac_path(const struct migr_mac_ops *mac)
+{
+	if (!mac)
+		return NULL;
+	switch (mac->alg) {
+	case MIGR_MAC_POLY1305:
+		return migr_poly_path_name(migr_poly_now());
+	case MIGR_MAC_AES_GMAC:
+		return migr_ghash_path_name(migr_ghash_now());
+	default:
+		return "mbed TLS";
+	}
+}
+
 void lr_report_write(FILE *f, const struct lr_report *r)
 {
 	int first = 1;
@@ -47,7 +63,8 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	str(f, "congestion", r->congestion, &first);
 	str(f, "fault", r->fault, &first);
 	str(f, "page_hash", migr_xxh_path_name(migr_xxh_now()), &first); /* XXH3's code path, set at start-up */
-	str(f, "mac_path", migr_poly_path_name(migr_poly_now()), &first); /* and Poly1305's */
+	str(f, "mac", r->mac ? r->mac->name : NULL, &first);
+	str(f, "mac_path", mac_path(r->mac), &first);
 	u64(f, "connections", r->connections, &first);
 	u64(f, "mem_bytes", r->mem, &first);
 	str(f, "memory", r->zero ? "zero" : "nonzero", &first);

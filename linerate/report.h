@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "migration/mac.h"
 
 #define LR_PAUSE_MARKS 5
 
@@ -18,6 +19,7 @@ struct lr_report {
 	double cpu_s_per_gib_send, cpu_s_per_gib_recv;
 	uint64_t digest_send, digest_recv, selfcheck_errors, writes;
 	int verified; /* the receiver answered the check */
+	const struct migr_mac_ops *mac; /* the record MAC the session used, NULL before one */
 	/* sender: the estimate the switchover was decided on; ms from the pause to the final pass, the state, the state sent, COMMIT sent, the end (-1: not reached) */
 	uint64_t expected_downtime_ms;
 	/* sender: what that estimate was built from (bytes still to send, bytes on their way, the rate assumed in bytes/s, round trip) */

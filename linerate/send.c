@@ -17,6 +17,7 @@
 #include "linerate/verify.h"
 #include "linerate/vm.h"
 #include "migration/codec.h"
+#include "migration/mac_pick.h"
 #include "migration/sender.h"
 
 #define IDLE_WAIT_MS 2      /* between steps when nothing moved */
@@ -37,12 +38,40 @@ struct send_run {
 	uint64_t *bitmap, *hashes;
 	uint8_t *chunks, *stage;
 	char congestion[17];
+	const struct migr_mac_ops *mac; /* the record MAC proposed */
 	struct lr_report rep;
 };
 
 static void on_link(void *owner, uint32_t c, uint32_t event)
 {
 	migr_sender_link(owner, c, event);
+}
+
+static uint64_t now_ns(void)
+{
+	return lr_now_us() * 1000;
+}
+
+/* --mac, or the faster sound one here, timed at start-up (migration/mac_pick.h). */
+static int choose_mac(struct send_run *r)
+{
+	struct migr_mac_timing t;
+	unsigned i;
+
+	if (r->o->mac_alg) {
+		r->mac = migr_mac_find(r->o->mac_alg);
+		if (!r->mac)
+			lr_say("--mac: this CPU cannot run that MAC");
+		else
+			lr_say("record MAC: %s (--mac)", r->mac->name);
+		return r->mac ? 0 : -1;
+	}
+	r->mac = migr_mac_pick(now_ns, &t);
+	for (i = 0; i < MIGR_MAC_PICK_CANDIDATES; i++)
+		if (t.ops[i])
+			lr_say("record MAC %s: %.3f ns a byte", t.ops[i]->name, (double)t.ticks[i] / (double)t.bytes);
+	lr_say("record MAC: %s, the faster here", r->mac->name);
+	return 0;
 }
 
 static int setup(struct send_run *r)
@@ -70,6 +99,8 @@ static int setup(struct send_run *r)
 	       r->track.kind == LR_TRACKER_SELF ? " (fallback: the writers record their own writes)"
 						: " (userfaultfd async write-protect, PAGEMAP_SCAN harvest)",
 	       huge ? "2 MiB pages where the kernel gives them" : "4 KiB pages");
+	if (choose_mac(r))
+		return -1;
 	r->bitmap = calloc((npages + 63) / 64, 8);
 	r->hashes = calloc(npages, 8);
 	if (!r->bitmap || !r->hashes)
@@ -100,7 +131,7 @@ static int start(struct send_run *r)
 		.tsc_hz = o->tsc_hz,
 		.secret = o->secret,
 		.secret_len = o->secret_len,
-		.mac_ops = migr_mac_find(MIGR_MAC_DEFAULT),
+		.mac_ops = r->mac,
 	};
 	struct migr_sender_ports p = {
 		{ &lr_tcp_ops, &r->tcp }, { &lr_mem_ops, &r->mem }, { &lr_track_ops, &r->track },
@@ -211,6 +242,7 @@ static void fill_report(struct send_run *r, double cpu0, double cpup0, uint64_t 
 	p->peer_error = g->peer_error ? migr_error_str(g->peer_error) : NULL;
 	p->tracker = lr_track_name(&r->track);
 	p->congestion = r->congestion;
+	p->mac = r->mac;
 	p->pattern = pattern_names[o->pattern];
 	p->fault = fault_names[o->fault];
 	p->connections = r->snd.granted ? r->snd.granted : o->connections;
@@ -256,7 +288,7 @@ static void fill_report(struct send_run *r, double cpu0, double cpup0, uint64_t 
 /* The destination must refuse the handshake: its ERROR code is the verdict. */
 static int no_secret(struct send_run *r)
 {
-	uint32_t code = lr_fault_no_secret(&r->tcp, MIGR_MAC_DEFAULT, VERIFY_TIMEOUT_MS);
+	uint32_t code = lr_fault_no_secret(&r->tcp, r->mac->alg, VERIFY_TIMEOUT_MS);
 
 	r->rep = (struct lr_report){ .role = "send", .status = "failed", .fault = "no-secret",
 				     .tracker = lr_track_name(&r->track), .pattern = pattern_names[r->o->pattern],

@@ -156,7 +156,7 @@ static void tag_begin(struct migr_mac_state *st, const struct migr_mac *mac, uin
 	memcpy(nb, &conn, 4);
 	memcpy(nb + 4, &dir, 4);
 	memcpy(nb + 8, &seq, 8);
-	mac->ops->init(st, mac->key, nb);
+	mac->ops->init(st, mac, nb);
 }
 
 static void tag_update(struct migr_dec *d, const uint8_t *p, size_t n)

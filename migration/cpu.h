@@ -1,6 +1,7 @@
 /*
  * What the CPU reports and what the OS enabled, for the stream's vector code
- * paths (the record MAC's Poly1305, mac_poly_asm.h; the page hash, xxh.h).
+ * paths (the record MACs' Poly1305, mac_poly_asm.h, and GHASH, mac_gmac.h;
+ * the page hash, xxh.h).
  * The owner reads it once (the hypervisor at boot, after it set XCR0; the
  * Linux program from the CPU it runs on) and the code picks its path from it.
  * Bit positions: Intel SDM vol. 2A, CPUID; XCR0's components: vol. 1, 13.1.
@@ -17,7 +18,9 @@ struct migr_cpu {
 };
 
 #define MIGR_CPU1_EDX_SSE2 (1u << 26)   /* CPUID.1 EDX */
-#define MIGR_CPU1_OSXSAVE (1u << 27)    /* CPUID.1 ECX */
+#define MIGR_CPU1_PCLMULQDQ (1u << 1)   /* CPUID.1 ECX */
+#define MIGR_CPU1_SSSE3 (1u << 9)
+#define MIGR_CPU1_OSXSAVE (1u << 27)
 #define MIGR_CPU1_AVX (1u << 28)
 #define MIGR_CPU7_AVX2 (1u << 5)        /* CPUID.7.0 EBX */
 #define MIGR_CPU7_AVX512F (1u << 16)

@@ -261,7 +261,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	cfg.tsc_hz = time_tsc_hz();
 	cfg.secret = (const uint8_t *)mh.p.secret;
 	cfg.secret_len = strlen(mh.p.secret);
-	cfg.mac_ops = migr_mac_find(MIGR_MAC_DEFAULT);
+	cfg.mac_ops = mh.p.mac ? mh.p.mac : migr_mac_find(MIGR_MAC_DEFAULT);
 	cfg.confirm_timeout_ms = req->confirm_timeout_ms;
 	cfg.reply_timeout_ms = req->reply_timeout_ms;
 	cfg.hold_phase = req->hold_phase;
@@ -291,9 +291,9 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	mh_cost_start();
 	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
 	migr_hv_prof_begin(mh.p.sched);
-	log_info("migr", "send: to %u.%u.%u.%u:%u, %u connections, downtime limit %u ms, %llu MiB of RAM",
+	log_info("migr", "send: to %u.%u.%u.%u:%u, %u connections, downtime limit %u ms, %llu MiB of RAM, record MAC %s",
 		 req->ip >> 24, req->ip >> 16 & 0xff, req->ip >> 8 & 0xff, req->ip & 0xff, req->port,
-		 req->connections, req->downtime_ms, (unsigned long long)(vm->ram_size >> 20));
+		 req->connections, req->downtime_ms, (unsigned long long)(vm->ram_size >> 20), cfg.mac_ops->name);
 	mh_log_hold(req->hold_phase, req->hold_ms);
 	sched_wake(&mh.task.se);
 	return HV_OK;
@@ -306,7 +306,7 @@ static int mh_receiver_start(void)
 	struct migr_receiver_cfg cfg = {
 		.secret = (const uint8_t *)mh.p.secret,
 		.secret_len = strlen(mh.p.secret),
-		.mac_ops = migr_mac_find(MIGR_MAC_DEFAULT),
+		.mac_ops = NULL, /* whichever sound MAC the source proposes */
 		.max_connections = mh.connections,
 		.commit_timeout_ms = mh.recv_req.commit_timeout_ms,
 		.idle_timeout_ms = mh.recv_req.idle_timeout_ms,

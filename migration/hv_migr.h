@@ -20,6 +20,7 @@ struct migr_hv_params {
 	struct vm *store;       /* where a VM lives on this host, received or booted */
 	struct vm *vm;          /* the VM booted here, or NULL (vm=none) */
 	const char *secret;     /* migr.secret: "" means this host neither sends nor receives */
+	const struct migr_mac_ops *mac; /* the record MAC proposed when sending (mac_pick.h) */
 	/* A VM arrived (vm) or left (NULL): the monitor and the API follow it. */
 	void (*vm_changed)(void *ctx, struct vm *vm);
 	void *ctx;

@@ -26,3 +26,27 @@ int migr_mac_equal(const uint8_t *a, const uint8_t *b, size_t n)
 		d |= (uint8_t)(a[i] ^ b[i]);
 	return d == 0;
 }
+
+void migr_mac_set(struct migr_mac *m, const struct migr_mac_ops *ops, const uint8_t key[MIGR_KEY_SIZE])
+{
+	m->ops = ops;
+	memcpy(m->key, key, MIGR_KEY_SIZE);
+	memset(&m->session, 0, sizeof(m->session));
+	if (ops->keyed)
+		ops->keyed(m);
+}
+
+void migr_mac_wipe(void *p, size_t n)
+{
+	volatile uint8_t *v = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = 0;
+}
+
+void migr_mac_clear(struct migr_mac *m)
+{
+	migr_mac_wipe(m->key, sizeof(m->key));
+	migr_mac_wipe(&m->session, sizeof(m->session));
+}

@@ -63,7 +63,7 @@ static void hmac_finish(struct hmac_state *h, uint8_t out[32])
 	mbedtls_platform_zeroize(ih, sizeof(ih));
 }
 
-static void hmac256(const uint8_t *key, size_t key_len, const void *msg, size_t n, uint8_t out[32])
+void migr_hmac_sha256(const uint8_t *key, size_t key_len, const void *msg, size_t n, uint8_t out[32])
 {
 	struct hmac_state h;
 
@@ -72,11 +72,11 @@ static void hmac256(const uint8_t *key, size_t key_len, const void *msg, size_t 
 	hmac_finish(&h, out);
 }
 
-static void hmac_rec_init(struct migr_mac_state *st, const uint8_t key[MIGR_KEY_SIZE], const uint8_t nb[16])
+static void hmac_rec_init(struct migr_mac_state *st, const struct migr_mac *m, const uint8_t nb[16])
 {
 	struct hmac_state *h = (struct hmac_state *)st->opaque;
 
-	hmac_start(h, key, MIGR_KEY_SIZE);
+	hmac_start(h, m->key, MIGR_KEY_SIZE);
 	(void)mbedtls_sha256_update_ret(&h->inner, nb, 16);
 }
 
@@ -116,11 +116,11 @@ static void poly_one_time_key(const uint8_t key[MIGR_KEY_SIZE], const uint8_t nb
 	mbedtls_chacha20_free(&c);
 }
 
-static void poly_init(struct migr_mac_state *st, const uint8_t key[MIGR_KEY_SIZE], const uint8_t nb[16])
+static void poly_init(struct migr_mac_state *st, const struct migr_mac *m, const uint8_t nb[16])
 {
 	uint8_t otk[MIGR_POLY_KEY_SIZE];
 
-	poly_one_time_key(key, nb, otk);
+	poly_one_time_key(m->key, nb, otk);
 	migr_poly_start(st, otk);
 	migr_poly_update(st, nb, 16);
 	mbedtls_platform_zeroize(otk, sizeof(otk));
@@ -128,28 +128,18 @@ static void poly_init(struct migr_mac_state *st, const uint8_t key[MIGR_KEY_SIZE
 
 const struct migr_mac_ops migr_mac_hmac_sha256_ops = {
 	.alg = MIGR_MAC_HMAC_SHA256_128,
+	.name = "HMAC-SHA256-128",
 	.init = hmac_rec_init,
 	.update = hmac_rec_update,
 	.final = hmac_rec_final,
-	.hmac256 = hmac256,
+	.hmac256 = migr_hmac_sha256,
 };
 
 const struct migr_mac_ops migr_mac_poly1305_ops = {
 	.alg = MIGR_MAC_POLY1305,
+	.name = "Poly1305",
 	.init = poly_init,
 	.update = migr_poly_update,
 	.final = migr_poly_finish,
-	.hmac256 = hmac256,
+	.hmac256 = migr_hmac_sha256,
 };
-
-const struct migr_mac_ops *migr_mac_find(uint32_t alg)
-{
-	switch (alg) {
-	case MIGR_MAC_HMAC_SHA256_128:
-		return &migr_mac_hmac_sha256_ops;
-	case MIGR_MAC_POLY1305:
-		return &migr_mac_poly1305_ops;
-	default:
-		return NULL; /* the test checksum is never offered to a peer */
-	}
-}

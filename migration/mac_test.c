@@ -13,9 +13,10 @@ struct test_state {
 };
 _Static_assert(sizeof(struct test_state) <= sizeof(struct migr_mac_state), "test MAC state fits");
 
-static void test_init(struct migr_mac_state *st, const uint8_t key[MIGR_KEY_SIZE], const uint8_t nb[16])
+static void test_init(struct migr_mac_state *st, const struct migr_mac *m, const uint8_t nb[16])
 {
 	struct test_state *t = (struct test_state *)st->opaque;
+	const uint8_t *key = m->key;
 	uint64_t seed;
 
 	memcpy(&seed, key, sizeof(seed));
@@ -58,6 +59,7 @@ static void test_hmac256(const uint8_t *key, size_t key_len, const void *msg, si
 
 const struct migr_mac_ops migr_mac_unsound_test_ops = {
 	.alg = MIGR_MAC_TEST,
+	.name = "test checksum (not a MAC)",
 	.init = test_init,
 	.update = test_update,
 	.final = test_final,

@@ -19,11 +19,20 @@
 /* Only for the host's cross-check of our HMAC against mbedtls_md_hmac(). */
 #define MBEDTLS_MD_C
 
-/* The default record MAC: Poly1305 with a one-time key from ChaCha20. */
+/* The Poly1305 record MAC, its one-time key from ChaCha20. */
 #define MBEDTLS_CHACHA20_C
 #define MBEDTLS_POLY1305_C
 /* The AEAD on the same primitives, for encrypting pages should the stream offer it. */
 #define MBEDTLS_CHACHAPOLY_C
+
+/*
+ * AES-256 for the GMAC record MAC: one block a record and two a session
+ * (mac_gmac_openssl_asm.c), so the portable code is fast enough. Its tables
+ * are constants rather than built at the first key, which would write
+ * shared state from whichever CPU keyed first.
+ */
+#define MBEDTLS_AES_C
+#define MBEDTLS_AES_ROM_TABLES
 
 /* mbedtls_platform_zeroize() (platform_util.c) wipes keys and contexts. */
 

@@ -68,7 +68,7 @@ int migr_receiver_start(struct migr_receiver *r, const struct migr_receiver_cfg 
 {
 	uint32_t i;
 
-	if (!cfg->mac_ops || !cfg->secret || cfg->max_connections == 0 || cfg->max_connections > MIGR_CONN_MAX ||
+	if (!cfg->secret || cfg->max_connections == 0 || cfg->max_connections > MIGR_CONN_MAX ||
 	    !b->hashes)
 		return HV_EINVAL;
 	for (i = 0; i < cfg->max_connections; i++)
@@ -104,12 +104,15 @@ void migr_receiver_link(struct migr_receiver *r, uint32_t slot, uint32_t event)
 
 static int on_hello(struct migr_receiver *r, const struct migr_rec *rec)
 {
-	const struct migr_mac_ops *ops = r->cfg.mac_ops;
+	const struct migr_mac_ops *ops;
 	struct migr_hello h;
 
 	memcpy(&h, rec->body, sizeof(h));
-	if (h.version != MIGR_VERSION || h.mac_alg != ops->alg)
+	/* Any sound MAC the source proposes, unless the configuration names one. */
+	ops = r->cfg.mac_ops ? (h.mac_alg == r->cfg.mac_ops->alg ? r->cfg.mac_ops : NULL) : migr_mac_find(h.mac_alg);
+	if (h.version != MIGR_VERSION || !ops)
 		return fail(r, MIGR_ERR_VERSION, "version or MAC algorithm not offered");
+	r->mac.ops = ops;
 	memcpy(r->nonce_a, h.nonce, sizeof(r->nonce_a));
 	r->p.vm->random(r->p.vm_ctx, r->nonce_b, sizeof(r->nonce_b));
 	memset(&h, 0, sizeof(h));
@@ -126,15 +129,16 @@ static int on_hello(struct migr_receiver *r, const struct migr_rec *rec)
 /* A's proof; from here on every record on every connection is keyed. */
 static int on_auth(struct migr_receiver *r, const struct migr_rec *rec)
 {
-	const struct migr_mac_ops *ops = r->cfg.mac_ops;
-	uint8_t proof[32], sid[32];
+	const struct migr_mac_ops *ops = r->mac.ops;
+	uint8_t proof[32], sid[32], key[MIGR_KEY_SIZE];
 	uint32_t i;
 
 	migr_mac_derive(ops, r->cfg.secret, r->cfg.secret_len, "ferry A", r->nonce_a, r->nonce_b, proof);
 	if (!migr_mac_equal(proof, rec->body, sizeof(proof)))
 		return fail(r, MIGR_ERR_AUTH, "the source does not hold the secret");
-	r->mac.ops = ops;
-	migr_mac_derive(ops, r->cfg.secret, r->cfg.secret_len, "ferry key", r->nonce_a, r->nonce_b, r->mac.key);
+	migr_mac_derive(ops, r->cfg.secret, r->cfg.secret_len, "ferry key", r->nonce_a, r->nonce_b, key);
+	migr_mac_set(&r->mac, ops, key);
+	migr_mac_wipe(key, sizeof(key));
 	migr_mac_derive(ops, r->cfg.secret, r->cfg.secret_len, "ferry sid", r->nonce_a, r->nonce_b, sid);
 	memcpy(r->session_id, sid, sizeof(r->session_id));
 	migr_tx_key(&r->link[0].tx, &r->mac);

@@ -45,7 +45,7 @@ enum migr_recv_phase {
 struct migr_receiver_cfg {
 	const uint8_t *secret;
 	size_t secret_len;
-	const struct migr_mac_ops *mac_ops;
+	const struct migr_mac_ops *mac_ops; /* the one record MAC taken; NULL: any sound one the source proposes */
 	uint32_t max_connections;   /* cap on data connections, 1..MIGR_CONN_MAX */
 	uint64_t commit_timeout_ms; /* READY to COMMIT; 0: 10 s */
 	uint64_t idle_timeout_ms;   /* no record at all for this long; 0: 30 s */

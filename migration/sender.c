@@ -245,7 +245,7 @@ static int on_hello(struct migr_sender *s, const struct migr_rec *rec)
 	struct migr_auth a;
 	struct migr_header hd = { .vcpus = s->cfg.vcpus, .connections = s->cfg.connections,
 				  .cpu_features = s->cfg.cpu_features, .tsc_hz = s->cfg.tsc_hz };
-	uint8_t proof[32], sid[32];
+	uint8_t proof[32], sid[32], key[MIGR_KEY_SIZE];
 	const struct migr_mac_ops *ops = s->cfg.mac_ops;
 
 	/* HELLO to HELLO: the network both ways plus B handling one record, as at READY and CONFIRM. */
@@ -258,8 +258,9 @@ static int on_hello(struct migr_sender *s, const struct migr_rec *rec)
 	if (!migr_mac_equal(proof, h.proof, sizeof(proof)))
 		return migr_sender_fail(s, MIGR_ERR_AUTH, "the destination does not hold the secret");
 	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry A", s->nonce_a, s->nonce_b, a.proof);
-	s->mac.ops = ops;
-	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry key", s->nonce_a, s->nonce_b, s->mac.key);
+	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry key", s->nonce_a, s->nonce_b, key);
+	migr_mac_set(&s->mac, ops, key);
+	migr_mac_wipe(key, sizeof(key));
 	migr_mac_derive(ops, s->cfg.secret, s->cfg.secret_len, "ferry sid", s->nonce_a, s->nonce_b, sid);
 	memcpy(s->session_id, sid, sizeof(s->session_id));
 	memcpy(hd.uuid, s->cfg.uuid, sizeof(hd.uuid));

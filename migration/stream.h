@@ -60,6 +60,7 @@ enum migr_rec_type {
 enum migr_mac_alg {
 	MIGR_MAC_HMAC_SHA256_128 = 1,
 	MIGR_MAC_POLY1305 = 2,
+	MIGR_MAC_AES_GMAC = 3,
 	MIGR_MAC_TEST = 0x7fff0000, /* unkeyed-strength test MAC: host tests only */
 };
 

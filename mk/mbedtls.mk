@@ -21,7 +21,7 @@ MBEDTLS_CONFIG  := migration/mbedtls_config.h
 # The modules the stream uses. md.c is host-only: its HMAC allocates its
 # contexts with calloc() and the hypervisor has no heap (mac_mbedtls.c builds
 # HMAC on the SHA-256 context instead; host tests cross-check the two).
-MBEDTLS_SRCS      := sha256.c chacha20.c poly1305.c chachapoly.c platform_util.c
+MBEDTLS_SRCS      := sha256.c chacha20.c poly1305.c chachapoly.c aes.c platform_util.c
 MBEDTLS_HOST_SRCS := $(MBEDTLS_SRCS) md.c
 
 MBEDTLS_CPPFLAGS := -DMBEDTLS_CONFIG_FILE='"$(MBEDTLS_CONFIG)"' -I. -I$(MBEDTLS_DIR)/include

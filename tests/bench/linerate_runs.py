@@ -62,6 +62,8 @@ def ours_figures(send, recv, send_proc, recv_proc, mem_bytes):
         "cpu_s_per_gib_recv": cpu_recv,
         "cpu_source": cpu_source,
         "tracker": _pick(send, "tracker"),
+        "mac": _pick(send, "mac"),
+        "mac_path": _pick(send, "mac_path"),
         "congestion": _pick(send, "congestion"),
         "converged": _pick(send, "converged"),
         # What tools/sim-validate.py replays the run from: the throttle it reached, the writes it made.

@@ -46,14 +46,17 @@ static uint64_t pass_mac(const struct migr_mac_ops *ops)
 {
 	static const uint8_t key[MIGR_KEY_SIZE] = { 0x42 };
 	static uint64_t seq;
+	static struct migr_mac m;
 	uint8_t head[REC_HEAD] = { 5 }, nb[16] = { 1 }, tag[MIGR_TAG_SIZE];
 	struct migr_mac_state st;
 	size_t off;
 
+	migr_mac_set(&m, ops, key);
+
 	for (off = 0; off < BUF_BYTES; off += REC_PAGES * MIGR_PAGE_SIZE) {
 		memcpy(nb + 8, &seq, 8);
 		seq++;
-		ops->init(&st, key, nb);
+		ops->init(&st, &m, nb);
 		ops->update(&st, head, sizeof(head));
 		ops->update(&st, src + off, REC_PAGES * MIGR_PAGE_SIZE);
 		ops->final(&st, tag);

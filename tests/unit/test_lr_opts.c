@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "linerate/opts.h"
+#include "migration/stream.h"
 #include "tests/unit/check_run.h"
 
 static const char *env_secret;
@@ -82,6 +83,14 @@ START_TEST(test_harness_forms)
 	ck_assert_uint_eq(o.writers, 1); /* a pattern implies one writer */
 	ck_assert_uint_eq(o.fault, LR_FAULT_OUTSIDE);
 	ck_assert_uint_eq(o.tsc_hz, 50000000);
+	ck_assert_uint_eq(o.mac_alg, 0); /* auto */
+
+	ck_assert_int_eq(parse(&o, err, "send --to 127.0.0.1:1 --secret-file SECRET --mem 1M --mac gmac"), 0);
+	ck_assert_uint_eq(o.mac_alg, MIGR_MAC_AES_GMAC);
+	ck_assert_int_eq(parse(&o, err, "send --to 127.0.0.1:1 --secret-file SECRET --mac=poly1305 --mem 1M"), 0);
+	ck_assert_uint_eq(o.mac_alg, MIGR_MAC_POLY1305);
+	ck_assert_int_eq(parse(&o, err, "send --to 127.0.0.1:1 --secret-file SECRET --mem 1M --mac hmac-sha256"), 0);
+	ck_assert_uint_eq(o.mac_alg, MIGR_MAC_HMAC_SHA256_128);
 
 	ck_assert_int_eq(parse(&o, err, "recv --listen 127.0.0.1:1 --secret-file SECRET --mem 1M --congestion bbr"), 0);
 	ck_assert_str_eq(o.congestion, "bbr");
@@ -135,6 +144,9 @@ static const struct {
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file /nonexistent/secret", "/nonexistent/secret" },
 	{ "send --to 1.2.3.4:5 --mem 4K --secret-file SECRET --pattern seq --writers 2", "too small" },
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET stray", "stray" },
+	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --mac chacha", "--mac chacha: expected" },
+	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --mac", "--mac needs a value" },
+	{ "recv --listen 1.2.3.4:5 --mem 1M --secret-file SECRET --mac gmac", "not an option of recv" },
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --congestion=", "--congestion" },
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --congestion Cubic", "--congestion" },
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --congestion a-very-long-name", "--congestion" },

@@ -335,7 +335,7 @@ static void retag(size_t off, uint32_t conn, uint64_t seq)
 	memcpy(nb, &conn, 4);
 	memcpy(nb + 4, &dir, 4);
 	memcpy(nb + 8, &seq, 8);
-	mac.ops->init(&st, mac.key, nb);
+	mac.ops->init(&st, &mac, nb);
 	mac.ops->update(&st, wire + off, covered);
 	mac.ops->final(&st, wire + off + covered);
 }

@@ -139,17 +139,23 @@ UNIT_SRCS_test_migr_e2e := migration/prof.c migration/sender.c migration/sender_
 # The record MACs on mbed TLS and the hypervisor's Poly1305, OpenSSL's assembly (mk/mbedtls.mk's host
 # library and mk/openssl-poly.mk's object, the same sources and configuration as the hypervisor's);
 # test_migr_poly runs on each of the assembly's paths this CPU has (tests/unit/poly_paths_asm.c).
-UNIT_MAC_SRCS := migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c migration/mac.c
+UNIT_MAC_SRCS := migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c migration/mac_gmac_openssl_asm.c \
+	migration/mac_pick.c migration/mac.c
 UNIT_TESTS += test_migr_mac test_migr_poly
 UNIT_SRCS_test_migr_mac := $(UNIT_MAC_SRCS)
 UNIT_SRCS_test_migr_poly := $(UNIT_MAC_SRCS) tests/unit/poly_paths_asm.c
-UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c
+UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c migration/mac_gmac_openssl_asm.c \
+	migration/mac_pick.c
+# AES-GMAC on each GHASH path, against known tags and libcrypto's AES-GCM; the choice of the MAC proposed.
+UNIT_TESTS += test_migr_gmac
+UNIT_SRCS_test_migr_gmac := $(UNIT_MAC_SRCS)
+$(BUILD)/unit/test_migr_gmac: UNIT_CHECK_LIBS += -lcrypto
 UNIT_MBEDTLS_OBJS := $(call unit_objs,$(UNIT_MAC_SRCS) tests/unit/test_migr_mac.c \
-	tests/unit/test_migr_poly.c tests/unit/test_migr_e2e.c)
+	tests/unit/test_migr_poly.c tests/unit/test_migr_e2e.c tests/unit/test_migr_gmac.c)
 $(UNIT_MBEDTLS_OBJS): UNIT_CFLAGS += $(MBEDTLS_CPPFLAGS)
 $(UNIT_MBEDTLS_OBJS): | $(MBEDTLS_STAMP)
-$(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_poly $(BUILD)/unit/test_migr_e2e: $(MBEDTLS_HOST_LIB) \
-	$(OSSL_POLY_OBJ)
+$(BUILD)/unit/test_migr_mac $(BUILD)/unit/test_migr_poly $(BUILD)/unit/test_migr_e2e $(BUILD)/unit/test_migr_gmac: $(MBEDTLS_HOST_LIB) \
+	$(OSSL_MAC_OBJS)
 UNIT_TESTS += test_sim_model
 SIM_THROTTLE_CTL ?= $(firstword $(wildcard kernel/core/throttle_ctl.c kernel/throttle_ctl.c))
 UNIT_SRCS_test_sim_model := sim/custom.c sim/run.c sim/track.c sim/link.c sim/policies.c migration/policy.c $(SIM_THROTTLE_CTL)
