@@ -33,6 +33,7 @@
 #include "kernel/vmm/throttle.h"
 #include "kernel/vmm/vm.h"
 #include "migration/hv_migr.h"
+#include "migration/hv_prof.h"
 #include "migration/mac_gmac.h"
 #include "migration/mac_pick.h"
 #include "migration/mac_poly.h"
@@ -85,6 +86,11 @@ static struct net_params net_params(const struct hv_config *c)
 	};
 }
 
+/* The link test's CPU profile, in the migration's terms (migration/hv_prof.h), unless a migration holds it. */
+static const char link_prof_owner[] = "link test";
+static void link_prof_begin(void) { (void)migr_hv_prof_try_begin(&cpu_sched, link_prof_owner); }
+static void link_prof_end(void) { migr_hv_prof_report(&cpu_sched, "link", link_prof_owner); }
+
 static struct perf_params perf_params(const struct hv_config *c)
 {
 	static const enum perf_mode modes[] = {
@@ -93,7 +99,8 @@ static struct perf_params perf_params(const struct hv_config *c)
 		[CONFIG_IPERF_CLIENT] = PERF_CLIENT,
 	};
 
-	return (struct perf_params){ .mode = modes[c->net_iperf], .peer = c->net_iperf_peer, .conns = c->net_iperf_conns };
+	return (struct perf_params){ .mode = modes[c->net_iperf], .peer = c->net_iperf_peer, .conns = c->net_iperf_conns,
+				     .run_begin = link_prof_begin, .run_end = link_prof_end };
 }
 
 static struct dirty_check_params dirty_check_params(const struct hv_config *c)

@@ -165,7 +165,7 @@ static void mh_send_ended(uint32_t st)
 {
 	const struct migr_send_progress *g = &mh.snd.prog;
 
-	migr_hv_prof_report(mh.p.sched, "send");
+	migr_hv_prof_report(mh.p.sched, "send", &mh);
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	if (st == MIGR_SEND_DONE) {
@@ -290,7 +290,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	mh.started_at = time_now();
 	mh_cost_start();
 	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
-	migr_hv_prof_begin(mh.p.sched);
+	migr_hv_prof_begin(mh.p.sched, &mh);
 	log_info("migr", "send: to %u.%u.%u.%u:%u, %u connections, downtime limit %u ms, %llu MiB of RAM, record MAC %s",
 		 req->ip >> 24, req->ip >> 16 & 0xff, req->ip >> 8 & 0xff, req->ip & 0xff, req->port,
 		 req->connections, req->downtime_ms, (unsigned long long)(vm->ram_size >> 20), cfg.mac_ops->name);
@@ -332,7 +332,7 @@ static int mh_receiver_start(void)
 	mh.started_at = time_now();
 	mh_cost_start();
 	mh.next_progress = mh.started_at + time_us_to_ticks(MH_PROGRESS_US);
-	migr_hv_prof_begin(mh.p.sched);
+	migr_hv_prof_begin(mh.p.sched, &mh);
 	return migr_receiver_start(&mh.rcv, &cfg, &ports, &b);
 }
 
@@ -380,7 +380,7 @@ static void mh_recv_ended(uint32_t st)
 {
 	const struct migr_recv_progress *g = &mh.rcv.prog;
 
-	migr_hv_prof_report(mh.p.sched, "receive");
+	migr_hv_prof_report(mh.p.sched, "receive", &mh);
 	mh.error = g->error;
 	mh.peer_error = g->peer_error;
 	mh.rcv_started = false;

@@ -11,6 +11,7 @@ static struct {
 	uint64_t t0, idle0;
 	uint64_t runtime0[SCHED_MAX_ENTITIES], slices0[SCHED_MAX_ENTITIES];
 	const struct sched_entity *entity[SCHED_MAX_ENTITIES];
+	const void *owner; /* NULL: nobody counts */
 } hp;
 
 static uint64_t hp_us(uint64_t ticks) { return time_ticks_to_us(ticks); }
@@ -18,10 +19,11 @@ static uint64_t hp_us(uint64_t ticks) { return time_ticks_to_us(ticks); }
 /* Per mille of the whole, so that a line reads as a share of the CPU. */
 static unsigned hp_permille(uint64_t part, uint64_t whole) { return whole ? (unsigned)(part * 1000 / whole) : 0; }
 
-void migr_hv_prof_begin(const struct sched *s)
+void migr_hv_prof_begin(const struct sched *s, const void *owner)
 {
 	unsigned i;
 
+	hp.owner = owner;
 	hp.t0 = time_now();
 	hp.idle0 = s->idle_ticks;
 	for (i = 0; i < SCHED_MAX_ENTITIES; i++) {
@@ -46,14 +48,23 @@ static uint64_t hp_runtime(const struct sched_entity *e, uint64_t *picks)
 	return 0;
 }
 
-void migr_hv_prof_report(const struct sched *s, const char *role)
+int migr_hv_prof_try_begin(const struct sched *s, const void *owner)
+{
+	if (hp.owner)
+		return -1;
+	migr_hv_prof_begin(s, owner);
+	return 0;
+}
+
+void migr_hv_prof_report(const struct sched *s, const char *role, const void *owner)
 {
 	uint64_t whole = time_now() - hp.t0, idle = s->idle_ticks - hp.idle0, tasks = 0, t, picks;
 	unsigned i;
 
-	if (!migr_prof.now)
+	if (!migr_prof.now || hp.owner != owner)
 		return;
 	migr_prof.now = NULL;
+	hp.owner = NULL;
 	for (i = 0; i < s->count; i++)
 		if (s->entities[i]->kind == SCHED_KIND_TASK)
 			tasks += hp_runtime(s->entities[i], &picks);

@@ -28,6 +28,7 @@ static struct {
 	unsigned long long bytes;
 	uint32_t max_ms, waited_ms;
 } perf_run;
+static void (*perf_run_begin)(void), (*perf_run_end_hook)(void);
 
 /* The link-test listener on the migration NIC, and what every server session received. */
 static void *perf_link_server;
@@ -56,6 +57,8 @@ static void perf_run_end(void)
 	hv_log(perf_run.failed ? LOG_ERROR : LOG_INFO, "perf", "clients done: %u of %u, %llu bytes in %lu ms, %llu kbit/s",
 	       perf_run.conns - perf_run.failed, perf_run.conns, perf_run.bytes, (unsigned long)perf_run.max_ms,
 	       perf_kbit(perf_run.bytes, perf_run.max_ms));
+	if (perf_run_end_hook)
+		perf_run_end_hook();
 }
 
 static void perf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr, u16_t local_port,
@@ -96,6 +99,8 @@ static void perf_clients_go(void)
 	ip_addr_copy_from_ip4(remote, perf_run.peer);
 	log_info("perf", "%u iperf client%s to %s:%u (lwiperf sends for 10 s)", want, want > 1 ? "s" : "",
 		 ip4addr_ntoa_r(&perf_run.peer, peer, sizeof(peer)), perf_run.port);
+	if (perf_run_begin)
+		perf_run_begin();
 	for (i = 0; i < want; i++) {
 		/* report_arg non-NULL marks a client's report (the server's passes NULL) */
 		if (!lwiperf_start_tcp_client(&remote, perf_run.port, LWIPERF_CLIENT, perf_report, &perf_run)) {
@@ -225,6 +230,8 @@ int perf_start(const struct perf_params *p)
 	struct netif *n = netif_default;
 	char addr[IP4ADDR_STRLEN_MAX];
 
+	perf_run_begin = p->run_begin;
+	perf_run_end_hook = p->run_end;
 	if (p->mode == PERF_OFF)
 		return HV_OK;
 	if (!n)

@@ -33,6 +33,9 @@ struct perf_params {
 	enum perf_mode mode;
 	uint32_t peer;     /* the server the clients connect to, IPv4 in host byte order */
 	unsigned conns;    /* parallel clients, 1..PERF_CONNS_MAX */
+	/* Around every client run, the link test's too, when set: the owner's CPU profile of raw TCP. */
+	void (*run_begin)(void);
+	void (*run_end)(void);
 };
 
 /*

@@ -144,8 +144,10 @@ def wait_for(what, seconds, poll, fn):
         time.sleep(poll)
 
 
-def link_test(ns, src, dst, conns):
-    """Raw lwIP TCP src -> dst's link-test listener: its status (rate on src's clock) and the wall rate."""
+def link_test(ns, hosts, src, dst, conns):
+    """Raw lwIP TCP src -> dst's link-test listener: its status (rate on src's clock), the wall rate, and
+    src's CPU profile of the run (the migration's terms: vCPUs, idle, each task)."""
+    before = len(hosts[src].text())
     meter = TapMeter(ns, src)
     code, body = curl(ns, src, "PUT", "host.link-test", {"peer": f"{host_addr(dst)}:{LINK_PORT}", "connections": conns})
     if code != 202:
@@ -158,6 +160,9 @@ def link_test(ns, src, dst, conns):
     s = wait_for(f"link test {src}->{dst}", LINK_TEST_WALL_S, 0.5, finished)
     _, wall = meter.done()
     s["wall_mib_s"] = mib_s(s["bytes"] / wall) if wall else 0.0  # payload, like the goodput
+    done_re = r"I mprof: link: task net "
+    text = hosts[src].wait(done_re, 10, count=1 + len(re.findall(done_re, hosts[src].text()[:before])))
+    s["profile"] = [p for p in PROFILE_RE.findall(text[before:]) if p.startswith("link:")]
     # With clock sync=none a busy sender's emulated time crawls while an idle receiver's races, so the
     # receiver's lwiperf may give up on an idle timer of its own: what ran until then is still a measurement.
     if s["ms"] < 1000 or s["bytes"] == 0:
@@ -263,11 +268,11 @@ def guest_runs(kind, guest):
         src = 0
         for conns in CONNECTIONS:
             dst = 1 - src
-            raw = link_test(ns, src, dst, conns)
+            raw = link_test(ns, hosts, src, dst, conns)
             rec, rows = migrate(ns, hosts, src, dst, conns)
             rec = {"guest": kind, **rec, "raw_tcp_mib_s": mib_s(raw["rate"]), "raw_tcp_bytes": raw["bytes"],
                    "raw_tcp_ms": raw["ms"], "raw_tcp_complete": raw["state"] == "done",
-                   "raw_tcp_wall_mib_s": raw["wall_mib_s"]}
+                   "raw_tcp_wall_mib_s": raw["wall_mib_s"], "profile_link_src": raw["profile"]}
             rec["goodput_ratio"] = round(rec["goodput_mib_s"] / rec["raw_tcp_mib_s"], 3) if raw["rate"] else None
             rec["goodput_ratio_wall"] = (round(rec["goodput_wall_mib_s"] / raw["wall_mib_s"], 3)
                                          if raw["wall_mib_s"] else None)
@@ -276,7 +281,7 @@ def guest_runs(kind, guest):
             print(f"  {kind} x{conns}: {rec['state']}, {rec['total_ms']} ms, downtime {rec['downtime_ms']} ms, "
                   f"goodput {rec['goodput_mib_s']} MiB/s, raw {rec['raw_tcp_mib_s']} MiB/s (sender's clock); "
                   f"wall {rec['goodput_wall_mib_s']} / {rec['raw_tcp_wall_mib_s']} MiB/s", flush=True)
-            for line in rec["profile_src"] + rec["profile_dst"]:
+            for line in rec["profile_link_src"] + rec["profile_src"] + rec["profile_dst"]:
                 print(f"    {line}", flush=True)
             if rec["state"] != "done":
                 break  # the VM stayed where it was: this guest's hosts are done
