@@ -17,7 +17,7 @@ import sys
 # First match wins: the more specific kinds of work come first.
 CATEGORIES = [
     ("the program's memory fill and self-check", r"^lr_guest"),
-    ("MACs and crypto", r"mbedtls|poly1305|sha256|sha512|chacha|hmac|_gcm|aesni|aes_"),
+    ("MACs and crypto", r"mbedtls|poly1305|sha256|sha512|chacha|hmac|_gcm|gcm_|gmac|aesni|aes_"),
     ("checksums and digests", r"xxh|XXH|csum|crc"),
     ("copies", r"memcpy|memmove|copy_user|_copy_to_iter|_copy_from_iter|copy_page|rep_movs|skb_copy|copyout|copyin"),
     ("page faults and zeroing", r"clear_page|memset|do_anonymous_page|handle_mm_fault|exc_page_fault|"
