@@ -110,8 +110,9 @@ $(BUILD)/obj/kernel/arch/x86/pagevec_avx512.c.o: KCFLAGS += -mavx512f
 # instructions per byte hashed at -O2, ~1.1 at -O3).
 $(patsubst %,$(BUILD)/obj/%.o,$(XXH_PATH_SRCS)): KCFLAGS += -O3
 
-# lwiperf's listener is tuned where it is made, through lwIP's public API (kernel/selftest/perf.c).
-HV_LDWRAP := --wrap=tcp_listen_with_backlog
+# lwiperf's listener is tuned where it is made, and the link test's accept hooked, through lwIP's public API
+# (kernel/selftest/perf.c).
+HV_LDWRAP := --wrap=tcp_listen_with_backlog --wrap=tcp_accept
 
 $(HV_ELF): $(KERNEL_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(OSSL_MAC_OBJS) linker/hv.ld $(NEWLIB_STAMP)
 	@echo "  LD      $@"

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kernel/lib/err.h"
 #include "kernel/lib/log.h"
+#include "kernel/sched_loop.h"
 #include "lwip/apps/lwiperf.h"
 #include "lwip/etharp.h"
 #include "lwip/ip4.h"
@@ -27,6 +28,8 @@ static struct {
 	unsigned conns, done, failed;
 	unsigned long long bytes;
 	uint32_t max_ms, waited_ms;
+	bool link;                  /* a link test: the CPU polls while its clients run */
+	bool polling;
 } perf_run;
 static void (*perf_run_begin)(void), (*perf_run_end_hook)(void);
 
@@ -34,6 +37,17 @@ static void (*perf_run_begin)(void), (*perf_run_end_hook)(void);
 static void *perf_link_server;
 static u16_t perf_link_port;
 static unsigned long long perf_rx_sessions, perf_rx_bytes;
+static unsigned perf_link_open; /* link-test sessions accepted and not yet reported */
+
+/*
+ * A link test measures the link a migration will have, so both hosts poll
+ * while it runs, as they do during a migration (sched_loop_poll). A host
+ * that halts between frames has its clock skip ahead in Bochs: the
+ * receiver's clock ran 38 s over the sender's 10, so the link moved about
+ * twice the frames per sender second that it could during a migration,
+ * and the stream was measured against a link it never had.
+ */
+static void perf_link_poll(bool on) { sched_loop_poll(on); }
 
 static const char *perf_outcome(enum lwiperf_report_type t)
 {
@@ -53,6 +67,9 @@ static unsigned long long perf_kbit(unsigned long long bytes, uint32_t ms) { ret
 
 static void perf_run_end(void)
 {
+	if (perf_run.polling)
+		perf_link_poll(false);
+	perf_run.polling = false;
 	perf_run.state = perf_run.failed || !perf_run.conns ? NET_LINK_FAILED : NET_LINK_DONE;
 	hv_log(perf_run.failed ? LOG_ERROR : LOG_INFO, "perf", "clients done: %u of %u, %llu bytes in %lu ms, %llu kbit/s",
 	       perf_run.conns - perf_run.failed, perf_run.conns, perf_run.bytes, (unsigned long)perf_run.max_ms,
@@ -69,7 +86,6 @@ static void perf_report(void *arg, enum lwiperf_report_type type, const ip_addr_
 	char remote[IP4ADDR_STRLEN_MAX];
 
 	(void)local_addr;
-	(void)local_port;
 	(void)kbit;
 	ip4addr_ntoa_r(ip_2_ip4(remote_addr), remote, sizeof(remote));
 	hv_log(ok ? LOG_INFO : LOG_ERROR, "perf", "%s %s %s:%u %s: %lu bytes in %lu ms, %llu kbit/s",
@@ -78,6 +94,8 @@ static void perf_report(void *arg, enum lwiperf_report_type type, const ip_addr_
 	if (server) {
 		perf_rx_sessions++;
 		perf_rx_bytes += bytes;
+		if (perf_link_open && local_port == perf_link_port && --perf_link_open == 0)
+			perf_link_poll(false);
 		return;
 	}
 	/* A client's summary once all of them have ended. */
@@ -101,6 +119,10 @@ static void perf_clients_go(void)
 		 ip4addr_ntoa_r(&perf_run.peer, peer, sizeof(peer)), perf_run.port);
 	if (perf_run_begin)
 		perf_run_begin();
+	if (perf_run.link && !perf_run.polling) {
+		perf_run.polling = true;
+		perf_link_poll(true);
+	}
 	for (i = 0; i < want; i++) {
 		/* report_arg non-NULL marks a client's report (the server's passes NULL) */
 		if (!lwiperf_start_tcp_client(&remote, perf_run.port, LWIPERF_CLIENT, perf_report, &perf_run)) {
@@ -163,7 +185,36 @@ struct tcp_pcb *__wrap_tcp_listen_with_backlog(struct tcp_pcb *pcb, u8_t backlog
 	return __real_tcp_listen_with_backlog(pcb, backlog);
 }
 
-static int perf_clients_start(uint32_t peer, uint16_t port, unsigned conns)
+/*
+ * lwiperf's accept, for the link-test listener only: a session it takes
+ * turns polling on, and its report (every accepted session ends in one)
+ * turns it off. tcp_accept() is wrapped like tcp_listen_with_backlog().
+ */
+static bool perf_link_arming; /* set only inside perf_link_listen()'s server start */
+static tcp_accept_fn perf_link_accepted;
+
+static err_t perf_link_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	err_t rc = perf_link_accepted(arg, pcb, err);
+
+	if (rc == ERR_OK && pcb && perf_link_open++ == 0)
+		perf_link_poll(true);
+	return rc;
+}
+
+void __real_tcp_accept(struct tcp_pcb *pcb, tcp_accept_fn accept);
+void __wrap_tcp_accept(struct tcp_pcb *pcb, tcp_accept_fn accept);
+
+void __wrap_tcp_accept(struct tcp_pcb *pcb, tcp_accept_fn accept)
+{
+	if (perf_link_arming && accept) {
+		perf_link_accepted = accept;
+		accept = perf_link_accept;
+	}
+	__real_tcp_accept(pcb, accept);
+}
+
+static int perf_clients_start(uint32_t peer, uint16_t port, unsigned conns, bool link)
 {
 	if (perf_run.state == NET_LINK_RUNNING)
 		return HV_EBUSY;
@@ -173,6 +224,7 @@ static int perf_clients_start(uint32_t peer, uint16_t port, unsigned conns)
 	ip4_addr_set_u32(&perf_run.peer, lwip_htonl(peer));
 	perf_run.port = port;
 	perf_run.conns = conns;
+	perf_run.link = link;
 	perf_run.state = NET_LINK_RUNNING;
 	perf_clients_wait(NULL);
 	return HV_OK;
@@ -199,7 +251,9 @@ static int perf_link_listen(uint16_t port)
 		return HV_EBUSY;
 	if (!n || !port)
 		return HV_TRACE(HV_EINVAL);
+	perf_link_arming = true;
 	perf_link_server = perf_server_start(n, port);
+	perf_link_arming = false;
 	if (!perf_link_server)
 		return HV_EBUSY; /* the port is taken, or no listener slot is left */
 	perf_link_port = port;
@@ -223,7 +277,12 @@ static void perf_link_status(struct net_link_status *o)
 	o->received_bytes = perf_rx_bytes;
 }
 
-const struct net_link_ops perf_link_ops = { perf_link_listen, perf_clients_start, perf_link_status };
+static int perf_link_clients_start(uint32_t peer, uint16_t port, unsigned conns)
+{
+	return perf_clients_start(peer, port, conns, true);
+}
+
+const struct net_link_ops perf_link_ops = { perf_link_listen, perf_link_clients_start, perf_link_status };
 
 int perf_start(const struct perf_params *p)
 {
@@ -243,5 +302,5 @@ int perf_start(const struct perf_params *p)
 			 PERF_PORT);
 		return HV_OK;
 	}
-	return perf_clients_start(p->peer, PERF_PORT, p->conns);
+	return perf_clients_start(p->peer, PERF_PORT, p->conns, false);
 }
