@@ -51,7 +51,7 @@ static int mem_write(void *ctx, uint64_t gfn, const void *src)
 
 	if (!p)
 		return HV_ERANGE;
-	memcpy(p, src, MIGR_PAGE_SIZE);
+	page_copy(p, src);
 	return HV_OK;
 }
 

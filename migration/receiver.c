@@ -96,6 +96,8 @@ void migr_receiver_link(struct migr_receiver *r, uint32_t slot, uint32_t event)
 		r->p.transport.ops->close(r->p.transport.ctx, slot);
 		return;
 	}
+	if (slot > r->top)
+		r->top = slot;
 	if (event == MIGR_LINK_UP)
 		r->link[slot].up = 1;
 	else
@@ -570,7 +572,7 @@ static void report_progress(struct migr_receiver *r)
 
 	if (r->phase != MIGR_RP_TRANSFER)
 		return;
-	for (s = 1; s <= r->cfg.max_connections; s++)
+	for (s = 1; s <= r->top; s++)
 		pr.data_bytes += r->link[s].bytes_in;
 	if (pr.data_bytes == r->reported ||
 	    (pr.data_bytes - r->reported < MIGR_PROGRESS_BYTES && r->t_report &&
@@ -591,7 +593,7 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 		return r->status;
 	r->t_step = r->p.clock.ops->now(r->p.clock.ctx);
 	r->step_records = 0;
-	for (s = 0; s <= r->cfg.max_connections && r->status == MIGR_RECV_RUNNING; s++) {
+	for (s = 0; s <= r->top && r->status == MIGR_RECV_RUNNING; s++) {
 		if (!r->link[s].failed || r->phase >= MIGR_RP_START)
 			continue;
 		serve(r, 0); /* an ERROR the source sent before it closed says why better than the loss does */
@@ -599,8 +601,12 @@ uint32_t migr_receiver_step(struct migr_receiver *r)
 			(void)fail(r, MIGR_ERR_PROTOCOL, "connection %u lost in phase %s", s, phase_now(r));
 	}
 	/* Each step starts one connection further: a step's time bound does not favour the first. */
-	for (s = 0; s < r->cfg.max_connections; s++)
-		serve(r, 1 + (r->rr + s) % r->cfg.max_connections);
+	for (s = 0; s < r->cfg.max_connections; s++) {
+		uint32_t slot = 1 + (r->rr + s) % r->cfg.max_connections;
+
+		if (slot <= r->top) /* no link above it: nothing to serve */
+			serve(r, slot);
+	}
 	r->rr++;
 	serve(r, 0);
 	pass_barrier(r);

@@ -110,6 +110,7 @@ struct migr_receiver {
 	uint64_t t_wait, t_final;
 	uint64_t t_step; /* the present step's start: data records stop after MIGR_RECV_STEP_US of it */
 	uint32_t rr;     /* the connection a step serves first, less one, modulo max_connections */
+	uint32_t top;    /* the highest slot a link event named: the steps' loops end there */
 	uint32_t step_records; /* data records the present step applied */
 	uint64_t t_report, reported; /* the last PROGRESS: when, and the data bytes it told */
 	struct migr_recv_progress prog;

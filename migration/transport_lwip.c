@@ -114,6 +114,8 @@ static err_t lw_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	c = &t->c[t->accepted++];
+	if (t->accepted > t->top)
+		t->top = t->accepted;
 	conn_reset(t, c);
 	conn_attach(c, pcb);
 	c->up = true;
@@ -134,6 +136,7 @@ static void pcb_close(struct migr_lwip *t, struct tcp_pcb *pcb)
 	for (i = 0; i < sizeof(t->closing) / sizeof(t->closing[0]); i++)
 		if (!t->closing[i]) {
 			t->closing[i] = pcb;
+			t->nclosing++;
 			return;
 		}
 	tcp_abort(pcb); /* no slot to remember it in: a reset rather than a leak */
@@ -143,9 +146,11 @@ static void closing_retry(struct migr_lwip *t)
 {
 	unsigned i;
 
-	for (i = 0; i < sizeof(t->closing) / sizeof(t->closing[0]); i++)
-		if (t->closing[i] && tcp_close(t->closing[i]) == ERR_OK)
+	for (i = 0; t->nclosing && i < sizeof(t->closing) / sizeof(t->closing[0]); i++)
+		if (t->closing[i] && tcp_close(t->closing[i]) == ERR_OK) {
 			t->closing[i] = NULL;
+			t->nclosing--;
+		}
 }
 
 static struct migr_lwip_conn *conn_of(void *ctx, uint32_t c)
@@ -168,6 +173,8 @@ static int lw_open(void *ctx, uint32_t i)
 	if (!pcb)
 		return HV_ENOMEM;
 	conn_reset(t, c);
+	if (i >= t->top)
+		t->top = i + 1;
 	tcp_bind_netif(pcb, t->netif);
 	conn_attach(c, pcb);
 	ip_addr_set_ip4_u32(&peer, lwip_htonl(t->peer_ip));
@@ -190,9 +197,27 @@ static size_t tx_held(const struct migr_lwip *t)
 	size_t held = 0;
 	unsigned i;
 
-	for (i = 0; i < MIGR_LWIP_CONNS; i++)
+	for (i = 0; i < t->top; i++)
 		held += conn_held(&t->c[i]);
 	return held;
+}
+
+/*
+ * Room that ends on a segment boundary. Nagle is off, so whatever a step
+ * wrote goes out at its end: a write that stopped mid-segment would send a
+ * runt, and the ACK of a runt frees room that ends mid-segment again, so
+ * every later write would send one too. A frame costs the link the same
+ * whatever it carries (a Bochs host receives one per emulated millisecond),
+ * so room limits a write to the last unsent segment's free tail plus whole
+ * segments; a writer with less than that to say still writes it all.
+ */
+static size_t segment_room(const struct tcp_pcb *pcb, size_t room)
+{
+	size_t mss = tcp_mss(pcb), fill = pcb->unsent ? pcb->unsent_oversize : 0;
+
+	if (mss == 0 || room <= fill)
+		return room;
+	return fill + (room - fill) / mss * mss;
 }
 
 static size_t lw_room(void *ctx, uint32_t i)
@@ -214,7 +239,7 @@ static size_t lw_room(void *ctx, uint32_t i)
 		return 0;
 	if (room > MIGR_LWIP_TX_BUDGET - held)
 		room = MIGR_LWIP_TX_BUDGET - held;
-	return room > 0xffff ? 0xffff : room; /* tcp_write takes a u16_t */
+	return segment_room(c->pcb, room > 0xffff ? 0xffff : room); /* tcp_write takes a u16_t */
 }
 
 static long lw_write(void *ctx, uint32_t i, const void *buf, size_t n)
@@ -345,6 +370,7 @@ void migr_lwip_rearm(struct migr_lwip *t)
 
 	for (i = 0; i < MIGR_LWIP_CONNS; i++)
 		lw_close(t, i);
+	t->top = 0;
 	t->accepted = 0;
 	t->accepting = t->listener != NULL;
 }
@@ -354,7 +380,7 @@ void migr_lwip_events(struct migr_lwip *t)
 	unsigned i;
 
 	closing_retry(t);
-	for (i = 0; i < MIGR_LWIP_CONNS; i++) {
+	for (i = 0; i < t->top; i++) {
 		struct migr_lwip_conn *c = &t->c[i];
 
 		if (c->wrote && c->pcb) {
@@ -384,7 +410,7 @@ bool migr_lwip_readable(const struct migr_lwip *t)
 {
 	unsigned i;
 
-	for (i = 0; i < MIGR_LWIP_CONNS; i++)
+	for (i = 0; i < t->top; i++)
 		if (t->c[i].rx_count)
 			return true;
 	return false;

@@ -55,6 +55,11 @@ struct migr_lwip {
 	uint64_t bytes_in, bytes_out;
 	struct migr_lwip_conn c[MIGR_LWIP_CONNS];
 	struct tcp_pcb *closing[2 * MIGR_LWIP_CONNS]; /* tcp_close said ERR_MEM: tried again each step */
+	/*
+	 * c[top..] were never opened or accepted since the last rearm, and closing[] holds nclosing
+	 * pcbs: the per-step loops stop there (an emulator charges every instruction of every step).
+	 */
+	uint32_t top, nclosing;
 };
 
 extern const struct migr_transport_ops migr_lwip_ops;
