@@ -10,7 +10,9 @@ Guests (the test guest, 8 MiB, 2 vCPUs):
 For each guest the two hosts boot once and the VM goes A->B, B->A, A->B with
 1, 2 and 4 data connections. Before each migration the sender runs the link
 test (host.link-test: lwIP TCP, lwiperf, 10 s) to the destination's listener
-with the same number of connections: that is the raw TCP rate. Goodput is
+with the same number of connections: that is the raw TCP rate. Both hosts
+poll while it runs, as they do during a migration, so that both measure the
+same link (docs/migration-policy.md, "The test bed's clock"). Goodput is
 the page bytes the sender sent (zero pages excluded) over the time from its
 first to its last memory byte; both rates are on the sender's clock (Bochs'
 emulated time, clock sync=none, the IPS of tests/system/migbed.py). Every
@@ -163,8 +165,8 @@ def link_test(ns, hosts, src, dst, conns):
     done_re = r"I mprof: link: task net "
     text = hosts[src].wait(done_re, 10, count=1 + len(re.findall(done_re, hosts[src].text()[:before])))
     s["profile"] = [p for p in PROFILE_RE.findall(text[before:]) if p.startswith("link:")]
-    # With clock sync=none a busy sender's emulated time crawls while an idle receiver's races, so the
-    # receiver's lwiperf may give up on an idle timer of its own: what ran until then is still a measurement.
+    # Both hosts poll during the test, so their clocks keep the pace a migration's do; should the receiver's
+    # lwiperf still give up on an idle timer of its own, what ran until then is a measurement.
     if s["ms"] < 1000 or s["bytes"] == 0:
         raise Refused(f"link test {src}->{dst} x{conns} measured nothing: {s}")
     return s
