@@ -7,8 +7,9 @@ Guests (the test guest, 8 MiB, 2 vCPUs):
   heavy      guest.prefill=1 guest.pattern=hot: the guest first writes all the
              RAM it may use (everything above its 4 MiB image), then a hot set
              of 25% of RAM, flat out
-For each guest the two hosts boot once and the VM goes A->B, B->A, A->B with
-1, 2 and 4 data connections. Before each migration the sender runs the link
+For each guest the two hosts boot once and the VM goes back and forth, three
+times (BENCH_MIGR_REPS) with each of 1, 2 and 4 data connections. Before
+each migration the sender runs the link
 test (host.link-test: lwIP TCP, lwiperf, 10 s) to the destination's listener
 with the same number of connections: that is the raw TCP rate. Both hosts
 poll while it runs, as they do during a migration, so that both measure the
@@ -54,6 +55,9 @@ LINK_PORT = 5002
 # BENCH_MIGR_CONNS=1,4 runs only those connection counts; BENCH_MIGR_SOAK=0 skips the soak.
 CONNECTIONS = tuple(int(c) for c in os.environ.get("BENCH_MIGR_CONNS", "1,2,4").split(",") if c)
 SOAK = int(os.environ.get("BENCH_MIGR_SOAK", "20"))
+# Runs per guest and connection count, each a link test and the migration after it: the table gives their
+# medians (a run's ratio is its own goodput over its own link test's rate). BENCH_MIGR_REPS=1 for a quick look.
+REPS = int(os.environ.get("BENCH_MIGR_REPS", "3"))
 MIGRATION_WALL_S = 240   # one migration, wall seconds: longer is a hang
 LINK_TEST_WALL_S = 120
 COMMON = f"api.token={TOKEN} migr.secret={SECRET}"
@@ -268,19 +272,20 @@ def guest_runs(kind, guest):
     with hosts_for(kind, guest) as (ns, hosts):
         listen_both(ns)
         src = 0
-        for conns in CONNECTIONS:
+        for conns, rep in [(c, r) for c in CONNECTIONS for r in range(REPS)]:
             dst = 1 - src
             raw = link_test(ns, hosts, src, dst, conns)
             rec, rows = migrate(ns, hosts, src, dst, conns)
-            rec = {"guest": kind, **rec, "raw_tcp_mib_s": mib_s(raw["rate"]), "raw_tcp_bytes": raw["bytes"],
+            rec = {"guest": kind, "rep": rep, **rec, "raw_tcp_mib_s": mib_s(raw["rate"]), "raw_tcp_bytes": raw["bytes"],
                    "raw_tcp_ms": raw["ms"], "raw_tcp_complete": raw["state"] == "done",
                    "raw_tcp_wall_mib_s": raw["wall_mib_s"], "profile_link_src": raw["profile"]}
             rec["goodput_ratio"] = round(rec["goodput_mib_s"] / rec["raw_tcp_mib_s"], 3) if raw["rate"] else None
             rec["goodput_ratio_wall"] = (round(rec["goodput_wall_mib_s"] / raw["wall_mib_s"], 3)
                                          if raw["wall_mib_s"] else None)
-            rec["plot"] = os.path.relpath(write_timeline(f"{kind}-{conns}conn", rows), ROOT)
+            rec["plot"] = os.path.relpath(write_timeline(f"{kind}-{conns}conn-{rep + 1}", rows), ROOT)
             runs.append(rec)
-            print(f"  {kind} x{conns}: {rec['state']}, {rec['total_ms']} ms, downtime {rec['downtime_ms']} ms, "
+            print(f"  {kind} x{conns} run {rep + 1}: {rec['state']}, {rec['total_ms']} ms, "
+                  f"downtime {rec['downtime_ms']} ms, "
                   f"goodput {rec['goodput_mib_s']} MiB/s, raw {rec['raw_tcp_mib_s']} MiB/s (sender's clock); "
                   f"wall {rec['goodput_wall_mib_s']} / {rec['raw_tcp_wall_mib_s']} MiB/s", flush=True)
             for line in rec["profile_link_src"] + rec["profile_src"] + rec["profile_dst"]:
@@ -349,6 +354,44 @@ def table(runs):
               f"{'yes' if r['digest_match'] else 'NO':>6}")
 
 
+def summary(runs):
+    """Per guest and connection count: the medians of its runs (ratios paired run by run), the worst downtime."""
+    out = []
+    for kind in dict.fromkeys(r["guest"] for r in runs):
+        for conns in dict.fromkeys(r["connections"] for r in runs if r["guest"] == kind):
+            rs = [r for r in runs if r["guest"] == kind and r["connections"] == conns]
+
+            def med(key):
+                v = [r[key] for r in rs if r.get(key) is not None]
+                return statistics.median(v) if v else None
+            out.append({"guest": kind, "connections": conns, "runs": len(rs), "total_ms": med("total_ms"),
+                        "downtime_ms_max": max(r["downtime_ms"] for r in rs), "passes": med("passes"),
+                        "peak_throttle_max": max(r["peak_throttle"] for r in rs),
+                        "sent_ram": round(statistics.median(r["bytes_sent"] / RAM for r in rs), 2),
+                        "goodput_mib_s": med("goodput_mib_s"), "raw_tcp_mib_s": med("raw_tcp_mib_s"),
+                        "goodput_ratio": med("goodput_ratio"), "goodput_ratio_wall": med("goodput_ratio_wall"),
+                        "ratios": [r["goodput_ratio"] for r in rs],
+                        "converged": all(r["converged"] for r in rs),
+                        "digest_match": all(r["digest_match"] for r in rs)})
+    return out
+
+
+def summary_table(rows):
+    head = (f"{'guest':<9} {'conns':>5} {'runs':>4} {'total ms':>8} {'max down':>8} {'passes':>6} {'max thr':>7} "
+            f"{'sent/RAM':>8} {'goodput':>8} {'raw TCP':>8} {'ratio':>6} {'wall':>6}  {'ratios':<18} {'conv':>4} "
+            f"{'digest':>6}")
+    print(head)
+    print("-" * len(head))
+    fmt = lambda v, w, d: f"{v:>{w}.{d}f}" if v is not None else f"{'-':>{w}}"  # noqa: E731
+    for r in rows:
+        ratios = " ".join(f"{x:.2f}" if x is not None else "-" for x in r["ratios"])
+        print(f"{r['guest']:<9} {r['connections']:>5} {r['runs']:>4} {fmt(r['total_ms'], 8, 0)} "
+              f"{r['downtime_ms_max']:>8} {fmt(r['passes'], 6, 0)} {r['peak_throttle_max']:>7} {r['sent_ram']:>8.2f} "
+              f"{fmt(r['goodput_mib_s'], 8, 3)} "
+              f"{fmt(r['raw_tcp_mib_s'], 8, 3)} {fmt(r['goodput_ratio'], 6, 2)} {fmt(r['goodput_ratio_wall'], 6, 2)}  "
+              f"{ratios:<18} {'yes' if r['converged'] else 'NO':>4} {'yes' if r['digest_match'] else 'NO':>6}")
+
+
 def main():
     if os.geteuid() != 0:
         raise SystemExit("bench_migration: needs root (network namespace, taps)")
@@ -373,7 +416,8 @@ def main():
         "wall_clock": "goodput_wall_mib_s and raw_tcp_wall_mib_s: wall time, the one clock both emulators share, "
                       "from the sender's tap counters sampled every 0.25 s",
         "timeline_source": "the sender's console progress lines, once per emulated second, plus the final status",
-        "wall_s_total": round(time.monotonic() - t_start, 1), "errors": errors, "runs": runs, "soak": s,
+        "wall_s_total": round(time.monotonic() - t_start, 1), "errors": errors, "runs": runs,
+        "summary": summary(runs), "soak": s,
     }
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, "migration.json")
@@ -389,6 +433,9 @@ def main():
           "* raw TCP: the receiver's lwiperf gave up before the 10 s (its clock raced the busy sender's); the rate "
           "is over the part that ran.")
     table(runs)
+    print(f"\nMedians of {REPS} runs per guest and connection count (ratio: the median of each run's goodput over its "
+          f"own link test; ratios: each run's; max down, max thr: the worst run's)")
+    summary_table(results["summary"])
     for r in runs:
         if r["downtime_ms"] > r["downtime_limit_ms"]:
             print(f"  over the limit: {r['guest']} x{r['connections']} downtime {r['downtime_ms']} ms")
