@@ -430,7 +430,7 @@ def main():
           "cannot write all its RAM first, the rest stays zero.")
     print("goodput, raw TCP: MiB/s on the sender's emulated clock; wall gp, wall raw: MiB/s of wall time (page bytes "
           "over the wall time the sender's tap carried bulk data; the link test's payload likewise).\n"
-          "* raw TCP: the receiver's lwiperf gave up before the 10 s (its clock raced the busy sender's); the rate "
+          "* raw TCP: the receiver's lwiperf gave up before the 10 s (an idle timer of its own); the rate "
           "is over the part that ran.")
     table(runs)
     print(f"\nMedians of {REPS} runs per guest and connection count (ratio: the median of each run's goodput over its "
