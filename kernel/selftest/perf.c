@@ -28,8 +28,15 @@ static struct {
 	unsigned conns, done, failed;
 	unsigned long long bytes;
 	uint32_t max_ms, waited_ms;
-	bool link;                  /* a link test: the CPU polls while its clients run */
-	bool polling;
+	/*
+	 * A link test measures the link a migration will have, so both hosts
+	 * poll while it runs, as they do during a migration (sched_loop_poll).
+	 * A host that halts between frames has its clock skip ahead in Bochs:
+	 * the receiver's clock ran 38 s over the sender's 10, so the link moved
+	 * about twice the frames per sender second that it could during a
+	 * migration. polling: this run's sched_loop_poll(true) is owed its false.
+	 */
+	bool link, polling;
 } perf_run;
 static void (*perf_run_begin)(void), (*perf_run_end_hook)(void);
 
@@ -38,16 +45,6 @@ static void *perf_link_server;
 static u16_t perf_link_port;
 static unsigned long long perf_rx_sessions, perf_rx_bytes;
 static unsigned perf_link_open; /* link-test sessions accepted and not yet reported */
-
-/*
- * A link test measures the link a migration will have, so both hosts poll
- * while it runs, as they do during a migration (sched_loop_poll). A host
- * that halts between frames has its clock skip ahead in Bochs: the
- * receiver's clock ran 38 s over the sender's 10, so the link moved about
- * twice the frames per sender second that it could during a migration,
- * and the stream was measured against a link it never had.
- */
-static void perf_link_poll(bool on) { sched_loop_poll(on); }
 
 static const char *perf_outcome(enum lwiperf_report_type t)
 {
@@ -68,7 +65,7 @@ static unsigned long long perf_kbit(unsigned long long bytes, uint32_t ms) { ret
 static void perf_run_end(void)
 {
 	if (perf_run.polling)
-		perf_link_poll(false);
+		sched_loop_poll(false);
 	perf_run.polling = false;
 	perf_run.state = perf_run.failed || !perf_run.conns ? NET_LINK_FAILED : NET_LINK_DONE;
 	hv_log(perf_run.failed ? LOG_ERROR : LOG_INFO, "perf", "clients done: %u of %u, %llu bytes in %lu ms, %llu kbit/s",
@@ -95,7 +92,7 @@ static void perf_report(void *arg, enum lwiperf_report_type type, const ip_addr_
 		perf_rx_sessions++;
 		perf_rx_bytes += bytes;
 		if (perf_link_open && local_port == perf_link_port && --perf_link_open == 0)
-			perf_link_poll(false);
+			sched_loop_poll(false);
 		return;
 	}
 	/* A client's summary once all of them have ended. */
@@ -121,7 +118,7 @@ static void perf_clients_go(void)
 		perf_run_begin();
 	if (perf_run.link && !perf_run.polling) {
 		perf_run.polling = true;
-		perf_link_poll(true);
+		sched_loop_poll(true);
 	}
 	for (i = 0; i < want; i++) {
 		/* report_arg non-NULL marks a client's report (the server's passes NULL) */
@@ -198,7 +195,7 @@ static err_t perf_link_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	err_t rc = perf_link_accepted(arg, pcb, err);
 
 	if (rc == ERR_OK && pcb && perf_link_open++ == 0)
-		perf_link_poll(true);
+		sched_loop_poll(true);
 	return rc;
 }
 

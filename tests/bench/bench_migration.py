@@ -337,6 +337,11 @@ def soak():
             "pauses": views, "problems": problems, "wall_s": round(time.monotonic() - t0, 1)}
 
 
+def fmt(v, width, digits):
+    """A number right-aligned to width with digits after the point, or '-' when there is none."""
+    return f"{v:>{width}.{digits}f}" if v is not None else f"{'-':>{width}}"
+
+
 def table(runs):
     head = (f"{'guest':<9} {'conns':>5} {'dir':<5} {'total ms':>8} {'down ms':>7} {'passes':>6} {'thr %':>5} "
             f"{'sent/RAM':>8} {'goodput':>8} {'raw TCP':>8} {'ratio':>6} {'wall gp':>8} {'wall raw':>8} {'ratio':>6} "
@@ -344,12 +349,12 @@ def table(runs):
     print(head)
     print("-" * len(head))
     for r in runs:
-        ratio = f"{r['goodput_ratio']:.2f}" if r["goodput_ratio"] is not None else "-"
-        wratio = f"{r['goodput_ratio_wall']:.2f}" if r["goodput_ratio_wall"] is not None else "-"
         raw = f"{r['raw_tcp_mib_s']:.3f}{'' if r['raw_tcp_complete'] else '*'}"
         print(f"{r['guest']:<9} {r['connections']:>5} {r['direction']:<5} {r['total_ms']:>8} {r['downtime_ms']:>7} "
               f"{r['passes']:>6} {r['peak_throttle']:>5} {r['bytes_sent'] / RAM:>8.2f} {r['goodput_mib_s']:>8.3f} "
-              f"{raw:>8} {ratio:>6} {r['goodput_wall_mib_s']:>8.3f} {r['raw_tcp_wall_mib_s']:>8.3f} {wratio:>6} "
+              f"{raw:>8} {fmt(r['goodput_ratio'], 6, 2)} {r['goodput_wall_mib_s']:>8.3f} "
+              f"{r['raw_tcp_wall_mib_s']:>8.3f} "
+              f"{fmt(r['goodput_ratio_wall'], 6, 2)} "
               f"{'yes' if r['converged'] else 'NO':>5} "
               f"{'yes' if r['digest_match'] else 'NO':>6}")
 
@@ -382,9 +387,8 @@ def summary_table(rows):
             f"{'digest':>6}")
     print(head)
     print("-" * len(head))
-    fmt = lambda v, w, d: f"{v:>{w}.{d}f}" if v is not None else f"{'-':>{w}}"  # noqa: E731
     for r in rows:
-        ratios = " ".join(f"{x:.2f}" if x is not None else "-" for x in r["ratios"])
+        ratios = " ".join(fmt(x, 4, 2) for x in r["ratios"])
         print(f"{r['guest']:<9} {r['connections']:>5} {r['runs']:>4} {fmt(r['total_ms'], 8, 0)} "
               f"{r['downtime_ms_max']:>8} {fmt(r['passes'], 6, 0)} {r['peak_throttle_max']:>7} {r['sent_ram']:>8.2f} "
               f"{fmt(r['goodput_mib_s'], 8, 3)} "
