@@ -358,5 +358,10 @@ static void dst_discard(void *ctx)
 	d->m.bytes = 0;
 }
 
+static void dst_drop_state(void *ctx)
+{
+	((struct lr_dest *)ctx)->vcpus_loaded = 0;
+}
+
 const struct migr_dest_vm_ops lr_dest_ops = { dst_create, dst_vcpu, dst_device, dst_time, dst_start, dst_discard,
-					      lr_random };
+					      lr_random, dst_drop_state };

@@ -41,6 +41,7 @@ static const struct rec_rule rules[MIGR_REC_COUNT] = {
 	[MIGR_REC_ACK] = { sizeof(struct migr_ack), sizeof(struct migr_ack), 0, ON_CONTROL, B2A, 0 },
 	[MIGR_REC_END] = { 0, 0, 0, ON_ANY, A2B | B2A, 0 },
 	[MIGR_REC_PROGRESS] = { sizeof(struct migr_progress), sizeof(struct migr_progress), 0, ON_CONTROL, B2A, 0 },
+	[MIGR_REC_RESUMED] = { 0, 0, 0, ON_CONTROL, A2B, 0 },
 };
 
 /* Sub-record lengths of VCPU_STATE, same rule shape as records. */
@@ -80,6 +81,7 @@ static const char *const type_text[MIGR_REC_COUNT] = {
 	[MIGR_REC_DEVICE_STATE] = "DEVICE_STATE", [MIGR_REC_TIME] = "TIME", [MIGR_REC_DIGEST] = "DIGEST",
 	[MIGR_REC_READY] = "READY", [MIGR_REC_COMMIT] = "COMMIT", [MIGR_REC_CONFIRM] = "CONFIRM",
 	[MIGR_REC_ERROR] = "ERROR", [MIGR_REC_ACK] = "ACK", [MIGR_REC_END] = "END", [MIGR_REC_PROGRESS] = "PROGRESS",
+	[MIGR_REC_RESUMED] = "RESUMED",
 };
 
 const char *migr_rec_type_str(uint32_t type)

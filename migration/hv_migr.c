@@ -264,6 +264,7 @@ int migr_hv_send(const struct migr_hv_send_req *req)
 	cfg.mac_ops = mh.p.mac ? mh.p.mac : migr_mac_find(MIGR_MAC_DEFAULT);
 	cfg.confirm_timeout_ms = req->confirm_timeout_ms;
 	cfg.reply_timeout_ms = req->reply_timeout_ms;
+	cfg.pause_retries = req->pause_retries;
 	cfg.hold_phase = req->hold_phase;
 	cfg.hold_ms = req->hold_ms;
 	cfg.state_bytes = mh_state_bytes(vm->vcpu_count);
@@ -498,6 +499,8 @@ void migr_hv_status(struct migr_hv_status *o)
 		o->expected_downtime_ms = g->expected_downtime_ms;
 		o->downtime_ms = g->downtime_ms;
 		o->elapsed_ms = g->elapsed_ms;
+		o->pauses_called_off = g->called_off;
+		o->called_off_ms = g->called_off_ms;
 		o->connections = mh.snd.granted ? mh.snd.granted : mh.connections;
 		mh_goodput(&mh.snd, o);
 	} else if (mh.role == MIGR_HV_RECEIVE) {
@@ -510,6 +513,7 @@ void migr_hv_status(struct migr_hv_status *o)
 		o->pages_written = g->pages_written;
 		o->bytes_in = mh.tr.bytes_in;
 		o->downtime_ms = g->downtime_ms;
+		o->pauses_called_off = g->called_off;
 		o->elapsed_ms = mh.started_at ? mh_ms(time_now() - mh.started_at) : 0;
 	}
 }
@@ -541,7 +545,7 @@ static void mh_progress(uint64_t now)
 static void mh_run(struct host_task *t, uint64_t now)
 {
 	bool busy = false;
-	uint32_t st, phase;
+	uint32_t st, phase, called_off;
 	uint64_t sent, yield = 0;
 	uint64_t t0 = migr_prof_begin();
 
@@ -549,7 +553,14 @@ static void mh_run(struct host_task *t, uint64_t now)
 	if (mh.role == MIGR_HV_SEND && mh.state == MIGR_HV_RUNNING) {
 		sent = mh.tr.bytes_out;
 		phase = mh.snd.phase;
+		called_off = mh.snd.prog.called_off;
 		st = migr_sender_step(&mh.snd);
+		if (mh.snd.prog.called_off != called_off)
+			log_info("migr", "switchover: pause called off after %llu ms, before it could outlast the "
+				 "%u ms limit (expected %llu ms): the VM runs here again and precopy goes on (%u of %u)",
+				 (unsigned long long)mh.snd.prog.called_off_ms, mh.snd.cfg.limits.downtime_ms,
+				 (unsigned long long)mh.snd.switch_decision.expected_downtime_ms,
+				 mh.snd.prog.called_off, mh.snd.cfg.pause_retries);
 		/*
 		 * While the guest runs, a step that built pages is followed by as
 		 * long for everyone else: the copy takes at most half the CPU. A
@@ -573,7 +584,11 @@ static void mh_run(struct host_task *t, uint64_t now)
 			mh_send_ended(st);
 	} else if (mh.role == MIGR_HV_RECEIVE && mh.state == MIGR_HV_LISTENING) {
 		if (mh.rcv_started) {
+			called_off = mh.rcv.prog.called_off;
 			st = migr_receiver_step(&mh.rcv);
+			if (mh.rcv.prog.called_off != called_off)
+				log_info("migr", "switchover: the source called its pause off (%u so far): its state is "
+					 "dropped, precopy goes on", mh.rcv.prog.called_off);
 			busy = migr_lwip_readable(&mh.tr);
 			if (st == MIGR_RECV_DONE && !mh.rcv_vm_turn) {
 				/* The guest's clock runs from its start: its vCPUs go before the report. */

@@ -41,6 +41,7 @@ struct migr_hv_send_req {
 	bool abort_on_timeout;  /* else force the switchover */
 	uint64_t confirm_timeout_ms; /* COMMIT to CONFIRM; 0: the sender's default */
 	uint64_t reply_timeout_ms;   /* any other wait for the destination; 0: the sender's default */
+	uint32_t pause_retries;      /* pauses that may be called off when they would outlast downtime_ms */
 	uint32_t hold_phase;    /* a test's debug hold (migration/hold.h), 0: none */
 	uint64_t hold_ms;
 };
@@ -102,6 +103,8 @@ struct migr_hv_status {
 	const char *peer_failure;
 	uint64_t pages_written, bytes_in; /* receive */
 	uint64_t attempts;             /* migrations started (send) or accepted (receive) here */
+	uint32_t pauses_called_off;    /* pauses called off before COMMIT, the VM resumed on the source */
+	uint64_t called_off_ms;        /* send: the longest of them, on this clock */
 	/* send: page data sent (zero pages excluded), when its first and last byte went to the transport
 	 * (ms since the start, this host's clock), and the goodput over that window in bytes/s */
 	uint64_t page_bytes_sent, memory_first_ms, memory_last_ms, goodput;

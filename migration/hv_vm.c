@@ -250,5 +250,15 @@ static void dst_discard(void *ctx)
 	h->vm = NULL;
 }
 
+/* What was loaded stays in the VM until the next pause loads over it: only the marks go. */
+static void dst_drop_state(void *ctx)
+{
+	struct migr_hv_vm *h = ctx;
+
+	h->vcpus_loaded = 0;
+	h->time_loaded = false;
+	h->dev_seen = 0;
+}
+
 const struct migr_dest_vm_ops migr_hv_dest_ops = { dst_create, dst_vcpu, dst_device, dst_time, dst_start,
-						   dst_discard, any_random };
+						   dst_discard, any_random, dst_drop_state };

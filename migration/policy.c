@@ -265,6 +265,10 @@ void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *
 	uint64_t downtime = limit * MIGR_POLICY_TARGET_PCT / 100, bw = bandwidth(lim, st);
 	uint64_t pause_bw = pause_bandwidth(st, bw);
 
+	/* A pause that ran past its estimate until it was called off: the next must fit by as much. */
+	if (st->pause_overrun_pct > 100)
+		downtime = downtime * 100 / st->pause_overrun_pct;
+
 	*d = (struct migr_decision){ .expected_downtime_ms = UINT64_MAX };
 	if (bw) {
 		d->expected_downtime_ms = downtime_ms(st, pause_bw);

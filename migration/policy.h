@@ -65,6 +65,8 @@ struct migr_stats {
 	uint64_t state_bytes;      /* what the pause sends besides pages: vCPU, device, time, digest */
 	uint64_t free_dirty_rate;  /* pages/s, the highest measured with no throttle or limit in force; 0: unknown */
 	uint64_t harvest_us;       /* the last harvest took this long: the pause makes one more */
+	uint32_t pause_overrun_pct; /* a pause of this migration, called off, ran this share of its
+	                               estimate (and more): the next one must fit that much better; 0: none */
 };
 
 enum migr_action {

@@ -144,6 +144,11 @@ struct migr_dest_vm_ops {
 	/* Before COMMIT, on any failure: throw it away. */
 	void (*discard)(void *ctx);
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
+	/*
+	 * The source called its pause off (RESUMED): forget the vCPU, device
+	 * and time state loaded since, so that the next pause loads it all again.
+	 */
+	void (*drop_state)(void *ctx);
 };
 
 /* Each port is its table with the context the table's functions get. */

@@ -250,6 +250,30 @@ static int on_digest(struct migr_receiver *r, const struct migr_rec *rec)
 	return APPLIED;
 }
 
+/*
+ * The source called its pause off before COMMIT and runs the VM again: the
+ * state it sent is stale and the pass it called final was an ordinary one.
+ * Nothing here ran, so forgetting that state is all it takes; the next
+ * final pass brings it all again. RESUMED follows the called-off pass's
+ * PASS_BEGIN on control, so it waits for that pass's pages like DIGEST does.
+ */
+static int on_resumed(struct migr_receiver *r)
+{
+	if (!r->pass_final)
+		return fail(r, MIGR_ERR_PROTOCOL, "RESUMED without a switchover");
+	if (!r->final_done)
+		return HOLD;
+	r->p.vm->drop_state(r->p.vm_ctx);
+	r->pass_final = r->final_done = 0;
+	r->vcpus_seen = 0;
+	r->time_seen = 0;
+	r->phase = MIGR_RP_TRANSFER;
+	r->t_wait = r->p.clock.ops->now(r->p.clock.ctx);
+	r->prog.t_final = r->prog.t_pages = r->prog.t_ready = 0;
+	r->prog.called_off++;
+	return APPLIED;
+}
+
 /* After COMMIT: start the VM and confirm, once a test's hold lets go. */
 static void start_vm(struct migr_receiver *r)
 {
@@ -310,6 +334,8 @@ static int control(struct migr_receiver *r, const struct migr_rec *rec)
 			return APPLIED;
 		case MIGR_REC_DIGEST:
 			return on_digest(r, rec);
+		case MIGR_REC_RESUMED:
+			return on_resumed(r);
 		}
 		break;
 	case MIGR_RP_COMMIT:
@@ -317,6 +343,8 @@ static int control(struct migr_receiver *r, const struct migr_rec *rec)
 			r->phase = MIGR_RP_START;
 			return APPLIED;
 		}
+		if (rec->type == MIGR_REC_RESUMED)
+			return on_resumed(r);
 		break;
 	case MIGR_RP_END:
 		if (rec->type == MIGR_REC_END)

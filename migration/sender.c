@@ -474,7 +474,9 @@ static void apply(struct migr_sender *s, const struct migr_decision *d)
 		s->t_control = migr_sender_now(s);
 		break;
 	case MIGR_ACT_SWITCHOVER:
-		s->switching = 1;
+		/* B has not answered a pause called off yet: a new one would wait behind it. */
+		if (!s->stale_ready)
+			s->switching = 1;
 		break;
 	case MIGR_ACT_GIVE_UP:
 		/* Out of precopy time, or nothing moved for too long: both are timeouts to an operator. */
@@ -524,6 +526,7 @@ static void policy(struct migr_sender *s, int boundary, uint64_t harvested)
 		.state_bytes = s->cfg.state_bytes,
 		.free_dirty_rate = s->free_rate,
 		.harvest_us = migr_scale(s->harvest_ticks, 1000000, s->p.clock.ops->hz),
+		.pause_overrun_pct = s->overrun_pct,
 	};
 	struct migr_decision d;
 
@@ -637,14 +640,96 @@ static int send_state(struct migr_sender *s)
 	return HV_OK;
 }
 
+/* A called-off pause's pass has ended: B learns the VM runs here again, then the next pass begins. */
+static int resumed_then_next_pass(struct migr_sender *s)
+{
+	if (s->resumed_owed) {
+		if (migr_link_queue(&s->link[0], MIGR_REC_RESUMED, NULL, 0))
+			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
+		s->resumed_owed = 0;
+	}
+	return next_pass(s);
+}
+
+/*
+ * The pause would outlast the limit: before COMMIT the VM is still this
+ * host's, so it runs again and precopy goes on, the pass underway sent live
+ * (its pages are read when they go, and any the guest writes from now on
+ * are logged for a later pass). B has seen the pause only if the final
+ * pass began; it then gets RESUMED, after that pass's pages, and forgets
+ * the state it got. The next switchover must fit by as much as this one
+ * overran its estimate.
+ */
+static void call_off(struct migr_sender *s, uint64_t ms)
+{
+	uint64_t expected = s->switch_decision.expected_downtime_ms, pct;
+	uint32_t phase = s->phase;
+
+	if (s->p.vm->resume(s->p.vm_ctx) < 0) {
+		(void)migr_sender_fail(s, MIGR_ERR_INTERNAL, "cannot resume the VM");
+		return;
+	}
+	s->paused = 0;
+	s->switching = 0;
+	s->prog.called_off++;
+	if (ms > s->prog.called_off_ms)
+		s->prog.called_off_ms = ms;
+	/*
+	 * It was cut short and would have run longer still. At most the target halves: a pause held up
+	 * by something else than its size (the peer, the link) is no better for a far smaller one, and
+	 * below the pause's fixed part (state, round trips) no switchover would ever fit.
+	 */
+	pct = expected && expected != UINT64_MAX ? ms * 100 / expected + 50 : MIGR_CALL_OFF_OVERRUN_MAX;
+	if (pct > MIGR_CALL_OFF_OVERRUN_MAX)
+		pct = MIGR_CALL_OFF_OVERRUN_MAX;
+	if (pct > s->overrun_pct)
+		s->overrun_pct = (uint32_t)pct;
+	memset(&s->phase_at[MIGR_SP_FINAL], 0, sizeof(s->phase_at) - MIGR_SP_FINAL * sizeof(s->phase_at[0]));
+	s->t_policy = migr_sender_now(s);
+	if (phase == MIGR_SP_PRECOPY)
+		return; /* the final pass had not begun: B never saw the pause */
+	s->phase = MIGR_SP_PRECOPY;
+	s->resumed_owed = 1;
+	if (phase == MIGR_SP_FINAL)
+		return; /* RESUMED once the pass underway has ended */
+	s->stale_ready += phase == MIGR_SP_READY;
+	s->state_i = s->dev_i = 0;
+	s->time_sent = 0;
+	(void)resumed_then_next_pass(s);
+}
+
+/*
+ * Called off only while a retry is left and nobody chose a long pause: a
+ * forced switchover (precopy ran out of time) accepts it, and a test's debug
+ * hold stretches a phase on purpose.
+ */
+static void check_pause(struct migr_sender *s)
+{
+	uint64_t limit = s->cfg.limits.downtime_ms ? s->cfg.limits.downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
+	uint64_t margin = 2 * (uint64_t)s->prog.rtt_us / 1000, ms;
+
+	if (!s->paused || s->committed || s->phase > MIGR_SP_READY || s->prog.called_off >= s->cfg.pause_retries ||
+	    s->cfg.hold_phase != MIGR_HOLD_NONE || s->switch_decision.reason == MIGR_WHY_TIMEOUT_FORCE)
+		return;
+	if (margin < MIGR_CALL_OFF_MARGIN_MS)
+		margin = MIGR_CALL_OFF_MARGIN_MS;
+	ms = since_ms(s, s->t_pause);
+	if (ms + margin >= limit)
+		call_off(s, ms);
+}
+
 /* Pages and state phases: B speaks only to refuse; data flows. */
 static int transfer(struct migr_sender *s)
 {
 	struct migr_rec rec;
 	int rc;
 
-	if (control_record(s, &rec))
-		(void)expect(s, &rec, MIGR_REC_ERROR);
+	if (control_record(s, &rec)) {
+		if (rec.type == MIGR_REC_READY && s->stale_ready)
+			s->stale_ready--; /* B's answer to a pause called off since */
+		else
+			(void)expect(s, &rec, MIGR_REC_ERROR);
+	}
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_OK;
 	if (s->paused)
@@ -684,7 +769,7 @@ static int transfer(struct migr_sender *s)
 		if (s->phase == MIGR_SP_FINAL)
 			s->phase = MIGR_SP_STATE;
 		else
-			return next_pass(s);
+			return resumed_then_next_pass(s);
 	}
 	return HV_OK;
 }
@@ -721,7 +806,9 @@ static int finish(struct migr_sender *s)
 			control_lost(s);
 		return HV_OK;
 	}
-	if (s->phase == MIGR_SP_READY && expect(s, &rec, MIGR_REC_READY)) {
+	if (rec.type == MIGR_REC_READY && s->stale_ready) {
+		s->stale_ready--; /* for a pause called off: not this one's */
+	} else if (s->phase == MIGR_SP_READY && expect(s, &rec, MIGR_REC_READY)) {
 		if (migr_link_queue(&s->link[0], MIGR_REC_COMMIT, NULL, 0) < 0)
 			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
 		/* From here on the VM is B's to run: never resumed here by this machine. */
@@ -805,6 +892,8 @@ uint32_t migr_sender_step(struct migr_sender *s)
 		(void)transfer(s);
 	else
 		(void)finish(s);
+	if (s->status == MIGR_SEND_RUNNING)
+		check_pause(s);
 	if (s->status == MIGR_SEND_RUNNING)
 		check_timeouts(s);
 	if (s->status == MIGR_SEND_RUNNING)

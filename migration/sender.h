@@ -60,7 +60,15 @@ struct migr_sender_cfg {
 	uint64_t hold_ms;
 	uint64_t state_bytes;        /* what the pause sends besides pages (vCPU, device, time and
 	                                digest records), for the policy's estimate; 0: unknown */
+	uint32_t pause_retries;      /* pauses that may be called off before COMMIT when they would
+	                                outlast the downtime limit (the VM runs here again and precopy
+	                                goes on); 0: a pause runs to its end whatever it lasts */
 };
+
+/* A pause is called off this long before the limit at the least: COMMIT's round trip and B's start come after. */
+#define MIGR_CALL_OFF_MARGIN_MS 20u
+/* After one, the next switchover waits for an estimate this much (percent) shorter, at most. */
+#define MIGR_CALL_OFF_OVERRUN_MAX 200u
 
 struct migr_sender_ports {
 	struct migr_transport transport;
@@ -103,6 +111,8 @@ struct migr_send_progress {
 	uint64_t expected_downtime_ms; /* after the switchover: the estimate it was decided on */
 	uint64_t in_flight_bytes; /* sent, not yet read by B by its last PROGRESS (0 without one, and at the end) */
 	uint64_t downtime_ms;   /* pause to CONFIRM, on this clock */
+	uint32_t called_off;    /* pauses called off before COMMIT (pause_retries) */
+	uint64_t called_off_ms; /* the longest of them, pause to resume, on this clock */
 	uint32_t rtt_us;        /* control round trip measured at the handshake */
 	uint64_t elapsed_ms;
 	uint32_t reason;        /* enum migr_reason of the last decision */
@@ -151,7 +161,10 @@ struct migr_sender {
 	uint64_t t_step, window_dry; /* the last step's start; ticks dry in the current window */
 	uint64_t pass_bytes0, pass_dry; /* bytes sent when the pass began; ticks it has been dry since */
 	uint32_t state_i, dev_i;
-	uint8_t time_sent, digest_sent;
+	uint8_t time_sent;
+	uint8_t resumed_owed; /* a called-off pause's pass goes on live: RESUMED follows its end */
+	uint32_t stale_ready; /* READYs still to come for called-off pauses, to be ignored */
+	uint32_t overrun_pct; /* how much longer than estimated a called-off pause ran (policy input) */
 	uint64_t last_bytes_t;
 	uint64_t peer_read; /* data bytes B had read by its last PROGRESS (prog.in_flight_bytes: the rest); 0: none yet */
 	uint64_t t_peer_read; /* when that report was read here */

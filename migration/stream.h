@@ -53,6 +53,7 @@ enum migr_rec_type {
 	MIGR_REC_ACK = 17,
 	MIGR_REC_END = 18,
 	MIGR_REC_PROGRESS = 19, /* sent with MIGR_OPTIONAL: a peer that predates it skips it */
+	MIGR_REC_RESUMED = 20,  /* the source called its pause off before COMMIT: the VM runs there, precopy goes on */
 	MIGR_REC_COUNT
 };
 

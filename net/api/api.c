@@ -224,7 +224,7 @@ static int api_hold_decode(struct api_call *c, const struct api_value *v, bool s
 #define API_HOLD_FIELD { "debug_hold", API_F_STRING, 0, 0, "must be a string \"<phase>:<ms>\"" }
 
 enum { API_SEND_DEST, API_SEND_CONN, API_SEND_DOWNTIME, API_SEND_BW, API_SEND_THROTTLE, API_SEND_TIMEOUT,
-       API_SEND_ON_TIMEOUT, API_SEND_CONFIRM, API_SEND_REPLY, API_SEND_HOLD, API_SEND_N };
+       API_SEND_ON_TIMEOUT, API_SEND_CONFIRM, API_SEND_REPLY, API_SEND_HOLD, API_SEND_RETRIES, API_SEND_N };
 
 static int api_send_decode(struct api_call *c, struct api_send_migration *m)
 {
@@ -241,6 +241,8 @@ static int api_send_decode(struct api_call *c, struct api_send_migration *m)
 		[API_SEND_CONFIRM] = API_TIMEOUT_FIELD("confirm_timeout_ms"),
 		[API_SEND_REPLY] = API_TIMEOUT_FIELD("reply_timeout_ms"),
 		[API_SEND_HOLD] = API_HOLD_FIELD,
+		[API_SEND_RETRIES] = { "pause_retries", API_F_UINT, 0, API_PAUSE_RETRIES_MAX,
+				       "must be an integer from 0 to 8" },
 	};
 	struct api_value v[API_SEND_N];
 	int rc;
@@ -258,6 +260,7 @@ static int api_send_decode(struct api_call *c, struct api_send_migration *m)
 	m->timeout_ms = v[API_SEND_TIMEOUT].u;
 	m->confirm_timeout_ms = v[API_SEND_CONFIRM].u;
 	m->reply_timeout_ms = v[API_SEND_REPLY].u;
+	m->pause_retries = v[API_SEND_RETRIES].present ? (unsigned)v[API_SEND_RETRIES].u : API_SEND_DEFAULT_PAUSE_RETRIES;
 	if ((rc = api_hold_decode(c, &v[API_SEND_HOLD], true, &m->hold)) < 0)
 		return rc;
 	m->on_timeout = API_ON_TIMEOUT_ABORT;
@@ -376,11 +379,12 @@ static int api_migration_status(struct api_call *c)
 		strbuf_printf(c->out, "%llu", (unsigned long long)m.expected_downtime_ms);
 	strbuf_printf(c->out, ",\"downtime_ms\":%llu,\"elapsed_ms\":%llu,\"pages_written\":%llu,\"bytes_in\":%llu,"
 		      "\"attempts\":%llu,\"page_bytes_sent\":%llu,\"memory_first_ms\":%llu,\"memory_last_ms\":%llu,"
-		      "\"goodput\":%llu",
+		      "\"goodput\":%llu,\"pauses_called_off\":%u,\"called_off_ms\":%llu",
 		      (unsigned long long)m.downtime_ms, (unsigned long long)m.elapsed_ms,
 		      (unsigned long long)m.pages_written, (unsigned long long)m.bytes_in, (unsigned long long)m.attempts,
 		      (unsigned long long)m.page_bytes_sent, (unsigned long long)m.memory_first_ms,
-		      (unsigned long long)m.memory_last_ms, (unsigned long long)m.goodput);
+		      (unsigned long long)m.memory_last_ms, (unsigned long long)m.goodput, m.pauses_called_off,
+		      (unsigned long long)m.called_off_ms);
 	api_put_field(c->out, "policy", m.policy);
 	api_put_field(c->out, "failure", m.failure);
 	api_put_field(c->out, "peer_failure", m.peer_failure);

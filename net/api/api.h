@@ -100,6 +100,8 @@ struct api_debug_hold {
 #define API_SEND_DEFAULT_CONNECTIONS 1
 #define API_SEND_DEFAULT_DOWNTIME_MS 300
 #define API_SEND_DEFAULT_MAX_THROTTLE 99
+#define API_SEND_DEFAULT_PAUSE_RETRIES 2
+#define API_PAUSE_RETRIES_MAX 8
 struct api_send_migration {
 	struct api_endpoint destination;   /* required */
 	unsigned connections;              /* 1..API_CONNECTIONS_MAX */
@@ -110,6 +112,7 @@ struct api_send_migration {
 	enum api_on_timeout on_timeout;    /* what happens when timeout_ms passes */
 	uint64_t confirm_timeout_ms;       /* COMMIT to CONFIRM; 0 = the default (10 s) */
 	uint64_t reply_timeout_ms;         /* any other wait for the destination; 0 = the default (30 s) */
+	unsigned pause_retries;            /* pauses that may be called off before COMMIT, 0..8 */
 	struct api_debug_hold hold;
 };
 
@@ -140,6 +143,8 @@ struct api_migration_status {
 	uint64_t downtime_ms, elapsed_ms;
 	uint64_t pages_written, bytes_in; /* receive */
 	uint64_t attempts;
+	unsigned pauses_called_off;  /* pauses called off before COMMIT: the VM resumed on the source */
+	uint64_t called_off_ms;      /* send: the longest of them */
 	/* send: page data (zero pages excluded) and when its first and last byte went out, in ms since the
 	 * start on this host's clock; goodput is page bytes over that window, in bytes/s (0 until known) */
 	uint64_t page_bytes_sent, memory_first_ms, memory_last_ms, goodput;

@@ -124,6 +124,7 @@ static int mgmt_send_migration(void *ctx, const struct api_send_migration *m)
 		.abort_on_timeout = m->on_timeout == API_ON_TIMEOUT_ABORT,
 		.confirm_timeout_ms = m->confirm_timeout_ms,
 		.reply_timeout_ms = m->reply_timeout_ms,
+		.pause_retries = m->pause_retries,
 		.hold_phase = mgmt_holds[m->hold.phase],
 		.hold_ms = m->hold.ms,
 	};
@@ -185,6 +186,8 @@ static int mgmt_migration_status(void *ctx, struct api_migration_status *out)
 		.pages_written = s.pages_written,
 		.bytes_in = s.bytes_in,
 		.attempts = s.attempts,
+		.pauses_called_off = s.pauses_called_off,
+		.called_off_ms = s.called_off_ms,
 		.page_bytes_sent = s.page_bytes_sent,
 		.memory_first_ms = s.memory_first_ms,
 		.memory_last_ms = s.memory_last_ms,

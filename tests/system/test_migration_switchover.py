@@ -182,3 +182,26 @@ def test_link_cut_after_commit(request):
         assert code == 200, body
         assert status(ns, 1)["state"] == "failed" and vm_state(ns, 1) == "running"
         runs_on_exactly(hosts, 1)
+
+
+@needs_bed
+@pytest.mark.timeout(600)
+def test_pause_called_off_then_completes(request):
+    """B holds READY back for longer than the downtime limit: A calls its pause off before the limit (the VM
+    runs on A again, B drops the state it got), precopy goes on, and a later pause completes: the VM runs on B
+    with the memory digest matched, the guest's self-check clean, and the called-off pause under the limit."""
+    with two_hosts(request, "hvmco", f"{GUEST} {COMMON}", f"vm=none {COMMON}", 400) as (ns, hosts):
+        receive(ns, 1, debug_hold="ready:2000")
+        send(ns, 0, 1)
+        s = wait_state(ns, 0, ENDED, 300)
+        d = wait_state(ns, 1, ("done", "failed"), 60)
+        print(json.dumps(s), json.dumps(d))
+        assert s["state"] == "done" and d["state"] == "done", (s, d)
+        assert s["pauses_called_off"] >= 1 and d["pauses_called_off"] >= 1, (s, d)
+        assert 0 < s["called_off_ms"] < 300, s
+        atext = hosts[0].wait(r"pause called off after \d+ ms", 30)
+        btext = hosts[1].wait(r"receive done: memory digest matched", 30)
+        assert "the source called its pause off" in btext, btext[-3000:]
+        assert vm_state(ns, 1) == "running" and vm_state(ns, 0) == 404
+        runs_on_exactly(hosts, 1)
+        assert "called off" in atext

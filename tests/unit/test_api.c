@@ -631,6 +631,13 @@ START_TEST(test_migration_timeouts_and_hold)
 	ck_assert_int_eq(fk.send.hold.phase, API_HOLD_NONE);
 	ck_assert_uint_eq(fk.send.confirm_timeout_ms, 0);
 	ck_assert_uint_eq(fk.send.reply_timeout_ms, 0);
+	ck_assert_uint_eq(fk.send.pause_retries, API_SEND_DEFAULT_PAUSE_RETRIES);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration",
+			       "{\"destination\":\"10.0.0.2:6000\",\"pause_retries\":0}"), 202);
+	ck_assert_uint_eq(fk.send.pause_retries, 0);
+	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration",
+			       "{\"destination\":\"10.0.0.2:6000\",\"pause_retries\":8}"), 202);
+	ck_assert_uint_eq(fk.send.pause_retries, 8);
 	ck_assert_uint_eq(call("PUT", "/api/v1/vm.send-migration",
 			       "{\"destination\":\"10.0.0.2:6000\",\"confirm_timeout_ms\":4000,"
 			       "\"reply_timeout_ms\":3600000,\"debug_hold\":\"commit:2500\"}"),
@@ -654,7 +661,7 @@ START_TEST(test_migration_timeouts_and_hold)
 	ck_assert_uint_eq(call("PUT", "/api/v1/vm.receive-migration",
 			       "{\"listen\":\"0.0.0.0:6000\",\"debug_hold\":\"ready:700\"}"), 202);
 	ck_assert_int_eq(fk.recv.hold.phase, API_HOLD_READY);
-	ck_assert_uint_eq(fk.actions, 5);
+	ck_assert_uint_eq(fk.actions, 7);
 
 	for (i = 0; i < sizeof(bad_send) / sizeof(bad_send[0]); i++) {
 		snprintf(buf, sizeof(buf), "{\"destination\":\"10.0.0.2:6000\",%s}", bad_send[i]);
@@ -670,11 +677,13 @@ START_TEST(test_migration_timeouts_and_hold)
 		   "reply_timeout_ms");
 	expect_400("/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\",\"commit_timeout_ms\":100}",
 		   "commit_timeout_ms");
+	expect_400("/api/v1/vm.send-migration", "{\"destination\":\"10.0.0.2:6000\",\"pause_retries\":9}",
+		   "pause_retries");
 	expect_400("/api/v1/vm.receive-migration", "{\"listen\":\"0.0.0.0:6000\",\"idle_timeout_ms\":0}",
 		   "idle_timeout_ms");
 	expect_400("/api/v1/vm.receive-migration", "{\"listen\":\"0.0.0.0:6000\",\"confirm_timeout_ms\":100}",
 		   "confirm_timeout_ms");
-	ck_assert_uint_eq(fk.actions, 5);
+	ck_assert_uint_eq(fk.actions, 7);
 }
 END_TEST
 
@@ -690,7 +699,7 @@ START_TEST(test_migration_status)
 						.bandwidth = 1048576,
 						.dirty_limit = 250, .expected_downtime_ms = UINT64_MAX, .elapsed_ms = 900,
 						.page_bytes_sent = 122880, .memory_first_ms = 12, .memory_last_ms = 812,
-						.goodput = 153600 };
+						.goodput = 153600, .pauses_called_off = 1, .called_off_ms = 281 };
 	ck_assert_uint_eq(call("GET", "/api/v1/vm.migration-status", NULL), 200);
 	ck_assert_str_eq(body, "{\"role\":\"send\",\"state\":\"running\",\"phase\":\"precopy\",\"pass\":3,"
 			 "\"connections\":4,\"bytes_sent\":123456,\"pages_sent\":30,\"zero_pages\":2000,"
@@ -698,6 +707,7 @@ START_TEST(test_migration_status)
 			 "\"peak_throttle_percent\":60,\"dirty_limit\":250,\"expected_downtime_ms\":null,"
 			 "\"downtime_ms\":0,\"elapsed_ms\":900,\"pages_written\":0,\"bytes_in\":0,\"attempts\":0,"
 			 "\"page_bytes_sent\":122880,\"memory_first_ms\":12,\"memory_last_ms\":812,\"goodput\":153600,"
+			 "\"pauses_called_off\":1,\"called_off_ms\":281,"
 			 "\"policy\":\"dirty rate outruns the link\",\"failure\":\"\",\"peer_failure\":\"\"}");
 	fk.mig.expected_downtime_ms = 42;
 	fk.mig.state = "failed";

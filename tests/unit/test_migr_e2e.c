@@ -325,6 +325,8 @@ struct guest {
 	int created, started, discarded, refuse_create;
 	uint64_t b_downtime_ns;
 	uint32_t vcpus_loaded, devices_loaded, time_loaded;
+	uint8_t device_in;  /* a device state is loaded: a second is refused until dropped, as the hypervisor's */
+	uint32_t drops;     /* state dropped on RESUMED */
 	uint64_t now;
 	uint64_t b_ahead, b_tick_us; /* B's clock: now plus b_ahead, which grows by b_tick_us at every look */
 };
@@ -544,6 +546,9 @@ static int d_device(void *ctx, const uint8_t *b, uint32_t len)
 {
 	ck_assert_uint_eq(len, 24);
 	ck_assert_uint_eq(b[8 + 2], 3);
+	if (((struct guest *)ctx)->device_in)
+		return HV_EINVAL;
+	((struct guest *)ctx)->device_in = 1;
 	((struct guest *)ctx)->devices_loaded++;
 	return HV_OK;
 }
@@ -569,7 +574,14 @@ static void d_discard(void *ctx)
 	((struct guest *)ctx)->discarded = 1;
 }
 
-static const struct migr_dest_vm_ops dst_vm = { d_create, d_vcpu, d_device, d_time, d_start, d_discard, vm_random };
+static void d_drop(void *ctx)
+{
+	((struct guest *)ctx)->device_in = 0;
+	((struct guest *)ctx)->drops++;
+}
+
+static const struct migr_dest_vm_ops dst_vm = { d_create, d_vcpu, d_device, d_time, d_start, d_discard, vm_random,
+						d_drop };
 
 /* ---- one migration ---- */
 
@@ -590,6 +602,7 @@ struct setup {
 	uint64_t state_bytes;     /* what the sender counts for the pause besides pages */
 	uint32_t a_hold, b_hold;  /* debug holds (hold.h) */
 	uint64_t hold_ms, confirm_ms, commit_ms;
+	uint32_t pause_retries;   /* pauses the sender may call off */
 	int back;                 /* the way back: the last destination's memory is the source */
 };
 
@@ -608,6 +621,7 @@ static void begin(const struct setup *su)
 		.state_bytes = su->state_bytes,
 		.hold_phase = su->a_hold,
 		.hold_ms = su->hold_ms,
+		.pause_retries = su->pause_retries,
 	};
 	struct migr_sender_ports sp = {
 		{ &a_net, &n }, { &mem_ops, &g.src }, { &dirty_ops, &g }, { &throttle_ops, &g }, { &clock_ops, &g },
@@ -1051,18 +1065,23 @@ static int sender_precopy(void)
 	return snd.phase == MIGR_SP_PRECOPY;
 }
 
-/* A record under the session's key, after CONN_BIND on data connection 1. */
-static void inject(uint32_t type, const void *body, uint32_t len)
+/* A record under the session's key on connection c, after what the sender queued there (CONN_BIND on data). */
+static void inject_on(uint32_t c, uint32_t type, const void *body, uint32_t len)
 {
 	static uint8_t rec[MIGR_REC_MAX];
 	struct migr_transport t = { &a_net, &n };
 	long k;
 
-	while (migr_link_flush(&snd.link[1], &t) != 1)
+	while (migr_link_flush(&snd.link[c], &t) != 1)
 		;
-	k = migr_enc(&snd.link[1].tx, type, body, len, rec, sizeof(rec));
+	k = migr_enc(&snd.link[c].tx, type, body, len, rec, sizeof(rec));
 	ck_assert_int_gt(k, 0);
-	pipe_push(&n, &n.a2b[1], rec, (size_t)k, 0);
+	pipe_push(&n, &n.a2b[c], rec, (size_t)k, 0);
+}
+
+static void inject(uint32_t type, const void *body, uint32_t len)
+{
+	inject_on(1, type, body, len);
 }
 
 static void start_to_precopy(void)
@@ -1174,6 +1193,12 @@ START_TEST(test_protocol_breaches)
 	start_to_precopy();
 	inject(MIGR_REC_PASS_END, &(struct migr_pass_end){ .pass = 1, .pages = 3 }, sizeof(struct migr_pass_end));
 	refused(MIGR_ERR_PROTOCOL);
+	/* RESUMED with no pause to call off. */
+	srand(20);
+	start_to_precopy();
+	inject_on(0, MIGR_REC_RESUMED, NULL, 0);
+	refused(MIGR_ERR_PROTOCOL);
+	ck_assert_str_eq(rcv.prog.detail, "RESUMED without a switchover");
 	/* A second binding of a bound connection. */
 	srand(19);
 	start_to_precopy();
@@ -1818,6 +1843,85 @@ START_TEST(test_hold_ready_cancel)
 }
 END_TEST
 
+/*
+ * B holds READY back past the downtime limit: A calls its pause off before the limit (the VM runs on
+ * A again, precopy goes on), B drops the state it got, and the next pause completes within the limit.
+ */
+START_TEST(test_pause_called_off_then_completes)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 3, .cap = 16u << 10, .b_hold = MIGR_HOLD_READY,
+			    .hold_ms = 1000, .downtime_ms = 300, .pause_retries = 2 };
+
+	srand(36);
+	begin(&su);
+	run_until(finished, 400000);
+	ck_assert_msg(snd.status == MIGR_SEND_DONE, "sender %u: %s; receiver %u: %s", snd.status, snd.prog.detail,
+		      rcv.status, rcv.prog.detail);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_DONE);
+	/* B saw the pauses whose final pass had begun: at least the one it held READY back for. */
+	ck_assert_uint_ge(rcv.prog.called_off, 1);
+	ck_assert_uint_ge(snd.prog.called_off, rcv.prog.called_off);
+	ck_assert_uint_le(snd.prog.called_off, su.pause_retries);
+	ck_assert_int_eq(g.resumed, (int)snd.prog.called_off);
+	ck_assert_uint_eq(snd.stale_ready, 0);
+	/* Called off with room for COMMIT's round trip; the pause that completed fit too. */
+	ck_assert_uint_ge(snd.prog.called_off_ms, 300 - MIGR_CALL_OFF_MARGIN_MS);
+	ck_assert_uint_lt(snd.prog.called_off_ms, 300);
+	ck_assert_uint_gt(snd.prog.downtime_ms, 0);
+	ck_assert_uint_le(snd.prog.downtime_ms, 300);
+	/* The next switchover had to fit by as much as the first overran. */
+	ck_assert_uint_gt(snd.overrun_pct, 100);
+	ck_assert(g.paused && !g.logging && g.started && g.released && !g.discarded);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+	ck_assert_uint_eq(XXH3_64bits(shash, sizeof(shash)), XXH3_64bits(rhash, sizeof(rhash)));
+	ck_assert_uint_eq(rcv.prog.pass, snd.prog.pass);
+	ck_assert_uint_ge(g.vcpus_loaded, 4); /* both pauses' state: the first dropped, the second kept */
+	ck_assert_uint_eq(g.drops, rcv.prog.called_off);
+}
+END_TEST
+
+/* With no retry left (or none asked for) a pause runs to its end, however long. */
+START_TEST(test_pause_runs_out_without_retries)
+{
+	struct setup su = { .conns = 1, .window = 1, .rate = 3, .cap = 16u << 10, .b_hold = MIGR_HOLD_READY,
+			    .hold_ms = 1000, .downtime_ms = 300, .pause_retries = 0 };
+
+	srand(37);
+	begin(&su);
+	run_until(finished, 400000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_eq(snd.prog.called_off, 0);
+	ck_assert_uint_eq(rcv.prog.called_off, 0);
+	ck_assert_int_eq(g.resumed, 0);
+	ck_assert_uint_ge(snd.prog.downtime_ms, 1000);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+}
+END_TEST
+
+/*
+ * A limit too short for any pause here: each is called off wherever it stands (pages of the final
+ * pass still going, or state), until no retry is left and the last runs to its end. Nothing is lost.
+ */
+START_TEST(test_pause_called_off_in_any_phase)
+{
+	struct setup su = { .conns = 2, .window = 2, .rate = 3, .cap = 16u << 10, .downtime_ms = 25,
+			    .pause_retries = 3 };
+
+	srand(38);
+	begin(&su);
+	run_until(finished, 400000);
+	ck_assert_uint_eq(snd.status, MIGR_SEND_DONE);
+	ck_assert_uint_eq(rcv.status, MIGR_RECV_DONE);
+	ck_assert_uint_eq(snd.prog.called_off, 3);
+	ck_assert_uint_le(rcv.prog.called_off, 3);
+	ck_assert_int_eq(g.resumed, 3);
+	ck_assert(g.paused && g.started && !g.discarded);
+	ck_assert_int_eq(memcmp(g.src.buf, g.dst.buf, RAM), 0);
+	ck_assert_uint_eq(XXH3_64bits(shash, sizeof(shash)), XXH3_64bits(rhash, sizeof(rhash)));
+	ck_assert_uint_eq(rcv.prog.pass, snd.prog.pass);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("migr_e2e");
@@ -1870,6 +1974,9 @@ int main(void)
 	tcase_add_test(tc, test_hold_commit_past_b_timeout);
 	tcase_add_test(tc, test_hold_start_then_cut);
 	tcase_add_test(tc, test_hold_ready_cancel);
+	tcase_add_test(tc, test_pause_called_off_then_completes);
+	tcase_add_test(tc, test_pause_runs_out_without_retries);
+	tcase_add_test(tc, test_pause_called_off_in_any_phase);
 	suite_add_tcase(s, tc);
 	rc = check_run(s);
 	free(g.src.buf);

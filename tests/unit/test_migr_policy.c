@@ -657,6 +657,33 @@ START_TEST(test_switchover_margin)
 }
 END_TEST
 
+/* After a pause was called off for running past its estimate, the next must fit by as much. */
+START_TEST(test_overrun_shrinks_target)
+{
+	struct migr_limits lim = { .downtime_ms = 300, .max_throttle_pct = 99 };
+	struct migr_stats st = { .pass = 3, .bandwidth = 1000 * 1000, .remaining_bytes = 200 * 1000 };
+	struct migr_decision d;
+
+	/* 200 ms of pages: within 80% of 300 ms. */
+	d = expect(&lim, &st, MIGR_ACT_SWITCHOVER, MIGR_WHY_DOWNTIME_FITS);
+	ck_assert_uint_eq(d.expected_downtime_ms, 200);
+	/* A pause ran twice its estimate: the same 200 ms no longer fits 240 / 2, 110 ms does. */
+	st.pause_overrun_pct = 200;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_ne(d.action, MIGR_ACT_SWITCHOVER);
+	ck_assert_uint_eq(d.expected_downtime_ms, 200);
+	st.remaining_bytes = 110 * 1000;
+	expect(&lim, &st, MIGR_ACT_SWITCHOVER, MIGR_WHY_DOWNTIME_FITS);
+	st.remaining_bytes = 121 * 1000;
+	migr_policy_decide(&lim, &st, &d);
+	ck_assert_uint_ne(d.action, MIGR_ACT_SWITCHOVER);
+	/* 100 or less: as estimated, nothing changes. */
+	st.pause_overrun_pct = 100;
+	st.remaining_bytes = 200 * 1000;
+	expect(&lim, &st, MIGR_ACT_SWITCHOVER, MIGR_WHY_DOWNTIME_FITS);
+}
+END_TEST
+
 /* Before the sender's one-second window fills: bytes sent / elapsed, once enough has gone. */
 START_TEST(test_early_bandwidth)
 {
@@ -809,6 +836,7 @@ int main(void)
 	tcase_add_test(tc, test_calm_hot_set_held_within_pass);
 	tcase_add_test(tc, test_tool_choice_steady);
 	tcase_add_test(tc, test_switchover_margin);
+	tcase_add_test(tc, test_overrun_shrinks_target);
 	tcase_add_test(tc, test_early_bandwidth);
 	tcase_add_test(tc, test_switchover_fixed_costs);
 	tcase_add_test(tc, test_sleeping_writer_not_ratcheted);

@@ -588,6 +588,31 @@ START_TEST(test_progress_record)
 }
 END_TEST
 
+/* RESUMED: the source's word that it called its pause off; empty, on control, from A only. */
+START_TEST(test_resumed_record)
+{
+	struct migr_rec r[1];
+	int got;
+
+	start(MIGR_CONN_CONTROL, 0, 1);
+	put(MIGR_REC_RESUMED, NULL, 0);
+	ck_assert_int_eq(decode_all(r, 1, &got), 0);
+	ck_assert_int_eq(got, 1);
+	ck_assert_uint_eq(r[0].type, MIGR_REC_RESUMED);
+	ck_assert_uint_eq(r[0].length, 0);
+	ck_assert_str_eq(migr_rec_type_str(MIGR_REC_RESUMED), "RESUMED");
+	refuse(MIGR_CONN_DATA, MIGR_REC_RESUMED, NULL, 0);
+	refuse(MIGR_CONN_CONTROL, MIGR_REC_RESUMED, (uint64_t[]){ 0 }, 8);
+	migr_tx_init(&tx, 0, MIGR_DIR_B_TO_A);
+	migr_dec_init(&dec, dbuf, sizeof(dbuf), MIGR_CONN_CONTROL, 0, MIGR_DIR_B_TO_A);
+	migr_tx_key(&tx, &mac);
+	migr_dec_key(&dec, &mac);
+	wlen = migr_enc_preamble(wire, sizeof(wire));
+	put(MIGR_REC_RESUMED, NULL, 0);
+	ck_assert_int_lt(decode_all(r, 1, &got), 0);
+}
+END_TEST
+
 START_TEST(test_error_names)
 {
 	ck_assert_str_eq(migr_error_str(MIGR_ERR_RANGE), "range");
@@ -613,6 +638,7 @@ int main(void)
 	tcase_add_test(tc, test_random_splits);
 	tcase_add_test(tc, test_small_buffer_refused);
 	tcase_add_test(tc, test_progress_record);
+	tcase_add_test(tc, test_resumed_record);
 	tcase_add_test(tc, test_error_names);
 	suite_add_tcase(s, tc);
 	return check_run(s);
