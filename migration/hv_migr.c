@@ -399,6 +399,10 @@ static void mh_recv_ended(uint32_t st)
 		log_info("migr", "start: the guest's TSC goes on at %llu, %llu us after %llu at the pause",
 			 (unsigned long long)mh.hv.tsc_at_start, (unsigned long long)(mh.hv.downtime_ns / 1000),
 			 (unsigned long long)mh.hv.time.tsc_at_pause);
+		/* The link's pace is this host's intake: the same goodput on this clock, beside the source's. */
+		log_info("migr", "receive: %llu bytes of page data from its first record to its last in %llu ms "
+			 "(this host's clock)", (unsigned long long)(g->pages_written * MIGR_PAGE_SIZE),
+			 (unsigned long long)mh_ms(g->last_page_ticks - g->first_page_ticks));
 		log_info("migr", "receive done: memory digest matched over %llu pages; the VM runs here; downtime "
 			 "(this host's view) %llu ms, %llu pages written, %llu zero pages, %llu bytes in",
 			 (unsigned long long)(mh.hv.header.ram_bytes / MIGR_PAGE_SIZE), (unsigned long long)g->downtime_ms,

@@ -443,6 +443,9 @@ static int on_pages(struct migr_receiver *r, uint32_t index, const struct migr_r
 	}
 	migr_prof_end(MIGR_PROF_WRITE, t0, (uint64_t)v.count * MIGR_PAGE_SIZE);
 	count_pages(r, index, v.count);
+	r->prog.last_page_ticks = r->p.clock.ops->now(r->p.clock.ctx);
+	if (!r->prog.first_page_ticks)
+		r->prog.first_page_ticks = r->prog.last_page_ticks;
 	r->prog.pages_written += v.count;
 	return APPLIED;
 }

@@ -81,6 +81,7 @@ struct migr_recv_progress {
 	/* The switchover on this clock, in ticks: final pass begun, its pages all in, READY queued, COMMIT taken. */
 	uint64_t t_final, t_pages, t_ready, t_commit;
 	uint32_t called_off;  /* pauses the source called off before COMMIT (RESUMED) */
+	uint64_t first_page_ticks, last_page_ticks; /* page data applied first and last, this clock: its goodput */
 	uint32_t error;       /* enum migr_error_code, 0 if none */
 	uint32_t peer_error;
 	char detail[MIGR_DETAIL_MAX]; /* what ended it, in words (record type and phase), "" if nothing did */

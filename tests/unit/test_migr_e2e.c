@@ -735,6 +735,9 @@ static void migrate_ok(uint32_t conns, uint32_t window, size_t cap)
 	ck_assert_uint_gt(snd.prog.downtime_ms, 0);
 	ck_assert_uint_ge(snd.prog.downtime_ms * 1000000, g.b_downtime_ns);
 	ck_assert_uint_le(rcv.prog.downtime_ms, snd.prog.downtime_ms);
+	/* B's goodput window: from its first page record to its last. */
+	ck_assert_uint_gt(rcv.prog.first_page_ticks, 0);
+	ck_assert_uint_gt(rcv.prog.last_page_ticks, rcv.prog.first_page_ticks);
 }
 
 START_TEST(test_migrate_one_connection)
