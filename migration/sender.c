@@ -672,6 +672,7 @@ static void call_off(struct migr_sender *s, uint64_t ms)
 	s->paused = 0;
 	s->switching = 0;
 	s->prog.called_off++;
+	s->prog.called_off_phase = phase;
 	if (ms > s->prog.called_off_ms)
 		s->prog.called_off_ms = ms;
 	/*

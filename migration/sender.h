@@ -113,6 +113,7 @@ struct migr_send_progress {
 	uint64_t downtime_ms;   /* pause to CONFIRM, on this clock */
 	uint32_t called_off;    /* pauses called off before COMMIT (pause_retries) */
 	uint64_t called_off_ms; /* the longest of them, pause to resume, on this clock */
+	uint32_t called_off_phase; /* where the last one stood (enum migr_send_phase) */
 	uint32_t rtt_us;        /* control round trip measured at the handshake */
 	uint64_t elapsed_ms;
 	uint32_t reason;        /* enum migr_reason of the last decision */
