@@ -67,7 +67,7 @@ struct migr_sender_cfg {
 
 /* A pause is called off this long before the limit at the least: COMMIT's round trip and B's start come after. */
 #define MIGR_CALL_OFF_MARGIN_MS 20u
-/* After one, the next switchover waits for an estimate this much (percent) shorter, at most. */
+/* After one, the policy's target is divided by the overrun, by at most this much (percent: 200 halves it). */
 #define MIGR_CALL_OFF_OVERRUN_MAX 200u
 
 struct migr_sender_ports {
