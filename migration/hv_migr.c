@@ -550,7 +550,7 @@ static void mh_progress(uint64_t now)
  * The copy's share of the source's CPU while the guest wants the rest. At a
  * half the source could not keep the emulated link full behind a busy
  * guest (the destination's clock saw 88-92% of raw TCP's rate, median of 5
- * per guest and connection count); at two thirds, 91-95%, and the guest
+ * per guest and connection count); at two thirds, 90-95%, and the guest
  * keeps a third.
  */
 #define MH_COPY_SHARE_PCT 67u
