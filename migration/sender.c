@@ -167,7 +167,8 @@ static uint64_t in_flight_now(const struct migr_sender *s)
 /*
  * The next record on control, or 0; ERROR from B ends the migration. B's
  * PROGRESS reports are taken here, however many have come in a row (a loop:
- * the peer decides how many), and never reach the caller.
+ * the peer decides how many), and never reach the caller; nor does the
+ * READY B still sends for a pause called off after its DIGEST.
  */
 static int control_record(struct migr_sender *s, struct migr_rec *rec)
 {
@@ -189,9 +190,12 @@ static int control_record(struct migr_sender *s, struct migr_rec *rec)
 			return 0;
 		*rec = l->pend;
 		l->has_pend = 0;
-		if (rec->type != MIGR_REC_PROGRESS)
+		if (rec->type == MIGR_REC_PROGRESS)
+			on_progress(s, rec);
+		else if (rec->type == MIGR_REC_READY && s->stale_ready)
+			s->stale_ready--;
+		else
 			break;
-		on_progress(s, rec);
 	}
 	if (rec->type == MIGR_REC_ERROR) {
 		s->prog.peer_error = migr_link_peer_error(rec, peer, sizeof(peer));
@@ -725,12 +729,8 @@ static int transfer(struct migr_sender *s)
 	struct migr_rec rec;
 	int rc;
 
-	if (control_record(s, &rec)) {
-		if (rec.type == MIGR_REC_READY && s->stale_ready)
-			s->stale_ready--; /* B's answer to a pause called off since */
-		else
-			(void)expect(s, &rec, MIGR_REC_ERROR);
-	}
+	if (control_record(s, &rec))
+		(void)expect(s, &rec, MIGR_REC_ERROR);
 	if (s->status != MIGR_SEND_RUNNING)
 		return HV_OK;
 	if (s->paused)
@@ -807,9 +807,7 @@ static int finish(struct migr_sender *s)
 			control_lost(s);
 		return HV_OK;
 	}
-	if (rec.type == MIGR_REC_READY && s->stale_ready) {
-		s->stale_ready--; /* for a pause called off: not this one's */
-	} else if (s->phase == MIGR_SP_READY && expect(s, &rec, MIGR_REC_READY)) {
+	if (s->phase == MIGR_SP_READY && expect(s, &rec, MIGR_REC_READY)) {
 		if (migr_link_queue(&s->link[0], MIGR_REC_COMMIT, NULL, 0) < 0)
 			return migr_sender_fail(s, MIGR_ERR_INTERNAL, "control queue full");
 		/* From here on the VM is B's to run: never resumed here by this machine. */

@@ -97,6 +97,11 @@ PAUSE_DEST_RE = re.compile(r"I migr: switchover \(this host's clock\): final pas
                            r"CONFIRM (?P<confirm_ms>\d+) ms")
 
 
+def ratio(num, den):
+    """num / den to 3 places, or None when either is unknown (or den is 0)."""
+    return round(num / den, 3) if num is not None and den else None
+
+
 def dest_goodput(text):
     """Page data over the time from the first page record to the last, on the destination's clock (MiB/s)."""
     m = RECV_PAGES_RE.search(text)
@@ -306,11 +311,9 @@ def guest_runs(kind, guest):
                    "raw_tcp_ms": raw["ms"], "raw_tcp_complete": raw["state"] == "done",
                    "raw_tcp_wall_mib_s": raw["wall_mib_s"], "profile_link_src": raw["profile"],
                    "raw_tcp_dest_mib_s": raw["dest_mib_s"]}
-            rec["goodput_ratio_dest"] = (round(rec["goodput_dest_mib_s"] / raw["dest_mib_s"], 3)
-                                         if raw["dest_mib_s"] and rec["goodput_dest_mib_s"] else None)
-            rec["goodput_ratio"] = round(rec["goodput_mib_s"] / rec["raw_tcp_mib_s"], 3) if raw["rate"] else None
-            rec["goodput_ratio_wall"] = (round(rec["goodput_wall_mib_s"] / raw["wall_mib_s"], 3)
-                                         if raw["wall_mib_s"] else None)
+            rec["goodput_ratio_dest"] = ratio(rec["goodput_dest_mib_s"], raw["dest_mib_s"])
+            rec["goodput_ratio"] = ratio(rec["goodput_mib_s"], rec["raw_tcp_mib_s"])
+            rec["goodput_ratio_wall"] = ratio(rec["goodput_wall_mib_s"], raw["wall_mib_s"])
             rec["plot"] = os.path.relpath(write_timeline(f"{kind}-{conns}conn-{rep + 1}", rows), ROOT)
             runs.append(rec)
             print(f"  {kind} x{conns} run {rep + 1}: {rec['state']}, {rec['total_ms']} ms, "
