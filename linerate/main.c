@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "linerate/ghash_ipsecmb.h"
 #include "linerate/host_cpu.h"
 #include "linerate/opts.h"
 #include "linerate/run.h"
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
 	/* The same hashes and tags on every path; the JSON says which ran. */
 	(void)migr_xxh_use(&cpu, MIGR_XXH_AVX512);
 	(void)migr_poly_use(&cpu, MIGR_POLY_IFMA);
-	(void)migr_ghash_use(&cpu, MIGR_GHASH_AVX);
+	migr_ghash_wide_set(lr_ghash_ipsecmb());
+	(void)migr_ghash_use(&cpu, MIGR_GHASH_WIDE);
 	return o.role == LR_ROLE_SEND ? lr_send(&o) : lr_recv(&o);
 }

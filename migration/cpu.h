@@ -27,6 +27,7 @@ struct migr_cpu {
 #define MIGR_CPU7_AVX512IFMA (1u << 21)
 #define MIGR_CPU7_AVX512BW (1u << 30)
 #define MIGR_CPU7_AVX512VL (1u << 31)
+#define MIGR_CPU7_ECX_VPCLMULQDQ (1u << 10) /* CPUID.7.0 ECX */
 #define MIGR_XCR0_SSE_AVX 0x6ull        /* XMM and the upper halves of YMM */
 #define MIGR_XCR0_AVX512 0xe0ull        /* opmask, upper halves of ZMM0-15, ZMM16-31 */
 
@@ -53,6 +54,14 @@ static inline int migr_cpu_avx512ifma(const struct migr_cpu *c)
 {
 	return migr_cpu_avx512f(c) && (c->leaf7_ebx & (MIGR_CPU7_AVX512IFMA | MIGR_CPU7_AVX512VL)) ==
 					      (MIGR_CPU7_AVX512IFMA | MIGR_CPU7_AVX512VL);
+}
+
+/* Carry-less multiplies on 512-bit registers, with the byte and word forms a GHASH of them uses. */
+static inline int migr_cpu_vpclmul512(const struct migr_cpu *c)
+{
+	return migr_cpu_avx512f(c) && (c->leaf7_ebx & (MIGR_CPU7_AVX512BW | MIGR_CPU7_AVX512VL)) ==
+					      (MIGR_CPU7_AVX512BW | MIGR_CPU7_AVX512VL) &&
+	       (c->leaf7_ecx & MIGR_CPU7_ECX_VPCLMULQDQ);
 }
 
 #endif

@@ -22,9 +22,12 @@ struct migr_mac_state {
 	_Alignas(64) unsigned char opaque[1024];
 };
 
-/* What an algorithm derives from a session key once, rather than for every record (AES's round keys, H's powers). */
+/*
+ * What an algorithm derives from a session key once, rather than for every record (AES's round keys, H's
+ * powers: a wide GHASH keeps 48 of them, mac_gmac.h).
+ */
 struct migr_mac_session {
-	_Alignas(64) unsigned char opaque[640];
+	_Alignas(64) unsigned char opaque[1408];
 };
 
 struct migr_mac;

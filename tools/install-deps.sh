@@ -8,7 +8,7 @@ PKGS=(
   bochs bochsbios vgabios
   grub-pc-bin grub-common xorriso mtools
   newlib-source
-  check libjsmn-dev libxxhash-dev libssl-dev libsodium-dev
+  check libjsmn-dev libxxhash-dev libssl-dev libsodium-dev libipsec-mb-dev
   python3-pytest python3-pytest-timeout
   clang
   qemu-system-x86

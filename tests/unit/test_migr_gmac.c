@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include "linerate/ghash_ipsecmb.h"
 #include "linerate/host_cpu.h"
 #include "migration/mac.h"
 #include "migration/mac_gmac.h"
@@ -24,6 +25,12 @@
 #define AVX (1u << 28)
 #define SSE2 (1u << 26)
 #define XCR0_X87_SSE_AVX 0x7ull
+#define AVX2 (1u << 5)
+#define AVX512F (1u << 16)
+#define AVX512BW (1u << 30)
+#define AVX512VL (1u << 31)
+#define VPCLMULQDQ (1u << 10)
+#define XCR0_AVX512 0xe7ull
 
 static void make_nb(uint8_t nb[16], uint32_t conn, uint32_t dir, uint64_t seq)
 {
@@ -46,12 +53,12 @@ static void tag_of(const uint8_t key[MIGR_KEY_SIZE], const uint8_t nb[16], const
 	migr_mac_clear(&m);
 }
 
-/* The paths this CPU has: 1 + the widest. */
+/* The paths this CPU has: 1 + the widest (the wide one where ipsec-mb has it here, as in the Linux program). */
 static unsigned paths(void)
 {
 	struct migr_cpu c = lr_host_cpu();
 
-	return (unsigned)migr_ghash_pick(&c, MIGR_GHASH_AVX) + 1;
+	return (unsigned)migr_ghash_pick(&c, lr_ghash_ipsecmb() ? MIGR_GHASH_WIDE : MIGR_GHASH_AVX) + 1;
 }
 
 static void use_path(unsigned p)
@@ -161,19 +168,22 @@ START_TEST(test_session_keeps_its_path)
 	uint8_t key[32] = { 3 }, nb[16], msg[300], ref[16], tag[16];
 	struct migr_mac_state st;
 	struct migr_mac m;
+	unsigned p;
 
-	if (paths() <= MIGR_GHASH_AVX)
-		return;
 	memset(msg, 0x3c, sizeof(msg));
 	make_nb(nb, 1, MIGR_DIR_B_TO_A, 9);
-	use_path(MIGR_GHASH_CLMUL);
-	tag_of(key, nb, msg, sizeof(msg), ref);
-	migr_mac_set(&m, &migr_mac_gmac_ops, key);
-	use_path(MIGR_GHASH_AVX);
-	m.ops->init(&st, &m, nb);
-	m.ops->update(&st, msg, sizeof(msg));
-	m.ops->final(&st, tag);
-	ck_assert_int_eq(memcmp(tag, ref, 16), 0);
+	for (p = MIGR_GHASH_AVX; p < paths(); p++) {
+		use_path(p - 1);
+		tag_of(key, nb, msg, sizeof(msg), ref);
+		migr_mac_set(&m, &migr_mac_gmac_ops, key);
+		use_path(p);
+		m.ops->init(&st, &m, nb);
+		m.ops->update(&st, msg, sizeof(msg));
+		m.ops->final(&st, tag);
+		ck_assert_msg(memcmp(tag, ref, 16) == 0, "keyed on %s, used on %s", migr_ghash_path_name(p - 1),
+			      migr_ghash_path_name(p));
+		migr_mac_clear(&m);
+	}
 }
 END_TEST
 
@@ -197,6 +207,33 @@ START_TEST(test_path_choice)
 	c = all;
 	c.leaf1_ecx &= ~SSSE3;
 	ck_assert_uint_eq(migr_ghash_pick(&c, MIGR_GHASH_AVX), MIGR_GHASH_NONE);
+}
+END_TEST
+
+/* The wide path needs VPCLMULQDQ with AVX-512's registers enabled, and a build that set one. */
+START_TEST(test_wide_path_choice)
+{
+	static const struct migr_ghash_wide fake = { "fake", NULL, NULL };
+	const struct migr_cpu wide = { .leaf1_ecx = PCLMULQDQ | SSSE3 | OSXSAVE | AVX, .leaf1_edx = SSE2,
+				       .leaf7_ebx = AVX2 | AVX512F | AVX512BW | AVX512VL, .leaf7_ecx = VPCLMULQDQ,
+				       .xcr0 = XCR0_AVX512 };
+	struct migr_cpu c = wide;
+
+	ck_assert_uint_eq(migr_ghash_pick(&wide, MIGR_GHASH_WIDE), MIGR_GHASH_WIDE);
+	ck_assert_uint_eq(migr_ghash_pick(&wide, MIGR_GHASH_AVX), MIGR_GHASH_AVX);
+	c.leaf7_ecx = 0;
+	ck_assert_uint_eq(migr_ghash_pick(&c, MIGR_GHASH_WIDE), MIGR_GHASH_AVX);
+	c = wide;
+	c.xcr0 = XCR0_X87_SSE_AVX; /* ZMM state not enabled by the OS */
+	ck_assert_uint_eq(migr_ghash_pick(&c, MIGR_GHASH_WIDE), MIGR_GHASH_AVX);
+	c = wide;
+	c.leaf7_ebx &= ~AVX512BW;
+	ck_assert_uint_eq(migr_ghash_pick(&c, MIGR_GHASH_WIDE), MIGR_GHASH_AVX);
+	migr_ghash_wide_set(NULL); /* the hypervisor's build */
+	ck_assert_uint_eq(migr_ghash_use(&wide, MIGR_GHASH_WIDE), MIGR_GHASH_AVX);
+	migr_ghash_wide_set(&fake);
+	ck_assert_uint_eq(migr_ghash_use(&wide, MIGR_GHASH_WIDE), MIGR_GHASH_WIDE);
+	migr_ghash_wide_set(lr_ghash_ipsecmb());
 }
 END_TEST
 
@@ -263,10 +300,12 @@ int main(void)
 	TCase *tc = tcase_create("gmac");
 
 	tcase_set_timeout(tc, 60);
+	migr_ghash_wide_set(lr_ghash_ipsecmb());
 	tcase_add_test(tc, test_known_tags);
 	tcase_add_test(tc, test_matches_libcrypto);
 	tcase_add_test(tc, test_session_keeps_its_path);
 	tcase_add_test(tc, test_path_choice);
+	tcase_add_test(tc, test_wide_path_choice);
 	tcase_add_test(tc, test_not_offered_without_ghash);
 	tcase_add_test(tc, test_pick_from_timings);
 	tcase_add_test(tc, test_pick_times_each);

@@ -146,10 +146,10 @@ UNIT_SRCS_test_migr_mac := $(UNIT_MAC_SRCS)
 UNIT_SRCS_test_migr_poly := $(UNIT_MAC_SRCS) tests/unit/poly_paths_asm.c
 UNIT_SRCS_test_migr_e2e += migration/mac_mbedtls.c migration/mac_poly_openssl_asm.c migration/mac_gmac_openssl_asm.c \
 	migration/mac_pick.c
-# AES-GMAC on each GHASH path, against known tags and libcrypto's AES-GCM; the choice of the MAC proposed.
+# AES-GMAC on each GHASH path (the Linux program's wide one from ipsec-mb too), against known tags and libcrypto's AES-GCM; the choice of the MAC proposed.
 UNIT_TESTS += test_migr_gmac
-UNIT_SRCS_test_migr_gmac := $(UNIT_MAC_SRCS)
-$(BUILD)/unit/test_migr_gmac: UNIT_CHECK_LIBS += -lcrypto
+UNIT_SRCS_test_migr_gmac := $(UNIT_MAC_SRCS) linerate/ghash_ipsecmb.c
+$(BUILD)/unit/test_migr_gmac: UNIT_CHECK_LIBS += -lcrypto -lIPSec_MB
 UNIT_MBEDTLS_OBJS := $(call unit_objs,$(UNIT_MAC_SRCS) tests/unit/test_migr_mac.c \
 	tests/unit/test_migr_poly.c tests/unit/test_migr_e2e.c tests/unit/test_migr_gmac.c)
 $(UNIT_MBEDTLS_OBJS): UNIT_CFLAGS += $(MBEDTLS_CPPFLAGS)
