@@ -28,7 +28,7 @@ static const struct opt opts[] = {
 	{ "abort-on-timeout", SEND, 1 }, { "tracker", SEND, 0 }, { "fault", SEND, 0 },
 	{ "vcpus", SEND, 0 },       { "tsc-khz", SEND, 0 },      { "chunk-kib", SEND, 0 },
 	{ "sockbuf-kib", BOTH, 0 }, { "timeout", BOTH, 0 },      { "quiet", BOTH, 1 },
-	{ "congestion", BOTH, 0 },  { "mac", SEND, 0 },
+	{ "congestion", BOTH, 0 },  { "mac", SEND, 0 },          { "pause-retries", SEND, 0 },
 };
 
 static int fail(char *err, size_t n, const char *fmt, ...)
@@ -188,6 +188,10 @@ static int apply(struct lr_opts *o, const char *name, const char *v, char *err, 
 		if (num(v, 1, 600000, &x))
 			return fail(err, errlen, "--downtime-ms %s: expected 1..600000", v);
 		o->downtime_ms = (uint32_t)x;
+	} else if (!strcmp(name, "pause-retries")) {
+		if (num(v, 0, LR_PAUSE_RETRIES_MAX, &x))
+			return fail(err, errlen, "--pause-retries %s: expected 0..%u", v, LR_PAUSE_RETRIES_MAX);
+		o->pause_retries = (uint32_t)x;
 	} else if (!strcmp(name, "bandwidth")) {
 		if (num(v, 1, 1000000, &o->bandwidth_mib_s))
 			return fail(err, errlen, "--bandwidth %s: expected MiB/s, 1..1000000", v);
@@ -244,6 +248,7 @@ static void defaults(struct lr_opts *o)
 	o->pattern = LR_PAT_NONE;
 	o->hot_pct = 25;
 	o->downtime_ms = 300;
+	o->pause_retries = LR_PAUSE_RETRIES_DEFAULT;
 	o->max_throttle = 99;
 	o->vcpus = 1;
 	o->tsc_hz = 1000000000;

@@ -11,6 +11,8 @@
 
 #define LR_MEM_MAX (8ull << 30)
 #define LR_WRITERS_MAX 16u
+#define LR_PAUSE_RETRIES_MAX 8u /* as the hypervisor's API allows */
+#define LR_PAUSE_RETRIES_DEFAULT 2u /* and as its default */
 #define LR_SECRET_MIN 16u
 #define LR_SECRET_MAX 64u
 #define LR_SECRET_ENV "FERRY_MIGR_SECRET"
@@ -45,6 +47,7 @@ struct lr_opts {
 	uint32_t hot_pct;       /* hot set, % of each writer's slice */
 	int zero;               /* guest memory starts all zero */
 	uint32_t downtime_ms;
+	uint32_t pause_retries; /* pauses that may be called off before COMMIT (migration/sender.h) */
 	uint64_t bandwidth_mib_s; /* 0: no cap */
 	uint32_t max_throttle;
 	uint64_t max_precopy_ms;

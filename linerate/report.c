@@ -86,6 +86,9 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	dbl(f, "downtime_ms", r->downtime_ms, &first);
 	dbl(f, "downtime_recv_ms", r->downtime_recv_ms, &first);
 	u64(f, "downtime_limit_ms", r->downtime_limit_ms, &first);
+	u64(f, "pause_retries", r->pause_retries, &first);
+	u64(f, "pauses_called_off", r->pauses_called_off, &first);
+	dbl(f, "called_off_ms", r->called_off_ms, &first);
 	if (r->pause_ms[LR_PAUSE_MARKS - 1] > 0) {
 		static const char *const names[LR_PAUSE_MARKS] = { "pause_to_final_ms", "pause_to_state_ms",
 								   "pause_to_state_sent_ms", "pause_to_commit_ms",

@@ -11,6 +11,8 @@
 struct lr_report {
 	const char *role, *status, *error, *peer_error, *tracker, *pattern, *fault, *congestion;
 	uint32_t connections, passes, peak_throttle, writers, downtime_limit_ms;
+	uint32_t pause_retries, pauses_called_off; /* sender */
+	double called_off_ms;                      /* sender: the longest pause called off */
 	int zero, digest_match, converged;
 	uint64_t mem, bytes, pages_sent, zero_pages, pages_written;
 	uint64_t rate_mib_s, bandwidth_cap_mib_s;

@@ -132,6 +132,7 @@ static int start(struct send_run *r)
 		.secret = o->secret,
 		.secret_len = o->secret_len,
 		.mac_ops = r->mac,
+		.pause_retries = o->pause_retries,
 	};
 	struct migr_sender_ports p = {
 		{ &lr_tcp_ops, &r->tcp }, { &lr_mem_ops, &r->mem }, { &lr_track_ops, &r->track },
@@ -272,6 +273,9 @@ static void fill_report(struct send_run *r, double cpu0, double cpup0, uint64_t 
 				(double)(r->snd.phase_at[marks[i]] - r->snd.t_pause) * 1e3 / (double)hz : -1;
 	}
 	p->downtime_limit_ms = o->downtime_ms;
+	p->pause_retries = o->pause_retries;
+	p->pauses_called_off = g->called_off;
+	p->called_off_ms = (double)g->called_off_ms;
 	p->converged = r->snd.status == MIGR_SEND_DONE && g->reason == MIGR_WHY_DOWNTIME_FITS;
 	p->peak_throttle = g->peak_throttle_pct;
 	p->mono_begin_us = t0;

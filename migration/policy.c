@@ -261,7 +261,7 @@ static uint64_t pause_bandwidth(const struct migr_stats *st, uint64_t bw)
 
 void migr_policy_decide(const struct migr_limits *lim, const struct migr_stats *st, struct migr_decision *d)
 {
-	uint64_t limit = lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
+	uint64_t limit = migr_downtime_limit_ms(lim);
 	uint64_t downtime = limit * MIGR_POLICY_TARGET_PCT / 100, bw = bandwidth(lim, st);
 	uint64_t pause_bw = pause_bandwidth(st, bw);
 

@@ -39,6 +39,12 @@ struct migr_limits {
 	uint32_t on_timeout;       /* enum migr_on_timeout */
 };
 
+/* The downtime limit in force: the operator's, or the default. */
+static inline uint64_t migr_downtime_limit_ms(const struct migr_limits *lim)
+{
+	return lim->downtime_ms ? lim->downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
+}
+
 /* What the sender measured, at the moment of the call. */
 struct migr_stats {
 	uint32_t pass;             /* current pass, from 1 (the full copy) */

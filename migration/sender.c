@@ -710,7 +710,7 @@ static void call_off(struct migr_sender *s, uint64_t ms)
  */
 static void check_pause(struct migr_sender *s)
 {
-	uint64_t limit = s->cfg.limits.downtime_ms ? s->cfg.limits.downtime_ms : MIGR_DOWNTIME_DEFAULT_MS;
+	uint64_t limit = migr_downtime_limit_ms(&s->cfg.limits);
 	uint64_t margin = 2 * (uint64_t)s->prog.rtt_us / 1000, ms;
 
 	if (!s->paused || s->committed || s->phase > MIGR_SP_READY || s->prog.called_off >= s->cfg.pause_retries ||

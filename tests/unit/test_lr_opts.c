@@ -76,6 +76,11 @@ START_TEST(test_harness_forms)
 	ck_assert_uint_eq(o.writers, 4);
 	ck_assert_int_eq(o.zero, 1);
 	ck_assert_uint_eq(o.downtime_ms, 300);
+	ck_assert_uint_eq(o.pause_retries, 2); /* the hypervisor API's default */
+	ck_assert_int_eq(parse(&o, err, "send --to 127.0.0.1:1 --secret-file SECRET --mem 1M --pause-retries 0"), 0);
+	ck_assert_uint_eq(o.pause_retries, 0);
+	ck_assert_int_eq(parse(&o, err, "send --to 127.0.0.1:1 --secret-file SECRET --mem 1M --pause-retries=8"), 0);
+	ck_assert_uint_eq(o.pause_retries, 8);
 
 	ck_assert_int_eq(parse(&o, err, "send --to=127.0.0.1:1 --secret-file SECRET --mem=4096 --rate=25 "
 				       "--pattern=seq --fault=outside-memory --tsc-khz=50000"), 0);
@@ -140,6 +145,9 @@ static const struct {
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --mem 2M", "--mem given twice" },
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --zero=1", "--zero takes no value" },
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --downtime-ms", "--downtime-ms needs a value" },
+	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --pause-retries 9", "--pause-retries 9: expected 0..8" },
+	{ "send --to 1.2.3.4:5 --mem 1M --secret-file SECRET --pause-retries -1", "--pause-retries -1" },
+	{ "recv --listen 1.2.3.4:5 --mem 1M --secret-file SECRET --pause-retries 1", "not an option of recv" },
 	{ "recv --listen 1.2.3.4:5 --mem 1M --secret-file SECRET --pattern seq", "not an option of recv" },
 	{ "send --to 1.2.3.4:5 --mem 1M --secret-file /nonexistent/secret", "/nonexistent/secret" },
 	{ "send --to 1.2.3.4:5 --mem 4K --secret-file SECRET --pattern seq --writers 2", "too small" },
