@@ -92,6 +92,9 @@ struct migr_sender_bufs {
 
 #define MIGR_SEND_CHUNK_MIN \
 	(MIGR_REC_SIZE(MIGR_BODY_MAX) + MIGR_REC_SIZE(MIGR_ZERO_PAGES_LEN(MIGR_ZERO_MAX)))
+/* Data writes remembered to time B's PROGRESS reports against: each pump that wrote is one. */
+#define MIGR_SEND_WRITTEN_LOG 256u
+
 /* A chunk carries what the link moves in this long at the measured bandwidth, at least MIGR_SEND_FILL_MIN. */
 #define MIGR_SEND_CHUNK_MS 20u
 #define MIGR_SEND_FILL_MIN (16u * 1024u)
@@ -114,7 +117,7 @@ struct migr_send_progress {
 	uint32_t called_off;    /* pauses called off before COMMIT (pause_retries) */
 	uint64_t called_off_ms; /* the longest of them, pause to resume, on this clock */
 	uint32_t called_off_phase; /* where the last one stood (enum migr_send_phase) */
-	uint32_t rtt_us;        /* control round trip measured at the handshake */
+	uint32_t rtt_us;        /* round trip: the handshake's, or the least a PROGRESS report showed since */
 	uint64_t elapsed_ms;
 	uint32_t reason;        /* enum migr_reason of the last decision */
 	uint64_t decisions;     /* policy calls */
@@ -169,6 +172,9 @@ struct migr_sender {
 	uint64_t last_bytes_t;
 	uint64_t peer_read; /* data bytes B had read by its last PROGRESS (prog.in_flight_bytes: the rest); 0: none yet */
 	uint64_t t_peer_read; /* when that report was read here */
+	/* When the data connections' bytes reached each count (ascending), the last MIGR_SEND_WRITTEN_LOG of them. */
+	uint64_t written_bytes[MIGR_SEND_WRITTEN_LOG], written_t[MIGR_SEND_WRITTEN_LOG];
+	uint32_t written_n;
 	struct migr_send_progress prog;
 	uint8_t ctl_out[MIGR_SEND_CTL_OUT];
 	uint8_t ctl_in[MIGR_REC_SIZE(MIGR_DEC_MIN_BODY)];

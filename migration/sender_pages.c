@@ -152,6 +152,24 @@ uint64_t migr_sender_data_out(const struct migr_sender *s)
 	return sum;
 }
 
+/* The data connections carry this many bytes as late as now (one entry per count, its latest time). */
+void migr_sender_log_written(struct migr_sender *s)
+{
+	uint64_t out = migr_sender_data_out(s), now = migr_sender_now(s);
+
+	if (s->written_n && s->written_bytes[s->written_n - 1] == out) {
+		s->written_t[s->written_n - 1] = now;
+		return;
+	}
+	if (s->written_n == MIGR_SEND_WRITTEN_LOG) {
+		memmove(s->written_bytes, s->written_bytes + 1, (MIGR_SEND_WRITTEN_LOG - 1) * sizeof(uint64_t));
+		memmove(s->written_t, s->written_t + 1, (MIGR_SEND_WRITTEN_LOG - 1) * sizeof(uint64_t));
+		s->written_n--;
+	}
+	s->written_bytes[s->written_n] = out;
+	s->written_t[s->written_n++] = now;
+}
+
 /*
  * No more chunks while B has this much to read by its last report: enough
  * that it never runs dry before the next one (two reports' worth of bytes,
@@ -238,6 +256,7 @@ int migr_sender_pump(struct migr_sender *s)
 	uint32_t k, c;
 	int rc;
 
+	migr_sender_log_written(s);
 	for (k = 0; k < s->granted; k++) {
 		c = 1 + (s->rr + k) % s->granted;
 		rc = drain(s, c);
@@ -249,6 +268,7 @@ int migr_sender_pump(struct migr_sender *s)
 			return rc;
 	}
 	s->rr++;
+	migr_sender_log_written(s);
 	return HV_OK;
 }
 

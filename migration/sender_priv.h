@@ -27,6 +27,8 @@ int migr_sender_fail(struct migr_sender *s, uint32_t code, const char *fmt, ...)
 int migr_sender_pump(struct migr_sender *s);
 /* Bytes handed to the transport on every data connection, preambles included. */
 uint64_t migr_sender_data_out(const struct migr_sender *s);
+/* Notes the data connections' byte count now (rtt samples from B's PROGRESS are timed against it). */
+void migr_sender_log_written(struct migr_sender *s);
 /*
  * The path holds enough: what B has not read yet, by its last PROGRESS, is
  * over the in-flight cap. 0 while B has not reported (a peer that does not).
