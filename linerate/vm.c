@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kernel/lib/bitmap.h"
+#include "kernel/lib/sorted.h"
 #include "kernel/lib/err.h"
 
 /* ---- memory ---- */
@@ -33,18 +34,12 @@ static uint64_t next_wanted(const struct lr_mem *m, uint64_t gfn, uint64_t npage
 /* gfn's copy in the stage, if the stage holds one made since the last harvest; else NULL. */
 static const uint8_t *stage_slot(const struct lr_mem *m, uint64_t gfn)
 {
-	uint64_t lo = 0, hi = m->stage_n, mid;
+	size_t lo;
 
 	if (m->stage_harvests != m->track->harvests || !m->stage_n || gfn < m->stage_gfn[0] ||
 	    gfn > m->stage_gfn[m->stage_n - 1])
 		return NULL;
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (m->stage_gfn[mid] < gfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = u64_lower_bound(m->stage_gfn, m->stage_n, gfn);
 	return lo < m->stage_n && m->stage_gfn[lo] == gfn ? m->stage + lo * MIGR_PAGE_SIZE : NULL;
 }
 

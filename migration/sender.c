@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kernel/lib/err.h"
+#include "kernel/lib/sorted.h"
 #include "migration/sender.h"
 #include "migration/sender_priv.h"
 #include "migration/xxh.h"
@@ -147,16 +148,9 @@ static void control_lost(struct migr_sender *s)
  */
 static void rtt_sample(struct migr_sender *s, uint64_t read)
 {
-	uint32_t lo = 0, hi = s->written_n, mid;
+	size_t lo = u64_lower_bound(s->written_bytes, s->written_n, read);
 	uint64_t us;
 
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (s->written_bytes[mid] < read)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == 0)
 		return; /* the log holds no count below it */
 	us = migr_scale(migr_sender_now(s) - s->written_t[lo - 1], 1000000, s->p.clock.ops->hz);
