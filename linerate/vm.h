@@ -30,6 +30,8 @@ struct lr_mem {
 };
 
 #define LR_STAGE_PAGES 32u
+/* Runs of at least this many pages are read into the sender's record without the stage (vm.c). */
+#define LR_DIRECT_PAGES 4u
 
 /* The destination's VM: its buffer, and what the stream brought. */
 struct lr_dest {

@@ -62,7 +62,7 @@ static int mem_zero(void *ctx, uint64_t gfn)
 	return p && page_is_zero(p);
 }
 
-const struct migr_memory_ops migr_hv_memory_ops = { mem_size, mem_read, mem_write, mem_zero, NULL };
+const struct migr_memory_ops migr_hv_memory_ops = { mem_size, mem_read, mem_write, mem_zero, NULL, NULL };
 
 /* ---- dirty log ---- */
 

@@ -66,6 +66,13 @@ struct migr_memory_ops {
 	 * received in place (codec.h, migr_dec_place), or NULL; a NULL op or result: through write_page.
 	 */
 	uint8_t *(*span)(void *ctx, uint64_t gfn, uint32_t count);
+	/*
+	 * Sender, optional: copies pages gfn..gfn+count-1 into dst, one after the other, in one step;
+	 * HV_ERANGE if any is outside the VM. Where it is set the sender reads a run of dirty pages
+	 * straight into its record and finds zero pages in that copy (page_is_zero is not called): for
+	 * a port whose every read costs a call, as the Linux program's. NULL: read_page, page by page.
+	 */
+	int (*read_pages)(void *ctx, uint64_t gfn, uint32_t count, void *dst);
 };
 
 /*

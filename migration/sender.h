@@ -152,6 +152,7 @@ struct migr_sender {
 	uint64_t zero_hash;
 	uint64_t zl[MIGR_ZERO_MAX];
 	uint32_t zl_n;
+	uint32_t read_run; /* with read_pages: pages read at once, shorter where zero pages cut runs */
 	/* time, in clock ticks */
 	uint64_t t_start, t_wait, t_pass, t_policy, t_pause, t_control, t_hello;
 	uint64_t phase_at[MIGR_SP_END + 1]; /* the end of the step that first saw each phase: the switchover's timeline */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include "kernel/lib/err.h"
 #include "linerate/guest.h"
 #include "linerate/track.h"
 #include "linerate/vm.h"
@@ -111,9 +112,24 @@ static void send_page(uint8_t *shadow, struct lr_mem *m, uint64_t p)
 }
 
 /*
+ * Pages p.. of the bitmap's run from p (at most LR_STAGE_PAGES), read as the sender does with
+ * read_pages: into place in one call, zeros included. Returns the pages read.
+ */
+static uint64_t send_run(uint8_t *shadow, struct lr_mem *m, const uint64_t *bm, uint64_t p)
+{
+	uint32_t k = 1;
+
+	while (k < LR_STAGE_PAGES && p + k < PAGES && (!bm || ((bm[(p + k) / 64] >> ((p + k) % 64)) & 1)))
+		k++;
+	ck_assert_int_eq(lr_mem_ops.read_pages(m, p, k, shadow + p * LR_PAGE), 0);
+	return k;
+}
+
+/*
  * Writers at work the whole time, from before the tracking starts; a shadow fed only from
- * harvests ends equal to the memory. Loop index: the tracker, zero or filled memory, then pages
- * read in place or through the stage (a copy of a run of pages, which no harvest may outlive).
+ * harvests ends equal to the memory. Loop index: the tracker, zero or filled memory, pages
+ * read in place or through the stage (a copy of a run of pages, which no harvest may outlive),
+ * then page by page or in runs (read_pages: long runs straight from memory, short ones staged).
  */
 START_TEST(test_shadow_from_harvests)
 {
@@ -131,11 +147,14 @@ START_TEST(test_shadow_from_harvests)
 		free(stage);
 		return;
 	}
-	m = (struct lr_mem){ .mem = g.mem, .bytes = PAGES * LR_PAGE, .track = &t, .stage = _i / 4 ? stage : NULL };
+	m = (struct lr_mem){ .mem = g.mem, .bytes = PAGES * LR_PAGE, .track = &t, .stage = _i / 4 % 2 ? stage : NULL };
 	ck_assert_int_eq(lr_guest_start(&g, LR_PAT_RANDOM, 3, 0, 25), 0);
 	ck_assert_int_eq(lr_track_ops.start(&t), 0);
-	for (p = 0; p < PAGES; p++) /* the first pass: everything */
-		send_page(shadow, &m, p);
+	for (p = 0; p < PAGES;) /* the first pass: everything */
+		if (_i / 8)
+			p += send_run(shadow, &m, NULL, p);
+		else
+			send_page(shadow, &m, p++);
 	for (round = 0; round <= 10; round++) {
 		if (round == 10)
 			lr_guest_pause(&g); /* the switchover: the last harvest drains everything */
@@ -143,9 +162,13 @@ START_TEST(test_shadow_from_harvests)
 			sleep_ms(10);
 		memset(bm, 0, sizeof(bm));
 		harvested += (uint64_t)lr_track_ops.harvest(&t, bm, PAGES);
-		for (p = 0; p < PAGES; p++)
-			if ((bm[p / 64] >> (p % 64)) & 1)
-				send_page(shadow, &m, p);
+		for (p = 0; p < PAGES;)
+			if (!((bm[p / 64] >> (p % 64)) & 1))
+				p++;
+			else if (_i / 8)
+				p += send_run(shadow, &m, bm, p);
+			else
+				send_page(shadow, &m, p++);
 	}
 	lr_track_ops.stop(&t);
 	ck_assert_uint_gt(lr_guest_writes(&g), 0);
@@ -207,6 +230,21 @@ START_TEST(test_zero_check)
 		ck_assert_int_eq(lr_track_untouched(&t, 4), 0);
 	}
 	ck_assert_int_eq(lr_track_untouched(&t, PAGES), 0); /* outside the memory: not known */
+	if (t.kind == LR_TRACKER_PAGEMAP) { /* a run read whole: the untouched page comes as zeros, unread */
+		uint8_t *run = malloc(8 * LR_PAGE), *stage = malloc(LR_STAGE_PAGES * LR_PAGE);
+
+		memset(run, 0xa5, 8 * LR_PAGE);
+		m.stage = stage;
+		ck_assert_int_eq(lr_mem_ops.read_pages(&m, 3, 8, run), 0);
+		ck_assert_int_eq(memcmp(run, g.mem + 3 * LR_PAGE, 2 * LR_PAGE), 0); /* pages 3 and 4 */
+		for (size_t i = 2 * LR_PAGE; i < 8 * LR_PAGE; i++)
+			ck_assert_int_eq(run[i], 0);
+		ck_assert_int_eq(resident(&g, 10), 0);
+		ck_assert_int_eq(lr_mem_ops.read_pages(&m, PAGES - 2, 3, run), HV_ERANGE);
+		m.stage = NULL;
+		free(run);
+		free(stage);
+	}
 	poke(&g, 20); /* after the start: the harvest reports it, and from then on it is read */
 	ck_assert_int_eq(lr_track_ops.harvest(&t, bm, PAGES), 1);
 	ck_assert_int_eq(lr_mem_ops.page_is_zero(&m, 20), 0);
@@ -345,7 +383,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_harvest_exact, 0, 2);
-	tcase_add_loop_test(tc, test_shadow_from_harvests, 0, 8);
+	tcase_add_loop_test(tc, test_shadow_from_harvests, 0, 16);
 	tcase_add_loop_test(tc, test_zero_check, 0, 2);
 	tcase_add_loop_test(tc, test_stage_fresh_after_harvest, 0, 2);
 	tcase_add_test(tc, test_writers_pace);
