@@ -62,8 +62,11 @@ static const char *perf_outcome(enum lwiperf_report_type t)
 /* bits per ms = kbit/s, without lwiperf's rounding of bytes/ms first */
 static unsigned long long perf_kbit(unsigned long long bytes, uint32_t ms) { return ms ? bytes * 8u / ms : 0; }
 
+/* Once per run: a client that fails while the others start reports before the loop's own check. */
 static void perf_run_end(void)
 {
+	if (perf_run.state != NET_LINK_RUNNING)
+		return;
 	if (perf_run.polling)
 		sched_loop_poll(false);
 	perf_run.polling = false;
