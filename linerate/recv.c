@@ -174,6 +174,8 @@ int lr_recv(const struct lr_opts *o)
 	p.status = st == MIGR_RECV_DONE ? "done" : "failed";
 	p.error = r.rcv.prog.error ? migr_error_str(r.rcv.prog.error) : NULL;
 	p.peer_error = r.rcv.prog.peer_error ? migr_error_str(r.rcv.prog.peer_error) : NULL;
+	p.error_detail = r.rcv.prog.error && r.rcv.prog.detail[0] ? r.rcv.prog.detail : NULL;
+	p.link_error = r.rcv.prog.error && r.tcp.lost[0] ? r.tcp.lost : NULL;
 	p.connections = r.rcv.granted ? r.rcv.granted : o->connections;
 	p.congestion = r.congestion[0] ? r.congestion : NULL;
 	p.mac = r.rcv.mac.ops;
@@ -199,8 +201,7 @@ int lr_recv(const struct lr_opts *o)
 	if (lr_report_emit(&p, o->json))
 		lr_say("cannot write %s", o->json);
 	if (st != MIGR_RECV_DONE)
-		lr_say("MIGRATION FAILED: %s%s%s", p.error ? p.error : "unknown", p.peer_error ? ", the source said: " : "",
-		       p.peer_error ? p.peer_error : "");
+		lr_report_say_failed(&p, "the source said: ");
 	else if (!p.digest_match)
 		lr_say("MISMATCH: destination digest %016llx, source %s%016llx, source self-check errors %llu",
 		       (unsigned long long)p.digest_recv, p.verified ? "" : "(no answer) ",

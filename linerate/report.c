@@ -1,5 +1,6 @@
 /* The run's JSON record: see report.h. */
 #include "linerate/report.h"
+#include "linerate/run.h"
 #include "migration/mac_gmac.h"
 #include "migration/mac_poly_asm.h"
 #include "migration/xxh_path.h"
@@ -12,6 +13,29 @@ static void str(FILE *f, const char *k, const char *v, int *first)
 		fprintf(f, "\"%s\"", v); /* our own fixed words only: nothing to escape */
 	else
 		fputs("null", f);
+}
+
+/* Words that may hold what a peer sent (an ERROR's text): escaped, control bytes as \u00XX. */
+static void text(FILE *f, const char *k, const char *v, int *first)
+{
+	fprintf(f, "%s\"%s\": ", *first ? "" : ", ", k);
+	*first = 0;
+	if (!v) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *v; v++) {
+		unsigned char ch = (unsigned char)*v;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
 }
 
 static void u64(FILE *f, const char *k, uint64_t v, int *first)
@@ -59,6 +83,8 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	str(f, "status", r->status, &first);
 	str(f, "error", r->error, &first);
 	str(f, "peer_error", r->peer_error, &first);
+	text(f, "error_detail", r->error_detail, &first);
+	text(f, "link_error", r->link_error, &first);
 	str(f, "tracker", r->tracker, &first);
 	str(f, "congestion", r->congestion, &first);
 	str(f, "fault", r->fault, &first);
@@ -133,4 +159,12 @@ int lr_report_emit(const struct lr_report *r, const char *path)
 	if (fclose(f))
 		rc = -1;
 	return rc;
+}
+
+void lr_report_say_failed(const struct lr_report *r, const char *peer)
+{
+	lr_say("MIGRATION FAILED: %s%s%s%s%s%s%s%s%s", r->error ? r->error : "unknown", r->error_detail ? " (" : "",
+	       r->error_detail ? r->error_detail : "", r->error_detail ? ")" : "", r->link_error ? "; " : "",
+	       r->link_error ? r->link_error : "", r->peer_error ? ", " : "", r->peer_error ? peer : "",
+	       r->peer_error ? r->peer_error : "");
 }

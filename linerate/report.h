@@ -10,6 +10,8 @@
 
 struct lr_report {
 	const char *role, *status, *error, *peer_error, *tracker, *pattern, *fault, *congestion;
+	const char *error_detail; /* what ended a failed run, in the state machine's words; NULL if nothing did */
+	const char *link_error;   /* the first connection that failed and why (the socket's error); NULL if none did */
 	uint32_t connections, passes, peak_throttle, writers, downtime_limit_ms;
 	uint32_t pause_retries, pauses_called_off; /* sender */
 	double called_off_ms;                      /* sender: the longest pause called off */
@@ -34,5 +36,7 @@ struct lr_report {
 void lr_report_write(FILE *f, const struct lr_report *r);
 /* To stdout, and to path if not NULL; 0 or -1 if the file could not be written. */
 int lr_report_emit(const struct lr_report *r, const char *path);
+/* The failed run's line on stderr: the error, its words, the failed connection, what the peer (named) said. */
+void lr_report_say_failed(const struct lr_report *r, const char *peer);
 
 #endif

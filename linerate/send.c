@@ -241,6 +241,8 @@ static void fill_report(struct send_run *r, double cpu0, double cpup0, uint64_t 
 	p->status = status_name(r->snd.status);
 	p->error = g->error ? migr_error_str(g->error) : NULL;
 	p->peer_error = g->peer_error ? migr_error_str(g->peer_error) : NULL;
+	p->error_detail = g->error && g->detail[0] ? g->detail : NULL;
+	p->link_error = g->error && r->tcp.lost[0] ? r->tcp.lost : NULL;
 	p->tracker = lr_track_name(&r->track);
 	p->congestion = r->congestion;
 	p->mac = r->mac;
@@ -339,8 +341,7 @@ int lr_send(const struct lr_opts *o)
 		       r.rep.peer_error ? "refused: " : "did not refuse", r.rep.peer_error ? r.rep.peer_error : "");
 		rc = r.snd.status == MIGR_SEND_FAILED && r.rep.peer_error ? LR_EXIT_REFUSED : LR_EXIT_FAILED;
 	} else if (r.snd.status != MIGR_SEND_DONE) {
-		lr_say("MIGRATION FAILED: %s%s%s", r.rep.error ? r.rep.error : "unknown",
-		       r.rep.peer_error ? ", the destination said: " : "", r.rep.peer_error ? r.rep.peer_error : "");
+		lr_report_say_failed(&r.rep, "the destination said: ");
 	} else if (!r.rep.digest_match) {
 		lr_say("MISMATCH: source digest %016llx, destination %s%016llx, self-check errors %llu",
 		       (unsigned long long)r.rep.digest_send, r.rep.verified ? "" : "(no answer) ",

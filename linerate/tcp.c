@@ -183,6 +183,13 @@ static void accept_all(struct lr_tcp *t)
 	}
 }
 
+/* The first failure is the one that ended the migration: what a failed run prints beside the state machine's words. */
+static void note_lost(struct lr_tcp *t, uint32_t c, const char *why)
+{
+	if (!t->lost[0])
+		snprintf(t->lost, sizeof(t->lost), "connection %u: %s", c, why);
+}
+
 /* A closing connection reads what the peer still sends until its end, so that no reset cuts its tail. */
 static void drain_closing(struct lr_tcp *t, uint32_t c)
 {
@@ -205,6 +212,7 @@ static void on_event(struct lr_tcp *t, uint32_t c, uint32_t ev)
 	switch (t->state[c]) {
 	case LR_C_CONNECTING:
 		if (getsockopt(t->fd[c], SOL_SOCKET, SO_ERROR, &err, &len) || err) {
+			note_lost(t, c, strerror(err ? err : errno));
 			drop(t, c);
 			t->event(t->owner, c, MIGR_LINK_FAILED);
 		} else if (ev & EPOLLOUT) {
@@ -330,8 +338,10 @@ static long tp_write(void *ctx, uint32_t c, const void *buf, size_t n)
 		return HV_EIO;
 	k = send(t->fd[c], buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (k < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			note_lost(t, c, strerror(errno));
 			return HV_EIO;
+		}
 		k = 0;
 	}
 	if ((size_t)k < n)
@@ -412,7 +422,8 @@ static long tp_read(void *ctx, uint32_t c, void *buf, size_t n)
 		want_at_least(t, c, n);
 		return 0;
 	}
-	return HV_EIO; /* closed by the peer, or reset */
+	note_lost(t, c, k == 0 ? "closed by the peer" : strerror(errno)); /* or reset */
+	return HV_EIO;
 }
 
 static void tp_close(void *ctx, uint32_t c)

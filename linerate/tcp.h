@@ -46,6 +46,7 @@ struct lr_tcp {
 	void *owner;
 	uint64_t bytes_in, bytes_out; /* in: handed to the reader */
 	uint64_t t_closing;      /* ns: when lingering closes give up */
+	char lost[96];           /* the first connection that failed and why, in words; "" if none did */
 };
 
 /*

@@ -5,6 +5,7 @@ Each run must end with both processes reporting success, the destination's diges
 to the source's, and the writers' self-check clean (every page holds what its writer wrote last). The soak runs
 20 small migrations back to back, each verified and each bounded in time, so a hang fails.
 """
+import json
 import os
 import subprocess
 
@@ -143,6 +144,27 @@ def test_destination_refuses_a_bad_record(request, fault, verdict):
     assert s.record["peer_error"] == verdict, s.record
     assert r.rc == 1 and r.record["status"] == "failed" and r.record["error"] == verdict, (r.rc, r.record)
     assert not r.record.get("digest_match"), r.record
+    # Why, in words, on both sides: the destination's own reason, and the sender's record says what it was told.
+    assert r.record["error_detail"] and f"MIGRATION FAILED: {verdict} (" in r.stderr, (r.record, r.stderr[-2000:])
+    assert "ERROR from the destination" in (s.record["error_detail"] or ""), s.record
+
+
+@pytest.mark.timeout(60)
+def test_nobody_listening(request):
+    """A destination that is not there: the sender fails at once and says why in words, the socket's reason
+    included, on stderr and in its JSON (not only an error code)."""
+    work, secret = secret_file(request)
+    sjson = os.path.join(work, "send.json")
+    with loopback_ns("lrnone") as ns:
+        p = subprocess.run(["ip", "netns", "exec", ns, FERRY, "send", "--to", "127.0.0.1:7999", "--secret-file",
+                            secret, "--mem", "4M", "--json", sjson, "--timeout", "20"],
+                           capture_output=True, text=True, timeout=40)
+    with open(sjson) as f:
+        rec = json.loads(f.read())
+    assert p.returncode == 1 and rec["status"] == "failed", (p.returncode, rec)
+    assert rec["link_error"] == "connection 0: Connection refused", rec
+    assert rec["error_detail"], rec
+    assert "MIGRATION FAILED" in p.stderr and "Connection refused" in p.stderr, p.stderr
 
 
 @pytest.mark.timeout(240)
