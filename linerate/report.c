@@ -5,18 +5,8 @@
 #include "migration/mac_poly_asm.h"
 #include "migration/xxh_path.h"
 
+/* Any words, our own or a peer's (an ERROR's text): escaped, control bytes as \u00XX. */
 static void str(FILE *f, const char *k, const char *v, int *first)
-{
-	fprintf(f, "%s\"%s\": ", *first ? "" : ", ", k);
-	*first = 0;
-	if (v)
-		fprintf(f, "\"%s\"", v); /* our own fixed words only: nothing to escape */
-	else
-		fputs("null", f);
-}
-
-/* Words that may hold what a peer sent (an ERROR's text): escaped, control bytes as \u00XX. */
-static void text(FILE *f, const char *k, const char *v, int *first)
 {
 	fprintf(f, "%s\"%s\": ", *first ? "" : ", ", k);
 	*first = 0;
@@ -83,8 +73,8 @@ void lr_report_write(FILE *f, const struct lr_report *r)
 	str(f, "status", r->status, &first);
 	str(f, "error", r->error, &first);
 	str(f, "peer_error", r->peer_error, &first);
-	text(f, "error_detail", r->error_detail, &first);
-	text(f, "link_error", r->link_error, &first);
+	str(f, "error_detail", r->error_detail, &first);
+	str(f, "link_error", r->link_error, &first);
 	str(f, "tracker", r->tracker, &first);
 	str(f, "congestion", r->congestion, &first);
 	str(f, "fault", r->fault, &first);
@@ -163,8 +153,14 @@ int lr_report_emit(const struct lr_report *r, const char *path)
 
 void lr_report_say_failed(const struct lr_report *r, const char *peer)
 {
-	lr_say("MIGRATION FAILED: %s%s%s%s%s%s%s%s%s", r->error ? r->error : "unknown", r->error_detail ? " (" : "",
-	       r->error_detail ? r->error_detail : "", r->error_detail ? ")" : "", r->link_error ? "; " : "",
-	       r->link_error ? r->link_error : "", r->peer_error ? ", " : "", r->peer_error ? peer : "",
-	       r->peer_error ? r->peer_error : "");
+	char line[512];
+	size_t n = (size_t)snprintf(line, sizeof(line), "MIGRATION FAILED: %s", r->error ? r->error : "unknown");
+
+	if (r->error_detail && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " (%s)", r->error_detail);
+	if (r->link_error && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "; %s", r->link_error);
+	if (r->peer_error && n < sizeof(line))
+		(void)snprintf(line + n, sizeof(line) - n, ", %s%s", peer, r->peer_error);
+	lr_say("%s", line);
 }

@@ -99,13 +99,27 @@ static const uint8_t *staged(struct lr_mem *m, uint64_t gfn)
 	return m->stage;
 }
 
+static int untouched(const struct lr_mem *m, uint64_t gfn)
+{
+	return m->track && lr_track_untouched(m->track, gfn);
+}
+
+/* A page the tracker knows was never written is zeros without a read (reading would map it). */
+static void read_one(struct lr_mem *m, uint64_t gfn, uint8_t *dst)
+{
+	if (untouched(m, gfn))
+		memset(dst, 0, MIGR_PAGE_SIZE);
+	else
+		memcpy(dst, staged(m, gfn), MIGR_PAGE_SIZE);
+}
+
 static int mem_read(void *ctx, uint64_t gfn, void *dst)
 {
 	struct lr_mem *m = ctx;
 
 	if (gfn >= m->bytes / MIGR_PAGE_SIZE)
 		return HV_ERANGE;
-	memcpy(dst, staged(m, gfn), MIGR_PAGE_SIZE);
+	read_one(m, gfn, dst);
 	return HV_OK;
 }
 
@@ -117,11 +131,6 @@ static int mem_write(void *ctx, uint64_t gfn, const void *src)
 		return HV_ERANGE;
 	memcpy(m->mem + gfn * MIGR_PAGE_SIZE, src, MIGR_PAGE_SIZE);
 	return HV_OK;
-}
-
-static int untouched(const struct lr_mem *m, uint64_t gfn)
-{
-	return m->track && lr_track_untouched(m->track, gfn);
 }
 
 /*
@@ -144,10 +153,7 @@ static int mem_read_pages(void *ctx, uint64_t gfn, uint32_t count, void *dst)
 		return HV_ERANGE;
 	if (!m->stage || count < LR_DIRECT_PAGES || count > LR_STAGE_PAGES) {
 		for (i = 0; i < count; i++)
-			if (untouched(m, gfn + i))
-				memset(d + (size_t)i * MIGR_PAGE_SIZE, 0, MIGR_PAGE_SIZE);
-			else
-				memcpy(d + (size_t)i * MIGR_PAGE_SIZE, staged(m, gfn + i), MIGR_PAGE_SIZE);
+			read_one(m, gfn + i, d + (size_t)i * MIGR_PAGE_SIZE);
 		return HV_OK;
 	}
 	for (i = 0; i < count; i++) {
@@ -184,7 +190,7 @@ static int mem_zero(void *ctx, uint64_t gfn)
 
 	if (gfn >= m->bytes / MIGR_PAGE_SIZE)
 		return 0;
-	if (m->track && lr_track_untouched(m->track, gfn))
+	if (untouched(m, gfn))
 		return 1;
 	w = (const uint64_t *)(const void *)staged(m, gfn);
 	for (i = 0; i < MIGR_PAGE_SIZE / 8; i++)
