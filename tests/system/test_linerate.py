@@ -115,8 +115,11 @@ def tcp_counters(ns):
 @pytest.mark.timeout(120)
 def test_ready_receiver_and_clean_close(request):
     """A receiver listens only once its memory is ready, so a sender that comes at once does not spend its
-    migration waiting for it; and every connection ends with FIN both ways, none reset (a reset can cut what
-    the peer still had to read)."""
+    migration waiting for it; and neither side aborts a connection (closing one with unread data, or still
+    sending on one the other side closed), nor is a live connection reset: a reset can cut what the peer still had
+    to read. Not counted: the reset a kernel sends to a stale segment of a connection both sides have closed (under
+    load, a spurious retransmission of a FIN can wait in the softirq backlog until after the close, and the
+    listener answers it with RST as TCP requires), which cuts nothing."""
     work, secret = secret_file(request)
     with loopback_ns("lrclose") as ns:
         s, r = migrate(ns, work, secret, "16M", 4, recv_mem="2G", seconds=60)
@@ -125,9 +128,11 @@ def test_ready_receiver_and_clean_close(request):
     rr = r.record
     # The receiver's clock starts at the first connection; the sender's before it connects.
     assert sr["total_ms"] < rr["total_ms"] + 500, (sr["total_ms"], rr["total_ms"])
-    nonzero = {k: v for k, v in counters.items() if v and k.startswith(("Tcp.", "TcpExt."))}
-    assert counters["Tcp.OutRsts"] == 0 and counters["TcpExt.TCPAbortOnClose"] == 0, (nonzero, s.stderr, r.stderr)
+    nonzero = json.dumps({k: v for k, v in counters.items() if v and k.startswith(("Tcp.", "TcpExt."))})
+    aborts = {k: counters[k] for k in counters if k.startswith("TcpExt.TCPAbortOn")}
+    assert len(aborts) >= 5 and not any(aborts.values()), (aborts, nonzero, s.stderr, r.stderr)
     assert counters["Tcp.EstabResets"] == 0, nonzero
+    assert counters["Tcp.AttemptFails"] == 0, nonzero
 
 
 @pytest.mark.timeout(120)
