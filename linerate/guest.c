@@ -7,16 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include "linerate/clock.h"
 
 #define CHECK_EVERY 16u /* writes between two looks at the clock */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t splitmix(uint64_t *x)
 {
@@ -92,7 +85,7 @@ static void sleep_until(struct lr_guest *g, uint64_t t)
 	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
 
 	pthread_mutex_lock(&g->mu);
-	while (!atomic_load(&g->paused) && !atomic_load(&g->stop) && now_ns() < t)
+	while (!atomic_load(&g->paused) && !atomic_load(&g->stop) && lr_now_ns() < t)
 		if (pthread_cond_timedwait(&g->cv, &g->mu, &ts) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&g->mu);
@@ -136,7 +129,7 @@ static void write_one(struct lr_writer *w)
 static void pace(struct lr_writer *w, uint64_t *t_rate, uint64_t *n_rate, uint64_t *t_period)
 {
 	struct lr_guest *g = w->g;
-	uint64_t now = now_ns(), pps = g->pages_per_s, lim = atomic_load(&g->limit_pps);
+	uint64_t now = lr_now_ns(), pps = g->pages_per_s, lim = atomic_load(&g->limit_pps);
 	uint32_t pct = atomic_load(&g->throttle_pct);
 
 	if (lim && (!pps || lim < pps))
@@ -156,7 +149,7 @@ static void pace(struct lr_writer *w, uint64_t *t_rate, uint64_t *n_rate, uint64
 	}
 	if (pct && now - *t_period >= LR_THROTTLE_PERIOD_NS * (100 - pct) / 100) {
 		sleep_until(g, *t_period + LR_THROTTLE_PERIOD_NS);
-		*t_period = now_ns();
+		*t_period = lr_now_ns();
 	} else if (!pct || now - *t_period >= LR_THROTTLE_PERIOD_NS) {
 		*t_period = now;
 	}
@@ -166,14 +159,14 @@ static void *writer_main(void *arg)
 {
 	struct lr_writer *w = arg;
 	struct lr_guest *g = w->g;
-	uint64_t t_rate = now_ns(), n_rate = 0, t_period = t_rate;
+	uint64_t t_rate = lr_now_ns(), n_rate = 0, t_period = t_rate;
 	uint32_t k;
 
 	for (;;) {
 		if (atomic_load_explicit(&g->paused, memory_order_acquire) || atomic_load(&g->stop)) {
 			if (park(g))
 				return NULL;
-			t_rate = t_period = now_ns();
+			t_rate = t_period = lr_now_ns();
 			n_rate = 0;
 		}
 		for (k = 0; k < CHECK_EVERY && !atomic_load_explicit(&g->paused, memory_order_relaxed); k++) {

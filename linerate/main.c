@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <time.h>
+#include "linerate/clock.h"
 #include "linerate/ghash_ipsecmb.h"
 #include "linerate/host_cpu.h"
 #include "linerate/opts.h"
@@ -39,10 +39,7 @@ double lr_cpu_process(void)
 
 uint64_t lr_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+	return lr_now_ns() / 1000;
 }
 
 void lr_say(const char *fmt, ...)

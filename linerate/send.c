@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include "kernel/lib/err.h"
+#include "linerate/clock.h"
 #include "linerate/fault.h"
 #include "linerate/guest.h"
 #include "linerate/report.h"
@@ -48,15 +48,6 @@ static void on_link(void *owner, uint32_t c, uint32_t event)
 	migr_sender_link(owner, c, event);
 }
 
-/* The MAC pick times a few microseconds of tags: a clock read in whole microseconds could not tell them apart. */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* --mac, or the faster sound one here, timed at start-up (migration/mac_pick.h). */
 static int choose_mac(struct send_run *r)
 {
@@ -71,7 +62,8 @@ static int choose_mac(struct send_run *r)
 			lr_say("record MAC: %s (--mac)", r->mac->name);
 		return r->mac ? 0 : -1;
 	}
-	r->mac = migr_mac_pick(now_ns, &t);
+	/* A few microseconds of tags: a clock read in whole microseconds could not tell them apart. */
+	r->mac = migr_mac_pick(lr_now_ns, &t);
 	for (i = 0; i < MIGR_MAC_PICK_CANDIDATES; i++)
 		if (t.ops[i])
 			lr_say("record MAC %s: %.3f ns a byte", t.ops[i]->name, (double)t.ticks[i] / (double)t.bytes);

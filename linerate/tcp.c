@@ -11,21 +11,13 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
 #include "kernel/lib/err.h"
+#include "linerate/clock.h"
 
 #define LISTEN_TAG 0xffffffffu
 #define ROOM ((size_t)1 << 30) /* as much as a write may offer: the kernel says how much it took */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int resolve(struct lr_tcp *t, const char *host, uint16_t port, char *why, size_t whylen)
 {
@@ -276,7 +268,7 @@ int lr_tcp_accept_blocking(struct lr_tcp *t, int timeout_ms)
 
 void lr_tcp_shutdown(struct lr_tcp *t, int linger_ms)
 {
-	uint64_t deadline = now_ns() + (uint64_t)linger_ms * 1000000ull;
+	uint64_t deadline = lr_now_ns() + (uint64_t)linger_ms * 1000000ull;
 	uint32_t c;
 	int closing;
 
@@ -289,7 +281,7 @@ void lr_tcp_shutdown(struct lr_tcp *t, int linger_ms)
 			}
 		if (closing)
 			(void)lr_tcp_poll(t, 5);
-	} while (closing && now_ns() < deadline);
+	} while (closing && lr_now_ns() < deadline);
 	for (c = 0; c < LR_TCP_SLOTS; c++)
 		if (t->fd[c] >= 0)
 			drop(t, c);

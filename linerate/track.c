@@ -9,23 +9,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include "kernel/lib/err.h"
+#include "linerate/clock.h"
 #include "linerate/uffd_abi.h"
 
 #define VEC_REGIONS 4096u
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
 #endif
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* A userfaultfd with async write-protection over len bytes at mem; -1 if the kernel has none. */
 static int uffd_open(void *mem, uint64_t len)
@@ -331,7 +323,7 @@ static int tr_start(void *ctx)
 	struct lr_track *t = ctx;
 	uint64_t i;
 
-	t->t_harvest = now_ns();
+	t->t_harvest = lr_now_ns();
 	t->logging = 1;
 	t->harvests++;
 	memset(t->pending_w, 0, sizeof(t->pending_w));
@@ -352,7 +344,7 @@ static long tr_harvest(void *ctx, uint64_t *bitmap, uint64_t npages)
 
 	if (npages != t->g->npages)
 		return HV_EINVAL;
-	t->t_harvest = now_ns();
+	t->t_harvest = lr_now_ns();
 	t->harvests++;
 	memset(t->pending_w, 0, sizeof(t->pending_w));
 	if (t->kind == LR_TRACKER_PAGEMAP)
@@ -389,7 +381,7 @@ static uint64_t tr_pending(void *ctx)
 static uint32_t tr_rates(void *ctx, uint64_t *out, uint32_t max)
 {
 	struct lr_track *t = ctx;
-	uint64_t dt = now_ns() - t->t_harvest, n;
+	uint64_t dt = lr_now_ns() - t->t_harvest, n;
 	uint32_t i, k = t->g->nwriters < max ? t->g->nwriters : max;
 
 	for (i = 0; i < k; i++) {
