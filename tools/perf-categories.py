@@ -75,7 +75,7 @@ def main():
         total = sum(cats.values())
         print(f"  {comm}: {total:.3f} s/GiB")
         for cat, v in sorted(cats.items(), key=lambda kv: -kv[1]):
-            print(f"    {v:8.3f}  {100 * v / total:5.1f}%  {cat}")
+            print(f"    {v:8.3f}  {100 * v / total if total else 0:5.1f}%  {cat}")
     if len(args) > 5:
         with open(args[5], "w") as f:
             json.dump({"label": label, "bytes": nbytes, "s_per_gib": per}, f, indent=1)
