@@ -198,6 +198,11 @@ def check_pipeline(token, n="50"):
         with socket.socket() as s:
             # A small receive window and a late reader: the answers pile up in the server's send buffer.
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            # All the requests must fit in our own send buffer, or sendall blocks before we read a thing:
+            # ~30 KB of requests is close to what the kernel's autotuning gives a new connection, and the
+            # server rightly stops taking requests while its answers wait for our window (one CI run: 0
+            # answered, sendall timed out after 10 s).
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
             s.settimeout(10)
             s.connect((HOST, PORT))
             s.sendall(b"".join(request(token, path) for path in plan))
