@@ -5,11 +5,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 #include "kernel/lib/bitmap.h"
 #include "kernel/lib/sorted.h"
 #include "kernel/lib/err.h"
+#include "linerate/clock.h"
 
 /* ---- memory ---- */
 
@@ -243,11 +243,8 @@ const struct migr_memory_ops lr_dest_mem_ops = { dest_size, dest_read, dest_writ
 
 uint64_t lr_clock_now(void *ctx)
 {
-	struct timespec ts;
-
 	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+	return lr_now_ns() / 1000;
 }
 
 const struct migr_clock_ops lr_clock_ops = { lr_clock_now, 1000000 };
