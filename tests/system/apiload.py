@@ -200,8 +200,8 @@ def check_pipeline(token, n="50"):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             # All the requests must fit in our own send buffer, or sendall blocks before we read a thing:
             # ~30 KB of requests is close to what the kernel's autotuning gives a new connection, and the
-            # server rightly stops taking requests while its answers wait for our window (one CI run: 0
-            # answered, sendall timed out after 10 s).
+            # server rightly stops taking requests while its answers wait for our window. (One CI run timed
+            # out with 0 answered; that this was why is likely, not shown.)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
             s.settimeout(10)
             s.connect((HOST, PORT))
