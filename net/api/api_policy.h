@@ -4,9 +4,12 @@
  * when a new one arrives and every slot is taken. net/api/api_server.c applies
  * it; the unit tests drive it with made-up connections.
  *
- * The operator is whoever presents the right bearer token. Its connections
- * are never evicted; everyone else's are, oldest first, so that idle,
- * slow or unauthenticated clients cannot hold the operator out.
+ * The operator is whoever presents the right bearer token. Everyone else's
+ * connections are evicted, oldest first, so that idle, slow or
+ * unauthenticated clients cannot hold the operator out. The operator's are
+ * never cut mid-request, but one kept alive with nothing to do gives way
+ * (closed politely, as HTTP lets a server close an idle connection), so
+ * that the operator's own idle pools cannot hold its next request out.
  */
 #ifndef HV_NET_API_API_POLICY_H
 #define HV_NET_API_API_POLICY_H
@@ -38,16 +41,20 @@ uint32_t api_phase_timeout_ms(enum api_phase phase);
 struct api_slot_view {
 	bool in_use;
 	bool authed;         /* has sent a request with the right token */
+	bool quiet;          /* nothing held unread, no answer pending */
 	enum api_phase phase;
 	uint64_t since;      /* when it was accepted (any monotonic unit) */
+	uint64_t idle_since; /* in API_PH_IDLE: its last successful answer (same unit) */
 };
 
 /*
  * The slot to take for a waiting connection when none is free: a closing
  * connection, else the oldest one that never sent an authenticated request
- * and was accepted at or before `before` (the caller passes now minus
- * API_GRACE_MS, so that a burst of honest clients is queued rather than
- * evicted, or the end of time when the queue is full). -1 when no slot
+ * and was accepted at or before `before`, else the operator's quiet
+ * kept-alive connection idle longest, since at or before `before` (the
+ * caller passes now minus API_GRACE_MS, so that a burst of honest clients
+ * is queued rather than evicted and a client between two requests keeps its
+ * connection, or the end of time when the queue is full). -1 when no slot
  * qualifies.
  */
 int api_pick_victim(const struct api_slot_view *slots, unsigned n, uint64_t before);

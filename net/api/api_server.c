@@ -119,7 +119,7 @@ static void conn_abort(struct api_conn *c)
 	tcp_abort(pcb);
 }
 
-/* The client has closed its side (nothing is held unread): lwIP finishes the close on its own. */
+/* Nothing is held unread (the client has closed its side, or idles): lwIP finishes the close on its own. */
 static enum conn_fate conn_close(struct api_conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
@@ -382,22 +382,33 @@ static void api_promote(void)
 			break;
 }
 
-/* A slot taken from a connection that must give way (net/api/api_policy.h), or NULL. */
+/*
+ * A slot taken from a connection that must give way (net/api/api_policy.h), or NULL. The operator's
+ * idle kept-alive connection gets our FIN, as after its idle timeout; anyone else is reset.
+ */
 static struct api_conn *conn_evict(uint64_t before)
 {
 	struct api_slot_view views[API_SERVER_CONNS];
+	struct api_conn *c;
 	unsigned i;
 	int v;
 
-	for (i = 0; i < API_SERVER_CONNS; i++)
-		views[i] = (struct api_slot_view){ .in_use = conns[i].in_use, .authed = conns[i].authed,
-						   .phase = conns[i].phase, .since = conns[i].since };
+	for (i = 0; i < API_SERVER_CONNS; i++) {
+		c = &conns[i];
+		views[i] = (struct api_slot_view){ .in_use = c->in_use, .authed = c->authed,
+						   .quiet = c->in_use && !conn_sending(c) && !c->rx,
+						   .phase = c->phase, .since = c->since, .idle_since = c->phase_start };
+	}
 	v = api_pick_victim(views, API_SERVER_CONNS, before);
 	if (v < 0)
 		return NULL;
+	c = &conns[v];
 	evicted++;
-	conn_abort(&conns[v]);
-	return &conns[v];
+	if (c->authed && c->phase == API_PH_IDLE)
+		(void)conn_close(c); /* the slot is free either way: closed, or reset for want of memory */
+	else
+		conn_abort(c);
+	return c;
 }
 
 static uint64_t grace_cutoff(void)
@@ -407,7 +418,7 @@ static uint64_t grace_cutoff(void)
 	return now > grace ? now - grace : 0;
 }
 
-/* Waiters take the slots of strangers whose grace has run out. */
+/* Waiters take the slots of strangers whose grace has run out, then of the operator's idle connections. */
 static void api_rebalance(void)
 {
 	struct api_conn *c;

@@ -9,7 +9,10 @@
  *    API_GRACE_MS to do so (net/api/api_policy.h); otherwise it waits in a queue
  *    of API_SERVER_QUEUE (lwIP's backlog: accepted, not read), and waiters
  *    take strangers' slots as their grace runs out. Only a full queue makes
- *    a newcomer evict a stranger still in its grace.
+ *    a newcomer evict a stranger still in its grace. When no stranger is
+ *    left, a waiter takes the slot of the operator's kept-alive connection
+ *    that has idled longest (API_GRACE_MS at least), closed with our FIN;
+ *    an operator's connection is never cut mid-request.
  *  - A wrong or missing token is answered with 401 and the connection is
  *    closed; a request head must be complete within API_HEAD_TIMEOUT_MS;
  *    only successful answers restart the idle clock.

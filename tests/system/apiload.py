@@ -123,6 +123,48 @@ def check_idle(token, n="64"):
     return {"opened": len(held), "refused": refused, "status": status, "seconds": round(seconds, 2)}
 
 
+def check_idle_operator(token, n="16"):
+    """n kept-alive connections of the operator's, one answer each and then idle, filling every slot;
+    then the operator's request on a new connection. Afterwards, what became of the idle ones: closed
+    with a FIN (recv gives b""), reset, or still answering."""
+    held = []
+    for _ in range(int(n)):
+        s = connect(5)
+        s.sendall(request(token))
+        status, _, _ = Reader(s).response()
+        if status != 200:
+            raise SystemExit(f"an idle connection's first request got {status}")
+        held.append(s)
+    status, seconds = operator_ping(token)
+    out = {"status": status, "seconds": round(seconds, 2), "closed": 0, "reset": 0, "answered": 0, "other": []}
+    for s in held:
+        try:
+            s.setblocking(False)
+            try:
+                data = s.recv(1)
+            except BlockingIOError:
+                data = None  # still open, nothing sent: it must answer the next request
+            s.settimeout(5)
+            if data == b"":
+                out["closed"] += 1
+            elif data is None:
+                s.sendall(request(token))
+                status, _, _ = Reader(s).response()
+                if status == 200:
+                    out["answered"] += 1
+                else:
+                    out["other"].append(status)
+            else:
+                out["other"].append(repr(data))
+        except ConnectionResetError:
+            out["reset"] += 1
+        except (OSError, EOFError, ValueError) as e:
+            out["other"].append(f"{type(e).__name__}: {e}")
+        finally:
+            s.close()
+    return out
+
+
 def operator_during(token, attack, stop, seconds):
     """Runs attack() in a thread; once it had a second's head start, the operator pings afresh every 0.5 s."""
     t = threading.Thread(target=attack, daemon=True)

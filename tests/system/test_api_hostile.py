@@ -77,6 +77,19 @@ def test_idle_connections_do_not_lock_out(hv):
 
 
 @needs_bed
+def test_idle_operator_connections_give_way(hv):
+    """Every slot held by the operator's own idle kept-alive connections: a new request is still answered
+    at once, and the connection that gave way for it got a FIN, not a reset."""
+    ns, _ = hv
+    out = load(ns, "idle_operator", 16)
+    assert out["status"] == 200 and out["seconds"] < OPERATOR_SECONDS, \
+        f"with every slot held by idle operator connections, a new request got {out['status']!r} after {out['seconds']} s"
+    assert out["closed"] >= 1 and out["reset"] == 0 and not out["other"], f"what became of the idle ones: {out}"
+    assert out["closed"] + out["answered"] == 16, out
+    still_serving(ns)
+
+
+@needs_bed
 def test_unauthenticated_client_does_not_lock_out(hv):
     ns, _ = hv
     out = load(ns, "unauth", 8, 20)

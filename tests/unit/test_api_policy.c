@@ -53,13 +53,45 @@ START_TEST(test_victim_closing_first)
 }
 END_TEST
 
-START_TEST(test_victim_none_when_all_operator)
+/* The operator is never cut mid-request, nor while an answer or a pipelined request waits. */
+START_TEST(test_victim_none_when_operator_busy)
 {
 	fill(true);
+	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), -1);  /* idle, but not quiet */
+	slots[0].quiet = slots[1].quiet = slots[2].quiet = slots[3].quiet = true;
+	slots[0].phase = API_PH_HEAD;
+	slots[1].phase = API_PH_BODY;
+	slots[2].phase = API_PH_SEND;
+	slots[3].phase = API_PH_NEW;
 	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), -1);
 	slots[1].in_use = false;  /* a free slot is not a victim: the caller takes free slots first */
 	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), -1);
 	ck_assert_int_eq(api_pick_victim(slots, 0, UINT64_MAX), -1);
+}
+END_TEST
+
+/* The operator's quiet kept-alive connections give way, the longest idle first, after API_GRACE_MS of idling. */
+START_TEST(test_victim_operator_idle_longest)
+{
+	unsigned i;
+
+	fill(true);
+	for (i = 0; i < N; i++) {
+		slots[i].quiet = true;
+		slots[i].idle_since = 500 - i;  /* accepted in order, answered last in reverse */
+	}
+	ck_assert_int_eq(api_pick_victim(slots, N, UINT64_MAX), 3);
+	ck_assert_int_eq(api_pick_victim(slots, N, 496), -1);  /* none has idled long enough */
+	ck_assert_int_eq(api_pick_victim(slots, N, 498), 3);
+	slots[3].quiet = false;  /* its next request has arrived, unparsed */
+	ck_assert_int_eq(api_pick_victim(slots, N, 498), 2);
+	/* Any stranger past its grace goes before the operator, however long the operator idled. */
+	slots[1].authed = false;
+	slots[1].phase = API_PH_HEAD;
+	ck_assert_int_eq(api_pick_victim(slots, N, 498), 1);
+	ck_assert_int_eq(api_pick_victim(slots, N, 100), -1);  /* neither its grace nor their idling is over */
+	slots[0].phase = API_PH_CLOSING;
+	ck_assert_int_eq(api_pick_victim(slots, N, 0), 0);
 }
 END_TEST
 
@@ -104,7 +136,8 @@ static Suite *api_policy_suite(void)
 	tcase_add_test(tc, test_victim_oldest_stranger);
 	tcase_add_test(tc, test_victim_grace);
 	tcase_add_test(tc, test_victim_closing_first);
-	tcase_add_test(tc, test_victim_none_when_all_operator);
+	tcase_add_test(tc, test_victim_none_when_operator_busy);
+	tcase_add_test(tc, test_victim_operator_idle_longest);
 	tcase_add_test(tc, test_phase_timeouts);
 	tcase_add_test(tc, test_siphash_vectors);
 	suite_add_tcase(s, tc);
