@@ -134,7 +134,7 @@ UNIT_TESTS += test_migr_hv_vcpu
 UNIT_SRCS_test_migr_hv_vcpu := migration/hv_vcpu.c migration/codec.c migration/prof.c migration/mac.c kernel/lib/err.c
 UNIT_SRCS_test_migr_policy := migration/policy.c kernel/lib/err.c
 UNIT_TESTS += test_migr_e2e
-UNIT_SRCS_test_migr_e2e := migration/prof.c migration/sender.c migration/sender_pages.c migration/receiver.c migration/link.c migration/codec.c \
+UNIT_SRCS_test_migr_e2e := migration/prof.c migration/sender.c migration/sender_end.c migration/sender_pages.c migration/sender_policy.c migration/receiver.c migration/link.c migration/codec.c \
 	migration/mac.c migration/mac_test.c migration/policy.c migration/hold.c kernel/lib/err.c $(XXH_PATH_SRCS)
 # The record MACs on mbed TLS and the hypervisor's Poly1305, OpenSSL's assembly (mk/mbedtls.mk's host
 # library and mk/openssl-poly.mk's object, the same sources and configuration as the hypervisor's);
